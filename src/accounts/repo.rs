@@ -1,0 +1,257 @@
+//! Queries of people in a school: accounts seen through their memberships there.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use crate::authz::Role;
+use crate::tenancy::SchoolId;
+
+/// A new account's personal part.
+#[derive(Debug, Clone, Default)]
+pub struct NewAccount {
+    pub login: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub email: Option<String>,
+    pub must_change_password: bool,
+    pub is_operator: bool,
+}
+
+pub async fn insert_account(
+    conn: &mut PgConnection,
+    account: &NewAccount,
+    password_hash: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO account (login, password_hash, last_name, first_name, middle_name, email,
+                              must_change_password, is_operator)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        account.login,
+        password_hash,
+        account.last_name,
+        account.first_name,
+        account.middle_name,
+        account.email,
+        account.must_change_password,
+        account.is_operator
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn login_taken(conn: &mut PgConnection, login: &str) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query_scalar!("SELECT 1 AS one FROM account WHERE login = $1", login)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
+}
+
+/// The first free login among `stem`, `stem2`, `stem3`, …
+pub async fn free_login(conn: &mut PgConnection, stem: &str) -> sqlx::Result<String> {
+    // Stems hold only [a-z0-9.-], none of which LIKE treats specially.
+    let taken: Vec<String> = sqlx::query_scalar!(
+        "SELECT login FROM account WHERE login LIKE $1 || '%'",
+        stem
+    )
+    .fetch_all(conn)
+    .await?;
+    if !taken.iter().any(|l| l == stem) {
+        return Ok(stem.to_string());
+    }
+    Ok((2..)
+        .map(|n| format!("{stem}{n}"))
+        .find(|l| !taken.contains(l))
+        .expect("an unbounded range has a free login"))
+}
+
+pub async fn insert_membership(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    account_id: i64,
+    role: Role,
+    class_id: Option<i64>,
+    pupil_id: Option<i64>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO membership (school_id, account_id, role, class_id, pupil_id)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        school_id.0,
+        account_id,
+        role.as_str(),
+        class_id,
+        pupil_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// A line of the people list.
+#[derive(Debug, Clone)]
+pub struct PersonLine {
+    pub account_id: i64,
+    pub login: String,
+    pub full_name: String,
+    pub roles: Vec<String>,
+    pub must_change_password: bool,
+    pub last_login: Option<DateTime<Utc>>,
+}
+
+/// People with an active membership in the school, optionally only those with `role`, in
+/// Russian alphabetical order.
+pub async fn people(
+    pool: &PgPool,
+    school_id: SchoolId,
+    role: Option<Role>,
+    limit: i64,
+) -> sqlx::Result<Vec<PersonLine>> {
+    sqlx::query_as!(
+        PersonLine,
+        r#"SELECT a.id AS account_id, a.login,
+                  a.last_name || ' ' || a.first_name || ' ' || a.middle_name AS "full_name!",
+                  array_agg(DISTINCT m.role ORDER BY m.role) AS "roles!",
+                  a.must_change_password,
+                  (SELECT max(e.at) FROM account_event e
+                   WHERE e.account_id = a.id AND e.kind = 'login_succeeded') AS last_login
+           FROM membership m
+           JOIN account a ON a.id = m.account_id
+           WHERE m.school_id = $1 AND m.revoked_at IS NULL
+             AND ($2::text IS NULL OR m.role = $2)
+           GROUP BY a.id
+           ORDER BY a.last_name, a.first_name, a.middle_name, a.id
+           LIMIT $3"#,
+        school_id.0,
+        role.map(Role::as_str),
+        limit
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A person's card in one school.
+#[derive(Debug, Clone)]
+pub struct PersonCard {
+    pub account_id: i64,
+    pub login: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub email: Option<String>,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    /// Schools other than this one where the person has an active role.
+    pub other_schools: i64,
+}
+
+/// The person, if they hold (or held) a role in this school; `None` otherwise, so that another
+/// school's people answer 404.
+pub async fn person(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    account_id: i64,
+) -> sqlx::Result<Option<PersonCard>> {
+    sqlx::query_as!(
+        PersonCard,
+        r#"SELECT a.id AS account_id, a.login, a.last_name AS "last_name!",
+                  a.first_name AS "first_name!", a.middle_name AS "middle_name!", a.email,
+                  a.must_change_password, a.disabled_at IS NOT NULL AS "disabled!",
+                  (SELECT count(DISTINCT o.school_id) FROM membership o
+                   WHERE o.account_id = a.id AND o.school_id <> $1
+                     AND o.revoked_at IS NULL) AS "other_schools!"
+           FROM account a
+           WHERE a.id = $2
+             AND EXISTS (SELECT 1 FROM membership m
+                         WHERE m.school_id = $1 AND m.account_id = a.id)"#,
+        school_id.0,
+        account_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// A role of a person in a school, as the card lists it.
+#[derive(Debug, Clone)]
+pub struct RoleLine {
+    pub membership_id: i64,
+    pub role: String,
+    pub scope: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+pub async fn roles_of(
+    pool: &PgPool,
+    school_id: SchoolId,
+    account_id: i64,
+) -> sqlx::Result<Vec<RoleLine>> {
+    sqlx::query_as!(
+        RoleLine,
+        r#"SELECT m.id AS membership_id, m.role, m.created_at, m.revoked_at,
+                  CASE WHEN m.pupil_id IS NOT NULL THEN p.last_name || ' ' || p.first_name
+                       WHEN m.class_id IS NOT NULL THEN c.grade || c.letter END AS scope
+           FROM membership m
+           LEFT JOIN school_class c ON c.school_id = m.school_id AND c.id = m.class_id
+           LEFT JOIN pupil p ON p.school_id = m.school_id AND p.id = m.pupil_id
+           WHERE m.school_id = $1 AND m.account_id = $2
+           ORDER BY m.revoked_at NULLS FIRST, m.created_at"#,
+        school_id.0,
+        account_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// An active membership of the person in the school, for revoking.
+pub async fn active_membership(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    account_id: i64,
+    membership_id: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "SELECT role FROM membership
+         WHERE school_id = $1 AND account_id = $2 AND id = $3 AND revoked_at IS NULL",
+        school_id.0,
+        account_id,
+        membership_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn has_active_role(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    account_id: i64,
+    role: Role,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar!(
+        "SELECT 1 AS one FROM membership
+         WHERE school_id = $1 AND account_id = $2 AND role = $3 AND revoked_at IS NULL",
+        school_id.0,
+        account_id,
+        role.as_str()
+    )
+    .fetch_optional(conn)
+    .await?
+    .is_some())
+}
+
+pub async fn revoke_membership(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    membership_id: i64,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE membership SET revoked_at = $3 WHERE school_id = $1 AND id = $2",
+        school_id.0,
+        membership_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

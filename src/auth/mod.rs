@@ -1,0 +1,15 @@
+//! Accounts, passwords, sessions and logging in.
+
+pub mod password;
+pub mod repo;
+pub mod service;
+pub mod session_store;
+
+/// Keys of the values kept in a browser session.
+pub mod keys {
+    pub const ACCOUNT_ID: &str = "account_id";
+    /// The membership the person works under now: `[school_id, membership_id]`.
+    pub const MEMBERSHIP: &str = "membership";
+    pub const CSRF: &str = "csrf";
+    pub const FLASH: &str = "flash";
+}

@@ -1,0 +1,269 @@
+//! Queries of accounts, memberships and the account security log.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use crate::authz::Role;
+use crate::tenancy::SchoolId;
+
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub id: i64,
+    pub login: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub is_operator: bool,
+    pub disabled: bool,
+}
+
+pub async fn find_by_login(pool: &PgPool, login: &str) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as!(
+        AccountRow,
+        r#"SELECT id, login, password_hash, must_change_password, is_operator,
+                  disabled_at IS NOT NULL AS "disabled!"
+           FROM account WHERE login = $1"#,
+        login
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn find_by_id(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as!(
+        AccountRow,
+        r#"SELECT id, login, password_hash, must_change_password, is_operator,
+                  disabled_at IS NOT NULL AS "disabled!"
+           FROM account WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Failed attempts for `login` since its last successful login and not before `since`.
+pub async fn recent_failures(
+    pool: &PgPool,
+    login: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<DateTime<Utc>>> {
+    sqlx::query_scalar!(
+        "SELECT at FROM account_event
+         WHERE login = $1 AND kind = 'login_failed' AND at >= $2
+           AND at > coalesce((SELECT max(at) FROM account_event
+                              WHERE login = $1 AND kind = 'login_succeeded' AND at >= $2),
+                             '-infinity')
+         ORDER BY at",
+        login,
+        since
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// An entry of the account security log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    LoginSucceeded,
+    LoginFailed,
+    LoginLocked,
+    Logout,
+    PasswordChanged,
+    SchoolEntered,
+}
+
+impl EventKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            EventKind::LoginSucceeded => "login_succeeded",
+            EventKind::LoginFailed => "login_failed",
+            EventKind::LoginLocked => "login_locked",
+            EventKind::Logout => "logout",
+            EventKind::PasswordChanged => "password_changed",
+            EventKind::SchoolEntered => "school_entered",
+        }
+    }
+}
+
+/// Where a request came from, for the security log.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct AccountEvent<'a> {
+    pub at: DateTime<Utc>,
+    pub login: &'a str,
+    pub account_id: Option<i64>,
+    pub kind: EventKind,
+    pub school_id: Option<SchoolId>,
+}
+
+pub async fn record_event(
+    conn: &mut PgConnection,
+    event: AccountEvent<'_>,
+    origin: &Origin,
+) -> sqlx::Result<()> {
+    let ip = origin.ip.map(|ip| ip.to_string());
+    sqlx::query!(
+        "INSERT INTO account_event (at, login, account_id, kind, school_id, ip, user_agent)
+         VALUES ($1, $2, $3, $4, $5, $6::text::inet, left($7, 300))",
+        event.at,
+        event.login,
+        event.account_id,
+        event.kind.as_str(),
+        event.school_id.map(|s| s.0),
+        ip,
+        origin.user_agent,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A membership as the "where to work" page lists it.
+#[derive(Debug, Clone)]
+pub struct MembershipChoice {
+    pub school_id: SchoolId,
+    pub membership_id: i64,
+    pub role: Role,
+    pub school_name: String,
+    /// The class ("5Б") or the pupil ("Иванов Пётр, 5Б") the role is scoped to.
+    pub scope: Option<String>,
+}
+
+struct ChoiceRow {
+    school_id: i64,
+    membership_id: i64,
+    role: String,
+    school_name: String,
+    scope: Option<String>,
+}
+
+/// Every active membership of an account, in every school.
+pub async fn memberships(pool: &PgPool, account_id: i64) -> sqlx::Result<Vec<MembershipChoice>> {
+    let rows = sqlx::query_as!(
+        ChoiceRow,
+        r#"SELECT m.school_id, m.id AS membership_id, m.role, s.short_name AS school_name,
+                  CASE WHEN m.pupil_id IS NOT NULL THEN
+                           p.last_name || ' ' || p.first_name
+                           || coalesce(', ' || pc.grade || pc.letter, '')
+                       WHEN m.class_id IS NOT NULL THEN c.grade || c.letter
+                  END AS scope
+           FROM membership m
+           JOIN school s ON s.id = m.school_id
+           LEFT JOIN school_class c ON c.school_id = m.school_id AND c.id = m.class_id
+           LEFT JOIN pupil p ON p.school_id = m.school_id AND p.id = m.pupil_id
+           LEFT JOIN LATERAL (
+               SELECT sc.grade, sc.letter FROM class_enrollment e
+               JOIN school_class sc ON sc.school_id = e.school_id AND sc.id = e.class_id
+               WHERE e.school_id = m.school_id AND e.pupil_id = m.pupil_id AND e.ends_on IS NULL
+               ORDER BY e.starts_on DESC LIMIT 1
+           ) pc ON true
+           WHERE m.account_id = $1 AND m.revoked_at IS NULL
+           ORDER BY s.short_name, m.role, scope"#,
+        account_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(MembershipChoice {
+                school_id: SchoolId(r.school_id),
+                membership_id: r.membership_id,
+                role: r.role.parse().ok()?,
+                school_name: r.school_name,
+                scope: r.scope,
+            })
+        })
+        .collect())
+}
+
+/// The signed-in person and the membership they work under, loaded once per request.
+#[derive(Debug, Clone)]
+pub struct CurrentRow {
+    pub account_id: i64,
+    pub login: String,
+    pub full_name: String,
+    pub must_change_password: bool,
+    pub is_operator: bool,
+    pub membership_count: i64,
+    pub school_id: Option<i64>,
+    pub membership_id: Option<i64>,
+    pub role: Option<String>,
+    pub class_id: Option<i64>,
+    pub pupil_id: Option<i64>,
+    pub school_name: Option<String>,
+    pub school_time_zone: Option<String>,
+}
+
+/// The account (if enabled) and, when given, its membership (if still active).
+pub async fn current(
+    pool: &PgPool,
+    account_id: i64,
+    membership: Option<(SchoolId, i64)>,
+) -> sqlx::Result<Option<CurrentRow>> {
+    let (school_id, membership_id) = membership.map(|(s, m)| (s.0, m)).unzip();
+    sqlx::query_as!(
+        CurrentRow,
+        r#"SELECT a.id AS "account_id!", a.login AS "login!",
+                  a.last_name || ' ' || a.first_name || ' ' || a.middle_name AS "full_name!",
+                  a.must_change_password AS "must_change_password!",
+                  a.is_operator AS "is_operator!",
+                  (SELECT count(*) FROM membership x
+                   WHERE x.account_id = a.id AND x.revoked_at IS NULL) AS "membership_count!",
+                  m.school_id AS "school_id?", m.id AS "membership_id?", m.role AS "role?",
+                  m.class_id, m.pupil_id,
+                  s.name AS "school_name?", s.time_zone AS "school_time_zone?"
+           FROM account a
+           LEFT JOIN membership m
+                  ON m.school_id = $2 AND m.id = $3 AND m.account_id = a.id
+                 AND m.revoked_at IS NULL
+           LEFT JOIN school s ON s.id = m.school_id
+           WHERE a.id = $1 AND a.disabled_at IS NULL"#,
+        account_id,
+        school_id,
+        membership_id
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn set_password(
+    conn: &mut PgConnection,
+    account_id: i64,
+    hash: &str,
+    must_change: bool,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE account SET password_hash = $2, must_change_password = $3,
+                password_changed_at = $4
+         WHERE id = $1",
+        account_id,
+        hash,
+        must_change,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of the account but the one with `keep` (its id hash).
+pub async fn end_sessions(
+    conn: &mut PgConnection,
+    account_id: i64,
+    keep: Option<&str>,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "DELETE FROM session WHERE account_id = $1 AND id_hash IS DISTINCT FROM $2",
+        account_id,
+        keep
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

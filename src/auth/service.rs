@@ -1,0 +1,153 @@
+//! Logging in and changing one's own password.
+
+use sqlx::PgPool;
+
+use super::password;
+use super::repo::{self, AccountEvent, EventKind, Origin};
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::rules::login::{self as gate_rules, LockoutPolicy, LoginGate};
+
+/// A login as typed, normalised: trimmed and lower-case.
+pub fn normalise_login(login: &str) -> String {
+    login.trim().to_lowercase()
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SignedIn {
+    pub account_id: i64,
+    pub must_change_password: bool,
+    pub is_operator: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Wrong login or password, or a disabled account: one message for all.
+    #[error("invalid credentials")]
+    Invalid,
+    /// Too many failures: locked for this many more minutes.
+    #[error("locked")]
+    Locked { minutes: i64 },
+    #[error(transparent)]
+    Other(#[from] AppError),
+}
+
+impl From<sqlx::Error> for LoginError {
+    fn from(e: sqlx::Error) -> Self {
+        LoginError::Other(e.into())
+    }
+}
+
+/// Checks a login and password, slowing down and locking repeated failures (rules::login).
+pub async fn login(
+    pool: &PgPool,
+    clock: &dyn Clock,
+    policy: &LockoutPolicy,
+    login: &str,
+    password: &str,
+    origin: &Origin,
+) -> Result<SignedIn, LoginError> {
+    let login = normalise_login(login);
+    let now = clock.now();
+    let failures = repo::recent_failures(pool, &login, now - gate_rules::lookback(policy)).await?;
+    let event = |kind, account_id| AccountEvent {
+        at: clock.now(),
+        login: &login,
+        account_id,
+        kind,
+        school_id: None,
+    };
+    match gate_rules::gate(policy, &failures, now) {
+        LoginGate::Locked { until } => {
+            let mut conn = pool.acquire().await?;
+            repo::record_event(&mut conn, event(EventKind::LoginLocked, None), origin).await?;
+            let minutes = ((until - now).num_seconds() + 59) / 60;
+            return Err(LoginError::Locked { minutes: minutes.max(1) });
+        }
+        LoginGate::Slowed(wait) => {
+            tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+        }
+        LoginGate::Open => {}
+    }
+    let account = repo::find_by_login(pool, &login).await?;
+    let stored = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| password::dummy_hash().to_string());
+    let password_ok = password::verify_async(password.to_string(), stored).await;
+    let mut conn = pool.acquire().await?;
+    match account {
+        Some(a) if password_ok && !a.disabled => {
+            repo::record_event(&mut conn, event(EventKind::LoginSucceeded, Some(a.id)), origin)
+                .await?;
+            Ok(SignedIn {
+                account_id: a.id,
+                must_change_password: a.must_change_password,
+                is_operator: a.is_operator,
+            })
+        }
+        other => {
+            let id = other.map(|a| a.id);
+            repo::record_event(&mut conn, event(EventKind::LoginFailed, id), origin).await?;
+            Err(LoginError::Invalid)
+        }
+    }
+}
+
+/// A password change as typed on the form.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PasswordChange {
+    #[serde(default)]
+    pub current: String,
+    #[serde(default)]
+    pub new: String,
+    #[serde(default)]
+    pub repeat: String,
+}
+
+/// Changes the account's password and ends its other sessions (`keep` is the current session's
+/// id hash). Wrong input comes back as `AppError::Invalid` with a message per field.
+pub async fn change_password(
+    pool: &PgPool,
+    clock: &dyn Clock,
+    account_id: i64,
+    keep: Option<&str>,
+    input: &PasswordChange,
+    origin: &Origin,
+) -> AppResult<()> {
+    let mut tx = pool.begin().await?;
+    let account = repo::find_by_id(&mut tx, account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    if input.current.is_empty() {
+        errors.add("current", "Введите текущий пароль.");
+    } else if !password::verify_async(input.current.clone(), account.password_hash.clone()).await
+    {
+        errors.add("current", "Текущий пароль введён неверно.");
+    }
+    if let Some(why) = password::weakness(&input.new, &account.login) {
+        errors.add("new", why);
+    } else if input.new == input.current {
+        errors.add("new", "Новый пароль должен отличаться от текущего.");
+    }
+    if input.repeat != input.new {
+        errors.add("repeat", "Пароли не совпадают.");
+    }
+    errors.into_result()?;
+
+    let hash = password::hash_async(input.new.clone()).await?;
+    let now = clock.now();
+    repo::set_password(&mut tx, account_id, &hash, false, now).await?;
+    repo::end_sessions(&mut tx, account_id, keep).await?;
+    let event = AccountEvent {
+        at: now,
+        login: &account.login,
+        account_id: Some(account_id),
+        kind: EventKind::PasswordChanged,
+        school_id: None,
+    };
+    repo::record_event(&mut tx, event, origin).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! Role menus as data: one table, no `if`s in templates.
+
+use serde::Serialize;
+
+use super::Role;
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct MenuItem {
+    pub label: &'static str,
+    pub href: &'static str,
+}
+
+const fn item(label: &'static str, href: &'static str) -> MenuItem {
+    MenuItem { label, href }
+}
+
+const DIRECTOR: &[MenuItem] = &[
+    item("Главная", "/director"),
+    item("Пользователи", "/admin/users"),
+    item("Журнал изменений", "/audit"),
+];
+const DEPUTY: &[MenuItem] = &[item("Главная", "/deputy")];
+const ADMINISTRATOR: &[MenuItem] = &[
+    item("Главная", "/admin"),
+    item("Пользователи", "/admin/users"),
+    item("Журнал изменений", "/audit"),
+];
+const TEACHER: &[MenuItem] = &[item("Главная", "/teacher")];
+const CLASS_TEACHER: &[MenuItem] = &[item("Мой класс", "/class-teacher")];
+const PARENT: &[MenuItem] = &[item("Главная", "/parent")];
+const PUPIL: &[MenuItem] = &[item("Главная", "/pupil")];
+
+/// The menu of a role in a school.
+pub fn for_role(role: Role) -> &'static [MenuItem] {
+    match role {
+        Role::Director => DIRECTOR,
+        Role::Deputy => DEPUTY,
+        Role::Administrator => ADMINISTRATOR,
+        Role::Teacher => TEACHER,
+        Role::ClassTeacher => CLASS_TEACHER,
+        Role::Parent => PARENT,
+        Role::Pupil => PUPIL,
+    }
+}
+
+/// The platform operator's menu.
+pub const OPERATOR: &[MenuItem] = &[item("Школы", "/platform")];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_menu_starts_with_its_home_page() {
+        for role in Role::ALL {
+            assert_eq!(for_role(role)[0].href, role.home(), "{role}");
+        }
+    }
+}

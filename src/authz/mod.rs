@@ -1,0 +1,159 @@
+//! Roles and what each may do. Every page and every write asks `Access`; templates never decide.
+
+pub mod menu;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::tenancy::SchoolId;
+
+/// A role a person holds in a school (shared/docs/regulations.md §1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Director,
+    Deputy,
+    Administrator,
+    Teacher,
+    ClassTeacher,
+    Parent,
+    Pupil,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Director,
+        Role::Deputy,
+        Role::Administrator,
+        Role::Teacher,
+        Role::ClassTeacher,
+        Role::Parent,
+        Role::Pupil,
+    ];
+
+    /// Roles the school administrator grants on the accounts page; class teachers, parents and
+    /// pupils are scoped to a class or a pupil and come with the class lists.
+    pub const STAFF: [Role; 4] = [
+        Role::Director,
+        Role::Deputy,
+        Role::Administrator,
+        Role::Teacher,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Director => "director",
+            Role::Deputy => "deputy",
+            Role::Administrator => "administrator",
+            Role::Teacher => "teacher",
+            Role::ClassTeacher => "class_teacher",
+            Role::Parent => "parent",
+            Role::Pupil => "pupil",
+        }
+    }
+
+    /// The role's name in the interface.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Director => "Директор",
+            Role::Deputy => "Заместитель директора",
+            Role::Administrator => "Администратор",
+            Role::Teacher => "Учитель",
+            Role::ClassTeacher => "Классный руководитель",
+            Role::Parent => "Родитель",
+            Role::Pupil => "Обучающийся",
+        }
+    }
+
+    /// The role's start page.
+    pub fn home(self) -> &'static str {
+        match self {
+            Role::Director => "/director",
+            Role::Deputy => "/deputy",
+            Role::Administrator => "/admin",
+            Role::Teacher => "/teacher",
+            Role::ClassTeacher => "/class-teacher",
+            Role::Parent => "/parent",
+            Role::Pupil => "/pupil",
+        }
+    }
+
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Role::Parent | Role::Pupil)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or(UnknownRole)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role")]
+pub struct UnknownRole;
+
+/// What the person may do in the school they work in now: built per request from the chosen
+/// membership.
+#[derive(Clone, Copy, Debug)]
+pub struct Access {
+    pub school_id: SchoolId,
+    pub role: Role,
+}
+
+impl Access {
+    /// Create accounts, grant and revoke roles, reset passwords (regulations §1, §7).
+    pub fn can_manage_accounts(&self) -> bool {
+        matches!(self.role, Role::Administrator | Role::Director)
+    }
+
+    /// Read the school's audit trail.
+    pub fn can_read_audit(&self) -> bool {
+        matches!(self.role, Role::Administrator | Role::Director)
+    }
+
+    /// See the whole school's figures (director, deputies, administrator).
+    pub fn can_see_school_overview(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Director | Role::Deputy | Role::Administrator
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_round_trips_through_its_database_name() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+        }
+        assert!("operator".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn pupils_and_parents_cannot_manage_accounts_or_read_the_audit_trail() {
+        for role in [Role::Pupil, Role::Parent, Role::Teacher, Role::ClassTeacher] {
+            let access = Access { school_id: SchoolId(1), role };
+            assert!(!access.can_manage_accounts(), "{role}");
+            assert!(!access.can_read_audit(), "{role}");
+        }
+        let admin = Access { school_id: SchoolId(1), role: Role::Administrator };
+        assert!(admin.can_manage_accounts() && admin.can_read_audit());
+    }
+}

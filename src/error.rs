@@ -1,0 +1,68 @@
+//! One error type for services and pages. Pages turn it into a Russian error page with a
+//! request id (web::errors); no database or internal text ever reaches a user.
+
+use std::collections::BTreeMap;
+
+/// Messages next to form fields, keyed by field name, in Russian.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FieldErrors(pub BTreeMap<&'static str, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.entry(field).or_insert_with(|| message.into());
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when there are none, else the errors as `AppError::Invalid`.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Does not exist, or the user may not know that it exists (another school's id): 404.
+    #[error("not found")]
+    NotFound,
+    /// A known thing the user may not touch: 403.
+    #[error("forbidden")]
+    Forbidden,
+    /// A form without a valid CSRF token: 403 with advice to reload the page.
+    #[error("missing or wrong CSRF token")]
+    Csrf,
+    /// The input is wrong: the form comes back with these messages next to its fields (422).
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// A rule refused the write; the message (Russian) says why and names the clause (409).
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, message);
+        AppError::Invalid(errors)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

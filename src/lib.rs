@@ -1,0 +1,22 @@
+//! «Журнал» — the electronic class journal and diary for Russian schools.
+//!
+//! A request travels one way: `web` (extract the user and school, parse the form, render the
+//! page) → `<area>::service` (transaction, permission, rules, write, audit) → `rules` (pure
+//! decisions) → `<area>::repo` (SQL, always given a `SchoolId`). See docs/ARCHITECTURE.md.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod authz;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod rules;
+pub mod school_year;
+pub mod startup;
+pub mod telemetry;
+pub mod tenancy;
+pub mod web;

@@ -1,0 +1,4 @@
+//! The school year: academic years, classes, pupils and their enrolment. (Periods, subjects,
+//! groups, timetable and the rest arrive with the school-year setup.)
+
+pub mod service;

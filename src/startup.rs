@@ -1,0 +1,128 @@
+//! Building and running the application: the database (external or private), the router, the
+//! listener, and a clean shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+use crate::auth::session_store::PgSessionStore;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::db::{self, embedded::{Durability, EmbeddedPostgres}};
+use crate::rules::login::LockoutPolicy;
+use crate::web::{self, AppState};
+
+/// The name of the product's database on the private cluster.
+pub const DATABASE: &str = "zhurnal";
+
+/// The database the application works on, and the private cluster behind it if it started one.
+pub struct Database {
+    pub pool: PgPool,
+    pub cluster: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Connects to `DATABASE_URL`, or starts the private cluster under the data directory;
+    /// then applies the migrations.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let (url, cluster) = match &config.database_url {
+            Some(url) => (url.clone(), None),
+            None => {
+                let dir = config.data_dir.clone();
+                let cluster = tokio::task::spawn_blocking(move || {
+                    EmbeddedPostgres::start(&dir, Durability::Durable)
+                })
+                .await??;
+                db::ensure_database(&cluster.url("postgres"), DATABASE).await?;
+                tracing::info!(socket = %cluster.socket_dir().display(), "private PostgreSQL is ready");
+                (cluster.url(DATABASE), Some(cluster))
+            }
+        };
+        let pool = db::connect(&url).await.context("cannot connect to the database")?;
+        db::migrate(&pool).await.context("cannot apply migrations")?;
+        Ok(Self { pool, cluster })
+    }
+
+    /// Closes the pool, then stops the private cluster (if any).
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Some(cluster) = self.cluster {
+            let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+        }
+    }
+}
+
+/// The state handlers share.
+pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
+    AppState {
+        pool,
+        clock,
+        config: Arc::new(config),
+        lockout: LockoutPolicy::default(),
+    }
+}
+
+/// A bound, not yet serving, application. Bind to port 0 in tests and ask `port()`.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn bind(state: AppState, addr: SocketAddr) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        Ok(Self { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests under way.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let cleanup = PgSessionStore::new(self.state.pool.clone()).spawn_cleanup();
+        let app = web::router(self.state);
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        cleanup.abort();
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}

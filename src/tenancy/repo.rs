@@ -1,0 +1,169 @@
+//! Queries of schools.
+
+use sqlx::{PgConnection, PgPool};
+
+use super::{School, SchoolId};
+
+pub async fn get(pool: &PgPool, id: SchoolId) -> sqlx::Result<Option<School>> {
+    sqlx::query_as!(
+        School,
+        r#"SELECT id AS "id: SchoolId", name, short_name, slug, time_zone FROM school WHERE id = $1"#,
+        id.0
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn slug_taken(conn: &mut PgConnection, slug: &str) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query_scalar!("SELECT 1 AS one FROM school WHERE slug = $1", slug)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
+}
+
+pub struct NewSchoolRow<'a> {
+    pub name: &'a str,
+    pub short_name: &'a str,
+    pub slug: &'a str,
+    pub time_zone: &'a str,
+}
+
+pub async fn insert(conn: &mut PgConnection, s: &NewSchoolRow<'_>) -> sqlx::Result<SchoolId> {
+    let id = sqlx::query_scalar!(
+        "INSERT INTO school (name, short_name, slug, time_zone) VALUES ($1, $2, $3, $4)
+         RETURNING id",
+        s.name,
+        s.short_name,
+        s.slug,
+        s.time_zone
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(SchoolId(id))
+}
+
+/// A school in the operator's list.
+#[derive(Debug, Clone)]
+pub struct SchoolLine {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub time_zone: String,
+    pub people: i64,
+}
+
+pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<SchoolLine>> {
+    sqlx::query_as!(
+        SchoolLine,
+        r#"SELECT s.id, s.name, s.slug, s.time_zone,
+                  (SELECT count(DISTINCT m.account_id) FROM membership m
+                   WHERE m.school_id = s.id AND m.revoked_at IS NULL) AS "people!"
+           FROM school s ORDER BY s.name"#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The figures on the start pages of the school's management.
+#[derive(Debug, Clone, Default)]
+pub struct Overview {
+    pub year: Option<String>,
+    pub classes: i64,
+    pub pupils: i64,
+    pub staff: i64,
+    pub parents: i64,
+    pub must_change_password: i64,
+    pub signed_in_last_week: i64,
+}
+
+pub async fn overview(pool: &PgPool, id: SchoolId) -> sqlx::Result<Overview> {
+    sqlx::query_as!(
+        Overview,
+        r#"SELECT
+             (SELECT y.name FROM academic_year y WHERE y.school_id = $1 AND y.closed_at IS NULL
+              ORDER BY y.starts_on DESC LIMIT 1) AS year,
+             (SELECT count(*) FROM school_class c
+              JOIN academic_year y ON y.school_id = c.school_id AND y.id = c.academic_year_id
+              WHERE c.school_id = $1 AND y.closed_at IS NULL) AS "classes!",
+             (SELECT count(DISTINCT e.pupil_id) FROM class_enrollment e
+              WHERE e.school_id = $1 AND e.ends_on IS NULL) AS "pupils!",
+             (SELECT count(DISTINCT m.account_id) FROM membership m
+              WHERE m.school_id = $1 AND m.revoked_at IS NULL
+                AND m.role IN ('director', 'deputy', 'administrator', 'teacher', 'class_teacher'))
+              AS "staff!",
+             (SELECT count(DISTINCT m.account_id) FROM membership m
+              WHERE m.school_id = $1 AND m.revoked_at IS NULL AND m.role = 'parent') AS "parents!",
+             (SELECT count(DISTINCT a.id) FROM membership m JOIN account a ON a.id = m.account_id
+              WHERE m.school_id = $1 AND m.revoked_at IS NULL AND a.must_change_password)
+              AS "must_change_password!",
+             (SELECT count(DISTINCT e.account_id) FROM account_event e
+              WHERE e.school_id = $1 AND e.kind = 'school_entered'
+                AND e.at > now() - interval '7 days') AS "signed_in_last_week!""#,
+        id.0
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// A pupil of a class, for class lists.
+#[derive(Debug, Clone)]
+pub struct PupilLine {
+    pub pupil_id: i64,
+    pub full_name: String,
+    pub class_name: String,
+}
+
+/// Pupils enrolled now in a class, in Russian alphabetical order.
+pub async fn class_pupils(
+    pool: &PgPool,
+    id: SchoolId,
+    class_id: i64,
+) -> sqlx::Result<Vec<PupilLine>> {
+    sqlx::query_as!(
+        PupilLine,
+        r#"SELECT p.id AS pupil_id,
+                  p.last_name || ' ' || p.first_name || ' ' || p.middle_name AS "full_name!",
+                  c.grade || c.letter AS "class_name!"
+           FROM class_enrollment e
+           JOIN pupil p ON p.school_id = e.school_id AND p.id = e.pupil_id
+           JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
+           WHERE e.school_id = $1 AND e.class_id = $2 AND e.ends_on IS NULL
+           ORDER BY p.last_name, p.first_name, p.middle_name"#,
+        id.0,
+        class_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A pupil with their current class.
+pub async fn pupil(pool: &PgPool, id: SchoolId, pupil_id: i64) -> sqlx::Result<Option<PupilLine>> {
+    sqlx::query_as!(
+        PupilLine,
+        r#"SELECT p.id AS pupil_id,
+                  p.last_name || ' ' || p.first_name || ' ' || p.middle_name AS "full_name!",
+                  coalesce((SELECT c.grade || c.letter FROM class_enrollment e
+                            JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
+                            WHERE e.school_id = p.school_id AND e.pupil_id = p.id
+                              AND e.ends_on IS NULL
+                            ORDER BY e.starts_on DESC LIMIT 1), '') AS "class_name!"
+           FROM pupil p WHERE p.school_id = $1 AND p.id = $2"#,
+        id.0,
+        pupil_id
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// The name of a class ("5Б").
+pub async fn class_name(pool: &PgPool, id: SchoolId, class_id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        r#"SELECT grade || letter AS "name!" FROM school_class WHERE school_id = $1 AND id = $2"#,
+        id.0,
+        class_id
+    )
+    .fetch_optional(pool)
+    .await
+}

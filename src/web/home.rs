@@ -1,0 +1,151 @@
+//! The start page of each role.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use chrono::Datelike;
+
+use super::AppState;
+use super::extract::Member;
+use super::layout::Layout;
+use crate::audit::{self, AuditLine};
+use crate::authz::Role;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::repo::{self as schools, Overview, PupilLine};
+
+/// Today's date in the school's time zone, in words: «понедельник, 23 ноября 2026 г.».
+fn today_in_words(state: &AppState, time_zone: &str) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    let today = state.clock.now().with_timezone(&tz).date_naive();
+    const WEEKDAYS: [&str; 7] = [
+        "понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье",
+    ];
+    const MONTHS: [&str; 12] = [
+        "января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
+        "октября", "ноября", "декабря",
+    ];
+    format!(
+        "{}, {} {} {} г.",
+        WEEKDAYS[today.weekday().num_days_from_monday() as usize],
+        today.day(),
+        MONTHS[today.month0() as usize],
+        today.year()
+    )
+}
+
+/// The start page of the school's management: director, deputies, administrator.
+#[derive(Template, WebTemplate)]
+#[template(path = "home_management.html")]
+pub struct ManagementHome {
+    layout: Layout,
+    today: String,
+    overview: Overview,
+    can_manage_accounts: bool,
+    recent: Vec<AuditLine>,
+}
+
+async fn management(state: &AppState, member: &Member, role: Role) -> AppResult<ManagementHome> {
+    member.require(&[role])?;
+    let overview = schools::overview(&state.pool, member.school.id).await?;
+    let recent = if member.access.can_read_audit() {
+        audit::latest(&state.pool, member.school.id, 5).await?
+    } else {
+        Vec::new()
+    };
+    Ok(ManagementHome {
+        layout: Layout::for_member(member, role.label()).await?,
+        today: today_in_words(state, &member.school.time_zone),
+        overview,
+        can_manage_accounts: member.access.can_manage_accounts(),
+        recent,
+    })
+}
+
+pub async fn director(State(state): State<AppState>, member: Member) -> AppResult<ManagementHome> {
+    management(&state, &member, Role::Director).await
+}
+
+pub async fn deputy(State(state): State<AppState>, member: Member) -> AppResult<ManagementHome> {
+    management(&state, &member, Role::Deputy).await
+}
+
+pub async fn administrator(
+    State(state): State<AppState>,
+    member: Member,
+) -> AppResult<ManagementHome> {
+    management(&state, &member, Role::Administrator).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home_teacher.html")]
+pub struct TeacherHome {
+    layout: Layout,
+    today: String,
+}
+
+pub async fn teacher(State(state): State<AppState>, member: Member) -> AppResult<TeacherHome> {
+    member.require(&[Role::Teacher])?;
+    Ok(TeacherHome {
+        layout: Layout::for_member(&member, "Учитель").await?,
+        today: today_in_words(&state, &member.school.time_zone),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home_class_teacher.html")]
+pub struct ClassTeacherHome {
+    layout: Layout,
+    today: String,
+    class_name: String,
+    pupils: Vec<PupilLine>,
+}
+
+pub async fn class_teacher(
+    State(state): State<AppState>,
+    member: Member,
+) -> AppResult<ClassTeacherHome> {
+    member.require(&[Role::ClassTeacher])?;
+    let class_id = member.class_id.ok_or(AppError::Forbidden)?;
+    let school = member.school.id;
+    let class_name = schools::class_name(&state.pool, school, class_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(ClassTeacherHome {
+        layout: Layout::for_member(&member, &format!("Класс {class_name}")).await?,
+        today: today_in_words(&state, &member.school.time_zone),
+        pupils: schools::class_pupils(&state.pool, school, class_id).await?,
+        class_name,
+    })
+}
+
+/// The start page of a parent (about one child) or of a pupil.
+#[derive(Template, WebTemplate)]
+#[template(path = "home_family.html")]
+pub struct FamilyHome {
+    layout: Layout,
+    today: String,
+    is_parent: bool,
+    pupil: PupilLine,
+}
+
+async fn family(state: &AppState, member: &Member, role: Role) -> AppResult<FamilyHome> {
+    member.require(&[role])?;
+    let pupil_id = member.pupil_id.ok_or(AppError::Forbidden)?;
+    let pupil = schools::pupil(&state.pool, member.school.id, pupil_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(FamilyHome {
+        layout: Layout::for_member(member, role.label()).await?,
+        today: today_in_words(state, &member.school.time_zone),
+        is_parent: role == Role::Parent,
+        pupil,
+    })
+}
+
+pub async fn parent(State(state): State<AppState>, member: Member) -> AppResult<FamilyHome> {
+    family(&state, &member, Role::Parent).await
+}
+
+pub async fn pupil(State(state): State<AppState>, member: Member) -> AppResult<FamilyHome> {
+    family(&state, &member, Role::Pupil).await
+}

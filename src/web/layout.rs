@@ -1,0 +1,67 @@
+//! What every page shows around its content: the person, the school, the role menu, a one-time
+//! message, and the CSRF token for its forms.
+
+use tower_sessions::Session;
+
+use super::csrf;
+use super::extract::{Member, Viewer};
+use crate::auth::keys;
+use crate::authz::menu::{self, MenuItem};
+use crate::error::AppResult;
+
+pub struct Layout {
+    pub title: String,
+    pub csrf: String,
+    pub user_name: Option<String>,
+    pub role_label: Option<&'static str>,
+    pub school_name: Option<String>,
+    pub menu: &'static [MenuItem],
+    /// The person has more than one place to work: show «Сменить роль».
+    pub can_switch: bool,
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    /// For pages before login.
+    pub async fn anonymous(session: &Session, title: &str) -> AppResult<Self> {
+        Ok(Self {
+            title: title.to_string(),
+            csrf: csrf::token(session).await?,
+            user_name: None,
+            role_label: None,
+            school_name: None,
+            menu: &[],
+            can_switch: false,
+            flash: take_flash(session).await?,
+        })
+    }
+
+    /// For pages of a signed-in person outside a school (password, choosing a role, platform).
+    pub async fn for_viewer(viewer: &Viewer, title: &str) -> AppResult<Self> {
+        let mut layout = Self::anonymous(&viewer.session, title).await?;
+        layout.user_name = Some(viewer.full_name.clone());
+        layout.menu = if viewer.is_operator { menu::OPERATOR } else { &[] };
+        layout.can_switch = viewer.membership_count > 0;
+        Ok(layout)
+    }
+
+    /// For pages of a member of a school.
+    pub async fn for_member(member: &Member, title: &str) -> AppResult<Self> {
+        let mut layout = Self::for_viewer(&member.viewer, title).await?;
+        layout.role_label = Some(member.role.label());
+        layout.school_name = Some(member.school.name.clone());
+        layout.menu = menu::for_role(member.role);
+        layout.can_switch = member.viewer.membership_count > 1 || member.viewer.is_operator;
+        Ok(layout)
+    }
+}
+
+/// Leaves a one-time message for the next page (Post/Redirect/Get).
+pub async fn flash(session: &Session, message: impl Into<String>) -> AppResult<()> {
+    session.insert(keys::FLASH, message.into()).await?;
+    Ok(())
+}
+
+async fn take_flash(session: &Session) -> AppResult<Option<String>> {
+    Ok(session.remove::<String>(keys::FLASH).await?)
+}

@@ -1,0 +1,125 @@
+//! The web layer: extract the user and school, parse forms, call one service function, render
+//! one askama page. No SQL here.
+
+mod admin_users;
+mod assets;
+mod audit_page;
+mod auth_pages;
+pub mod csrf;
+pub mod errors;
+pub mod extract;
+mod health;
+mod home;
+pub mod layout;
+mod platform;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware;
+use axum::routing::{get, post};
+use sqlx::PgPool;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::auth::session_store::PgSessionStore;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::rules::login::LockoutPolicy;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    pub lockout: LockoutPolicy,
+}
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(state.pool.clone()))
+        .with_name("zhurnal_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(
+            state.config.session_idle_hours,
+        )));
+
+    let pages = Router::new()
+        .route("/", get(auth_pages::root))
+        .route("/login", get(auth_pages::login_form).post(auth_pages::login))
+        .route("/logout", post(auth_pages::logout))
+        .route("/password", get(auth_pages::password_form).post(auth_pages::change_password))
+        .route("/choose", get(auth_pages::choose_form).post(auth_pages::choose))
+        .route("/director", get(home::director))
+        .route("/deputy", get(home::deputy))
+        .route("/admin", get(home::administrator))
+        .route("/teacher", get(home::teacher))
+        .route("/class-teacher", get(home::class_teacher))
+        .route("/parent", get(home::parent))
+        .route("/pupil", get(home::pupil))
+        .route("/admin/users", get(admin_users::list))
+        .route("/admin/users/new", get(admin_users::new_form).post(admin_users::create))
+        .route("/admin/users/{account_id}", get(admin_users::card))
+        .route("/admin/users/{account_id}/roles", post(admin_users::grant))
+        .route(
+            "/admin/users/{account_id}/roles/{membership_id}/revoke",
+            post(admin_users::revoke),
+        )
+        .route("/admin/users/{account_id}/password", post(admin_users::reset_password))
+        .route("/audit", get(audit_page::list))
+        .route("/platform", get(platform::schools).post(platform::create))
+        .fallback(errors::not_found)
+        .layer(middleware::from_fn(csrf::protect))
+        .layer(sessions);
+
+    Router::new()
+        .merge(pages)
+        .route("/healthz", get(health::healthz))
+        .route("/static/{*file}", get(assets::serve))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(
+                    |req: &axum::http::Request<axum::body::Body>| {
+                        let id = req
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
+                    },
+                ))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+                    ),
+                ))
+                .layer(middleware::from_fn(errors::render_error_pages))
+                .layer(CatchPanicLayer::new()),
+        )
+        .with_state(state)
+}

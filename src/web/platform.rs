@@ -1,0 +1,84 @@
+//! The platform operator's page: the schools, and a new school with its first administrator.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::extract::Viewer;
+use super::layout::Layout;
+use crate::accounts::service::Issued;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::tenancy::repo::{self, SchoolLine};
+use crate::tenancy::service::{self, NewSchool, RUSSIAN_TIME_ZONES};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "platform.html")]
+pub struct PlatformPage {
+    layout: Layout,
+    schools: Vec<SchoolLine>,
+    form: NewSchool,
+    errors: FieldErrors,
+    zones: [&'static str; 11],
+    issued: Option<Issued>,
+}
+
+async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: NewSchool,
+    errors: FieldErrors,
+    issued: Option<Issued>,
+) -> AppResult<PlatformPage> {
+    Ok(PlatformPage {
+        layout: Layout::for_viewer(viewer, "Школы платформы").await?,
+        schools: repo::list(&state.pool).await?,
+        form,
+        errors,
+        zones: RUSSIAN_TIME_ZONES,
+        issued,
+    })
+}
+
+fn require_operator(viewer: &Viewer) -> AppResult<()> {
+    if viewer.is_operator {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+pub async fn schools(State(state): State<AppState>, viewer: Viewer) -> AppResult<PlatformPage> {
+    require_operator(&viewer)?;
+    let form = NewSchool {
+        time_zone: "Europe/Moscow".into(),
+        ..NewSchool::default()
+    };
+    page(&state, &viewer, form, FieldErrors::new(), None).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<NewSchool>,
+) -> AppResult<Response> {
+    require_operator(&viewer)?;
+    match service::create_school(&state.pool, &viewer.actor(None), &form).await {
+        Ok(created) => {
+            let fresh = NewSchool {
+                time_zone: "Europe/Moscow".into(),
+                ..NewSchool::default()
+            };
+            let page = page(&state, &viewer, fresh, FieldErrors::new(), Some(created.admin)).await?;
+            Ok(page.into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let page = page(&state, &viewer, form, errors, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
