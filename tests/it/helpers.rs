@@ -1,0 +1,258 @@
+//! The harness: a private PostgreSQL cluster (or `DATABASE_URL`), a migrated template database
+//! with the demo seeded, cloned for every test; the app on port 0; one cookie-keeping client per
+//! user, which fetches the CSRF token like a browser before posting a form.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use chrono::Utc;
+use reqwest::cookie::CookieStore;
+use reqwest::{Response, StatusCode};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use zhurnal::clock::ManualClock;
+use zhurnal::config::Config;
+use zhurnal::db::embedded::{Durability, EmbeddedPostgres};
+use zhurnal::startup::{self, Application};
+
+struct TestServer {
+    /// URL of a maintenance database on the server, with `{db}` where the name goes.
+    url_pattern: String,
+    template: String,
+    _cluster: Option<EmbeddedPostgres>,
+}
+
+impl TestServer {
+    fn url(&self, db: &str) -> String {
+        self.url_pattern.replace("{db}", db)
+    }
+}
+
+static SERVER: OnceLock<TestServer> = OnceLock::new();
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Replaces the database name in a PostgreSQL URL with `{db}`.
+fn url_pattern(url: &str) -> String {
+    let mut parsed = reqwest::Url::parse(url).expect("DATABASE_URL is a URL");
+    parsed.set_path("/DBNAME");
+    parsed.to_string().replace("/DBNAME", "/{db}")
+}
+
+/// Removes test clusters left by test runs that died.
+fn sweep_old_clusters(root: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("zhurnal-test-")) else {
+            continue;
+        };
+        let alive = pid
+            .parse::<i32>()
+            .map(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+            .unwrap_or(true);
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn start_server() -> TestServer {
+    // Runs on its own thread with its own runtime: tests call it from inside theirs.
+    std::thread::spawn(|| {
+        let (url_pattern, cluster) = match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => (url_pattern(&url), None),
+            _ => {
+                let root = std::env::temp_dir();
+                sweep_old_clusters(&root);
+                let dir = root.join(format!("zhurnal-test-{}", std::process::id()));
+                let cluster = EmbeddedPostgres::start(&dir, Durability::Ephemeral)
+                    .expect("the test PostgreSQL cluster starts");
+                (cluster.url("{db}"), Some(cluster))
+            }
+        };
+        let template = format!("zhurnal_test_tpl_{}", std::process::id());
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        rt.block_on(async {
+            let admin = PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&url_pattern.replace("{db}", "postgres"))
+                .await
+                .expect("connect to the test server");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {template}"))
+                .execute(&admin)
+                .await
+                .expect("drop an old template");
+            sqlx::query(&format!("CREATE DATABASE {template}"))
+                .execute(&admin)
+                .await
+                .expect("create the template");
+            let pool = PgPoolOptions::new()
+                .max_connections(2)
+                .connect(&url_pattern.replace("{db}", &template))
+                .await
+                .expect("connect to the template");
+            zhurnal::db::migrate(&pool).await.expect("migrations apply");
+            zhurnal::demo::seed_if_empty(&pool).await.expect("the demo seeds");
+            pool.close().await;
+            admin.close().await;
+        });
+        TestServer {
+            url_pattern,
+            template,
+            _cluster: cluster,
+        }
+    })
+    .join()
+    .expect("the test server starts")
+}
+
+fn server() -> &'static TestServer {
+    SERVER.get_or_init(start_server)
+}
+
+/// A running application on a fresh copy of the demo database.
+pub struct TestApp {
+    pub base: String,
+    pub pool: PgPool,
+    pub clock: Arc<ManualClock>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let server = server();
+    let db = format!(
+        "zhurnal_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&server.url("postgres"))
+        .await
+        .expect("connect to the test server");
+    sqlx::query(&format!(
+        "CREATE DATABASE {db} TEMPLATE {} STRATEGY FILE_COPY",
+        server.template
+    ))
+    .execute(&admin)
+    .await
+    .expect("clone the template");
+    admin.close().await;
+    let pool = PgPoolOptions::new()
+        .max_connections(5)
+        .connect(&server.url(&db))
+        .await
+        .expect("connect to the test database");
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let mut config = Config::from_env().expect("config");
+    config.database_url = Some(server.url(&db));
+    let state = startup::state(pool.clone(), config, clock.clone());
+    let app = Application::bind(state, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("bind");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp { base, pool, clock }
+}
+
+/// A browser of one person: keeps cookies, follows redirects, posts forms with the CSRF token.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+    pub base: String,
+}
+
+impl TestApp {
+    pub fn client(&self) -> Client {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .expect("client");
+        Client {
+            http,
+            jar,
+            base: self.base.clone(),
+        }
+    }
+
+    /// A client signed in with a demo login (password `demo`).
+    pub async fn signed_in(&self, login: &str) -> Client {
+        let client = self.client();
+        let response = client.login(login, zhurnal::demo::PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "{login} signs in");
+        client
+    }
+
+    /// The id of an account by login.
+    pub async fn account_id(&self, login: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM account WHERE login = $1")
+            .bind(login)
+            .fetch_one(&self.pool)
+            .await
+            .expect("the account exists")
+    }
+}
+
+/// The value of the first `<input name="csrf">` of a page.
+pub fn csrf_of(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let end = html[at..].find('"')?;
+    Some(html[at..at + end].to_string())
+}
+
+impl Client {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn text(&self, path: &str) -> (StatusCode, String) {
+        let r = self.get(path).await;
+        let status = r.status();
+        (status, r.text().await.expect("body"))
+    }
+
+    /// The session's CSRF token, read from a page as a browser would.
+    pub async fn csrf(&self) -> String {
+        let (_, html) = self.text("/login").await;
+        csrf_of(&html).expect("the page has a CSRF token")
+    }
+
+    /// Posts a form with the session's CSRF token.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        let token = self.csrf().await;
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf", &token));
+        self.http
+            .post(self.url(path))
+            .form(&fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Response {
+        self.post("/login", &[("login", login), ("password", password)])
+            .await
+    }
+
+    /// The session cookie's value.
+    pub fn session_cookie(&self) -> Option<String> {
+        let url = self.base.parse().expect("url");
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|c| c.strip_prefix("zhurnal_session="))
+            .map(str::to_string)
+    }
+}
+
+/// The path a response ended on after redirects.
+pub fn path_of(response: &Response) -> String {
+    response.url().path().to_string()
+}

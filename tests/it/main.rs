@@ -1,0 +1,10 @@
+//! Integration tests: the real server over real HTTP on a real PostgreSQL (a private cluster
+//! started by the harness, or `DATABASE_URL`). One test binary, so the cluster starts once.
+
+mod helpers;
+
+mod accounts;
+mod auth;
+mod cluster;
+mod isolation;
+mod pages;

@@ -1,0 +1,155 @@
+//! Pages every user meets: error pages, health, the choice of role, the platform page; and the
+//! audit table's refusal to be rewritten.
+
+use reqwest::StatusCode;
+
+use crate::auth::between;
+use crate::helpers::{path_of, spawn_app};
+
+#[tokio::test]
+async fn an_unknown_page_answers_404_in_russian_with_a_request_id() {
+    let app = spawn_app().await;
+    let client = app.signed_in("teacher").await;
+    let response = client.get("/no/such/page").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Страница не найдена"));
+    assert!(html.contains(&id), "the page names the request id");
+}
+
+#[tokio::test]
+async fn a_malformed_id_or_form_gets_a_russian_page_not_a_500() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("admin").await;
+    let response = admin.get("/admin/users/not-a-number").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Не удалось обработать запрос"), "{html}");
+    let response = admin.get("/admin/users/99999999999999999999").await;
+    assert!(response.status().is_client_error());
+}
+
+#[tokio::test]
+async fn healthz_reports_the_database() {
+    let app = spawn_app().await;
+    let response = app.client().get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+}
+
+#[tokio::test]
+async fn static_files_are_served_and_unknown_ones_are_not() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let css = client.get("/static/app.css").await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert_eq!(client.get("/static/htmx.min.js").await.status(), StatusCode::OK);
+    assert_eq!(client.get("/static/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_root_sends_each_person_where_they_belong() {
+    let app = spawn_app().await;
+    assert_eq!(path_of(&app.client().get("/").await), "/login");
+    let director = app.signed_in("director").await;
+    assert_eq!(path_of(&director.get("/").await), "/director");
+}
+
+#[tokio::test]
+async fn a_person_with_roles_in_two_schools_chooses_and_switches() {
+    let app = spawn_app().await;
+    // parent2's other child studies in school 1.
+    let parent2 = app.account_id("parent2").await;
+    let (school1, pupil): (i64, i64) = sqlx::query_as(
+        "SELECT p.school_id, p.id FROM pupil p JOIN school s ON s.id = p.school_id
+         WHERE s.slug = 'demo-1' ORDER BY p.id LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO membership (school_id, account_id, role, pupil_id) VALUES ($1, $2, 'parent', $3)")
+        .bind(school1)
+        .bind(parent2)
+        .bind(pupil)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let client = app.client();
+    let response = client.login("parent2", "demo").await;
+    assert_eq!(path_of(&response), "/choose");
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Школа № 1") && html.contains("Школа № 2"));
+    let choices: Vec<String> = html
+        .split("name=\"membership\" value=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .collect();
+    assert_eq!(choices.len(), 2);
+    let mut schools_seen = Vec::new();
+    for choice in &choices {
+        let page = client.post("/choose", &[("membership", choice)]).await;
+        assert_eq!(path_of(&page), "/parent");
+        let html = page.text().await.unwrap();
+        schools_seen.push(between(&html, "<span class=\"school\">", "</span>"));
+        assert!(html.contains("Сменить роль"));
+    }
+    schools_seen.sort();
+    assert_eq!(schools_seen, ["Демонстрационная школа № 1", "Демонстрационная школа № 2"]);
+}
+
+#[tokio::test]
+async fn the_audit_trail_refuses_update_delete_and_truncate() {
+    let app = spawn_app().await;
+    for statement in [
+        "UPDATE audit_event SET reason = 'rewritten'",
+        "DELETE FROM audit_event",
+        "TRUNCATE audit_event",
+    ] {
+        let error = sqlx::query(statement)
+            .execute(&app.pool)
+            .await
+            .expect_err(statement);
+        assert!(error.to_string().contains("append-only"), "{statement}: {error}");
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_event")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(count > 0);
+}
+
+#[tokio::test]
+async fn the_operator_creates_a_school_whose_administrator_must_change_the_password() {
+    let app = spawn_app().await;
+    let operator = app.signed_in("operator").await;
+    let bad = operator.post("/platform", &[("name", "Ш"), ("slug", "Школа")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("Полное название: от 3 до 300 символов."));
+    assert!(html.contains(r#"value="Школа""#), "the form keeps what was typed");
+
+    let response = operator
+        .post(
+            "/platform",
+            &[
+                ("name", "МБОУ «Лицей № 7»"),
+                ("short_name", "Лицей № 7"),
+                ("slug", "licey-7"),
+                ("time_zone", "Asia/Novosibirsk"),
+                ("admin_last_name", "Орлова"),
+                ("admin_first_name", "Вера"),
+            ],
+        )
+        .await;
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Школа создана"), "{html}");
+    assert!(html.contains("МБОУ «Лицей № 7»"));
+    let login = between(&html, "Логин: <code>", "</code>");
+    let password = between(&html, "Пароль: <code>", "</code>");
+    assert_eq!(login, "admin-licey-7");
+    let admin = app.client();
+    assert_eq!(path_of(&admin.login(&login, &password).await), "/password");
+}
