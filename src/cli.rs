@@ -11,7 +11,11 @@ use crate::tenancy::service::{NewSchool, create_school};
 use crate::{demo, telemetry};
 
 #[derive(Parser)]
-#[command(name = "zhurnal", version, about = "«Журнал»: электронный журнал и дневник для школ")]
+#[command(
+    name = "zhurnal",
+    version,
+    about = "«Журнал»: электронный журнал и дневник для школ"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -113,7 +117,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             .await;
             db.close().await;
             let issued = result.map_err(describe)?;
-            println!("Оператор платформы создан.\nЛогин: {}\nПароль: {}", issued.login, issued.password);
+            println!(
+                "Оператор платформы создан.\nЛогин: {}\nПароль: {}",
+                issued.login, issued.password
+            );
             println!("Пароль нужно сменить при первом входе.");
             Ok(())
         }
@@ -151,18 +158,19 @@ async fn create(db: &Database, args: SchoolArgs) -> anyhow::Result<()> {
         .map_err(describe)?;
     println!("Школа создана (id {}).", created.school_id);
     println!("Администратор: {}", created.admin.full_name);
-    println!("Логин: {}\nПароль: {}", created.admin.login, created.admin.password);
+    println!(
+        "Логин: {}\nПароль: {}",
+        created.admin.login, created.admin.password
+    );
     println!("Пароль нужно сменить при первом входе.");
     Ok(())
 }
 
 async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
     let db = Database::open(&config).await?;
-    if with_demo {
-        if let Err(e) = demo::seed_if_empty(&db.pool).await {
-            db.close().await;
-            return Err(e);
-        }
+    if with_demo && let Err(e) = demo::seed_if_empty(&db.pool).await {
+        db.close().await;
+        return Err(e);
     }
     let state = startup::state(db.pool.clone(), config.clone(), startup::system_clock());
     let app = match Application::bind(state, config.bind).await {

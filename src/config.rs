@@ -28,7 +28,9 @@ impl Config {
         let secure_cookies = match var("ZHURNAL_SECURE_COOKIES").as_deref() {
             None | Some("0" | "false" | "no") => false,
             Some("1" | "true" | "yes") => true,
-            Some(other) => anyhow::bail!("ZHURNAL_SECURE_COOKIES must be true or false, not {other}"),
+            Some(other) => {
+                anyhow::bail!("ZHURNAL_SECURE_COOKIES must be true or false, not {other}")
+            }
         };
         let session_idle_hours = var("ZHURNAL_SESSION_HOURS")
             .map(|v| v.parse::<i64>())
@@ -38,7 +40,9 @@ impl Config {
             .clamp(1, 24 * 30);
         Ok(Self {
             database_url: var("DATABASE_URL"),
-            data_dir: var("ZHURNAL_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
+            data_dir: var("ZHURNAL_DATA_DIR")
+                .unwrap_or_else(|| "data".into())
+                .into(),
             bind,
             secure_cookies,
             session_idle_hours,

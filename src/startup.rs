@@ -12,7 +12,10 @@ use tokio::net::TcpListener;
 use crate::auth::session_store::PgSessionStore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::db::{self, embedded::{Durability, EmbeddedPostgres}};
+use crate::db::{
+    self,
+    embedded::{Durability, EmbeddedPostgres},
+};
 use crate::rules::login::LockoutPolicy;
 use crate::web::{self, AppState};
 
@@ -42,8 +45,12 @@ impl Database {
                 (cluster.url(DATABASE), Some(cluster))
             }
         };
-        let pool = db::connect(&url).await.context("cannot connect to the database")?;
-        db::migrate(&pool).await.context("cannot apply migrations")?;
+        let pool = db::connect(&url)
+            .await
+            .context("cannot connect to the database")?;
+        db::migrate(&pool)
+            .await
+            .context("cannot apply migrations")?;
         Ok(Self { pool, cluster })
     }
 
@@ -85,11 +92,16 @@ impl Application {
     }
 
     pub fn address(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests under way.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let cleanup = PgSessionStore::new(self.state.pool.clone()).spawn_cleanup();
         let app = web::router(self.state);
         axum::serve(

@@ -83,7 +83,10 @@ mod tests {
     fn a_login_is_the_transliterated_surname_and_initials() {
         assert_eq!(login_stem("Иванова", "Мария", "Андреевна"), "ivanova.ma");
         assert_eq!(login_stem("Щёголев", "Юрий", ""), "shchegolev.iu");
-        assert_eq!(login_stem("Ёжиков-Львов", "Эдуард", "Ильич"), "ezhikov-lvov.ei");
+        assert_eq!(
+            login_stem("Ёжиков-Львов", "Эдуард", "Ильич"),
+            "ezhikov-lvov.ei"
+        );
         assert_eq!(login_stem("Ъ", "", ""), "user");
     }
 }

@@ -52,12 +52,10 @@ pub async fn login_taken(conn: &mut PgConnection, login: &str) -> sqlx::Result<b
 /// The first free login among `stem`, `stem2`, `stem3`, …
 pub async fn free_login(conn: &mut PgConnection, stem: &str) -> sqlx::Result<String> {
     // Stems hold only [a-z0-9.-], none of which LIKE treats specially.
-    let taken: Vec<String> = sqlx::query_scalar!(
-        "SELECT login FROM account WHERE login LIKE $1 || '%'",
-        stem
-    )
-    .fetch_all(conn)
-    .await?;
+    let taken: Vec<String> =
+        sqlx::query_scalar!("SELECT login FROM account WHERE login LIKE $1 || '%'", stem)
+            .fetch_all(conn)
+            .await?;
     if !taken.iter().any(|l| l == stem) {
         return Ok(stem.to_string());
     }

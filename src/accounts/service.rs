@@ -144,7 +144,10 @@ pub fn check_email(errors: &mut FieldErrors, field: &'static str, value: &str) -
             !user.is_empty() && host.contains('.') && !value.contains(char::is_whitespace)
         });
     if !ok {
-        errors.add(field, "Введите адрес электронной почты, например ivanova@mail.ru.");
+        errors.add(
+            field,
+            "Введите адрес электронной почты, например ivanova@mail.ru.",
+        );
     }
     Some(value.to_string())
 }
@@ -272,7 +275,14 @@ pub async fn grant_role(
             role.label()
         )));
     }
-    grant_in_tx(&mut tx, access.school_id, actor, account_id, Grant::staff(role)).await?;
+    grant_in_tx(
+        &mut tx,
+        access.school_id,
+        actor,
+        account_id,
+        Grant::staff(role),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

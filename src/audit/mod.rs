@@ -2,6 +2,8 @@
 //! its record commit or fail together. The table is append-only (the database refuses UPDATE,
 //! DELETE and TRUNCATE).
 
+pub mod labels;
+
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -112,17 +114,30 @@ impl AuditLine {
     /// When, in the school's time zone: «23.11.2026 10:15».
     pub fn local_time(&self, time_zone: &str) -> String {
         let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
-        self.at.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string()
+        self.at
+            .with_timezone(&tz)
+            .format("%d.%m.%Y %H:%M")
+            .to_string()
     }
 
-    /// The state before the change, as compact text.
+    /// What was done, in Russian.
+    pub fn action_label(&self) -> &str {
+        labels::action(&self.action)
+    }
+
+    /// What it was done to, in Russian.
+    pub fn subject_label(&self) -> &str {
+        labels::subject(&self.subject_type)
+    }
+
+    /// The state before the change, in Russian.
     pub fn before_text(&self) -> String {
-        self.before.as_ref().map(Value::to_string).unwrap_or_default()
+        self.before.as_ref().map(labels::state).unwrap_or_default()
     }
 
-    /// The state after the change, as compact text.
+    /// The state after the change, in Russian.
     pub fn after_text(&self) -> String {
-        self.after.as_ref().map(Value::to_string).unwrap_or_default()
+        self.after.as_ref().map(labels::state).unwrap_or_default()
     }
 }
 

@@ -62,7 +62,9 @@ pub async fn login(
             let mut conn = pool.acquire().await?;
             repo::record_event(&mut conn, event(EventKind::LoginLocked, None), origin).await?;
             let minutes = ((until - now).num_seconds() + 59) / 60;
-            return Err(LoginError::Locked { minutes: minutes.max(1) });
+            return Err(LoginError::Locked {
+                minutes: minutes.max(1),
+            });
         }
         LoginGate::Slowed(wait) => {
             tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
@@ -78,8 +80,12 @@ pub async fn login(
     let mut conn = pool.acquire().await?;
     match account {
         Some(a) if password_ok && !a.disabled => {
-            repo::record_event(&mut conn, event(EventKind::LoginSucceeded, Some(a.id)), origin)
-                .await?;
+            repo::record_event(
+                &mut conn,
+                event(EventKind::LoginSucceeded, Some(a.id)),
+                origin,
+            )
+            .await?;
             Ok(SignedIn {
                 account_id: a.id,
                 must_change_password: a.must_change_password,
@@ -122,8 +128,7 @@ pub async fn change_password(
     let mut errors = FieldErrors::new();
     if input.current.is_empty() {
         errors.add("current", "Введите текущий пароль.");
-    } else if !password::verify_async(input.current.clone(), account.password_hash.clone()).await
-    {
+    } else if !password::verify_async(input.current.clone(), account.password_hash.clone()).await {
         errors.add("current", "Текущий пароль введён неверно.");
     }
     if let Some(why) = password::weakness(&input.new, &account.login) {

@@ -149,11 +149,17 @@ mod tests {
     #[test]
     fn pupils_and_parents_cannot_manage_accounts_or_read_the_audit_trail() {
         for role in [Role::Pupil, Role::Parent, Role::Teacher, Role::ClassTeacher] {
-            let access = Access { school_id: SchoolId(1), role };
+            let access = Access {
+                school_id: SchoolId(1),
+                role,
+            };
             assert!(!access.can_manage_accounts(), "{role}");
             assert!(!access.can_read_audit(), "{role}");
         }
-        let admin = Access { school_id: SchoolId(1), role: Role::Administrator };
+        let admin = Access {
+            school_id: SchoolId(1),
+            role: Role::Administrator,
+        };
         assert!(admin.can_manage_accounts() && admin.can_read_audit());
     }
 }

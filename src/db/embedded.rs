@@ -154,17 +154,17 @@ impl PgBinaries {
         }
         if let Some(path) = std::env::var_os("PATH") {
             for dir in std::env::split_paths(&path) {
-                if let Ok(real) = dir.join("initdb").canonicalize() {
-                    if let Some(parent) = real.parent() {
-                        candidates.push(parent.to_path_buf());
-                    }
+                if let Ok(real) = dir.join("initdb").canonicalize()
+                    && let Some(parent) = real.parent()
+                {
+                    candidates.push(parent.to_path_buf());
                 }
             }
         }
-        if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-            if out.status.success() {
-                candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
-            }
+        if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+            && out.status.success()
+        {
+            candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
         }
         let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
             .into_iter()
@@ -175,7 +175,7 @@ impl PgBinaries {
                 Some((v, e.path().join("bin")))
             })
             .collect();
-        versioned.sort_by(|a, b| b.0.cmp(&a.0));
+        versioned.sort_by_key(|v| std::cmp::Reverse(v.0));
         candidates.extend(versioned.into_iter().map(|(_, p)| p));
 
         let mut too_old = None;
@@ -184,7 +184,12 @@ impl PgBinaries {
                 continue;
             }
             match server_major(&dir) {
-                Some(major) if major >= MIN_MAJOR => return Ok(Self { bin_dir: dir, major }),
+                Some(major) if major >= MIN_MAJOR => {
+                    return Ok(Self {
+                        bin_dir: dir,
+                        major,
+                    });
+                }
                 Some(major) => too_old = Some(major),
                 None => {}
             }
@@ -303,12 +308,19 @@ fn clear_stale_server(dir: &Path) -> anyhow::Result<()> {
     let Ok(text) = fs::read_to_string(&pid_file) else {
         return Ok(());
     };
-    let Some(pid) = text.lines().next().and_then(|l| l.trim().parse::<i32>().ok()) else {
+    let Some(pid) = text
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse::<i32>().ok())
+    else {
         fs::remove_file(&pid_file)?;
         return Ok(());
     };
     if process_alive(pid) && is_postgres(pid) {
-        tracing::warn!(pid, "an orphaned PostgreSQL server of this cluster is running; stopping it");
+        tracing::warn!(
+            pid,
+            "an orphaned PostgreSQL server of this cluster is running; stopping it"
+        );
         // SAFETY: plain kill(2) on a pid we just checked.
         unsafe { libc::kill(pid, libc::SIGINT) };
         let deadline = Instant::now() + STOP_TIMEOUT;

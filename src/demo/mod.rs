@@ -36,7 +36,9 @@ pub async fn seed_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
     }
     let hash = password::hash_async(PASSWORD.to_string()).await?;
     let mut tx = pool.begin().await?;
-    seed(&mut tx, &hash).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    seed(&mut tx, &hash)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     tx.commit().await?;
     tracing::info!("demo schools seeded");
     Ok(true)
@@ -71,7 +73,15 @@ async fn school(
 ) -> crate::error::AppResult<DemoSchool> {
     let actor = Actor::system();
     let (id, _) = create_in_tx(tx, &actor, &input, hash, false).await?;
-    let year_id = create_year(tx, id, &actor, "2026/2027", date(2026, 9, 1), date(2027, 8, 31)).await?;
+    let year_id = create_year(
+        tx,
+        id,
+        &actor,
+        "2026/2027",
+        date(2026, 9, 1),
+        date(2027, 8, 31),
+    )
+    .await?;
     Ok(DemoSchool { id, year_id })
 }
 
@@ -87,7 +97,11 @@ async fn fill_class(
     let mut pupils = Vec::with_capacity(count);
     for i in 0..count {
         let p = names::pupil(seed * 100 + i);
-        let birth = date(2026 - 7 - i32::from(grade), 1 + (i % 12) as u32, 1 + (i * 7 % 28) as u32);
+        let birth = date(
+            2026 - 7 - i32::from(grade),
+            1 + (i % 12) as u32,
+            1 + (i * 7 % 28) as u32,
+        );
         let new = NewPupil {
             last_name: &p.last_name,
             first_name: &p.first_name,
@@ -95,7 +109,15 @@ async fn fill_class(
             birth_date: Some(birth),
             sex: Some(if p.female { "f" } else { "m" }),
         };
-        let id = enrol_pupil(tx, school, &Actor::system(), &new, class_id, date(2026, 9, 1)).await?;
+        let id = enrol_pupil(
+            tx,
+            school,
+            &Actor::system(),
+            &new,
+            class_id,
+            date(2026, 9, 1),
+        )
+        .await?;
         pupils.push((id, p));
     }
     Ok(pupils)
@@ -124,10 +146,21 @@ async fn seed(tx: &mut PgConnection, hash: &str) -> crate::error::AppResult<()> 
         ("teacher", "Васильева Наталья Сергеевна", Role::Teacher),
     ];
     for (login, name, role) in staff {
-        create_account(tx, s1.id, &sys, &person(login, name), hash, Grant::staff(role)).await?;
+        create_account(
+            tx,
+            s1.id,
+            &sys,
+            &person(login, name),
+            hash,
+            Grant::staff(role),
+        )
+        .await?;
     }
     let mut class_5b = 0;
-    for (seed, (grade, letter)) in [(1, "А"), (5, "А"), (5, "Б"), (9, "А"), (11, "А")].into_iter().enumerate() {
+    for (seed, (grade, letter)) in [(1, "А"), (5, "А"), (5, "Б"), (9, "А"), (11, "А")]
+        .into_iter()
+        .enumerate()
+    {
         let class_id = create_class(tx, s1.id, &sys, s1.year_id, grade, letter).await?;
         let pupils = fill_class(tx, s1.id, class_id, grade, seed, 12).await?;
         if (grade, letter) == (5, "Б") {
@@ -136,8 +169,20 @@ async fn seed(tx: &mut PgConnection, hash: &str) -> crate::error::AppResult<()> 
         }
         let _ = pupils;
     }
-    let class_teacher = Grant { role: Role::ClassTeacher, class_id: Some(class_5b), pupil_id: None };
-    create_account(tx, s1.id, &sys, &person("classteacher", "Соколов Дмитрий Алексеевич"), hash, class_teacher).await?;
+    let class_teacher = Grant {
+        role: Role::ClassTeacher,
+        class_id: Some(class_5b),
+        pupil_id: None,
+    };
+    create_account(
+        tx,
+        s1.id,
+        &sys,
+        &person("classteacher", "Соколов Дмитрий Алексеевич"),
+        hash,
+        class_teacher,
+    )
+    .await?;
 
     let s2 = school(
         tx,
@@ -158,13 +203,24 @@ async fn seed(tx: &mut PgConnection, hash: &str) -> crate::error::AppResult<()> 
         ("director2", "Новиков Сергей Иванович", Role::Director),
         ("teacher2", "Фёдорова Ирина Павловна", Role::Teacher),
     ] {
-        create_account(tx, s2.id, &sys, &person(login, name), hash, Grant::staff(role)).await?;
+        create_account(
+            tx,
+            s2.id,
+            &sys,
+            &person(login, name),
+            hash,
+            Grant::staff(role),
+        )
+        .await?;
     }
     let class_6a = create_class(tx, s2.id, &sys, s2.year_id, 6, "А").await?;
     fill_class(tx, s2.id, class_6a, 6, 9, 6).await?;
     family(tx, s2.id, hash, "parent2", "student2", "Волков", class_6a).await?;
 
-    let operator = NewAccount { is_operator: true, ..person("operator", "Оператор Платформы") };
+    let operator = NewAccount {
+        is_operator: true,
+        ..person("operator", "Оператор Платформы")
+    };
     crate::accounts::repo::insert_account(tx, &operator, hash).await?;
     Ok(())
 }
@@ -188,10 +244,18 @@ async fn family(
         sex: Some("m"),
     };
     let pupil_id = enrol_pupil(tx, school, &sys, &child, class_id, date(2026, 9, 1)).await?;
-    let pupil_grant = Grant { role: Role::Pupil, class_id: None, pupil_id: Some(pupil_id) };
+    let pupil_grant = Grant {
+        role: Role::Pupil,
+        class_id: None,
+        pupil_id: Some(pupil_id),
+    };
     let pupil_account = person(pupil_login, &format!("{surname} Иван Андреевич"));
     create_account(tx, school, &sys, &pupil_account, hash, pupil_grant).await?;
-    let parent_grant = Grant { role: Role::Parent, class_id: None, pupil_id: Some(pupil_id) };
+    let parent_grant = Grant {
+        role: Role::Parent,
+        class_id: None,
+        pupil_id: Some(pupil_id),
+    };
     let mother = person(parent_login, &format!("{surname}а Анна Викторовна"));
     create_account(tx, school, &sys, &mother, hash, parent_grant).await?;
     Ok(())

@@ -39,7 +39,9 @@ pub enum LoginGate {
     /// Go ahead after this wait.
     Slowed(Duration),
     /// Refused until then, whatever the password.
-    Locked { until: DateTime<Utc> },
+    Locked {
+        until: DateTime<Utc>,
+    },
 }
 
 /// How far back the failures that `gate` looks at reach.
@@ -89,7 +91,10 @@ mod tests {
     #[test]
     fn the_third_failure_slows_the_next_attempts_down_step_by_step() {
         let p = LockoutPolicy::default();
-        assert_eq!(gate(&p, &[at(0), at(0), at(1)], at(2)), LoginGate::Slowed(Duration::seconds(1)));
+        assert_eq!(
+            gate(&p, &[at(0), at(0), at(1)], at(2)),
+            LoginGate::Slowed(Duration::seconds(1))
+        );
         assert_eq!(
             gate(&p, &[at(0), at(0), at(1), at(1)], at(2)),
             LoginGate::Slowed(Duration::seconds(2))
@@ -100,8 +105,14 @@ mod tests {
     fn five_failures_lock_the_login_for_fifteen_minutes_after_the_last() {
         let p = LockoutPolicy::default();
         let failures = [at(0), at(1), at(2), at(3), at(4)];
-        assert_eq!(gate(&p, &failures, at(5)), LoginGate::Locked { until: at(19) });
-        assert_eq!(gate(&p, &failures, at(18)), LoginGate::Locked { until: at(19) });
+        assert_eq!(
+            gate(&p, &failures, at(5)),
+            LoginGate::Locked { until: at(19) }
+        );
+        assert_eq!(
+            gate(&p, &failures, at(18)),
+            LoginGate::Locked { until: at(19) }
+        );
         // Once the window has passed the old failures no longer count.
         assert_eq!(gate(&p, &failures, at(40)), LoginGate::Open);
     }

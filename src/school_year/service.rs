@@ -27,7 +27,13 @@ pub async fn create_year(
     .fetch_one(&mut *conn)
     .await?;
     let after = json!({"name": name, "starts_on": starts_on, "ends_on": ends_on});
-    audit::record(conn, school_id, actor, Change::new("academic_year.created", "academic_year", id).after(after)).await?;
+    audit::record(
+        conn,
+        school_id,
+        actor,
+        Change::new("academic_year.created", "academic_year", id).after(after),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -50,7 +56,13 @@ pub async fn create_class(
     .fetch_one(&mut *conn)
     .await?;
     let after = json!({"academic_year_id": year_id, "grade": grade, "letter": letter});
-    audit::record(conn, school_id, actor, Change::new("class.created", "class", id).after(after)).await?;
+    audit::record(
+        conn,
+        school_id,
+        actor,
+        Change::new("class.created", "class", id).after(after),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -100,6 +112,12 @@ pub async fn enrol_pupil(
         "middle_name": pupil.middle_name, "birth_date": pupil.birth_date, "sex": pupil.sex,
         "class_id": class_id, "starts_on": starts_on,
     });
-    audit::record(conn, school_id, actor, Change::new("pupil.enrolled", "pupil", id).after(after)).await?;
+    audit::record(
+        conn,
+        school_id,
+        actor,
+        Change::new("pupil.enrolled", "pupil", id).after(after),
+    )
+    .await?;
     Ok(id)
 }

@@ -6,8 +6,9 @@ pub mod service;
 use serde::{Deserialize, Serialize};
 
 /// The id of a school. Every repo function over tenant data takes one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(sqlx::Type)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+)]
 #[sqlx(transparent)]
 pub struct SchoolId(pub i64);
 

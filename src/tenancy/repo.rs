@@ -158,7 +158,11 @@ pub async fn pupil(pool: &PgPool, id: SchoolId, pupil_id: i64) -> sqlx::Result<O
 }
 
 /// The name of a class ("5Б").
-pub async fn class_name(pool: &PgPool, id: SchoolId, class_id: i64) -> sqlx::Result<Option<String>> {
+pub async fn class_name(
+    pool: &PgPool,
+    id: SchoolId,
+    class_id: i64,
+) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!(
         r#"SELECT grade || letter AS "name!" FROM school_class WHERE school_id = $1 AND id = $2"#,
         id.0,

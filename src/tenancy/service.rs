@@ -68,7 +68,10 @@ fn check(input: &NewSchool) -> (FieldErrors, String, Option<String>) {
     }
     let slug = input.slug.trim().to_lowercase();
     let slug_ok = (2..=63).contains(&slug.len())
-        && slug.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && slug
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && slug
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
@@ -83,14 +86,28 @@ fn check(input: &NewSchool) -> (FieldErrors, String, Option<String>) {
         errors.add("time_zone", "Неизвестный часовой пояс.");
     }
     check_name(&mut errors, "admin_last_name", &input.admin_last_name, true);
-    check_name(&mut errors, "admin_first_name", &input.admin_first_name, true);
-    check_name(&mut errors, "admin_middle_name", &input.admin_middle_name, false);
+    check_name(
+        &mut errors,
+        "admin_first_name",
+        &input.admin_first_name,
+        true,
+    );
+    check_name(
+        &mut errors,
+        "admin_middle_name",
+        &input.admin_middle_name,
+        false,
+    );
     let login = check_login(&mut errors, "admin_login", &input.admin_login);
     (errors, slug, login)
 }
 
 /// Creates a school and its first administrator, who must change the issued password.
-pub async fn create_school(pool: &PgPool, actor: &Actor, input: &NewSchool) -> AppResult<CreatedSchool> {
+pub async fn create_school(
+    pool: &PgPool,
+    actor: &Actor,
+    input: &NewSchool,
+) -> AppResult<CreatedSchool> {
     let password = password::generate();
     let hash = password::hash_async(password.clone()).await?;
     let mut tx = pool.begin().await?;
@@ -134,7 +151,8 @@ pub async fn create_in_tx(
         time_zone: zone,
     };
     let school_id = repo::insert(tx, &row).await?;
-    let after = json!({"name": row.name, "short_name": row.short_name, "slug": slug, "time_zone": zone});
+    let after =
+        json!({"name": row.name, "short_name": row.short_name, "slug": slug, "time_zone": zone});
     let change = Change::new("school.created", "school", school_id.0).after(after);
     audit::record(tx, school_id, actor, change).await?;
     let account = NewAccount {
@@ -149,7 +167,10 @@ pub async fn create_in_tx(
     let grant = Grant::staff(Role::Administrator);
     let account_id =
         create_account(tx, school_id, actor, &account, admin_password_hash, grant).await?;
-    let full_name = format!("{} {} {}", account.last_name, account.first_name, account.middle_name);
+    let full_name = format!(
+        "{} {} {}",
+        account.last_name, account.first_name, account.middle_name
+    );
     Ok((
         school_id,
         Issued {

@@ -157,7 +157,11 @@ pub struct GrantForm {
 }
 
 /// After a write on the card: back to it with the outcome as a message.
-async fn back_to_card(member: &Member, account_id: i64, outcome: AppResult<&str>) -> AppResult<Redirect> {
+async fn back_to_card(
+    member: &Member,
+    account_id: i64,
+    outcome: AppResult<&str>,
+) -> AppResult<Redirect> {
     let message = match outcome {
         Ok(done) => done.to_string(),
         Err(AppError::Refused(why)) => why,
@@ -174,9 +178,15 @@ pub async fn grant(
     Path(account_id): Path<i64>,
     Form(form): Form<GrantForm>,
 ) -> AppResult<Redirect> {
-    let done = service::grant_role(&state.pool, &member.access, &member.actor(), account_id, &form.role)
-        .await
-        .map(|()| "Роль добавлена.");
+    let done = service::grant_role(
+        &state.pool,
+        &member.access,
+        &member.actor(),
+        account_id,
+        &form.role,
+    )
+    .await
+    .map(|()| "Роль добавлена.");
     back_to_card(&member, account_id, done).await
 }
 
@@ -218,9 +228,9 @@ pub async fn reset_password(
             heading: "Выдан новый пароль",
         }
         .into_response()),
-        Err(e @ AppError::Refused(_)) => {
-            Ok(back_to_card(&member, account_id, Err(e)).await?.into_response())
-        }
+        Err(e @ AppError::Refused(_)) => Ok(back_to_card(&member, account_id, Err(e))
+            .await?
+            .into_response()),
         Err(e) => Err(e),
     }
 }

@@ -28,4 +28,3 @@ pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<Au
         tz: member.school.time_zone.clone(),
     })
 }
-

@@ -116,7 +116,9 @@ pub async fn login(
     session.cycle_id().await?;
     session.remove::<String>(keys::CSRF).await?;
     session.remove::<(SchoolId, i64)>(keys::MEMBERSHIP).await?;
-    session.insert(keys::ACCOUNT_ID, signed_in.account_id).await?;
+    session
+        .insert(keys::ACCOUNT_ID, signed_in.account_id)
+        .await?;
     if signed_in.must_change_password {
         return Ok(Redirect::to("/password").into_response());
     }
@@ -151,7 +153,10 @@ pub struct PasswordPage {
     errors: FieldErrors,
 }
 
-pub async fn password_form(State(state): State<AppState>, viewer: Viewer) -> AppResult<PasswordPage> {
+pub async fn password_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> AppResult<PasswordPage> {
     Ok(PasswordPage {
         layout: Layout::for_viewer(&viewer, "Смена пароля").await?,
         forced: must_change(&state, &viewer).await?,
@@ -181,8 +186,11 @@ pub async fn change_password(
     .await;
     match done {
         Ok(()) => {
-            flash(&viewer.session, "Пароль изменён. Другие сеансы этого пользователя завершены.")
-                .await?;
+            flash(
+                &viewer.session,
+                "Пароль изменён. Другие сеансы этого пользователя завершены.",
+            )
+            .await?;
             Ok(Redirect::to("/choose").into_response())
         }
         Err(AppError::Invalid(errors)) => {
@@ -244,7 +252,11 @@ pub async fn choose(
     enter(&state, &viewer, chosen).await
 }
 
-async fn enter(state: &AppState, viewer: &Viewer, choice: &MembershipChoice) -> AppResult<Response> {
+async fn enter(
+    state: &AppState,
+    viewer: &Viewer,
+    choice: &MembershipChoice,
+) -> AppResult<Response> {
     viewer
         .session
         .insert(keys::MEMBERSHIP, (choice.school_id, choice.membership_id))

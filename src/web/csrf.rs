@@ -31,7 +31,11 @@ pub async fn token(session: &Session) -> AppResult<String> {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn field_from_query(query: Option<&str>) -> Option<String> {
@@ -41,7 +45,10 @@ fn field_from_query(query: Option<&str>) -> Option<String> {
 
 /// Refuses unsafe requests without the session's token (403, with a Russian explanation).
 pub async fn protect(request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     let Some(session) = request.extensions().get::<Session>().cloned() else {
@@ -80,7 +87,8 @@ pub async fn protect(request: Request, next: Next) -> Response {
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v));
     match sent {
         Some(sent) if same(&sent, &expected) => {
-            next.run(Request::from_parts(parts, Body::from(bytes))).await
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
         }
         _ => AppError::Csrf.into_response(),
     }
@@ -95,7 +103,10 @@ mod tests {
         assert!(same("abc", "abc"));
         assert!(!same("abc", "abd"));
         assert!(!same("abc", "abcd"));
-        assert_eq!(field_from_query(Some("a=1&csrf=xyz")).as_deref(), Some("xyz"));
+        assert_eq!(
+            field_from_query(Some("a=1&csrf=xyz")).as_deref(),
+            Some("xyz")
+        );
         assert_eq!(field_from_query(Some("a=1")), None);
     }
 }

@@ -9,7 +9,10 @@ use super::AppState;
 
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match crate::db::ping(&state.pool).await {
-        Ok(_) => (StatusCode::OK, Json(json!({"status": "ok", "database": "ok"}))),
+        Ok(_) => (
+            StatusCode::OK,
+            Json(json!({"status": "ok", "database": "ok"})),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");
             (

@@ -40,7 +40,11 @@ impl Layout {
     pub async fn for_viewer(viewer: &Viewer, title: &str) -> AppResult<Self> {
         let mut layout = Self::anonymous(&viewer.session, title).await?;
         layout.user_name = Some(viewer.full_name.clone());
-        layout.menu = if viewer.is_operator { menu::OPERATOR } else { &[] };
+        layout.menu = if viewer.is_operator {
+            menu::OPERATOR
+        } else {
+            &[]
+        };
         layout.can_switch = viewer.membership_count > 0;
         Ok(layout)
     }

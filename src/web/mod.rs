@@ -56,10 +56,19 @@ pub fn router(state: AppState) -> Router {
 
     let pages = Router::new()
         .route("/", get(auth_pages::root))
-        .route("/login", get(auth_pages::login_form).post(auth_pages::login))
+        .route(
+            "/login",
+            get(auth_pages::login_form).post(auth_pages::login),
+        )
         .route("/logout", post(auth_pages::logout))
-        .route("/password", get(auth_pages::password_form).post(auth_pages::change_password))
-        .route("/choose", get(auth_pages::choose_form).post(auth_pages::choose))
+        .route(
+            "/password",
+            get(auth_pages::password_form).post(auth_pages::change_password),
+        )
+        .route(
+            "/choose",
+            get(auth_pages::choose_form).post(auth_pages::choose),
+        )
         .route("/director", get(home::director))
         .route("/deputy", get(home::deputy))
         .route("/admin", get(home::administrator))
@@ -68,14 +77,20 @@ pub fn router(state: AppState) -> Router {
         .route("/parent", get(home::parent))
         .route("/pupil", get(home::pupil))
         .route("/admin/users", get(admin_users::list))
-        .route("/admin/users/new", get(admin_users::new_form).post(admin_users::create))
+        .route(
+            "/admin/users/new",
+            get(admin_users::new_form).post(admin_users::create),
+        )
         .route("/admin/users/{account_id}", get(admin_users::card))
         .route("/admin/users/{account_id}/roles", post(admin_users::grant))
         .route(
             "/admin/users/{account_id}/roles/{membership_id}/revoke",
             post(admin_users::revoke),
         )
-        .route("/admin/users/{account_id}/password", post(admin_users::reset_password))
+        .route(
+            "/admin/users/{account_id}/password",
+            post(admin_users::reset_password),
+        )
         .route("/audit", get(audit_page::list))
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)

@@ -72,7 +72,14 @@ pub async fn create(
                 time_zone: "Europe/Moscow".into(),
                 ..NewSchool::default()
             };
-            let page = page(&state, &viewer, fresh, FieldErrors::new(), Some(created.admin)).await?;
+            let page = page(
+                &state,
+                &viewer,
+                fresh,
+                FieldErrors::new(),
+                Some(created.admin),
+            )
+            .await?;
             Ok(page.into_response())
         }
         Err(AppError::Invalid(errors)) => {

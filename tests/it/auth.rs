@@ -40,14 +40,23 @@ async fn a_wrong_password_is_refused_in_russian_and_the_login_stays_in_the_form(
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("Неверный логин или пароль."));
-    assert!(html.contains(r#"value="teacher""#), "the login typed is kept");
+    assert!(
+        html.contains(r#"value="teacher""#),
+        "the login typed is kept"
+    );
     assert_eq!(client.get("/teacher").await.url().path(), "/login");
 }
 
 #[tokio::test]
 async fn an_unknown_login_gets_the_same_answer_as_a_wrong_password() {
     let app = spawn_app().await;
-    let html = app.client().login("nobody-here", "x").await.text().await.unwrap();
+    let html = app
+        .client()
+        .login("nobody-here", "x")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Неверный логин или пароль."));
 }
 
@@ -75,7 +84,12 @@ async fn repeated_failures_lock_the_login_even_for_the_right_password_then_it_op
     for _ in 0..5 {
         client.login("no-such-login", "wrong").await;
     }
-    let html = client.login("no-such-login", "x").await.text().await.unwrap();
+    let html = client
+        .login("no-such-login", "x")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Вход временно заблокирован"));
     // Sixteen minutes later the right password works.
     app.clock.advance(chrono::Duration::minutes(16));
@@ -88,7 +102,13 @@ async fn a_post_without_the_csrf_token_is_refused() {
     let app = spawn_app().await;
     let client = app.client();
     client.get("/login").await;
-    for path in ["/login", "/logout", "/password", "/choose", "/admin/users/new"] {
+    for path in [
+        "/login",
+        "/logout",
+        "/password",
+        "/choose",
+        "/admin/users/new",
+    ] {
         let response = client
             .http
             .post(client.url(path))
@@ -104,7 +124,11 @@ async fn a_post_without_the_csrf_token_is_refused() {
     let response = client
         .http
         .post(client.url("/login"))
-        .form(&[("login", "teacher"), ("password", "demo"), ("csrf", "forged")])
+        .form(&[
+            ("login", "teacher"),
+            ("password", "demo"),
+            ("csrf", "forged"),
+        ])
         .send()
         .await
         .unwrap();
@@ -116,7 +140,10 @@ async fn the_session_id_changes_at_login_and_the_cookie_is_http_only_and_same_si
     let app = spawn_app().await;
     let client = app.client();
     let response = client.get("/login").await;
-    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     let before = client.session_cookie().expect("a session before login");
@@ -125,9 +152,10 @@ async fn the_session_id_changes_at_login_and_the_cookie_is_http_only_and_same_si
     assert_ne!(before, after, "a new session id at login");
     // The old id is worth nothing.
     let stale = app.client();
-    stale
-        .jar
-        .add_cookie_str(&format!("zhurnal_session={before}"), &app.base.parse().unwrap());
+    stale.jar.add_cookie_str(
+        &format!("zhurnal_session={before}"),
+        &app.base.parse().unwrap(),
+    );
     assert_eq!(path_of(&stale.get("/teacher").await), "/login");
 }
 
@@ -138,7 +166,12 @@ async fn issued_credentials_force_a_password_change_before_anything_else() {
     let html = admin
         .post(
             "/admin/users/new",
-            &[("last_name", "Белова"), ("first_name", "Ирина"), ("middle_name", "Юрьевна"), ("role", "teacher")],
+            &[
+                ("last_name", "Белова"),
+                ("first_name", "Ирина"),
+                ("middle_name", "Юрьевна"),
+                ("role", "teacher"),
+            ],
         )
         .await
         .text()
@@ -150,11 +183,20 @@ async fn issued_credentials_force_a_password_change_before_anything_else() {
     let newcomer = app.client();
     let response = newcomer.login("belova.iiu", &password).await;
     assert_eq!(path_of(&response), "/password");
-    assert!(response.text().await.unwrap().contains("Придумайте свой пароль"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Придумайте свой пароль")
+    );
     assert_eq!(path_of(&newcomer.get("/teacher").await), "/password");
 
     let weak = newcomer
-        .post("/password", &[("current", &password), ("new", "123"), ("repeat", "123")])
+        .post(
+            "/password",
+            &[("current", &password), ("new", "123"), ("repeat", "123")],
+        )
         .await;
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(weak.text().await.unwrap().contains("не короче 8 символов"));
@@ -162,12 +204,19 @@ async fn issued_credentials_force_a_password_change_before_anything_else() {
     let done = newcomer
         .post(
             "/password",
-            &[("current", &password), ("new", "Новый-пароль-2026"), ("repeat", "Новый-пароль-2026")],
+            &[
+                ("current", &password),
+                ("new", "Новый-пароль-2026"),
+                ("repeat", "Новый-пароль-2026"),
+            ],
         )
         .await;
     assert_eq!(path_of(&done), "/teacher");
     let again = app.client();
-    assert_eq!(path_of(&again.login("belova.iiu", "Новый-пароль-2026").await), "/teacher");
+    assert_eq!(
+        path_of(&again.login("belova.iiu", "Новый-пароль-2026").await),
+        "/teacher"
+    );
 }
 
 #[tokio::test]
@@ -176,12 +225,27 @@ async fn changing_the_password_ends_the_other_sessions_but_not_this_one() {
     let phone = app.signed_in("parent").await;
     let laptop = app.signed_in("parent").await;
     let response = laptop
-        .post("/password", &[("current", "demo"), ("new", "семья-Морозовых"), ("repeat", "семья-Морозовых")])
+        .post(
+            "/password",
+            &[
+                ("current", "demo"),
+                ("new", "семья-Морозовых"),
+                ("repeat", "семья-Морозовых"),
+            ],
+        )
         .await;
     assert_eq!(path_of(&response), "/parent");
     assert!(response.text().await.unwrap().contains("Пароль изменён"));
-    assert_eq!(path_of(&phone.get("/parent").await), "/login", "the other session is over");
-    assert_eq!(path_of(&laptop.get("/parent").await), "/parent", "this one goes on");
+    assert_eq!(
+        path_of(&phone.get("/parent").await),
+        "/login",
+        "the other session is over"
+    );
+    assert_eq!(
+        path_of(&laptop.get("/parent").await),
+        "/parent",
+        "this one goes on"
+    );
 }
 
 #[tokio::test]
@@ -189,18 +253,31 @@ async fn a_wrong_current_password_keeps_the_password_and_says_why() {
     let app = spawn_app().await;
     let client = app.signed_in("teacher").await;
     let response = client
-        .post("/password", &[("current", "nope"), ("new", "хороший-пароль"), ("repeat", "другой-пароль")])
+        .post(
+            "/password",
+            &[
+                ("current", "nope"),
+                ("new", "хороший-пароль"),
+                ("repeat", "другой-пароль"),
+            ],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("Текущий пароль введён неверно."));
     assert!(html.contains("Пароли не совпадают."));
-    assert_eq!(path_of(&app.client().login("teacher", "demo").await), "/teacher");
+    assert_eq!(
+        path_of(&app.client().login("teacher", "demo").await),
+        "/teacher"
+    );
 }
 
 /// The text between two markers.
 pub fn between(html: &str, start: &str, end: &str) -> String {
-    let at = html.find(start).unwrap_or_else(|| panic!("«{start}» in {html}")) + start.len();
+    let at = html
+        .find(start)
+        .unwrap_or_else(|| panic!("«{start}» in {html}"))
+        + start.len();
     let stop = html[at..].find(end).expect("end marker") + at;
     html[at..stop].to_string()
 }

@@ -40,7 +40,9 @@ fn url_pattern(url: &str) -> String {
 
 /// Removes test clusters left by test runs that died.
 fn sweep_old_clusters(root: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(root) else { return };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("zhurnal-test-")) else {
@@ -92,7 +94,9 @@ fn start_server() -> TestServer {
                 .await
                 .expect("connect to the template");
             zhurnal::db::migrate(&pool).await.expect("migrations apply");
-            zhurnal::demo::seed_if_empty(&pool).await.expect("the demo seeds");
+            zhurnal::demo::seed_if_empty(&pool)
+                .await
+                .expect("the demo seeds");
             pool.close().await;
             admin.close().await;
         });

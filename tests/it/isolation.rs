@@ -20,8 +20,17 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
 ];
 
 const LOGINS: &[&str] = &[
-    "director", "deputy", "admin", "teacher", "classteacher", "parent", "student", "director2",
-    "teacher2", "parent2", "student2",
+    "director",
+    "deputy",
+    "admin",
+    "teacher",
+    "classteacher",
+    "parent",
+    "student",
+    "director2",
+    "teacher2",
+    "parent2",
+    "student2",
 ];
 
 #[tokio::test]
@@ -31,7 +40,11 @@ async fn every_role_page_answers_403_to_every_other_role() {
         let client = app.signed_in(login).await;
         for (path, allowed) in ROLE_PAGES {
             let status = client.get(path).await.status();
-            let expected = if allowed.contains(login) { StatusCode::OK } else { StatusCode::FORBIDDEN };
+            let expected = if allowed.contains(login) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
             assert_eq!(status, expected, "{login} GET {path}");
         }
     }
@@ -53,7 +66,11 @@ async fn the_platform_page_is_only_for_the_operator() {
     let app = spawn_app().await;
     for login in ["director", "admin", "teacher"] {
         let client = app.signed_in(login).await;
-        assert_eq!(client.get("/platform").await.status(), StatusCode::FORBIDDEN, "{login}");
+        assert_eq!(
+            client.get("/platform").await.status(),
+            StatusCode::FORBIDDEN,
+            "{login}"
+        );
     }
     let operator = app.signed_in("operator").await;
     assert_eq!(operator.get("/platform").await.status(), StatusCode::OK);
@@ -74,7 +91,11 @@ async fn school_one_ids(app: &TestApp) -> SchoolOneIds {
             .fetch_one(&app.pool)
             .await
             .unwrap();
-    SchoolOneIds { teacher, teacher_membership, school }
+    SchoolOneIds {
+        teacher,
+        teacher_membership,
+        school,
+    }
 }
 
 #[tokio::test]
@@ -85,10 +106,16 @@ async fn a_user_of_school_2_gets_404_for_every_school_1_id_on_every_route() {
     let m = ids.teacher_membership;
     let get_routes = [format!("/admin/users/{t}")];
     let post_routes: Vec<(String, Vec<(&str, String)>)> = vec![
-        (format!("/admin/users/{t}/roles"), vec![("role", "deputy".to_string())]),
+        (
+            format!("/admin/users/{t}/roles"),
+            vec![("role", "deputy".to_string())],
+        ),
         (format!("/admin/users/{t}/roles/{m}/revoke"), vec![]),
         (format!("/admin/users/{t}/password"), vec![]),
-        ("/choose".to_string(), vec![("membership", format!("{}:{m}", ids.school))]),
+        (
+            "/choose".to_string(),
+            vec![("membership", format!("{}:{m}", ids.school))],
+        ),
     ];
     // director2 manages people in school 2 and learns nothing of school 1's (404); the others
     // may not use these pages at all (403), whatever the id.
@@ -96,8 +123,16 @@ async fn a_user_of_school_2_gets_404_for_every_school_1_id_on_every_route() {
         let client = app.signed_in(login).await;
         let manager = login == "director2";
         for path in &get_routes {
-            let expected = if manager { StatusCode::NOT_FOUND } else { StatusCode::FORBIDDEN };
-            assert_eq!(client.get(path).await.status(), expected, "{login} GET {path}");
+            let expected = if manager {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(
+                client.get(path).await.status(),
+                expected,
+                "{login} GET {path}"
+            );
         }
         for (path, form) in &post_routes {
             let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -128,7 +163,10 @@ async fn a_manager_of_school_2_sees_none_of_school_1_in_the_people_list_or_the_a
     let director2 = app.signed_in("director2").await;
     let (_, people) = director2.text("/admin/users").await;
     assert!(people.contains("Фёдорова Ирина Павловна"));
-    assert!(!people.contains("Васильева"), "school 1's teacher is not listed");
+    assert!(
+        !people.contains("Васильева"),
+        "school 1's teacher is not listed"
+    );
     let (_, audit) = director2.text("/audit").await;
     assert!(audit.contains("Новиков Сергей") || audit.contains("Демонстрационная школа № 2"));
     assert!(!audit.contains("Демонстрационная школа № 1"));

@@ -12,7 +12,10 @@ async fn an_unknown_page_answers_404_in_russian_with_a_request_id() {
     let client = app.signed_in("teacher").await;
     let response = client.get("/no/such/page").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let html = response.text().await.unwrap();
     assert!(html.contains("Страница не найдена"));
     assert!(html.contains(&id), "the page names the request id");
@@ -45,9 +48,20 @@ async fn static_files_are_served_and_unknown_ones_are_not() {
     let client = app.client();
     let css = client.get("/static/app.css").await;
     assert_eq!(css.status(), StatusCode::OK);
-    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
-    assert_eq!(client.get("/static/htmx.min.js").await.status(), StatusCode::OK);
-    assert_eq!(client.get("/static/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert_eq!(
+        client.get("/static/htmx.min.js").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        client.get("/static/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -97,7 +111,10 @@ async fn a_person_with_roles_in_two_schools_chooses_and_switches() {
         assert!(html.contains("Сменить роль"));
     }
     schools_seen.sort();
-    assert_eq!(schools_seen, ["Демонстрационная школа № 1", "Демонстрационная школа № 2"]);
+    assert_eq!(
+        schools_seen,
+        ["Демонстрационная школа № 1", "Демонстрационная школа № 2"]
+    );
 }
 
 #[tokio::test]
@@ -112,7 +129,10 @@ async fn the_audit_trail_refuses_update_delete_and_truncate() {
             .execute(&app.pool)
             .await
             .expect_err(statement);
-        assert!(error.to_string().contains("append-only"), "{statement}: {error}");
+        assert!(
+            error.to_string().contains("append-only"),
+            "{statement}: {error}"
+        );
     }
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_event")
         .fetch_one(&app.pool)
@@ -125,11 +145,16 @@ async fn the_audit_trail_refuses_update_delete_and_truncate() {
 async fn the_operator_creates_a_school_whose_administrator_must_change_the_password() {
     let app = spawn_app().await;
     let operator = app.signed_in("operator").await;
-    let bad = operator.post("/platform", &[("name", "Ш"), ("slug", "Школа")]).await;
+    let bad = operator
+        .post("/platform", &[("name", "Ш"), ("slug", "Школа")])
+        .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = bad.text().await.unwrap();
     assert!(html.contains("Полное название: от 3 до 300 символов."));
-    assert!(html.contains(r#"value="Школа""#), "the form keeps what was typed");
+    assert!(
+        html.contains(r#"value="Школа""#),
+        "the form keeps what was typed"
+    );
 
     let response = operator
         .post(
@@ -152,4 +177,43 @@ async fn the_operator_creates_a_school_whose_administrator_must_change_the_passw
     assert_eq!(login, "admin-licey-7");
     let admin = app.client();
     assert_eq!(path_of(&admin.login(&login, &password).await), "/password");
+}
+
+#[tokio::test]
+async fn class_lists_sort_russian_names_by_the_russian_alphabet() {
+    let app = spawn_app().await;
+    let (school, class): (i64, i64) = sqlx::query_as(
+        "SELECT c.school_id, c.id FROM school_class c JOIN school s ON s.id = c.school_id
+         WHERE s.slug = 'demo-1' AND c.grade = 5 AND c.letter = 'Б'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    // Byte order would put «Ё» before «А» and after «Я»; the Russian alphabet puts it with «Е».
+    for surname in ["Яшин", "Ёлкин", "Ежов", "Аалто"] {
+        let pupil: i64 = sqlx::query_scalar(
+            "INSERT INTO pupil (school_id, last_name, first_name) VALUES ($1, $2, 'Тест') RETURNING id",
+        )
+        .bind(school)
+        .bind(surname)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO class_enrollment (school_id, pupil_id, class_id, starts_on) VALUES ($1, $2, $3, '2026-09-01')")
+            .bind(school)
+            .bind(pupil)
+            .bind(class)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+    let (_, html) = app
+        .signed_in("classteacher")
+        .await
+        .text("/class-teacher")
+        .await;
+    let at = |name: &str| html.find(name).unwrap_or_else(|| panic!("{name} listed"));
+    assert!(at("Аалто") < at("Ежов"));
+    assert!(at("Ежов") < at("Ёлкин"));
+    assert!(at("Ёлкин") < at("Яшин"));
 }

@@ -1,0 +1,97 @@
+//! Russian words for what the audit trail records, for the pages that show it.
+
+use serde_json::Value;
+
+/// «Создана учётная запись» for `account.created`; the code itself when unknown.
+pub fn action(code: &str) -> &str {
+    match code {
+        "school.created" => "Создана школа",
+        "account.created" => "Создана учётная запись",
+        "account.password_reset" => "Выдан новый пароль",
+        "membership.granted" => "Выдана роль",
+        "membership.revoked" => "Снята роль",
+        "academic_year.created" => "Создан учебный год",
+        "class.created" => "Создан класс",
+        "pupil.enrolled" => "Зачислен обучающийся",
+        other => other,
+    }
+}
+
+/// «учётная запись» for `account`.
+pub fn subject(code: &str) -> &str {
+    match code {
+        "school" => "школа",
+        "account" => "учётная запись",
+        "membership" => "роль",
+        "academic_year" => "учебный год",
+        "class" => "класс",
+        "pupil" => "обучающийся",
+        other => other,
+    }
+}
+
+fn field(key: &str) -> &str {
+    match key {
+        "name" => "название",
+        "short_name" => "краткое название",
+        "slug" => "адрес",
+        "time_zone" => "часовой пояс",
+        "login" => "логин",
+        "last_name" => "фамилия",
+        "first_name" => "имя",
+        "middle_name" => "отчество",
+        "email" => "почта",
+        "role" => "роль",
+        "account_id" => "учётная запись",
+        "class_id" => "класс",
+        "pupil_id" => "обучающийся",
+        "academic_year_id" => "учебный год",
+        "grade" => "параллель",
+        "letter" => "буква",
+        "starts_on" => "с",
+        "ends_on" => "по",
+        "birth_date" => "дата рождения",
+        "sex" => "пол",
+        "must_change_password" => "сменить пароль при входе",
+        other => other,
+    }
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => match s.parse::<crate::authz::Role>() {
+            Ok(role) => role.label().to_string(),
+            Err(_) => s.clone(),
+        },
+        Value::Bool(true) => "да".into(),
+        Value::Bool(false) => "нет".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A recorded state as «фамилия: Ёлкина; логин: elkina.m», leaving out empty fields.
+pub fn state(value: &Value) -> String {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+            .map(|(k, v)| format!("{}: {}", field(k), scalar(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Value::Null => String::new(),
+        other => scalar(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_recorded_state_reads_in_russian() {
+        let v = json!({"login": "elkina.m", "role": "teacher", "email": null, "middle_name": ""});
+        assert_eq!(state(&v), "логин: elkina.m; роль: Учитель");
+        assert_eq!(action("membership.granted"), "Выдана роль");
+    }
+}
