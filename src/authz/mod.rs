@@ -125,6 +125,17 @@ impl Access {
         matches!(self.role, Role::Administrator | Role::Director)
     }
 
+    /// Set up the school year: periods, holidays, bells, … (regulations §2: the deputy and the
+    /// administrator).
+    pub fn can_setup_year(&self) -> bool {
+        matches!(self.role, Role::Deputy | Role::Administrator)
+    }
+
+    /// See how the school year is set up (the director approves it).
+    pub fn can_view_year_setup(&self) -> bool {
+        self.can_setup_year() || self.role == Role::Director
+    }
+
     /// See the whole school's figures (director, deputies, administrator).
     pub fn can_see_school_overview(&self) -> bool {
         matches!(

@@ -317,6 +317,13 @@ fn clear_stale_server(dir: &Path) -> anyhow::Result<()> {
         return Ok(());
     };
     if process_alive(pid) && is_postgres(pid) {
+        if let Some(parent) = supervisor_of(pid) {
+            bail!(
+                "the data directory {} is in use by a running server (pid {pid}, started by pid \
+                 {parent}); stop that one first or choose another ZHURNAL_DATA_DIR",
+                dir.display()
+            );
+        }
         tracing::warn!(
             pid,
             "an orphaned PostgreSQL server of this cluster is running; stopping it"
@@ -341,6 +348,16 @@ fn process_alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let r = unsafe { libc::kill(pid, 0) };
     r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// The live process that started server `pid`, unless the server was orphaned (its parent is
+/// gone and it was handed to init).
+fn supervisor_of(pid: i32) -> Option<i32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid ...": the command may hold spaces, so read after the last ')'.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let ppid: i32 = after.split_whitespace().nth(1)?.parse().ok()?;
+    (ppid > 1 && process_alive(ppid)).then_some(ppid)
 }
 
 fn is_postgres(pid: i32) -> bool {

@@ -11,6 +11,7 @@ use crate::accounts::service::{Grant, create_account};
 use crate::audit::Actor;
 use crate::auth::password;
 use crate::authz::Role;
+use crate::school_year::calendar::apply_default_calendar;
 use crate::school_year::service::{NewPupil, create_class, create_year, enrol_pupil};
 use crate::tenancy::SchoolId;
 use crate::tenancy::service::{NewSchool, create_in_tx};
@@ -27,10 +28,7 @@ pub const LOGINS_HELP: &str = "\
 
 /// Seeds the demo unless the first demo school exists. Returns whether it seeded.
 pub async fn seed_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
-    let exists = sqlx::query_scalar!("SELECT 1 AS one FROM school WHERE slug = $1", SLUG_1)
-        .fetch_optional(pool)
-        .await?
-        .is_some();
+    let exists = crate::tenancy::repo::slug_taken(&mut *pool.acquire().await?, SLUG_1).await?;
     if exists {
         return Ok(false);
     }
@@ -82,6 +80,7 @@ async fn school(
         date(2027, 8, 31),
     )
     .await?;
+    apply_default_calendar(tx, id, &actor, year_id, date(2026, 9, 1)).await?;
     Ok(DemoSchool { id, year_id })
 }
 

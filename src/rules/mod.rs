@@ -1,4 +1,5 @@
 //! The school's regulations as pure functions: given settings, facts and `now`, they decide, and
 //! each decision names the clause it comes from. They never read the system clock.
 
+pub mod calendar;
 pub mod login;

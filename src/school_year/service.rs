@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use sqlx::PgConnection;
 
+use super::repo;
 use crate::audit::{self, Actor, Change};
 use crate::error::AppResult;
 use crate::tenancy::SchoolId;
@@ -16,24 +17,10 @@ pub async fn create_year(
     starts_on: NaiveDate,
     ends_on: NaiveDate,
 ) -> AppResult<i64> {
-    let id = sqlx::query_scalar!(
-        "INSERT INTO academic_year (school_id, name, starts_on, ends_on) VALUES ($1, $2, $3, $4)
-         RETURNING id",
-        school_id.0,
-        name,
-        starts_on,
-        ends_on
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = repo::insert_year(conn, school_id, name, starts_on, ends_on).await?;
     let after = json!({"name": name, "starts_on": starts_on, "ends_on": ends_on});
-    audit::record(
-        conn,
-        school_id,
-        actor,
-        Change::new("academic_year.created", "academic_year", id).after(after),
-    )
-    .await?;
+    let change = Change::new("academic_year.created", "academic_year", id).after(after);
+    audit::record(conn, school_id, actor, change).await?;
     Ok(id)
 }
 
@@ -45,24 +32,10 @@ pub async fn create_class(
     grade: i16,
     letter: &str,
 ) -> AppResult<i64> {
-    let id = sqlx::query_scalar!(
-        "INSERT INTO school_class (school_id, academic_year_id, grade, letter)
-         VALUES ($1, $2, $3, $4) RETURNING id",
-        school_id.0,
-        year_id,
-        grade,
-        letter
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = repo::insert_class(conn, school_id, year_id, grade, letter).await?;
     let after = json!({"academic_year_id": year_id, "grade": grade, "letter": letter});
-    audit::record(
-        conn,
-        school_id,
-        actor,
-        Change::new("class.created", "class", id).after(after),
-    )
-    .await?;
+    let change = Change::new("class.created", "class", id).after(after);
+    audit::record(conn, school_id, actor, change).await?;
     Ok(id)
 }
 
@@ -85,39 +58,14 @@ pub async fn enrol_pupil(
     class_id: i64,
     starts_on: NaiveDate,
 ) -> AppResult<i64> {
-    let id = sqlx::query_scalar!(
-        "INSERT INTO pupil (school_id, last_name, first_name, middle_name, birth_date, sex)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        school_id.0,
-        pupil.last_name,
-        pupil.first_name,
-        pupil.middle_name,
-        pupil.birth_date,
-        pupil.sex
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO class_enrollment (school_id, pupil_id, class_id, starts_on)
-         VALUES ($1, $2, $3, $4)",
-        school_id.0,
-        id,
-        class_id,
-        starts_on
-    )
-    .execute(&mut *conn)
-    .await?;
+    let id = repo::insert_pupil(conn, school_id, pupil).await?;
+    repo::insert_enrollment(conn, school_id, id, class_id, starts_on).await?;
     let after = json!({
         "last_name": pupil.last_name, "first_name": pupil.first_name,
         "middle_name": pupil.middle_name, "birth_date": pupil.birth_date, "sex": pupil.sex,
         "class_id": class_id, "starts_on": starts_on,
     });
-    audit::record(
-        conn,
-        school_id,
-        actor,
-        Change::new("pupil.enrolled", "pupil", id).after(after),
-    )
-    .await?;
+    let change = Change::new("pupil.enrolled", "pupil", id).after(after);
+    audit::record(conn, school_id, actor, change).await?;
     Ok(id)
 }

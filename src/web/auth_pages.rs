@@ -132,9 +132,13 @@ pub async fn logout(
 ) -> AppResult<Redirect> {
     if let Some(account_id) = session.get::<i64>(keys::ACCOUNT_ID).await? {
         let mut conn = state.pool.acquire().await?;
+        let login = repo::find_by_id(&mut conn, account_id)
+            .await?
+            .map(|a| a.login)
+            .unwrap_or_default();
         let event = AccountEvent {
             at: state.clock.now(),
-            login: "",
+            login: &login,
             account_id: Some(account_id),
             kind: EventKind::Logout,
             school_id: None,

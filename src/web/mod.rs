@@ -12,6 +12,7 @@ mod health;
 mod home;
 pub mod layout;
 mod platform;
+mod setup_year;
 
 use std::sync::Arc;
 
@@ -92,6 +93,28 @@ pub fn router(state: AppState) -> Router {
             post(admin_users::reset_password),
         )
         .route("/audit", get(audit_page::list))
+        .route(
+            "/setup/years",
+            get(setup_year::years).post(setup_year::add_year),
+        )
+        .route("/setup/years/{year_id}", get(setup_year::year))
+        .route(
+            "/setup/years/{year_id}/schemes",
+            post(setup_year::add_scheme),
+        )
+        .route(
+            "/setup/years/{year_id}/schemes/{scheme_id}/delete",
+            post(setup_year::delete_scheme),
+        )
+        .route(
+            "/setup/years/{year_id}/holidays",
+            post(setup_year::add_holiday),
+        )
+        .route(
+            "/setup/years/{year_id}/holidays/{holiday_id}/delete",
+            post(setup_year::delete_holiday),
+        )
+        .route("/setup/years/{year_id}/bells", post(setup_year::set_bells))
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))
