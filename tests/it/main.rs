@@ -8,3 +8,4 @@ mod auth;
 mod cluster;
 mod isolation;
 mod pages;
+mod year_setup;
