@@ -66,3 +66,17 @@ impl AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Whether a database error is a unique-constraint violation (a duplicate name, a taken login).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "23505")
+}
+
+/// Whether a database error is a foreign-key violation (a row still in use).
+pub fn is_fk_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "23503")
+}

@@ -13,6 +13,18 @@ pub fn action(code: &str) -> &str {
         "academic_year.created" => "Создан учебный год",
         "class.created" => "Создан класс",
         "pupil.enrolled" => "Зачислен обучающийся",
+        "period_scheme.created" => "Заданы учебные периоды",
+        "period_scheme.deleted" => "Удалены учебные периоды",
+        "holiday.created" => "Добавлены каникулы",
+        "holiday.deleted" => "Удалены каникулы",
+        "bells.set" => "Заданы звонки",
+        "subject.created" => "Добавлен предмет",
+        "subject.deleted" => "Удалён предмет",
+        "room.created" => "Добавлен кабинет",
+        "room.deleted" => "Удалён кабинет",
+        "work_type.created" => "Добавлен вид работы",
+        "work_type.deleted" => "Удалён вид работы",
+        "work_type.defaults_added" => "Добавлены виды работ по умолчанию",
         other => other,
     }
 }
@@ -26,6 +38,11 @@ pub fn subject(code: &str) -> &str {
         "academic_year" => "учебный год",
         "class" => "класс",
         "pupil" => "обучающийся",
+        "period_scheme" => "учебные периоды",
+        "holiday" => "каникулы",
+        "subject" => "предмет",
+        "room" => "кабинет",
+        "work_type" => "вид работы",
         other => other,
     }
 }
@@ -53,6 +70,16 @@ fn field(key: &str) -> &str {
         "birth_date" => "дата рождения",
         "sex" => "пол",
         "must_change_password" => "сменить пароль при входе",
+        "kind" => "вид",
+        "periods" => "периоды",
+        "bells" => "звонки",
+        "shift" => "смена",
+        "component" => "компонент",
+        "scale" => "оценивание",
+        "capacity" => "вместимость",
+        "weight" => "вес",
+        "checking_days" => "срок проверки, дней",
+        "count" => "количество",
         other => other,
     }
 }

@@ -17,16 +17,19 @@ const fn item(label: &'static str, href: &'static str) -> MenuItem {
 const DIRECTOR: &[MenuItem] = &[
     item("Главная", "/director"),
     item("Учебный год", "/setup/years"),
+    item("Справочники", "/setup/catalogues"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
 ];
 const DEPUTY: &[MenuItem] = &[
     item("Главная", "/deputy"),
     item("Учебный год", "/setup/years"),
+    item("Справочники", "/setup/catalogues"),
 ];
 const ADMINISTRATOR: &[MenuItem] = &[
     item("Главная", "/admin"),
     item("Учебный год", "/setup/years"),
+    item("Справочники", "/setup/catalogues"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
 ];

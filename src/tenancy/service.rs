@@ -155,6 +155,10 @@ pub async fn create_in_tx(
         json!({"name": row.name, "short_name": row.short_name, "slug": slug, "time_zone": zone});
     let change = Change::new("school.created", "school", school_id.0).after(after);
     audit::record(tx, school_id, actor, change).await?;
+    let added = crate::catalogues::repo::add_default_work_types(tx, school_id).await?;
+    let change = Change::new("work_type.defaults_added", "school", school_id.0)
+        .after(json!({ "count": added }));
+    audit::record(tx, school_id, actor, change).await?;
     let account = NewAccount {
         login: login.clone(),
         last_name: input.admin_last_name.trim().into(),

@@ -12,6 +12,7 @@ mod health;
 mod home;
 pub mod layout;
 mod platform;
+mod setup_catalogues;
 mod setup_year;
 
 use std::sync::Arc;
@@ -115,6 +116,22 @@ pub fn router(state: AppState) -> Router {
             post(setup_year::delete_holiday),
         )
         .route("/setup/years/{year_id}/bells", post(setup_year::set_bells))
+        .route("/setup/catalogues", get(setup_catalogues::show))
+        .route("/setup/subjects", post(setup_catalogues::add_subject))
+        .route(
+            "/setup/subjects/{id}/delete",
+            post(setup_catalogues::delete_subject),
+        )
+        .route("/setup/rooms", post(setup_catalogues::add_room))
+        .route(
+            "/setup/rooms/{id}/delete",
+            post(setup_catalogues::delete_room),
+        )
+        .route("/setup/work-types", post(setup_catalogues::add_work_type))
+        .route(
+            "/setup/work-types/{id}/delete",
+            post(setup_catalogues::delete_work_type),
+        )
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))

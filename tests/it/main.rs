@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod catalogues;
 mod cluster;
 mod isolation;
 mod pages;
