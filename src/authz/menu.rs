@@ -18,6 +18,7 @@ const DIRECTOR: &[MenuItem] = &[
     item("Главная", "/director"),
     item("Учебный год", "/setup/years"),
     item("Справочники", "/setup/catalogues"),
+    item("Классы", "/classes"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
 ];
@@ -25,11 +26,13 @@ const DEPUTY: &[MenuItem] = &[
     item("Главная", "/deputy"),
     item("Учебный год", "/setup/years"),
     item("Справочники", "/setup/catalogues"),
+    item("Классы", "/classes"),
 ];
 const ADMINISTRATOR: &[MenuItem] = &[
     item("Главная", "/admin"),
     item("Учебный год", "/setup/years"),
     item("Справочники", "/setup/catalogues"),
+    item("Классы", "/classes"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
 ];

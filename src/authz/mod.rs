@@ -112,6 +112,8 @@ pub struct UnknownRole;
 pub struct Access {
     pub school_id: SchoolId,
     pub role: Role,
+    /// The class of a class teacher.
+    pub class_id: Option<i64>,
 }
 
 impl Access {
@@ -134,6 +136,24 @@ impl Access {
     /// See how the school year is set up (the director approves it).
     pub fn can_view_year_setup(&self) -> bool {
         self.can_setup_year() || self.role == Role::Director
+    }
+
+    /// Open classes, enrol, transfer and withdraw pupils (regulations §1: the administrator
+    /// keeps the pupil lists; the deputy sets up the year).
+    pub fn can_manage_pupils(&self) -> bool {
+        matches!(self.role, Role::Deputy | Role::Administrator)
+    }
+
+    /// Keep the data of pupils of `class_id` and their parents (the class teacher of that class,
+    /// or whoever manages pupils).
+    pub fn can_keep_family_data(&self, class_id: Option<i64>) -> bool {
+        self.can_manage_pupils()
+            || (self.role == Role::ClassTeacher && class_id.is_some() && self.class_id == class_id)
+    }
+
+    /// See class lists and pupil cards of `class_id`.
+    pub fn can_view_class(&self, class_id: Option<i64>) -> bool {
+        self.can_keep_family_data(class_id) || self.role == Role::Director
     }
 
     /// See the whole school's figures (director, deputies, administrator).
@@ -163,6 +183,7 @@ mod tests {
             let access = Access {
                 school_id: SchoolId(1),
                 role,
+                class_id: None,
             };
             assert!(!access.can_manage_accounts(), "{role}");
             assert!(!access.can_read_audit(), "{role}");
@@ -170,6 +191,7 @@ mod tests {
         let admin = Access {
             school_id: SchoolId(1),
             role: Role::Administrator,
+            class_id: None,
         };
         assert!(admin.can_manage_accounts() && admin.can_read_audit());
     }

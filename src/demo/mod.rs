@@ -11,6 +11,8 @@ use crate::accounts::service::{Grant, create_account};
 use crate::audit::Actor;
 use crate::auth::password;
 use crate::authz::Role;
+use crate::pupils::repo::{NewParent, link_account, set_consent};
+use crate::pupils::service::add_parent_in_tx;
 use crate::school_year::calendar::apply_default_calendar;
 use crate::school_year::service::{NewPupil, create_class, create_year, enrol_pupil};
 use crate::tenancy::SchoolId;
@@ -117,6 +119,23 @@ async fn fill_class(
             date(2026, 9, 1),
         )
         .await?;
+        // Most pupils have a mother on record with consent; a few lack one or the consent mark.
+        if i % 7 != 6 {
+            let mother = names::mother(&p, seed * 100 + i);
+            let parent = NewParent {
+                last_name: mother.last_name.clone(),
+                first_name: mother.first_name.clone(),
+                middle_name: mother.middle_name.clone(),
+                phone: Some(format!("+7912{:07}", seed * 100_000 + i * 37)),
+                email: None,
+            };
+            let sys = Actor::system();
+            let parent_id = add_parent_in_tx(tx, school, &sys, id, &parent, "мать").await?;
+            if i % 5 != 4 {
+                let given = i % 11 != 10;
+                set_consent(tx, school, parent_id, given, date(2026, 9, 1)).await?;
+            }
+        }
         pupils.push((id, p));
     }
     Ok(pupils)
@@ -256,6 +275,16 @@ async fn family(
         pupil_id: Some(pupil_id),
     };
     let mother = person(parent_login, &format!("{surname}а Анна Викторовна"));
-    create_account(tx, school, &sys, &mother, hash, parent_grant).await?;
+    let account_id = create_account(tx, school, &sys, &mother, hash, parent_grant).await?;
+    let record = NewParent {
+        last_name: mother.last_name.clone(),
+        first_name: mother.first_name.clone(),
+        middle_name: mother.middle_name.clone(),
+        phone: Some("+79120000001".into()),
+        email: Some(format!("{parent_login}@example.ru")),
+    };
+    let parent_id = add_parent_in_tx(tx, school, &sys, pupil_id, &record, "мать").await?;
+    set_consent(tx, school, parent_id, true, date(2026, 9, 1)).await?;
+    link_account(tx, school, parent_id, account_id).await?;
     Ok(())
 }

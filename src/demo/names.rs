@@ -121,3 +121,32 @@ pub fn pupil(n: usize) -> Person {
         }
     }
 }
+
+/// Women's names for demo mothers.
+const MOTHERS: [&str; 8] = [
+    "Елена",
+    "Ольга",
+    "Татьяна",
+    "Наталья",
+    "Ирина",
+    "Светлана",
+    "Юлия",
+    "Марина",
+];
+
+/// The mother of a demo pupil: the pupil's surname in the feminine, her own name and
+/// patronymic.
+pub fn mother(child: &Person, n: usize) -> Person {
+    let last_name = if child.female {
+        child.last_name.clone()
+    } else {
+        format!("{}а", child.last_name)
+    };
+    let (_, patronymic) = FATHERS[(n * 7 + 4) % FATHERS.len()];
+    Person {
+        last_name,
+        first_name: MOTHERS[(n * 3 + 1) % MOTHERS.len()].to_string(),
+        middle_name: patronymic.to_string(),
+        female: true,
+    }
+}

@@ -44,6 +44,23 @@ pub async fn insert_class(
     .await
 }
 
+/// The year whose dates hold `today`, else the latest open one.
+pub async fn current_year(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    today: NaiveDate,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM academic_year WHERE school_id = $1
+         ORDER BY ($2 BETWEEN starts_on AND ends_on) DESC, (closed_at IS NULL) DESC, starts_on DESC
+         LIMIT 1",
+        school_id.0,
+        today
+    )
+    .fetch_optional(conn)
+    .await
+}
+
 pub async fn insert_pupil(
     conn: &mut PgConnection,
     school_id: SchoolId,

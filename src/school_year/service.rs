@@ -60,6 +60,16 @@ pub async fn enrol_pupil(
 ) -> AppResult<i64> {
     let id = repo::insert_pupil(conn, school_id, pupil).await?;
     repo::insert_enrollment(conn, school_id, id, class_id, starts_on).await?;
+    let movement = crate::pupils::repo::Movement {
+        pupil_id: id,
+        kind: "enrolment",
+        on_date: starts_on,
+        from_class_id: None,
+        to_class_id: Some(class_id),
+        reason: "",
+        order_ref: "",
+    };
+    crate::pupils::repo::insert_movement(conn, school_id, &movement).await?;
     let after = json!({
         "last_name": pupil.last_name, "first_name": pupil.first_name,
         "middle_name": pupil.middle_name, "birth_date": pupil.birth_date, "sex": pupil.sex,

@@ -176,6 +176,7 @@ where
             access: Access {
                 school_id: school.id,
                 role,
+                class_id: row.class_id,
             },
             viewer: viewer(session, &row, parts),
             school,

@@ -113,6 +113,7 @@ pub struct ClassTeacherHome {
     layout: Layout,
     today: String,
     class_name: String,
+    class_id: i64,
     pupils: Vec<PupilLine>,
 }
 
@@ -131,6 +132,7 @@ pub async fn class_teacher(
         today: today_in_words(&state, &member.school.time_zone),
         pupils: schools::class_pupils(&state.pool, school, class_id).await?,
         class_name,
+        class_id,
     })
 }
 

@@ -5,6 +5,7 @@ mod admin_users;
 mod assets;
 mod audit_page;
 mod auth_pages;
+mod classes;
 pub mod csrf;
 pub mod errors;
 pub mod extract;
@@ -116,6 +117,18 @@ pub fn router(state: AppState) -> Router {
             post(setup_year::delete_holiday),
         )
         .route("/setup/years/{year_id}/bells", post(setup_year::set_bells))
+        .route("/classes", get(classes::list).post(classes::add))
+        .route("/classes/{class_id}", get(classes::show))
+        .route("/classes/{class_id}/pupils", post(classes::enrol))
+        .route("/classes/{class_id}/teacher", post(classes::set_teacher))
+        .route("/pupils/{pupil_id}", get(classes::pupil))
+        .route("/pupils/{pupil_id}/parents", post(classes::add_parent))
+        .route(
+            "/pupils/{pupil_id}/parents/{parent_id}/consent",
+            post(classes::consent),
+        )
+        .route("/pupils/{pupil_id}/transfer", post(classes::transfer))
+        .route("/pupils/{pupil_id}/withdraw", post(classes::withdraw))
         .route("/setup/catalogues", get(setup_catalogues::show))
         .route("/setup/subjects", post(setup_catalogues::add_subject))
         .route(

@@ -9,4 +9,5 @@ mod catalogues;
 mod cluster;
 mod isolation;
 mod pages;
+mod pupils;
 mod year_setup;
