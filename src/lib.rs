@@ -12,6 +12,7 @@ pub mod catalogues;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod curriculum;
 pub mod db;
 pub mod demo;
 pub mod error;

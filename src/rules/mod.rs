@@ -3,4 +3,5 @@
 
 pub mod calendar;
 pub mod grading;
+pub mod load;
 pub mod login;

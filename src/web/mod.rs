@@ -7,6 +7,7 @@ mod audit_page;
 mod auth_pages;
 mod classes;
 pub mod csrf;
+mod curriculum;
 pub mod errors;
 pub mod extract;
 mod health;
@@ -121,6 +122,18 @@ pub fn router(state: AppState) -> Router {
         .route("/classes/{class_id}", get(classes::show))
         .route("/classes/{class_id}/pupils", post(classes::enrol))
         .route("/classes/{class_id}/teacher", post(classes::set_teacher))
+        .route(
+            "/classes/{class_id}/curriculum",
+            get(curriculum::show).post(curriculum::add_line),
+        )
+        .route("/classes/{class_id}/split", post(curriculum::split))
+        .route(
+            "/groups",
+            get(curriculum::groups).post(curriculum::add_group),
+        )
+        .route("/groups/{group_id}", get(curriculum::group))
+        .route("/groups/{group_id}/teacher", post(curriculum::assign))
+        .route("/groups/{group_id}/members", post(curriculum::set_members))
         .route("/pupils/{pupil_id}", get(classes::pupil))
         .route("/pupils/{pupil_id}/parents", post(classes::add_parent))
         .route(

@@ -7,6 +7,7 @@ mod accounts;
 mod auth;
 mod catalogues;
 mod cluster;
+mod curriculum;
 mod isolation;
 mod pages;
 mod pupils;
