@@ -42,3 +42,9 @@ impl Clock for ManualClock {
         *self.0.lock().expect("clock lock")
     }
 }
+
+/// Today in a school's time zone (an IANA name; Moscow if unknown).
+pub fn local_today(clock: &dyn Clock, time_zone: &str) -> chrono::NaiveDate {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    clock.now().with_timezone(&tz).date_naive()
+}

@@ -22,4 +22,5 @@ pub mod school_year;
 pub mod startup;
 pub mod telemetry;
 pub mod tenancy;
+pub mod timetable;
 pub mod web;

@@ -133,6 +133,12 @@ impl Access {
         matches!(self.role, Role::Deputy | Role::Administrator)
     }
 
+    /// Build and change the timetable (the timetable editor's permission: regulations §1 gives it
+    /// to a deputy or an administrator).
+    pub fn can_edit_timetable(&self) -> bool {
+        self.can_setup_year()
+    }
+
     /// See how the school year is set up (the director approves it).
     pub fn can_view_year_setup(&self) -> bool {
         self.can_setup_year() || self.role == Role::Director

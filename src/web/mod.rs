@@ -16,6 +16,7 @@ pub mod layout;
 mod platform;
 mod setup_catalogues;
 mod setup_year;
+mod timetable;
 
 use std::sync::Arc;
 
@@ -127,6 +128,15 @@ pub fn router(state: AppState) -> Router {
             get(curriculum::show).post(curriculum::add_line),
         )
         .route("/classes/{class_id}/split", post(curriculum::split))
+        .route(
+            "/classes/{class_id}/timetable",
+            get(timetable::show).post(timetable::add),
+        )
+        .route(
+            "/classes/{class_id}/timetable/{slot_id}/end",
+            post(timetable::end),
+        )
+        .route("/classes/{class_id}/lessons", post(timetable::regenerate))
         .route(
             "/groups",
             get(curriculum::groups).post(curriculum::add_group),

@@ -11,4 +11,5 @@ mod curriculum;
 mod isolation;
 mod pages;
 mod pupils;
+mod timetable;
 mod year_setup;

@@ -1,0 +1,305 @@
+//! Queries of the timetable and lessons.
+
+use chrono::NaiveDate;
+use sqlx::{PgConnection, PgPool};
+
+use crate::tenancy::SchoolId;
+
+#[derive(Debug, Clone)]
+pub struct SlotRow {
+    pub id: i64,
+    pub group_id: i64,
+    pub group_name: String,
+    pub subject: String,
+    pub weekday: i16,
+    pub lesson_number: i16,
+    pub teacher: String,
+    pub room: Option<String>,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+}
+
+/// The timetable lines of a class's groups that hold on `on` or later.
+pub async fn class_slots(
+    pool: &PgPool,
+    school: SchoolId,
+    class_id: i64,
+    on: NaiveDate,
+) -> sqlx::Result<Vec<SlotRow>> {
+    sqlx::query_as!(
+        SlotRow,
+        r#"SELECT s.id, s.group_id, g.name AS group_name, sub.short_name AS subject, s.weekday, s.lesson_number,
+                  a.last_name || ' ' || left(a.first_name, 1) || '.' AS "teacher!", r.name AS "room?",
+                  s.valid_from, s.valid_to
+           FROM timetable_slot s
+           JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
+           JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
+           JOIN account a ON a.id = s.teacher_id
+           LEFT JOIN room r ON r.school_id = s.school_id AND r.id = s.room_id
+           WHERE s.school_id = $1 AND g.class_id = $2 AND (s.valid_to IS NULL OR s.valid_to >= $3)
+           ORDER BY s.weekday, s.lesson_number, g.name"#,
+        school.0,
+        class_id,
+        on
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// When and where a new timetable line would stand.
+#[derive(Debug, Clone, Copy)]
+pub struct When {
+    pub weekday: i16,
+    pub lesson_number: i16,
+    pub shift: i16,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+/// A group that the teacher already teaches at that time.
+pub async fn teacher_busy(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    teacher_id: i64,
+    w: When,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "SELECT g.name || ' (' || sub.name || ')' FROM timetable_slot s
+         JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
+         JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
+         WHERE s.school_id = $1 AND s.teacher_id = $2 AND s.weekday = $3 AND s.lesson_number = $4
+           AND s.shift = $5 AND daterange(s.valid_from, s.valid_to, '[]') && daterange($6, $7, '[]')
+         LIMIT 1",
+        school.0,
+        teacher_id,
+        w.weekday,
+        w.lesson_number,
+        w.shift,
+        w.from,
+        w.to
+    )
+    .fetch_optional(conn)
+    .await
+    .map(Option::flatten)
+}
+
+/// A group that is already in the room at that time.
+pub async fn room_busy(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    room_id: i64,
+    w: When,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "SELECT g.name || ' (' || sub.name || ')' FROM timetable_slot s
+         JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
+         JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
+         WHERE s.school_id = $1 AND s.room_id = $2 AND s.weekday = $3 AND s.lesson_number = $4
+           AND s.shift = $5 AND daterange(s.valid_from, s.valid_to, '[]') && daterange($6, $7, '[]')
+         LIMIT 1",
+        school.0,
+        room_id,
+        w.weekday,
+        w.lesson_number,
+        w.shift,
+        w.from,
+        w.to
+    )
+    .fetch_optional(conn)
+    .await
+    .map(Option::flatten)
+}
+
+/// A group at that time that shares pupils with `group_id` (or the class's whole-class group
+/// and one of its subgroups): a pupil cannot be in two lessons at once.
+pub async fn pupils_busy(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+    w: When,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "SELECT g.name || ' (' || sub.name || ')' FROM timetable_slot s
+         JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
+         JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
+         JOIN study_group me ON me.school_id = s.school_id AND me.id = $2
+         WHERE s.school_id = $1 AND s.group_id <> $2 AND s.weekday = $3 AND s.lesson_number = $4
+           AND s.shift = $5 AND daterange(s.valid_from, s.valid_to, '[]') && daterange($6, $7, '[]')
+           AND ((g.class_id = me.class_id AND (g.kind = 'whole_class' OR me.kind = 'whole_class'))
+                OR EXISTS (SELECT 1 FROM group_pupil a JOIN group_pupil b
+                             ON b.school_id = a.school_id AND b.pupil_id = a.pupil_id
+                           WHERE a.school_id = $1 AND a.group_id = $2 AND b.group_id = s.group_id
+                             AND daterange(a.starts_on, a.ends_on, '[]') && daterange(b.starts_on, b.ends_on, '[]')))
+         LIMIT 1",
+        school.0,
+        group_id,
+        w.weekday,
+        w.lesson_number,
+        w.shift,
+        w.from,
+        w.to
+    )
+    .fetch_optional(conn)
+    .await
+    .map(Option::flatten)
+}
+
+/// A timetable line to insert.
+pub struct NewSlot {
+    pub year_id: i64,
+    pub group_id: i64,
+    pub grade: i16,
+    pub teacher_id: i64,
+    pub room_id: Option<i64>,
+    pub when: When,
+}
+
+pub async fn insert_slot(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    s: &NewSlot,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO timetable_slot (school_id, academic_year_id, group_id, grade, shift, weekday,
+                                     lesson_number, teacher_id, room_id, valid_from, valid_to)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        school.0,
+        s.year_id,
+        s.group_id,
+        s.grade,
+        s.when.shift,
+        s.when.weekday,
+        s.when.lesson_number,
+        s.teacher_id,
+        s.room_id,
+        s.when.from,
+        s.when.to
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// A timetable line with its class, for ending it.
+pub async fn slot_class(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    slot_id: i64,
+) -> sqlx::Result<Option<(i64, NaiveDate)>> {
+    let row = sqlx::query!(
+        r#"SELECT g.class_id AS "class_id!", s.valid_from FROM timetable_slot s
+           JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
+           WHERE s.school_id = $1 AND s.id = $2 AND g.class_id IS NOT NULL"#,
+        school.0,
+        slot_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.class_id, r.valid_from)))
+}
+
+/// Ends a timetable line before `from` (or removes it if it had not started yet).
+pub async fn end_slot(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    slot_id: i64,
+    from: NaiveDate,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM timetable_slot WHERE school_id = $1 AND id = $2 AND valid_from >= $3
+           AND NOT EXISTS (SELECT 1 FROM lesson l WHERE l.school_id = $1 AND l.slot_id = $2 AND l.lesson_date < $3)",
+        school.0,
+        slot_id,
+        from
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE timetable_slot SET valid_to = $3::date - 1 WHERE school_id = $1 AND id = $2",
+        school.0,
+        slot_id,
+        from
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes the class's lessons from `from` on that nothing has been done with yet: scheduled,
+/// no topic. (The journal adds "and no marks, no absences".)
+pub async fn delete_unheld_lessons(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    class_id: i64,
+    from: NaiveDate,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM lesson l USING study_group g
+         WHERE l.school_id = $1 AND g.school_id = l.school_id AND g.id = l.group_id AND g.class_id = $2
+           AND l.lesson_date >= $3 AND l.status = 'scheduled' AND l.topic IS NULL",
+        school.0,
+        class_id,
+        from
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Creates the lessons of the class's timetable from `from` to the end of the year: every
+/// working day inside a study period of the class's grade that is not a holiday for it.
+pub async fn generate_lessons(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    class_id: i64,
+    from: NaiveDate,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "INSERT INTO lesson (school_id, group_id, lesson_date, lesson_number, teacher_id, room_id, slot_id)
+         SELECT s.school_id, s.group_id, d::date, s.lesson_number, s.teacher_id, s.room_id, s.id
+         FROM timetable_slot s
+         JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
+         JOIN academic_year y ON y.school_id = s.school_id AND y.id = s.academic_year_id
+         CROSS JOIN LATERAL generate_series(greatest($3::date, s.valid_from, y.starts_on),
+                                            least(coalesce(s.valid_to, y.ends_on), y.ends_on),
+                                            interval '1 day') AS d
+         WHERE s.school_id = $1 AND g.class_id = $2
+           AND extract(isodow FROM d) = s.weekday
+           AND EXISTS (SELECT 1 FROM period_scheme ps
+                       JOIN study_period p ON p.school_id = ps.school_id AND p.scheme_id = ps.id
+                       WHERE ps.school_id = s.school_id AND ps.academic_year_id = y.id
+                         AND s.grade BETWEEN ps.grade_from AND ps.grade_to
+                         AND d::date BETWEEN p.starts_on AND p.ends_on)
+           AND NOT EXISTS (SELECT 1 FROM holiday h
+                           WHERE h.school_id = s.school_id AND h.academic_year_id = y.id
+                             AND s.grade BETWEEN h.grade_from AND h.grade_to
+                             AND d::date BETWEEN h.starts_on AND h.ends_on)
+         ON CONFLICT (school_id, group_id, lesson_date, lesson_number) DO NOTHING",
+        school.0,
+        class_id,
+        from
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Lessons per group of the class (generated so far).
+pub async fn lesson_counts(
+    pool: &PgPool,
+    school: SchoolId,
+    class_id: i64,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    let rows = sqlx::query!(
+        r#"SELECT g.name || ' — ' || sub.name AS "group!", count(l.id) AS "lessons!"
+           FROM study_group g
+           JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
+           LEFT JOIN lesson l ON l.school_id = g.school_id AND l.group_id = g.id
+           WHERE g.school_id = $1 AND g.class_id = $2
+           GROUP BY g.id, g.name, sub.name ORDER BY sub.name, g.name"#,
+        school.0,
+        class_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.group, r.lessons)).collect())
+}
