@@ -17,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod pupils;
+pub mod readiness;
 pub mod rules;
 pub mod school_year;
 pub mod startup;

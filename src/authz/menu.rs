@@ -17,6 +17,7 @@ const fn item(label: &'static str, href: &'static str) -> MenuItem {
 const DIRECTOR: &[MenuItem] = &[
     item("Главная", "/director"),
     item("Учебный год", "/setup/years"),
+    item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
     item("Классы", "/classes"),
     item("Пользователи", "/admin/users"),
@@ -25,12 +26,14 @@ const DIRECTOR: &[MenuItem] = &[
 const DEPUTY: &[MenuItem] = &[
     item("Главная", "/deputy"),
     item("Учебный год", "/setup/years"),
+    item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
     item("Классы", "/classes"),
 ];
 const ADMINISTRATOR: &[MenuItem] = &[
     item("Главная", "/admin"),
     item("Учебный год", "/setup/years"),
+    item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
     item("Классы", "/classes"),
     item("Пользователи", "/admin/users"),

@@ -14,6 +14,7 @@ mod health;
 mod home;
 pub mod layout;
 mod platform;
+mod readiness;
 mod setup_catalogues;
 mod setup_year;
 mod timetable;
@@ -152,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/pupils/{pupil_id}/transfer", post(classes::transfer))
         .route("/pupils/{pupil_id}/withdraw", post(classes::withdraw))
+        .route("/setup/readiness", get(readiness::show))
         .route("/setup/catalogues", get(setup_catalogues::show))
         .route("/setup/subjects", post(setup_catalogues::add_subject))
         .route(

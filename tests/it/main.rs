@@ -11,5 +11,6 @@ mod curriculum;
 mod isolation;
 mod pages;
 mod pupils;
+mod readiness;
 mod timetable;
 mod year_setup;
