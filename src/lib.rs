@@ -16,6 +16,7 @@ pub mod curriculum;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod plans;
 pub mod pupils;
 pub mod readiness;
 pub mod rules;

@@ -206,6 +206,39 @@ pub async fn check(
             .collect(),
     ));
 
+    // КТП: every group of the curriculum has one, with as many hours as it has lessons.
+    let plans = sqlx::query_as!(
+        Mismatch,
+        r#"SELECT g.id AS target,
+                  c.grade || c.letter || ', ' || s.name || ', ' || g.name || ': ' ||
+                  CASE WHEN t.hours IS NULL THEN 'нет КТП'
+                       ELSE 'в КТП ' || t.hours || ' ч, уроков по расписанию ' || n.lessons END || '.' AS "text!"
+           FROM study_group g
+           JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           LEFT JOIN LATERAL (SELECT sum(x.hours) AS hours FROM theme_plan_topic x
+                              WHERE x.school_id = g.school_id AND x.group_id = g.id) t ON true
+           LEFT JOIN LATERAL (SELECT count(*) AS lessons FROM lesson l
+                              WHERE l.school_id = g.school_id AND l.group_id = g.id AND l.status <> 'cancelled') n ON true
+           WHERE g.school_id = $1 AND g.academic_year_id = $2
+             AND (t.hours IS NULL OR (n.lessons > 0 AND t.hours <> n.lessons))
+           ORDER BY c.grade, c.letter, s.name, g.name"#,
+        school.0,
+        year_id
+    )
+    .fetch_all(pool)
+    .await?;
+    sections.push(section(
+        "КТП",
+        plans
+            .into_iter()
+            .map(|m| Item {
+                href: format!("/groups/{}/plan", m.target),
+                text: m.text,
+            })
+            .collect(),
+    ));
+
     let families = sqlx::query_as!(
         PupilGap,
         r#"SELECT p.id AS pupil_id,

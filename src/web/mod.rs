@@ -13,6 +13,7 @@ pub mod extract;
 mod health;
 mod home;
 pub mod layout;
+mod plans;
 mod platform;
 mod readiness;
 mod setup_catalogues;
@@ -145,6 +146,15 @@ pub fn router(state: AppState) -> Router {
         .route("/groups/{group_id}", get(curriculum::group))
         .route("/groups/{group_id}/teacher", post(curriculum::assign))
         .route("/groups/{group_id}/members", post(curriculum::set_members))
+        .route(
+            "/groups/{group_id}/plan",
+            get(plans::plan).post(plans::save),
+        )
+        .route(
+            "/setup/control-works",
+            get(plans::works).post(plans::add_work),
+        )
+        .route("/setup/control-works/{id}/delete", post(plans::delete_work))
         .route("/pupils/{pupil_id}", get(classes::pupil))
         .route("/pupils/{pupil_id}/parents", post(classes::add_parent))
         .route(

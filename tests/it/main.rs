@@ -10,6 +10,7 @@ mod cluster;
 mod curriculum;
 mod isolation;
 mod pages;
+mod plans;
 mod pupils;
 mod readiness;
 mod timetable;

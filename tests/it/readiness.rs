@@ -171,6 +171,17 @@ async fn section_2_a_completely_set_up_year_is_clean() {
         )
         .await;
     let (_, html) = admin.text(&format!("/setup/readiness?year={year}")).await;
+    assert!(html.contains("2А, Окружающий мир, 2А: нет КТП."), "{html}");
+    let lessons = scalar(
+        &app,
+        &format!("SELECT count(*) FROM lesson WHERE group_id = {group}"),
+    )
+    .await;
+    let plan: String = (1..=lessons).map(|n| format!("Тема {n}\n")).collect();
+    admin
+        .post(&format!("/groups/{group}/plan"), &[("topics", &plan)])
+        .await;
+    let (_, html) = admin.text(&format!("/setup/readiness?year={year}")).await;
     assert!(html.contains("Всё готово: замечаний нет."), "{html}");
 }
 
