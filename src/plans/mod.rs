@@ -23,7 +23,7 @@ pub fn parse_topic_line(line: &str) -> Option<(String, i16)> {
 }
 
 /// Which topic each of `lessons` gets, in order: a topic of n hours takes n lessons.
-pub fn lay_out<'a>(topics: &'a [(String, i16)], lessons: usize) -> Vec<Option<&'a str>> {
+pub fn lay_out(topics: &[(String, i16)], lessons: usize) -> Vec<Option<&str>> {
     let mut out = Vec::with_capacity(lessons);
     for (title, hours) in topics {
         for _ in 0..*hours {
