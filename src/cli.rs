@@ -168,9 +168,16 @@ async fn create(db: &Database, args: SchoolArgs) -> anyhow::Result<()> {
 
 async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
     let db = Database::open(&config).await?;
-    if with_demo && let Err(e) = demo::seed_if_empty(&db.pool).await {
-        db.close().await;
-        return Err(e);
+    if with_demo {
+        let clock = startup::system_clock();
+        let seeded = async {
+            demo::seed_if_empty(&db.pool).await?;
+            demo::fill_school_year(&db.pool, clock.as_ref()).await
+        };
+        if let Err(e) = seeded.await {
+            db.close().await;
+            return Err(e);
+        }
     }
     let state = startup::state(db.pool.clone(), config.clone(), startup::system_clock());
     let app = match Application::bind(state, config.bind).await {

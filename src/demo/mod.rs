@@ -2,6 +2,9 @@
 //! through the same service functions the pages use, so the audit trail is real too.
 
 mod names;
+mod school_year;
+
+pub use school_year::fill as fill_school_year;
 
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};

@@ -8,6 +8,7 @@ mod auth;
 mod catalogues;
 mod cluster;
 mod curriculum;
+mod demo;
 mod isolation;
 mod pages;
 mod plans;
