@@ -457,12 +457,17 @@ impl Staff {
         ctx: &Ctx<'_>,
         subject: &'static str,
         hours: u32,
+        not: &[i64],
     ) -> crate::error::AppResult<i64> {
         let load = &self.load;
         let best = self
             .subject_teachers
             .iter()
-            .filter(|(s, id)| *s == subject && load.get(id).copied().unwrap_or(0) + hours <= 22)
+            .filter(|(s, id)| {
+                *s == subject
+                    && !not.contains(id)
+                    && load.get(id).copied().unwrap_or(0) + hours <= 22
+            })
             .min_by_key(|(_, id)| load.get(id).copied().unwrap_or(0))
             .map(|(_, id)| *id);
         let id = match best {
@@ -549,16 +554,19 @@ async fn curriculum_of(
             .collect();
         let class_pupils = pupils::class_pupils(ctx.pool, ctx.school, class_id).await?;
         let first = groups.first().map(|g| g.id);
+        let mut used: Vec<i64> = Vec::new();
         for (n, g) in groups.iter().enumerate() {
             let teacher = match primary {
-                Some(t) if PRIMARY.contains(name) => t,
-                _ => staff.for_subject(ctx, name, u32::from(h)).await?,
+                Some(t) if PRIMARY.contains(name) && !used.contains(&t) => t,
+                // Subgroups learn at the same time, so each has a teacher of its own.
+                _ => staff.for_subject(ctx, name, u32::from(h), &used).await?,
             };
             let form = AssignForm {
                 teacher: teacher.to_string(),
                 hours: h.to_string(),
             };
             assign(ctx.pool, &ctx.access, &ctx.actor, g.id, &form).await?;
+            used.push(teacher);
             if split_it {
                 let mut fields: Vec<(String, String)> = class_pupils
                     .iter()

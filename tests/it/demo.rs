@@ -73,3 +73,18 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
     .await;
     assert!(taught > 300, "{taught}");
 }
+
+#[tokio::test]
+async fn the_demo_timetable_never_puts_a_teacher_in_two_places_at_once() {
+    let app = spawn_app().await;
+    zhurnal::demo::fill_school_year(&app.pool, app.clock.as_ref())
+        .await
+        .unwrap();
+    let clashes = scalar(
+        &app,
+        "SELECT count(*) FROM (SELECT teacher_id, lesson_date, lesson_number FROM lesson
+                               GROUP BY 1, 2, 3 HAVING count(*) > 1) x",
+    )
+    .await;
+    assert_eq!(clashes, 0);
+}
