@@ -139,6 +139,12 @@ impl Access {
         self.can_setup_year()
     }
 
+    /// Close a year, open the next, promote pupils (the administrator, by the director's order;
+    /// the director too).
+    pub fn can_close_year(&self) -> bool {
+        matches!(self.role, Role::Administrator | Role::Director)
+    }
+
     /// See how the school year is set up (the director approves it).
     pub fn can_view_year_setup(&self) -> bool {
         self.can_setup_year() || self.role == Role::Director

@@ -4,3 +4,4 @@
 pub mod calendar;
 pub mod repo;
 pub mod service;
+pub mod year_end;

@@ -416,3 +416,20 @@ pub async fn replace_bells(
     .await?;
     Ok(())
 }
+
+pub async fn close_year(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    year_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE academic_year SET closed_at = $3 WHERE school_id = $1 AND id = $2",
+        school_id.0,
+        year_id,
+        at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -19,6 +19,7 @@ mod readiness;
 mod setup_catalogues;
 mod setup_year;
 mod timetable;
+mod year_end;
 
 use std::sync::Arc;
 
@@ -121,6 +122,10 @@ pub fn router(state: AppState) -> Router {
             post(setup_year::delete_holiday),
         )
         .route("/setup/years/{year_id}/bells", post(setup_year::set_bells))
+        .route("/setup/years/{year_id}/year-end", get(year_end::show))
+        .route("/setup/years/{year_id}/close", post(year_end::close))
+        .route("/setup/years/{year_id}/next", post(year_end::open_next))
+        .route("/setup/years/{year_id}/promote", post(year_end::promote))
         .route("/classes", get(classes::list).post(classes::add))
         .route("/classes/{class_id}", get(classes::show))
         .route("/classes/{class_id}/pupils", post(classes::enrol))

@@ -15,4 +15,5 @@ mod plans;
 mod pupils;
 mod readiness;
 mod timetable;
+mod year_end;
 mod year_setup;
