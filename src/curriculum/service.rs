@@ -10,7 +10,7 @@ use crate::audit::{self, Actor, Change};
 use crate::authz::{Access, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::pupils::repo as pupils;
-use crate::school_year::calendar::parse_date;
+use crate::school_year::calendar::{open_year, open_year_of_class, parse_date};
 
 fn require(allowed: bool) -> AppResult<()> {
     if allowed {
@@ -41,9 +41,9 @@ pub async fn add_line(
     let class = pupils::class(&mut tx, access.school_id, class_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let year = pupils::class_year(&mut tx, access.school_id, class_id)
+    let year = open_year_of_class(&mut tx, access.school_id, class_id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .id;
     let mut errors = FieldErrors::new();
     let subject: Option<i64> = form.subject.trim().parse().ok();
     match subject {
@@ -105,6 +105,7 @@ pub async fn split(
     let class = pupils::class(&mut tx, access.school_id, class_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    open_year_of_class(&mut tx, access.school_id, class_id).await?;
     let subject: i64 = form
         .subject
         .trim()
@@ -167,9 +168,10 @@ pub async fn assign(
 ) -> AppResult<()> {
     require(access.can_setup_year())?;
     let mut tx = pool.begin().await?;
-    repo::group(&mut tx, access.school_id, group_id)
+    let group = repo::group(&mut tx, access.school_id, group_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    open_year(&mut tx, access.school_id, group.academic_year_id).await?;
     let teacher: Option<i64> = form.teacher.trim().parse().ok();
     let mut errors = FieldErrors::new();
     match teacher {
@@ -212,9 +214,7 @@ pub async fn add_year_group(
 ) -> AppResult<i64> {
     require(access.can_setup_year())?;
     let mut tx = pool.begin().await?;
-    crate::school_year::repo::year(&mut tx, access.school_id, year_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    open_year(&mut tx, access.school_id, year_id).await?;
     let mut errors = FieldErrors::new();
     let subject: Option<i64> = form.subject.trim().parse().ok();
     match subject {
@@ -288,6 +288,7 @@ pub async fn set_members(
         .ok_or(AppError::NotFound)?;
     let account = actor.account_id.unwrap_or_default();
     require(may_edit_members(pool, access, account, &group).await?)?;
+    open_year(&mut tx, access.school_id, group.academic_year_id).await?;
     if group.kind == "whole_class" {
         return Err(AppError::Refused(
             "В группу «весь класс» входят все обучающиеся класса.".into(),

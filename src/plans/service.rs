@@ -45,9 +45,11 @@ pub async fn save_plan(
     form: &PlanForm,
 ) -> AppResult<(usize, u64)> {
     let mut tx = pool.begin().await?;
-    curriculum::group(&mut tx, access.school_id, group_id)
+    let group = curriculum::group(&mut tx, access.school_id, group_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    crate::school_year::calendar::open_year(&mut tx, access.school_id, group.academic_year_id)
+        .await?;
     if !may_edit_plan(pool, access, actor.account_id.unwrap_or_default(), group_id).await? {
         return Err(AppError::Forbidden);
     }
@@ -113,9 +115,7 @@ pub async fn add_control_work(
         return Err(AppError::Forbidden);
     }
     let mut tx = pool.begin().await?;
-    let year = crate::school_year::repo::year(&mut tx, access.school_id, year_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let year = crate::school_year::calendar::open_year(&mut tx, access.school_id, year_id).await?;
     let mut errors = crate::error::FieldErrors::new();
     let group = match form.group.trim().parse::<i64>() {
         Ok(id) => curriculum::group(&mut tx, access.school_id, id)

@@ -84,9 +84,7 @@ pub async fn add_class(
     errors.into_result()?;
     let (grade, letter) = name.expect("checked");
     let mut tx = pool.begin().await?;
-    crate::school_year::repo::year(&mut tx, access.school_id, year_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    crate::school_year::calendar::open_year(&mut tx, access.school_id, year_id).await?;
     if repo::class_taken(&mut tx, access.school_id, year_id, grade, &letter).await? {
         return Err(AppError::invalid(
             "c_name",
@@ -199,9 +197,7 @@ pub async fn enrol(
     }
     errors.into_result()?;
     let mut tx = pool.begin().await?;
-    repo::class(&mut tx, access.school_id, class_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    crate::school_year::calendar::open_year_of_class(&mut tx, access.school_id, class_id).await?;
     let pupil = NewPupil {
         last_name: form.last_name.trim(),
         first_name: form.first_name.trim(),

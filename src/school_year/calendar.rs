@@ -37,7 +37,11 @@ fn require_setup(access: &Access) -> AppResult<()> {
 }
 
 /// The year, open for changes; 404 for another school's, refused when closed.
-async fn open_year(conn: &mut PgConnection, school: SchoolId, year_id: i64) -> AppResult<YearRow> {
+pub async fn open_year(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    year_id: i64,
+) -> AppResult<YearRow> {
     let year = repo::year(conn, school, year_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -639,4 +643,16 @@ pub async fn year_calendar(
         bells,
         problems,
     })
+}
+
+/// The year of a class, open for changes; 404 for another school's class, refused when closed.
+pub async fn open_year_of_class(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    class_id: i64,
+) -> AppResult<YearRow> {
+    let year_id = crate::pupils::repo::class_year(conn, school, class_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    open_year(conn, school, year_id).await
 }

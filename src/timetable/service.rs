@@ -13,7 +13,7 @@ use crate::authz::Access;
 use crate::curriculum::repo as curriculum;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::pupils::repo as pupils;
-use crate::school_year::calendar::parse_date;
+use crate::school_year::calendar::{open_year_of_class, parse_date};
 use crate::tenancy::SchoolId;
 
 fn require(allowed: bool) -> AppResult<()> {
@@ -68,12 +68,8 @@ pub async fn add_slot(
     let class = pupils::class(&mut tx, access.school_id, class_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let year_id = pupils::class_year(&mut tx, access.school_id, class_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let year = crate::school_year::repo::year(&mut tx, access.school_id, year_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let year = open_year_of_class(&mut tx, access.school_id, class_id).await?;
+    let year_id = year.id;
     let mut errors = FieldErrors::new();
     let group = match form.group.trim().parse::<i64>() {
         Ok(id) => curriculum::group(&mut tx, access.school_id, id)
@@ -195,6 +191,7 @@ pub async fn end_slot(
     let (class_id, _) = repo::slot_class(&mut tx, access.school_id, slot_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    open_year_of_class(&mut tx, access.school_id, class_id).await?;
     let Some(from) = parse_date(&form.from) else {
         return Err(AppError::invalid(
             "t_end",
@@ -220,9 +217,7 @@ pub async fn regenerate_class(
 ) -> AppResult<u64> {
     require(access.can_edit_timetable())?;
     let mut tx = pool.begin().await?;
-    pupils::class(&mut tx, access.school_id, class_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    open_year_of_class(&mut tx, access.school_id, class_id).await?;
     let (removed, created) = regenerate(&mut tx, access.school_id, class_id, today, today).await?;
     let change = Change::new("lessons.regenerated", "class", class_id)
         .after(json!({"from": today + Duration::days(1), "removed": removed, "created": created}));

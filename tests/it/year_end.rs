@@ -123,6 +123,30 @@ async fn section_2_the_next_year_opens_and_pupils_move_up_by_the_order_with_repe
         .await
         .unwrap();
     assert!(again.contains("уже закрыт"));
+    // A closed year takes no more changes: no new class, no new pupil.
+    let response = admin
+        .post(&format!("/classes?year={year}"), &[("name", "7Д")])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Учебный год 2026/2027 закрыт")
+    );
+    let class_5a = scalar(&app, &format!("SELECT id FROM school_class WHERE academic_year_id = {year} AND grade = 5 AND letter = 'А'")).await;
+    let pupil = [
+        ("last_name", "Новый"),
+        ("first_name", "Ученик"),
+        ("birth_date", "01.01.2015"),
+        ("sex", "m"),
+        ("since", "01.05.2027"),
+    ];
+    let response = admin
+        .post(&format!("/classes/{class_5a}/pupils"), &pupil)
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
 }
 
 #[tokio::test]
