@@ -1,6 +1,7 @@
 //! People's accounts as a school administers them: issuing credentials to staff, granting and
 //! revoking roles, resetting passwords.
 
+pub mod credentials;
 pub mod repo;
 pub mod service;
 

@@ -253,3 +253,65 @@ pub async fn revoke_membership(
     .await?;
     Ok(())
 }
+
+/// Pupils of a class who already have a pupil account.
+pub async fn pupils_with_accounts(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    class_id: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"SELECT m.pupil_id AS "pupil_id!" FROM membership m
+           JOIN class_enrollment e ON e.school_id = m.school_id AND e.pupil_id = m.pupil_id
+           WHERE m.school_id = $1 AND e.class_id = $2 AND e.ends_on IS NULL
+             AND m.role = 'pupil' AND m.revoked_at IS NULL"#,
+        school_id.0,
+        class_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A parent's names as the school recorded them.
+pub async fn parent_names(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    parent_id: i64,
+) -> sqlx::Result<(String, String, String)> {
+    let r = sqlx::query!(
+        r#"SELECT last_name AS "last_name!", first_name AS "first_name!", middle_name AS "middle_name!"
+           FROM parent WHERE school_id = $1 AND id = $2"#,
+        school_id.0,
+        parent_id
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((r.last_name, r.first_name, r.middle_name))
+}
+
+/// Staff of the school who never logged in with their issued password and work here only:
+/// (account, full name, login, roles).
+pub async fn staff_awaiting_first_login(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+) -> sqlx::Result<Vec<(i64, String, String, Vec<String>)>> {
+    let rows = sqlx::query!(
+        r#"SELECT a.id, a.login,
+                  a.last_name || ' ' || a.first_name || ' ' || a.middle_name AS "full_name!",
+                  array_agg(DISTINCT m.role ORDER BY m.role) AS "roles!"
+           FROM account a JOIN membership m ON m.account_id = a.id
+           WHERE m.school_id = $1 AND m.revoked_at IS NULL AND a.must_change_password
+             AND m.role IN ('director', 'deputy', 'administrator', 'teacher', 'class_teacher')
+             AND NOT EXISTS (SELECT 1 FROM account_event e WHERE e.account_id = a.id AND e.kind = 'login_succeeded')
+             AND NOT EXISTS (SELECT 1 FROM membership o WHERE o.account_id = a.id AND o.school_id <> $1 AND o.revoked_at IS NULL)
+           GROUP BY a.id
+           ORDER BY a.last_name, a.first_name, a.middle_name"#,
+        school_id.0
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.full_name.trim().to_string(), r.login, r.roles))
+        .collect())
+}
