@@ -96,7 +96,7 @@ impl<'a> Sheet<'a> {
 
     /// Reports a missing column once, on the header row.
     pub fn require_column(&mut self, column: usize) {
-        if !self.has(column) {
+        if !self.has(column) && !self.rows.is_empty() {
             let name = self.columns[column].name;
             let message = format!("В таблице нет столбца «{name}».");
             self.errors

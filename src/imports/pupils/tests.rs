@@ -245,3 +245,11 @@ fn a_table_with_only_a_header_is_refused() {
         "В таблице нет строк с учениками: только заголовок."
     );
 }
+
+#[test]
+fn an_empty_table_is_reported_once() {
+    assert_eq!(
+        parse_pupils(&[], today()),
+        Err(vec![RowError::new(1, "", "Таблица пуста.")])
+    );
+}
