@@ -16,6 +16,8 @@ pub mod curriculum;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod exports;
+pub mod imports;
 pub mod plans;
 pub mod pupils;
 pub mod readiness;

@@ -1,0 +1,12 @@
+//! Documents the school prints or downloads. Pure: data in, file bytes out; the caller loads
+//! the data and sends the file.
+//!
+//! - [`pdf::credential_slips`]: A4 pages of cut-apart slips with each person's login and
+//!   initial password (реквизиты доступа), to hand out against a signature.
+//!
+//! The PDF font is DejaVu Sans (`assets/fonts`, Bitstream Vera licence in
+//! `assets/fonts/LICENSE-DejaVu.txt`), compiled into the binary and subset into each file.
+
+pub mod pdf;
+
+pub use pdf::{CredentialSlip, ExportError, credential_slips};
