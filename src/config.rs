@@ -16,6 +16,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// A session ends after this many hours without activity.
     pub session_idle_hours: i64,
+    /// The address people type to reach the site (printed on credential slips).
+    pub public_url: String,
 }
 
 impl Config {
@@ -38,7 +40,9 @@ impl Config {
             .context("ZHURNAL_SESSION_HOURS must be a whole number of hours")?
             .unwrap_or(12)
             .clamp(1, 24 * 30);
+        let public_url = var("ZHURNAL_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}/"));
         Ok(Self {
+            public_url,
             database_url: var("DATABASE_URL"),
             data_dir: var("ZHURNAL_DATA_DIR")
                 .unwrap_or_else(|| "data".into())
@@ -58,6 +62,7 @@ impl fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("secure_cookies", &self.secure_cookies)
             .field("session_idle_hours", &self.session_idle_hours)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }

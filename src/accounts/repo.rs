@@ -315,3 +315,19 @@ pub async fn staff_awaiting_first_login(
         .map(|r| (r.id, r.full_name.trim().to_string(), r.login, r.roles))
         .collect())
 }
+
+/// The names of the school's staff («Фамилия Имя Отчество»).
+pub async fn staff_names(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        r#"SELECT DISTINCT trim(a.last_name || ' ' || a.first_name || ' ' || a.middle_name) AS "name!"
+           FROM membership m JOIN account a ON a.id = m.account_id
+           WHERE m.school_id = $1 AND m.revoked_at IS NULL
+             AND m.role IN ('director', 'deputy', 'administrator', 'teacher', 'class_teacher')"#,
+        school_id.0
+    )
+    .fetch_all(conn)
+    .await
+}

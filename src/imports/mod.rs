@@ -16,6 +16,7 @@
 
 mod columns;
 pub mod pupils;
+pub mod service;
 pub mod staff;
 pub mod table;
 pub mod values;

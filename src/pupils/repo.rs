@@ -536,3 +536,21 @@ pub async fn link_account(
     .await?;
     Ok(())
 }
+
+/// Every pupil of the school: (last name, first name, middle name, birth date).
+pub async fn all_pupils(
+    conn: &mut PgConnection,
+    school: SchoolId,
+) -> sqlx::Result<Vec<(String, String, String, Option<NaiveDate>)>> {
+    let rows = sqlx::query!(
+        r#"SELECT last_name AS "last_name!", first_name AS "first_name!", middle_name AS "middle_name!", birth_date
+           FROM pupil WHERE school_id = $1"#,
+        school.0
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.last_name, r.first_name, r.middle_name, r.birth_date))
+        .collect())
+}

@@ -124,6 +124,7 @@ pub struct ClassPage {
     parents: Vec<ParentLine>,
     teachers: Vec<StaffOption>,
     can_edit: bool,
+    can_issue: bool,
     form: PupilForm,
     errors: FieldErrors,
 }
@@ -164,6 +165,7 @@ async fn class_page(
         },
         class,
         can_edit,
+        can_issue: member.access.can_keep_family_data(Some(class_id)),
         form,
         errors,
     })

@@ -6,12 +6,14 @@ mod assets;
 mod audit_page;
 mod auth_pages;
 mod classes;
+mod credentials;
 pub mod csrf;
 mod curriculum;
 pub mod errors;
 pub mod extract;
 mod health;
 mod home;
+mod imports;
 pub mod layout;
 mod plans;
 mod platform;
@@ -169,6 +171,15 @@ pub fn router(state: AppState) -> Router {
         .route("/pupils/{pupil_id}/transfer", post(classes::transfer))
         .route("/pupils/{pupil_id}/withdraw", post(classes::withdraw))
         .route("/setup/readiness", get(readiness::show))
+        .route("/setup/imports", get(imports::show))
+        .route("/setup/imports/pupils", post(imports::pupils))
+        .route("/setup/imports/staff", post(imports::staff))
+        .route(
+            "/classes/{class_id}/credentials",
+            post(credentials::for_class),
+        )
+        .route("/admin/credentials", post(credentials::for_staff))
+        .route("/credentials/pdf", post(credentials::pdf))
         .route("/setup/catalogues", get(setup_catalogues::show))
         .route("/setup/subjects", post(setup_catalogues::add_subject))
         .route(

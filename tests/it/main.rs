@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod imports;
+
 mod accounts;
 mod auth;
 mod catalogues;

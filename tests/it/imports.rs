@@ -1,0 +1,282 @@
+//! Imports from real spreadsheets (issue: setting up the school year, §10) and credentials with
+//! printed slips (§11).
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+
+use crate::helpers::{Client, TestApp, spawn_app};
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
+}
+
+async fn year(app: &TestApp) -> i64 {
+    scalar(app, "SELECT y.id FROM academic_year y JOIN school s ON s.id = y.school_id WHERE s.slug = 'demo-1'").await
+}
+
+/// Uploads a file as the browser does: multipart, with the CSRF token in the form's address.
+async fn upload(client: &Client, path: &str, file_name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let token = client.csrf().await;
+    let form = Form::new().part("file", Part::bytes(bytes).file_name(file_name.to_string()));
+    let sep = if path.contains('?') { '&' } else { '?' };
+    client
+        .http
+        .post(client.url(&format!("{path}{sep}csrf={token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn windows_1251(text: &str) -> Vec<u8> {
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+    bytes.into_owned()
+}
+
+const PUPILS: &str = "Фамилия;Имя;Отчество;Дата рождения;Пол;Класс;Фамилия родителя;Имя родителя;Отчество родителя;Кем приходится;Телефон;Согласие на обработку ПД
+Ёжикова;Алёна;Петровна;12.04.2015;ж;5 Б;Ёжикова;Мария;Ивановна;мать;8 (912) 111-22-33;да
+Семёнов;Пётр;;03.11.2014;м;5Д;Семёнов;Олег;Игоревич;отец;+7 912 222 33 44;нет
+  Кузьмина ;Вера;Андреевна;2015-01-30;ж;5-б;;;;;;
+";
+
+#[tokio::test]
+async fn pupils_with_parents_come_from_a_windows_1251_csv_and_a_second_import_adds_nobody() {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let admin = app.signed_in("admin").await;
+    let before = scalar(&app, "SELECT count(*) FROM pupil").await;
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "список.csv",
+        windows_1251(PUPILS),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Загружено обучающихся: 3, уже были: 0, родителей: 2. Открыты классы: 5Д."),
+        "{html}"
+    );
+    assert_eq!(scalar(&app, "SELECT count(*) FROM pupil").await, before + 3);
+    let consent: Option<bool> =
+        sqlx::query_scalar("SELECT pd_consent FROM parent WHERE first_name = 'Олег'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(consent, Some(false));
+    let phone: String = sqlx::query_scalar(
+        "SELECT phone FROM parent WHERE first_name = 'Мария' AND last_name = 'Ёжикова'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(phone, "+79121112233");
+    let in_5b = scalar(&app, "SELECT count(*) FROM class_enrollment e JOIN school_class c ON c.id = e.class_id JOIN pupil p ON p.id = e.pupil_id WHERE c.grade = 5 AND c.letter = 'Б' AND p.last_name IN ('Ёжикова', 'Кузьмина')").await;
+    assert_eq!(in_5b, 2);
+
+    let again = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "список.csv",
+        windows_1251(PUPILS),
+    )
+    .await;
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("Загружено обучающихся: 0, уже были: 3")
+    );
+    assert_eq!(scalar(&app, "SELECT count(*) FROM pupil").await, before + 3);
+}
+
+#[tokio::test]
+async fn a_file_with_bad_rows_is_refused_whole_with_each_row_and_column_named() {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let admin = app.signed_in("admin").await;
+    let before = scalar(&app, "SELECT count(*) FROM pupil").await;
+    let bad = "Фамилия;Имя;Дата рождения;Класс\nИванов;Иван;12.04.2015;5Б\nПетров;;31.02.2015;5Б\nСидоров;Сидор;01.01.2015;12Ф\n";
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "плохой.csv",
+        bad.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Файл не загружен"));
+    assert!(
+        html.contains("Строка 3") && html.contains("Имя") && html.contains("Дата рождения"),
+        "{html}"
+    );
+    assert!(html.contains("Строка 4") && html.contains("Класс"));
+    assert_eq!(
+        scalar(&app, "SELECT count(*) FROM pupil").await,
+        before,
+        "nothing imported"
+    );
+    let not_a_table = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "фото.png",
+        vec![0x89, b'P', b'N', b'G', 0, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(not_a_table.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Without the CSRF token in the address the upload is refused.
+    let form = Form::new().part(
+        "file",
+        Part::bytes(PUPILS.as_bytes().to_vec()).file_name("x.csv"),
+    );
+    let forged = admin
+        .http
+        .post(admin.url(&format!("/setup/imports/pupils?year={year}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn staff_come_from_an_xlsx_with_credentials_to_print() {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in [
+        ["Фамилия", "Имя", "Отчество", "Должность", "Роль"],
+        ["Белова", "Ирина", "Юрьевна", "учитель физики", "учитель"],
+        [
+            "Громов",
+            "Олег",
+            "",
+            "заместитель директора по ВР",
+            "заместитель директора",
+        ],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    let xlsx = book.save_to_buffer().unwrap();
+    let admin = app.signed_in("admin").await;
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/staff?year={year}"),
+        "сотрудники.xlsx",
+        xlsx.clone(),
+    )
+    .await;
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Сотрудники загружены: новых — 2, уже были — 0"),
+        "{html}"
+    );
+    assert!(html.contains("belova.iiu") && html.contains("заместитель директора"));
+    let deputy_role = scalar(&app, "SELECT count(*) FROM membership m JOIN account a ON a.id = m.account_id WHERE a.login LIKE 'gromov%' AND m.role = 'deputy'").await;
+    assert_eq!(deputy_role, 1);
+
+    // The slips, as the PDF the page's button asks for.
+    let mut fields: Vec<(&str, String)> = Vec::new();
+    for name in ["name", "role", "login", "password"] {
+        let marker = format!(r#"name="{name}" value=""#);
+        for part in html.split(&marker).skip(1) {
+            fields.push((name, part[..part.find('"').unwrap()].to_string()));
+        }
+    }
+    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let pdf = admin.post("/credentials/pdf", &form).await;
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+
+    // The same file again: nobody new, no new passwords.
+    let again = upload(
+        &admin,
+        &format!("/setup/imports/staff?year={year}"),
+        "сотрудники.xlsx",
+        xlsx,
+    )
+    .await;
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("новых — 0, уже были — 2")
+    );
+}
+
+#[tokio::test]
+async fn section_7_the_class_teacher_issues_credentials_to_pupils_and_parents_but_not_to_parents_who_refused()
+ {
+    let app = spawn_app().await;
+    let class = scalar(&app, "SELECT c.id FROM school_class c JOIN school s ON s.id = c.school_id WHERE s.slug = 'demo-1' AND c.grade = 5 AND c.letter = 'Б'").await;
+    let refusing = scalar(&app, &format!("SELECT count(*) FROM parent pa JOIN pupil_parent pp ON pp.parent_id = pa.id JOIN class_enrollment e ON e.pupil_id = pp.pupil_id WHERE e.class_id = {class} AND pa.pd_consent = false AND pa.account_id IS NULL")).await;
+    let pupils_without = scalar(&app, &format!("SELECT count(*) FROM class_enrollment e WHERE e.class_id = {class} AND NOT EXISTS (SELECT 1 FROM membership m WHERE m.pupil_id = e.pupil_id AND m.role = 'pupil')")).await;
+    let parents_to_issue = scalar(&app, &format!("SELECT count(*) FROM parent pa JOIN pupil_parent pp ON pp.parent_id = pa.id JOIN class_enrollment e ON e.pupil_id = pp.pupil_id WHERE e.class_id = {class} AND pa.account_id IS NULL AND pa.pd_consent IS DISTINCT FROM false")).await;
+    let class_teacher = app.signed_in("classteacher").await;
+    let html = class_teacher
+        .post(&format!("/classes/{class}/credentials"), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        html.matches(r#"<input type="hidden" name="login""#).count() as i64,
+        pupils_without + parents_to_issue,
+        "{html}"
+    );
+    if refusing > 0 {
+        assert!(html.contains("отказ от обработки персональных данных"));
+    }
+    // The first issued pupil can log in and must change the password.
+    let login = html
+        .split(r#"name="login" value=""#)
+        .nth(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .unwrap();
+    let password = html
+        .split(r#"name="password" value=""#)
+        .nth(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .unwrap();
+    let newcomer = app.client();
+    assert_eq!(
+        crate::helpers::path_of(&newcomer.login(&login, &password).await),
+        "/password"
+    );
+    // Issuing again gives nothing new.
+    let again = class_teacher
+        .post(&format!("/classes/{class}/credentials"), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(again.contains("Новых реквизитов нет"));
+    // Another class is not theirs; another school's class does not exist.
+    let other = scalar(&app, "SELECT id FROM school_class WHERE grade = 9 LIMIT 1").await;
+    assert_eq!(
+        class_teacher
+            .post(&format!("/classes/{other}/credentials"), &[])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let admin2 = app.signed_in("admin2").await;
+    assert_eq!(
+        admin2
+            .post(&format!("/classes/{class}/credentials"), &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
