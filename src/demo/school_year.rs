@@ -399,6 +399,9 @@ struct Staff {
     /// The primary teacher of each primary class.
     primary: HashMap<i64, i64>,
     hired: usize,
+    /// The demo logins `teacher` and `classteacher`: they lead no other class, so that each
+    /// lands on its own start page.
+    reserved: Vec<i64>,
 }
 
 impl Staff {
@@ -408,9 +411,11 @@ impl Staff {
             load: HashMap::new(),
             primary: HashMap::new(),
             hired: 0,
+            reserved: Vec::new(),
         };
         let teacher = login_id(ctx, "teacher").await?;
         let class_teacher = login_id(ctx, "classteacher").await?;
+        staff.reserved = vec![teacher, class_teacher];
         staff.subject_teachers.push(("Математика", teacher));
         staff.subject_teachers.push(("Русский язык", class_teacher));
         staff.subject_teachers.push(("Литература", class_teacher));
@@ -590,7 +595,7 @@ async fn curriculum_of(
         // A subject teacher of the class leads it.
         let lead = taught
             .iter()
-            .find(|t| t.subject != "Физическая культура")
+            .find(|t| t.subject != "Физическая культура" && !staff.reserved.contains(&t.teacher))
             .map(|t| t.teacher);
         if let Some(t) = lead {
             set_class_teacher(

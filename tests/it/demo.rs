@@ -88,3 +88,21 @@ async fn the_demo_timetable_never_puts_a_teacher_in_two_places_at_once() {
     .await;
     assert_eq!(clashes, 0);
 }
+
+#[tokio::test]
+async fn every_demo_login_still_lands_on_its_start_page_after_the_year_is_filled() {
+    let app = spawn_app().await;
+    zhurnal::demo::fill_school_year(&app.pool, app.clock.as_ref())
+        .await
+        .unwrap();
+    for (login, path) in [
+        ("teacher", "/teacher"),
+        ("classteacher", "/class-teacher"),
+        ("deputy", "/deputy"),
+        ("parent", "/parent"),
+    ] {
+        let client = app.client();
+        let response = client.login(login, "demo").await;
+        assert_eq!(crate::helpers::path_of(&response), path, "{login}");
+    }
+}
