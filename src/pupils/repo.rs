@@ -28,6 +28,26 @@ pub async fn classes(
     school: SchoolId,
     year_id: i64,
 ) -> sqlx::Result<Vec<ClassLine>> {
+    let mut conn = pool.acquire().await?;
+    class_lines(&mut conn, school, Some(year_id), None).await
+}
+
+/// One class, or `None` for another school's.
+pub async fn class(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    class_id: i64,
+) -> sqlx::Result<Option<ClassLine>> {
+    Ok(class_lines(conn, school, None, Some(class_id)).await?.pop())
+}
+
+/// The classes of a year, or one class, with class teacher and pupil count.
+async fn class_lines(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    year_id: Option<i64>,
+    class_id: Option<i64>,
+) -> sqlx::Result<Vec<ClassLine>> {
     sqlx::query_as!(
         ClassLine,
         r#"SELECT c.id, c.grade, c.letter, c.shift, c.profile,
@@ -40,37 +60,14 @@ pub async fn classes(
                    WHERE e.school_id = c.school_id AND e.class_id = c.id AND e.ends_on IS NULL)
                    AS "pupils!"
            FROM school_class c
-           WHERE c.school_id = $1 AND c.academic_year_id = $2
+           WHERE c.school_id = $1 AND ($2::bigint IS NULL OR c.academic_year_id = $2)
+             AND ($3::bigint IS NULL OR c.id = $3)
            ORDER BY c.grade, c.letter"#,
         school.0,
-        year_id
-    )
-    .fetch_all(pool)
-    .await
-}
-
-/// One class (with its year), or `None` for another school's.
-pub async fn class(
-    conn: &mut PgConnection,
-    school: SchoolId,
-    class_id: i64,
-) -> sqlx::Result<Option<ClassLine>> {
-    sqlx::query_as!(
-        ClassLine,
-        r#"SELECT c.id, c.grade, c.letter, c.shift, c.profile,
-                  (SELECT a.last_name || ' ' || a.first_name || ' ' || a.middle_name
-                   FROM membership m JOIN account a ON a.id = m.account_id
-                   WHERE m.school_id = c.school_id AND m.class_id = c.id
-                     AND m.role = 'class_teacher' AND m.revoked_at IS NULL
-                   ORDER BY m.created_at DESC LIMIT 1) AS class_teacher,
-                  (SELECT count(*) FROM class_enrollment e
-                   WHERE e.school_id = c.school_id AND e.class_id = c.id AND e.ends_on IS NULL)
-                   AS "pupils!"
-           FROM school_class c WHERE c.school_id = $1 AND c.id = $2"#,
-        school.0,
+        year_id,
         class_id
     )
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
 }
 

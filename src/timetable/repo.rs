@@ -56,49 +56,35 @@ pub struct When {
     pub to: Option<NaiveDate>,
 }
 
-/// A group that the teacher already teaches at that time.
-pub async fn teacher_busy(
-    conn: &mut PgConnection,
-    school: SchoolId,
-    teacher_id: i64,
-    w: When,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!(
-        "SELECT g.name || ' (' || sub.name || ')' FROM timetable_slot s
-         JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
-         JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
-         WHERE s.school_id = $1 AND s.teacher_id = $2 AND s.weekday = $3 AND s.lesson_number = $4
-           AND s.shift = $5 AND daterange(s.valid_from, s.valid_to, '[]') && daterange($6, $7, '[]')
-         LIMIT 1",
-        school.0,
-        teacher_id,
-        w.weekday,
-        w.lesson_number,
-        w.shift,
-        w.from,
-        w.to
-    )
-    .fetch_optional(conn)
-    .await
-    .map(Option::flatten)
+/// Who or what a timetable line occupies.
+#[derive(Debug, Clone, Copy)]
+pub enum Resource {
+    Teacher(i64),
+    Room(i64),
 }
 
-/// A group that is already in the room at that time.
-pub async fn room_busy(
+/// A group that already has the teacher, or the room, at that time.
+pub async fn busy(
     conn: &mut PgConnection,
     school: SchoolId,
-    room_id: i64,
+    who: Resource,
     w: When,
 ) -> sqlx::Result<Option<String>> {
+    let (teacher, room) = match who {
+        Resource::Teacher(id) => (Some(id), None),
+        Resource::Room(id) => (None, Some(id)),
+    };
     sqlx::query_scalar!(
         "SELECT g.name || ' (' || sub.name || ')' FROM timetable_slot s
          JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
          JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
-         WHERE s.school_id = $1 AND s.room_id = $2 AND s.weekday = $3 AND s.lesson_number = $4
-           AND s.shift = $5 AND daterange(s.valid_from, s.valid_to, '[]') && daterange($6, $7, '[]')
+         WHERE s.school_id = $1 AND (s.teacher_id = $2 OR s.room_id = $3)
+           AND s.weekday = $4 AND s.lesson_number = $5 AND s.shift = $6
+           AND daterange(s.valid_from, s.valid_to, '[]') && daterange($7, $8, '[]')
          LIMIT 1",
         school.0,
-        room_id,
+        teacher,
+        room,
         w.weekday,
         w.lesson_number,
         w.shift,

@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
 use super::WEEKDAYS;
-use super::repo::{self, NewSlot, When};
+use super::repo::{self, NewSlot, Resource, When};
 use crate::audit::{self, Actor, Change};
 use crate::authz::Access;
 use crate::curriculum::repo as curriculum;
@@ -124,8 +124,13 @@ pub async fn add_slot(
     };
     let day = WEEKDAYS[(when.weekday - 1) as usize].to_lowercase();
     let at = format!("{day}, {} урок", when.lesson_number);
-    if let Some(other) =
-        repo::teacher_busy(&mut tx, access.school_id, teacher.teacher_id, when).await?
+    if let Some(other) = repo::busy(
+        &mut tx,
+        access.school_id,
+        Resource::Teacher(teacher.teacher_id),
+        when,
+    )
+    .await?
     {
         return Err(AppError::invalid(
             "t_group",
@@ -136,7 +141,8 @@ pub async fn add_slot(
         ));
     }
     if let Some(room) = room
-        && let Some(other) = repo::room_busy(&mut tx, access.school_id, room, when).await?
+        && let Some(other) =
+            repo::busy(&mut tx, access.school_id, Resource::Room(room), when).await?
     {
         return Err(AppError::invalid(
             "t_room",

@@ -5,12 +5,12 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AppState;
 use super::extract::Member;
-use super::layout::{Layout, flash};
+use super::layout::{Layout, flash_outcome};
 use crate::accounts::repo::{self, PersonCard, PersonLine, RoleLine};
 use crate::accounts::service::{self, Issued, NewStaff};
 use crate::authz::Role;
@@ -161,15 +161,9 @@ async fn back_to_card(
     member: &Member,
     account_id: i64,
     outcome: AppResult<&str>,
-) -> AppResult<Redirect> {
-    let message = match outcome {
-        Ok(done) => done.to_string(),
-        Err(AppError::Refused(why)) => why,
-        Err(AppError::Invalid(errors)) => errors.0.values().cloned().collect::<Vec<_>>().join(" "),
-        Err(e) => return Err(e),
-    };
-    flash(&member.viewer.session, message).await?;
-    Ok(Redirect::to(&format!("/admin/users/{account_id}")))
+) -> AppResult<Response> {
+    let to = format!("/admin/users/{account_id}");
+    flash_outcome(&member.viewer.session, &to, outcome.map(str::to_string)).await
 }
 
 pub async fn grant(
@@ -177,7 +171,7 @@ pub async fn grant(
     member: Member,
     Path(account_id): Path<i64>,
     Form(form): Form<GrantForm>,
-) -> AppResult<Redirect> {
+) -> AppResult<Response> {
     let done = service::grant_role(
         &state.pool,
         &member.access,
@@ -194,7 +188,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     member: Member,
     Path((account_id, membership_id)): Path<(i64, i64)>,
-) -> AppResult<Redirect> {
+) -> AppResult<Response> {
     let done = service::revoke_role(
         &state.pool,
         state.clock.as_ref(),

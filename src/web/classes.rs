@@ -10,27 +10,11 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::extract::Member;
-use super::layout::{Layout, flash};
+use super::layout::{Layout, flash, flash_outcome};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::pupils::repo::{self, ClassLine, MovementLine, ParentLine, PupilCard, StaffOption};
 use crate::pupils::service::{self, ClassForm, ConsentForm, MoveForm, ParentForm, PupilForm};
 use crate::school_year::repo::{self as years, YearRow};
-
-/// After a write: back to `to` with a message; or a refusal as the message.
-async fn done(
-    member: &Member,
-    to: String,
-    result: AppResult<()>,
-    message: &str,
-) -> AppResult<Option<Response>> {
-    match result {
-        Ok(()) => flash(&member.viewer.session, message).await?,
-        Err(AppError::Refused(why)) => flash(&member.viewer.session, why).await?,
-        Err(AppError::Invalid(errors)) => return Err(AppError::Invalid(errors)),
-        Err(e) => return Err(e),
-    }
-    Ok(Some(Redirect::to(&to).into_response()))
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "classes.html")]
@@ -238,25 +222,13 @@ pub async fn set_teacher(
         &form.teacher,
     )
     .await;
-    let to = format!("/classes/{class_id}");
-    match done(
-        &member,
-        to.clone(),
-        result,
-        "Классный руководитель назначен.",
+    let done = result.map(|()| "Классный руководитель назначен.".to_string());
+    flash_outcome(
+        &member.viewer.session,
+        &format!("/classes/{class_id}"),
+        done,
     )
     .await
-    {
-        Err(AppError::Invalid(errors)) => {
-            flash(
-                &member.viewer.session,
-                errors.0.values().cloned().collect::<Vec<_>>().join(" "),
-            )
-            .await?;
-            Ok(Redirect::to(&to).into_response())
-        }
-        other => Ok(other?.expect("a redirect")),
-    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -360,12 +332,20 @@ async fn on_pupil(
     message: &str,
     forms: (ParentForm, MoveForm),
 ) -> AppResult<Response> {
-    match done(member, format!("/pupils/{pupil_id}"), result, message).await {
+    match result {
         Err(AppError::Invalid(errors)) => {
             let page = pupil_page(state, member, pupil_id, forms, errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
-        other => Ok(other?.expect("a redirect")),
+        other => {
+            let to = format!("/pupils/{pupil_id}");
+            flash_outcome(
+                &member.viewer.session,
+                &to,
+                other.map(|()| message.to_string()),
+            )
+            .await
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::extract::Member;
-use super::layout::{Layout, flash};
+use super::layout::{Layout, flash, flash_outcome};
 use crate::catalogues::repo::{self as catalogues, SubjectRow};
 use crate::curriculum::repo::{self, AssignmentRow, GroupRow, LineRow, MemberRow};
 use crate::curriculum::service::{self, AssignForm, LineForm, SplitForm, YearGroupForm};
@@ -21,14 +21,12 @@ use crate::rules::load::{self, Line, hours_text};
 
 /// A write's outcome as a message on the page it came from; wrong input too.
 async fn back(member: &Member, to: &str, result: AppResult<()>, done: &str) -> AppResult<Response> {
-    let message = match result {
-        Ok(()) => done.to_string(),
-        Err(AppError::Refused(why)) => why,
-        Err(AppError::Invalid(errors)) => errors.0.values().cloned().collect::<Vec<_>>().join(" "),
-        Err(e) => return Err(e),
-    };
-    flash(&member.viewer.session, message).await?;
-    Ok(Redirect::to(to).into_response())
+    flash_outcome(
+        &member.viewer.session,
+        to,
+        result.map(|()| done.to_string()),
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]

@@ -7,7 +7,9 @@ use super::csrf;
 use super::extract::{Member, Viewer};
 use crate::auth::keys;
 use crate::authz::menu::{self, MenuItem};
-use crate::error::AppResult;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::error::{AppError, AppResult};
 
 pub struct Layout {
     pub title: String,
@@ -68,4 +70,21 @@ pub async fn flash(session: &Session, message: impl Into<String>) -> AppResult<(
 
 async fn take_flash(session: &Session) -> AppResult<Option<String>> {
     Ok(session.remove::<String>(keys::FLASH).await?)
+}
+
+/// After a write: its outcome — `done`, a rule's refusal, or what was wrong with the input — as
+/// the next page's message, and a redirect to `to`. Other errors go up.
+pub async fn flash_outcome(
+    session: &Session,
+    to: &str,
+    result: AppResult<String>,
+) -> AppResult<Response> {
+    let message = match result {
+        Ok(done) => done,
+        Err(AppError::Refused(why)) => why,
+        Err(AppError::Invalid(errors)) => errors.0.values().cloned().collect::<Vec<_>>().join(" "),
+        Err(e) => return Err(e),
+    };
+    flash(session, message).await?;
+    Ok(Redirect::to(to).into_response())
 }

@@ -4,11 +4,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
 use super::AppState;
 use super::extract::Member;
-use super::layout::{Layout, flash};
+use super::layout::{Layout, flash_outcome};
 use crate::error::{AppError, AppResult};
 use crate::pupils::repo::{self as pupils, ClassLine, PupilCard};
 use crate::school_year::repo::{self as years, YearRow};
@@ -62,14 +62,12 @@ pub async fn show(
 }
 
 async fn done(member: &Member, year_id: i64, result: AppResult<String>) -> AppResult<Response> {
-    let message = match result {
-        Ok(m) => m,
-        Err(AppError::Refused(why)) => why,
-        Err(AppError::Invalid(e)) => e.0.values().cloned().collect::<Vec<_>>().join(" "),
-        Err(e) => return Err(e),
-    };
-    flash(&member.viewer.session, message).await?;
-    Ok(Redirect::to(&format!("/setup/years/{year_id}/year-end")).into_response())
+    flash_outcome(
+        &member.viewer.session,
+        &format!("/setup/years/{year_id}/year-end"),
+        result,
+    )
+    .await
 }
 
 pub async fn close(
