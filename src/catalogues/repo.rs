@@ -179,3 +179,97 @@ pub async fn delete(
         }
     }
 }
+
+/// Changes a work type's weight and checking period; its old values if it exists.
+pub async fn update_work_type(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    id: i64,
+    weight_tenths: i32,
+    checking_days: i16,
+) -> sqlx::Result<Option<(i32, i16)>> {
+    let before = sqlx::query!(
+        r#"SELECT (weight * 10)::integer AS "weight!", checking_days FROM work_type
+           WHERE school_id = $1 AND id = $2 FOR UPDATE"#,
+        school.0,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(before) = before else {
+        return Ok(None);
+    };
+    sqlx::query!(
+        "UPDATE work_type SET weight = $3::integer / 10.0, checking_days = $4 WHERE school_id = $1 AND id = $2",
+        school.0,
+        id,
+        weight_tenths,
+        checking_days
+    )
+    .execute(conn)
+    .await?;
+    Ok(Some((before.weight, before.checking_days)))
+}
+
+/// The grades where a subject is graded otherwise than its own scale: (subject, grade, scale).
+pub async fn grade_scales(
+    conn: &mut PgConnection,
+    school: SchoolId,
+) -> sqlx::Result<Vec<(i64, i16, String)>> {
+    let rows = sqlx::query!(
+        "SELECT subject_id, grade, scale FROM subject_grade_scale WHERE school_id = $1 ORDER BY subject_id, grade",
+        school.0
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.subject_id, r.grade, r.scale))
+        .collect())
+}
+
+/// Sets (or, with `None`, removes) a subject's scale in one grade; false if no such subject.
+pub async fn set_grade_scale(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    subject_id: i64,
+    grade: i16,
+    scale: Option<&str>,
+) -> sqlx::Result<bool> {
+    let exists = sqlx::query_scalar!(
+        "SELECT 1 AS one FROM subject WHERE school_id = $1 AND id = $2",
+        school.0,
+        subject_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .is_some();
+    if !exists {
+        return Ok(false);
+    }
+    match scale {
+        Some(scale) => {
+            sqlx::query!(
+                "INSERT INTO subject_grade_scale (school_id, subject_id, grade, scale) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (school_id, subject_id, grade) DO UPDATE SET scale = EXCLUDED.scale",
+                school.0,
+                subject_id,
+                grade,
+                scale
+            )
+            .execute(conn)
+            .await?;
+        }
+        None => {
+            sqlx::query!(
+                "DELETE FROM subject_grade_scale WHERE school_id = $1 AND subject_id = $2 AND grade = $3",
+                school.0,
+                subject_id,
+                grade
+            )
+            .execute(conn)
+            .await?;
+        }
+    }
+    Ok(true)
+}

@@ -258,3 +258,109 @@ mod tests {
         assert_eq!(weight_tenths("много"), None);
     }
 }
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WorkTypeChange {
+    #[serde(default)]
+    pub weight: String,
+    #[serde(default)]
+    pub checking_days: String,
+}
+
+/// Changes a work type's weight and checking period (J4, J5: the school's own numbers).
+pub async fn change_work_type(
+    pool: &PgPool,
+    access: &Access,
+    actor: &Actor,
+    id: i64,
+    form: &WorkTypeChange,
+) -> AppResult<()> {
+    require_setup(access)?;
+    let mut errors = FieldErrors::new();
+    let weight = weight_tenths(&form.weight);
+    if weight.is_none() {
+        errors.add(
+            "w_weight",
+            "Вес — число от 0,1 до 10 с одним знаком после запятой, например 1,5.",
+        );
+    }
+    let days = form
+        .checking_days
+        .trim()
+        .parse::<i16>()
+        .ok()
+        .filter(|d| (0..=30).contains(d));
+    if days.is_none() {
+        errors.add("w_checking_days", "Срок проверки — от 0 до 30 дней.");
+    }
+    errors.into_result()?;
+    let (weight, days) = (weight.expect("checked"), days.expect("checked"));
+    let mut tx = pool.begin().await?;
+    let (old_weight, old_days) =
+        repo::update_work_type(&mut tx, access.school_id, id, weight, days)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    let change = Change::new("work_type.changed", "work_type", id)
+        .before(json!({"weight": old_weight as f64 / 10.0, "checking_days": old_days}))
+        .after(json!({"weight": weight as f64 / 10.0, "checking_days": days}));
+    audit::record(&mut tx, access.school_id, actor, change).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GradeScaleForm {
+    #[serde(default)]
+    pub grade: String,
+    /// A scale, or empty to grade as the subject does.
+    #[serde(default)]
+    pub scale: String,
+}
+
+/// Grades a subject otherwise in one grade (e.g. pass/fail for «ОРКСЭ» in grade 4). Grade 1 has
+/// no marks whatever is set here (J10).
+pub async fn set_grade_scale(
+    pool: &PgPool,
+    access: &Access,
+    actor: &Actor,
+    subject_id: i64,
+    form: &GradeScaleForm,
+) -> AppResult<()> {
+    require_setup(access)?;
+    let grade = form
+        .grade
+        .trim()
+        .parse::<i16>()
+        .ok()
+        .filter(|g| (2..=11).contains(g));
+    let Some(grade) = grade else {
+        return Err(AppError::invalid(
+            "s_grade",
+            "Параллель — от 2 до 11 (в 1 классе отметок нет).",
+        ));
+    };
+    let scale = match form.scale.trim() {
+        "" => None,
+        s => Some(
+            Scale::parse(s)
+                .ok_or_else(|| AppError::invalid("s_grade", "Выберите систему оценивания."))?,
+        ),
+    };
+    let mut tx = pool.begin().await?;
+    if !repo::set_grade_scale(
+        &mut tx,
+        access.school_id,
+        subject_id,
+        grade,
+        scale.map(Scale::as_str),
+    )
+    .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    let change = Change::new("subject.grade_scale", "subject", subject_id)
+        .after(json!({"grade": grade, "scale": scale.map(Scale::as_str)}));
+    audit::record(&mut tx, access.school_id, actor, change).await?;
+    tx.commit().await?;
+    Ok(())
+}

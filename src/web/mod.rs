@@ -196,6 +196,14 @@ pub fn router(state: AppState) -> Router {
             "/setup/work-types/{id}/delete",
             post(setup_catalogues::delete_work_type),
         )
+        .route(
+            "/setup/work-types/{id}",
+            post(setup_catalogues::change_work_type),
+        )
+        .route(
+            "/setup/subjects/{id}/scale",
+            post(setup_catalogues::set_grade_scale),
+        )
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))

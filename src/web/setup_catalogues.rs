@@ -9,9 +9,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
 use super::extract::Member;
-use super::layout::{Layout, flash};
+use super::layout::{Layout, flash, flash_outcome};
 use crate::catalogues::repo::{self, Catalogue, RoomRow, SubjectRow, WorkTypeRow};
-use crate::catalogues::service::{self, RoomForm, SubjectForm, WorkTypeForm};
+use crate::catalogues::service::{
+    self, GradeScaleForm, RoomForm, SubjectForm, WorkTypeChange, WorkTypeForm,
+};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::rules::grading::Scale;
 
@@ -23,6 +25,7 @@ pub struct CataloguesPage {
     subjects: Vec<SubjectRow>,
     rooms: Vec<RoomRow>,
     work_types: Vec<WorkTypeRow>,
+    grade_scales: Vec<(i64, i16, String)>,
     scales: [Scale; 3],
     subject: SubjectForm,
     room: RoomForm,
@@ -33,6 +36,16 @@ pub struct CataloguesPage {
 impl CataloguesPage {
     fn scale_label(&self, scale: &str) -> &'static str {
         Scale::parse(scale).map(Scale::label).unwrap_or("")
+    }
+
+    /// «в 4 кл. — зачёт/незачёт» for the subject's grades graded otherwise.
+    fn overrides(&self, subject_id: &i64) -> String {
+        self.grade_scales
+            .iter()
+            .filter(|(s, _, _)| s == subject_id)
+            .map(|(_, g, scale)| format!("в {g} кл. — {}", self.scale_label(scale)))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -61,6 +74,7 @@ async fn page(
         subjects: repo::subjects(&mut conn, school).await?,
         rooms: repo::rooms(&mut conn, school).await?,
         work_types: repo::work_types(&mut conn, school).await?,
+        grade_scales: repo::grade_scales(&mut conn, school).await?,
         scales: Scale::ALL,
         subject: typed.subject,
         room: typed.room,
@@ -205,4 +219,36 @@ pub async fn delete_work_type(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     delete(state, member, Catalogue::WorkType, id).await
+}
+
+pub async fn change_work_type(
+    State(state): State<AppState>,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(form): Form<WorkTypeChange>,
+) -> AppResult<Response> {
+    let result =
+        service::change_work_type(&state.pool, &member.access, &member.actor(), id, &form).await;
+    flash_outcome(
+        &member.viewer.session,
+        "/setup/catalogues",
+        result.map(|()| "Вид работы изменён.".to_string()),
+    )
+    .await
+}
+
+pub async fn set_grade_scale(
+    State(state): State<AppState>,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(form): Form<GradeScaleForm>,
+) -> AppResult<Response> {
+    let result =
+        service::set_grade_scale(&state.pool, &member.access, &member.actor(), id, &form).await;
+    flash_outcome(
+        &member.viewer.session,
+        "/setup/catalogues",
+        result.map(|()| "Система оценивания по параллели сохранена.".to_string()),
+    )
+    .await
 }

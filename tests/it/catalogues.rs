@@ -192,3 +192,106 @@ async fn another_schools_catalogue_rows_answer_404_and_teachers_cannot_edit() {
         .unwrap();
     assert!(html.contains("Удалено.") && !html.contains("<td>Физика</td>"));
 }
+
+#[tokio::test]
+async fn j4_j5_a_school_sets_its_own_weights_and_checking_periods_and_grade_scales() {
+    let app = spawn_app().await;
+    let deputy = app.signed_in("deputy").await;
+    let essay: i64 = sqlx::query_scalar("SELECT w.id FROM work_type w JOIN school s ON s.id = w.school_id WHERE s.slug = 'demo-1' AND w.name = 'Сочинение'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let html = deputy
+        .post(
+            &format!("/setup/work-types/{essay}"),
+            &[("weight", "2,5"), ("checking_days", "10")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Вид работы изменён.") && html.contains("2,5") && html.contains("10 дн.")
+    );
+    let bad = deputy
+        .post(
+            &format!("/setup/work-types/{essay}"),
+            &[("weight", "0"), ("checking_days", "99")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        bad.contains("Вес — число от 0,1 до 10")
+            && bad.contains("Срок проверки — от 0 до 30 дней.")
+    );
+    let (weight, days): (String, i16) =
+        sqlx::query_as("SELECT weight::text, checking_days FROM work_type WHERE id = $1")
+            .bind(essay)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (weight.as_str(), days),
+        ("2.5", 10),
+        "the refused change left it as it was"
+    );
+
+    deputy
+        .post(
+            "/setup/subjects",
+            &[
+                ("name", "Основы религиозных культур и светской этики"),
+                ("short_name", "ОРКСЭ"),
+                ("component", "federal"),
+                ("scale", "five_point"),
+            ],
+        )
+        .await;
+    let orkse: i64 = sqlx::query_scalar("SELECT id FROM subject WHERE short_name = 'ОРКСЭ'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let html = deputy
+        .post(
+            &format!("/setup/subjects/{orkse}/scale"),
+            &[("grade", "4"), ("scale", "pass_fail")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("в 4 кл. — зачёт/незачёт"), "{html}");
+    let first = deputy
+        .post(
+            &format!("/setup/subjects/{orkse}/scale"),
+            &[("grade", "1"), ("scale", "five_point")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(first.contains("в 1 классе отметок нет"));
+    let admin2 = app.signed_in("admin2").await;
+    assert_eq!(
+        admin2
+            .post(
+                &format!("/setup/work-types/{essay}"),
+                &[("weight", "1"), ("checking_days", "1")]
+            )
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        admin2
+            .post(
+                &format!("/setup/subjects/{orkse}/scale"),
+                &[("grade", "4"), ("scale", "no_marks")]
+            )
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
