@@ -65,3 +65,70 @@ mod tests {
         assert_eq!(lay_out(&topics, 2), vec![Some("А"), Some("А")]);
     }
 }
+
+/// A КТП table (CSV or XLSX) as the plan's text: one «тема; часы» line per row. The topic is the
+/// column headed «Тема» (or the first), the hours the one headed «Часы» / «Кол-во часов» (or the
+/// second, if it holds numbers); a row without a topic is skipped.
+pub fn plan_text_from_table(rows: &[Vec<String>]) -> Result<String, String> {
+    let fold = |s: &str| crate::imports::values::fold(s);
+    let header = rows
+        .first()
+        .map(|r| r.iter().map(|c| fold(c)).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let topic_col = header.iter().position(|h| h.contains("тема"));
+    let hours_col = header.iter().position(|h| h.contains("час"));
+    // The spreadsheet row number of the first topic row.
+    let (body, topic_col, hours_col, first) = match topic_col {
+        Some(t) => (&rows[1..], t, hours_col, 2),
+        None => (rows, 0, Some(1), 1),
+    };
+    let mut text = String::new();
+    for (i, row) in body.iter().enumerate() {
+        let title = row.get(topic_col).map(|s| s.trim()).unwrap_or("");
+        if title.is_empty() {
+            continue;
+        }
+        let hours = match hours_col
+            .and_then(|c| row.get(c))
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            None => 1,
+            Some(h) => h
+                .parse::<i16>()
+                .map_err(|_| format!("Строка {}: часы — целое число, а не «{h}».", i + first))?,
+        };
+        text.push_str(&format!("{}; {hours}\n", title.replace('\n', " ")));
+    }
+    if text.is_empty() {
+        return Err("В таблице нет тем.".into());
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::plan_text_from_table;
+
+    fn rows(data: &[&[&str]]) -> Vec<Vec<String>> {
+        data.iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_plan_table_with_headers_becomes_topic_lines() {
+        let t = rows(&[
+            &["№", "Тема урока", "Кол-во часов"],
+            &["1", "Дроби", "3"],
+            &["2", "Проценты", ""],
+        ]);
+        assert_eq!(plan_text_from_table(&t).unwrap(), "Дроби; 3\nПроценты; 1\n");
+    }
+
+    #[test]
+    fn a_plan_table_without_headers_takes_topic_then_hours() {
+        let t = rows(&[&["Дроби", "2"], &["Проценты", "пять"]]);
+        assert!(plan_text_from_table(&t).unwrap_err().contains("Строка 2"));
+    }
+}

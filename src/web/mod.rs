@@ -162,6 +162,7 @@ pub fn router(state: AppState) -> Router {
             get(plans::works).post(plans::add_work),
         )
         .route("/setup/control-works/{id}/delete", post(plans::delete_work))
+        .route("/groups/{group_id}/plan/import", post(plans::import))
         .route("/pupils/{pupil_id}", get(classes::pupil))
         .route("/pupils/{pupil_id}/parents", post(classes::add_parent))
         .route(

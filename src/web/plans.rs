@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -216,4 +216,63 @@ pub async fn delete_work(
     )
     .await?;
     Ok(Redirect::to(&format!("/setup/control-works?year={}", q.year)).into_response())
+}
+
+/// The КТП from an uploaded CSV or XLSX table: shown in the form to check, then saved as typed.
+pub async fn import(
+    State(state): State<AppState>,
+    member: Member,
+    Path(group_id): Path<i64>,
+    mut upload: Multipart,
+) -> AppResult<Response> {
+    let mut file: Option<(Vec<u8>, String)> = None;
+    while let Ok(Some(field)) = upload.next_field().await {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            if let Ok(bytes) = field.bytes().await {
+                file = Some((bytes.to_vec(), name));
+            }
+        }
+    }
+    let parsed = match file.filter(|(b, _)| !b.is_empty()) {
+        None => Err("Выберите файл CSV или XLSX.".to_string()),
+        Some((bytes, name)) => crate::imports::table::read_table(&bytes, &name)
+            .map_err(|e| e.message().to_string())
+            .and_then(|rows| crate::plans::plan_text_from_table(&rows)),
+    };
+    match parsed {
+        Ok(topics) => match service::save_plan(
+            &state.pool,
+            &member.access,
+            &member.actor(),
+            group_id,
+            &PlanForm { topics },
+        )
+        .await
+        {
+            Ok((topics, lessons)) => {
+                flash(
+                    &member.viewer.session,
+                    format!("КТП загружено: тем — {topics}; темы разложены по урокам ({lessons})."),
+                )
+                .await?;
+                Ok(Redirect::to(&format!("/groups/{group_id}/plan")).into_response())
+            }
+            Err(AppError::Invalid(errors)) => Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                plan_page(&state, &member, group_id, None, errors).await?,
+            )
+                .into_response()),
+            Err(e) => Err(e),
+        },
+        Err(why) => {
+            let mut errors = FieldErrors::new();
+            errors.add("topics", why);
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                plan_page(&state, &member, group_id, None, errors).await?,
+            )
+                .into_response())
+        }
+    }
 }

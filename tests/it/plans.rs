@@ -222,3 +222,54 @@ async fn the_control_work_schedule_takes_dated_works_of_the_years_groups() {
         .unwrap();
     assert!(html.contains("удалена из графика") && !html.contains("ВПР"));
 }
+
+#[tokio::test]
+async fn j8_the_plan_comes_from_a_spreadsheet_too() {
+    let app = spawn_app().await;
+    let group = maths_on_mondays(&app).await;
+    let teacher = app.signed_in("teacher").await;
+    let token = teacher.csrf().await;
+    let csv = "№;Тема урока;Кол-во часов\n1;Натуральные числа;3\n2;Дроби;2\n";
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("ктп.csv"),
+    );
+    let response = teacher
+        .http
+        .post(teacher.url(&format!("/groups/{group}/plan/import?csrf={token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let html = response.text().await.unwrap();
+    assert!(html.contains("КТП загружено: тем — 2"), "{html}");
+    let bad = "Тема;Часы\nДроби;много\n";
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bad.as_bytes().to_vec()).file_name("ктп.csv"),
+    );
+    let response = teacher
+        .http
+        .post(teacher.url(&format!("/groups/{group}/plan/import?csrf={token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Строка 2: часы — целое число, а не «много».")
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            &format!("SELECT count(*) FROM theme_plan_topic WHERE group_id = {group}")
+        )
+        .await,
+        2,
+        "the good plan stays"
+    );
+}
