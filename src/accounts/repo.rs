@@ -93,6 +93,7 @@ pub struct PersonLine {
     pub login: String,
     pub full_name: String,
     pub roles: Vec<String>,
+    pub position: Option<String>,
     pub must_change_password: bool,
     pub last_login: Option<DateTime<Utc>>,
 }
@@ -110,6 +111,7 @@ pub async fn people(
         r#"SELECT a.id AS account_id, a.login,
                   a.last_name || ' ' || a.first_name || ' ' || a.middle_name AS "full_name!",
                   array_agg(DISTINCT m.role ORDER BY m.role) AS "roles!",
+                  max(m.position) AS position,
                   a.must_change_password,
                   (SELECT max(e.at) FROM account_event e
                    WHERE e.account_id = a.id AND e.kind = 'login_succeeded') AS last_login
@@ -330,4 +332,23 @@ pub async fn staff_names(
     )
     .fetch_all(conn)
     .await
+}
+
+/// Sets the position of a staff member in the school (on their staff memberships).
+pub async fn set_position(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    account_id: i64,
+    position: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE membership SET position = $3 WHERE school_id = $1 AND account_id = $2 AND revoked_at IS NULL
+           AND role IN ('director', 'deputy', 'administrator', 'teacher', 'class_teacher')",
+        school_id.0,
+        account_id,
+        position
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

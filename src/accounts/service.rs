@@ -115,6 +115,8 @@ pub struct NewStaff {
     pub login: String,
     #[serde(default)]
     pub role: String,
+    #[serde(default)]
+    pub position: String,
 }
 
 /// Checks a person's name fields; shared by every form that names a person.
@@ -202,6 +204,14 @@ pub async fn create_staff(
     let email = check_email(&mut errors, "email", &input.email);
     let login = check_login(&mut errors, "login", &input.login);
     let role = parse_staff_role(&mut errors, &input.role);
+    let position = input
+        .position
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if position.chars().count() > 100 {
+        errors.add("position", "Должность: не больше 100 символов.");
+    }
     errors.clone().into_result()?;
     let role = role.expect("checked above");
 
@@ -238,6 +248,9 @@ pub async fn create_staff(
         Grant::staff(role),
     )
     .await?;
+    if !position.is_empty() {
+        repo::set_position(&mut tx, access.school_id, account_id, Some(&position)).await?;
+    }
     tx.commit().await?;
     Ok(Issued {
         account_id,

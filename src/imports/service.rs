@@ -216,7 +216,7 @@ pub async fn import_staff(
             must_change_password: true,
             is_operator: false,
         };
-        create_account(
+        let account_id = create_account(
             &mut tx,
             access.school_id,
             actor,
@@ -225,6 +225,10 @@ pub async fn import_staff(
             Grant::staff(role),
         )
         .await?;
+        if !row.position.is_empty() {
+            accounts::set_position(&mut tx, access.school_id, account_id, Some(&row.position))
+                .await?;
+        }
         report.created += 1;
         report.slips.push(Slip {
             full_name: full,

@@ -183,6 +183,8 @@ async fn staff_come_from_an_xlsx_with_credentials_to_print() {
     assert!(html.contains("belova.iiu") && html.contains("заместитель директора"));
     let deputy_role = scalar(&app, "SELECT count(*) FROM membership m JOIN account a ON a.id = m.account_id WHERE a.login LIKE 'gromov%' AND m.role = 'deputy'").await;
     assert_eq!(deputy_role, 1);
+    let (_, people) = admin.text("/admin/users?role=teacher").await;
+    assert!(people.contains("учитель физики"), "the position is kept");
 
     // The slips, as the PDF the page's button asks for.
     let mut fields: Vec<(&str, String)> = Vec::new();
