@@ -3,5 +3,6 @@
 
 pub mod calendar;
 pub mod grading;
+pub mod journal;
 pub mod load;
 pub mod login;
