@@ -48,3 +48,9 @@ pub fn local_today(clock: &dyn Clock, time_zone: &str) -> chrono::NaiveDate {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     clock.now().with_timezone(&tz).date_naive()
 }
+
+/// Now as the school's wall clock shows it.
+pub fn local_now(clock: &dyn Clock, time_zone: &str) -> chrono::NaiveDateTime {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    clock.now().with_timezone(&tz).naive_local()
+}

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod exports;
 pub mod imports;
+pub mod journal;
 pub mod plans;
 pub mod pupils;
 pub mod readiness;

@@ -151,7 +151,9 @@ pub fn may_write(
             "Итоговые отметки за период выставлены: журнал этого периода закрыт для учителя. Изменить запись можно после разблокировки заместителем директора.",
         ));
     }
-    let starts = lesson.date.and_time(lesson.starts_at.unwrap_or(NaiveTime::MIN));
+    let starts = lesson
+        .date
+        .and_time(lesson.starts_at.unwrap_or(NaiveTime::MIN));
     let days_after = (now.date() - lesson.date).num_days();
     match entry {
         Entry::Mark { .. } | Entry::Absence if now < starts => {
@@ -182,8 +184,8 @@ pub fn may_write(
     match entry {
         Entry::Homework => {
             let day_end = lesson.class_day_ends_at.unwrap_or(NaiveTime::MIN);
-            let deadline = lesson.date.and_time(day_end)
-                + Duration::minutes(settings.homework_window_minutes);
+            let deadline =
+                lesson.date.and_time(day_end) + Duration::minutes(settings.homework_window_minutes);
             let deadline = if lesson.class_day_ends_at.is_some() {
                 deadline
             } else {
@@ -320,7 +322,12 @@ impl Suggestion {
 
 /// J12 + J11: the suggested period mark from the period's current marks — Н/А with fewer than
 /// `min_marks`; pass/fail subjects pass when at least half of the marks are «зачёт».
-pub fn suggest(five_point: &[Weighted], passes: usize, fails: usize, min_marks: usize) -> Suggestion {
+pub fn suggest(
+    five_point: &[Weighted],
+    passes: usize,
+    fails: usize,
+    min_marks: usize,
+) -> Suggestion {
     let count = five_point.len() + passes + fails;
     if count < min_marks || count == 0 {
         return Suggestion::NotAttested;
@@ -412,7 +419,10 @@ impl Gap {
             parts.push(format!("отметок {} из {}", self.has, self.required));
         }
         if self.unmarked_in_row >= UNMARKED_IN_ROW {
-            parts.push(format!("уроков подряд без отметки: {}", self.unmarked_in_row));
+            parts.push(format!(
+                "уроков подряд без отметки: {}",
+                self.unmarked_in_row
+            ));
         }
         parts.join("; ")
     }
@@ -487,7 +497,10 @@ mod tests {
     fn j1_entries_on_the_day_are_on_time_later_ones_late_and_after_7_days_locked() {
         let s = Settings::default();
         assert_eq!(write(MARK, at(10, 5, 9, 30), &s), Ok(Timing::OnTime));
-        assert_eq!(write(Entry::Absence, at(10, 5, 23, 59), &s), Ok(Timing::OnTime));
+        assert_eq!(
+            write(Entry::Absence, at(10, 5, 23, 59), &s),
+            Ok(Timing::OnTime)
+        );
         assert_eq!(write(MARK, at(10, 6, 8, 0), &s), Ok(Timing::Late));
         assert_eq!(write(Entry::Topic, at(10, 12, 23, 0), &s), Ok(Timing::Late));
         let locked = write(MARK, at(10, 13, 0, 1), &s).unwrap_err();
@@ -521,7 +534,10 @@ mod tests {
         assert_eq!(write(MARK, at(10, 5, 16, 0), &s), Ok(Timing::OnTime));
         assert_eq!(write(MARK, at(10, 5, 16, 1), &s), Ok(Timing::Late));
         // Absences are not current marks: the cut-off does not apply.
-        assert_eq!(write(Entry::Absence, at(10, 5, 17, 0), &s), Ok(Timing::OnTime));
+        assert_eq!(
+            write(Entry::Absence, at(10, 5, 17, 0), &s),
+            Ok(Timing::OnTime)
+        );
     }
 
     #[test]
@@ -529,11 +545,19 @@ mod tests {
         let s = Settings::default();
         assert_eq!(write(MARK, at(10, 5, 8, 59), &s).unwrap_err().clause, "J3");
         assert_eq!(
-            write(Entry::Absence, at(10, 4, 12, 0), &s).unwrap_err().clause,
+            write(Entry::Absence, at(10, 4, 12, 0), &s)
+                .unwrap_err()
+                .clause,
             "J3"
         );
-        assert_eq!(write(Entry::Topic, at(10, 1, 12, 0), &s), Ok(Timing::OnTime));
-        assert_eq!(write(Entry::Homework, at(10, 1, 12, 0), &s), Ok(Timing::OnTime));
+        assert_eq!(
+            write(Entry::Topic, at(10, 1, 12, 0), &s),
+            Ok(Timing::OnTime)
+        );
+        assert_eq!(
+            write(Entry::Homework, at(10, 1, 12, 0), &s),
+            Ok(Timing::OnTime)
+        );
     }
 
     #[test]
@@ -551,7 +575,10 @@ mod tests {
     #[test]
     fn j7_homework_is_written_within_the_window_after_the_classs_last_lesson() {
         let s = Settings::default();
-        assert_eq!(write(Entry::Homework, at(10, 5, 16, 0), &s), Ok(Timing::OnTime));
+        assert_eq!(
+            write(Entry::Homework, at(10, 5, 16, 0), &s),
+            Ok(Timing::OnTime)
+        );
         let late = write(Entry::Homework, at(10, 5, 16, 1), &s).unwrap_err();
         assert_eq!(late.clause, "J7");
         assert!(late.message.contains("2 ч"), "{}", late.message);
@@ -591,15 +618,29 @@ mod tests {
             period_closed: true,
             ..JournalState::default()
         };
-        let r = may_write(Writer::GroupTeacher, MARK, &lesson(10, 5), at(10, 5, 10, 0), closed, &s);
+        let r = may_write(
+            Writer::GroupTeacher,
+            MARK,
+            &lesson(10, 5),
+            at(10, 5, 10, 0),
+            closed,
+            &s,
+        );
         assert_eq!(r.unwrap_err().clause, "J13");
         let reopened = JournalState {
             unlocked: true,
             ..closed
         };
         assert!(
-            may_write(Writer::GroupTeacher, MARK, &lesson(10, 5), at(10, 5, 10, 0), reopened, &s)
-                .is_ok()
+            may_write(
+                Writer::GroupTeacher,
+                MARK,
+                &lesson(10, 5),
+                at(10, 5, 10, 0),
+                reopened,
+                &s
+            )
+            .is_ok()
         );
     }
 

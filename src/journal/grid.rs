@@ -1,0 +1,496 @@
+//! The journal page of a group for a study period: pupils × lesson columns, the weighted
+//! average, the suggested and set period marks and the accumulation gaps (J11, J12). Seven
+//! indexed queries, whatever the size of the class.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveTime};
+use sqlx::PgConnection;
+
+use super::{Cell, MarkValue, show_period_value};
+use crate::error::{AppError, AppResult};
+use crate::rules::calendar::Span;
+use crate::rules::grading::{Scale, scale_for};
+use crate::rules::journal::{self as rules, AccumulationRule, Attended, Settings, Weighted};
+use crate::tenancy::SchoolId;
+
+/// A group's journal heading and settings.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub group_id: i64,
+    pub group_name: String,
+    pub subject: String,
+    pub class_id: Option<i64>,
+    pub academic_year_id: i64,
+    pub year_closed: bool,
+    pub grade: i16,
+    pub subject_scale: String,
+    pub grade_scale: Option<String>,
+    pub hours_tenths: i32,
+    pub teachers: String,
+    pub time_zone: String,
+    pub settings: Settings,
+    pub accumulation: AccumulationRule,
+}
+
+impl Head {
+    pub fn scale(&self) -> Scale {
+        scale_for(
+            Scale::parse(&self.subject_scale).unwrap_or(Scale::FivePoint),
+            self.grade_scale.as_deref().and_then(Scale::parse),
+            self.grade,
+        )
+    }
+
+    /// Whole hours a week for the accumulation rule (at least 1).
+    pub fn hours(&self) -> i64 {
+        i64::from((self.hours_tenths + 9) / 10).max(1)
+    }
+}
+
+pub async fn head(conn: &mut PgConnection, school: SchoolId, group_id: i64) -> AppResult<Head> {
+    let r = sqlx::query!(
+        r#"SELECT g.id, g.name, s.name AS subject, g.class_id, g.academic_year_id,
+                  y.closed_at IS NOT NULL AS "year_closed!",
+                  coalesce(c.grade, (SELECT min(ts.grade) FROM timetable_slot ts
+                                     WHERE ts.school_id = g.school_id AND ts.group_id = g.id), 5)::smallint AS "grade!",
+                  s.scale AS subject_scale,
+                  (SELECT sgs.scale FROM subject_grade_scale sgs
+                   WHERE sgs.school_id = s.school_id AND sgs.subject_id = s.id AND sgs.grade = c.grade) AS "grade_scale?",
+                  coalesce((SELECT (max(t.hours_per_week) * 10)::integer FROM teaching_assignment t
+                            WHERE t.school_id = g.school_id AND t.group_id = g.id), 10) AS "hours!",
+                  coalesce((SELECT string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.' ||
+                                              CASE WHEN a.middle_name = '' THEN '' ELSE ' ' || left(a.middle_name, 1) || '.' END,
+                                              ', ' ORDER BY a.last_name)
+                            FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
+                            WHERE t.school_id = g.school_id AND t.group_id = g.id), '') AS "teachers!",
+                  sc.time_zone, sc.entry_lock_days, sc.mark_cutoff, sc.homework_window_minutes,
+                  sc.period_mark_grace_days, sc.accumulation_min_marks_one_hour,
+                  sc.accumulation_min_marks_more_hours, sc.accumulation_grace_weeks,
+                  sc.accumulation_grace_weeks_one_hour
+           FROM study_group g
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           JOIN academic_year y ON y.school_id = g.school_id AND y.id = g.academic_year_id
+           JOIN school sc ON sc.id = g.school_id
+           LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+           WHERE g.school_id = $1 AND g.id = $2"#,
+        school.0,
+        group_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(Head {
+        group_id: r.id,
+        group_name: r.name,
+        subject: r.subject,
+        class_id: r.class_id,
+        academic_year_id: r.academic_year_id,
+        year_closed: r.year_closed,
+        grade: r.grade,
+        subject_scale: r.subject_scale,
+        grade_scale: r.grade_scale,
+        hours_tenths: r.hours,
+        teachers: r.teachers,
+        time_zone: r.time_zone,
+        settings: Settings {
+            entry_lock_days: i64::from(r.entry_lock_days),
+            mark_cutoff: r.mark_cutoff,
+            homework_window_minutes: i64::from(r.homework_window_minutes),
+            period_mark_grace_days: i64::from(r.period_mark_grace_days),
+        },
+        accumulation: AccumulationRule {
+            min_marks_one_hour: i64::from(r.accumulation_min_marks_one_hour),
+            min_marks_more_hours: i64::from(r.accumulation_min_marks_more_hours),
+            grace_weeks: i64::from(r.accumulation_grace_weeks),
+            grace_weeks_one_hour: i64::from(r.accumulation_grace_weeks_one_hour),
+        },
+    })
+}
+
+/// A study period of the group's grade.
+#[derive(Debug, Clone)]
+pub struct PeriodTab {
+    pub id: i64,
+    pub name: String,
+    pub span: Span,
+}
+
+pub async fn periods(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    head: &Head,
+) -> AppResult<Vec<PeriodTab>> {
+    let rows = sqlx::query!(
+        "SELECT p.id, p.number, p.starts_on, p.ends_on, ps.kind
+         FROM period_scheme ps
+         JOIN study_period p ON p.school_id = ps.school_id AND p.scheme_id = ps.id
+         WHERE ps.school_id = $1 AND ps.academic_year_id = $2 AND $3 BETWEEN ps.grade_from AND ps.grade_to
+         ORDER BY p.number",
+        school.0,
+        head.academic_year_id,
+        head.grade
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PeriodTab {
+            id: r.id,
+            name: crate::rules::calendar::PeriodKind::parse(&r.kind)
+                .map(|k| k.period_name(r.number))
+                .unwrap_or_default(),
+            span: Span::new(r.starts_on, r.ends_on),
+        })
+        .collect())
+}
+
+/// A mark column in the grid (a lesson's column, or its implicit first one).
+#[derive(Debug, Clone)]
+pub struct HeadCell {
+    pub lesson_id: i64,
+    pub column_id: Option<i64>,
+    pub date: NaiveDate,
+    pub lesson_number: i16,
+    /// The first column of its lesson (the date is shown over it).
+    pub first: bool,
+    pub work_type: String,
+    pub work_type_short: String,
+    pub topic: Option<String>,
+    pub planned_topic: Option<String>,
+    pub homework_set: bool,
+    pub substitute: Option<String>,
+    pub status: String,
+}
+
+impl HeadCell {
+    pub fn day(&self) -> String {
+        self.date.format("%d.%m").to_string()
+    }
+}
+
+/// A cell as the grid shows it.
+#[derive(Debug, Clone, Default)]
+pub struct CellView {
+    pub text: String,
+    pub late: bool,
+    /// The pupil is not in the group on that day (joined later, left earlier): greyed.
+    pub outside: bool,
+    /// «УП», «НП», «Б».
+    pub reason: &'static str,
+}
+
+/// A pupil's line.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub number: usize,
+    pub pupil_id: i64,
+    pub name: String,
+    /// Left the group during the period (transferred, withdrawn): the name is greyed.
+    pub left_on: Option<NaiveDate>,
+    pub cells: Vec<CellView>,
+    pub average: Option<f64>,
+    pub suggestion: &'static str,
+    pub period_mark: Option<String>,
+    pub deferred_until: Option<NaiveDate>,
+    pub gap: Option<String>,
+    pub externals: Vec<String>,
+}
+
+impl Row {
+    /// «4,33».
+    pub fn average_text(&self) -> String {
+        self.average
+            .map(|a| format!("{a:.2}").replace('.', ","))
+            .unwrap_or_default()
+    }
+
+    pub fn period_mark_text(&self) -> &'static str {
+        self.period_mark.as_deref().map_or("", show_period_value)
+    }
+}
+
+/// The journal of a group for a period.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    pub heads: Vec<HeadCell>,
+    pub rows: Vec<Row>,
+    /// Weeks of the period gone by (for J11).
+    pub weeks: i64,
+}
+
+/// Builds the grid of `group` for `period` as of `today`.
+pub async fn grid(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    head: &Head,
+    period: &PeriodTab,
+    today: NaiveDate,
+) -> AppResult<Grid> {
+    let span = period.span;
+    let lessons = sqlx::query!(
+        r#"SELECT l.id, l.lesson_date, l.lesson_number, l.status, l.topic, l.planned_topic,
+                  (l.homework IS NOT NULL OR l.homework_none) AS "homework_set!",
+                  c.id AS "column_id?", w.name AS "work_type?", w.short_name AS "work_short?",
+                  a.last_name || ' ' || left(a.first_name, 1) || '.' AS substitute
+           FROM lesson l
+           LEFT JOIN mark_column c ON c.school_id = l.school_id AND c.lesson_id = l.id
+           LEFT JOIN work_type w ON w.school_id = c.school_id AND w.id = c.work_type_id
+           LEFT JOIN substitution s ON s.school_id = l.school_id AND s.lesson_id = l.id
+           LEFT JOIN account a ON a.id = s.teacher_id
+           WHERE l.school_id = $1 AND l.group_id = $2 AND l.lesson_date BETWEEN $3 AND $4
+             AND l.status NOT IN ('moved', 'cancelled')
+           ORDER BY l.lesson_date, l.lesson_number, c.position"#,
+        school.0,
+        head.group_id,
+        span.starts_on,
+        span.ends_on
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut heads: Vec<HeadCell> = Vec::with_capacity(lessons.len());
+    for l in lessons {
+        let first = heads.last().is_none_or(|h| h.lesson_id != l.id);
+        heads.push(HeadCell {
+            lesson_id: l.id,
+            column_id: l.column_id,
+            date: l.lesson_date,
+            lesson_number: l.lesson_number,
+            first,
+            work_type: l.work_type.unwrap_or_else(|| "Ответ на уроке".into()),
+            work_type_short: l.work_short.unwrap_or_default(),
+            topic: l.topic,
+            planned_topic: l.planned_topic,
+            homework_set: l.homework_set,
+            substitute: l.substitute,
+            status: l.status,
+        });
+    }
+
+    let pupils = sqlx::query!(
+        r#"SELECT p.id, p.last_name || ' ' || p.first_name AS "name!",
+                  min(gp.starts_on) AS "starts_on!", max(coalesce(gp.ends_on, 'infinity'::date)) AS "ends_on!"
+           FROM group_pupil gp JOIN pupil p ON p.school_id = gp.school_id AND p.id = gp.pupil_id
+           WHERE gp.school_id = $1 AND gp.group_id = $2
+             AND gp.starts_on <= $4 AND (gp.ends_on IS NULL OR gp.ends_on >= $3)
+           GROUP BY p.id, p.last_name, p.first_name
+           ORDER BY p.last_name, p.first_name, p.id"#,
+        school.0,
+        head.group_id,
+        span.starts_on,
+        span.ends_on
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let marks = sqlx::query!(
+        r#"SELECT m.pupil_id, m.column_id, m.value AS "value!", m.late_entry, m.document, m.given_on,
+                  (w.weight * 10)::bigint AS "weight!", w.short_name AS work_short
+           FROM mark m JOIN work_type w ON w.school_id = m.school_id AND w.id = m.work_type_id
+           WHERE m.school_id = $1 AND m.group_id = $2 AND m.given_on BETWEEN $3 AND $4
+             AND m.value IS NOT NULL"#,
+        school.0,
+        head.group_id,
+        span.starts_on,
+        span.ends_on
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let absences = sqlx::query!(
+        "SELECT a.lesson_id, a.pupil_id, a.reason, a.late_entry
+         FROM absence a JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
+         WHERE a.school_id = $1 AND l.group_id = $2 AND l.lesson_date BETWEEN $3 AND $4 AND a.absent",
+        school.0,
+        head.group_id,
+        span.starts_on,
+        span.ends_on
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let period_marks = sqlx::query!(
+        "SELECT pupil_id, value, deferred_until FROM period_mark
+         WHERE school_id = $1 AND group_id = $2 AND period_id = $3",
+        school.0,
+        head.group_id,
+        period.id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+
+    // Holidays end where a lesson follows a gap of more than 4 days: the first two lessons
+    // after such a gap (and of the period) do not count towards a run without marks (J11).
+    let mut lesson_dates: Vec<(i64, NaiveDate)> = Vec::new();
+    for h in &heads {
+        if h.first {
+            lesson_dates.push((h.lesson_id, h.date));
+        }
+    }
+    let mut after_holidays: HashMap<i64, bool> = HashMap::new();
+    let mut since_gap = 0;
+    let mut prev: Option<NaiveDate> = None;
+    for (id, date) in &lesson_dates {
+        if prev.is_none_or(|p| (*date - p).num_days() > 4) {
+            since_gap = 0;
+        }
+        after_holidays.insert(*id, since_gap < 2);
+        since_gap += 1;
+        prev = Some(*date);
+    }
+
+    let column_index: HashMap<(i64, Option<i64>), usize> = heads
+        .iter()
+        .enumerate()
+        .map(|(i, h)| ((h.lesson_id, h.column_id), i))
+        .collect();
+    let first_column_of: HashMap<i64, usize> = heads
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.first)
+        .map(|(i, h)| (h.lesson_id, i))
+        .collect();
+    let lesson_of_column: HashMap<i64, i64> = heads
+        .iter()
+        .filter_map(|h| h.column_id.map(|c| (c, h.lesson_id)))
+        .collect();
+
+    let mut rows: Vec<Row> = pupils
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Row {
+            number: i + 1,
+            pupil_id: p.id,
+            name: p.name.clone(),
+            left_on: (p.ends_on < span.ends_on).then_some(p.ends_on),
+            cells: heads
+                .iter()
+                .map(|h| CellView {
+                    outside: h.date < p.starts_on || h.date > p.ends_on,
+                    ..CellView::default()
+                })
+                .collect(),
+            average: None,
+            suggestion: "",
+            period_mark: None,
+            deferred_until: None,
+            gap: None,
+            externals: Vec::new(),
+        })
+        .collect();
+    let row_of: HashMap<i64, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.pupil_id, i))
+        .collect();
+
+    let mut weighted: HashMap<i64, Vec<Weighted>> = HashMap::new();
+    let mut pass_fail: HashMap<i64, (usize, usize)> = HashMap::new();
+    let mut marked_lessons: HashMap<(i64, i64), bool> = HashMap::new();
+    for m in &marks {
+        let Some(&r) = row_of.get(&m.pupil_id) else {
+            continue;
+        };
+        let Some(value) = MarkValue::parse(&m.value) else {
+            continue;
+        };
+        match value.points() {
+            Some(points) => weighted.entry(m.pupil_id).or_default().push(Weighted {
+                value: points,
+                weight_tenths: m.weight,
+            }),
+            None => {
+                let e = pass_fail.entry(m.pupil_id).or_default();
+                if value == MarkValue::Pass {
+                    e.0 += 1
+                } else {
+                    e.1 += 1
+                }
+            }
+        }
+        match m.column_id {
+            Some(column) => {
+                let Some(&lesson) = lesson_of_column.get(&column) else {
+                    continue;
+                };
+                marked_lessons.insert((m.pupil_id, lesson), true);
+                if let Some(&c) = column_index.get(&(lesson, Some(column))) {
+                    let cell = &mut rows[r].cells[c];
+                    cell.text = Cell {
+                        absent: false,
+                        mark: Some(value),
+                    }
+                    .text();
+                    cell.late |= m.late_entry;
+                }
+            }
+            None => rows[r].externals.push(format!(
+                "{} ({}, {}: {})",
+                value.show(),
+                m.work_short,
+                m.given_on.format("%d.%m"),
+                m.document.as_deref().unwrap_or("")
+            )),
+        }
+    }
+    let mut absent_at: HashMap<(i64, i64), bool> = HashMap::new();
+    for a in &absences {
+        let Some(&r) = row_of.get(&a.pupil_id) else {
+            continue;
+        };
+        absent_at.insert((a.pupil_id, a.lesson_id), true);
+        let reason = a
+            .reason
+            .as_deref()
+            .and_then(super::AbsenceReason::parse)
+            .map_or("", super::AbsenceReason::short);
+        for (i, h) in heads.iter().enumerate() {
+            if h.lesson_id == a.lesson_id {
+                let cell = &mut rows[r].cells[i];
+                cell.text = format!("н{}", cell.text);
+                cell.reason = reason;
+                cell.late |= a.late_entry;
+            }
+        }
+    }
+
+    let weeks = ((today.min(span.ends_on) - span.starts_on).num_days() / 7).max(0);
+    let scale = head.scale();
+    let min_marks = head.accumulation.min_marks(head.hours()) as usize;
+    for row in &mut rows {
+        let five = weighted.remove(&row.pupil_id).unwrap_or_default();
+        let (passes, fails) = pass_fail.remove(&row.pupil_id).unwrap_or_default();
+        row.average = rules::weighted_average(&five);
+        if scale != Scale::NoMarks {
+            row.suggestion = rules::suggest(&five, passes, fails, min_marks).value();
+            let lived: Vec<Attended> = lesson_dates
+                .iter()
+                .filter(|(_, d)| *d <= today)
+                .filter(|(id, _)| {
+                    first_column_of
+                        .get(id)
+                        .is_some_and(|&i| !row.cells[i].outside)
+                })
+                .map(|(id, _)| Attended {
+                    present: !absent_at.contains_key(&(row.pupil_id, *id)),
+                    marked: marked_lessons.contains_key(&(row.pupil_id, *id)),
+                    after_holidays: after_holidays.get(id).copied().unwrap_or(false),
+                })
+                .collect();
+            row.gap = rules::accumulation_gap(&head.accumulation, head.hours(), weeks, &lived)
+                .map(|g| g.text());
+        }
+    }
+    for pm in period_marks {
+        if let Some(&r) = row_of.get(&pm.pupil_id) {
+            rows[r].period_mark = pm.value;
+            rows[r].deferred_until = pm.deferred_until;
+        }
+    }
+    Ok(Grid { heads, rows, weeks })
+}
+
+/// Bell time helper for pages: «08:30».
+pub fn hhmm(t: Option<NaiveTime>) -> String {
+    t.map(|t| t.format("%H:%M").to_string()).unwrap_or_default()
+}

@@ -1,0 +1,501 @@
+//! Period marks (J12–J14) and their correction requests (J6), and the summary sheet they feed.
+
+use chrono::NaiveDate;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+
+use super::grid;
+use super::service::Author;
+use super::{PeriodMarkValue, show_period_value};
+use crate::audit::{self, Change};
+use crate::authz::Role;
+use crate::error::{AppError, AppResult};
+use crate::rules::calendar::Span;
+use crate::rules::journal as rules;
+use crate::tenancy::SchoolId;
+
+/// A period mark the teacher sets for a pupil: a value, or deferred until a date (a sick pupil).
+#[derive(Debug, Clone)]
+pub struct PeriodMarkInput {
+    pub pupil_id: i64,
+    pub value: Option<PeriodMarkValue>,
+    pub deferred_until: Option<NaiveDate>,
+}
+
+async fn period_of(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    head: &grid::Head,
+    period_id: i64,
+) -> AppResult<grid::PeriodTab> {
+    grid::periods(conn, school, head)
+        .await?
+        .into_iter()
+        .find(|p| p.id == period_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// Sets period marks of a group (J12): by its teacher, in the window, on its scale; a mark
+/// already set changes only through a correction request (J6). All or nothing; the problems
+/// come back per pupil.
+pub async fn set_period_marks(
+    pool: &PgPool,
+    author: &Author<'_>,
+    group_id: i64,
+    period_id: i64,
+    inputs: &[PeriodMarkInput],
+) -> AppResult<Result<usize, Vec<(i64, String)>>> {
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    let head = grid::head(&mut tx, school, group_id).await?;
+    let period = period_of(&mut tx, school, &head, period_id).await?;
+    if head.year_closed {
+        return Err(AppError::Refused("Учебный год закрыт.".into()));
+    }
+    let teaches = matches!(author.access.role, Role::Teacher | Role::ClassTeacher)
+        && super::repo::teaches(&mut tx, school, group_id, author.account_id).await?;
+    if !teaches {
+        return Err(AppError::Refused(
+            "Итоговые отметки выставляет учитель группы (J12).".into(),
+        ));
+    }
+    let today = crate::clock::local_today(author.clock, &head.time_zone);
+    let unlocked =
+        super::repo::unlocked(&mut tx, school, group_id, None, author.clock.now()).await?;
+    let window = rules::may_set_period_mark(period.span, today, unlocked, &head.settings);
+    let allowed = PeriodMarkValue::for_scale(head.scale());
+    let current = sqlx::query!(
+        "SELECT pupil_id, value, deferred_until FROM period_mark
+         WHERE school_id = $1 AND group_id = $2 AND period_id = $3",
+        school.0,
+        group_id,
+        period_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let members = sqlx::query_scalar!(
+        r#"SELECT DISTINCT pupil_id AS "pupil_id!" FROM group_pupil
+           WHERE school_id = $1 AND group_id = $2 AND starts_on <= $4 AND (ends_on IS NULL OR ends_on >= $3)"#,
+        school.0,
+        group_id,
+        period.span.starts_on,
+        period.span.ends_on
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut problems = Vec::new();
+    let mut written = 0;
+    for input in inputs {
+        if !members.contains(&input.pupil_id) {
+            problems.push((
+                input.pupil_id,
+                "Обучающийся не числится в группе в этом периоде.".to_string(),
+            ));
+            continue;
+        }
+        let existing = current.iter().find(|c| c.pupil_id == input.pupil_id);
+        let (before_value, before_deferred) =
+            existing.map_or((None, None), |e| (e.value.clone(), e.deferred_until));
+        let new_value = input.value.map(PeriodMarkValue::as_str);
+        if new_value.map(str::to_string) == before_value && input.deferred_until == before_deferred
+        {
+            continue;
+        }
+        if input.value.is_none() && input.deferred_until.is_none() {
+            if existing.is_some() {
+                problems.push((
+                    input.pupil_id,
+                    "Выставленную итоговую отметку нельзя стереть: подайте заявку на исправление (J6).".into(),
+                ));
+            }
+            continue;
+        }
+        if before_value.is_some() {
+            problems.push((
+                input.pupil_id,
+                "Итоговая отметка уже выставлена: изменить её можно только по заявке на исправление, которую утверждает заместитель директора (J6).".into(),
+            ));
+            continue;
+        }
+        // A deferred mark is set when the pupil has caught up, after the window too.
+        if before_deferred.is_none()
+            && let Err(r) = &window
+        {
+            problems.push((input.pupil_id, r.text()));
+            continue;
+        }
+        if let Some(v) = input.value
+            && !allowed.contains(&v)
+        {
+            problems.push((
+                input.pupil_id,
+                format!("По этому предмету нет итоговой отметки «{}».", v.show()),
+            ));
+            continue;
+        }
+        sqlx::query!(
+            "INSERT INTO period_mark (school_id, group_id, period_id, pupil_id, value, deferred_until, set_by, set_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (school_id, group_id, period_id, pupil_id) DO UPDATE
+             SET value = EXCLUDED.value, deferred_until = EXCLUDED.deferred_until,
+                 set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at",
+            school.0,
+            group_id,
+            period_id,
+            input.pupil_id,
+            new_value,
+            if new_value.is_some() { None } else { input.deferred_until },
+            author.account_id,
+            author.clock.now()
+        )
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            school,
+            author.actor,
+            Change::new(
+                if new_value.is_some() { "period_mark.set" } else { "period_mark.deferred" },
+                "period_mark",
+                group_id,
+            )
+            .before(json!({"pupil_id": input.pupil_id, "period_id": period_id, "value": before_value, "deferred_until": before_deferred}))
+            .after(json!({"pupil_id": input.pupil_id, "period_id": period_id, "value": new_value, "deferred_until": input.deferred_until})),
+        )
+        .await?;
+        written += 1;
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    tx.commit().await?;
+    Ok(Ok(written))
+}
+
+/// The teacher's written explanation asking to change a period mark (J6).
+pub async fn request_correction(
+    pool: &PgPool,
+    author: &Author<'_>,
+    group_id: i64,
+    period_id: i64,
+    pupil_id: i64,
+    value_after: &str,
+    explanation: &str,
+) -> AppResult<i64> {
+    let school = author.access.school_id;
+    let explanation = explanation.trim();
+    let mut errors = crate::error::FieldErrors::new();
+    let value = PeriodMarkValue::parse(value_after);
+    if value.is_none() {
+        errors.add("value", "Выберите новую отметку.");
+    }
+    if explanation.chars().count() < 10 {
+        errors.add(
+            "explanation",
+            "Объяснительная: напишите, в чём ошибка и почему отметку нужно изменить (не короче 10 знаков).",
+        );
+    }
+    errors.into_result()?;
+    let mut tx = pool.begin().await?;
+    let head = grid::head(&mut tx, school, group_id).await?;
+    period_of(&mut tx, school, &head, period_id).await?;
+    if !(matches!(author.access.role, Role::Teacher | Role::ClassTeacher)
+        && super::repo::teaches(&mut tx, school, group_id, author.account_id).await?)
+    {
+        return Err(AppError::Refused(
+            "Заявку на исправление итоговой отметки подаёт учитель группы (J6).".into(),
+        ));
+    }
+    let current = sqlx::query_scalar!(
+        "SELECT value FROM period_mark WHERE school_id = $1 AND group_id = $2 AND period_id = $3 AND pupil_id = $4",
+        school.0,
+        group_id,
+        period_id,
+        pupil_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::Refused("Итоговая отметка ещё не выставлена: исправлять нечего.".into()))?;
+    let value = value.map(PeriodMarkValue::as_str).unwrap_or_default();
+    if current.as_deref() == Some(value) {
+        return Err(AppError::invalid(
+            "value",
+            "Новая отметка совпадает с выставленной.",
+        ));
+    }
+    let id = sqlx::query_scalar!(
+        "INSERT INTO correction_request (school_id, group_id, period_id, pupil_id, value_before, value_after,
+                                         explanation, requested_by, requested_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        school.0,
+        group_id,
+        period_id,
+        pupil_id,
+        current,
+        value,
+        explanation,
+        author.account_id,
+        author.clock.now()
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| {
+        if crate::error::is_unique_violation(&e) {
+            AppError::Refused("По этой отметке уже есть заявка, ожидающая решения.".into())
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &mut tx,
+        school,
+        author.actor,
+        Change::new("correction.requested", "correction_request", id)
+            .after(json!({"pupil_id": pupil_id, "group_id": group_id, "period_id": period_id, "from": current, "to": value}))
+            .reason(explanation),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A correction request as the deputy reads it: the teacher, the class, the date, the subject,
+/// the change and the reasons (J6).
+#[derive(Debug, Clone)]
+pub struct CorrectionRow {
+    pub id: i64,
+    pub group_id: i64,
+    pub teacher: String,
+    pub class_name: String,
+    pub subject: String,
+    pub period_id: i64,
+    pub pupil: String,
+    pub value_before: Option<String>,
+    pub value_after: String,
+    pub explanation: String,
+    pub requested_at: chrono::DateTime<chrono::Utc>,
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decision_note: Option<String>,
+}
+
+impl CorrectionRow {
+    pub fn before_text(&self) -> &'static str {
+        self.value_before.as_deref().map_or("", show_period_value)
+    }
+
+    pub fn after_text(&self) -> &'static str {
+        show_period_value(&self.value_after)
+    }
+
+    pub fn status_text(&self) -> &'static str {
+        match self.status.as_str() {
+            "pending" => "ожидает решения",
+            "approved" => "утверждена",
+            _ => "отклонена",
+        }
+    }
+
+    pub fn when(&self, time_zone: &str) -> String {
+        let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+        self.requested_at
+            .with_timezone(&tz)
+            .format("%d.%m.%Y %H:%M")
+            .to_string()
+    }
+}
+
+/// Correction requests of the school (pending first), or of one group.
+pub async fn corrections(
+    pool: &PgPool,
+    school: SchoolId,
+    group_id: Option<i64>,
+) -> sqlx::Result<Vec<CorrectionRow>> {
+    sqlx::query_as!(
+        CorrectionRow,
+        r#"SELECT r.id, r.group_id, r.period_id,
+                  t.last_name || ' ' || t.first_name || ' ' || t.middle_name AS "teacher!",
+                  coalesce(c.grade || '«' || c.letter || '»', g.name) AS "class_name!",
+                  s.name AS subject,
+                  p.last_name || ' ' || p.first_name AS "pupil!",
+                  r.value_before, r.value_after, r.explanation, r.requested_at, r.status,
+                  d.last_name || ' ' || d.first_name AS decided_by, r.decision_note
+           FROM correction_request r
+           JOIN study_group g ON g.school_id = r.school_id AND g.id = r.group_id
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+           JOIN pupil p ON p.school_id = r.school_id AND p.id = r.pupil_id
+           JOIN account t ON t.id = r.requested_by
+           LEFT JOIN account d ON d.id = r.decided_by
+           WHERE r.school_id = $1 AND ($2::bigint IS NULL OR r.group_id = $2)
+           ORDER BY (r.status = 'pending') DESC, r.requested_at DESC
+           LIMIT 200"#,
+        school.0,
+        group_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A deputy (or the director) approves — and so applies — or rejects a correction request (J6).
+pub async fn decide_correction(
+    pool: &PgPool,
+    author: &Author<'_>,
+    request_id: i64,
+    approve: bool,
+    note: &str,
+) -> AppResult<()> {
+    if !matches!(author.access.role, Role::Deputy | Role::Director) {
+        return Err(AppError::Forbidden);
+    }
+    let note = note.trim();
+    if !approve && note.chars().count() < 3 {
+        return Err(AppError::invalid(
+            "note",
+            "Укажите, почему заявка отклонена.",
+        ));
+    }
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    let r = sqlx::query!(
+        "SELECT group_id, period_id, pupil_id, value_before, value_after, explanation, status
+         FROM correction_request WHERE school_id = $1 AND id = $2 FOR UPDATE",
+        school.0,
+        request_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if r.status != "pending" {
+        return Err(AppError::Refused(
+            "По этой заявке уже принято решение.".into(),
+        ));
+    }
+    let now = author.clock.now();
+    sqlx::query!(
+        "UPDATE correction_request SET status = $3, decided_by = $4, decided_at = $5, decision_note = $6
+         WHERE school_id = $1 AND id = $2",
+        school.0,
+        request_id,
+        if approve { "approved" } else { "rejected" },
+        author.account_id,
+        now,
+        (!note.is_empty()).then_some(note)
+    )
+    .execute(&mut *tx)
+    .await?;
+    if approve {
+        sqlx::query!(
+            "UPDATE period_mark SET value = $5, deferred_until = NULL, set_by = $6, set_at = $7
+             WHERE school_id = $1 AND group_id = $2 AND period_id = $3 AND pupil_id = $4",
+            school.0,
+            r.group_id,
+            r.period_id,
+            r.pupil_id,
+            r.value_after,
+            author.account_id,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            school,
+            author.actor,
+            Change::new("period_mark.corrected", "period_mark", r.group_id)
+                .before(json!({"pupil_id": r.pupil_id, "period_id": r.period_id, "value": r.value_before}))
+                .after(json!({"pupil_id": r.pupil_id, "period_id": r.period_id, "value": r.value_after, "request_id": request_id}))
+                .reason(&r.explanation),
+        )
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        school,
+        author.actor,
+        Change::new(
+            if approve {
+                "correction.approved"
+            } else {
+                "correction.rejected"
+            },
+            "correction_request",
+            request_id,
+        )
+        .reason(note),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The summary sheet of a class for a period (J14): every pupil × every subject's period mark,
+/// straight from `period_mark` — a mark set is in the sheet at once.
+#[derive(Debug, Clone)]
+pub struct SummarySheet {
+    pub subjects: Vec<String>,
+    pub rows: Vec<(String, Vec<&'static str>)>,
+}
+
+pub async fn summary_sheet(
+    pool: &PgPool,
+    school: SchoolId,
+    class_id: i64,
+    period: Span,
+    period_id: i64,
+) -> sqlx::Result<SummarySheet> {
+    let pupils = sqlx::query!(
+        r#"SELECT p.id, p.last_name || ' ' || p.first_name AS "name!"
+           FROM class_enrollment e JOIN pupil p ON p.school_id = e.school_id AND p.id = e.pupil_id
+           WHERE e.school_id = $1 AND e.class_id = $2 AND e.starts_on <= $4
+             AND (e.ends_on IS NULL OR e.ends_on >= $3)
+           ORDER BY p.last_name, p.first_name, p.id"#,
+        school.0,
+        class_id,
+        period.starts_on,
+        period.ends_on
+    )
+    .fetch_all(pool)
+    .await?;
+    let subjects = sqlx::query!(
+        r#"SELECT DISTINCT s.id, s.name FROM study_group g
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           WHERE g.school_id = $1 AND g.class_id = $2 ORDER BY s.name"#,
+        school.0,
+        class_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let marks = sqlx::query!(
+        r#"SELECT pm.pupil_id, g.subject_id, pm.value
+           FROM period_mark pm
+           JOIN study_group g ON g.school_id = pm.school_id AND g.id = pm.group_id
+           JOIN class_enrollment e ON e.school_id = pm.school_id AND e.pupil_id = pm.pupil_id AND e.class_id = $2
+           WHERE pm.school_id = $1 AND pm.period_id = $3"#,
+        school.0,
+        class_id,
+        period_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let rows = pupils
+        .iter()
+        .map(|p| {
+            let cells = subjects
+                .iter()
+                .map(|s| {
+                    marks
+                        .iter()
+                        .find(|m| m.pupil_id == p.id && m.subject_id == s.id)
+                        .and_then(|m| m.value.as_deref())
+                        .map_or("", show_period_value)
+                })
+                .collect();
+            (p.name.clone(), cells)
+        })
+        .collect();
+    Ok(SummarySheet {
+        subjects: subjects.into_iter().map(|s| s.name).collect(),
+        rows,
+    })
+}

@@ -1,0 +1,557 @@
+//! Queries of the journal's writes: one lesson's facts for the rules, a cell's state, upserts.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use sqlx::PgConnection;
+
+use crate::rules::calendar::Span;
+use crate::rules::grading::{Scale, scale_for};
+use crate::rules::journal::{LessonTime, Settings};
+use crate::tenancy::SchoolId;
+
+/// Everything the rules need to know about a lesson, in one query.
+#[derive(Debug, Clone)]
+pub struct LessonCtx {
+    pub id: i64,
+    pub group_id: i64,
+    pub lesson_date: NaiveDate,
+    pub lesson_number: i16,
+    pub status: String,
+    pub teacher_id: i64,
+    pub substitute_id: Option<i64>,
+    pub class_id: Option<i64>,
+    pub subject_id: i64,
+    pub academic_year_id: i64,
+    pub year_closed: bool,
+    pub grade: i16,
+    pub subject_scale: String,
+    pub grade_scale: Option<String>,
+    pub starts_at: Option<NaiveTime>,
+    pub day_ends_at: Option<NaiveTime>,
+    pub period_id: Option<i64>,
+    pub period_starts: Option<NaiveDate>,
+    pub period_ends: Option<NaiveDate>,
+    pub time_zone: String,
+    pub entry_lock_days: i16,
+    pub mark_cutoff: Option<NaiveTime>,
+    pub homework_window_minutes: i16,
+    pub period_mark_grace_days: i16,
+    pub topic: Option<String>,
+    pub planned_topic: Option<String>,
+    pub homework: Option<String>,
+    pub homework_none: bool,
+    pub homework_minutes: Option<i16>,
+    pub teacher_comment: Option<String>,
+}
+
+impl LessonCtx {
+    pub fn time(&self) -> LessonTime {
+        LessonTime {
+            date: self.lesson_date,
+            starts_at: self.starts_at,
+            class_day_ends_at: self.day_ends_at,
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings {
+            entry_lock_days: i64::from(self.entry_lock_days),
+            mark_cutoff: self.mark_cutoff,
+            homework_window_minutes: i64::from(self.homework_window_minutes),
+            period_mark_grace_days: i64::from(self.period_mark_grace_days),
+        }
+    }
+
+    /// The subject's scale in this grade (J10: none in grade 1).
+    pub fn scale(&self) -> Scale {
+        scale_for(
+            Scale::parse(&self.subject_scale).unwrap_or(Scale::FivePoint),
+            self.grade_scale.as_deref().and_then(Scale::parse),
+            self.grade,
+        )
+    }
+
+    pub fn period(&self) -> Option<Span> {
+        Some(Span::new(self.period_starts?, self.period_ends?))
+    }
+}
+
+/// The lesson with its facts; `lock` takes the lesson's row lock first, so that writes to one
+/// lesson's cells run one after another (no lost update).
+pub async fn lesson_ctx(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    lesson_id: i64,
+    lock: bool,
+) -> sqlx::Result<Option<LessonCtx>> {
+    if lock {
+        sqlx::query!(
+            "SELECT id FROM lesson WHERE school_id = $1 AND id = $2 FOR UPDATE",
+            school.0,
+            lesson_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+    }
+    sqlx::query_as!(
+        LessonCtx,
+        r#"SELECT l.id, l.group_id, l.lesson_date, l.lesson_number, l.status, l.teacher_id,
+                  sub.teacher_id AS "substitute_id?",
+                  g.class_id, g.subject_id, g.academic_year_id,
+                  y.closed_at IS NOT NULL AS "year_closed!",
+                  coalesce(c.grade, ts.grade, 5)::smallint AS "grade!",
+                  s.scale AS subject_scale, sgs.scale AS "grade_scale?",
+                  b.starts_at AS "starts_at?",
+                  (SELECT max(b2.ends_at)
+                   FROM lesson l2
+                   JOIN study_group g2 ON g2.school_id = l2.school_id AND g2.id = l2.group_id
+                   JOIN bell b2 ON b2.school_id = l2.school_id AND b2.academic_year_id = g2.academic_year_id
+                               AND b2.shift = coalesce(c.shift, ts.shift, 1)
+                               AND b2.lesson_number = l2.lesson_number
+                   WHERE l2.school_id = l.school_id AND l2.lesson_date = l.lesson_date
+                     AND l2.status <> 'cancelled'
+                     AND (g2.class_id = g.class_id OR l2.id = l.id)) AS "day_ends_at?",
+                  p.id AS "period_id?", p.starts_on AS "period_starts?", p.ends_on AS "period_ends?",
+                  sc.time_zone, sc.entry_lock_days, sc.mark_cutoff, sc.homework_window_minutes,
+                  sc.period_mark_grace_days,
+                  l.topic, l.planned_topic, l.homework, l.homework_none, l.homework_minutes,
+                  l.teacher_comment
+           FROM lesson l
+           JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           JOIN academic_year y ON y.school_id = g.school_id AND y.id = g.academic_year_id
+           JOIN school sc ON sc.id = l.school_id
+           LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+           LEFT JOIN timetable_slot ts ON ts.school_id = l.school_id AND ts.id = l.slot_id
+           LEFT JOIN substitution sub ON sub.school_id = l.school_id AND sub.lesson_id = l.id
+           LEFT JOIN subject_grade_scale sgs ON sgs.school_id = s.school_id AND sgs.subject_id = s.id
+                                            AND sgs.grade = coalesce(c.grade, ts.grade)
+           LEFT JOIN bell b ON b.school_id = l.school_id AND b.academic_year_id = g.academic_year_id
+                           AND b.shift = coalesce(c.shift, ts.shift, 1)
+                           AND b.lesson_number = l.lesson_number
+           LEFT JOIN LATERAL (
+               SELECT sp.id, sp.starts_on, sp.ends_on
+               FROM period_scheme ps
+               JOIN study_period sp ON sp.school_id = ps.school_id AND sp.scheme_id = ps.id
+               WHERE ps.school_id = l.school_id AND ps.academic_year_id = g.academic_year_id
+                 AND coalesce(c.grade, ts.grade, 5) BETWEEN ps.grade_from AND ps.grade_to
+                 AND l.lesson_date BETWEEN sp.starts_on AND sp.ends_on
+               LIMIT 1) p ON true
+           WHERE l.school_id = $1 AND l.id = $2"#,
+        school.0,
+        lesson_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Whether a deputy's unlock of the lesson, or of its whole journal, is in force at `now`.
+pub async fn unlocked(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+    lesson_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM journal_unlock
+                          WHERE school_id = $1 AND group_id = $2 AND until > $4
+                            AND (lesson_id IS NULL OR lesson_id = $3)) AS "e!""#,
+        school.0,
+        group_id,
+        lesson_id,
+        now
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// J13: period marks are set for every pupil in the group on `on` (and at least one is set).
+pub async fn period_closed(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+    period_id: i64,
+    on: NaiveDate,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM period_mark WHERE school_id = $1 AND group_id = $2 AND period_id = $3)
+              AND NOT EXISTS (
+                  SELECT 1 FROM group_pupil gp
+                  WHERE gp.school_id = $1 AND gp.group_id = $2
+                    AND gp.starts_on <= $4 AND (gp.ends_on IS NULL OR gp.ends_on >= $4)
+                    AND NOT EXISTS (SELECT 1 FROM period_mark pm
+                                    WHERE pm.school_id = $1 AND pm.group_id = $2
+                                      AND pm.period_id = $3 AND pm.pupil_id = gp.pupil_id))
+              AS "closed!""#,
+        school.0,
+        group_id,
+        period_id,
+        on
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Whether the account teaches the group (teaching load).
+pub async fn teaches(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+    account_id: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM teaching_assignment
+                          WHERE school_id = $1 AND group_id = $2 AND teacher_id = $3) AS "e!""#,
+        school.0,
+        group_id,
+        account_id
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Whether the pupil is in the group on the day.
+pub async fn member_on(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+    pupil_id: i64,
+    on: NaiveDate,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM group_pupil
+                          WHERE school_id = $1 AND group_id = $2 AND pupil_id = $3
+                            AND starts_on <= $4 AND (ends_on IS NULL OR ends_on >= $4)) AS "e!""#,
+        school.0,
+        group_id,
+        pupil_id,
+        on
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// A mark column of a lesson.
+#[derive(Debug, Clone)]
+pub struct ColumnRow {
+    pub id: i64,
+    pub lesson_id: i64,
+    pub position: i16,
+    pub work_type_id: i64,
+    pub work_type: String,
+    pub work_type_short: String,
+    pub checking_days: i16,
+}
+
+pub async fn lesson_columns(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    lesson_id: i64,
+) -> sqlx::Result<Vec<ColumnRow>> {
+    sqlx::query_as!(
+        ColumnRow,
+        "SELECT c.id, c.lesson_id, c.position, c.work_type_id, w.name AS work_type,
+                w.short_name AS work_type_short, w.checking_days
+         FROM mark_column c JOIN work_type w ON w.school_id = c.school_id AND w.id = c.work_type_id
+         WHERE c.school_id = $1 AND c.lesson_id = $2 ORDER BY c.position",
+        school.0,
+        lesson_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The work type of a lesson's first column when the teacher has not chosen one: «Ответ на
+/// уроке», else the first marked on the day.
+pub async fn default_work_type(conn: &mut PgConnection, school: SchoolId) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "SELECT id FROM work_type WHERE school_id = $1
+         ORDER BY (name = 'Ответ на уроке') DESC, checking_days, id LIMIT 1",
+        school.0
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_column(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    lesson_id: i64,
+    work_type_id: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO mark_column (school_id, lesson_id, position, work_type_id)
+         SELECT $1, $2, coalesce(max(position), 0) + 1, $3
+         FROM mark_column WHERE school_id = $1 AND lesson_id = $2
+         RETURNING id",
+        school.0,
+        lesson_id,
+        work_type_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Changes a column's work type, and that of its marks.
+pub async fn set_column_work_type(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    column_id: i64,
+    work_type_id: i64,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE mark_column SET work_type_id = $3 WHERE school_id = $1 AND id = $2",
+        school.0,
+        column_id,
+        work_type_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE mark SET work_type_id = $3 WHERE school_id = $1 AND column_id = $2",
+        school.0,
+        column_id,
+        work_type_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A work type's checking period and whether it is the school's.
+pub async fn work_type_checking_days(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    work_type_id: i64,
+) -> sqlx::Result<Option<i16>> {
+    sqlx::query_scalar!(
+        "SELECT checking_days FROM work_type WHERE school_id = $1 AND id = $2",
+        school.0,
+        work_type_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// A cell as stored: its mark row and absence row, if any.
+#[derive(Debug, Clone, Default)]
+pub struct CellRow {
+    pub mark_id: Option<i64>,
+    pub mark: Option<String>,
+    pub absence_id: Option<i64>,
+    pub absent: bool,
+    pub reason: Option<String>,
+}
+
+pub async fn cell(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    lesson_id: i64,
+    column_id: Option<i64>,
+    pupil_id: i64,
+) -> sqlx::Result<CellRow> {
+    let mark = match column_id {
+        Some(column_id) => sqlx::query!(
+            "SELECT id, value FROM mark WHERE school_id = $1 AND column_id = $2 AND pupil_id = $3",
+            school.0,
+            column_id,
+            pupil_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| (r.id, r.value)),
+        None => None,
+    };
+    let absence = sqlx::query!(
+        "SELECT id, absent, reason FROM absence WHERE school_id = $1 AND lesson_id = $2 AND pupil_id = $3",
+        school.0,
+        lesson_id,
+        pupil_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(CellRow {
+        mark_id: mark.as_ref().map(|m| m.0),
+        mark: mark.and_then(|m| m.1),
+        absence_id: absence.as_ref().map(|a| a.id),
+        absent: absence.as_ref().is_some_and(|a| a.absent),
+        reason: absence.and_then(|a| a.reason),
+    })
+}
+
+/// A mark to store in a cell.
+pub struct MarkWrite<'a> {
+    pub group_id: i64,
+    pub pupil_id: i64,
+    pub column_id: i64,
+    pub work_type_id: i64,
+    pub value: Option<&'a str>,
+    pub given_on: NaiveDate,
+    pub late_entry: bool,
+    pub entered_by: i64,
+    pub entered_at: DateTime<Utc>,
+}
+
+/// Stores a cell's mark (NULL removes it but keeps the row); returns the row id.
+pub async fn upsert_mark(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    m: &MarkWrite<'_>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO mark (school_id, group_id, pupil_id, column_id, work_type_id, value, given_on,
+                           late_entry, entered_by, entered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (school_id, column_id, pupil_id) DO UPDATE
+         SET value = EXCLUDED.value, late_entry = EXCLUDED.late_entry,
+             entered_by = EXCLUDED.entered_by, entered_at = EXCLUDED.entered_at
+         RETURNING id",
+        school.0,
+        m.group_id,
+        m.pupil_id,
+        m.column_id,
+        m.work_type_id,
+        m.value,
+        m.given_on,
+        m.late_entry,
+        m.entered_by,
+        m.entered_at
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Stores whether a pupil was absent; returns the row id.
+#[allow(clippy::too_many_arguments)]
+pub async fn upsert_absence(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    lesson_id: i64,
+    pupil_id: i64,
+    absent: bool,
+    late_entry: bool,
+    entered_by: i64,
+    entered_at: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO absence (school_id, lesson_id, pupil_id, absent, late_entry, entered_by, entered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (school_id, lesson_id, pupil_id) DO UPDATE
+         SET absent = EXCLUDED.absent, late_entry = EXCLUDED.late_entry,
+             reason = CASE WHEN EXCLUDED.absent THEN absence.reason END,
+             entered_by = EXCLUDED.entered_by, entered_at = EXCLUDED.entered_at
+         RETURNING id",
+        school.0,
+        lesson_id,
+        pupil_id,
+        absent,
+        late_entry,
+        entered_by,
+        entered_at
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn set_absence_reason(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    absence_id: i64,
+    reason: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE absence SET reason = $3 WHERE school_id = $1 AND id = $2",
+        school.0,
+        absence_id,
+        reason
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the lesson as held once anything is recorded at it (held lessons are never
+/// regenerated).
+pub async fn mark_held(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    lesson_id: i64,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE lesson SET status = 'held' WHERE school_id = $1 AND id = $2 AND status = 'scheduled'",
+        school.0,
+        lesson_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What the teacher writes about a lesson.
+pub struct LessonRecord<'a> {
+    pub topic: Option<&'a str>,
+    pub homework: Option<&'a str>,
+    pub homework_none: bool,
+    pub homework_minutes: Option<i16>,
+    pub teacher_comment: Option<&'a str>,
+    pub late_entry: bool,
+}
+
+pub async fn update_lesson_record(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    lesson_id: i64,
+    r: &LessonRecord<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE lesson SET topic = $3, homework = $4, homework_none = $5, homework_minutes = $6,
+                teacher_comment = $7, late_entry = late_entry OR $8
+         WHERE school_id = $1 AND id = $2",
+        school.0,
+        lesson_id,
+        r.topic,
+        r.homework,
+        r.homework_none,
+        r.homework_minutes,
+        r.teacher_comment,
+        r.late_entry
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One change in a cell's history.
+#[derive(Debug, Clone)]
+pub struct HistoryLine {
+    pub at: DateTime<Utc>,
+    pub actor: Option<String>,
+    pub action: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub reason: Option<String>,
+}
+
+/// The audit trail of a cell's mark row and absence row, oldest first.
+pub async fn cell_history(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    mark_id: Option<i64>,
+    absence_id: Option<i64>,
+) -> sqlx::Result<Vec<HistoryLine>> {
+    sqlx::query_as!(
+        HistoryLine,
+        r#"SELECT e.at, e.action, e.before, e.after, e.reason,
+                  a.last_name || ' ' || a.first_name AS actor
+           FROM audit_event e LEFT JOIN account a ON a.id = e.actor_account_id
+           WHERE e.school_id = $1
+             AND ((e.subject_type = 'mark' AND e.subject_id = $2)
+               OR (e.subject_type = 'absence' AND e.subject_id = $3))
+           ORDER BY e.id"#,
+        school.0,
+        mark_id,
+        absence_id
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,666 @@
+//! Writes to the journal: a cell (mark and absence), a lesson's record (topic, homework,
+//! comment), its mark columns, the absence reasons. Each asks `rules::journal`, writes, and
+//! records the change in the audit trail in the same transaction.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+
+use super::repo::{self, LessonCtx, MarkWrite};
+use super::{AbsenceReason, Cell, MarkValue};
+use crate::audit::{self, Actor, Change};
+use crate::authz::{Access, Role};
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::rules::journal::{self as rules, Entry, JournalState, Timing, Writer};
+
+/// Who is writing: the membership and the clock.
+pub struct Author<'a> {
+    pub access: &'a Access,
+    pub account_id: i64,
+    pub actor: &'a Actor,
+    pub clock: &'a dyn Clock,
+}
+
+impl Author<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// How the author stands to the lesson (J9, J15).
+pub async fn writer(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson: &LessonCtx,
+) -> AppResult<Writer> {
+    let staff_teacher = matches!(author.access.role, Role::Teacher | Role::ClassTeacher);
+    if staff_teacher
+        && repo::teaches(
+            conn,
+            author.access.school_id,
+            lesson.group_id,
+            author.account_id,
+        )
+        .await?
+    {
+        return Ok(Writer::GroupTeacher);
+    }
+    if staff_teacher && lesson.substitute_id == Some(author.account_id) {
+        return Ok(Writer::Substitute);
+    }
+    if author.access.role == Role::ClassTeacher
+        && lesson.class_id.is_some()
+        && author.access.class_id == lesson.class_id
+    {
+        return Ok(Writer::ClassTeacher);
+    }
+    Ok(Writer::Other)
+}
+
+/// May the member read the journal of the lesson's group? 404 for pupils and parents (they
+/// have the diary), 403 for staff who are not concerned.
+pub async fn may_read(
+    conn: &mut PgConnection,
+    access: &Access,
+    account_id: i64,
+    group_id: i64,
+    class_id: Option<i64>,
+) -> AppResult<()> {
+    match access.role {
+        Role::Director | Role::Deputy | Role::Administrator => Ok(()),
+        Role::ClassTeacher if class_id.is_some() && access.class_id == class_id => Ok(()),
+        Role::Teacher | Role::ClassTeacher => {
+            let substitute = sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM substitution s JOIN lesson l
+                                    ON l.school_id = s.school_id AND l.id = s.lesson_id
+                                  WHERE s.school_id = $1 AND l.group_id = $2 AND s.teacher_id = $3) AS "e!""#,
+                access.school_id.0,
+                group_id,
+                account_id
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            if substitute || repo::teaches(conn, access.school_id, group_id, account_id).await? {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden)
+            }
+        }
+        Role::Parent | Role::Pupil => Err(AppError::Forbidden),
+    }
+}
+
+/// The journal's state at the lesson: unlocked, period closed (J13), year closed.
+async fn state(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson: &LessonCtx,
+) -> AppResult<JournalState> {
+    let school = author.access.school_id;
+    let now = author.now();
+    let unlocked = repo::unlocked(conn, school, lesson.group_id, Some(lesson.id), now).await?;
+    let period_closed = match (lesson.period_id, lesson.period_ends) {
+        (Some(period), Some(ends)) => {
+            let today = crate::clock::local_today(author.clock, &lesson.time_zone);
+            repo::period_closed(conn, school, lesson.group_id, period, ends.min(today)).await?
+        }
+        _ => false,
+    };
+    Ok(JournalState {
+        unlocked,
+        period_closed,
+        year_closed: lesson.year_closed,
+    })
+}
+
+/// Asks the rules; a refusal becomes `Refused` with its clause.
+async fn check(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson: &LessonCtx,
+    entry: Entry,
+) -> AppResult<Timing> {
+    let who = writer(conn, author, lesson).await?;
+    let state = state(conn, author, lesson).await?;
+    let now = crate::clock::local_now(author.clock, &lesson.time_zone);
+    rules::may_write(who, entry, &lesson.time(), now, state, &lesson.settings())
+        .map_err(|r| AppError::Refused(r.text()))
+}
+
+async fn lesson(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson_id: i64,
+) -> AppResult<LessonCtx> {
+    let lesson = repo::lesson_ctx(conn, author.access.school_id, lesson_id, true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if lesson.status == "cancelled" || lesson.status == "moved" {
+        return Err(AppError::Refused(
+            "Урок отменён или перенесён: записи делаются в перенесённом уроке.".into(),
+        ));
+    }
+    Ok(lesson)
+}
+
+/// A cell as the grid posts it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CellForm {
+    pub lesson: i64,
+    /// The mark column; none: the lesson's first column (created on the first mark).
+    #[serde(default)]
+    pub column: Option<i64>,
+    pub pupil: i64,
+    #[serde(default)]
+    pub value: String,
+    /// The cell as the teacher saw it before typing (a lost-update check).
+    #[serde(default)]
+    pub was: Option<String>,
+    /// Why an existing mark is corrected (J6).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What a cell write did.
+#[derive(Debug, Clone)]
+pub struct CellSaved {
+    pub cell: Cell,
+    pub column_id: Option<i64>,
+    pub late: bool,
+    pub changed: bool,
+}
+
+/// Writes one cell: the absence and/or the mark a teacher typed (J1–J5, J9, J10, J13, J15).
+pub async fn write_cell(
+    pool: &PgPool,
+    author: &Author<'_>,
+    form: &CellForm,
+) -> AppResult<CellSaved> {
+    let mut tx = pool.begin().await?;
+    let saved = write_cell_in(&mut tx, author, form).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+async fn write_cell_in(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    form: &CellForm,
+) -> AppResult<CellSaved> {
+    let school = author.access.school_id;
+    let lesson = lesson(conn, author, form.lesson).await?;
+    let columns = repo::lesson_columns(conn, school, lesson.id).await?;
+    let column = match form.column {
+        Some(id) => Some(
+            columns
+                .iter()
+                .find(|c| c.id == id)
+                .cloned()
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => columns.first().cloned(),
+    };
+    if !repo::member_on(
+        conn,
+        school,
+        lesson.group_id,
+        form.pupil,
+        lesson.lesson_date,
+    )
+    .await?
+    {
+        // Another school's pupil, or one not in the group that day.
+        let exists = sqlx::query_scalar!(
+            "SELECT 1 AS one FROM pupil WHERE school_id = $1 AND id = $2",
+            school.0,
+            form.pupil
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        return Err(match exists {
+            None => AppError::NotFound,
+            Some(_) => AppError::Refused(format!(
+                "Обучающийся не числится в группе на {}: запись невозможна.",
+                lesson.lesson_date.format("%d.%m.%Y")
+            )),
+        });
+    }
+    let typed =
+        Cell::parse(&form.value, lesson.scale()).map_err(|m| AppError::invalid("value", m))?;
+    let current = repo::cell(
+        conn,
+        school,
+        lesson.id,
+        column.as_ref().map(|c| c.id),
+        form.pupil,
+    )
+    .await?;
+    let now_cell = Cell {
+        absent: current.absent,
+        mark: current.mark.as_deref().and_then(MarkValue::parse),
+    };
+    if let Some(was) = &form.was
+        && was.trim() != now_cell.text()
+    {
+        return Err(AppError::Refused(format!(
+            "Эту клетку уже изменили: сейчас в ней «{}». Проверьте и введите ещё раз (J6: отметку не перезаписывают незаметно).",
+            now_cell.text()
+        )));
+    }
+    if typed == now_cell {
+        return Ok(CellSaved {
+            cell: now_cell,
+            column_id: column.map(|c| c.id),
+            late: false,
+            changed: false,
+        });
+    }
+    let now = author.now();
+    let mut late = false;
+    if typed.absent != now_cell.absent {
+        let timing = check(conn, author, &lesson, Entry::Absence).await?;
+        late |= timing == Timing::Late;
+        let id = repo::upsert_absence(
+            conn,
+            school,
+            lesson.id,
+            form.pupil,
+            typed.absent,
+            timing == Timing::Late,
+            author.account_id,
+            now,
+        )
+        .await?;
+        audit::record(
+            conn,
+            school,
+            author.actor,
+            Change::new(
+                if typed.absent { "absence.marked" } else { "absence.removed" },
+                "absence",
+                id,
+            )
+            .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": now_cell.absent, "reason": current.reason}))
+            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": typed.absent, "late_entry": timing == Timing::Late})),
+        )
+        .await?;
+    }
+    let mut column_id = column.as_ref().map(|c| c.id);
+    if typed.mark != now_cell.mark {
+        let (work_type_id, checking_days) = match &column {
+            Some(c) => (c.work_type_id, i64::from(c.checking_days)),
+            None => {
+                let wt = repo::default_work_type(conn, school).await?;
+                let days = repo::work_type_checking_days(conn, school, wt)
+                    .await?
+                    .unwrap_or(0);
+                (wt, i64::from(days))
+            }
+        };
+        let timing = check(conn, author, &lesson, Entry::Mark { checking_days }).await?;
+        late |= timing == Timing::Late;
+        let correcting = now_cell.mark.is_some();
+        let reason = form.reason.trim();
+        if correcting && reason.chars().count() < 3 {
+            return Err(AppError::invalid(
+                "reason",
+                "Исправление отметки: укажите причину (J6).",
+            ));
+        }
+        let column_id_now = match column_id {
+            Some(id) => id,
+            None => repo::insert_column(conn, school, lesson.id, work_type_id).await?,
+        };
+        column_id = Some(column_id_now);
+        let id = repo::upsert_mark(
+            conn,
+            school,
+            &MarkWrite {
+                group_id: lesson.group_id,
+                pupil_id: form.pupil,
+                column_id: column_id_now,
+                work_type_id,
+                value: typed.mark.map(MarkValue::as_str),
+                given_on: lesson.lesson_date,
+                late_entry: timing == Timing::Late,
+                entered_by: author.account_id,
+                entered_at: now,
+            },
+        )
+        .await?;
+        let action = match (now_cell.mark, typed.mark) {
+            (None, _) => "mark.given",
+            (Some(_), None) => "mark.removed",
+            (Some(_), Some(_)) => "mark.corrected",
+        };
+        let mut change = Change::new(action, "mark", id)
+            .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": now_cell.mark.map(MarkValue::show)}))
+            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": typed.mark.map(MarkValue::show), "work_type_id": work_type_id, "late_entry": timing == Timing::Late}));
+        if correcting {
+            change = change.reason(reason);
+        }
+        audit::record(conn, school, author.actor, change).await?;
+    }
+    repo::mark_held(conn, school, lesson.id).await?;
+    Ok(CellSaved {
+        cell: typed,
+        column_id,
+        late,
+        changed: true,
+    })
+}
+
+/// The lesson page's form: topic, homework, comment, and a whole column of cells.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LessonForm {
+    #[serde(default)]
+    pub topic: String,
+    #[serde(default)]
+    pub homework: String,
+    /// «Не задано» (J7).
+    #[serde(default)]
+    pub homework_none: Option<String>,
+    #[serde(default)]
+    pub homework_minutes: String,
+    #[serde(default)]
+    pub teacher_comment: String,
+    /// What the page showed (lost-update check): topic and homework as they were.
+    #[serde(default)]
+    pub was_topic: Option<String>,
+    #[serde(default)]
+    pub was_homework: Option<String>,
+}
+
+/// Saves what the teacher writes about a lesson (J1, J7, J8).
+pub async fn save_lesson(
+    pool: &PgPool,
+    author: &Author<'_>,
+    lesson_id: i64,
+    form: &LessonForm,
+) -> AppResult<()> {
+    let mut errors = FieldErrors::new();
+    let topic = form.topic.trim();
+    let homework = form.homework.trim();
+    let none = form.homework_none.is_some();
+    if topic.chars().count() > 500 {
+        errors.add("topic", "Тема урока — не длиннее 500 знаков.");
+    }
+    if none && !homework.is_empty() {
+        errors.add(
+            "homework",
+            "Либо задание, либо «Не задано»: уберите одно из двух.",
+        );
+    }
+    if homework.chars().count() > 2000 {
+        errors.add("homework", "Задание — не длиннее 2000 знаков.");
+    }
+    let minutes = match form.homework_minutes.trim() {
+        "" => None,
+        m => match m.parse::<i16>() {
+            Ok(n) if (1..=600).contains(&n) => Some(n),
+            _ => {
+                errors.add(
+                    "homework_minutes",
+                    "Время на задание — число минут от 1 до 600.",
+                );
+                None
+            }
+        },
+    };
+    if form.teacher_comment.trim().chars().count() > 1000 {
+        errors.add("teacher_comment", "Комментарий — не длиннее 1000 знаков.");
+    }
+    errors.into_result()?;
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    let lesson = lesson(&mut tx, author, lesson_id).await?;
+    let shown_homework = lesson.homework.clone().unwrap_or_else(|| {
+        if lesson.homework_none {
+            "Не задано".into()
+        } else {
+            String::new()
+        }
+    });
+    if form
+        .was_topic
+        .as_deref()
+        .is_some_and(|w| w.trim() != lesson.topic.as_deref().unwrap_or(""))
+        || form
+            .was_homework
+            .as_deref()
+            .is_some_and(|w| w.trim() != shown_homework)
+    {
+        return Err(AppError::Refused(
+            "Запись об уроке уже изменили, пока вы её редактировали: страница показывает текущую; введите изменения ещё раз.".into(),
+        ));
+    }
+    let empty_to_none = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let new_topic = empty_to_none(topic);
+    let new_homework = empty_to_none(homework);
+    let new_comment = empty_to_none(form.teacher_comment.trim());
+    let topic_changed = new_topic != lesson.topic || new_comment != lesson.teacher_comment;
+    let homework_changed = new_homework != lesson.homework
+        || none != lesson.homework_none
+        || minutes != lesson.homework_minutes;
+    if !topic_changed && !homework_changed {
+        return Ok(());
+    }
+    let mut late = false;
+    if topic_changed {
+        late |= check(&mut tx, author, &lesson, Entry::Topic).await? == Timing::Late;
+    }
+    if homework_changed {
+        check(&mut tx, author, &lesson, Entry::Homework).await?;
+    }
+    repo::update_lesson_record(
+        &mut tx,
+        school,
+        lesson.id,
+        &repo::LessonRecord {
+            topic: new_topic.as_deref(),
+            homework: new_homework.as_deref(),
+            homework_none: none,
+            homework_minutes: minutes,
+            teacher_comment: new_comment.as_deref(),
+            late_entry: late,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        school,
+        author.actor,
+        Change::new("lesson.recorded", "lesson", lesson.id)
+            .before(json!({"topic": lesson.topic, "homework": lesson.homework, "homework_none": lesson.homework_none, "homework_minutes": lesson.homework_minutes, "comment": lesson.teacher_comment}))
+            .after(json!({"topic": new_topic, "homework": new_homework, "homework_none": none, "homework_minutes": minutes, "comment": new_comment, "late_entry": late})),
+    )
+    .await?;
+    if new_topic.is_some() {
+        repo::mark_held(&mut tx, school, lesson.id).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds a mark column with a work type to a lesson (J5).
+pub async fn add_column(
+    pool: &PgPool,
+    author: &Author<'_>,
+    lesson_id: i64,
+    work_type_id: i64,
+) -> AppResult<i64> {
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    let lesson = lesson(&mut tx, author, lesson_id).await?;
+    let _days = repo::work_type_checking_days(&mut tx, school, work_type_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("work_type", "Выберите вид работы из списка."))?;
+    check(&mut tx, author, &lesson, Entry::Topic).await?;
+    let columns = repo::lesson_columns(&mut tx, school, lesson.id).await?;
+    if columns.len() >= 5 {
+        return Err(AppError::Refused(
+            "У урока уже 5 столбцов отметок — больше не нужно.".into(),
+        ));
+    }
+    // The implicit first column becomes real before the new one.
+    if columns.is_empty() {
+        let first = repo::default_work_type(&mut tx, school).await?;
+        repo::insert_column(&mut tx, school, lesson.id, first).await?;
+    }
+    let id = repo::insert_column(&mut tx, school, lesson.id, work_type_id).await?;
+    audit::record(
+        &mut tx,
+        school,
+        author.actor,
+        Change::new("mark_column.added", "lesson", lesson.id)
+            .after(json!({"column_id": id, "work_type_id": work_type_id})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes the work type of a lesson's mark column (J5); its marks follow.
+pub async fn set_column_work_type(
+    pool: &PgPool,
+    author: &Author<'_>,
+    lesson_id: i64,
+    column_id: Option<i64>,
+    work_type_id: i64,
+) -> AppResult<()> {
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    let lesson = lesson(&mut tx, author, lesson_id).await?;
+    let days = repo::work_type_checking_days(&mut tx, school, work_type_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("work_type", "Выберите вид работы из списка."))?;
+    check(
+        &mut tx,
+        author,
+        &lesson,
+        Entry::Mark {
+            checking_days: i64::from(days),
+        },
+    )
+    .await?;
+    let columns = repo::lesson_columns(&mut tx, school, lesson.id).await?;
+    let (column_id, before) = match column_id {
+        Some(id) => {
+            let c = columns
+                .iter()
+                .find(|c| c.id == id)
+                .ok_or(AppError::NotFound)?;
+            (c.id, Some(c.work_type_id))
+        }
+        None => match columns.first() {
+            Some(c) => (c.id, Some(c.work_type_id)),
+            None => (
+                repo::insert_column(&mut tx, school, lesson.id, work_type_id).await?,
+                None,
+            ),
+        },
+    };
+    repo::set_column_work_type(&mut tx, school, column_id, work_type_id).await?;
+    audit::record(
+        &mut tx,
+        school,
+        author.actor,
+        Change::new("mark_column.changed", "lesson", lesson.id)
+            .before(json!({"column_id": column_id, "work_type_id": before}))
+            .after(json!({"column_id": column_id, "work_type_id": work_type_id})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Several cells of one lesson at once (the lesson page's column, «Н» for all absent): all or
+/// nothing; the errors come back per pupil.
+pub async fn write_cells(
+    pool: &PgPool,
+    author: &Author<'_>,
+    cells: &[CellForm],
+) -> Result<usize, Vec<(i64, String)>> {
+    let mut problems = Vec::new();
+    let mut changed = 0;
+    let mut tx = match pool.begin().await {
+        Ok(tx) => tx,
+        Err(e) => return Err(vec![(0, AppError::from(e).to_string())]),
+    };
+    for cell in cells {
+        match write_cell_in(&mut tx, author, cell).await {
+            Ok(saved) => changed += usize::from(saved.changed),
+            Err(e) => problems.push((cell.pupil, message_of(e))),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    match tx.commit().await {
+        Ok(()) => Ok(changed),
+        Err(e) => Err(vec![(0, message_of(e.into()))]),
+    }
+}
+
+/// A user-facing message of a write's error.
+pub fn message_of(e: AppError) -> String {
+    match e {
+        AppError::Refused(m) => m,
+        AppError::Invalid(errors) => errors.0.into_values().collect::<Vec<_>>().join(" "),
+        AppError::NotFound => "Не найдено.".into(),
+        AppError::Forbidden => "Нет доступа.".into(),
+        other => {
+            tracing::error!(error = %other, "journal write failed");
+            "Не удалось сохранить: внутренняя ошибка.".into()
+        }
+    }
+}
+
+/// The class teacher sets the reason of an absence (J9).
+pub async fn set_absence_reason(
+    pool: &PgPool,
+    author: &Author<'_>,
+    lesson_id: i64,
+    pupil_id: i64,
+    reason: &str,
+) -> AppResult<()> {
+    let reason = match reason {
+        "" => None,
+        r => Some(
+            AbsenceReason::parse(r)
+                .ok_or_else(|| AppError::invalid("reason", "Выберите причину: УП, НП или Б."))?,
+        ),
+    };
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    let lesson = repo::lesson_ctx(&mut tx, school, lesson_id, true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let current = repo::cell(&mut tx, school, lesson.id, None, pupil_id).await?;
+    let (Some(absence_id), true) = (current.absence_id, current.absent) else {
+        return Err(AppError::Refused(
+            "Причину указывают только для отмеченного пропуска «н».".into(),
+        ));
+    };
+    check(&mut tx, author, &lesson, Entry::AbsenceReason).await?;
+    repo::set_absence_reason(
+        &mut tx,
+        school,
+        absence_id,
+        reason.map(AbsenceReason::as_str),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        school,
+        author.actor,
+        Change::new("absence.reason_set", "absence", absence_id)
+            .before(json!({"pupil_id": pupil_id, "lesson_id": lesson.id, "reason": current.reason}))
+            .after(json!({"pupil_id": pupil_id, "lesson_id": lesson.id, "reason": reason.map(AbsenceReason::as_str)})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
