@@ -7,3 +7,41 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// The journal grid: arrows, Enter and Tab move between cells; a cell saves when left (htmx
+// posts it on "change"). Works on any table with id="journal".
+document.addEventListener("keydown", function (event) {
+  var input = event.target;
+  if (!input.closest || input.name !== "value") return;
+  var cell = input.closest("td");
+  var table = input.closest("table#journal");
+  if (!table || !cell) return;
+  var row = cell.parentElement;
+  var dx = 0, dy = 0;
+  if (event.key === "ArrowRight") dx = 1;
+  else if (event.key === "ArrowLeft") dx = -1;
+  else if (event.key === "ArrowDown" || event.key === "Enter") dy = 1;
+  else if (event.key === "ArrowUp") dy = -1;
+  else return;
+  event.preventDefault();
+  var col = Array.prototype.indexOf.call(row.children, cell);
+  var target = null;
+  if (dx !== 0) {
+    var i = col + dx;
+    while (!target && i >= 0 && i < row.children.length) {
+      target = row.children[i].querySelector("input[name=value]");
+      i += dx;
+    }
+  } else {
+    var r = dy > 0 ? row.nextElementSibling : row.previousElementSibling;
+    while (!target && r) {
+      var c = r.children[col];
+      target = c && c.querySelector("input[name=value]");
+      r = dy > 0 ? r.nextElementSibling : r.previousElementSibling;
+    }
+  }
+  if (target) {
+    target.focus();
+    target.select();
+  }
+});

@@ -25,6 +25,21 @@ pub fn action(code: &str) -> &str {
         "work_type.created" => "Добавлен вид работы",
         "work_type.deleted" => "Удалён вид работы",
         "work_type.defaults_added" => "Добавлены виды работ по умолчанию",
+        "mark.given" => "Выставлена отметка",
+        "mark.corrected" => "Исправлена отметка",
+        "mark.removed" => "Удалена отметка",
+        "absence.marked" => "Отмечен пропуск",
+        "absence.removed" => "Снят пропуск",
+        "absence.reason_set" => "Указана причина пропуска",
+        "lesson.recorded" => "Записаны тема и задание урока",
+        "mark_column.added" => "Добавлен столбец отметок",
+        "mark_column.changed" => "Изменён вид работы столбца",
+        "period_mark.set" => "Выставлена итоговая отметка",
+        "period_mark.deferred" => "Итоговая отметка отложена",
+        "period_mark.corrected" => "Исправлена итоговая отметка",
+        "correction.requested" => "Подана заявка на исправление",
+        "correction.approved" => "Заявка на исправление утверждена",
+        "correction.rejected" => "Заявка на исправление отклонена",
         other => other,
     }
 }
@@ -43,6 +58,11 @@ pub fn subject(code: &str) -> &str {
         "subject" => "предмет",
         "room" => "кабинет",
         "work_type" => "вид работы",
+        "mark" => "отметка",
+        "absence" => "пропуск",
+        "lesson" => "урок",
+        "period_mark" => "итоговая отметка",
+        "correction_request" => "заявка на исправление",
         other => other,
     }
 }

@@ -16,6 +16,7 @@ const fn item(label: &'static str, href: &'static str) -> MenuItem {
 
 const DIRECTOR: &[MenuItem] = &[
     item("Главная", "/director"),
+    item("Журналы", "/journal"),
     item("Учебный год", "/setup/years"),
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
@@ -25,6 +26,8 @@ const DIRECTOR: &[MenuItem] = &[
 ];
 const DEPUTY: &[MenuItem] = &[
     item("Главная", "/deputy"),
+    item("Журналы", "/journal"),
+    item("Исправления отметок", "/corrections"),
     item("Учебный год", "/setup/years"),
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
@@ -32,6 +35,7 @@ const DEPUTY: &[MenuItem] = &[
 ];
 const ADMINISTRATOR: &[MenuItem] = &[
     item("Главная", "/admin"),
+    item("Журналы", "/journal"),
     item("Учебный год", "/setup/years"),
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
@@ -39,8 +43,11 @@ const ADMINISTRATOR: &[MenuItem] = &[
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
 ];
-const TEACHER: &[MenuItem] = &[item("Главная", "/teacher")];
-const CLASS_TEACHER: &[MenuItem] = &[item("Мой класс", "/class-teacher")];
+const TEACHER: &[MenuItem] = &[item("Главная", "/teacher"), item("Журналы", "/journal")];
+const CLASS_TEACHER: &[MenuItem] = &[
+    item("Мой класс", "/class-teacher"),
+    item("Журналы", "/journal"),
+];
 const PARENT: &[MenuItem] = &[item("Главная", "/parent")];
 const PUPIL: &[MenuItem] = &[item("Главная", "/pupil")];
 

@@ -205,6 +205,14 @@ impl Row {
             .unwrap_or_default()
     }
 
+    /// How many marks the pupil has in the period's lessons.
+    pub fn mark_count(&self) -> usize {
+        self.cells
+            .iter()
+            .filter(|c| !c.text.is_empty() && c.text != "н")
+            .count()
+    }
+
     pub fn period_mark_text(&self) -> &'static str {
         self.period_mark.as_deref().map_or("", show_period_value)
     }
@@ -269,7 +277,7 @@ pub async fn grid(
 
     let pupils = sqlx::query!(
         r#"SELECT p.id, p.last_name || ' ' || p.first_name AS "name!",
-                  min(gp.starts_on) AS "starts_on!", max(coalesce(gp.ends_on, 'infinity'::date)) AS "ends_on!"
+                  min(gp.starts_on) AS "starts_on!", max(coalesce(gp.ends_on, '9999-12-31'::date)) AS "ends_on!"
            FROM group_pupil gp JOIN pupil p ON p.school_id = gp.school_id AND p.id = gp.pupil_id
            WHERE gp.school_id = $1 AND gp.group_id = $2
              AND gp.starts_on <= $4 AND (gp.ends_on IS NULL OR gp.ends_on >= $3)
@@ -493,4 +501,139 @@ pub async fn grid(
 /// Bell time helper for pages: «08:30».
 pub fn hhmm(t: Option<NaiveTime>) -> String {
     t.map(|t| t.format("%H:%M").to_string()).unwrap_or_default()
+}
+
+/// A journal in a list: a group of the current year with its subject and teachers.
+#[derive(Debug, Clone)]
+pub struct JournalLine {
+    pub group_id: i64,
+    pub class_name: String,
+    pub group_name: String,
+    pub subject: String,
+    pub teachers: String,
+    /// The member substitutes in this group but does not teach it.
+    pub substituted: bool,
+}
+
+/// The journals a member may open in the year holding `today`: a teacher's own groups and the
+/// groups where they substitute, a class teacher's class, everything for the management.
+pub async fn journals(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    everything: bool,
+    class_id: Option<i64>,
+    account_id: i64,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<JournalLine>> {
+    let Some(year) = crate::school_year::repo::current_year(conn, school, today).await? else {
+        return Ok(Vec::new());
+    };
+    sqlx::query_as!(
+        JournalLine,
+        r#"SELECT g.id AS group_id,
+                  coalesce(c.grade || '«' || c.letter || '»', '') AS "class_name!",
+                  g.name AS group_name, s.name AS subject,
+                  coalesce((SELECT string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', ')
+                            FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
+                            WHERE t.school_id = g.school_id AND t.group_id = g.id), '') AS "teachers!",
+                  NOT EXISTS (SELECT 1 FROM teaching_assignment t
+                              WHERE t.school_id = g.school_id AND t.group_id = g.id AND t.teacher_id = $5) AS "substituted!"
+           FROM study_group g
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+           WHERE g.school_id = $1 AND g.academic_year_id = $2
+             AND ($3
+                  OR ($4::bigint IS NOT NULL AND g.class_id = $4)
+                  OR EXISTS (SELECT 1 FROM teaching_assignment t
+                             WHERE t.school_id = g.school_id AND t.group_id = g.id AND t.teacher_id = $5)
+                  OR EXISTS (SELECT 1 FROM substitution sb JOIN lesson l ON l.school_id = sb.school_id AND l.id = sb.lesson_id
+                             WHERE sb.school_id = g.school_id AND l.group_id = g.id AND sb.teacher_id = $5))
+           ORDER BY c.grade NULLS LAST, c.letter, s.name, g.name"#,
+        school.0,
+        year,
+        everything,
+        class_id,
+        account_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A pupil's line on the lesson page: the cells of every column of the lesson.
+#[derive(Debug, Clone)]
+pub struct LessonPupil {
+    pub pupil_id: i64,
+    pub name: String,
+    pub absent: bool,
+    pub reason: Option<String>,
+    /// Per column of the lesson (or the one implicit column): the mark shown.
+    pub marks: Vec<String>,
+}
+
+impl LessonPupil {
+    /// The cell text of column `i` as the teacher types it.
+    pub fn cell(&self, i: impl std::borrow::Borrow<usize>) -> String {
+        let i = *i.borrow();
+        let mut s = String::new();
+        if self.absent {
+            s.push('н');
+        }
+        s.push_str(self.marks.get(i).map_or("", String::as_str));
+        s
+    }
+}
+
+/// The pupils of the lesson's group on its day with their cells, in two queries.
+pub async fn lesson_pupils(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+    lesson_id: i64,
+    on: NaiveDate,
+    columns: &[Option<i64>],
+) -> sqlx::Result<Vec<LessonPupil>> {
+    let pupils = sqlx::query!(
+        r#"SELECT DISTINCT p.id, p.last_name || ' ' || p.first_name AS "name!", p.last_name, p.first_name,
+                  a.absent AS "absent?", a.reason
+           FROM group_pupil gp
+           JOIN pupil p ON p.school_id = gp.school_id AND p.id = gp.pupil_id
+           LEFT JOIN absence a ON a.school_id = gp.school_id AND a.lesson_id = $3 AND a.pupil_id = p.id
+           WHERE gp.school_id = $1 AND gp.group_id = $2
+             AND gp.starts_on <= $4 AND (gp.ends_on IS NULL OR gp.ends_on >= $4)
+           ORDER BY p.last_name, p.first_name, p.id"#,
+        school.0,
+        group_id,
+        lesson_id,
+        on
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let marks = sqlx::query!(
+        r#"SELECT m.pupil_id, m.column_id AS "column_id!", m.value AS "value!"
+           FROM mark m JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
+           WHERE m.school_id = $1 AND c.lesson_id = $2 AND m.value IS NOT NULL"#,
+        school.0,
+        lesson_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(pupils
+        .into_iter()
+        .map(|p| LessonPupil {
+            pupil_id: p.id,
+            name: p.name,
+            absent: p.absent.unwrap_or(false),
+            reason: p.reason,
+            marks: columns
+                .iter()
+                .map(|c| {
+                    marks
+                        .iter()
+                        .find(|m| Some(m.column_id) == *c && m.pupil_id == p.id)
+                        .and_then(|m| MarkValue::parse(&m.value))
+                        .map_or(String::new(), |v| v.show().to_string())
+                })
+                .collect(),
+        })
+        .collect())
 }

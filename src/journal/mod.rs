@@ -328,7 +328,7 @@ mod tests {
             }
         );
         assert_eq!(pf("незачёт").unwrap().mark, Some(MarkValue::Fail));
-        assert_eq!(pf("н").unwrap().absent, true);
+        assert!(pf("н").unwrap().absent);
         assert!(pf("5").is_err());
     }
 

@@ -152,7 +152,7 @@ pub async fn unlocked(
     lesson_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM journal_unlock
                           WHERE school_id = $1 AND group_id = $2 AND until > $4
                             AND (lesson_id IS NULL OR lesson_id = $3)) AS "e!""#,
@@ -162,7 +162,7 @@ pub async fn unlocked(
         now
     )
     .fetch_one(conn)
-    .await?)
+    .await
 }
 
 /// J13: period marks are set for every pupil in the group on `on` (and at least one is set).
@@ -173,7 +173,7 @@ pub async fn period_closed(
     period_id: i64,
     on: NaiveDate,
 ) -> sqlx::Result<bool> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM period_mark WHERE school_id = $1 AND group_id = $2 AND period_id = $3)
               AND NOT EXISTS (
                   SELECT 1 FROM group_pupil gp
@@ -189,7 +189,7 @@ pub async fn period_closed(
         on
     )
     .fetch_one(conn)
-    .await?)
+    .await
 }
 
 /// Whether the account teaches the group (teaching load).
@@ -199,7 +199,7 @@ pub async fn teaches(
     group_id: i64,
     account_id: i64,
 ) -> sqlx::Result<bool> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM teaching_assignment
                           WHERE school_id = $1 AND group_id = $2 AND teacher_id = $3) AS "e!""#,
         school.0,
@@ -207,7 +207,7 @@ pub async fn teaches(
         account_id
     )
     .fetch_one(conn)
-    .await?)
+    .await
 }
 
 /// Whether the pupil is in the group on the day.
@@ -218,7 +218,7 @@ pub async fn member_on(
     pupil_id: i64,
     on: NaiveDate,
 ) -> sqlx::Result<bool> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM group_pupil
                           WHERE school_id = $1 AND group_id = $2 AND pupil_id = $3
                             AND starts_on <= $4 AND (ends_on IS NULL OR ends_on >= $4)) AS "e!""#,
@@ -228,7 +228,7 @@ pub async fn member_on(
         on
     )
     .fetch_one(conn)
-    .await?)
+    .await
 }
 
 /// A mark column of a lesson.
@@ -350,6 +350,17 @@ pub async fn cell(
     column_id: Option<i64>,
     pupil_id: i64,
 ) -> sqlx::Result<CellRow> {
+    // No column named: the lesson's first.
+    let column_id = match column_id {
+        Some(c) => Some(c),
+        None => sqlx::query_scalar!(
+            "SELECT id FROM mark_column WHERE school_id = $1 AND lesson_id = $2 ORDER BY position LIMIT 1",
+            school.0,
+            lesson_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?,
+    };
     let mark = match column_id {
         Some(column_id) => sqlx::query!(
             "SELECT id, value FROM mark WHERE school_id = $1 AND column_id = $2 AND pupil_id = $3",

@@ -72,16 +72,7 @@ pub async fn may_read(
         Role::Director | Role::Deputy | Role::Administrator => Ok(()),
         Role::ClassTeacher if class_id.is_some() && access.class_id == class_id => Ok(()),
         Role::Teacher | Role::ClassTeacher => {
-            let substitute = sqlx::query_scalar!(
-                r#"SELECT EXISTS (SELECT 1 FROM substitution s JOIN lesson l
-                                    ON l.school_id = s.school_id AND l.id = s.lesson_id
-                                  WHERE s.school_id = $1 AND l.group_id = $2 AND s.teacher_id = $3) AS "e!""#,
-                access.school_id.0,
-                group_id,
-                account_id
-            )
-            .fetch_one(&mut *conn)
-            .await?;
+            let substitute = substitutes_in(conn, access.school_id, group_id, account_id).await?;
             if substitute || repo::teaches(conn, access.school_id, group_id, account_id).await? {
                 Ok(())
             } else {
@@ -90,6 +81,25 @@ pub async fn may_read(
         }
         Role::Parent | Role::Pupil => Err(AppError::Forbidden),
     }
+}
+
+/// Whether the account substitutes at some lesson of the group (J15).
+pub async fn substitutes_in(
+    conn: &mut PgConnection,
+    school: crate::tenancy::SchoolId,
+    group_id: i64,
+    account_id: i64,
+) -> AppResult<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM substitution s JOIN lesson l
+                            ON l.school_id = s.school_id AND l.id = s.lesson_id
+                          WHERE s.school_id = $1 AND l.group_id = $2 AND s.teacher_id = $3) AS "e!""#,
+        school.0,
+        group_id,
+        account_id
+    )
+    .fetch_one(conn)
+    .await?)
 }
 
 /// The journal's state at the lesson: unlocked, period closed (J13), year closed.

@@ -14,6 +14,7 @@ pub mod extract;
 mod health;
 mod home;
 mod imports;
+mod journal;
 pub mod layout;
 mod plans;
 mod platform;
@@ -205,6 +206,33 @@ pub fn router(state: AppState) -> Router {
             "/setup/subjects/{id}/scale",
             post(setup_catalogues::set_grade_scale),
         )
+        // The journal (regulations §3).
+        .route("/journal", get(journal::list))
+        .route("/journal/cells", post(journal::cell))
+        .route("/journal/history", get(journal::history))
+        .route("/journal/{group_id}", get(journal::show))
+        .route(
+            "/journal/{group_id}/period-marks",
+            get(journal::period_marks).post(journal::save_period_marks),
+        )
+        .route(
+            "/journal/{group_id}/corrections",
+            post(journal::request_correction),
+        )
+        .route("/corrections", get(journal::corrections))
+        .route("/corrections/{id}", post(journal::decide))
+        .route(
+            "/lessons/{lesson_id}",
+            get(journal::lesson).post(journal::save_lesson),
+        )
+        .route("/lessons/{lesson_id}/cells", post(journal::save_cells))
+        .route("/lessons/{lesson_id}/columns", post(journal::add_column))
+        .route(
+            "/lessons/{lesson_id}/columns/type",
+            post(journal::set_column_type),
+        )
+        .route("/lessons/{lesson_id}/reasons", post(journal::save_reasons))
+        .route("/classes/{class_id}/summary", get(journal::summary))
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))

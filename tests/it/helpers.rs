@@ -238,6 +238,19 @@ impl Client {
             .expect("POST")
     }
 
+    /// Posts a form as htmx does from a page (the CSRF token in a header, `HX-Request` set).
+    pub async fn post_htmx(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        let token = self.csrf().await;
+        self.http
+            .post(self.url(path))
+            .header("hx-request", "true")
+            .header("x-csrf-token", token)
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
     pub async fn login(&self, login: &str, password: &str) -> Response {
         self.post("/login", &[("login", login), ("password", password)])
             .await

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod imports;
+mod journal;
 
 mod accounts;
 mod auth;

@@ -1,0 +1,1143 @@
+//! The teacher's journal: the list of journals, the grid of a group for a period with inline
+//! cell entry (htmx; without JavaScript, the lesson page's plain form), the lesson page, period
+//! marks, correction requests and the class's summary sheet.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::AppState;
+use super::extract::Member;
+use super::layout::{Layout, flash, flash_outcome};
+use crate::authz::Role;
+use crate::clock::local_today;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::journal::grid::{self, Grid, Head, JournalLine, LessonPupil, PeriodTab};
+use crate::journal::period::{self, CorrectionRow, PeriodMarkInput, SummarySheet};
+use crate::journal::repo::{self, ColumnRow, HistoryLine, LessonCtx};
+use crate::journal::service::{self, Author, CellForm, LessonForm};
+use crate::journal::{AbsenceReason, PeriodMarkValue};
+use crate::rules::journal::Writer;
+
+fn author<'a>(
+    state: &'a AppState,
+    member: &'a Member,
+    actor: &'a crate::audit::Actor,
+) -> Author<'a> {
+    Author {
+        access: &member.access,
+        account_id: member.viewer.account_id,
+        actor,
+        clock: state.clock.as_ref(),
+    }
+}
+
+fn today(state: &AppState, member: &Member) -> NaiveDate {
+    local_today(state.clock.as_ref(), &member.school.time_zone)
+}
+
+// ---------------------------------------------------------------- the list of journals
+
+#[derive(Template, WebTemplate)]
+#[template(path = "journals.html")]
+pub struct JournalsPage {
+    layout: Layout,
+    journals: Vec<JournalLine>,
+}
+
+pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<JournalsPage> {
+    if !member.role.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    let mut conn = state.pool.acquire().await?;
+    let everything = matches!(
+        member.role,
+        Role::Director | Role::Deputy | Role::Administrator
+    );
+    let class_id = (member.role == Role::ClassTeacher)
+        .then_some(member.class_id)
+        .flatten();
+    let journals = grid::journals(
+        &mut conn,
+        member.school.id,
+        everything,
+        class_id,
+        member.viewer.account_id,
+        today(&state, &member),
+    )
+    .await?;
+    Ok(JournalsPage {
+        layout: Layout::for_member(&member, "Журналы").await?,
+        journals,
+    })
+}
+
+// ---------------------------------------------------------------- the grid
+
+#[derive(Template, WebTemplate)]
+#[template(path = "journal.html")]
+pub struct JournalPage {
+    layout: Layout,
+    head: Head,
+    periods: Vec<PeriodTab>,
+    period: PeriodTab,
+    grid: Grid,
+    can_write: bool,
+    scale_hint: &'static str,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    period: Option<i64>,
+}
+
+/// The period shown: the one asked for, else the one holding today, else the nearest.
+fn choose_period(
+    periods: &[PeriodTab],
+    asked: Option<i64>,
+    today: NaiveDate,
+) -> AppResult<PeriodTab> {
+    if let Some(id) = asked {
+        return periods
+            .iter()
+            .find(|p| p.id == id)
+            .cloned()
+            .ok_or(AppError::NotFound);
+    }
+    periods
+        .iter()
+        .find(|p| p.span.contains(today))
+        .or_else(|| periods.iter().rev().find(|p| p.span.starts_on <= today))
+        .or(periods.first())
+        .cloned()
+        .ok_or_else(|| {
+            AppError::Refused(
+                "У класса нет учебных периодов: журнал появится, когда будет настроен учебный год."
+                    .into(),
+            )
+        })
+}
+
+/// Whether the member teaches the group (writes its journal).
+async fn teaches(state: &AppState, member: &Member, group_id: i64) -> AppResult<bool> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(matches!(member.role, Role::Teacher | Role::ClassTeacher)
+        && repo::teaches(
+            &mut conn,
+            member.school.id,
+            group_id,
+            member.viewer.account_id,
+        )
+        .await?)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    member: Member,
+    Path(group_id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<JournalPage> {
+    let mut conn = state.pool.acquire().await?;
+    let head = grid::head(&mut conn, member.school.id, group_id).await?;
+    service::may_read(
+        &mut conn,
+        &member.access,
+        member.viewer.account_id,
+        group_id,
+        head.class_id,
+    )
+    .await?;
+    let periods = grid::periods(&mut conn, member.school.id, &head).await?;
+    let today = today(&state, &member);
+    let period = choose_period(&periods, q.period, today)?;
+    let grid = grid::grid(&mut conn, member.school.id, &head, &period, today).await?;
+    let can_write = matches!(member.role, Role::Teacher | Role::ClassTeacher)
+        && (teaches(&state, &member, group_id).await?
+            || service::substitutes_in(
+                &mut conn,
+                member.school.id,
+                group_id,
+                member.viewer.account_id,
+            )
+            .await?);
+    Ok(JournalPage {
+        layout: Layout::for_member(
+            &member,
+            &format!("Журнал: {} — {}", head.subject, head.group_name),
+        )
+        .await?,
+        scale_hint: crate::journal::scale_hint(head.scale()),
+        head,
+        periods,
+        period,
+        grid,
+        can_write,
+    })
+}
+
+// ---------------------------------------------------------------- one cell
+
+/// A cell after a write, as the grid shows it (htmx swaps it in).
+#[derive(Template, WebTemplate)]
+#[template(path = "journal_cell.html")]
+pub struct CellFragment {
+    lesson: i64,
+    column: Option<i64>,
+    pupil: i64,
+    /// What the input shows: the saved text, or what was typed when refused.
+    value: String,
+    /// The stored text (the next write's lost-update check).
+    was: String,
+    late: bool,
+    /// «сохранено», or why not.
+    status: Option<String>,
+    refused: bool,
+    needs_reason: bool,
+    reason: String,
+}
+
+pub async fn cell(
+    State(state): State<AppState>,
+    member: Member,
+    headers: HeaderMap,
+    Form(form): Form<CellForm>,
+) -> AppResult<Response> {
+    let actor = member.actor();
+    let author = author(&state, &member, &actor);
+    let result = service::write_cell(&state.pool, &author, &form).await;
+    let htmx = headers.contains_key("hx-request");
+    if !htmx {
+        // The plain form posts from the lesson page; back there with the outcome.
+        let to = format!("/lessons/{}", form.lesson);
+        return flash_outcome(
+            &member.viewer.session,
+            &to,
+            result.map(|_| "Сохранено.".to_string()),
+        )
+        .await;
+    }
+    let mut conn = state.pool.acquire().await?;
+    let fragment = match result {
+        Ok(saved) => CellFragment {
+            lesson: form.lesson,
+            column: saved.column_id,
+            pupil: form.pupil,
+            value: saved.cell.text(),
+            was: saved.cell.text(),
+            late: saved.late,
+            status: saved.changed.then(|| {
+                if saved.late {
+                    "сохранено (с опозданием, J1)".to_string()
+                } else {
+                    "сохранено".to_string()
+                }
+            }),
+            refused: false,
+            needs_reason: false,
+            reason: String::new(),
+        },
+        Err(AppError::NotFound) => return Err(AppError::NotFound),
+        Err(e @ (AppError::Refused(_) | AppError::Invalid(_) | AppError::Forbidden)) => {
+            let needs_reason =
+                matches!(&e, AppError::Invalid(errors) if errors.get("reason").is_some());
+            let current = repo::cell(
+                &mut conn,
+                member.school.id,
+                form.lesson,
+                form.column,
+                form.pupil,
+            )
+            .await?;
+            let now = crate::journal::Cell {
+                absent: current.absent,
+                mark: current
+                    .mark
+                    .as_deref()
+                    .and_then(crate::journal::MarkValue::parse),
+            };
+            CellFragment {
+                lesson: form.lesson,
+                column: form.column,
+                pupil: form.pupil,
+                value: if needs_reason {
+                    form.value.clone()
+                } else {
+                    now.text()
+                },
+                was: now.text(),
+                late: false,
+                status: Some(service::message_of(e)),
+                refused: true,
+                needs_reason,
+                reason: form.reason.clone(),
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(fragment.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "journal_history.html")]
+pub struct HistoryPage {
+    layout: Layout,
+    lesson: LessonCtx,
+    pupil: String,
+    lines: Vec<HistoryLine>,
+    time_zone: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CellQuery {
+    lesson: i64,
+    #[serde(default)]
+    column: Option<i64>,
+    pupil: i64,
+}
+
+impl HistoryPage {
+    fn when(&self, line: &HistoryLine) -> String {
+        let tz: chrono_tz::Tz = self.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+        line.at
+            .with_timezone(&tz)
+            .format("%d.%m.%Y %H:%M")
+            .to_string()
+    }
+
+    fn state(value: &Option<serde_json::Value>) -> String {
+        let Some(v) = value else { return String::new() };
+        let mut parts = Vec::new();
+        if let Some(absent) = v.get("absent").and_then(|a| a.as_bool()) {
+            parts.push(
+                if absent {
+                    "н"
+                } else {
+                    "присутствовал"
+                }
+                .to_string(),
+            );
+        }
+        if let Some(mark) = v.get("value") {
+            parts.push(mark.as_str().unwrap_or("—").to_string());
+        }
+        if let Some(reason) = v.get("reason").and_then(|r| r.as_str()) {
+            parts.push(
+                AbsenceReason::parse(reason)
+                    .map_or("", AbsenceReason::short)
+                    .to_string(),
+            );
+        }
+        if v.get("late_entry").and_then(|l| l.as_bool()) == Some(true) {
+            parts.push("(с опозданием)".into());
+        }
+        parts.join(" ")
+    }
+
+    fn action(line: &HistoryLine) -> &str {
+        crate::audit::labels::action(&line.action)
+    }
+}
+
+/// A cell's history: who, when, before → after, why.
+pub async fn history(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<CellQuery>,
+) -> AppResult<HistoryPage> {
+    let mut conn = state.pool.acquire().await?;
+    let lesson = repo::lesson_ctx(&mut conn, member.school.id, q.lesson, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    service::may_read(
+        &mut conn,
+        &member.access,
+        member.viewer.account_id,
+        lesson.group_id,
+        lesson.class_id,
+    )
+    .await?;
+    let pupil = sqlx::query_scalar!(
+        r#"SELECT last_name || ' ' || first_name AS "n!" FROM pupil WHERE school_id = $1 AND id = $2"#,
+        member.school.id.0,
+        q.pupil
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let column = match q.column {
+        Some(c) => Some(c),
+        None => repo::lesson_columns(&mut conn, member.school.id, lesson.id)
+            .await?
+            .first()
+            .map(|c| c.id),
+    };
+    let cell = repo::cell(&mut conn, member.school.id, lesson.id, column, q.pupil).await?;
+    let lines =
+        repo::cell_history(&mut conn, member.school.id, cell.mark_id, cell.absence_id).await?;
+    Ok(HistoryPage {
+        layout: Layout::for_member(&member, "История клетки журнала").await?,
+        lesson,
+        pupil,
+        lines,
+        time_zone: member.school.time_zone.clone(),
+    })
+}
+
+// ---------------------------------------------------------------- the lesson page
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lesson.html")]
+pub struct LessonPage {
+    layout: Layout,
+    lesson: LessonCtx,
+    head: Head,
+    columns: Vec<ColumnRow>,
+    /// Column ids for the pupils' table: the lesson's columns, or one implicit (None).
+    column_ids: Vec<Option<i64>>,
+    pupils: Vec<LessonPupil>,
+    work_types: Vec<(i64, String)>,
+    writer: Writer,
+    form: LessonForm,
+    errors: FieldErrors,
+    cell_errors: HashMap<i64, String>,
+    substitute: Option<String>,
+}
+
+impl LessonPage {
+    fn cell_error(&self, pupil: &i64) -> Option<&String> {
+        self.cell_errors.get(pupil)
+    }
+
+    fn can_write(&self) -> bool {
+        matches!(self.writer, Writer::GroupTeacher | Writer::Substitute)
+    }
+
+    fn reason_of<'a>(&self, p: &'a LessonPupil) -> &'a str {
+        p.reason.as_deref().unwrap_or("")
+    }
+}
+
+async fn lesson_page(
+    state: &AppState,
+    member: &Member,
+    lesson_id: i64,
+    form: Option<LessonForm>,
+    errors: FieldErrors,
+    cell_errors: HashMap<i64, String>,
+) -> AppResult<LessonPage> {
+    let mut conn = state.pool.acquire().await?;
+    let school = member.school.id;
+    let lesson = repo::lesson_ctx(&mut conn, school, lesson_id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    service::may_read(
+        &mut conn,
+        &member.access,
+        member.viewer.account_id,
+        lesson.group_id,
+        lesson.class_id,
+    )
+    .await?;
+    let head = grid::head(&mut conn, school, lesson.group_id).await?;
+    let columns = repo::lesson_columns(&mut conn, school, lesson.id).await?;
+    let column_ids: Vec<Option<i64>> = if columns.is_empty() {
+        vec![None]
+    } else {
+        columns.iter().map(|c| Some(c.id)).collect()
+    };
+    let pupils = grid::lesson_pupils(
+        &mut conn,
+        school,
+        lesson.group_id,
+        lesson.id,
+        lesson.lesson_date,
+        &column_ids,
+    )
+    .await?;
+    let work_types = sqlx::query!(
+        "SELECT id, name FROM work_type WHERE school_id = $1 ORDER BY name",
+        school.0
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|w| (w.id, w.name))
+    .collect();
+    let actor = member.actor();
+    let writer = service::writer(&mut conn, &author(state, member, &actor), &lesson).await?;
+    let substitute = match lesson.substitute_id {
+        Some(id) => sqlx::query_scalar!(
+            r#"SELECT last_name || ' ' || first_name || ' ' || middle_name AS "n!" FROM account WHERE id = $1"#,
+            id
+        )
+        .fetch_optional(&mut *conn)
+        .await?,
+        None => None,
+    };
+    let shown_homework = lesson.homework.clone().unwrap_or_else(|| {
+        if lesson.homework_none {
+            "Не задано".into()
+        } else {
+            String::new()
+        }
+    });
+    let form = form.unwrap_or_else(|| LessonForm {
+        topic: lesson
+            .topic
+            .clone()
+            .or_else(|| lesson.planned_topic.clone())
+            .unwrap_or_default(),
+        homework: lesson.homework.clone().unwrap_or_default(),
+        homework_none: lesson.homework_none.then(|| "on".to_string()),
+        homework_minutes: lesson
+            .homework_minutes
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        teacher_comment: lesson.teacher_comment.clone().unwrap_or_default(),
+        was_topic: Some(lesson.topic.clone().unwrap_or_default()),
+        was_homework: Some(shown_homework),
+    });
+    Ok(LessonPage {
+        layout: Layout::for_member(
+            member,
+            &format!(
+                "Урок {} — {}",
+                lesson.lesson_date.format("%d.%m.%Y"),
+                head.subject
+            ),
+        )
+        .await?,
+        lesson,
+        head,
+        columns,
+        column_ids,
+        pupils,
+        work_types,
+        writer,
+        form,
+        errors,
+        cell_errors,
+        substitute,
+    })
+}
+
+pub async fn lesson(
+    State(state): State<AppState>,
+    member: Member,
+    Path(lesson_id): Path<i64>,
+) -> AppResult<LessonPage> {
+    lesson_page(
+        &state,
+        &member,
+        lesson_id,
+        None,
+        FieldErrors::new(),
+        HashMap::new(),
+    )
+    .await
+}
+
+pub async fn save_lesson(
+    State(state): State<AppState>,
+    member: Member,
+    Path(lesson_id): Path<i64>,
+    Form(form): Form<LessonForm>,
+) -> AppResult<Response> {
+    let actor = member.actor();
+    match service::save_lesson(
+        &state.pool,
+        &author(&state, &member, &actor),
+        lesson_id,
+        &form,
+    )
+    .await
+    {
+        Ok(()) => {
+            flash(&member.viewer.session, "Запись об уроке сохранена.").await?;
+            Ok(Redirect::to(&format!("/lessons/{lesson_id}")).into_response())
+        }
+        Err(AppError::Invalid(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lesson_page(
+                &state,
+                &member,
+                lesson_id,
+                Some(form),
+                errors,
+                HashMap::new(),
+            )
+            .await?,
+        )
+            .into_response()),
+        Err(AppError::Refused(why)) => {
+            let mut errors = FieldErrors::new();
+            errors.add("topic", why);
+            Ok((
+                StatusCode::CONFLICT,
+                lesson_page(
+                    &state,
+                    &member,
+                    lesson_id,
+                    Some(form),
+                    errors,
+                    HashMap::new(),
+                )
+                .await?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The lesson page's table of cells: fields `cell_<column or 0>_<pupil>` and `was_…`, and one
+/// `reason` for corrections.
+pub async fn save_cells(
+    State(state): State<AppState>,
+    member: Member,
+    Path(lesson_id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let values: HashMap<&str, &str> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let reason = values.get("reason").copied().unwrap_or("").to_string();
+    let mut cells = Vec::new();
+    for (key, value) in &fields {
+        let Some(rest) = key.strip_prefix("cell_") else {
+            continue;
+        };
+        let Some((column, pupil)) = rest.split_once('_') else {
+            continue;
+        };
+        let (Ok(column), Ok(pupil)) = (column.parse::<i64>(), pupil.parse::<i64>()) else {
+            continue;
+        };
+        cells.push(CellForm {
+            lesson: lesson_id,
+            column: (column != 0).then_some(column),
+            pupil,
+            value: value.clone(),
+            was: values
+                .get(format!("was_{rest}").as_str())
+                .map(|w| w.to_string()),
+            reason: reason.clone(),
+        });
+    }
+    let actor = member.actor();
+    match service::write_cells(&state.pool, &author(&state, &member, &actor), &cells).await {
+        Ok(changed) => {
+            flash(
+                &member.viewer.session,
+                format!("Сохранено клеток: {changed}."),
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/lessons/{lesson_id}")).into_response())
+        }
+        Err(problems) => {
+            let cell_errors: HashMap<i64, String> = problems.into_iter().collect();
+            let mut page = lesson_page(
+                &state,
+                &member,
+                lesson_id,
+                None,
+                FieldErrors::new(),
+                cell_errors,
+            )
+            .await?;
+            // Give back what was typed.
+            for p in &mut page.pupils {
+                for (i, c) in page.column_ids.iter().enumerate() {
+                    let key = format!("cell_{}_{}", c.unwrap_or(0), p.pupil_id);
+                    if let Some(v) = values.get(key.as_str()) {
+                        p.absent = false;
+                        if let Some(m) = p.marks.get_mut(i) {
+                            *m = v.to_string();
+                        }
+                    }
+                }
+            }
+            page.errors
+                .add("cells", "Ничего не сохранено: исправьте отмеченные строки.");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ColumnForm {
+    #[serde(default)]
+    work_type: String,
+    #[serde(default)]
+    column: Option<i64>,
+}
+
+pub async fn add_column(
+    State(state): State<AppState>,
+    member: Member,
+    Path(lesson_id): Path<i64>,
+    Form(form): Form<ColumnForm>,
+) -> AppResult<Response> {
+    let actor = member.actor();
+    let result = match form.work_type.parse::<i64>() {
+        Ok(wt) => service::add_column(&state.pool, &author(&state, &member, &actor), lesson_id, wt)
+            .await
+            .map(|_| "Столбец отметок добавлен.".to_string()),
+        Err(_) => Err(AppError::invalid("work_type", "Выберите вид работы.")),
+    };
+    flash_outcome(
+        &member.viewer.session,
+        &format!("/lessons/{lesson_id}"),
+        result,
+    )
+    .await
+}
+
+pub async fn set_column_type(
+    State(state): State<AppState>,
+    member: Member,
+    Path(lesson_id): Path<i64>,
+    Form(form): Form<ColumnForm>,
+) -> AppResult<Response> {
+    let actor = member.actor();
+    let result = match form.work_type.parse::<i64>() {
+        Ok(wt) => service::set_column_work_type(
+            &state.pool,
+            &author(&state, &member, &actor),
+            lesson_id,
+            form.column,
+            wt,
+        )
+        .await
+        .map(|_| "Вид работы изменён.".to_string()),
+        Err(_) => Err(AppError::invalid("work_type", "Выберите вид работы.")),
+    };
+    flash_outcome(
+        &member.viewer.session,
+        &format!("/lessons/{lesson_id}"),
+        result,
+    )
+    .await
+}
+
+/// The class teacher's absence reasons: fields `reason_<pupil>`.
+pub async fn save_reasons(
+    State(state): State<AppState>,
+    member: Member,
+    Path(lesson_id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let actor = member.actor();
+    let author = author(&state, &member, &actor);
+    let mut done = 0;
+    let mut result = Ok(());
+    for (key, value) in &fields {
+        let Some(pupil) = key
+            .strip_prefix("reason_")
+            .and_then(|p| p.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        match service::set_absence_reason(&state.pool, &author, lesson_id, pupil, value).await {
+            Ok(()) => done += 1,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    flash_outcome(
+        &member.viewer.session,
+        &format!("/lessons/{lesson_id}"),
+        result.map(|_| format!("Причины пропусков сохранены ({done}).")),
+    )
+    .await
+}
+
+// ---------------------------------------------------------------- period marks
+
+#[derive(Template, WebTemplate)]
+#[template(path = "period_marks.html")]
+pub struct PeriodMarksPage {
+    layout: Layout,
+    head: Head,
+    period: PeriodTab,
+    grid: Grid,
+    window: String,
+    can_write: bool,
+    values: Vec<PeriodMarkValue>,
+    typed: HashMap<i64, (String, String)>,
+    problems: HashMap<i64, String>,
+    corrections: Vec<CorrectionRow>,
+    correction_errors: FieldErrors,
+    /// The correction request form as typed: pupil, value, explanation.
+    correction_form: Option<(i64, String, String)>,
+}
+
+impl PeriodMarksPage {
+    /// The value preselected for a pupil: what was typed, else the suggestion.
+    fn chosen(&self, pupil: &i64, suggestion: &str) -> String {
+        self.typed
+            .get(pupil)
+            .map(|t| t.0.clone())
+            .unwrap_or_else(|| suggestion.to_string())
+    }
+
+    fn deferred(&self, pupil: &i64) -> String {
+        self.typed
+            .get(pupil)
+            .map(|t| t.1.clone())
+            .unwrap_or_default()
+    }
+
+    fn problem(&self, pupil: &i64) -> Option<&String> {
+        self.problems.get(pupil)
+    }
+}
+
+async fn period_marks_page(
+    state: &AppState,
+    member: &Member,
+    group_id: i64,
+    period_id: Option<i64>,
+    typed: HashMap<i64, (String, String)>,
+    problems: HashMap<i64, String>,
+    correction_errors: FieldErrors,
+) -> AppResult<PeriodMarksPage> {
+    let mut conn = state.pool.acquire().await?;
+    let head = grid::head(&mut conn, member.school.id, group_id).await?;
+    service::may_read(
+        &mut conn,
+        &member.access,
+        member.viewer.account_id,
+        group_id,
+        head.class_id,
+    )
+    .await?;
+    let periods = grid::periods(&mut conn, member.school.id, &head).await?;
+    let today = today(state, member);
+    let period = choose_period(&periods, period_id, today)?;
+    let grid = grid::grid(&mut conn, member.school.id, &head, &period, today).await?;
+    let window = crate::rules::journal::period_mark_window(period.span, &head.settings).show();
+    let can_write = teaches(state, member, group_id).await?;
+    let corrections = period::corrections(&state.pool, member.school.id, Some(group_id)).await?;
+    Ok(PeriodMarksPage {
+        layout: Layout::for_member(
+            member,
+            &format!("Итоговые отметки: {} — {}", head.subject, head.group_name),
+        )
+        .await?,
+        values: PeriodMarkValue::for_scale(head.scale()),
+        head,
+        period,
+        grid,
+        window,
+        can_write,
+        typed,
+        problems,
+        corrections,
+        correction_errors,
+        correction_form: None,
+    })
+}
+
+pub async fn period_marks(
+    State(state): State<AppState>,
+    member: Member,
+    Path(group_id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<PeriodMarksPage> {
+    period_marks_page(
+        &state,
+        &member,
+        group_id,
+        q.period,
+        HashMap::new(),
+        HashMap::new(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// Fields `value_<pupil>` and `deferred_<pupil>` (a date).
+pub async fn save_period_marks(
+    State(state): State<AppState>,
+    member: Member,
+    Path(group_id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let period_id = q.period.ok_or(AppError::NotFound)?;
+    let mut typed: HashMap<i64, (String, String)> = HashMap::new();
+    for (key, value) in &fields {
+        if let Some(p) = key
+            .strip_prefix("value_")
+            .and_then(|p| p.parse::<i64>().ok())
+        {
+            typed.entry(p).or_default().0 = value.clone();
+        }
+        if let Some(p) = key
+            .strip_prefix("deferred_")
+            .and_then(|p| p.parse::<i64>().ok())
+        {
+            typed.entry(p).or_default().1 = value.clone();
+        }
+    }
+    let mut problems: HashMap<i64, String> = HashMap::new();
+    let mut inputs = Vec::new();
+    for (&pupil, (value, deferred)) in &typed {
+        let deferred_until = match deferred.trim() {
+            "" => None,
+            d => match crate::school_year::calendar::parse_date(d) {
+                Some(d) => Some(d),
+                None => {
+                    problems.insert(pupil, "Дата — в виде ДД.ММ.ГГГГ.".into());
+                    continue;
+                }
+            },
+        };
+        let value = match value.as_str() {
+            "" => None,
+            v => match PeriodMarkValue::parse(v) {
+                Some(v) => Some(v),
+                None => {
+                    problems.insert(pupil, "Выберите отметку из списка.".into());
+                    continue;
+                }
+            },
+        };
+        inputs.push(PeriodMarkInput {
+            pupil_id: pupil,
+            value,
+            deferred_until,
+        });
+    }
+    if problems.is_empty() {
+        let actor = member.actor();
+        match period::set_period_marks(
+            &state.pool,
+            &author(&state, &member, &actor),
+            group_id,
+            period_id,
+            &inputs,
+        )
+        .await?
+        {
+            Ok(n) => {
+                flash(
+                    &member.viewer.session,
+                    format!("Итоговые отметки сохранены: {n}. Они уже в сводной ведомости."),
+                )
+                .await?;
+                return Ok(Redirect::to(&format!(
+                    "/journal/{group_id}/period-marks?period={period_id}"
+                ))
+                .into_response());
+            }
+            Err(list) => problems.extend(list),
+        }
+    }
+    let page = period_marks_page(
+        &state,
+        &member,
+        group_id,
+        Some(period_id),
+        typed,
+        problems,
+        FieldErrors::new(),
+    )
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CorrectionForm {
+    pupil: i64,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    explanation: String,
+}
+
+pub async fn request_correction(
+    State(state): State<AppState>,
+    member: Member,
+    Path(group_id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+    Form(form): Form<CorrectionForm>,
+) -> AppResult<Response> {
+    let period_id = q.period.ok_or(AppError::NotFound)?;
+    let actor = member.actor();
+    let result = period::request_correction(
+        &state.pool,
+        &author(&state, &member, &actor),
+        group_id,
+        period_id,
+        form.pupil,
+        &form.value,
+        &form.explanation,
+    )
+    .await;
+    match result {
+        Ok(_) => {
+            flash(
+                &member.viewer.session,
+                "Заявка на исправление отправлена заместителю директора.",
+            )
+            .await?;
+            Ok(Redirect::to(&format!(
+                "/journal/{group_id}/period-marks?period={period_id}"
+            ))
+            .into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let mut page = period_marks_page(
+                &state,
+                &member,
+                group_id,
+                Some(period_id),
+                HashMap::new(),
+                HashMap::new(),
+                errors,
+            )
+            .await?;
+            page.correction_form = Some((form.pupil, form.value.clone(), form.explanation.clone()));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => {
+            flash_outcome(
+                &member.viewer.session,
+                &format!("/journal/{group_id}/period-marks?period={period_id}"),
+                Err(e),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "corrections.html")]
+pub struct CorrectionsPage {
+    layout: Layout,
+    requests: Vec<CorrectionRow>,
+    time_zone: String,
+    can_decide: bool,
+}
+
+pub async fn corrections(
+    State(state): State<AppState>,
+    member: Member,
+) -> AppResult<CorrectionsPage> {
+    if !matches!(
+        member.role,
+        Role::Deputy | Role::Director | Role::Administrator
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(CorrectionsPage {
+        layout: Layout::for_member(&member, "Заявки на исправление итоговых отметок").await?,
+        requests: period::corrections(&state.pool, member.school.id, None).await?,
+        time_zone: member.school.time_zone.clone(),
+        can_decide: matches!(member.role, Role::Deputy | Role::Director),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> AppResult<Response> {
+    let approve = form.decision == "approve";
+    let actor = member.actor();
+    let result = period::decide_correction(
+        &state.pool,
+        &author(&state, &member, &actor),
+        id,
+        approve,
+        &form.note,
+    )
+    .await
+    .map(|_| {
+        if approve {
+            "Заявка утверждена: итоговая отметка исправлена.".to_string()
+        } else {
+            "Заявка отклонена.".to_string()
+        }
+    });
+    flash_outcome(&member.viewer.session, "/corrections", result).await
+}
+
+// ---------------------------------------------------------------- summary sheet
+
+#[derive(Template, WebTemplate)]
+#[template(path = "summary_sheet.html")]
+pub struct SummaryPage {
+    layout: Layout,
+    class_id: i64,
+    class_name: String,
+    periods: Vec<PeriodTab>,
+    period: PeriodTab,
+    sheet: SummarySheet,
+}
+
+/// The class's summary sheet of period marks (J14).
+pub async fn summary(
+    State(state): State<AppState>,
+    member: Member,
+    Path(class_id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<SummaryPage> {
+    let mut conn = state.pool.acquire().await?;
+    let class = crate::pupils::repo::class(&mut conn, member.school.id, class_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !(member.access.can_view_class(Some(class_id)) || member.role == Role::Deputy) {
+        return Err(AppError::Forbidden);
+    }
+    // The periods of the class's grade, through any of its groups' heads.
+    let any_group = sqlx::query_scalar!(
+        "SELECT id FROM study_group WHERE school_id = $1 AND class_id = $2 LIMIT 1",
+        member.school.id.0,
+        class_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::Refused("У класса ещё нет учебного плана.".into()))?;
+    let head = grid::head(&mut conn, member.school.id, any_group).await?;
+    let periods = grid::periods(&mut conn, member.school.id, &head).await?;
+    let period = choose_period(&periods, q.period, today(&state, &member))?;
+    let sheet = period::summary_sheet(
+        &state.pool,
+        member.school.id,
+        class_id,
+        period.span,
+        period.id,
+    )
+    .await?;
+    Ok(SummaryPage {
+        layout: Layout::for_member(&member, &format!("Сводная ведомость {}", class.name())).await?,
+        class_id,
+        class_name: class.name(),
+        periods,
+        period,
+        sheet,
+    })
+}

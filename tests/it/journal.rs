@@ -1,0 +1,909 @@
+//! The teacher's journal (regulations §3, J1–J17): each test names the clause it checks and
+//! works as the users do — over HTTP, with the clock standing where the clause needs it.
+
+use chrono::{DateTime, TimeZone, Utc};
+use reqwest::StatusCode;
+
+use crate::helpers::{Client, TestApp, spawn_app};
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
+}
+
+/// Moscow wall-clock time (the demo school's zone) as UTC.
+fn msk(m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, m, d, h, min, 0).unwrap() - chrono::Duration::hours(3)
+}
+
+struct Journal {
+    app: TestApp,
+    teacher: Client,
+    group: i64,
+    class_id: i64,
+    /// Pupils of the class, in the journal's order.
+    pupils: Vec<i64>,
+}
+
+impl Journal {
+    /// The lesson of the group on a date (2026).
+    async fn lesson(&self, m: u32, d: u32) -> i64 {
+        sqlx::query_scalar(
+            "SELECT id FROM lesson WHERE group_id = $1 AND lesson_date = make_date(2026, $2, $3)",
+        )
+        .bind(self.group)
+        .bind(m as i32)
+        .bind(d as i32)
+        .fetch_one(&self.app.pool)
+        .await
+        .unwrap()
+    }
+
+    /// Types into a grid cell as htmx does; returns the status and the cell's HTML.
+    async fn type_cell(
+        &self,
+        who: &Client,
+        lesson: i64,
+        pupil: i64,
+        value: &str,
+        extra: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let lesson = lesson.to_string();
+        let pupil = pupil.to_string();
+        let mut form = vec![
+            ("lesson", lesson.as_str()),
+            ("pupil", pupil.as_str()),
+            ("value", value),
+        ];
+        form.extend_from_slice(extra);
+        let r = who.post_htmx("/journal/cells", &form).await;
+        (r.status(), r.text().await.unwrap())
+    }
+
+    async fn mark_of(&self, lesson: i64, pupil: i64) -> Option<String> {
+        sqlx::query_scalar(
+            "SELECT m.value FROM mark m JOIN mark_column c ON c.id = m.column_id
+             WHERE c.lesson_id = $1 AND m.pupil_id = $2",
+        )
+        .bind(lesson)
+        .bind(pupil)
+        .fetch_optional(&self.app.pool)
+        .await
+        .unwrap()
+        .flatten()
+    }
+}
+
+/// 5«Б» learns mathematics (five-point) with `teacher`, Mondays lesson 1 and Wednesdays lesson 2,
+/// lessons generated for the year; the clock stands on `at`.
+async fn journal_of(grade: i16, letter: &str, subject: &str, scale: &str) -> Journal {
+    let app = spawn_app().await;
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 8, 25, 9, 0, 0).unwrap());
+    let deputy = app.signed_in("deputy").await;
+    let class_id: i64 = sqlx::query_scalar(
+        "SELECT c.id FROM school_class c JOIN school s ON s.id = c.school_id
+         WHERE s.slug = 'demo-1' AND c.grade = $1 AND c.letter = $2",
+    )
+    .bind(grade)
+    .bind(letter)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    deputy
+        .post(
+            "/setup/subjects",
+            &[
+                ("name", subject),
+                ("component", "federal"),
+                ("scale", scale),
+            ],
+        )
+        .await;
+    let subject_id: i64 = sqlx::query_scalar("SELECT id FROM subject WHERE name = $1")
+        .bind(subject)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    deputy
+        .post(
+            &format!("/classes/{class_id}/curriculum"),
+            &[("subject", &subject_id.to_string()), ("hours", "2")],
+        )
+        .await;
+    let group: i64 =
+        sqlx::query_scalar("SELECT id FROM study_group WHERE class_id = $1 AND subject_id = $2")
+            .bind(class_id)
+            .bind(subject_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let teacher_id = app.account_id("teacher").await.to_string();
+    deputy
+        .post(
+            &format!("/groups/{group}/teacher"),
+            &[("teacher", &teacher_id), ("hours", "2")],
+        )
+        .await;
+    for (weekday, number) in [("1", "1"), ("3", "2")] {
+        let r = deputy
+            .post(
+                &format!("/classes/{class_id}/timetable"),
+                &[
+                    ("group", &group.to_string()),
+                    ("weekday", weekday),
+                    ("lesson_number", number),
+                ],
+            )
+            .await;
+        assert!(r.text().await.unwrap().contains("Урок добавлен"));
+    }
+    let pupils: Vec<i64> = sqlx::query_scalar(
+        "SELECT p.id FROM class_enrollment e JOIN pupil p ON p.id = e.pupil_id
+         WHERE e.class_id = $1 ORDER BY p.last_name, p.first_name, p.id",
+    )
+    .bind(class_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let teacher = app.signed_in("teacher").await;
+    Journal {
+        app,
+        teacher,
+        group,
+        class_id,
+        pupils,
+    }
+}
+
+async fn maths_5b() -> Journal {
+    journal_of(5, "Б", "Математика", "five_point").await
+}
+
+#[tokio::test]
+async fn j1_j2_a_mark_on_the_lesson_day_is_on_time_the_next_day_late_and_after_7_days_refused() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let [p1, p2, p3, ..] = j.pupils[..] else {
+        panic!("pupils")
+    };
+
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let (status, html) = j.type_cell(&j.teacher, monday, p1, "5", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("value=\"5\"") && html.contains("сохранено"),
+        "{html}"
+    );
+    assert_eq!(j.mark_of(monday, p1).await.as_deref(), Some("5"));
+
+    j.app.clock.set(msk(10, 6, 8, 0));
+    let (_, html) = j.type_cell(&j.teacher, monday, p2, "4", &[]).await;
+    assert!(html.contains("с опозданием"), "{html}");
+    assert_eq!(
+        scalar(
+            &j.app,
+            &format!("SELECT count(*) FROM mark WHERE pupil_id = {p2} AND late_entry")
+        )
+        .await,
+        1
+    );
+
+    j.app.clock.set(msk(10, 13, 0, 1));
+    let (_, html) = j.type_cell(&j.teacher, monday, p3, "3", &[]).await;
+    assert!(html.contains("закрыт") && html.contains("(J1)"), "{html}");
+    assert_eq!(j.mark_of(monday, p3).await, None, "nothing written");
+
+    // An unlock by a deputy in force reopens it; the entry is still flagged late.
+    let deputy = j.app.account_id("deputy").await;
+    sqlx::query("INSERT INTO journal_unlock (school_id, group_id, lesson_id, until, reason, granted_by, granted_at)
+                 SELECT school_id, $1, $2, $3, 'Учитель болел', $4, now() FROM study_group WHERE id = $1")
+        .bind(j.group)
+        .bind(monday)
+        .bind(msk(10, 14, 0, 0))
+        .bind(deputy)
+        .execute(&j.app.pool)
+        .await
+        .unwrap();
+    let (_, html) = j.type_cell(&j.teacher, monday, p3, "3", &[]).await;
+    assert!(html.contains("с опозданием"), "{html}");
+    j.app.clock.set(msk(10, 14, 0, 1));
+    let (_, html) = j
+        .type_cell(
+            &j.teacher,
+            monday,
+            p3,
+            "",
+            &[("was", "3"), ("reason", "ошибка")],
+        )
+        .await;
+    assert!(html.contains("(J1)"), "the unlock has expired: {html}");
+}
+
+#[tokio::test]
+async fn j3_no_mark_before_the_lesson_starts_and_the_mark_bears_the_lessons_date() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let p = j.pupils[0];
+    j.app.clock.set(msk(10, 5, 8, 29));
+    let (_, html) = j.type_cell(&j.teacher, monday, p, "5", &[]).await;
+    assert!(
+        html.contains("ещё не начался") && html.contains("(J3)"),
+        "{html}"
+    );
+    assert_eq!(j.mark_of(monday, p).await, None);
+    j.app.clock.set(msk(10, 7, 12, 0));
+    j.type_cell(&j.teacher, monday, p, "5", &[]).await;
+    let given_on: chrono::NaiveDate =
+        sqlx::query_scalar("SELECT given_on FROM mark WHERE pupil_id = $1")
+            .bind(p)
+            .fetch_one(&j.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        given_on.to_string(),
+        "2026-10-05",
+        "the lesson's date, not the day of entry"
+    );
+}
+
+#[tokio::test]
+async fn j4_a_control_work_is_on_time_within_its_3_day_checking_period() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let control: i64 = sqlx::query_scalar(
+        "SELECT w.id FROM work_type w JOIN school s ON s.id = w.school_id
+         WHERE s.slug = 'demo-1' AND w.name = 'Контрольная работа'",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{monday}/columns/type"),
+            &[("work_type", &control.to_string())],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("Вид работы изменён"));
+    j.app.clock.set(msk(10, 8, 20, 0));
+    let (_, html) = j.type_cell(&j.teacher, monday, j.pupils[0], "4", &[]).await;
+    assert!(
+        html.contains("сохранено") && !html.contains("опозданием"),
+        "{html}"
+    );
+    j.app.clock.set(msk(10, 9, 8, 0));
+    let (_, html) = j.type_cell(&j.teacher, monday, j.pupils[1], "3", &[]).await;
+    assert!(html.contains("с опозданием"), "{html}");
+    // The journal's column header names the work type.
+    let (_, page) = j.teacher.text(&format!("/journal/{}", j.group)).await;
+    assert!(page.contains("<small>К"), "{page}");
+}
+
+#[tokio::test]
+async fn j6_correcting_a_current_mark_needs_a_reason_and_the_cell_history_shows_it() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let p = j.pupils[0];
+    j.app.clock.set(msk(10, 5, 9, 0));
+    j.type_cell(&j.teacher, monday, p, "3", &[]).await;
+    let (_, html) = j
+        .type_cell(&j.teacher, monday, p, "4", &[("was", "3")])
+        .await;
+    assert!(
+        html.contains("укажите причину") && html.contains("name=\"reason\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"4\""),
+        "what was typed stays in the cell: {html}"
+    );
+    assert_eq!(j.mark_of(monday, p).await.as_deref(), Some("3"));
+    let (_, html) = j
+        .type_cell(
+            &j.teacher,
+            monday,
+            p,
+            "4",
+            &[("was", "3"), ("reason", "перепутал строку")],
+        )
+        .await;
+    assert!(html.contains("сохранено"), "{html}");
+    assert_eq!(j.mark_of(monday, p).await.as_deref(), Some("4"));
+    let (status, history) = j
+        .teacher
+        .text(&format!("/journal/history?lesson={monday}&pupil={p}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(history.contains("Исправлена отметка") && history.contains("перепутал строку"));
+    assert!(history.contains("Васильева"), "who");
+    let reason: String =
+        sqlx::query_scalar("SELECT reason FROM audit_event WHERE action = 'mark.corrected'")
+            .fetch_one(&j.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(reason, "перепутал строку");
+}
+
+#[tokio::test]
+async fn j6_two_people_saving_the_same_cell_the_second_is_told_it_changed() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let p = j.pupils[0];
+    j.app.clock.set(msk(10, 5, 9, 0));
+    // Both pages showed an empty cell; the first saves «5», the second «4».
+    let (_, first) = j
+        .type_cell(&j.teacher, monday, p, "5", &[("was", "")])
+        .await;
+    assert!(first.contains("сохранено"));
+    let other_tab = j.app.signed_in("teacher").await;
+    let (_, second) = j
+        .type_cell(&other_tab, monday, p, "4", &[("was", "")])
+        .await;
+    assert!(
+        second.contains("уже изменили") && second.contains("«5»"),
+        "{second}"
+    );
+    assert!(
+        second.contains("value=\"5\""),
+        "the current value is shown: {second}"
+    );
+    assert_eq!(j.mark_of(monday, p).await.as_deref(), Some("5"));
+}
+
+#[tokio::test]
+async fn j9_absence_and_a_later_mark_share_the_cell_and_the_class_teacher_sets_the_reason() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let p = j.pupils[2];
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let (_, html) = j.type_cell(&j.teacher, monday, p, "н", &[]).await;
+    assert!(html.contains("value=\"н\""), "{html}");
+    // Passed the topic later: the mark goes into the column and the absence stays visible.
+    j.app.clock.set(msk(10, 7, 9, 0));
+    let (_, html) = j
+        .type_cell(&j.teacher, monday, p, "н5", &[("was", "н")])
+        .await;
+    assert!(html.contains("value=\"н5\""), "{html}");
+
+    // The class teacher reads the subject's journal but may not write marks.
+    let ct = j.app.signed_in("classteacher").await;
+    let (status, page) = ct.text(&format!("/journal/{}", j.group)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !page.contains("hx-post=\"/journal/cells\""),
+        "read-only for the class teacher"
+    );
+    let (_, html) = j.type_cell(&ct, monday, j.pupils[0], "5", &[]).await;
+    assert!(html.contains("(J9)"), "{html}");
+    let r = ct
+        .post(
+            &format!("/lessons/{monday}/reasons"),
+            &[(&format!("reason_{p}"), "ill")],
+        )
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Причины пропусков сохранены")
+    );
+    let reason: String = sqlx::query_scalar("SELECT reason FROM absence WHERE pupil_id = $1")
+        .bind(p)
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(reason, "ill");
+    let (_, grid) = j.teacher.text(&format!("/journal/{}", j.group)).await;
+    assert!(grid.contains("value=\"н5\""));
+    // The teacher may not set reasons.
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{monday}/reasons"),
+            &[(&format!("reason_{p}"), "unexcused")],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("классный руководитель"));
+}
+
+#[tokio::test]
+async fn j10_grade_one_takes_attendance_topic_and_homework_but_refuses_marks() {
+    let j = journal_of(1, "А", "Окружающий мир", "five_point").await;
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let (_, html) = j.type_cell(&j.teacher, monday, j.pupils[0], "5", &[]).await;
+    assert!(html.contains("J10"), "{html}");
+    let (_, html) = j.type_cell(&j.teacher, monday, j.pupils[0], "н", &[]).await;
+    assert!(html.contains("сохранено"), "{html}");
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{monday}"),
+            &[("topic", "Мы и природа"), ("homework_none", "on")],
+        )
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Запись об уроке сохранена")
+    );
+    assert_eq!(
+        scalar(&j.app, "SELECT count(*) FROM mark WHERE value IS NOT NULL").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn j7_homework_is_refused_after_the_window_and_none_set_is_written_explicitly() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    // Only this lesson on Monday: lesson 1 ends at 09:15, the window is 2 hours.
+    j.app.clock.set(msk(10, 5, 11, 10));
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{monday}"),
+            &[
+                ("topic", "Натуральные числа"),
+                ("homework", "§ 1, № 5–9"),
+                ("homework_minutes", "30"),
+            ],
+        )
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Запись об уроке сохранена")
+    );
+    let wednesday = j.lesson(10, 7).await;
+    j.app.clock.set(msk(10, 7, 12, 30));
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{wednesday}"),
+            &[("topic", "Сложение"), ("homework", "§ 2")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("(J7)") && page.contains("§ 2"),
+        "refused, the text kept: {page}"
+    );
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{wednesday}"),
+            &[
+                ("topic", "Сложение"),
+                ("homework", "§ 2"),
+                ("homework_none", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Либо задание, либо «Не задано»")
+    );
+    let (none, homework): (bool, Option<String>) =
+        sqlx::query_as("SELECT homework_none, homework FROM lesson WHERE id = $1")
+            .bind(monday)
+            .fetch_one(&j.app.pool)
+            .await
+            .unwrap();
+    assert!(!none);
+    assert_eq!(homework.as_deref(), Some("§ 1, № 5–9"));
+}
+
+/// Gives the pupils of the period the marks listed (one lesson each, from September 7).
+async fn give_marks(j: &Journal, marks: &[(usize, &[&str])]) {
+    let lessons: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM lesson WHERE group_id = $1 AND lesson_date BETWEEN '2026-09-07' AND '2026-10-20' ORDER BY lesson_date",
+    )
+    .bind(j.group)
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap();
+    let teacher = j.app.account_id("teacher").await;
+    for (pupil, values) in marks {
+        for (i, v) in values.iter().enumerate() {
+            let column: i64 = sqlx::query_scalar(
+                "INSERT INTO mark_column (school_id, lesson_id, position, work_type_id)
+                 SELECT l.school_id, l.id, 1, (SELECT id FROM work_type w WHERE w.school_id = l.school_id AND w.name = 'Ответ на уроке')
+                 FROM lesson l WHERE l.id = $1
+                 ON CONFLICT (school_id, lesson_id, position) DO UPDATE SET position = 1 RETURNING id",
+            )
+            .bind(lessons[i])
+            .fetch_one(&j.app.pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO mark (school_id, group_id, pupil_id, column_id, work_type_id, value, given_on, entered_by, entered_at)
+                 SELECT c.school_id, $1, $2, c.id, c.work_type_id, $3, l.lesson_date, $4, now()
+                 FROM mark_column c JOIN lesson l ON l.id = c.lesson_id WHERE c.id = $5",
+            )
+            .bind(j.group)
+            .bind(j.pupils[*pupil])
+            .bind(*v)
+            .bind(teacher)
+            .bind(column)
+            .execute(&j.app.pool)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn j12_the_suggested_period_mark_is_the_average_rounded_half_up_or_na_with_too_few_marks() {
+    let j = maths_5b().await;
+    give_marks(
+        &j,
+        &[
+            (0, &["2", "2", "3", "3", "3"]),      // 2.6 → 3
+            (1, &["2", "3", "2", "3", "3", "2"]), // 2.5 → 3
+            (2, &["3", "4", "4", "3", "3", "4"]), // 3.5 → 4
+            (3, &["4", "5", "5", "4", "4", "5"]), // 4.5 → 5
+            (4, &["5", "5", "5", "5"]),           // 4 marks of 5 needed → Н/А
+        ],
+    )
+    .await;
+    j.app.clock.set(msk(10, 20, 12, 0));
+    let (status, page) = j
+        .teacher
+        .text(&format!("/journal/{}/period-marks", j.group))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let suggested = |i: usize| -> String {
+        // The row of pupil i: its «Предлагается» cell is the fourth.
+        let rows: Vec<&str> = page.split("<tr>").skip(2).collect();
+        let cells: Vec<&str> = rows[i].split("<td>").collect();
+        cells[4].split("</td>").next().unwrap().trim().to_string()
+    };
+    assert_eq!(suggested(0), "3");
+    assert_eq!(suggested(1), "3");
+    assert_eq!(suggested(2), "4");
+    assert_eq!(suggested(3), "5");
+    assert_eq!(suggested(4), "н/а");
+    assert!(page.contains("2,50") && page.contains("3,50") && page.contains("4,50"));
+}
+
+#[tokio::test]
+async fn j12_j13_j14_period_marks_in_the_window_lock_the_period_and_enter_the_summary_sheet() {
+    let j = maths_5b().await;
+    let q1: i64 = sqlx::query_scalar(
+        "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
+         JOIN school s ON s.id = ps.school_id
+         WHERE s.slug = 'demo-1' AND 5 BETWEEN ps.grade_from AND ps.grade_to AND p.number = 1",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let path = format!("/journal/{}/period-marks?period={q1}", j.group);
+    let mut form: Vec<(String, String)> = j
+        .pupils
+        .iter()
+        .map(|p| (format!("value_{p}"), "4".to_string()))
+        .collect();
+    // Too early: the window opens in the last week (quarter 1 ends on October 24).
+    j.app.clock.set(msk(10, 16, 12, 0));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = j.teacher.post(&path, &fields).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("(J12)"));
+    assert_eq!(scalar(&j.app, "SELECT count(*) FROM period_mark").await, 0);
+
+    // One pupil is ill: the mark is deferred.
+    form[0] = (format!("value_{}", j.pupils[0]), String::new());
+    form.push((format!("deferred_{}", j.pupils[0]), "15.11.2026".into()));
+    j.app.clock.set(msk(10, 21, 12, 0));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = j.teacher.post(&path, &fields).await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Итоговые отметки сохранены"), "{html}");
+
+    // J14: at once in the class's summary sheet.
+    let deputy = j.app.signed_in("deputy").await;
+    let (status, sheet) = deputy
+        .text(&format!("/classes/{}/summary?period={q1}", j.class_id))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        sheet.matches("<td>4</td>").count(),
+        j.pupils.len() - 1,
+        "{sheet}"
+    );
+
+    // J13: every pupil has a period mark (one deferred): the period is closed for the teacher.
+    let monday = j.lesson(10, 19).await;
+    let (_, html) = j.type_cell(&j.teacher, monday, j.pupils[1], "5", &[]).await;
+    assert!(html.contains("(J13)"), "{html}");
+}
+
+#[tokio::test]
+async fn j6_a_period_mark_changes_only_through_a_correction_request_the_deputy_decides() {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(10, 22, 12, 0));
+    let p = j.pupils[0];
+    let (_, page) = j
+        .teacher
+        .text(&format!("/journal/{}/period-marks", j.group))
+        .await;
+    let period = page
+        .split("period-marks?period=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let path = format!("/journal/{}/period-marks?period={period}", j.group);
+    j.teacher.post(&path, &[(&format!("value_{p}"), "3")]).await;
+    // Changing it directly is refused.
+    let r = j.teacher.post(&path, &[(&format!("value_{p}"), "4")]).await;
+    assert!(r.text().await.unwrap().contains("(J6)"));
+    // A request without an explanation comes back with the message, nothing filed.
+    let corrections = format!("/journal/{}/corrections?period={period}", j.group);
+    let r = j
+        .teacher
+        .post(
+            &corrections,
+            &[
+                ("pupil", &p.to_string()),
+                ("value", "4"),
+                ("explanation", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        scalar(&j.app, "SELECT count(*) FROM correction_request").await,
+        0
+    );
+    let r = j
+        .teacher
+        .post(
+            &corrections,
+            &[
+                ("pupil", &p.to_string()),
+                ("value", "4"),
+                (
+                    "explanation",
+                    "Не учтена контрольная работа от 19.10, отметка 5.",
+                ),
+            ],
+        )
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Заявка на исправление отправлена")
+    );
+
+    // The deputy reads teacher, class, subject, the change and the reason; rejects, then a new
+    // request is approved and applied.
+    let deputy = j.app.signed_in("deputy").await;
+    let (_, list) = deputy.text("/corrections").await;
+    assert!(list.contains("Васильева") && list.contains("5«Б»") && list.contains("Математика"));
+    assert!(list.contains("3 → 4") && list.contains("Не учтена контрольная работа"));
+    let id = scalar(&j.app, "SELECT id FROM correction_request").await;
+    let r = deputy
+        .post(
+            &format!("/corrections/{id}"),
+            &[("decision", "reject"), ("note", "")],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("почему заявка отклонена"));
+    deputy
+        .post(
+            &format!("/corrections/{id}"),
+            &[("decision", "reject"), ("note", "Нет подтверждения")],
+        )
+        .await;
+    j.teacher
+        .post(
+            &corrections,
+            &[
+                ("pupil", &p.to_string()),
+                ("value", "4"),
+                (
+                    "explanation",
+                    "Работа от 19.10 проверена, прилагаю её к заявке.",
+                ),
+            ],
+        )
+        .await;
+    let id = scalar(
+        &j.app,
+        "SELECT id FROM correction_request WHERE status = 'pending'",
+    )
+    .await;
+    // A teacher cannot decide.
+    let r = j
+        .teacher
+        .post(&format!("/corrections/{id}"), &[("decision", "approve")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = deputy
+        .post(&format!("/corrections/{id}"), &[("decision", "approve")])
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("итоговая отметка исправлена")
+    );
+    let value: String = sqlx::query_scalar("SELECT value FROM period_mark WHERE pupil_id = $1")
+        .bind(p)
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(value, "4");
+    assert_eq!(
+        scalar(&j.app, "SELECT count(*) FROM audit_event WHERE action = 'period_mark.corrected' AND reason LIKE 'Работа от 19.10%'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn j11_the_journal_shows_pupils_who_lack_marks_by_now() {
+    let j = maths_5b().await;
+    // Four weeks into the quarter: 2 marks needed. Pupil 0 has 2, pupil 1 has 1.
+    give_marks(&j, &[(0, &["5", "4"]), (1, &["3"])]).await;
+    j.app.clock.set(msk(9, 30, 12, 0));
+    let (_, page) = j.teacher.text(&format!("/journal/{}", j.group)).await;
+    let rows: Vec<&str> = page.split("<tr").skip(2).collect();
+    assert!(rows[1].contains("отметок 1 из 2"), "{}", rows[1]);
+    assert!(!rows[0].contains("отметок"), "{}", rows[0]);
+}
+
+#[tokio::test]
+async fn j15_a_registered_substitute_writes_that_lesson_and_the_journal_shows_it() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let wednesday = j.lesson(10, 7).await;
+    j.app.clock.set(msk(10, 7, 10, 0));
+    let ct = j.app.signed_in("classteacher").await;
+    let (_, html) = j.type_cell(&ct, monday, j.pupils[0], "5", &[]).await;
+    assert!(html.contains("(J9)"));
+    let deputy = j.app.account_id("deputy").await;
+    let sub = j.app.account_id("classteacher").await;
+    sqlx::query(
+        "INSERT INTO substitution (school_id, lesson_id, teacher_id, registered_by, registered_at)
+                 SELECT school_id, id, $2, $3, now() FROM lesson WHERE id = $1",
+    )
+    .bind(wednesday)
+    .bind(sub)
+    .bind(deputy)
+    .execute(&j.app.pool)
+    .await
+    .unwrap();
+    let (_, html) = j.type_cell(&ct, wednesday, j.pupils[0], "5", &[]).await;
+    assert!(html.contains("сохранено"), "{html}");
+    let (_, html) = j.type_cell(&ct, monday, j.pupils[0], "5", &[]).await;
+    assert!(html.contains("(J9)"), "only the substituted lesson: {html}");
+    let entered_by: i64 = sqlx::query_scalar("SELECT entered_by FROM mark")
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        entered_by, sub,
+        "the substitute is recorded at the time of entry"
+    );
+    let (_, lesson) = j.teacher.text(&format!("/lessons/{wednesday}")).await;
+    assert!(lesson.contains("Замена: урок ведёт Соколов"), "{lesson}");
+}
+
+#[tokio::test]
+async fn the_lesson_page_saves_a_whole_column_without_javascript_all_or_nothing() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 10, 0));
+    let (status, page) = j.teacher.text(&format!("/lessons/{monday}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("name=\"cell_0_{}\"", j.pupils[0])));
+    let bad: Vec<(String, String)> = j
+        .pupils
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                format!("cell_0_{p}"),
+                if i == 1 { "7".into() } else { "н".into() },
+            )
+        })
+        .collect();
+    let fields: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = j
+        .teacher
+        .post(&format!("/lessons/{monday}/cells"), &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("«7» — не отметка") && html.contains("Ничего не сохранено"));
+    assert!(html.contains("value=\"7\""), "the typed value comes back");
+    assert_eq!(scalar(&j.app, "SELECT count(*) FROM absence").await, 0);
+    let good: Vec<(String, String)> = j
+        .pupils
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                format!("cell_0_{p}"),
+                if i < 3 { "н".into() } else { String::new() },
+            )
+        })
+        .collect();
+    let fields: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = j
+        .teacher
+        .post(&format!("/lessons/{monday}/cells"), &fields)
+        .await;
+    assert!(r.text().await.unwrap().contains("Сохранено клеток: 3"));
+    assert_eq!(
+        scalar(&j.app, "SELECT count(*) FROM absence WHERE absent").await,
+        3
+    );
+    assert_eq!(
+        scalar(
+            &j.app,
+            "SELECT count(*) FROM audit_event WHERE action = 'absence.marked'"
+        )
+        .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn journals_are_closed_to_pupils_parents_other_teachers_and_other_schools() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    for login in ["student", "parent"] {
+        let c = j.app.signed_in(login).await;
+        let (status, _) = c.text(&format!("/journal/{}", j.group)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{login}");
+        let r = c
+            .post_htmx(
+                "/journal/cells",
+                &[
+                    ("lesson", &monday.to_string()),
+                    ("pupil", &j.pupils[0].to_string()),
+                    ("value", "5"),
+                ],
+            )
+            .await;
+        assert!(
+            r.text().await.unwrap().contains("(J15)"),
+            "{login} cannot write"
+        );
+    }
+    let other = j.app.signed_in("teacher2").await;
+    for path in [
+        format!("/journal/{}", j.group),
+        format!("/lessons/{monday}"),
+        format!("/journal/{}/period-marks", j.group),
+        format!("/classes/{}/summary", j.class_id),
+        format!("/journal/history?lesson={monday}&pupil={}", j.pupils[0]),
+    ] {
+        let (status, _) = other.text(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let r = other
+        .post_htmx(
+            "/journal/cells",
+            &[
+                ("lesson", &monday.to_string()),
+                ("pupil", &j.pupils[0].to_string()),
+                ("value", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (_, list) = j.teacher.text("/journal").await;
+    assert!(list.contains("Математика") && list.contains("5«Б»"));
+}
