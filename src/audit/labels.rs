@@ -28,6 +28,7 @@ pub fn action(code: &str) -> &str {
         "mark.given" => "Выставлена отметка",
         "mark.corrected" => "Исправлена отметка",
         "mark.removed" => "Удалена отметка",
+        "mark.external" => "Внесена отметка из другой организации",
         "absence.marked" => "Отмечен пропуск",
         "absence.removed" => "Снят пропуск",
         "absence.reason_set" => "Указана причина пропуска",

@@ -6,6 +6,7 @@ pub mod grid;
 pub mod period;
 pub mod repo;
 pub mod service;
+pub mod today;
 
 use crate::rules::grading::Scale;
 

@@ -674,3 +674,117 @@ pub async fn set_absence_reason(
     tx.commit().await?;
     Ok(())
 }
+
+/// A mark brought from another institution (hospital school, sanatorium) with the document it
+/// came with (J16).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExternalMarkForm {
+    #[serde(default)]
+    pub pupil: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub work_type: String,
+    #[serde(default)]
+    pub given_on: String,
+    #[serde(default)]
+    pub document: String,
+}
+
+/// Enters a mark from another institution into a group's journal (J16): by the group's
+/// teacher, dated inside the year, with the document's reference.
+pub async fn add_external_mark(
+    pool: &PgPool,
+    author: &Author<'_>,
+    group_id: i64,
+    form: &ExternalMarkForm,
+) -> AppResult<i64> {
+    let school = author.access.school_id;
+    let mut errors = FieldErrors::new();
+    let pupil = form.pupil.parse::<i64>().ok();
+    if pupil.is_none() {
+        errors.add("pupil", "Выберите обучающегося.");
+    }
+    let work_type = form.work_type.parse::<i64>().ok();
+    if work_type.is_none() {
+        errors.add("work_type", "Выберите вид работы.");
+    }
+    let given_on = crate::school_year::calendar::parse_date(&form.given_on);
+    if given_on.is_none() {
+        errors.add("given_on", "Дата — в виде ДД.ММ.ГГГГ.");
+    }
+    let document = form.document.trim();
+    if document.chars().count() < 3 {
+        errors.add(
+            "document",
+            "Укажите документ: «справка № … от …» организации, где получена отметка (J16).",
+        );
+    }
+    errors.into_result()?;
+    let (Some(pupil), Some(work_type), Some(given_on)) = (pupil, work_type, given_on) else {
+        return Err(AppError::Internal(anyhow::anyhow!("checked above")));
+    };
+    let mut tx = pool.begin().await?;
+    let head = super::grid::head(&mut tx, school, group_id).await?;
+    if head.year_closed {
+        return Err(AppError::Refused("Учебный год закрыт.".into()));
+    }
+    if !(matches!(author.access.role, Role::Teacher | Role::ClassTeacher)
+        && repo::teaches(&mut tx, school, group_id, author.account_id).await?)
+    {
+        return Err(AppError::Refused(
+            "Отметки из других организаций вносит учитель группы (J16).".into(),
+        ));
+    }
+    let value = Cell::parse(&form.value, head.scale())
+        .map_err(|m| AppError::invalid("value", m))?
+        .mark
+        .ok_or_else(|| AppError::invalid("value", "Введите отметку."))?;
+    if repo::work_type_checking_days(&mut tx, school, work_type)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::invalid("work_type", "Выберите вид работы."));
+    }
+    let today = crate::clock::local_today(author.clock, &head.time_zone);
+    if given_on > today {
+        return Err(AppError::invalid(
+            "given_on",
+            "Дата не может быть в будущем.",
+        ));
+    }
+    if !repo::member_on(&mut tx, school, group_id, pupil, given_on).await?
+        && !repo::member_on(&mut tx, school, group_id, pupil, today).await?
+    {
+        return Err(AppError::invalid(
+            "pupil",
+            "Обучающийся не числится в группе.",
+        ));
+    }
+    let id = sqlx::query_scalar!(
+        "INSERT INTO mark (school_id, group_id, pupil_id, column_id, work_type_id, value, given_on,
+                           document, entered_by, entered_at)
+         VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9) RETURNING id",
+        school.0,
+        group_id,
+        pupil,
+        work_type,
+        value.as_str(),
+        given_on,
+        document,
+        author.account_id,
+        author.now()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        school,
+        author.actor,
+        Change::new("mark.external", "mark", id)
+            .after(json!({"pupil_id": pupil, "group_id": group_id, "value": value.show(), "given_on": given_on, "document": document})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}

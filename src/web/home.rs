@@ -11,6 +11,7 @@ use super::layout::Layout;
 use crate::audit::{self, AuditLine};
 use crate::authz::Role;
 use crate::error::{AppError, AppResult};
+use crate::journal::today::{self, AccumulationAlert, TodayLesson};
 use crate::tenancy::repo::{self as schools, Overview, PupilLine};
 
 /// Today's date in the school's time zone, in words: «понедельник, 23 ноября 2026 г.».
@@ -97,13 +98,19 @@ pub async fn administrator(
 pub struct TeacherHome {
     layout: Layout,
     today: String,
+    lessons: Vec<TodayLesson>,
+    alerts: Vec<AccumulationAlert>,
 }
 
 pub async fn teacher(State(state): State<AppState>, member: Member) -> AppResult<TeacherHome> {
     member.require(&[Role::Teacher])?;
+    let day = crate::clock::local_today(state.clock.as_ref(), &member.school.time_zone);
+    let account = member.viewer.account_id;
     Ok(TeacherHome {
         layout: Layout::for_member(&member, "Учитель").await?,
         today: today_in_words(&state, &member.school.time_zone),
+        lessons: today::lessons(&state.pool, member.school.id, account, day).await?,
+        alerts: today::accumulation_alerts(&state.pool, member.school.id, account, day).await?,
     })
 }
 

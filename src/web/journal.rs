@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::journal::grid::{self, Grid, Head, JournalLine, LessonPupil, PeriodTab};
 use crate::journal::period::{self, CorrectionRow, PeriodMarkInput, SummarySheet};
 use crate::journal::repo::{self, ColumnRow, HistoryLine, LessonCtx};
-use crate::journal::service::{self, Author, CellForm, LessonForm};
+use crate::journal::service::{self, Author, CellForm, ExternalMarkForm, LessonForm};
 use crate::journal::{AbsenceReason, PeriodMarkValue};
 use crate::rules::journal::Writer;
 
@@ -91,6 +91,10 @@ pub struct JournalPage {
     grid: Grid,
     can_write: bool,
     scale_hint: &'static str,
+    work_types: Vec<(i64, String)>,
+    /// The J16 form as typed, and its errors.
+    external: ExternalMarkForm,
+    errors: FieldErrors,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,6 +149,27 @@ pub async fn show(
     Path(group_id): Path<i64>,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<JournalPage> {
+    journal_page(
+        &state,
+        &member,
+        group_id,
+        q.period,
+        ExternalMarkForm::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+async fn journal_page(
+    state: &AppState,
+    member: &Member,
+    group_id: i64,
+    period: Option<i64>,
+    external: ExternalMarkForm,
+    errors: FieldErrors,
+) -> AppResult<JournalPage> {
+    let (state, member) = (state.clone(), member.clone());
+    let q = PeriodQuery { period };
     let mut conn = state.pool.acquire().await?;
     let head = grid::head(&mut conn, member.school.id, group_id).await?;
     service::may_read(
@@ -168,7 +193,19 @@ pub async fn show(
                 member.viewer.account_id,
             )
             .await?);
+    let work_types = sqlx::query!(
+        "SELECT id, name FROM work_type WHERE school_id = $1 ORDER BY name",
+        member.school.id.0
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|w| (w.id, w.name))
+    .collect();
     Ok(JournalPage {
+        work_types,
+        external,
+        errors,
         layout: Layout::for_member(
             &member,
             &format!("Журнал: {} — {}", head.subject, head.group_name),
@@ -181,6 +218,46 @@ pub async fn show(
         grid,
         can_write,
     })
+}
+
+/// A mark from another institution (J16).
+pub async fn add_external(
+    State(state): State<AppState>,
+    member: Member,
+    Path(group_id): Path<i64>,
+    Form(form): Form<ExternalMarkForm>,
+) -> AppResult<Response> {
+    let actor = member.actor();
+    match service::add_external_mark(
+        &state.pool,
+        &author(&state, &member, &actor),
+        group_id,
+        &form,
+    )
+    .await
+    {
+        Ok(_) => {
+            flash(
+                &member.viewer.session,
+                "Отметка из другой организации внесена.",
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/journal/{group_id}")).into_response())
+        }
+        Err(AppError::Invalid(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            journal_page(&state, &member, group_id, None, form, errors).await?,
+        )
+            .into_response()),
+        Err(e) => {
+            flash_outcome(
+                &member.viewer.session,
+                &format!("/journal/{group_id}"),
+                Err(e),
+            )
+            .await
+        }
+    }
 }
 
 // ---------------------------------------------------------------- one cell

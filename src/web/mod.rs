@@ -219,6 +219,7 @@ pub fn router(state: AppState) -> Router {
             "/journal/{group_id}/corrections",
             post(journal::request_correction),
         )
+        .route("/journal/{group_id}/external", post(journal::add_external))
         .route("/corrections", get(journal::corrections))
         .route("/corrections/{id}", post(journal::decide))
         .route(

@@ -907,3 +907,116 @@ async fn journals_are_closed_to_pupils_parents_other_teachers_and_other_schools(
     let (_, list) = j.teacher.text("/journal").await;
     assert!(list.contains("Математика") && list.contains("5«Б»"));
 }
+
+#[tokio::test]
+async fn j16_a_mark_from_another_institution_needs_its_document_and_counts_in_the_average() {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(11, 10, 12, 0));
+    let answer: i64 = sqlx::query_scalar(
+        "SELECT w.id FROM work_type w JOIN school s ON s.id = w.school_id
+         WHERE s.slug = 'demo-1' AND w.name = 'Ответ на уроке'",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let path = format!("/journal/{}/external", j.group);
+    let pupil = j.pupils[0].to_string();
+    let wt = answer.to_string();
+    let r = j
+        .teacher
+        .post(
+            &path,
+            &[
+                ("pupil", &pupil),
+                ("value", "5"),
+                ("work_type", &wt),
+                ("given_on", "06.11.2026"),
+                ("document", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Укажите документ") && html.contains("value=\"06.11.2026\""),
+        "the form comes back filled"
+    );
+    let r = j
+        .teacher
+        .post(
+            &path,
+            &[
+                ("pupil", &pupil),
+                ("value", "5"),
+                ("work_type", &wt),
+                ("given_on", "06.11.2026"),
+                ("document", "Справка санаторной школы № 17 от 09.11.2026"),
+            ],
+        )
+        .await;
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Отметка из другой организации внесена"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Справка санаторной школы № 17"),
+        "shown on the pupil's line"
+    );
+    assert!(html.contains("5,00"), "counted in the average");
+    // Only the group's teacher enters it.
+    let ct = j.app.signed_in("classteacher").await;
+    let r = ct
+        .post(
+            &path,
+            &[
+                ("pupil", &pupil),
+                ("value", "4"),
+                ("work_type", &wt),
+                ("given_on", "06.11.2026"),
+                ("document", "Справка № 18"),
+            ],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("(J16)"));
+}
+
+#[tokio::test]
+async fn the_teachers_start_page_lists_todays_lessons_with_what_is_unfilled_and_accumulation_gaps()
+{
+    let j = maths_5b().await;
+    let wednesday = j.lesson(10, 7).await;
+    j.app.clock.set(msk(10, 7, 10, 30));
+    let (_, home) = j.teacher.text("/teacher").await;
+    assert!(home.contains(&format!("/lessons/{wednesday}")), "{home}");
+    assert!(home.contains("тема, посещаемость и отметки, домашнее задание"));
+    j.teacher
+        .post(
+            &format!("/lessons/{wednesday}"),
+            &[("topic", "Сложение"), ("homework_none", "on")],
+        )
+        .await;
+    let (_, home) = j.teacher.text("/teacher").await;
+    assert!(
+        home.contains("всё записано"),
+        "the topic makes the lesson held: {home}"
+    );
+    // Five weeks into the quarter, nobody has a mark: the journal is listed.
+    let short = format!("не хватает отметок у {} обучающихся", j.pupils.len());
+    assert!(home.contains(&short), "{home}");
+    // A substituted lesson is the substitute's, not the teacher's.
+    let deputy = j.app.account_id("deputy").await;
+    let sub = j.app.account_id("classteacher").await;
+    sqlx::query(
+        "INSERT INTO substitution (school_id, lesson_id, teacher_id, registered_by, registered_at)
+                 SELECT school_id, id, $2, $3, now() FROM lesson WHERE id = $1",
+    )
+    .bind(wednesday)
+    .bind(sub)
+    .bind(deputy)
+    .execute(&j.app.pool)
+    .await
+    .unwrap();
+    let (_, home) = j.teacher.text("/teacher").await;
+    assert!(!home.contains(&format!("/lessons/{wednesday}")));
+}
