@@ -253,7 +253,9 @@ async fn fill_school(
         let groups = curriculum_of(&ctx, &subjects, &mut staff, *class_id, *grade, letter).await?;
         lay_timetable(&ctx, year, *class_id, *grade, &groups, &mut busy).await?;
     }
-    plans_and_control_works(&ctx, year).await
+    plans_and_control_works(&ctx, year).await?;
+    let today = crate::clock::local_today(clock, "Europe/Moscow");
+    super::journal::fill(pool, school, today).await
 }
 
 async fn subjects(ctx: &Ctx<'_>) -> crate::error::AppResult<HashMap<&'static str, i64>> {
