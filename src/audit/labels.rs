@@ -25,6 +25,14 @@ pub fn action(code: &str) -> &str {
         "work_type.created" => "Добавлен вид работы",
         "work_type.deleted" => "Удалён вид работы",
         "work_type.defaults_added" => "Добавлены виды работ по умолчанию",
+        // Journal control (J1, J13, J15, §5)
+        "substitution.registered" => "Назначена замена",
+        "substitution.removed" => "Снята замена",
+        "lesson.moved" => "Перенесён урок",
+        "lesson.cancelled" => "Отменён урок",
+        "journal.unlocked" => "Разблокирован журнал",
+        "journal_remark.created" => "Записано замечание к журналу",
+        "journal_remark.fixed" => "Замечание к журналу исправлено",
         other => other,
     }
 }
@@ -43,6 +51,9 @@ pub fn subject(code: &str) -> &str {
         "subject" => "предмет",
         "room" => "кабинет",
         "work_type" => "вид работы",
+        "lesson" => "урок",
+        "journal_unlock" => "разблокировка журнала",
+        "journal_remark" => "замечание к журналу",
         other => other,
     }
 }
@@ -80,6 +91,17 @@ fn field(key: &str) -> &str {
         "weight" => "вес",
         "checking_days" => "срок проверки, дней",
         "count" => "количество",
+        "teacher_id" => "учитель",
+        "lesson_id" => "урок",
+        "group_id" => "группа",
+        "lesson_date" => "дата урока",
+        "lesson_number" => "номер урока",
+        "status" => "состояние",
+        "until" => "до",
+        "text" => "текст",
+        "due_on" => "срок",
+        "fixed" => "исправлено",
+        "fix_note" => "что исправлено",
         other => other,
     }
 }

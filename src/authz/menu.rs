@@ -20,6 +20,7 @@ const DIRECTOR: &[MenuItem] = &[
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
     item("Классы", "/classes"),
+    item("Замечания к журналам", "/remarks"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
 ];
@@ -29,6 +30,8 @@ const DEPUTY: &[MenuItem] = &[
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
     item("Классы", "/classes"),
+    item("Замены и переносы", "/deputy/lessons"),
+    item("Замечания к журналам", "/remarks"),
 ];
 const ADMINISTRATOR: &[MenuItem] = &[
     item("Главная", "/admin"),
@@ -36,6 +39,7 @@ const ADMINISTRATOR: &[MenuItem] = &[
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
     item("Классы", "/classes"),
+    item("Замены и переносы", "/deputy/lessons"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
 ];

@@ -14,6 +14,7 @@ pub mod extract;
 mod health;
 mod home;
 mod imports;
+mod journal_control;
 pub mod layout;
 mod plans;
 mod platform;
@@ -205,6 +206,38 @@ pub fn router(state: AppState) -> Router {
             "/setup/subjects/{id}/scale",
             post(setup_catalogues::set_grade_scale),
         )
+        // Journal control (deputy): substitutions, transfers, unlocks, remarks
+        .route("/deputy/lessons", get(journal_control::lessons))
+        .route(
+            "/deputy/lessons/{lesson_id}/substitute",
+            post(journal_control::substitute),
+        )
+        .route(
+            "/deputy/lessons/{lesson_id}/substitute/delete",
+            post(journal_control::remove_substitute),
+        )
+        .route(
+            "/deputy/lessons/{lesson_id}/move",
+            post(journal_control::move_lesson),
+        )
+        .route(
+            "/deputy/lessons/{lesson_id}/cancel",
+            post(journal_control::cancel_lesson),
+        )
+        .route("/journal/{group_id}/control", get(journal_control::show))
+        .route(
+            "/journal/{group_id}/unlocks",
+            post(journal_control::add_unlock),
+        )
+        .route(
+            "/journal/{group_id}/remarks",
+            post(journal_control::add_remark),
+        )
+        .route(
+            "/journal/{group_id}/remarks/{remark_id}/fix",
+            post(journal_control::fix_remark),
+        )
+        .route("/remarks", get(journal_control::remarks))
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))
