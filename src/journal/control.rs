@@ -574,12 +574,13 @@ pub async fn register_substitution(
     lesson_id: i64,
     form: &SubstituteForm,
 ) -> AppResult<()> {
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    // Another school's lesson: 404 whoever asks; then the permission.
+    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
     if !may_arrange(author.access) {
         return Err(AppError::Forbidden);
     }
-    let school = author.access.school_id;
-    let mut tx = pool.begin().await?;
-    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
     let mut errors = FieldErrors::new();
     let teacher = form.teacher.trim().parse::<i64>().ok();
     let teacher = match teacher {
@@ -666,12 +667,13 @@ pub async fn remove_substitution(
     author: &Author<'_>,
     lesson_id: i64,
 ) -> AppResult<()> {
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    // Another school's lesson: 404 whoever asks; then the permission.
+    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
     if !may_arrange(author.access) {
         return Err(AppError::Forbidden);
     }
-    let school = author.access.school_id;
-    let mut tx = pool.begin().await?;
-    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
     year_open(lesson.year_closed)?;
     let Some(substitute) = lesson.substitute_id else {
         return Err(AppError::Refused("У этого урока нет замены.".into()));
@@ -818,12 +820,13 @@ pub async fn move_lesson(
     lesson_id: i64,
     form: &MoveForm,
 ) -> AppResult<i64> {
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    // Another school's lesson: 404 whoever asks; then the permission.
+    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
     if !may_arrange(author.access) {
         return Err(AppError::Forbidden);
     }
-    let school = author.access.school_id;
-    let mut tx = pool.begin().await?;
-    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
     let today = today(author, &lesson.time_zone);
     let mut errors = FieldErrors::new();
     let date = match parse_date(&form.date) {
@@ -940,12 +943,13 @@ pub async fn cancel_lesson(
     lesson_id: i64,
     form: &CancelForm,
 ) -> AppResult<()> {
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    // Another school's lesson: 404 whoever asks; then the permission.
+    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
     if !may_arrange(author.access) {
         return Err(AppError::Forbidden);
     }
-    let school = author.access.school_id;
-    let mut tx = pool.begin().await?;
-    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
     let mut errors = FieldErrors::new();
     let reason = change_reason(&mut errors, "cancel_reason", &form.reason, "отмены");
     errors.into_result()?;
@@ -1030,14 +1034,14 @@ pub async fn unlock(
     group_id: i64,
     form: &UnlockForm,
 ) -> AppResult<i64> {
-    if !may_unlock(author.access) {
-        return Err(AppError::Forbidden);
-    }
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
     let group = group_ctx(&mut tx, school, group_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if !may_unlock(author.access) {
+        return Err(AppError::Forbidden);
+    }
     let mut errors = FieldErrors::new();
     let lesson = match form.lesson.trim() {
         "" => None,
@@ -1143,14 +1147,14 @@ pub async fn add_remark(
     group_id: i64,
     form: &RemarkForm,
 ) -> AppResult<i64> {
-    if !may_remark(author.access) {
-        return Err(AppError::Forbidden);
-    }
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
     let group = group_ctx(&mut tx, school, group_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if !may_remark(author.access) {
+        return Err(AppError::Forbidden);
+    }
     let today = today(author, &group.time_zone);
     let mut errors = FieldErrors::new();
     let text = form.text.trim();
