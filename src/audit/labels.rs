@@ -41,6 +41,14 @@ pub fn action(code: &str) -> &str {
         "correction.requested" => "Подана заявка на исправление",
         "correction.approved" => "Заявка на исправление утверждена",
         "correction.rejected" => "Заявка на исправление отклонена",
+        // Journal control (J1, J13, J15, §5)
+        "substitution.registered" => "Назначена замена",
+        "substitution.removed" => "Снята замена",
+        "lesson.moved" => "Перенесён урок",
+        "lesson.cancelled" => "Отменён урок",
+        "journal.unlocked" => "Разблокирован журнал",
+        "journal_remark.created" => "Записано замечание к журналу",
+        "journal_remark.fixed" => "Замечание к журналу исправлено",
         other => other,
     }
 }
@@ -64,6 +72,8 @@ pub fn subject(code: &str) -> &str {
         "lesson" => "урок",
         "period_mark" => "итоговая отметка",
         "correction_request" => "заявка на исправление",
+        "journal_unlock" => "разблокировка журнала",
+        "journal_remark" => "замечание к журналу",
         other => other,
     }
 }
@@ -101,6 +111,17 @@ fn field(key: &str) -> &str {
         "weight" => "вес",
         "checking_days" => "срок проверки, дней",
         "count" => "количество",
+        "teacher_id" => "учитель",
+        "lesson_id" => "урок",
+        "group_id" => "группа",
+        "lesson_date" => "дата урока",
+        "lesson_number" => "номер урока",
+        "status" => "состояние",
+        "until" => "до",
+        "text" => "текст",
+        "due_on" => "срок",
+        "fixed" => "исправлено",
+        "fix_note" => "что исправлено",
         other => other,
     }
 }

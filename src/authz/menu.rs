@@ -21,6 +21,7 @@ const DIRECTOR: &[MenuItem] = &[
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
     item("Классы", "/classes"),
+    item("Замечания к журналам", "/remarks"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
 ];
@@ -32,6 +33,8 @@ const DEPUTY: &[MenuItem] = &[
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
     item("Классы", "/classes"),
+    item("Замены и переносы", "/deputy/lessons"),
+    item("Замечания к журналам", "/remarks"),
 ];
 const ADMINISTRATOR: &[MenuItem] = &[
     item("Главная", "/admin"),
@@ -40,6 +43,7 @@ const ADMINISTRATOR: &[MenuItem] = &[
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
     item("Классы", "/classes"),
+    item("Замены и переносы", "/deputy/lessons"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
 ];

@@ -211,7 +211,8 @@ pub async fn end_slot(
 }
 
 /// Removes the class's lessons from `from` on that nothing has been done with yet: scheduled,
-/// no topic. (The journal adds "and no marks, no absences".)
+/// no topic, not moved here from another date, no substitution, no mark and no absence rows
+/// (moved and cancelled lessons keep their status and so are kept too).
 pub async fn delete_unheld_lessons(
     conn: &mut PgConnection,
     school: SchoolId,
@@ -221,7 +222,12 @@ pub async fn delete_unheld_lessons(
     Ok(sqlx::query!(
         "DELETE FROM lesson l USING study_group g
          WHERE l.school_id = $1 AND g.school_id = l.school_id AND g.id = l.group_id AND g.class_id = $2
-           AND l.lesson_date >= $3 AND l.status = 'scheduled' AND l.topic IS NULL",
+           AND l.lesson_date >= $3 AND l.status = 'scheduled' AND l.topic IS NULL
+           AND l.moved_from_id IS NULL
+           AND NOT EXISTS (SELECT 1 FROM substitution s WHERE s.school_id = l.school_id AND s.lesson_id = l.id)
+           AND NOT EXISTS (SELECT 1 FROM mark m JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
+                           WHERE c.school_id = l.school_id AND c.lesson_id = l.id)
+           AND NOT EXISTS (SELECT 1 FROM absence a WHERE a.school_id = l.school_id AND a.lesson_id = l.id)",
         school.0,
         class_id,
         from

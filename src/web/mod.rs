@@ -15,6 +15,7 @@ mod health;
 mod home;
 mod imports;
 mod journal;
+mod journal_control;
 pub mod layout;
 mod plans;
 mod platform;
@@ -234,6 +235,38 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/lessons/{lesson_id}/reasons", post(journal::save_reasons))
         .route("/classes/{class_id}/summary", get(journal::summary))
+        // Journal control (deputy): substitutions, transfers, unlocks, remarks
+        .route("/deputy/lessons", get(journal_control::lessons))
+        .route(
+            "/deputy/lessons/{lesson_id}/substitute",
+            post(journal_control::substitute),
+        )
+        .route(
+            "/deputy/lessons/{lesson_id}/substitute/delete",
+            post(journal_control::remove_substitute),
+        )
+        .route(
+            "/deputy/lessons/{lesson_id}/move",
+            post(journal_control::move_lesson),
+        )
+        .route(
+            "/deputy/lessons/{lesson_id}/cancel",
+            post(journal_control::cancel_lesson),
+        )
+        .route("/journal/{group_id}/control", get(journal_control::show))
+        .route(
+            "/journal/{group_id}/unlocks",
+            post(journal_control::add_unlock),
+        )
+        .route(
+            "/journal/{group_id}/remarks",
+            post(journal_control::add_remark),
+        )
+        .route(
+            "/journal/{group_id}/remarks/{remark_id}/fix",
+            post(journal_control::fix_remark),
+        )
+        .route("/remarks", get(journal_control::remarks))
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))

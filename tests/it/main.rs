@@ -13,6 +13,7 @@ mod cluster;
 mod curriculum;
 mod demo;
 mod isolation;
+mod journal_control;
 mod pages;
 mod plans;
 mod pupils;

@@ -1,0 +1,831 @@
+//! Journal control by the deputy (regulations §3 J1, J13, J15; §5): substitutions, transfers and
+//! cancellations of lessons, unlocks of locked lessons, remarks the teacher fixes.
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use reqwest::StatusCode;
+use zhurnal::audit::Actor;
+use zhurnal::authz::{Access, Role};
+use zhurnal::clock::Clock;
+use zhurnal::error::AppError;
+use zhurnal::journal::service::{Author, CellForm, write_cell};
+use zhurnal::journal::{control, repo};
+use zhurnal::rules::journal::Writer;
+use zhurnal::tenancy::SchoolId;
+
+use crate::helpers::{TestApp, spawn_app};
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// Monday 16.11.2026, 10:00 in Moscow (the demo school's time zone).
+fn monday_morning() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 16, 7, 0, 0).unwrap()
+}
+
+async fn school(app: &TestApp, slug: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM school WHERE slug = $1")
+        .bind(slug)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// A whole-class group of a demo class with a subject and its teacher (straight into the
+/// tables: the curriculum pages are tested elsewhere).
+async fn group(app: &TestApp, slug: &str, class: &str, subject: &str, teacher: &str) -> i64 {
+    let school = school(app, slug).await;
+    sqlx::query(
+        "INSERT INTO subject (school_id, name, short_name) VALUES ($1, $2, left($2, 5))
+         ON CONFLICT (school_id, name) DO NOTHING",
+    )
+    .bind(school)
+    .bind(subject)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let group: i64 = sqlx::query_scalar(
+        "INSERT INTO study_group (school_id, academic_year_id, subject_id, kind, class_id, name)
+         SELECT c.school_id, c.academic_year_id, s.id, 'whole_class', c.id, c.grade || c.letter
+         FROM school_class c JOIN subject s ON s.school_id = c.school_id AND s.name = $3
+         WHERE c.school_id = $1 AND c.grade || c.letter = $2
+         RETURNING id",
+    )
+    .bind(school)
+    .bind(class)
+    .bind(subject)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO teaching_assignment (school_id, group_id, teacher_id, hours_per_week)
+         VALUES ($1, $2, $3, 2)",
+    )
+    .bind(school)
+    .bind(group)
+    .bind(app.account_id(teacher).await)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    group
+}
+
+/// A dated lesson of the group, given by its teacher.
+async fn lesson(app: &TestApp, group: i64, date: NaiveDate, number: i16) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO lesson (school_id, group_id, lesson_date, lesson_number, teacher_id)
+         SELECT g.school_id, g.id, $2, $3, ta.teacher_id
+         FROM study_group g JOIN teaching_assignment ta ON ta.school_id = g.school_id AND ta.group_id = g.id
+         WHERE g.id = $1 RETURNING id",
+    )
+    .bind(group)
+    .bind(date)
+    .bind(number)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
+}
+
+async fn audited(app: &TestApp, action: &str, subject_id: i64) -> bool {
+    sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM audit_event WHERE action = $1 AND subject_id = $2)",
+    )
+    .bind(action)
+    .bind(subject_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// A pupil of the group on the day.
+async fn pupil_of(app: &TestApp, group: i64) -> i64 {
+    sqlx::query_scalar(
+        "SELECT pupil_id FROM group_pupil WHERE group_id = $1 ORDER BY pupil_id LIMIT 1",
+    )
+    .bind(group)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// A staff member as the journal's services see them (what the web layer builds per request).
+struct Staff {
+    access: Access,
+    account_id: i64,
+    actor: Actor,
+}
+
+impl Staff {
+    async fn of(app: &TestApp, login: &str, role: Role) -> Self {
+        let account_id = app.account_id(login).await;
+        let (school_id, class_id): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT school_id, class_id FROM membership WHERE account_id = $1 AND role = $2",
+        )
+        .bind(account_id)
+        .bind(role.as_str())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        Staff {
+            access: Access {
+                school_id: SchoolId(school_id),
+                role,
+                class_id,
+            },
+            account_id,
+            actor: Actor {
+                account_id: Some(account_id),
+                role: Some(role),
+                session_ref: None,
+            },
+        }
+    }
+
+    fn author<'a>(&'a self, app: &'a TestApp) -> Author<'a> {
+        Author {
+            access: &self.access,
+            account_id: self.account_id,
+            actor: &self.actor,
+            clock: app.clock.as_ref(),
+        }
+    }
+
+    /// Types a cell of the journal (the grid's write).
+    async fn write(
+        &self,
+        app: &TestApp,
+        lesson: i64,
+        pupil: i64,
+        value: &str,
+    ) -> Result<(), AppError> {
+        let form = CellForm {
+            lesson,
+            pupil,
+            value: value.into(),
+            ..CellForm::default()
+        };
+        write_cell(&app.pool, &self.author(app), &form)
+            .await
+            .map(|_| ())
+    }
+}
+
+#[tokio::test]
+async fn j15_a_registered_substitute_may_fill_the_lesson_and_the_journal_shows_who_taught() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let lesson = lesson(&app, maths, d(2026, 11, 16), 1).await;
+    let pupil = pupil_of(&app, maths).await;
+    let deputy = app.signed_in("deputy").await;
+
+    let (status, html) = deputy.text("/deputy/lessons?date=2026-11-16").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Математика") && html.contains("Васильева"),
+        "{html}"
+    );
+
+    // Before: Соколов (class teacher of 5Б) is nobody at this lesson of 5А.
+    let substitute = Staff::of(&app, "classteacher", Role::ClassTeacher).await;
+    let refused = substitute
+        .write(&app, lesson, pupil, "5")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, AppError::Refused(ref m) if m.contains("J15")),
+        "{refused:?}"
+    );
+
+    let substitute_id = substitute.account_id.to_string();
+    let response = deputy
+        .post(
+            &format!("/deputy/lessons/{lesson}/substitute"),
+            &[
+                ("teacher", &substitute_id),
+                ("reason", "Васильева на курсах"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Замена зарегистрирована"), "{html}");
+    assert!(html.contains("Соколов Дмитрий Алексеевич"), "{html}");
+    assert!(html.contains("Васильева на курсах"));
+    assert_eq!(
+        count(&app, &format!("SELECT count(*) FROM substitution WHERE lesson_id = {lesson} AND teacher_id = {substitute_id}")).await,
+        1
+    );
+    assert!(audited(&app, "substitution.registered", lesson).await);
+
+    // The journal knows him as the substitute, and his mark is recorded as his.
+    let mut conn = app.pool.acquire().await.unwrap();
+    let ctx = repo::lesson_ctx(&mut conn, substitute.access.school_id, lesson, false)
+        .await
+        .unwrap()
+        .unwrap();
+    let writer = zhurnal::journal::service::writer(&mut conn, &substitute.author(&app), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(writer, Writer::Substitute);
+    drop(conn);
+    substitute.write(&app, lesson, pupil, "5").await.unwrap();
+    let entered_by: i64 = sqlx::query_scalar(
+        "SELECT m.entered_by FROM mark m JOIN mark_column c ON c.id = m.column_id WHERE c.lesson_id = $1",
+    )
+    .bind(lesson)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(entered_by, substitute.account_id);
+
+    // A given lesson keeps who taught it: the substitution cannot be taken back.
+    let response = deputy
+        .post(&format!("/deputy/lessons/{lesson}/substitute/delete"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(response.text().await.unwrap().contains("Урок уже проведён"));
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM substitution WHERE lesson_id = {lesson}")
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn j15_a_substitute_busy_at_that_hour_is_refused() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let russian = group(&app, "demo-1", "5Б", "Русский язык", "classteacher").await;
+    let maths_lesson = lesson(&app, maths, d(2026, 11, 17), 2).await;
+    let russian_lesson = lesson(&app, russian, d(2026, 11, 17), 2).await;
+    let sokolov = app.account_id("classteacher").await.to_string();
+    let deputy = app.signed_in("deputy").await;
+    let path = format!("/deputy/lessons/{maths_lesson}/substitute");
+
+    // Nobody chosen: the form comes back with a message next to the field.
+    let response = deputy
+        .post(&path, &[("teacher", ""), ("reason", "болезнь")])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Выберите учителя из списка"), "{html}");
+    assert!(
+        html.contains("value=\"болезнь\""),
+        "the form is kept: {html}"
+    );
+
+    // Соколов gives his own lesson in 5Б at that hour.
+    let response = deputy
+        .post(&path, &[("teacher", &sokolov), ("reason", "болезнь")])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("уже ведёт урок"), "{html}");
+    assert!(
+        html.contains("J15") && html.contains("Русский язык"),
+        "{html}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM substitution").await, 0);
+
+    // Once his lesson is cancelled (with a reason), he is free.
+    let response = deputy
+        .post(
+            &format!("/deputy/lessons/{russian_lesson}/cancel"),
+            &[("reason", "")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Укажите причину отмены")
+    );
+    let html = deputy
+        .post(
+            &format!("/deputy/lessons/{russian_lesson}/cancel"),
+            &[("reason", "Класс на олимпиаде")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Урок отменён") && html.contains("Класс на олимпиаде"),
+        "{html}"
+    );
+    assert!(audited(&app, "lesson.cancelled", russian_lesson).await);
+    let response = deputy
+        .post(&path, &[("teacher", &sokolov), ("reason", "болезнь")])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(count(&app, "SELECT count(*) FROM substitution").await, 1);
+}
+
+#[tokio::test]
+async fn a_moved_lesson_keeps_the_original_marked_as_moved_and_a_held_lesson_cannot_be_moved() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let maths_5b = group(&app, "demo-1", "5Б", "Математика", "teacher").await;
+    let given = lesson(&app, maths, d(2026, 11, 16), 1).await;
+    let planned = lesson(&app, maths, d(2026, 11, 17), 2).await;
+    let other_class = lesson(&app, maths_5b, d(2026, 11, 19), 1).await;
+    sqlx::query("UPDATE lesson SET planned_topic = 'Дроби' WHERE id = $1")
+        .bind(planned)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let deputy = app.signed_in("deputy").await;
+    let path = format!("/deputy/lessons/{planned}/move");
+
+    // Without a reason: the form comes back filled in.
+    let response = deputy
+        .post(
+            &path,
+            &[("date", "18.11.2026"), ("number", "3"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Укажите причину переноса"), "{html}");
+    assert!(html.contains("value=\"18.11.2026\""), "{html}");
+
+    let response = deputy
+        .post(
+            &path,
+            &[
+                ("date", "18.11.2026"),
+                ("number", "3"),
+                ("reason", "Экскурсия"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Урок перенесён на 18.11.2026"), "{html}");
+    assert!(
+        html.contains("перенесён") && html.contains("Экскурсия"),
+        "{html}"
+    );
+    let (status, moved_from): (String, Option<i64>) =
+        sqlx::query_as("SELECT status, moved_from_id FROM lesson WHERE id = $1")
+            .bind(planned)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), moved_from), ("moved", None));
+    let (new_id, new_status, topic): (i64, String, Option<String>) = sqlx::query_as(
+        "SELECT id, status, planned_topic FROM lesson
+         WHERE moved_from_id = $1 AND lesson_date = '2026-11-18' AND lesson_number = 3",
+    )
+    .bind(planned)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (new_status.as_str(), topic.as_deref()),
+        ("scheduled", Some("Дроби"))
+    );
+    assert!(audited(&app, "lesson.moved", planned).await);
+    let (_, day) = deputy.text("/deputy/lessons?date=2026-11-18").await;
+    assert!(day.contains("перенесён с 17.11.2026, 2-й урок"), "{day}");
+
+    // The teacher gives 5Б at 19.11, 1st lesson: no move there.
+    let response = deputy
+        .post(
+            &format!("/deputy/lessons/{new_id}/move"),
+            &[
+                ("date", "19.11.2026"),
+                ("number", "1"),
+                ("reason", "Экскурсия"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Учитель 19.11.2026, 1-й урок уже ведёт урок"),
+        "{html}"
+    );
+    let _ = other_class;
+
+    // A lesson with a mark has been given: neither moved nor cancelled.
+    let teacher = Staff::of(&app, "teacher", Role::Teacher).await;
+    let pupil = pupil_of(&app, maths).await;
+    teacher.write(&app, given, pupil, "4").await.unwrap();
+    for (action, form) in [
+        (
+            "move",
+            vec![
+                ("date", "20.11.2026"),
+                ("number", "5"),
+                ("reason", "Экскурсия"),
+            ],
+        ),
+        ("cancel", vec![("reason", "Экскурсия")]),
+    ] {
+        let response = deputy
+            .post(&format!("/deputy/lessons/{given}/{action}"), &form)
+            .await;
+        assert_eq!(response.status(), StatusCode::CONFLICT, "{action}");
+        assert!(
+            response.text().await.unwrap().contains("Урок уже проведён"),
+            "{action}"
+        );
+    }
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM lesson WHERE id = {given} AND status = 'held'")
+        )
+        .await,
+        1
+    );
+
+    // Regenerating the class's lessons keeps the moved lesson and its new date; a lesson
+    // nothing was done with is regenerated (here: removed, the class has no timetable).
+    let untouched = lesson(&app, maths, d(2026, 11, 20), 4).await;
+    let class_5a: i64 = count(
+        &app,
+        &format!("SELECT class_id FROM study_group WHERE id = {maths}"),
+    )
+    .await;
+    let html = deputy
+        .post(&format!("/classes/{class_5a}/lessons"), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Будущие уроки пересозданы"), "{html}");
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM lesson WHERE id IN ({planned}, {new_id}, {given})")
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM lesson WHERE id = {untouched}")
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn j1_a_deputy_unlocks_a_locked_lesson_until_a_time_with_a_reason() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let old = lesson(&app, maths, d(2026, 11, 6), 1).await;
+    let pupil = pupil_of(&app, maths).await;
+    let teacher = Staff::of(&app, "teacher", Role::Teacher).await;
+
+    // Ten days later the lesson is locked (J1).
+    let refused = teacher.write(&app, old, pupil, "5").await.unwrap_err();
+    assert!(
+        matches!(refused, AppError::Refused(ref m) if m.contains("J1")),
+        "{refused:?}"
+    );
+
+    let deputy = app.signed_in("deputy").await;
+    let (status, html) = deputy.text(&format!("/journal/{maths}/control")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("06.11.2026, 1-й урок"),
+        "the lesson is offered: {html}"
+    );
+    assert!(
+        html.contains("2026-11-17T23:59"),
+        "until the end of tomorrow by default: {html}"
+    );
+
+    let path = format!("/journal/{maths}/unlocks");
+    let lesson_id = old.to_string();
+    let response = deputy
+        .post(
+            &path,
+            &[
+                ("lesson", &lesson_id),
+                ("until", "2026-11-17T18:00"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Укажите причину разблокировки")
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM journal_unlock").await, 0);
+
+    let response = deputy
+        .post(
+            &path,
+            &[
+                ("lesson", &lesson_id),
+                ("until", "2026-11-17T18:00"),
+                ("reason", "Учитель болел"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Журнал разблокирован"), "{html}");
+    assert!(
+        html.contains("17.11.2026 18:00") && html.contains("Учитель болел"),
+        "{html}"
+    );
+    let unlock: i64 = count(&app, "SELECT id FROM journal_unlock").await;
+    assert!(audited(&app, "journal.unlocked", unlock).await);
+
+    let school = teacher.access.school_id;
+    let mut conn = app.pool.acquire().await.unwrap();
+    assert!(
+        repo::unlocked(&mut conn, school, maths, Some(old), app.clock.now())
+            .await
+            .unwrap()
+    );
+    drop(conn);
+    teacher.write(&app, old, pupil, "5").await.unwrap();
+
+    // After the time it is locked again.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 17, 15, 1, 0).unwrap());
+    let refused = teacher.write(&app, old, pupil, "4").await.unwrap_err();
+    assert!(
+        matches!(refused, AppError::Refused(ref m) if m.contains("J1")),
+        "{refused:?}"
+    );
+    let (_, html) = deputy.text(&format!("/journal/{maths}/control")).await;
+    assert!(html.contains("Действующих разблокировок нет"), "{html}");
+}
+
+#[tokio::test]
+async fn section_5_a_deputys_remark_is_fixed_by_the_teacher_and_leaves_the_open_list() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let deputy = app.signed_in("deputy").await;
+    let teacher = app.signed_in("teacher").await;
+    let path = format!("/journal/{maths}/remarks");
+    let text = "Не записаны темы уроков за ноябрь";
+
+    let response = deputy
+        .post(&path, &[("text", text), ("due_on", "вчера")])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Срок исправления — дата"), "{html}");
+    assert!(html.contains(text), "the form is kept");
+
+    let html = deputy
+        .post(&path, &[("text", text), ("due_on", "20.11.2026")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Замечание к журналу записано"), "{html}");
+    let remark: i64 = count(&app, "SELECT id FROM journal_remark").await;
+    assert!(audited(&app, "journal_remark.created", remark).await);
+    let (_, list) = deputy.text("/remarks").await;
+    assert!(
+        list.contains(text) && list.contains("Васильева Н. С."),
+        "{list}"
+    );
+    assert!(!list.contains("просрочено"));
+
+    // The teacher's start page will list it.
+    let school = SchoolId(school(&app, "demo-1").await);
+    let teacher_id = app.account_id("teacher").await;
+    let open = control::open_remarks_for_teacher(&app.pool, school, teacher_id)
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].text, text);
+
+    // After the due date the deputy sees it overdue.
+    app.clock.set(monday_morning() + Duration::days(7));
+    let (_, list) = deputy.text("/remarks").await;
+    assert!(list.contains("просрочено"), "{list}");
+
+    // Only the group's teacher marks it fixed.
+    let fix = format!("/journal/{maths}/remarks/{remark}/fix");
+    let classteacher = app.signed_in("classteacher").await;
+    assert_eq!(
+        classteacher
+            .get(&format!("/journal/{maths}/control"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        classteacher.post(&fix, &[("note", "")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        deputy.post(&fix, &[("note", "")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        teacher
+            .post(&path, &[("text", "сам себе"), ("due_on", "30.11.2026")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let (status, page) = teacher.text(&format!("/journal/{maths}/control")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(text) && page.contains("Исправлено"), "{page}");
+
+    let html = teacher
+        .post(&fix, &[("note", "Темы внесены")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Замечание отмечено исправленным"), "{html}");
+    assert!(html.contains("Темы внесены"), "{html}");
+    assert!(audited(&app, "journal_remark.fixed", remark).await);
+    let (_, list) = deputy.text("/remarks").await;
+    assert!(!list.contains(text), "{list}");
+    assert!(list.contains("Открытых замечаний нет"));
+    assert!(
+        control::open_remarks_for_teacher(&app.pool, school, teacher_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let response = teacher.post(&fix, &[("note", "")]).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn teachers_cannot_register_substitutions_or_unlock() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let lesson = lesson(&app, maths, d(2026, 11, 17), 2).await;
+    let sokolov = app.account_id("classteacher").await.to_string();
+    for login in ["teacher", "classteacher"] {
+        let client = app.signed_in(login).await;
+        for page in ["/deputy/lessons", "/remarks"] {
+            assert_eq!(
+                client.get(page).await.status(),
+                StatusCode::FORBIDDEN,
+                "{login} {page}"
+            );
+        }
+        let writes: Vec<(String, Vec<(&str, &str)>)> = vec![
+            (
+                format!("/deputy/lessons/{lesson}/substitute"),
+                vec![("teacher", &sokolov)],
+            ),
+            (
+                format!("/deputy/lessons/{lesson}/move"),
+                vec![("date", "18.11.2026"), ("number", "1"), ("reason", "надо")],
+            ),
+            (
+                format!("/deputy/lessons/{lesson}/cancel"),
+                vec![("reason", "надо")],
+            ),
+            (
+                format!("/journal/{maths}/unlocks"),
+                vec![("until", "2026-11-17T18:00"), ("reason", "надо")],
+            ),
+            (
+                format!("/journal/{maths}/remarks"),
+                vec![("text", "надо"), ("due_on", "20.11.2026")],
+            ),
+        ];
+        for (path, form) in writes {
+            let status = client.post(&path, &form).await.status();
+            assert_eq!(status, StatusCode::FORBIDDEN, "{login} POST {path}");
+        }
+    }
+    // The administrator arranges lessons but does not unlock journals (J1: the deputy does).
+    let admin = app.signed_in("admin").await;
+    assert_eq!(admin.get("/deputy/lessons").await.status(), StatusCode::OK);
+    assert_eq!(
+        admin
+            .post(
+                &format!("/journal/{maths}/unlocks"),
+                &[("until", "2026-11-17T18:00"), ("reason", "надо")]
+            )
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    for table in ["substitution", "journal_unlock", "journal_remark"] {
+        assert_eq!(
+            count(&app, &format!("SELECT count(*) FROM {table}")).await,
+            0,
+            "{table}"
+        );
+    }
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM lesson WHERE id = {lesson} AND status = 'scheduled'")
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn another_schools_lesson_answers_404_on_every_control_route() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let lesson = lesson(&app, maths, d(2026, 11, 17), 2).await;
+    let deputy = app.signed_in("deputy").await;
+    deputy
+        .post(
+            &format!("/journal/{maths}/remarks"),
+            &[("text", "Нет тем"), ("due_on", "20.11.2026")],
+        )
+        .await;
+    let remark: i64 = count(&app, "SELECT id FROM journal_remark").await;
+    let teacher2 = app.account_id("teacher2").await.to_string();
+    for login in ["admin2", "director2", "teacher2"] {
+        let client = app.signed_in(login).await;
+        assert_eq!(
+            client
+                .get(&format!("/journal/{maths}/control"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND,
+            "{login}"
+        );
+        let writes: Vec<(String, Vec<(&str, &str)>)> = vec![
+            (
+                format!("/deputy/lessons/{lesson}/substitute"),
+                vec![("teacher", &teacher2)],
+            ),
+            (
+                format!("/deputy/lessons/{lesson}/substitute/delete"),
+                vec![],
+            ),
+            (
+                format!("/deputy/lessons/{lesson}/move"),
+                vec![("date", "18.11.2026"), ("number", "1"), ("reason", "надо")],
+            ),
+            (
+                format!("/deputy/lessons/{lesson}/cancel"),
+                vec![("reason", "надо")],
+            ),
+            (
+                format!("/journal/{maths}/unlocks"),
+                vec![("until", "2026-11-17T18:00"), ("reason", "надо")],
+            ),
+            (
+                format!("/journal/{maths}/remarks"),
+                vec![("text", "надо"), ("due_on", "20.11.2026")],
+            ),
+            (
+                format!("/journal/{maths}/remarks/{remark}/fix"),
+                vec![("note", "")],
+            ),
+        ];
+        for (path, form) in writes {
+            let status = client.post(&path, &form).await.status();
+            assert_eq!(status, StatusCode::NOT_FOUND, "{login} POST {path}");
+        }
+    }
+    // The other school's day shows none of these lessons.
+    let admin2 = app.signed_in("admin2").await;
+    let (status, html) = admin2.text("/deputy/lessons?date=2026-11-17").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !html.contains("Математика") && html.contains("уроков нет"),
+        "{html}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM substitution").await, 0);
+    assert_eq!(count(&app, "SELECT count(*) FROM journal_remark").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM lesson WHERE id = {lesson} AND status = 'scheduled'")
+        )
+        .await,
+        1
+    );
+}
