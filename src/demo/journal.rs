@@ -84,7 +84,7 @@ pub async fn fill(
          SELECT c.school_id, c.lesson_id, 2, (SELECT id FROM work_type WHERE school_id = $1 AND name = 'Самостоятельная работа')
          FROM mark_column c
          JOIN lesson l ON l.school_id = c.school_id AND l.id = c.lesson_id
-         WHERE c.school_id = $1 AND c.position = 1 AND abs(hashtext(l.id::text || 'sr')) % 9 = 0
+         WHERE c.school_id = $1 AND c.position = 1 AND abs(hashtext(l.id::text || 'sr')) % 7 = 0
            AND l.lesson_date < $2::date - 3
          ON CONFLICT DO NOTHING",
         s,
@@ -114,7 +114,14 @@ pub async fn fill(
     .execute(&mut *tx)
     .await?;
 
-    // Marks: a fifth of the present pupils answer at a lesson, everybody writes an independent
+    // The planner needs fresh statistics after bulk writes, or it nests loops over 30 000 rows.
+    sqlx::query(
+        "ANALYZE lesson, mark_column, absence, substitution, group_member, class_enrollment",
+    )
+    .execute(&mut *tx)
+    .await?;
+
+    // Marks: three in ten of the present pupils answer at a lesson, everybody writes an independent
     // work; each pupil has a level, so averages differ.
     let marks = sqlx::query!(
         "INSERT INTO mark (school_id, group_id, pupil_id, column_id, work_type_id, value, given_on, late_entry, entered_by, entered_at)
@@ -139,7 +146,7 @@ pub async fn fill(
          CROSS JOIN LATERAL (SELECT abs(hashtext(gp.pupil_id::text || 'level')) % 4 AS level,
                                     abs(hashtext(c.id::text || gp.pupil_id::text || 'v')) % 10 AS r) v
          WHERE c.school_id = $1
-           AND (c.position = 2 OR abs(hashtext(c.id::text || gp.pupil_id::text)) % 100 < 22)
+           AND (c.position = 2 OR abs(hashtext(c.id::text || gp.pupil_id::text)) % 100 < 30)
            AND NOT EXISTS (SELECT 1 FROM absence a WHERE a.school_id = l.school_id AND a.lesson_id = l.id
                              AND a.pupil_id = gp.pupil_id AND a.absent)
          ON CONFLICT DO NOTHING",
@@ -148,6 +155,8 @@ pub async fn fill(
     .execute(&mut *tx)
     .await?
     .rows_affected();
+
+    sqlx::query("ANALYZE mark").execute(&mut *tx).await?;
 
     // Period marks of the periods over (and their grace days gone): the suggestion, as the
     // teacher confirmed it — Н/А where marks were too few (J11, J12).

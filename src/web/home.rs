@@ -11,6 +11,7 @@ use super::layout::Layout;
 use crate::audit::{self, AuditLine};
 use crate::authz::Role;
 use crate::error::{AppError, AppResult};
+use crate::journal::control::{RemarkRow, open_remarks_for_teacher};
 use crate::journal::today::{self, AccumulationAlert, TodayLesson};
 use crate::tenancy::repo::{self as schools, Overview, PupilLine};
 
@@ -100,6 +101,8 @@ pub struct TeacherHome {
     today: String,
     lessons: Vec<TodayLesson>,
     alerts: Vec<AccumulationAlert>,
+    remarks: Vec<RemarkRow>,
+    day: chrono::NaiveDate,
 }
 
 pub async fn teacher(State(state): State<AppState>, member: Member) -> AppResult<TeacherHome> {
@@ -111,6 +114,8 @@ pub async fn teacher(State(state): State<AppState>, member: Member) -> AppResult
         today: today_in_words(&state, &member.school.time_zone),
         lessons: today::lessons(&state.pool, member.school.id, account, day).await?,
         alerts: today::accumulation_alerts(&state.pool, member.school.id, account, day).await?,
+        remarks: open_remarks_for_teacher(&state.pool, member.school.id, account).await?,
+        day,
     })
 }
 

@@ -12,6 +12,9 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
 #[tokio::test]
 async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
     let app = spawn_app().await;
+    // The demo's journal is filled up to the clock's today: a Monday in the second quarter.
+    app.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 23, 9, 0, 0).unwrap());
     let started = Instant::now();
     assert!(
         zhurnal::demo::fill_school_year(&app.pool, app.clock.as_ref())
@@ -72,6 +75,52 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
     )
     .await;
     assert!(taught > 300, "{taught}");
+
+    // Issue 4, §12: the journal up to today has something of every kind to show.
+    let count = |sql: &'static str| scalar(&app, sql);
+    assert!(
+        count("SELECT count(*) FROM lesson WHERE status = 'held' AND topic IS NOT NULL").await
+            > 8_000
+    );
+    assert!(
+        count(
+            "SELECT count(*) FROM lesson WHERE lesson_date < '2026-11-23' AND status = 'scheduled'"
+        )
+        .await
+            > 0,
+        "a few recent lessons unfilled"
+    );
+    assert!(count("SELECT count(*) FROM lesson WHERE homework_none").await > 0);
+    assert!(count("SELECT count(*) FROM mark WHERE value IS NOT NULL").await > 20_000);
+    assert!(count("SELECT count(*) FROM mark WHERE late_entry").await > 0);
+    assert!(count("SELECT count(DISTINCT work_type_id) FROM mark").await >= 2);
+    assert!(count("SELECT count(*) FROM absence WHERE reason = 'ill'").await > 0);
+    assert!(
+        count("SELECT count(*) FROM absence WHERE reason IS NULL").await > 0,
+        "the last week's reasons still to set"
+    );
+    assert!(count("SELECT count(*) FROM substitution").await > 0);
+    assert!(count("SELECT count(*) FROM period_mark WHERE value = 'na'").await > 0);
+    assert!(count("SELECT count(*) FROM period_mark WHERE value IN ('3', '4', '5')").await > 3_000);
+    assert_eq!(
+        count("SELECT count(*) FROM correction_request WHERE status = 'pending'").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM mark WHERE value IS NULL").await,
+        0
+    );
+    let (_, corrections) = deputy.text("/corrections").await;
+    assert!(corrections.contains("ожидает решения"));
+    let teacher_client = app.signed_in("teacher").await;
+    let group = scalar(
+        &app,
+        &format!("SELECT min(group_id) FROM teaching_assignment WHERE teacher_id = {teacher}"),
+    )
+    .await;
+    let (status, journal) = teacher_client.text(&format!("/journal/{group}")).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(journal.contains("hx-post=\"/journal/cells\"") && journal.contains("value=\"5\""));
 }
 
 #[tokio::test]

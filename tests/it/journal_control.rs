@@ -7,8 +7,8 @@ use zhurnal::audit::Actor;
 use zhurnal::authz::{Access, Role};
 use zhurnal::clock::Clock;
 use zhurnal::error::AppError;
+use zhurnal::journal::repo;
 use zhurnal::journal::service::{Author, CellForm, write_cell};
-use zhurnal::journal::{control, repo};
 use zhurnal::rules::journal::Writer;
 use zhurnal::tenancy::SchoolId;
 
@@ -612,19 +612,19 @@ async fn section_5_a_deputys_remark_is_fixed_by_the_teacher_and_leaves_the_open_
     );
     assert!(!list.contains("просрочено"));
 
-    // The teacher's start page will list it.
-    let school = SchoolId(school(&app, "demo-1").await);
-    let teacher_id = app.account_id("teacher").await;
-    let open = control::open_remarks_for_teacher(&app.pool, school, teacher_id)
-        .await
-        .unwrap();
-    assert_eq!(open.len(), 1);
-    assert_eq!(open[0].text, text);
+    // The teacher's start page lists it.
+    let (_, home) = teacher.text("/teacher").await;
+    assert!(
+        home.contains(text) && home.contains("исправить до 20.11.2026"),
+        "{home}"
+    );
 
     // After the due date the deputy sees it overdue.
     app.clock.set(monday_morning() + Duration::days(7));
     let (_, list) = deputy.text("/remarks").await;
     assert!(list.contains("просрочено"), "{list}");
+    let (_, home) = teacher.text("/teacher").await;
+    assert!(home.contains("(просрочено)"), "{home}");
 
     // Only the group's teacher marks it fixed.
     let fix = format!("/journal/{maths}/remarks/{remark}/fix");
@@ -667,12 +667,8 @@ async fn section_5_a_deputys_remark_is_fixed_by_the_teacher_and_leaves_the_open_
     let (_, list) = deputy.text("/remarks").await;
     assert!(!list.contains(text), "{list}");
     assert!(list.contains("Открытых замечаний нет"));
-    assert!(
-        control::open_remarks_for_teacher(&app.pool, school, teacher_id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let (_, home) = teacher.text("/teacher").await;
+    assert!(home.contains("Открытых замечаний нет"), "{home}");
     let response = teacher.post(&fix, &[("note", "")]).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
 }
