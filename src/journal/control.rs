@@ -134,8 +134,9 @@ pub async fn day_lessons(
                               WHERE m.school_id = l.school_id AND m.moved_from_id = l.id
                               ORDER BY m.id DESC LIMIT 1) mt ON true
            LEFT JOIN lesson mf ON mf.school_id = l.school_id AND mf.id = l.moved_from_id
+           LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            WHERE l.school_id = $1 AND l.lesson_date = $2
-           ORDER BY l.lesson_number, g.name COLLATE "ru", s.name"#,
+           ORDER BY l.lesson_number, c.grade NULLS LAST, g.name COLLATE "ru", s.name"#,
         school.0,
         date
     )

@@ -571,6 +571,14 @@ pub struct LessonPupil {
 }
 
 impl LessonPupil {
+    /// «УП», «НП», «Б» of the absence, if set.
+    pub fn reason_short(&self) -> &'static str {
+        self.reason
+            .as_deref()
+            .and_then(super::AbsenceReason::parse)
+            .map_or("", super::AbsenceReason::short)
+    }
+
     /// The cell text of column `i` as the teacher types it.
     pub fn cell(&self, i: impl std::borrow::Borrow<usize>) -> String {
         let i = *i.borrow();

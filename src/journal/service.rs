@@ -139,6 +139,29 @@ async fn check(
         .map_err(|r| AppError::Refused(r.text()))
 }
 
+/// Why the author cannot record attendance and marks at the lesson now, if they cannot (for the
+/// lesson page's notice); None when they can, or only read anyway.
+pub async fn lock_note(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson: &LessonCtx,
+) -> AppResult<Option<String>> {
+    if !matches!(
+        writer(conn, author, lesson).await?,
+        Writer::GroupTeacher | Writer::Substitute
+    ) {
+        return Ok(None);
+    }
+    match check(conn, author, lesson, Entry::Absence).await {
+        Ok(Timing::Late) => Ok(Some(
+            "Урок прошёл: записи будут отмечены как внесённые с опозданием (J1).".into(),
+        )),
+        Ok(Timing::OnTime) => Ok(None),
+        Err(AppError::Refused(why)) => Ok(Some(why)),
+        Err(e) => Err(e),
+    }
+}
+
 async fn lesson(
     conn: &mut PgConnection,
     author: &Author<'_>,

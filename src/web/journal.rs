@@ -99,8 +99,15 @@ pub struct JournalPage {
 
 #[derive(Debug, Deserialize)]
 pub struct PeriodQuery {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_id")]
     period: Option<i64>,
+}
+
+/// An id from a query string where `?period=` (empty) means none; a malformed one is none too
+/// (the page then shows the current period).
+fn optional_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    Ok(text.and_then(|t| t.trim().parse().ok()))
 }
 
 /// The period shown: the one asked for, else the one holding today, else the nearest.
@@ -486,6 +493,9 @@ pub struct LessonPage {
     errors: FieldErrors,
     cell_errors: HashMap<i64, String>,
     substitute: Option<String>,
+    /// Why the lesson cannot be written now (locked, not started, period closed), or that
+    /// entries will be late.
+    lock_note: Option<String>,
 }
 
 impl LessonPage {
@@ -550,6 +560,7 @@ async fn lesson_page(
     .collect();
     let actor = member.actor();
     let writer = service::writer(&mut conn, &author(state, member, &actor), &lesson).await?;
+    let lock_note = service::lock_note(&mut conn, &author(state, member, &actor), &lesson).await?;
     let substitute = match lesson.substitute_id {
         Some(id) => sqlx::query_scalar!(
             r#"SELECT last_name || ' ' || first_name || ' ' || middle_name AS "n!" FROM account WHERE id = $1"#,
@@ -603,6 +614,7 @@ async fn lesson_page(
         errors,
         cell_errors,
         substitute,
+        lock_note,
     })
 }
 
