@@ -1,4 +1,4 @@
-//! The command line: `serve`, `demo`, `migrate`, `create-school`, `create-operator`.
+//! The command line: `serve`, `demo`, `migrate`, `create-school`, `create-operator`, `bench`.
 
 use std::process::ExitCode;
 
@@ -33,6 +33,13 @@ enum Command {
     CreateSchool(SchoolArgs),
     /// Create a platform operator account; print the initial credentials.
     CreateOperator(OperatorArgs),
+    /// Measure the journal's speed and memory against its targets on the demo school (run with
+    /// --release); fails when a target is missed.
+    Bench {
+        /// Requests of each kind to time.
+        #[arg(long, default_value_t = 60)]
+        rounds: usize,
+    },
 }
 
 #[derive(Args)]
@@ -105,6 +112,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let result = create(&db, args).await;
             db.close().await;
             result
+        }
+        Command::Bench { rounds } => {
+            let db = Database::open(&config).await?;
+            let result =
+                crate::bench::journal(db.pool.clone(), config.clone(), rounds.max(1)).await;
+            db.close().await;
+            anyhow::ensure!(result?, "цель по скорости или памяти не достигнута");
+            Ok(())
         }
         Command::CreateOperator(args) => {
             let db = Database::open(&config).await?;

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod bench;
 pub mod catalogues;
 pub mod cli;
 pub mod clock;

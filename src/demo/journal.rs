@@ -206,6 +206,42 @@ pub async fn fill(
     .execute(&mut *tx)
     .await?;
 
+    // The deputy's remarks on the demo teacher's journals (one overdue, one due soon, one fixed)
+    // and an unlock of a locked lesson until tomorrow evening (§5, J1).
+    sqlx::query!(
+        "INSERT INTO journal_remark (school_id, group_id, text, due_on, author_id, created_at, fixed_at, fixed_by, fix_note)
+         SELECT t.school_id, t.group_id, r.text, $2::date + r.due, dep.id,
+                ($2::date + r.due - 7 + time '11:00') AT TIME ZONE 'Europe/Moscow',
+                CASE WHEN r.fixed THEN ($2::date - 1 + time '16:00') AT TIME ZONE 'Europe/Moscow' END,
+                CASE WHEN r.fixed THEN t.teacher_id END,
+                CASE WHEN r.fixed THEN 'Темы внесены по КТП' END
+         FROM (SELECT t.school_id, t.group_id, t.teacher_id, row_number() OVER (ORDER BY t.group_id) AS n
+               FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
+               WHERE t.school_id = $1 AND a.login = 'teacher') t
+         JOIN (VALUES (1::bigint, 'Не записано домашнее задание к урокам прошлой недели', -2, false),
+                      (2::bigint, 'У шести обучающихся нет ни одной отметки за три недели (накопляемость)', 3, false),
+                      (3::bigint, 'Не записаны темы уроков за 9 и 11 ноября', -5, true)) AS r(n, text, due, fixed)
+              ON r.n = t.n
+         CROSS JOIN (SELECT id FROM account WHERE login = 'deputy') dep",
+        s,
+        today
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO journal_unlock (school_id, group_id, lesson_id, until, reason, granted_by, granted_at)
+         SELECT l.school_id, l.group_id, l.id, ($2::date + 2)::timestamp AT TIME ZONE 'Europe/Moscow',
+                'Учитель был на курсах повышения квалификации', dep.id, now()
+         FROM lesson l JOIN account a ON a.id = l.teacher_id
+         CROSS JOIN (SELECT id FROM account WHERE login = 'deputy') dep
+         WHERE l.school_id = $1 AND a.login = 'teacher' AND l.lesson_date < $2::date - 10
+         ORDER BY l.lesson_date DESC LIMIT 1",
+        s,
+        today
+    )
+    .execute(&mut *tx)
+    .await?;
+
     audit::record(
         &mut tx,
         school,

@@ -1,0 +1,209 @@
+//! `zhurnal bench`: the journal's speed and memory targets, measured through the whole web stack
+//! (router, session, CSRF, rules, queries, template) on the demo school — the biggest class of
+//! the demo teacher over a whole quarter. Run it with `--release`; it fails when a target is
+//! missed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use chrono::TimeZone;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use crate::clock::ManualClock;
+use crate::config::Config;
+
+/// The targets (release build, a 2-core machine).
+pub const PAGE_P95: Duration = Duration::from_millis(250);
+pub const CELL_P95: Duration = Duration::from_millis(60);
+pub const PEAK_RSS_MB: u64 = 300;
+
+struct Browser {
+    app: Router,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn send(&mut self, request: Request<Body>) -> anyhow::Result<(StatusCode, String)> {
+        let response = self.app.clone().oneshot(request).await?;
+        let status = response.status();
+        if let Some(set) = response.headers().get(header::SET_COOKIE)
+            && let Some(pair) = set.to_str()?.split(';').next()
+        {
+            self.cookie = pair.to_string();
+        }
+        let body = to_bytes(response.into_body(), 64 * 1024 * 1024).await?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
+    async fn get(&mut self, path: &str) -> anyhow::Result<(StatusCode, String)> {
+        let request = Request::get(path)
+            .header(header::COOKIE, &self.cookie)
+            .body(Body::empty())?;
+        let (status, body) = self.send(request).await?;
+        if let Some(token) = crate::bench::csrf_of(&body) {
+            self.csrf = token;
+        }
+        Ok((status, body))
+    }
+
+    async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        htmx: bool,
+    ) -> anyhow::Result<(StatusCode, String)> {
+        let body = serde_urlencoded::to_string(form)?;
+        let mut request = Request::post(path)
+            .header(header::COOKIE, &self.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("x-csrf-token", &self.csrf);
+        if htmx {
+            request = request.header("hx-request", "true");
+        }
+        self.send(request.body(Body::from(body))?).await
+    }
+}
+
+fn csrf_of(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let end = html[at..].find('"')?;
+    Some(html[at..at + end].to_string())
+}
+
+/// Median, 95th percentile and maximum.
+fn spread(mut times: Vec<Duration>) -> (Duration, Duration, Duration) {
+    times.sort();
+    let p = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    (p(0.5), p(0.95), *times.last().unwrap_or(&Duration::ZERO))
+}
+
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// Measures the journal; returns whether every target was met.
+pub async fn journal(pool: PgPool, config: Config, rounds: usize) -> anyhow::Result<bool> {
+    // The demo as of Monday, November 23, 2026 (its journal is filled up to that day).
+    let moscow = chrono_tz::Europe::Moscow;
+    let at = |m: u32, d: u32, h: u32| {
+        moscow
+            .with_ymd_and_hms(2026, m, d, h, 0, 0)
+            .single()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(|| anyhow::anyhow!("a date"))
+    };
+    let clock = Arc::new(ManualClock::new(at(11, 23, 12)?));
+    crate::demo::seed_if_empty(&pool).await?;
+    crate::demo::fill_school_year(&pool, clock.as_ref()).await?;
+
+    // The demo teacher's biggest group, and its lesson on the clock's day.
+    let group: i64 = sqlx::query_scalar(
+        "SELECT t.group_id FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
+         JOIN group_pupil gp ON gp.school_id = t.school_id AND gp.group_id = t.group_id AND gp.ends_on IS NULL
+         WHERE a.login = 'teacher' GROUP BY t.group_id ORDER BY count(*) DESC, t.group_id LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await?;
+    let (lesson, lesson_date): (i64, chrono::NaiveDate) = sqlx::query_as(
+        "SELECT id, lesson_date FROM lesson WHERE group_id = $1 AND lesson_date >= '2026-11-23'
+         AND status <> 'cancelled' ORDER BY lesson_date, lesson_number LIMIT 1",
+    )
+    .bind(group)
+    .fetch_one(&pool)
+    .await?;
+    let pupils: Vec<i64> = sqlx::query_scalar(
+        "SELECT pupil_id FROM group_pupil WHERE group_id = $1 AND ends_on IS NULL ORDER BY pupil_id",
+    )
+    .bind(group)
+    .fetch_all(&pool)
+    .await?;
+    use chrono::Datelike;
+    clock.set(at(lesson_date.month(), lesson_date.day(), 15)?);
+
+    let state = crate::startup::state(pool.clone(), config, clock.clone());
+    let mut browser = Browser {
+        app: crate::web::router(state),
+        cookie: String::new(),
+        csrf: String::new(),
+    };
+    browser.get("/login").await?;
+    let (status, _) = browser
+        .post(
+            "/login",
+            &[("login", "teacher"), ("password", crate::demo::PASSWORD)],
+            false,
+        )
+        .await?;
+    anyhow::ensure!(
+        status == StatusCode::SEE_OTHER,
+        "the demo teacher signs in ({status})"
+    );
+
+    let path = format!("/journal/{group}");
+    let (_, page) = browser.get(&path).await?;
+    let inputs = page.matches("name=\"value\"").count();
+    let mut page_times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let (status, _) = browser.get(&path).await?;
+        page_times.push(started.elapsed());
+        anyhow::ensure!(
+            status == StatusCode::OK,
+            "the journal page answers {status}"
+        );
+    }
+
+    let mut cell_times = Vec::with_capacity(rounds);
+    let lesson = lesson.to_string();
+    for i in 0..rounds {
+        let pupil = pupils[i % pupils.len()].to_string();
+        let value = if (i / pupils.len()) % 2 == 0 {
+            "н"
+        } else {
+            ""
+        };
+        let started = Instant::now();
+        let (status, body) = browser
+            .post(
+                "/journal/cells",
+                &[("lesson", &lesson), ("pupil", &pupil), ("value", value)],
+                true,
+            )
+            .await?;
+        cell_times.push(started.elapsed());
+        anyhow::ensure!(
+            status == StatusCode::OK && !body.contains("cell-why"),
+            "a cell write is accepted: {body}"
+        );
+    }
+
+    let (p50, p95, max) = spread(page_times);
+    let (c50, c95, cmax) = spread(cell_times);
+    let rss = peak_rss_mb();
+    println!(
+        "Журнал группы {group}: {} обучающихся, {inputs} клеток, страница {} КБ",
+        pupils.len(),
+        page.len() / 1024
+    );
+    println!(
+        "  страница журнала: медиана {p50:?}, 95% {p95:?}, максимум {max:?} (цель 95% ≤ {PAGE_P95:?})"
+    );
+    println!(
+        "  запись клетки:    медиана {c50:?}, 95% {c95:?}, максимум {cmax:?} (цель 95% ≤ {CELL_P95:?})"
+    );
+    println!("  пик памяти процесса: {rss} МБ (цель ≤ {PEAK_RSS_MB} МБ)");
+    Ok(p95 <= PAGE_P95 && c95 <= CELL_P95 && rss <= PEAK_RSS_MB)
+}
