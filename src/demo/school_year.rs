@@ -28,7 +28,7 @@ use crate::pupils::service::{
     set_class_teacher,
 };
 use crate::tenancy::SchoolId;
-use crate::timetable::repo::{self as timetable, NewSlot, When};
+use crate::timetable::repo::{self as timetable, NewSlot, Scope, When};
 
 /// Subject, short name, hours a week for grades 1..=11 (0: not taught), split into subgroups.
 const CURRICULUM: &[(&str, &str, [u8; 11], bool)] = &[
@@ -692,7 +692,7 @@ async fn lay_timetable(
             tracing::warn!(class_id, subject, "demo timetable: no free slot");
         }
     }
-    timetable::generate_lessons(&mut tx, ctx.school, class_id, year.1).await?;
+    timetable::generate_lessons(&mut tx, ctx.school, Scope::Class(class_id), year.1).await?;
     tx.commit().await?;
     Ok(())
 }

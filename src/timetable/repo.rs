@@ -5,6 +5,25 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::tenancy::SchoolId;
 
+/// Whose timetable and lessons: the groups of a class (whole class and subgroups), or one group
+/// without a class (a stream, an elective, an individual plan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Class(i64),
+    Group(i64),
+}
+
+impl Scope {
+    /// `(class_id, group_id)` for queries filtering `($n IS NULL OR g.class_id = $n)` and
+    /// `($m IS NULL OR g.id = $m)`.
+    fn ids(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Scope::Class(id) => (Some(id), None),
+            Scope::Group(id) => (None, Some(id)),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SlotRow {
     pub id: i64,
@@ -17,29 +36,35 @@ pub struct SlotRow {
     pub room: Option<String>,
     pub valid_from: NaiveDate,
     pub valid_to: Option<NaiveDate>,
+    /// The grade and shift whose calendar and bells the line follows.
+    pub grade: i16,
+    pub shift: i16,
 }
 
-/// The timetable lines of a class's groups that hold on `on` or later.
-pub async fn class_slots(
+/// The timetable lines of a class's groups, or of one group, that hold on `on` or later.
+pub async fn slots(
     pool: &PgPool,
     school: SchoolId,
-    class_id: i64,
+    scope: Scope,
     on: NaiveDate,
 ) -> sqlx::Result<Vec<SlotRow>> {
+    let (class_id, group_id) = scope.ids();
     sqlx::query_as!(
         SlotRow,
         r#"SELECT s.id, s.group_id, g.name AS group_name, sub.short_name AS subject, s.weekday, s.lesson_number,
                   a.last_name || ' ' || left(a.first_name, 1) || '.' AS "teacher!", r.name AS "room?",
-                  s.valid_from, s.valid_to
+                  s.valid_from, s.valid_to, s.grade, s.shift
            FROM timetable_slot s
            JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
            JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
            JOIN account a ON a.id = s.teacher_id
            LEFT JOIN room r ON r.school_id = s.school_id AND r.id = s.room_id
-           WHERE s.school_id = $1 AND g.class_id = $2 AND (s.valid_to IS NULL OR s.valid_to >= $3)
-           ORDER BY s.weekday, s.lesson_number, g.name"#,
+           WHERE s.school_id = $1 AND ($2::bigint IS NULL OR g.class_id = $2)
+             AND ($3::bigint IS NULL OR g.id = $3) AND (s.valid_to IS NULL OR s.valid_to >= $4)
+           ORDER BY s.weekday, s.lesson_number, g.name, s.valid_from"#,
         school.0,
         class_id,
+        group_id,
         on
     )
     .fetch_all(pool)
@@ -165,22 +190,68 @@ pub async fn insert_slot(
     .await
 }
 
-/// A timetable line with its class, for ending it.
-pub async fn slot_class(
+/// Whose a timetable line is, for ending it.
+#[derive(Debug, Clone, Copy)]
+pub struct SlotOwner {
+    pub group_id: i64,
+    pub class_id: Option<i64>,
+    pub year_id: i64,
+}
+
+impl SlotOwner {
+    /// Whether the line belongs to the timetable of `scope` (a class's groups, or a group
+    /// without a class).
+    pub fn belongs_to(&self, scope: Scope) -> bool {
+        match scope {
+            Scope::Class(id) => self.class_id == Some(id),
+            Scope::Group(id) => self.group_id == id && self.class_id.is_none(),
+        }
+    }
+}
+
+pub async fn slot_owner(
     conn: &mut PgConnection,
     school: SchoolId,
     slot_id: i64,
-) -> sqlx::Result<Option<(i64, NaiveDate)>> {
-    let row = sqlx::query!(
-        r#"SELECT g.class_id AS "class_id!", s.valid_from FROM timetable_slot s
-           JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
-           WHERE s.school_id = $1 AND s.id = $2 AND g.class_id IS NOT NULL"#,
+) -> sqlx::Result<Option<SlotOwner>> {
+    sqlx::query_as!(
+        SlotOwner,
+        "SELECT s.group_id, g.class_id, s.academic_year_id AS year_id FROM timetable_slot s
+         JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
+         WHERE s.school_id = $1 AND s.id = $2",
         school.0,
         slot_id
     )
     .fetch_optional(conn)
+    .await
+}
+
+/// The grade and shift a group without a class follows on `on`: those of the lowest grade among
+/// the classes its pupils are in that day (the first shift if that grade has classes in both).
+/// `None` when nobody is in the group that day.
+pub async fn group_grade(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+    on: NaiveDate,
+) -> sqlx::Result<Option<(i16, i16)>> {
+    let row = sqlx::query!(
+        "SELECT c.grade, c.shift FROM group_pupil gp
+         JOIN study_group g ON g.school_id = gp.school_id AND g.id = gp.group_id
+         JOIN class_enrollment e ON e.school_id = gp.school_id AND e.pupil_id = gp.pupil_id
+         JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
+                            AND c.academic_year_id = g.academic_year_id
+         WHERE gp.school_id = $1 AND gp.group_id = $2
+           AND gp.starts_on <= $3 AND (gp.ends_on IS NULL OR gp.ends_on >= $3)
+           AND e.starts_on <= $3 AND (e.ends_on IS NULL OR e.ends_on >= $3)
+         ORDER BY c.grade, c.shift LIMIT 1",
+        school.0,
+        group_id,
+        on
+    )
+    .fetch_optional(conn)
     .await?;
-    Ok(row.map(|r| (r.class_id, r.valid_from)))
+    Ok(row.map(|r| (r.grade, r.shift)))
 }
 
 /// Ends a timetable line before `from` (or removes it if it had not started yet).
@@ -210,19 +281,21 @@ pub async fn end_slot(
     Ok(())
 }
 
-/// Removes the class's lessons from `from` on that nothing has been done with yet: scheduled,
+/// Removes the lessons of `scope` from `from` on that nothing has been done with yet: scheduled,
 /// no topic, not moved here from another date, no substitution, no mark and no absence rows
 /// (moved and cancelled lessons keep their status and so are kept too).
 pub async fn delete_unheld_lessons(
     conn: &mut PgConnection,
     school: SchoolId,
-    class_id: i64,
+    scope: Scope,
     from: NaiveDate,
 ) -> sqlx::Result<u64> {
+    let (class_id, group_id) = scope.ids();
     Ok(sqlx::query!(
         "DELETE FROM lesson l USING study_group g
-         WHERE l.school_id = $1 AND g.school_id = l.school_id AND g.id = l.group_id AND g.class_id = $2
-           AND l.lesson_date >= $3 AND l.status = 'scheduled' AND l.topic IS NULL
+         WHERE l.school_id = $1 AND g.school_id = l.school_id AND g.id = l.group_id
+           AND ($2::bigint IS NULL OR g.class_id = $2) AND ($3::bigint IS NULL OR g.id = $3)
+           AND l.lesson_date >= $4 AND l.status = 'scheduled' AND l.topic IS NULL
            AND l.moved_from_id IS NULL
            AND NOT EXISTS (SELECT 1 FROM substitution s WHERE s.school_id = l.school_id AND s.lesson_id = l.id)
            AND NOT EXISTS (SELECT 1 FROM mark m JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
@@ -230,6 +303,7 @@ pub async fn delete_unheld_lessons(
            AND NOT EXISTS (SELECT 1 FROM absence a WHERE a.school_id = l.school_id AND a.lesson_id = l.id)",
         school.0,
         class_id,
+        group_id,
         from
     )
     .execute(conn)
@@ -237,24 +311,26 @@ pub async fn delete_unheld_lessons(
     .rows_affected())
 }
 
-/// Creates the lessons of the class's timetable from `from` to the end of the year: every
-/// working day inside a study period of the class's grade that is not a holiday for it.
+/// Creates the lessons of `scope`'s timetable from `from` to the end of the year: every working
+/// day inside a study period of the line's grade that is not a holiday for it.
 pub async fn generate_lessons(
     conn: &mut PgConnection,
     school: SchoolId,
-    class_id: i64,
+    scope: Scope,
     from: NaiveDate,
 ) -> sqlx::Result<u64> {
+    let (class_id, group_id) = scope.ids();
     Ok(sqlx::query!(
         "INSERT INTO lesson (school_id, group_id, lesson_date, lesson_number, teacher_id, room_id, slot_id)
          SELECT s.school_id, s.group_id, d::date, s.lesson_number, s.teacher_id, s.room_id, s.id
          FROM timetable_slot s
          JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
          JOIN academic_year y ON y.school_id = s.school_id AND y.id = s.academic_year_id
-         CROSS JOIN LATERAL generate_series(greatest($3::date, s.valid_from, y.starts_on),
+         CROSS JOIN LATERAL generate_series(greatest($4::date, s.valid_from, y.starts_on),
                                             least(coalesce(s.valid_to, y.ends_on), y.ends_on),
                                             interval '1 day') AS d
-         WHERE s.school_id = $1 AND g.class_id = $2
+         WHERE s.school_id = $1 AND ($2::bigint IS NULL OR g.class_id = $2)
+           AND ($3::bigint IS NULL OR g.id = $3)
            AND extract(isodow FROM d) = s.weekday
            AND EXISTS (SELECT 1 FROM period_scheme ps
                        JOIN study_period p ON p.school_id = ps.school_id AND p.scheme_id = ps.id
@@ -268,6 +344,7 @@ pub async fn generate_lessons(
          ON CONFLICT (school_id, group_id, lesson_date, lesson_number) DO NOTHING",
         school.0,
         class_id,
+        group_id,
         from
     )
     .execute(conn)
@@ -275,21 +352,24 @@ pub async fn generate_lessons(
     .rows_affected())
 }
 
-/// Lessons per group of the class (generated so far).
+/// Lessons per group of `scope` (generated so far).
 pub async fn lesson_counts(
     pool: &PgPool,
     school: SchoolId,
-    class_id: i64,
+    scope: Scope,
 ) -> sqlx::Result<Vec<(String, i64)>> {
+    let (class_id, group_id) = scope.ids();
     let rows = sqlx::query!(
         r#"SELECT g.name || ' — ' || sub.name AS "group!", count(l.id) AS "lessons!"
            FROM study_group g
            JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
            LEFT JOIN lesson l ON l.school_id = g.school_id AND l.group_id = g.id
-           WHERE g.school_id = $1 AND g.class_id = $2
+           WHERE g.school_id = $1 AND ($2::bigint IS NULL OR g.class_id = $2)
+             AND ($3::bigint IS NULL OR g.id = $3)
            GROUP BY g.id, g.name, sub.name ORDER BY sub.name, g.name"#,
         school.0,
-        class_id
+        class_id,
+        group_id
     )
     .fetch_all(pool)
     .await?;

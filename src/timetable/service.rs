@@ -1,4 +1,5 @@
-//! Writes to the timetable: conflicts refused with a clear message; lessons regenerated from the
+//! Writes to the timetable of a class or of a group without a class (stream, elective,
+//! individual plan): conflicts refused with a clear message; lessons regenerated from the
 //! change's date on, never before today and never for lessons already held.
 
 use chrono::{Duration, NaiveDate};
@@ -7,13 +8,14 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
 use super::WEEKDAYS;
-use super::repo::{self, NewSlot, Resource, When};
+use super::repo::{self, NewSlot, Resource, Scope, When};
 use crate::audit::{self, Actor, Change};
 use crate::authz::Access;
-use crate::curriculum::repo as curriculum;
+use crate::curriculum::repo::{self as curriculum, GroupRow};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::pupils::repo as pupils;
-use crate::school_year::calendar::{open_year_of_class, parse_date};
+use crate::school_year::calendar::{open_year, open_year_of_class, parse_date};
+use crate::school_year::repo::YearRow;
 use crate::tenancy::SchoolId;
 
 fn require(allowed: bool) -> AppResult<()> {
@@ -38,48 +40,31 @@ pub struct SlotForm {
     pub from: String,
 }
 
-/// Regenerates the class's lessons from `from` (but not before tomorrow: today's and past
+/// Regenerates the lessons of `scope` from `from` (but not before tomorrow: today's and past
 /// lessons stay as they are).
 async fn regenerate(
     conn: &mut PgConnection,
     school: SchoolId,
-    class_id: i64,
+    scope: Scope,
     from: NaiveDate,
     today: NaiveDate,
 ) -> AppResult<(u64, u64)> {
     let from = from.max(today + Duration::days(1));
-    let removed = repo::delete_unheld_lessons(conn, school, class_id, from).await?;
-    let created = repo::generate_lessons(conn, school, class_id, from).await?;
+    let removed = repo::delete_unheld_lessons(conn, school, scope, from).await?;
+    let created = repo::generate_lessons(conn, school, scope, from).await?;
     Ok((removed, created))
 }
 
-/// Adds a weekly lesson of one of the class's groups, from a date; refuses a teacher, room or
-/// pupil who would be in two places at once.
-pub async fn add_slot(
-    pool: &PgPool,
-    access: &Access,
-    actor: &Actor,
-    today: NaiveDate,
-    class_id: i64,
-    form: &SlotForm,
-) -> AppResult<()> {
-    require(access.can_edit_timetable())?;
-    let mut tx = pool.begin().await?;
-    let class = pupils::class(&mut tx, access.school_id, class_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let year = open_year_of_class(&mut tx, access.school_id, class_id).await?;
-    let year_id = year.id;
-    let mut errors = FieldErrors::new();
-    let group = match form.group.trim().parse::<i64>() {
-        Ok(id) => curriculum::group(&mut tx, access.school_id, id)
-            .await?
-            .filter(|g| g.class_id == Some(class_id)),
-        Err(_) => None,
-    };
-    if group.is_none() {
-        errors.add("t_group", "Выберите группу класса.");
-    }
+/// The day, lesson number, room and start date of a new line, checked against the year;
+/// problems go into `errors`.
+struct SlotFields {
+    weekday: i16,
+    number: i16,
+    room: Option<i64>,
+    from: NaiveDate,
+}
+
+fn slot_fields(form: &SlotForm, year: &YearRow, errors: &mut FieldErrors) -> Option<SlotFields> {
     let weekday: Option<i16> = form
         .weekday
         .trim()
@@ -106,9 +91,37 @@ pub async fn add_slot(
     if from.is_none() {
         errors.add("t_from", "Дата начала — внутри учебного года.");
     }
-    errors.into_result()?;
-    let group = group.expect("checked");
-    let teachers = curriculum::group_assignments(&mut tx, access.school_id, group.id).await?;
+    Some(SlotFields {
+        weekday: weekday?,
+        number: number?,
+        room,
+        from: from?,
+    })
+}
+
+/// Where a new line goes: its group, the grade and shift it follows, and whose lessons to
+/// regenerate.
+struct Placement<'a> {
+    year_id: i64,
+    group: &'a GroupRow,
+    grade: i16,
+    shift: i16,
+    scope: Scope,
+}
+
+/// Puts a checked line into the timetable: the group's teacher from the load, conflicts refused
+/// (teacher, room, pupils), the line written, lessons regenerated, the audit event recorded.
+async fn place(
+    conn: &mut PgConnection,
+    access: &Access,
+    actor: &Actor,
+    today: NaiveDate,
+    at: Placement<'_>,
+    fields: SlotFields,
+) -> AppResult<()> {
+    let school = access.school_id;
+    let group = at.group;
+    let teachers = curriculum::group_assignments(conn, school, group.id).await?;
     let Some(teacher) = teachers.first() else {
         return Err(AppError::invalid(
             "t_group",
@@ -116,62 +129,155 @@ pub async fn add_slot(
         ));
     };
     let when = When {
-        weekday: weekday.expect("checked"),
-        lesson_number: number.expect("checked"),
-        shift: class.shift,
-        from: from.expect("checked"),
+        weekday: fields.weekday,
+        lesson_number: fields.number,
+        shift: at.shift,
+        from: fields.from,
         to: None,
     };
+    let room = fields.room;
     let day = WEEKDAYS[(when.weekday - 1) as usize].to_lowercase();
-    let at = format!("{day}, {} урок", when.lesson_number);
-    if let Some(other) = repo::busy(
-        &mut tx,
-        access.school_id,
-        Resource::Teacher(teacher.teacher_id),
-        when,
-    )
-    .await?
+    let time = format!("{day}, {} урок", when.lesson_number);
+    if let Some(other) =
+        repo::busy(conn, school, Resource::Teacher(teacher.teacher_id), when).await?
     {
         return Err(AppError::invalid(
             "t_group",
             format!(
-                "Учитель {} уже ведёт урок в это время ({at}): {other}.",
+                "Учитель {} уже ведёт урок в это время ({time}): {other}.",
                 teacher.teacher
             ),
         ));
     }
     if let Some(room) = room
-        && let Some(other) =
-            repo::busy(&mut tx, access.school_id, Resource::Room(room), when).await?
+        && let Some(other) = repo::busy(conn, school, Resource::Room(room), when).await?
     {
         return Err(AppError::invalid(
             "t_room",
-            format!("Кабинет занят в это время ({at}): {other}."),
+            format!("Кабинет занят в это время ({time}): {other}."),
         ));
     }
-    if let Some(other) = repo::pupils_busy(&mut tx, access.school_id, group.id, when).await? {
+    if let Some(other) = repo::pupils_busy(conn, school, group.id, when).await? {
         return Err(AppError::invalid(
             "t_group",
-            format!("У обучающихся этой группы в это время ({at}) уже есть урок: {other}."),
+            format!("У обучающихся этой группы в это время ({time}) уже есть урок: {other}."),
         ));
     }
     let slot = NewSlot {
-        year_id,
+        year_id: at.year_id,
         group_id: group.id,
-        grade: class.grade,
+        grade: at.grade,
         teacher_id: teacher.teacher_id,
         room_id: room,
         when,
     };
-    let id = repo::insert_slot(&mut tx, access.school_id, &slot).await?;
-    let (removed, created) =
-        regenerate(&mut tx, access.school_id, class_id, when.from, today).await?;
+    let id = repo::insert_slot(conn, school, &slot).await?;
+    let (removed, created) = regenerate(conn, school, at.scope, when.from, today).await?;
     let change = Change::new("timetable_slot.created", "timetable_slot", id).after(json!({
         "group_id": group.id, "weekday": when.weekday, "lesson_number": when.lesson_number,
         "teacher_id": teacher.teacher_id, "room_id": room, "valid_from": when.from,
+        "grade": at.grade, "shift": at.shift,
         "lessons_removed": removed, "lessons_created": created,
     }));
-    audit::record(&mut tx, access.school_id, actor, change).await?;
+    audit::record(conn, school, actor, change).await?;
+    Ok(())
+}
+
+/// Adds a weekly lesson of one of the class's groups, from a date; refuses a teacher, room or
+/// pupil who would be in two places at once.
+pub async fn add_slot(
+    pool: &PgPool,
+    access: &Access,
+    actor: &Actor,
+    today: NaiveDate,
+    class_id: i64,
+    form: &SlotForm,
+) -> AppResult<()> {
+    require(access.can_edit_timetable())?;
+    let mut tx = pool.begin().await?;
+    let class = pupils::class(&mut tx, access.school_id, class_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let year = open_year_of_class(&mut tx, access.school_id, class_id).await?;
+    let mut errors = FieldErrors::new();
+    let group = match form.group.trim().parse::<i64>() {
+        Ok(id) => curriculum::group(&mut tx, access.school_id, id)
+            .await?
+            .filter(|g| g.class_id == Some(class_id)),
+        Err(_) => None,
+    };
+    if group.is_none() {
+        errors.add("t_group", "Выберите группу класса.");
+    }
+    let fields = slot_fields(form, &year, &mut errors);
+    errors.into_result()?;
+    let (group, fields) = (group.expect("checked"), fields.expect("checked"));
+    let at = Placement {
+        year_id: year.id,
+        group: &group,
+        grade: class.grade,
+        shift: class.shift,
+        scope: Scope::Class(class_id),
+    };
+    place(&mut tx, access, actor, today, at, fields).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A group without a class (stream, elective, individual plan) for a timetable change: 404 for
+/// another school's group or a class's group (those are placed from the class's timetable), the
+/// year open for changes.
+async fn classless_group(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+) -> AppResult<(GroupRow, YearRow)> {
+    let group = curriculum::group(conn, school, group_id)
+        .await?
+        .filter(|g| g.class_id.is_none())
+        .ok_or(AppError::NotFound)?;
+    let year = open_year(conn, school, group.academic_year_id).await?;
+    Ok((group, year))
+}
+
+/// Adds a weekly lesson of a stream, an elective or an individual plan, from a date. The line
+/// follows the calendar and bells of the lowest grade among the group's pupils on that date
+/// (and that class's shift); conflicts are refused as for a class.
+pub async fn add_group_slot(
+    pool: &PgPool,
+    access: &Access,
+    actor: &Actor,
+    today: NaiveDate,
+    group_id: i64,
+    form: &SlotForm,
+) -> AppResult<()> {
+    require(access.can_edit_timetable())?;
+    let mut tx = pool.begin().await?;
+    let (group, year) = classless_group(&mut tx, access.school_id, group_id).await?;
+    let mut errors = FieldErrors::new();
+    let fields = slot_fields(form, &year, &mut errors);
+    errors.into_result()?;
+    let fields = fields.expect("checked");
+    let Some((grade, shift)) =
+        repo::group_grade(&mut tx, access.school_id, group.id, fields.from).await?
+    else {
+        return Err(AppError::invalid(
+            "t_group",
+            format!(
+                "Сначала добавьте обучающихся в группу: на {} в ней никого нет, а по их классам \
+                 определяются учебные периоды, каникулы и смена.",
+                fields.from.format("%d.%m.%Y")
+            ),
+        ));
+    };
+    let at = Placement {
+        year_id: year.id,
+        group: &group,
+        grade,
+        shift,
+        scope: Scope::Group(group.id),
+    };
+    place(&mut tx, access, actor, today, at, fields).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -182,22 +288,25 @@ pub struct EndForm {
     pub from: String,
 }
 
-/// Takes a weekly lesson out of the timetable from a date: future unheld lessons go, held ones
-/// stay.
+/// Takes a weekly lesson of `scope`'s timetable out from a date: the future unheld lessons of
+/// `scope` (the class, or the one group) are regenerated, held ones stay. A line of another
+/// timetable is not found.
 pub async fn end_slot(
     pool: &PgPool,
     access: &Access,
     actor: &Actor,
     today: NaiveDate,
+    scope: Scope,
     slot_id: i64,
     form: &EndForm,
 ) -> AppResult<()> {
     require(access.can_edit_timetable())?;
     let mut tx = pool.begin().await?;
-    let (class_id, _) = repo::slot_class(&mut tx, access.school_id, slot_id)
+    let owner = repo::slot_owner(&mut tx, access.school_id, slot_id)
         .await?
+        .filter(|o| o.belongs_to(scope))
         .ok_or(AppError::NotFound)?;
-    open_year_of_class(&mut tx, access.school_id, class_id).await?;
+    open_year(&mut tx, access.school_id, owner.year_id).await?;
     let Some(from) = parse_date(&form.from) else {
         return Err(AppError::invalid(
             "t_end",
@@ -205,27 +314,39 @@ pub async fn end_slot(
         ));
     };
     repo::end_slot(&mut tx, access.school_id, slot_id, from).await?;
-    let (removed, created) = regenerate(&mut tx, access.school_id, class_id, from, today).await?;
-    let change = Change::new("timetable_slot.ended", "timetable_slot", slot_id)
-        .after(json!({"from": from, "lessons_removed": removed, "lessons_created": created}));
+    let (removed, created) = regenerate(&mut tx, access.school_id, scope, from, today).await?;
+    let change = Change::new("timetable_slot.ended", "timetable_slot", slot_id).after(json!({
+        "group_id": owner.group_id, "from": from,
+        "lessons_removed": removed, "lessons_created": created,
+    }));
     audit::record(&mut tx, access.school_id, actor, change).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Regenerates a class's future lessons (after the calendar changed, say).
-pub async fn regenerate_class(
+/// Regenerates the future lessons of a class or of a group without a class (after the calendar
+/// changed, say).
+pub async fn regenerate_lessons(
     pool: &PgPool,
     access: &Access,
     actor: &Actor,
     today: NaiveDate,
-    class_id: i64,
+    scope: Scope,
 ) -> AppResult<u64> {
     require(access.can_edit_timetable())?;
     let mut tx = pool.begin().await?;
-    open_year_of_class(&mut tx, access.school_id, class_id).await?;
-    let (removed, created) = regenerate(&mut tx, access.school_id, class_id, today, today).await?;
-    let change = Change::new("lessons.regenerated", "class", class_id)
+    let (subject, id) = match scope {
+        Scope::Class(id) => {
+            open_year_of_class(&mut tx, access.school_id, id).await?;
+            ("class", id)
+        }
+        Scope::Group(id) => {
+            classless_group(&mut tx, access.school_id, id).await?;
+            ("study_group", id)
+        }
+    };
+    let (removed, created) = regenerate(&mut tx, access.school_id, scope, today, today).await?;
+    let change = Change::new("lessons.regenerated", subject, id)
         .after(json!({"from": today + Duration::days(1), "removed": removed, "created": created}));
     audit::record(&mut tx, access.school_id, actor, change).await?;
     tx.commit().await?;

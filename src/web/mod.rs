@@ -11,6 +11,7 @@ pub mod csrf;
 mod curriculum;
 pub mod errors;
 pub mod extract;
+mod group_timetable;
 mod health;
 mod home;
 mod imports;
@@ -155,6 +156,19 @@ pub fn router(state: AppState) -> Router {
         .route("/groups/{group_id}", get(curriculum::group))
         .route("/groups/{group_id}/teacher", post(curriculum::assign))
         .route("/groups/{group_id}/members", post(curriculum::set_members))
+        // The timetable of a stream, an elective, an individual plan.
+        .route(
+            "/groups/{group_id}/timetable",
+            get(group_timetable::show).post(group_timetable::add),
+        )
+        .route(
+            "/groups/{group_id}/timetable/{slot_id}/end",
+            post(group_timetable::end),
+        )
+        .route(
+            "/groups/{group_id}/lessons",
+            post(group_timetable::regenerate),
+        )
         .route(
             "/groups/{group_id}/plan",
             get(plans::plan).post(plans::save),

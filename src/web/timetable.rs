@@ -16,7 +16,7 @@ use crate::curriculum::repo::{self as curriculum, GroupRow};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::pupils::repo::{self as pupils, ClassLine};
 use crate::timetable::WEEKDAYS;
-use crate::timetable::repo::{self, SlotRow};
+use crate::timetable::repo::{self, Scope, SlotRow};
 use crate::timetable::service::{self, EndForm, SlotForm};
 
 #[derive(Template, WebTemplate)]
@@ -68,7 +68,7 @@ async fn page(
         .await?
         .ok_or(AppError::NotFound)?;
     let today = local_today(state.clock.as_ref(), &member.school.time_zone);
-    let slots = repo::class_slots(&state.pool, school, class_id, today).await?;
+    let slots = repo::slots(&state.pool, school, Scope::Class(class_id), today).await?;
     let groups = curriculum::class_groups(&state.pool, school, class_id).await?;
     let lines = curriculum::lines(&state.pool, school, class_id).await?;
     // Weekly lessons in the timetable now against the curriculum's hours, per group.
@@ -105,7 +105,7 @@ async fn page(
             .collect(),
         numbers: (1..=last).collect(),
         rooms: catalogues::rooms(&mut conn, school).await?,
-        lessons: repo::lesson_counts(&state.pool, school, class_id).await?,
+        lessons: repo::lesson_counts(&state.pool, school, Scope::Class(class_id)).await?,
         today: today.format("%d.%m.%Y").to_string(),
         can_edit: member.access.can_edit_timetable(),
         class,
@@ -177,6 +177,7 @@ pub async fn end(
         &member.access,
         &member.actor(),
         today,
+        Scope::Class(class_id),
         slot_id,
         &form,
     )
@@ -196,12 +197,12 @@ pub async fn regenerate(
     Path(class_id): Path<i64>,
 ) -> AppResult<Response> {
     let today = local_today(state.clock.as_ref(), &member.school.time_zone);
-    let created = service::regenerate_class(
+    let created = service::regenerate_lessons(
         &state.pool,
         &member.access,
         &member.actor(),
         today,
-        class_id,
+        Scope::Class(class_id),
     )
     .await?;
     flash(

@@ -19,5 +19,6 @@ mod plans;
 mod pupils;
 mod readiness;
 mod timetable;
+mod timetable_groups;
 mod year_end;
 mod year_setup;
