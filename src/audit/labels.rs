@@ -41,6 +41,31 @@ pub fn action(code: &str) -> &str {
         "correction.requested" => "Подана заявка на исправление",
         "correction.approved" => "Заявка на исправление утверждена",
         "correction.rejected" => "Заявка на исправление отклонена",
+        "academic_year.closed" => "Учебный год закрыт",
+        "academic_year.opened_next" => "Открыт следующий учебный год",
+        "control_work.created" => "Контрольная работа внесена в график",
+        "control_work.deleted" => "Контрольная работа удалена из графика",
+        "credentials.issued" => "Выданы реквизиты доступа",
+        "curriculum_line.created" => "Добавлена строка учебного плана",
+        "import.pupils" => "Загружены обучающиеся и родители",
+        "import.staff" => "Загружены сотрудники",
+        "lessons.regenerated" => "Пересозданы уроки по расписанию",
+        "parent.added" => "Добавлен родитель",
+        "parent.pd_consent" => "Записано согласие на обработку персональных данных",
+        "pupil.graduated" => "Обучающийся выпущен",
+        "pupil.promoted" => "Обучающийся переведён в следующий класс",
+        "pupil.transferred" => "Обучающийся переведён в другой класс",
+        "pupil.withdrawn" => "Обучающийся выбыл",
+        "study_group.created" => "Создана учебная группа",
+        "study_group.members_set" => "Изменён состав группы",
+        "study_group.split" => "Класс разделён на подгруппы",
+        "subject.grade_scale" => "Изменена система оценивания предмета",
+        "teaching_assignment.set" => "Назначена нагрузка",
+        "theme_plan.saved" => "Сохранено КТП",
+        "timetable_slot.created" => "Урок добавлен в расписание",
+        "timetable_slot.ended" => "Урок убран из расписания",
+        "work_type.changed" => "Изменён вид работы",
+        "demo.journal_filled" => "Заполнен демонстрационный журнал",
         // Journal control (J1, J13, J15, §5)
         "substitution.registered" => "Назначена замена",
         "substitution.removed" => "Снята замена",
@@ -72,6 +97,14 @@ pub fn subject(code: &str) -> &str {
         "lesson" => "урок",
         "period_mark" => "итоговая отметка",
         "correction_request" => "заявка на исправление",
+        "timetable_slot" => "урок расписания",
+        "study_group" => "учебная группа",
+        "curriculum_line" => "учебный план",
+        "teaching_assignment" => "нагрузка",
+        "theme_plan" => "КТП",
+        "control_work" => "контрольная работа",
+        "parent" => "родитель",
+        "substitution" => "замена",
         "journal_unlock" => "разблокировка журнала",
         "journal_remark" => "замечание к журналу",
         other => other,
@@ -162,5 +195,45 @@ mod tests {
         let v = json!({"login": "elkina.m", "role": "teacher", "email": null, "middle_name": ""});
         assert_eq!(state(&v), "логин: elkina.m; роль: Учитель");
         assert_eq!(action("membership.granted"), "Выдана роль");
+    }
+}
+
+#[cfg(test)]
+mod every_action {
+    /// Every `Change::new("area.verb", …)` in the source has a Russian label on the audit page.
+    #[test]
+    fn every_recorded_action_has_a_russian_label() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).expect("src is readable").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && !path.ends_with("audit/labels.rs")
+                {
+                    let text = std::fs::read_to_string(&path).expect("a source file");
+                    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    for piece in flat.split("Change::new(").skip(1) {
+                        let piece = piece.trim_start();
+                        if let Some(rest) = piece.strip_prefix('"')
+                            && let Some(end) = rest.find('"')
+                        {
+                            found.push(rest[..end].to_string());
+                        }
+                    }
+                }
+            }
+        }
+        let mut actions = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut actions,
+        );
+        assert!(actions.len() > 40, "the scan finds the actions");
+        let missing: Vec<&String> = actions
+            .iter()
+            .filter(|a| a.contains('.') && super::action(a) == a.as_str())
+            .collect();
+        assert!(missing.is_empty(), "no Russian label: {missing:?}");
     }
 }

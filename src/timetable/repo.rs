@@ -271,7 +271,7 @@ pub async fn end_slot(
     .execute(&mut *conn)
     .await?;
     sqlx::query!(
-        "UPDATE timetable_slot SET valid_to = $3::date - 1 WHERE school_id = $1 AND id = $2",
+        "UPDATE timetable_slot SET valid_to = least(valid_to, $3::date - 1) WHERE school_id = $1 AND id = $2",
         school.0,
         slot_id,
         from
