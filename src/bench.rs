@@ -17,9 +17,9 @@ use crate::clock::ManualClock;
 use crate::config::Config;
 
 /// The targets (release build, a 2-core machine).
-pub const PAGE_P95: Duration = Duration::from_millis(250);
-pub const CELL_P95: Duration = Duration::from_millis(60);
-pub const PEAK_RSS_MB: u64 = 300;
+pub const PAGE_P95: Duration = Duration::from_millis(100);
+pub const CELL_P95: Duration = Duration::from_millis(50);
+pub const PEAK_RSS_MB: u64 = 150;
 
 struct Browser {
     app: Router,
@@ -150,6 +150,12 @@ pub async fn journal(pool: PgPool, config: Config, rounds: usize) -> anyhow::Res
     anyhow::ensure!(
         status == StatusCode::SEE_OTHER,
         "the demo teacher signs in ({status})"
+    );
+    // One membership: /choose enters the school.
+    let (status, _) = browser.get("/choose").await?;
+    anyhow::ensure!(
+        status == StatusCode::SEE_OTHER,
+        "the teacher enters the school ({status})"
     );
 
     let path = format!("/journal/{group}");
