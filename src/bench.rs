@@ -176,7 +176,7 @@ pub async fn journal(pool: PgPool, config: Config, rounds: usize) -> anyhow::Res
     let lesson = lesson.to_string();
     for i in 0..rounds {
         let pupil = pupils[i % pupils.len()].to_string();
-        let value = if (i / pupils.len()) % 2 == 0 {
+        let value = if (i / pupils.len()).is_multiple_of(2) {
             "н"
         } else {
             ""
