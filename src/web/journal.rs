@@ -26,7 +26,8 @@ use crate::journal::service::{self, Author, CellForm, ExternalMarkForm, LessonFo
 use crate::journal::{AbsenceReason, PeriodMarkValue};
 use crate::rules::journal::Writer;
 
-fn author<'a>(
+/// The author of a journal write: the member, their actor and the clock.
+pub(super) fn author<'a>(
     state: &'a AppState,
     member: &'a Member,
     actor: &'a crate::audit::Actor,
@@ -39,7 +40,8 @@ fn author<'a>(
     }
 }
 
-fn today(state: &AppState, member: &Member) -> NaiveDate {
+/// Today in the member's school.
+pub(super) fn today(state: &AppState, member: &Member) -> NaiveDate {
     local_today(state.clock.as_ref(), &member.school.time_zone)
 }
 

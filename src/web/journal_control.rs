@@ -12,31 +12,16 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::extract::Member;
+use super::journal::{author, today};
 use super::layout::{Layout, flash};
-use crate::audit::Actor;
 use crate::authz::Role;
-use crate::clock::local_today;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::journal::control::{
     self, CancelForm, DayLesson, FixForm, GroupCtx, MoveForm, RemarkForm, RemarkRow,
     SubstituteForm, UnlockForm, UnlockRow,
 };
-use crate::journal::service::Author;
 use crate::pupils::repo::{self as pupils, StaffOption};
 use crate::school_year::calendar::parse_date;
-
-fn author<'a>(state: &'a AppState, member: &'a Member, actor: &'a Actor) -> Author<'a> {
-    Author {
-        access: &member.access,
-        account_id: member.viewer.account_id,
-        actor,
-        clock: state.clock.as_ref(),
-    }
-}
-
-fn today(state: &AppState, member: &Member) -> NaiveDate {
-    local_today(state.clock.as_ref(), &member.school.time_zone)
-}
 
 fn local(at: DateTime<Utc>, time_zone: &str) -> String {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
