@@ -2,14 +2,14 @@
 //! nothing is imported while any row is bad, and importing the same file again creates no
 //! duplicates (pupils are matched by name and birth date, staff by login or name).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde_json::json;
 use sqlx::PgPool;
 
 use super::RowError;
-use super::pupils::{PupilKey, parse_pupils};
+use super::pupils::{PupilKey, PupilRow, parse_pupils};
 use super::staff::parse_staff;
 use super::table::read_table;
 use crate::accounts::credentials::Slip;
@@ -53,6 +53,41 @@ pub struct ImportReport {
     pub slips: Vec<Slip>,
 }
 
+/// Adds the row's parent (and their consent) to a pupil; whether the row had one.
+async fn add_row_parent(
+    tx: &mut sqlx::PgConnection,
+    access: &Access,
+    actor: &Actor,
+    pupil_id: i64,
+    row: &PupilRow,
+    since: NaiveDate,
+) -> Result<bool, ImportRefusal> {
+    let Some(p) = &row.parent else {
+        return Ok(false);
+    };
+    let parent = NewParent {
+        last_name: p.last_name.clone(),
+        first_name: p.first_name.clone(),
+        middle_name: p.middle_name.clone(),
+        phone: p.phone.clone(),
+        email: p.email.clone(),
+    };
+    let relation = p.relation.map(|r| r.label()).unwrap_or("родитель");
+    let parent_id =
+        add_parent_in_tx(tx, access.school_id, actor, pupil_id, &parent, relation).await?;
+    if let Some(consent) = row.pd_consent {
+        pupils::set_consent(
+            tx,
+            access.school_id,
+            parent_id,
+            consent,
+            row.pd_consent_on.unwrap_or(since),
+        )
+        .await?;
+    }
+    Ok(true)
+}
+
 /// Imports pupils with their parents into the classes of a year (opening missing classes),
 /// enrolled from `since`.
 pub async fn import_pupils(
@@ -77,9 +112,16 @@ pub async fn import_pupils(
         .collect();
     let mut classes = pupils::classes(pool, access.school_id, year_id).await?;
     let mut report = ImportReport::default();
+    // Pupils created by this file: a later row of the same pupil adds another parent.
+    let mut created: HashMap<PupilKey, i64> = HashMap::new();
     for row in rows {
         if known.contains(&row.key()) {
             report.skipped += 1;
+            continue;
+        }
+        if let Some(&pupil_id) = created.get(&row.key()) {
+            add_row_parent(&mut tx, access, actor, pupil_id, &row, since).await?;
+            report.parents += 1;
             continue;
         }
         let class_id = match classes
@@ -121,35 +163,9 @@ pub async fn import_pupils(
         };
         let pupil_id =
             enrol_pupil(&mut tx, access.school_id, actor, &pupil, class_id, since).await?;
+        created.insert(row.key(), pupil_id);
         report.created += 1;
-        if let Some(p) = row.parent {
-            let parent = NewParent {
-                last_name: p.last_name,
-                first_name: p.first_name,
-                middle_name: p.middle_name,
-                phone: p.phone,
-                email: p.email,
-            };
-            let relation = p.relation.map(|r| r.label()).unwrap_or("родитель");
-            let parent_id = add_parent_in_tx(
-                &mut tx,
-                access.school_id,
-                actor,
-                pupil_id,
-                &parent,
-                relation,
-            )
-            .await?;
-            if let Some(consent) = row.pd_consent {
-                pupils::set_consent(
-                    &mut tx,
-                    access.school_id,
-                    parent_id,
-                    consent,
-                    row.pd_consent_on.unwrap_or(since),
-                )
-                .await?;
-            }
+        if add_row_parent(&mut tx, access, actor, pupil_id, &row, since).await? {
             report.parents += 1;
         }
     }

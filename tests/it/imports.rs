@@ -282,3 +282,37 @@ async fn section_7_the_class_teacher_issues_credentials_to_pupils_and_parents_bu
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn section_2_a_pupil_on_two_rows_gets_both_parents_once() {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let admin = app.signed_in("admin").await;
+    let csv = "ФИО ученика;Дата рождения;Класс;ФИО родителя;Кем приходится;Телефон;Согласие на обработку ПД\n\
+               Ёлкина Алёна Петровна;08.03.2015;5Б;Ёлкина Мария Ивановна;мать;9123456789;да\n\
+               Ёлкина Алёна Петровна;08.03.2015;5Б;Ёлкин Пётр Сергеевич;отец;9123456780;нет\n";
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "семьи.csv",
+        csv.as_bytes().to_vec(),
+    )
+    .await;
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Загружено обучающихся: 1, уже были: 0, родителей: 2."),
+        "{html}"
+    );
+    let parents = scalar(
+        &app,
+        "SELECT count(*) FROM pupil_parent pp JOIN pupil p ON p.id = pp.pupil_id WHERE p.last_name = 'Ёлкина' AND p.first_name = 'Алёна'",
+    )
+    .await;
+    assert_eq!(parents, 2);
+    let refused: Option<bool> =
+        sqlx::query_scalar("SELECT pd_consent FROM parent WHERE first_name = 'Пётр'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(refused, Some(false), "each parent's own consent");
+}

@@ -116,6 +116,18 @@ impl PupilKey {
     }
 }
 
+impl Parent {
+    /// The parent's name in lower case with «ё» as «е», to tell two parents of a pupil apart.
+    pub fn full_name_key(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.last_name, self.first_name, self.middle_name
+        )
+        .to_lowercase()
+        .replace('ё', "е")
+    }
+}
+
 impl PupilRow {
     pub fn key(&self) -> PupilKey {
         PupilKey::new(
@@ -193,15 +205,47 @@ pub fn parse_pupils(
     if !sheet.errors.is_empty() {
         return Err(sheet.errors);
     }
-    let mut pupils = Vec::new();
+    let mut pupils: Vec<PupilRow> = Vec::new();
+    // The first row of each pupil, by index in `pupils`.
     let mut seen: HashMap<PupilKey, usize> = HashMap::new();
     for (number, row) in sheet.data_rows() {
         let Some(pupil) = cells::pupil_row(&mut sheet, number, row, today) else {
             continue;
         };
-        if let Some(first) = seen.insert(pupil.key(), number) {
-            let message = format!("Этот ученик (ФИО и дата рождения) уже есть в строке {first}.");
-            sheet.error(number, if sheet.has(LAST) { LAST } else { FULL }, message);
+        // The same pupil again: a row for another parent (mother on one row, father on the
+        // next) — same class, a parent, not one named before.
+        if let Some(&first) = seen.get(&pupil.key()) {
+            let earlier = &pupils[first];
+            let column = if sheet.has(LAST) { LAST } else { FULL };
+            let same_parent = |p: &Parent| {
+                pupils
+                    .iter()
+                    .filter(|o| o.key() == pupil.key())
+                    .filter_map(|o| o.parent.as_ref())
+                    .any(|q| q.full_name_key() == p.full_name_key())
+            };
+            let message = match &pupil.parent {
+                None => Some(format!(
+                    "Этот ученик (ФИО и дата рождения) уже есть в строке {}; повторять его можно только для другого родителя.",
+                    earlier.row
+                )),
+                Some(_) if (earlier.grade, &earlier.letter) != (pupil.grade, &pupil.letter) => {
+                    Some(format!(
+                        "Этот ученик уже есть в строке {} в классе {}{}.",
+                        earlier.row, earlier.grade, earlier.letter
+                    ))
+                }
+                Some(p) if same_parent(p) => Some(format!(
+                    "Этот ученик с этим же родителем уже есть в строке {}.",
+                    earlier.row
+                )),
+                Some(_) => None,
+            };
+            if let Some(message) = message {
+                sheet.error(number, column, message);
+            }
+        } else {
+            seen.insert(pupil.key(), pupils.len());
         }
         pupils.push(pupil);
     }
