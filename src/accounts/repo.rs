@@ -179,6 +179,7 @@ pub struct RoleLine {
     pub scope: Option<String>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub timetable_editor: bool,
 }
 
 pub async fn roles_of(
@@ -188,7 +189,7 @@ pub async fn roles_of(
 ) -> sqlx::Result<Vec<RoleLine>> {
     sqlx::query_as!(
         RoleLine,
-        r#"SELECT m.id AS membership_id, m.role, m.created_at, m.revoked_at,
+        r#"SELECT m.id AS membership_id, m.role, m.created_at, m.revoked_at, m.timetable_editor,
                   CASE WHEN m.pupil_id IS NOT NULL THEN p.last_name || ' ' || p.first_name
                        WHEN m.class_id IS NOT NULL THEN c.grade || c.letter END AS scope
            FROM membership m

@@ -335,6 +335,48 @@ pub async fn revoke_role(
     Ok(())
 }
 
+/// Grants or takes back an administrator's timetable permission («диспетчер расписания»,
+/// regulations §1–2: an administrator edits the timetable only with it).
+pub async fn set_timetable_editor(
+    pool: &PgPool,
+    access: &Access,
+    actor: &Actor,
+    account_id: i64,
+    membership_id: i64,
+    on: bool,
+) -> AppResult<()> {
+    require_manager(access)?;
+    let mut tx = pool.begin().await?;
+    let role = repo::active_membership(&mut tx, access.school_id, account_id, membership_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if role != "administrator" {
+        return Err(AppError::Refused(
+            "Право составлять расписание даётся администратору; заместители директора имеют его всегда."
+                .into(),
+        ));
+    }
+    sqlx::query!(
+        "UPDATE membership SET timetable_editor = $3 WHERE school_id = $1 AND id = $2",
+        access.school_id.0,
+        membership_id,
+        on
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        access.school_id,
+        actor,
+        Change::new("membership.timetable_editor", "membership", membership_id)
+            .before(json!({ "account_id": account_id, "timetable_editor": !on }))
+            .after(json!({ "account_id": account_id, "timetable_editor": on })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Issues a new initial password and ends the person's sessions. Only for people who work in
 /// this school alone: a school must not be able to take over an account another school uses.
 pub async fn reset_password(

@@ -10,6 +10,7 @@ pub fn action(code: &str) -> &str {
         "account.password_reset" => "Выдан новый пароль",
         "membership.granted" => "Выдана роль",
         "membership.revoked" => "Снята роль",
+        "membership.timetable_editor" => "Изменено право составлять расписание",
         "academic_year.created" => "Создан учебный год",
         "class.created" => "Создан класс",
         "pupil.enrolled" => "Зачислен обучающийся",

@@ -197,6 +197,7 @@ pub struct CurrentRow {
     pub pupil_id: Option<i64>,
     pub school_name: Option<String>,
     pub school_time_zone: Option<String>,
+    pub timetable_editor: bool,
 }
 
 /// The account (if enabled) and, when given, its membership (if still active).
@@ -216,7 +217,8 @@ pub async fn current(
                    WHERE x.account_id = a.id AND x.revoked_at IS NULL) AS "membership_count!",
                   m.school_id AS "school_id?", m.id AS "membership_id?", m.role AS "role?",
                   m.class_id, m.pupil_id,
-                  s.name AS "school_name?", s.time_zone AS "school_time_zone?"
+                  s.name AS "school_name?", s.time_zone AS "school_time_zone?",
+                  coalesce(m.timetable_editor, false) AS "timetable_editor!"
            FROM account a
            LEFT JOIN membership m
                   ON m.school_id = $2 AND m.id = $3 AND m.account_id = a.id

@@ -114,6 +114,8 @@ pub struct Access {
     pub role: Role,
     /// The class of a class teacher.
     pub class_id: Option<i64>,
+    /// An administrator granted the timetable permission («диспетчер расписания»).
+    pub timetable_editor: bool,
 }
 
 impl Access {
@@ -133,10 +135,10 @@ impl Access {
         matches!(self.role, Role::Deputy | Role::Administrator)
     }
 
-    /// Build and change the timetable (the timetable editor's permission: regulations §1 gives it
-    /// to a deputy or an administrator).
+    /// Build and change the timetable, register substitutions and transfers: a deputy, or an
+    /// administrator holding the timetable permission (regulations §1, §2).
     pub fn can_edit_timetable(&self) -> bool {
-        self.can_setup_year()
+        self.role == Role::Deputy || (self.role == Role::Administrator && self.timetable_editor)
     }
 
     /// Close a year, open the next, promote pupils (the administrator, by the director's order;
@@ -196,15 +198,29 @@ mod tests {
                 school_id: SchoolId(1),
                 role,
                 class_id: None,
+                timetable_editor: true,
             };
             assert!(!access.can_manage_accounts(), "{role}");
+            assert!(!access.can_edit_timetable(), "{role}");
             assert!(!access.can_read_audit(), "{role}");
         }
         let admin = Access {
             school_id: SchoolId(1),
             role: Role::Administrator,
             class_id: None,
+            timetable_editor: false,
         };
         assert!(admin.can_manage_accounts() && admin.can_read_audit());
+        assert!(
+            !admin.can_edit_timetable(),
+            "only with the timetable permission"
+        );
+        assert!(
+            Access {
+                timetable_editor: true,
+                ..admin
+            }
+            .can_edit_timetable()
+        );
     }
 }

@@ -233,6 +233,7 @@ async fn fill_school(
             school_id: school,
             role: Role::Administrator,
             class_id: None,
+            timetable_editor: true,
         },
         actor: Actor::system(),
     };

@@ -171,6 +171,15 @@ pub async fn create_in_tx(
     let grant = Grant::staff(Role::Administrator);
     let account_id =
         create_account(tx, school_id, actor, &account, admin_password_hash, grant).await?;
+    // The first administrator sets the school up, the timetable included.
+    sqlx::query!(
+        "UPDATE membership SET timetable_editor = true
+         WHERE school_id = $1 AND account_id = $2 AND role = 'administrator'",
+        school_id.0,
+        account_id
+    )
+    .execute(&mut *tx)
+    .await?;
     let full_name = format!(
         "{} {} {}",
         account.last_name, account.first_name, account.middle_name

@@ -202,6 +202,39 @@ pub async fn revoke(
     back_to_card(&member, account_id, done).await
 }
 
+#[derive(Debug, Deserialize)]
+pub struct TimetableForm {
+    #[serde(default)]
+    on: String,
+}
+
+/// Grants or takes back an administrator's timetable permission.
+pub async fn timetable_editor(
+    State(state): State<AppState>,
+    member: Member,
+    Path((account_id, membership_id)): Path<(i64, i64)>,
+    Form(form): Form<TimetableForm>,
+) -> AppResult<Response> {
+    let on = form.on == "1";
+    let done = service::set_timetable_editor(
+        &state.pool,
+        &member.access,
+        &member.actor(),
+        account_id,
+        membership_id,
+        on,
+    )
+    .await
+    .map(|()| {
+        if on {
+            "Право составлять расписание выдано."
+        } else {
+            "Право составлять расписание снято."
+        }
+    });
+    back_to_card(&member, account_id, done).await
+}
+
 pub async fn reset_password(
     State(state): State<AppState>,
     member: Member,

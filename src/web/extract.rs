@@ -177,6 +177,7 @@ where
                 school_id: school.id,
                 role,
                 class_id: row.class_id,
+                timetable_editor: row.timetable_editor,
             },
             viewer: viewer(session, &row, parts),
             school,

@@ -101,6 +101,10 @@ pub fn router(state: AppState) -> Router {
             post(admin_users::revoke),
         )
         .route(
+            "/admin/users/{account_id}/roles/{membership_id}/timetable",
+            post(admin_users::timetable_editor),
+        )
+        .route(
             "/admin/users/{account_id}/password",
             post(admin_users::reset_password),
         )

@@ -135,6 +135,7 @@ impl Staff {
                 school_id: SchoolId(school_id),
                 role,
                 class_id,
+                timetable_editor: false,
             },
             account_id,
             actor: Actor {

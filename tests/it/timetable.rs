@@ -486,3 +486,77 @@ async fn another_schools_timetable_answers_404_and_teachers_cannot_edit_it() {
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn section_2_an_administrator_edits_the_timetable_only_with_the_timetable_permission() {
+    let app = spawn_app().await;
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 8, 25, 9, 0, 0).unwrap());
+    let deputy = app.signed_in("deputy").await;
+    let class_5b = class(&app, 5, "Б").await;
+    let group = taught(&app, &deputy, class_5b, "Математика", "teacher").await;
+    let admin_id = app.account_id("admin").await;
+    let membership: i64 = sqlx::query_scalar(
+        "SELECT id FROM membership WHERE account_id = $1 AND role = 'administrator'",
+    )
+    .bind(admin_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    // The school's first administrator holds it; the director takes it back.
+    let director = app.signed_in("director").await;
+    let toggle = format!("/admin/users/{admin_id}/roles/{membership}/timetable");
+    let html = director
+        .post(&toggle, &[("on", "0")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Право составлять расписание снято"), "{html}");
+    assert!(html.contains("Дать право составлять расписание"));
+    let admin = app.signed_in("admin").await;
+    let slot = [
+        ("group", group.to_string()),
+        ("weekday", "1".to_string()),
+        ("lesson_number", "1".to_string()),
+    ];
+    let form: Vec<(&str, &str)> = slot.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let path = format!("/classes/{class_5b}/timetable");
+    assert_eq!(
+        admin.post(&path, &form).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(scalar(&app, "SELECT count(*) FROM timetable_slot").await, 0);
+    director.post(&toggle, &[("on", "1")]).await;
+    let html = admin.post(&path, &form).await.text().await.unwrap();
+    assert!(html.contains("Урок добавлен в расписание"), "{html}");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM audit_event WHERE action = 'membership.timetable_editor'"
+        )
+        .await,
+        2
+    );
+    // A deputy always may; the permission is not for other roles.
+    let deputy_id = app.account_id("deputy").await;
+    let deputy_membership: i64 =
+        sqlx::query_scalar("SELECT id FROM membership WHERE account_id = $1 AND role = 'deputy'")
+            .bind(deputy_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let html = director
+        .post(
+            &format!("/admin/users/{deputy_id}/roles/{deputy_membership}/timetable"),
+            &[("on", "1")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("заместители директора имеют его всегда"),
+        "{html}"
+    );
+}
