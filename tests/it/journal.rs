@@ -11,22 +11,22 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
 }
 
 /// Moscow wall-clock time (the demo school's zone) as UTC.
-fn msk(m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+pub(crate) fn msk(m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, m, d, h, min, 0).unwrap() - chrono::Duration::hours(3)
 }
 
-struct Journal {
-    app: TestApp,
-    teacher: Client,
-    group: i64,
-    class_id: i64,
+pub(crate) struct Journal {
+    pub(crate) app: TestApp,
+    pub(crate) teacher: Client,
+    pub(crate) group: i64,
+    pub(crate) class_id: i64,
     /// Pupils of the class, in the journal's order.
-    pupils: Vec<i64>,
+    pub(crate) pupils: Vec<i64>,
 }
 
 impl Journal {
     /// The lesson of the group on a date (2026).
-    async fn lesson(&self, m: u32, d: u32) -> i64 {
+    pub(crate) async fn lesson(&self, m: u32, d: u32) -> i64 {
         sqlx::query_scalar(
             "SELECT id FROM lesson WHERE group_id = $1 AND lesson_date = make_date(2026, $2, $3)",
         )
@@ -155,7 +155,7 @@ async fn journal_of(grade: i16, letter: &str, subject: &str, scale: &str) -> Jou
     }
 }
 
-async fn maths_5b() -> Journal {
+pub(crate) async fn maths_5b() -> Journal {
     journal_of(5, "Б", "Математика", "five_point").await
 }
 

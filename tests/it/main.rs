@@ -8,6 +8,7 @@ mod journal;
 
 mod accounts;
 mod auth;
+mod browser;
 mod catalogues;
 mod cluster;
 mod curriculum;

@@ -1,0 +1,243 @@
+//! End-to-end in a real browser: headless Chromium driven over WebDriver (`chromedriver`, from
+//! Debian's `chromium-driver`; `.ci/run` installs it). The WebDriver protocol is plain JSON over
+//! HTTP, spoken here with the tests' HTTP client.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::journal::{maths_5b, msk};
+
+struct Driver {
+    process: Child,
+    http: reqwest::Client,
+    session: String,
+    base: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let binary = [
+            "chromedriver",
+            "/usr/bin/chromedriver",
+            "/usr/lib/chromium/chromedriver",
+        ]
+        .into_iter()
+        .find(|b| Command::new(b).arg("--version").output().is_ok())
+        .expect("chromedriver is installed (Debian: apt-get install chromium chromium-driver)");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let process = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver answers"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
+        let mut options = json!({
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1366,900", "--lang=ru"]
+        });
+        if let Some(path) = chromium {
+            options["binary"] = json!(path);
+        }
+        let created: Value = http
+            .post(format!("{base}/session"))
+            .json(&json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}}))
+            .send()
+            .await
+            .expect("a browser session")
+            .json()
+            .await
+            .expect("JSON");
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a browser session: {created}"))
+            .to_string();
+        Driver {
+            process,
+            http,
+            session,
+            base,
+        }
+    }
+
+    async fn command(&self, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let answer: Value = self
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .expect("WebDriver answers")
+            .json()
+            .await
+            .expect("JSON");
+        answer["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.command("/url", json!({ "url": url })).await;
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let found = self
+            .command("/element", json!({"using": "css selector", "value": css}))
+            .await;
+        found
+            .get("element-6066-11e4-a52e-4f735466cecf")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("an element {css}: {found}"))
+            .to_string()
+    }
+
+    async fn type_into(&self, element: &str, text: &str) {
+        self.command(
+            &format!("/element/{element}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    async fn click(&self, element: &str) {
+        self.command(&format!("/element/{element}/click"), json!({}))
+            .await;
+    }
+
+    async fn script(&self, script: &str, args: Value) -> Value {
+        self.command("/execute/sync", json!({"script": script, "args": args}))
+            .await
+    }
+
+    /// Waits until `script` returns something truthy; returns it.
+    async fn until(&self, script: &str, args: Value) -> Value {
+        let started = Instant::now();
+        loop {
+            let v = self.script(script, args.clone()).await;
+            if !(v.is_null() || v == json!(false) || v == json!("")) {
+                return v;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "waited in vain for: {script}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The id of the grid's input of a lesson and pupil (the page marks each with its hx-vals).
+const CELL: &str = "const input = [...document.querySelectorAll('td.c input[name=value]')]
+    .find(i => i.getAttribute('hx-vals').includes('\"lesson\": ' + arguments[0] + ',')
+            && i.getAttribute('hx-vals').includes('\"pupil\": ' + arguments[1] + ','));
+    if (input) { input.closest('td').dataset.e2e = 'x'; }
+    return !!input";
+
+#[tokio::test]
+async fn in_a_browser_a_teacher_types_marks_with_the_keyboard_and_sees_saved_or_refused() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 10, 0));
+    let driver = Driver::start().await;
+    let base = j.teacher.base.clone();
+
+    driver.go(&format!("{base}/login")).await;
+    let login = driver.element("input[name=login]").await;
+    driver.type_into(&login, "teacher").await;
+    let password = driver.element("input[name=password]").await;
+    driver.type_into(&password, "demo\u{E007}").await; // Enter submits
+    driver
+        .until("return location.pathname === '/teacher'", json!([]))
+        .await;
+
+    driver.go(&format!("{base}/journal/{}", j.group)).await;
+    // The first pupil's cell on October 5: type «5», move down with the arrow key.
+    let (first, second) = (j.pupils[0], j.pupils[1]);
+    assert_eq!(
+        driver.script(CELL, json!([monday, first])).await,
+        json!(true)
+    );
+    let cell = driver.element("td[data-e2e] input").await;
+    driver.click(&cell).await;
+    driver.type_into(&cell, "5\u{E015}").await; // ArrowDown
+    let saved = driver
+        .until(
+            "return document.querySelector('#journal-status')?.textContent",
+            json!([]),
+        )
+        .await;
+    assert_eq!(saved, json!("сохранено"));
+    let mark: Option<String> = sqlx::query_scalar(
+        "SELECT m.value FROM mark m JOIN mark_column c ON c.id = m.column_id
+         WHERE c.lesson_id = $1 AND m.pupil_id = $2",
+    )
+    .bind(monday)
+    .bind(first)
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(mark.as_deref(), Some("5"));
+
+    // The arrow moved the focus to the second pupil's cell of the same lesson; «9» is refused
+    // with the reason, shown in the status line, and nothing is written.
+    let focused = driver
+        .script(
+            "const v = document.activeElement.getAttribute('hx-vals'); return v",
+            json!([]),
+        )
+        .await;
+    let focused = focused.as_str().unwrap_or_default().to_string();
+    assert!(
+        focused.contains(&format!("\"pupil\": {second},")),
+        "focus moved down: {focused}"
+    );
+    driver
+        .script(
+            "document.activeElement.value = '9'; document.activeElement.dispatchEvent(new Event('change', {bubbles: true}))",
+            json!([]),
+        )
+        .await;
+    let refused = driver
+        .until(
+            "const s = document.querySelector('#journal-status'); return s && s.classList.contains('bad') && s.textContent",
+            json!([]),
+        )
+        .await;
+    assert!(
+        refused
+            .as_str()
+            .unwrap_or_default()
+            .contains("«9» — не отметка"),
+        "{refused}"
+    );
+    let written: i64 = sqlx::query_scalar("SELECT count(*) FROM mark WHERE pupil_id = $1")
+        .bind(second)
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
+}
