@@ -16,6 +16,7 @@ pub mod config;
 pub mod curriculum;
 pub mod db;
 pub mod demo;
+pub mod diary;
 pub mod error;
 pub mod exports;
 pub mod imports;

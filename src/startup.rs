@@ -70,6 +70,7 @@ pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
         clock,
         config: Arc::new(config),
         lockout: LockoutPolicy::default(),
+        live: crate::diary::live::Hub::new(),
     }
 }
 
@@ -103,7 +104,14 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let cleanup = PgSessionStore::new(self.state.pool.clone()).spawn_cleanup();
+        let live = self.state.live.clone();
+        let listener = live.spawn_listener(self.state.pool.clone());
         let app = web::router(self.state);
+        // Open diary streams end first, or the graceful shutdown would wait for them.
+        let shutdown = async move {
+            shutdown.await;
+            live.close();
+        };
         axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -111,6 +119,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await?;
         cleanup.abort();
+        listener.abort();
         Ok(())
     }
 }

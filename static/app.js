@@ -45,3 +45,28 @@ document.addEventListener("keydown", function (event) {
     target.select();
   }
 });
+
+// The live diary: an open week listens to the server's events and fetches itself again when a
+// teacher saves a mark, an absence or homework (regulations §4). Without JavaScript the page is
+// as fresh as its last load.
+(function () {
+  var week = document.getElementById("diary-week");
+  if (!week || !window.EventSource) return;
+  var status = document.getElementById("diary-live");
+  var timer = null;
+  function refresh() {
+    timer = null;
+    fetch(week.getAttribute("data-refresh"), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        week.innerHTML = html;
+        if (status) status.textContent = "Дневник обновлён в " + new Date().toLocaleTimeString("ru-RU");
+      })
+      .catch(function () {});
+  }
+  var source = new EventSource(week.getAttribute("data-live"));
+  source.addEventListener("changed", function () {
+    // Many marks saved in a row make one refresh.
+    if (!timer) timer = setTimeout(refresh, 400);
+  });
+})();

@@ -33,6 +33,8 @@ pub fn action(code: &str) -> &str {
         "absence.marked" => "Отмечен пропуск",
         "absence.removed" => "Снят пропуск",
         "absence.reason_set" => "Указана причина пропуска",
+        "risk.marked" => "Обучающийся включён в группу риска",
+        "risk.cleared" => "Обучающийся исключён из группы риска",
         "lesson.recorded" => "Записаны тема и задание урока",
         "mark_column.added" => "Добавлен столбец отметок",
         "mark_column.changed" => "Изменён вид работы столбца",

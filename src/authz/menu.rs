@@ -51,9 +51,20 @@ const TEACHER: &[MenuItem] = &[item("Главная", "/teacher"), item("Жур�
 const CLASS_TEACHER: &[MenuItem] = &[
     item("Мой класс", "/class-teacher"),
     item("Журналы", "/journal"),
+    item("Пропуски", "/class-teacher/absences"),
+    item("Родители", "/class-teacher/parents"),
+    item("Отчёт за период", "/class-teacher/report"),
 ];
-const PARENT: &[MenuItem] = &[item("Главная", "/parent")];
-const PUPIL: &[MenuItem] = &[item("Главная", "/pupil")];
+const PARENT: &[MenuItem] = &[
+    item("Дневник", "/parent"),
+    item("Отметки", "/diary/marks"),
+    item("О классе", "/diary/info"),
+];
+const PUPIL: &[MenuItem] = &[
+    item("Дневник", "/pupil"),
+    item("Отметки", "/diary/marks"),
+    item("О классе", "/diary/info"),
+];
 
 /// The menu of a role in a school.
 pub fn for_role(role: Role) -> &'static [MenuItem] {

@@ -1,6 +1,7 @@
 //! The demo: two schools with one account per role (password `demo`), seeded deterministically
 //! through the same service functions the pages use, so the audit trail is real too.
 
+mod diary;
 mod journal;
 mod names;
 mod school_year;

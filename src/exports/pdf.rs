@@ -7,8 +7,8 @@ use printpdf::{
     PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem,
 };
 
-const REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+pub(super) const REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(super) const BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
 /// One person's credentials as printed on a slip.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,20 +105,20 @@ pub fn credential_slips(
         .save(&PdfSaveOptions::default(), &mut Vec::new()))
 }
 
-struct Font {
+pub(super) struct Font {
     parsed: ParsedFont,
     id: FontId,
 }
 
 impl Font {
-    fn load(doc: &mut PdfDocument, bytes: &[u8]) -> Result<Font, ExportError> {
+    pub(super) fn load(doc: &mut PdfDocument, bytes: &[u8]) -> Result<Font, ExportError> {
         let parsed = ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).ok_or(ExportError::Font)?;
         let id = doc.add_font(&parsed);
         Ok(Font { parsed, id })
     }
 
     /// The text's width in millimetres at `size` points.
-    fn width(&self, text: &str, size: f32) -> f32 {
+    pub(super) fn width(&self, text: &str, size: f32) -> f32 {
         let units: u32 = text
             .chars()
             .filter_map(|c| self.parsed.lookup_glyph_index(u32::from(c)))
@@ -129,7 +129,7 @@ impl Font {
     }
 
     /// The size (at most `size`, at least `MIN_SIZE`) at which the text fits `width`.
-    fn fit(&self, text: &str, size: f32, width: f32) -> f32 {
+    pub(super) fn fit(&self, text: &str, size: f32, width: f32) -> f32 {
         let natural = self.width(text, size);
         if natural <= width {
             size
@@ -139,7 +139,7 @@ impl Font {
     }
 
     /// The text broken into lines of at most `width` at `size` points, at spaces.
-    fn wrap(&self, text: &str, size: f32, width: f32) -> Vec<String> {
+    pub(super) fn wrap(&self, text: &str, size: f32, width: f32) -> Vec<String> {
         let mut lines: Vec<String> = Vec::new();
         for word in text.split_whitespace() {
             match lines.last_mut() {
@@ -154,15 +154,15 @@ impl Font {
     }
 }
 
-struct Canvas<'f> {
-    ops: Vec<Op>,
-    regular: &'f Font,
-    bold: &'f Font,
+pub(super) struct Canvas<'f> {
+    pub(super) ops: Vec<Op>,
+    pub(super) regular: &'f Font,
+    pub(super) bold: &'f Font,
 }
 
 impl Canvas<'_> {
     /// One line of text with its baseline at (`x`, `y`) mm from the bottom left.
-    fn text(&mut self, font: &Font, size: f32, x: f32, y: f32, text: &str) {
+    pub(super) fn text(&mut self, font: &Font, size: f32, x: f32, y: f32, text: &str) {
         self.ops.extend([
             Op::StartTextSection,
             Op::SetTextCursor {
@@ -180,13 +180,13 @@ impl Canvas<'_> {
     }
 
     /// One line of text, made smaller if needed to fit between `x` and the right margin.
-    fn fitted(&mut self, font: &Font, size: f32, x: f32, y: f32, text: &str) {
+    pub(super) fn fitted(&mut self, font: &Font, size: f32, x: f32, y: f32, text: &str) {
         let size = font.fit(text, size, RIGHT - x);
         self.text(font, size, x, y, text);
     }
 
     /// 0.0 is black, 1.0 white.
-    fn grey(&mut self, level: f32) {
+    pub(super) fn grey(&mut self, level: f32) {
         self.ops.push(Op::SetFillColor {
             col: Color::Greyscale(Greyscale::new(level, None)),
         });

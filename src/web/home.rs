@@ -10,10 +10,10 @@ use super::extract::Member;
 use super::layout::Layout;
 use crate::audit::{self, AuditLine};
 use crate::authz::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::journal::control::{RemarkRow, open_remarks_for_teacher};
 use crate::journal::today::{self, AccumulationAlert, TodayLesson};
-use crate::tenancy::repo::{self as schools, Overview, PupilLine};
+use crate::tenancy::repo::{self as schools, Overview};
 
 /// Today's date in the school's time zone, in words: «понедельник, 23 ноября 2026 г.».
 fn today_in_words(state: &AppState, time_zone: &str) -> String {
@@ -117,65 +117,4 @@ pub async fn teacher(State(state): State<AppState>, member: Member) -> AppResult
         remarks: open_remarks_for_teacher(&state.pool, member.school.id, account).await?,
         day,
     })
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "home_class_teacher.html")]
-pub struct ClassTeacherHome {
-    layout: Layout,
-    today: String,
-    class_name: String,
-    class_id: i64,
-    pupils: Vec<PupilLine>,
-}
-
-pub async fn class_teacher(
-    State(state): State<AppState>,
-    member: Member,
-) -> AppResult<ClassTeacherHome> {
-    member.require(&[Role::ClassTeacher])?;
-    let class_id = member.class_id.ok_or(AppError::Forbidden)?;
-    let school = member.school.id;
-    let class_name = schools::class_name(&state.pool, school, class_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(ClassTeacherHome {
-        layout: Layout::for_member(&member, &format!("Класс {class_name}")).await?,
-        today: today_in_words(&state, &member.school.time_zone),
-        pupils: schools::class_pupils(&state.pool, school, class_id).await?,
-        class_name,
-        class_id,
-    })
-}
-
-/// The start page of a parent (about one child) or of a pupil.
-#[derive(Template, WebTemplate)]
-#[template(path = "home_family.html")]
-pub struct FamilyHome {
-    layout: Layout,
-    today: String,
-    is_parent: bool,
-    pupil: PupilLine,
-}
-
-async fn family(state: &AppState, member: &Member, role: Role) -> AppResult<FamilyHome> {
-    member.require(&[role])?;
-    let pupil_id = member.pupil_id.ok_or(AppError::Forbidden)?;
-    let pupil = schools::pupil(&state.pool, member.school.id, pupil_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(FamilyHome {
-        layout: Layout::for_member(member, role.label()).await?,
-        today: today_in_words(state, &member.school.time_zone),
-        is_parent: role == Role::Parent,
-        pupil,
-    })
-}
-
-pub async fn parent(State(state): State<AppState>, member: Member) -> AppResult<FamilyHome> {
-    family(&state, &member, Role::Parent).await
-}
-
-pub async fn pupil(State(state): State<AppState>, member: Member) -> AppResult<FamilyHome> {
-    family(&state, &member, Role::Pupil).await
 }

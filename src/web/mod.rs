@@ -5,10 +5,12 @@ mod admin_users;
 mod assets;
 mod audit_page;
 mod auth_pages;
+mod class_teacher;
 mod classes;
 mod credentials;
 pub mod csrf;
 mod curriculum;
+mod diary;
 pub mod errors;
 pub mod extract;
 mod group_timetable;
@@ -53,6 +55,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub lockout: LockoutPolicy,
+    /// Diary events from the database, for the live diary pages.
+    pub live: crate::diary::live::Hub,
 }
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -86,9 +90,17 @@ pub fn router(state: AppState) -> Router {
         .route("/deputy", get(home::deputy))
         .route("/admin", get(home::administrator))
         .route("/teacher", get(home::teacher))
-        .route("/class-teacher", get(home::class_teacher))
-        .route("/parent", get(home::parent))
-        .route("/pupil", get(home::pupil))
+        .route("/class-teacher", get(class_teacher::home))
+        .route("/class-teacher/parents", get(class_teacher::parents))
+        .route("/class-teacher/risk", post(class_teacher::set_risk))
+        .route(
+            "/class-teacher/absences",
+            get(class_teacher::absences).post(class_teacher::save_absences),
+        )
+        .route("/class-teacher/report", get(class_teacher::report))
+        .route("/class-teacher/extract.pdf", get(class_teacher::extract))
+        .route("/parent", get(diary::home))
+        .route("/pupil", get(diary::home))
         .route("/admin/users", get(admin_users::list))
         .route(
             "/admin/users/new",
@@ -285,6 +297,13 @@ pub fn router(state: AppState) -> Router {
             post(journal_control::fix_remark),
         )
         .route("/remarks", get(journal_control::remarks))
+        // The diary (regulations §4).
+        .route("/diary", get(diary::week))
+        .route("/diary/week", get(diary::week_body))
+        .route("/diary/events", get(diary::events))
+        .route("/diary/ack", post(diary::acknowledge))
+        .route("/diary/marks", get(diary::marks))
+        .route("/diary/info", get(diary::info))
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))

@@ -13,6 +13,7 @@ mod catalogues;
 mod cluster;
 mod curriculum;
 mod demo;
+mod diary;
 mod isolation;
 mod journal_control;
 mod pages;

@@ -1,0 +1,144 @@
+//! The live diary (§4: «in real time»): the database sends a notification on channel `diary` for
+//! every committed change a diary shows (triggers of migration 11: marks, absences, lessons,
+//! substitutions, period marks). One listener per server turns them into a broadcast; each open
+//! diary page holds a server-sent-events stream that passes on only the events of its pupil's
+//! groups, and the page fetches its week again. Whatever path wrote the change — a page, the
+//! demo, a future API, another server — the diary hears it, and a rolled-back write says nothing.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+
+/// A change in a group's journal; `pupil` when it concerns one pupil only.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub struct LiveEvent {
+    #[serde(rename = "s")]
+    pub school: i64,
+    #[serde(rename = "g")]
+    pub group: i64,
+    #[serde(rename = "p")]
+    pub pupil: Option<i64>,
+}
+
+impl LiveEvent {
+    /// Does a diary of `pupil` (in `groups` of `school`) show this change?
+    pub fn concerns(&self, school: i64, pupil: i64, groups: &HashSet<i64>) -> bool {
+        self.school == school
+            && groups.contains(&self.group)
+            && self.pupil.is_none_or(|p| p == pupil)
+    }
+}
+
+/// The server's fan-out of diary events, and the switch that ends every open stream when the
+/// server shuts down (otherwise a graceful shutdown would wait for them forever).
+#[derive(Clone)]
+pub struct Hub {
+    events: broadcast::Sender<LiveEvent>,
+    closed: watch::Sender<bool>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Self {
+        let (events, _) = broadcast::channel(1024);
+        let (closed, _) = watch::channel(false);
+        Self { events, closed }
+    }
+
+    pub fn subscribe(&self) -> (broadcast::Receiver<LiveEvent>, watch::Receiver<bool>) {
+        (self.events.subscribe(), self.closed.subscribe())
+    }
+
+    /// Ends every open stream.
+    pub fn close(&self) {
+        let _ = self.closed.send(true);
+    }
+
+    /// Listens on the database's `diary` channel until aborted; reconnects after a lost
+    /// connection (events of the gap are lost: an open page is then only as fresh as its load).
+    pub fn spawn_listener(&self, pool: PgPool) -> JoinHandle<()> {
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            loop {
+                match listen(&pool, &events).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "diary listener lost its connection");
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                    }
+                }
+            }
+        })
+    }
+}
+
+async fn listen(pool: &PgPool, events: &broadcast::Sender<LiveEvent>) -> sqlx::Result<()> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen("diary").await?;
+    loop {
+        let note = listener.recv().await?;
+        match serde_json::from_str::<LiveEvent>(note.payload()) {
+            // No receivers is fine: nobody has a diary open.
+            Ok(event) => {
+                let _ = events.send(event);
+            }
+            Err(e) => tracing::warn!(error = %e, payload = note.payload(), "odd diary event"),
+        }
+    }
+}
+
+/// The group ids whose events a pupil's diary follows: the pupil's groups of the current
+/// year (Arc: shared by the stream's closure).
+pub async fn groups_of(
+    pool: &PgPool,
+    school: crate::tenancy::SchoolId,
+    pupil: i64,
+) -> sqlx::Result<Arc<HashSet<i64>>> {
+    let ids = sqlx::query_scalar!(
+        r#"SELECT DISTINCT group_id AS "group_id!" FROM group_pupil
+           WHERE school_id = $1 AND pupil_id = $2 AND (ends_on IS NULL OR ends_on >= current_date - 366)"#,
+        school.0,
+        pupil
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(Arc::new(ids.into_iter().collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_reaches_only_the_diaries_it_concerns() {
+        let groups: HashSet<i64> = [10, 11].into_iter().collect();
+        let mark = LiveEvent {
+            school: 1,
+            group: 10,
+            pupil: Some(7),
+        };
+        assert!(mark.concerns(1, 7, &groups));
+        assert!(!mark.concerns(1, 8, &groups), "a classmate's mark");
+        assert!(!mark.concerns(2, 7, &groups), "another school");
+        let homework = LiveEvent {
+            school: 1,
+            group: 11,
+            pupil: None,
+        };
+        assert!(homework.concerns(1, 8, &groups));
+        assert!(!homework.concerns(1, 8, &[12].into_iter().collect()));
+        let parsed: LiveEvent = serde_json::from_str(r#"{"s":1,"g":10,"p":null}"#).unwrap();
+        assert_eq!(parsed.pupil, None);
+    }
+}

@@ -1,0 +1,391 @@
+//! The class teacher's pages (regulations §4; 003, 004): the class at a glance (risk group,
+//! parents who have not opened the diary), parents' diary activity, the risk group, the week's
+//! absence reasons (J9), the period report, and the printed weekly extract of the whole class.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+
+use super::AppState;
+use super::extract::Member;
+use super::layout::{Layout, flash_outcome};
+use crate::authz::Role;
+use crate::diary::class::{self, ClassReport, ParentActivity, RiskLine, WeekAbsence};
+use crate::diary::marks::{self as period_marks, Period};
+use crate::diary::{self, DiaryPupil};
+use crate::error::{AppError, AppResult};
+use crate::journal::AbsenceReason;
+use crate::journal::service::{self, Author};
+
+/// The class teacher's class: (id, name, grade).
+async fn my_class(state: &AppState, member: &Member) -> AppResult<DiaryPupilClass> {
+    member.require(&[Role::ClassTeacher])?;
+    let class_id = member.class_id.ok_or(AppError::Forbidden)?;
+    let name = crate::tenancy::repo::class_name(&state.pool, member.school.id, class_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let grade = name
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse::<i16>()
+        .unwrap_or(5);
+    Ok(DiaryPupilClass {
+        id: class_id,
+        name,
+        grade,
+    })
+}
+
+pub struct DiaryPupilClass {
+    pub id: i64,
+    pub name: String,
+    pub grade: i16,
+}
+
+fn today(state: &AppState, member: &Member) -> NaiveDate {
+    crate::clock::local_today(state.clock.as_ref(), &member.school.time_zone)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home_class_teacher.html")]
+pub struct ClassTeacherHome {
+    layout: Layout,
+    today_text: String,
+    class: DiaryPupilClass,
+    pupils: Vec<crate::tenancy::repo::PupilLine>,
+    risk: Vec<RiskLine>,
+    inactive: Vec<ParentActivity>,
+    not_acknowledged: usize,
+    inactivity_days: i64,
+}
+
+/// «Мой класс»: the risk group of the day and the parents to contact.
+pub async fn home(State(state): State<AppState>, member: Member) -> AppResult<ClassTeacherHome> {
+    let class = my_class(&state, &member).await?;
+    let school = member.school.id;
+    let today = today(&state, &member);
+    let days = class::inactivity_days(&state.pool, school).await?;
+    let parents = class::parents_activity(&state.pool, school, class.id, today).await?;
+    let not_acknowledged = parents
+        .iter()
+        .filter(|p| p.has_account && !p.acknowledged_last_week(today))
+        .count();
+    Ok(ClassTeacherHome {
+        layout: Layout::for_member(&member, &format!("Класс {}", class.name)).await?,
+        today_text: today.format("%d.%m.%Y").to_string(),
+        pupils: crate::tenancy::repo::class_pupils(&state.pool, school, class.id).await?,
+        risk: class::risk_group(&state.pool, school, class.id, today).await?,
+        inactive: parents
+            .into_iter()
+            .filter(|p| p.inactive(today, days))
+            .collect(),
+        not_acknowledged,
+        inactivity_days: days,
+        class,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "class_parents.html")]
+pub struct ParentsPage {
+    layout: Layout,
+    class: DiaryPupilClass,
+    parents: Vec<ParentActivity>,
+    today: NaiveDate,
+    inactivity_days: i64,
+}
+
+impl ParentsPage {
+    fn inactive(&self, p: &ParentActivity) -> bool {
+        p.inactive(self.today, self.inactivity_days)
+    }
+
+    fn acknowledged(&self, p: &ParentActivity) -> bool {
+        p.acknowledged_last_week(self.today)
+    }
+}
+
+/// Parents' diary activity: last opening, openings this week, acknowledged weeks (000 §15, 003).
+pub async fn parents(State(state): State<AppState>, member: Member) -> AppResult<ParentsPage> {
+    let class = my_class(&state, &member).await?;
+    let today = today(&state, &member);
+    Ok(ParentsPage {
+        layout: Layout::for_member(&member, "Активность родителей").await?,
+        parents: class::parents_activity(&state.pool, member.school.id, class.id, today).await?,
+        inactivity_days: class::inactivity_days(&state.pool, member.school.id).await?,
+        class,
+        today,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RiskForm {
+    #[serde(default)]
+    pupil: String,
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Puts a pupil into the risk group, or takes them out.
+pub async fn set_risk(
+    State(state): State<AppState>,
+    member: Member,
+    Form(form): Form<RiskForm>,
+) -> AppResult<Response> {
+    let class = my_class(&state, &member).await?;
+    let pupil = form.pupil.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let on = form.on == "1";
+    let actor = member.actor();
+    let author = Author {
+        access: &member.access,
+        account_id: member.viewer.account_id,
+        actor: &actor,
+        clock: state.clock.as_ref(),
+    };
+    let result = class::set_risk(&state.pool, &author, class.id, pupil, on, &form.note)
+        .await
+        .map(|()| {
+            if on {
+                "Обучающийся в группе риска.".to_string()
+            } else {
+                "Обучающийся исключён из группы риска.".to_string()
+            }
+        });
+    flash_outcome(&member.viewer.session, "/class-teacher", result).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "class_absences.html")]
+pub struct AbsencesPage {
+    layout: Layout,
+    class: DiaryPupilClass,
+    monday: NaiveDate,
+    absences: Vec<WeekAbsence>,
+    reasons: [AbsenceReason; 3],
+}
+
+impl AbsencesPage {
+    fn prev(&self) -> String {
+        (self.monday - Duration::days(7)).to_string()
+    }
+    fn next(&self) -> String {
+        (self.monday + Duration::days(7)).to_string()
+    }
+    fn title(&self) -> String {
+        format!(
+            "{} — {}",
+            self.monday.format("%d.%m.%Y"),
+            (self.monday + Duration::days(6)).format("%d.%m.%Y")
+        )
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WeekQuery {
+    #[serde(default)]
+    week: Option<String>,
+    #[serde(default)]
+    period: Option<String>,
+}
+
+fn monday_of(q: &WeekQuery, today: NaiveDate) -> NaiveDate {
+    diary::monday(
+        q.week
+            .as_deref()
+            .and_then(|w| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
+            .unwrap_or(today),
+    )
+}
+
+/// The class's absences of a week with their reasons (J9: УП, НП, Б).
+pub async fn absences(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<WeekQuery>,
+) -> AppResult<AbsencesPage> {
+    let class = my_class(&state, &member).await?;
+    let monday = monday_of(&q, today(&state, &member));
+    Ok(AbsencesPage {
+        layout: Layout::for_member(&member, "Пропуски за неделю").await?,
+        absences: class::week_absences(&state.pool, member.school.id, class.id, monday).await?,
+        class,
+        monday,
+        reasons: AbsenceReason::ALL,
+    })
+}
+
+/// Saves the reasons changed on the week's page; each through the journal's one write (J9,
+/// audited). Reports how many were saved and why others were not.
+pub async fn save_absences(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<WeekQuery>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let class = my_class(&state, &member).await?;
+    let monday = monday_of(&q, today(&state, &member));
+    let current = class::week_absences(&state.pool, member.school.id, class.id, monday).await?;
+    let actor = member.actor();
+    let author = Author {
+        access: &member.access,
+        account_id: member.viewer.account_id,
+        actor: &actor,
+        clock: state.clock.as_ref(),
+    };
+    let (mut saved, mut refused) = (0, Vec::new());
+    for a in &current {
+        let Some(asked) = form.get(&format!("r_{}_{}", a.lesson_id, a.pupil_id)) else {
+            continue;
+        };
+        if a.reason.as_deref().unwrap_or("") == asked {
+            continue;
+        }
+        match service::set_absence_reason(&state.pool, &author, a.lesson_id, a.pupil_id, asked)
+            .await
+        {
+            Ok(()) => saved += 1,
+            Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => refused.push(format!(
+                "{} {}: {}",
+                a.pupil,
+                a.date.format("%d.%m"),
+                service::message_of(e)
+            )),
+            Err(e) => return Err(e),
+        }
+    }
+    let mut message = format!("Сохранено причин: {saved}.");
+    if !refused.is_empty() {
+        message.push_str(" Не сохранено: ");
+        message.push_str(&refused.join("; "));
+    }
+    flash_outcome(
+        &member.viewer.session,
+        &format!("/class-teacher/absences?week={monday}"),
+        Ok(message),
+    )
+    .await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "class_report.html")]
+pub struct ReportPage {
+    layout: Layout,
+    class: DiaryPupilClass,
+    periods: Vec<Period>,
+    period: Option<Period>,
+    report: Option<ClassReport>,
+    preliminary_from: Option<NaiveDate>,
+}
+
+/// The report on progress and attendance of a period: preliminary (forecasts) until its end —
+/// due 2 weeks before it — and final (period marks) after (003, 004).
+pub async fn report(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<WeekQuery>,
+) -> AppResult<ReportPage> {
+    let class = my_class(&state, &member).await?;
+    let today = today(&state, &member);
+    let stand_in = class_as_pupil(&state, &member, &class).await?;
+    let periods = period_marks::periods(&state.pool, member.school.id, &stand_in).await?;
+    let asked = q.period.as_deref().and_then(|p| p.parse::<i64>().ok());
+    let period = period_marks::pick(&periods, asked, today).cloned();
+    let report = match &period {
+        Some(p) => Some(
+            class::report(
+                &state.pool,
+                member.school.id,
+                class.id,
+                class.grade,
+                p,
+                today,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    Ok(ReportPage {
+        layout: Layout::for_member(&member, "Отчёт об успеваемости и посещаемости").await?,
+        preliminary_from: period.as_ref().map(|p| p.span.ends_on - Duration::days(14)),
+        class,
+        periods,
+        period,
+        report,
+    })
+}
+
+/// The class's year and grade in the shape the period queries take.
+async fn class_as_pupil(
+    state: &AppState,
+    member: &Member,
+    class: &DiaryPupilClass,
+) -> AppResult<DiaryPupil> {
+    let year = sqlx::query_scalar!(
+        "SELECT academic_year_id FROM school_class WHERE school_id = $1 AND id = $2",
+        member.school.id.0,
+        class.id
+    )
+    .fetch_one(&state.pool)
+    .await?;
+    Ok(DiaryPupil {
+        id: 0,
+        full_name: String::new(),
+        class_id: Some(class.id),
+        class_name: class.name.clone(),
+        grade: class.grade,
+        shift: 1,
+        academic_year_id: Some(year),
+        week_days: 5,
+    })
+}
+
+/// The printed weekly extract (§4): one A4 page per pupil of the class, for parents without
+/// the internet or who refused electronic information.
+pub async fn extract(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<WeekQuery>,
+) -> AppResult<Response> {
+    let class = my_class(&state, &member).await?;
+    let today = today(&state, &member);
+    let monday = monday_of(&q, today);
+    let school = member.school.id;
+    let lines = crate::tenancy::repo::class_pupils(&state.pool, school, class.id).await?;
+    let base = class_as_pupil(&state, &member, &class).await?;
+    let pupils: Vec<DiaryPupil> = lines
+        .iter()
+        .map(|l| DiaryPupil {
+            id: l.pupil_id,
+            full_name: l.full_name.clone(),
+            ..base.clone()
+        })
+        .collect();
+    let weeks = crate::diary::week::weeks(&state.pool, school, &pupils, monday, today).await?;
+    let pdf = crate::exports::diary_pdf::weekly_extract(
+        &member.school.name,
+        &pupils.iter().zip(weeks.iter()).collect::<Vec<_>>(),
+        today,
+    )
+    .map_err(|e| AppError::Refused(e.message().into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"extract-{monday}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}

@@ -1,0 +1,344 @@
+//! The diary pages of pupils and parents (regulations §4): the week, the marks of a period, the
+//! class's teachers and control works; the live stream that refreshes an open week; the
+//! parent's «Ознакомлен». A parent of several children switches with `?pupil=`; anybody else's
+//! child answers 404.
+
+use std::convert::Infallible;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use chrono::NaiveDate;
+use futures_util::Stream;
+use serde::Deserialize;
+
+use super::AppState;
+use super::extract::Member;
+use super::layout::{Layout, flash_outcome};
+use crate::authz::Role;
+use crate::diary::marks::{self, ClassInfo, Period, SubjectMarks};
+use crate::diary::week::DiaryWeek;
+use crate::diary::{self, Child, DiaryPupil, Reader, live};
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DiaryQuery {
+    #[serde(default)]
+    pupil: Option<String>,
+    #[serde(default)]
+    week: Option<String>,
+    #[serde(default)]
+    period: Option<String>,
+}
+
+/// Whose diary, and as what: the `pupil` asked for (a parent's other child, or a pupil of the
+/// class teacher's class), else the membership's own child.
+async fn whose(state: &AppState, member: &Member, asked: Option<&str>) -> AppResult<(i64, Reader)> {
+    let pupil_id = match asked.filter(|s| !s.is_empty()) {
+        Some(s) => s.parse::<i64>().map_err(|_| AppError::NotFound)?,
+        None => member.pupil_id.ok_or(AppError::Forbidden)?,
+    };
+    let reader = diary::reader(
+        &state.pool,
+        member.school.id,
+        member.viewer.account_id,
+        member.role,
+        member.class_id,
+        pupil_id,
+    )
+    .await?;
+    Ok((pupil_id, reader))
+}
+
+fn today(state: &AppState, member: &Member) -> NaiveDate {
+    crate::clock::local_today(state.clock.as_ref(), &member.school.time_zone)
+}
+
+/// The week asked for (any day of it), else the current one.
+fn week_of(q: &DiaryQuery, today: NaiveDate) -> NaiveDate {
+    let day = q
+        .week
+        .as_deref()
+        .and_then(|w| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
+        .unwrap_or(today);
+    diary::monday(day)
+}
+
+/// The heading shared by the diary pages: whose diary, and the switch between children.
+pub struct DiaryHead {
+    /// Not the membership's own child: links carry `?pupil=` and the page shows its own tabs.
+    pub other: bool,
+    pub pupil: DiaryPupil,
+    pub reader: Reader,
+    pub children: Vec<Child>,
+}
+
+impl DiaryHead {
+    /// `?pupil=…` to keep on links when the page is not the membership's own child.
+    pub fn pupil_param(&self) -> String {
+        format!("pupil={}", self.pupil.id)
+    }
+
+    pub fn is_parent(&self) -> bool {
+        self.reader == Reader::Parent
+    }
+}
+
+async fn head(
+    state: &AppState,
+    member: &Member,
+    asked: Option<&str>,
+    day: NaiveDate,
+) -> AppResult<DiaryHead> {
+    let (pupil_id, reader) = whose(state, member, asked).await?;
+    let pupil = diary::pupil(&state.pool, member.school.id, pupil_id, day).await?;
+    let children = if reader == Reader::Parent {
+        diary::children(&state.pool, member.school.id, member.viewer.account_id).await?
+    } else {
+        Vec::new()
+    };
+    if reader != Reader::Staff {
+        diary::record_visit(
+            &state.pool,
+            member.school.id,
+            pupil_id,
+            member.viewer.account_id,
+            reader,
+            state.clock.now(),
+            today(state, member),
+        )
+        .await?;
+    }
+    Ok(DiaryHead {
+        other: member.pupil_id != Some(pupil_id),
+        pupil,
+        reader,
+        children,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "diary_week.html")]
+pub struct WeekPage {
+    layout: Layout,
+    head: DiaryHead,
+    week: DiaryWeek,
+    acknowledged: Option<String>,
+    can_acknowledge: bool,
+}
+
+/// The week of lessons; the start page of parents and pupils.
+pub async fn week(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<DiaryQuery>,
+) -> AppResult<WeekPage> {
+    let today = today(&state, &member);
+    let monday = week_of(&q, today);
+    let head = head(&state, &member, q.pupil.as_deref(), monday).await?;
+    let week =
+        crate::diary::week::week(&state.pool, member.school.id, &head.pupil, monday, today).await?;
+    let acknowledged = if head.reader == Reader::Parent {
+        diary::acknowledged_at(
+            &state.pool,
+            member.school.id,
+            head.pupil.id,
+            member.viewer.account_id,
+            monday,
+        )
+        .await?
+        .map(|at| {
+            let tz: chrono_tz::Tz = member
+                .school
+                .time_zone
+                .parse()
+                .unwrap_or(chrono_tz::Europe::Moscow);
+            at.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string()
+        })
+    } else {
+        None
+    };
+    let title = format!("Дневник: {}", head.pupil.full_name);
+    Ok(WeekPage {
+        layout: Layout::for_member(&member, &title).await?,
+        can_acknowledge: head.reader == Reader::Parent && monday <= today,
+        head,
+        week,
+        acknowledged,
+    })
+}
+
+/// The start page of a parent or a pupil is their diary's week.
+pub async fn home(
+    state: State<AppState>,
+    member: Member,
+    q: Query<DiaryQuery>,
+) -> AppResult<WeekPage> {
+    member.require(&[Role::Parent, Role::Pupil])?;
+    week(state, member, q).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "diary_week_body.html")]
+pub struct WeekBody {
+    week: DiaryWeek,
+}
+
+/// The week alone (no layout): what an open diary fetches when the live stream says it changed.
+pub async fn week_body(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<DiaryQuery>,
+) -> AppResult<WeekBody> {
+    let today = today(&state, &member);
+    let monday = week_of(&q, today);
+    let (pupil_id, _) = whose(&state, &member, q.pupil.as_deref()).await?;
+    let pupil = diary::pupil(&state.pool, member.school.id, pupil_id, monday).await?;
+    let week =
+        crate::diary::week::week(&state.pool, member.school.id, &pupil, monday, today).await?;
+    Ok(WeekBody { week })
+}
+
+/// Server-sent events: «changed» whenever something of this pupil's diary is saved.
+pub async fn events(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<DiaryQuery>,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let (pupil_id, _) = whose(&state, &member, q.pupil.as_deref()).await?;
+    let school = member.school.id;
+    let groups = live::groups_of(&state.pool, school, pupil_id).await?;
+    let (events, closed) = state.live.subscribe();
+    let stream = futures_util::stream::unfold(
+        (events, closed, groups),
+        move |(mut events, mut closed, groups)| async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                tokio::select! {
+                    received = events.recv() => match received {
+                        Ok(e) if e.concerns(school.0, pupil_id, &groups) => break,
+                        Ok(_) => continue,
+                        // Missed some: say «changed» to be safe.
+                        Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => return None,
+                    },
+                    _ = closed.wait_for(|c| *c) => return None,
+                }
+            }
+            let event = Event::default().event("changed").data("diary");
+            Some((Ok(event), (events, closed, groups)))
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AckForm {
+    #[serde(default)]
+    pupil: String,
+    #[serde(default)]
+    week: String,
+}
+
+/// «Ознакомлен» for a week (000 §15).
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    member: Member,
+    Form(form): Form<AckForm>,
+) -> AppResult<Response> {
+    let (pupil_id, reader) = whose(&state, &member, Some(&form.pupil)).await?;
+    let week = NaiveDate::parse_from_str(&form.week, "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("week", "Неделя указана неверно."))?;
+    let today = today(&state, &member);
+    let result = diary::acknowledge(
+        &state.pool,
+        member.school.id,
+        diary::Who {
+            pupil_id,
+            account_id: member.viewer.account_id,
+            reader,
+        },
+        week,
+        state.clock.now(),
+        today,
+    )
+    .await
+    .map(|()| "Отмечено: с дневником за неделю ознакомлен(а).".to_string());
+    let to = format!("/diary?pupil={pupil_id}&week={week}");
+    flash_outcome(&member.viewer.session, &to, result).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "diary_marks.html")]
+pub struct MarksPage {
+    layout: Layout,
+    head: DiaryHead,
+    periods: Vec<Period>,
+    period: Option<Period>,
+    subjects: Vec<SubjectMarks>,
+    period_over: bool,
+}
+
+/// The marks of a period per subject, with averages, forecasts and period marks.
+pub async fn marks(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<DiaryQuery>,
+) -> AppResult<MarksPage> {
+    let today = today(&state, &member);
+    let head = head(&state, &member, q.pupil.as_deref(), today).await?;
+    let periods = marks::periods(&state.pool, member.school.id, &head.pupil).await?;
+    let asked = q.period.as_deref().and_then(|p| p.parse::<i64>().ok());
+    let period = marks::pick(&periods, asked, today).cloned();
+    let subjects = match &period {
+        Some(p) => marks::subjects(&state.pool, member.school.id, &head.pupil, p).await?,
+        None => Vec::new(),
+    };
+    let title = format!("Отметки: {}", head.pupil.full_name);
+    Ok(MarksPage {
+        layout: Layout::for_member(&member, &title).await?,
+        period_over: period.as_ref().is_some_and(|p| p.span.ends_on < today),
+        head,
+        periods,
+        period,
+        subjects,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "diary_info.html")]
+pub struct InfoPage {
+    layout: Layout,
+    head: DiaryHead,
+    period: Option<Period>,
+    info: ClassInfo,
+}
+
+/// The class teacher, the teachers of each subject, the control works of the period, holidays.
+pub async fn info(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<DiaryQuery>,
+) -> AppResult<InfoPage> {
+    let today = today(&state, &member);
+    let head = head(&state, &member, q.pupil.as_deref(), today).await?;
+    let periods = marks::periods(&state.pool, member.school.id, &head.pupil).await?;
+    let period = marks::pick(&periods, None, today).cloned();
+    let info = marks::class_info(
+        &state.pool,
+        member.school.id,
+        &head.pupil,
+        period.as_ref(),
+        today,
+    )
+    .await?;
+    Ok(InfoPage {
+        layout: Layout::for_member(&member, "О классе").await?,
+        head,
+        period,
+        info,
+    })
+}
