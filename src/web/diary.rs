@@ -171,13 +171,23 @@ pub async fn week(
     })
 }
 
-/// The start page of a parent or a pupil is their diary's week.
-pub async fn home(
+/// The start page of a parent is the child's week.
+pub async fn parent_home(
     state: State<AppState>,
     member: Member,
     q: Query<DiaryQuery>,
 ) -> AppResult<WeekPage> {
-    member.require(&[Role::Parent, Role::Pupil])?;
+    member.require(&[Role::Parent])?;
+    week(state, member, q).await
+}
+
+/// The start page of a pupil is their week.
+pub async fn pupil_home(
+    state: State<AppState>,
+    member: Member,
+    q: Query<DiaryQuery>,
+) -> AppResult<WeekPage> {
+    member.require(&[Role::Pupil])?;
     week(state, member, q).await
 }
 

@@ -99,8 +99,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/class-teacher/report", get(class_teacher::report))
         .route("/class-teacher/extract.pdf", get(class_teacher::extract))
-        .route("/parent", get(diary::home))
-        .route("/pupil", get(diary::home))
+        .route("/parent", get(diary::parent_home))
+        .route("/pupil", get(diary::pupil_home))
         .route("/admin/users", get(admin_users::list))
         .route(
             "/admin/users/new",
