@@ -52,7 +52,10 @@ const CLASS_TEACHER: &[MenuItem] = &[
     item("Мой класс", "/class-teacher"),
     item("Журналы", "/journal"),
 ];
-const PARENT: &[MenuItem] = &[item("Главная", "/parent")];
+const PARENT: &[MenuItem] = &[
+    item("Главная", "/parent"),
+    item("Уведомления", "/parent/notifications"),
+];
 const PUPIL: &[MenuItem] = &[item("Главная", "/pupil")];
 
 /// The menu of a role in a school.

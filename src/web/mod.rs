@@ -18,6 +18,7 @@ mod imports;
 mod journal;
 mod journal_control;
 pub mod layout;
+mod notifications;
 mod plans;
 mod platform;
 mod readiness;
@@ -285,6 +286,12 @@ pub fn router(state: AppState) -> Router {
             post(journal_control::fix_remark),
         )
         .route("/remarks", get(journal_control::remarks))
+        // E-mail (regulations §4)
+        .route(
+            "/parent/notifications",
+            get(notifications::show).post(notifications::save),
+        )
+        .route("/admin/mail", get(notifications::outbox))
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))
