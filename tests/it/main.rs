@@ -2,6 +2,7 @@
 //! started by the harness, or `DATABASE_URL`). One test binary, so the cluster starts once.
 
 mod helpers;
+mod smtp;
 
 mod imports;
 mod journal;
@@ -15,6 +16,7 @@ mod curriculum;
 mod demo;
 mod isolation;
 mod journal_control;
+mod mail;
 mod pages;
 mod plans;
 mod pupils;
