@@ -18,7 +18,18 @@ pub struct Config {
     pub session_idle_hours: i64,
     /// The address people type to reach the site (printed on credential slips).
     pub public_url: String,
+    /// The SMTP server mail to parents goes through (`smtp://host:port`, `smtps://…`,
+    /// `smtp://…?tls=required`, with `user:password@` if needed). `None`: mail is composed into
+    /// the outbox but not sent.
+    pub smtp_url: Option<String>,
+    /// The sender of mail to parents, e.g. `«Журнал» <noreply@school.example>`.
+    pub mail_from: String,
+    /// How often the mail worker looks for work; 0 turns the background worker off.
+    pub mail_poll_seconds: u64,
 }
+
+/// The sender when `ZHURNAL_MAIL_FROM` is not set.
+pub const DEFAULT_MAIL_FROM: &str = "\"«Журнал»\" <noreply@zhurnal.local>";
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -41,7 +52,22 @@ impl Config {
             .unwrap_or(12)
             .clamp(1, 24 * 30);
         let public_url = var("ZHURNAL_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}/"));
+        let mail_from = var("ZHURNAL_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
+        mail_from
+            .parse::<lettre::message::Mailbox>()
+            .with_context(|| {
+                format!("ZHURNAL_MAIL_FROM must be an address such as {DEFAULT_MAIL_FROM}")
+            })?;
+        let mail_poll_seconds = var("ZHURNAL_MAIL_POLL_SECONDS")
+            .map(|v| v.parse::<u64>())
+            .transpose()
+            .context("ZHURNAL_MAIL_POLL_SECONDS must be a whole number of seconds")?
+            .unwrap_or(30)
+            .min(24 * 3600);
         Ok(Self {
+            smtp_url: var("ZHURNAL_SMTP_URL"),
+            mail_from,
+            mail_poll_seconds,
             public_url,
             database_url: var("DATABASE_URL"),
             data_dir: var("ZHURNAL_DATA_DIR")
@@ -63,6 +89,9 @@ impl fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("session_idle_hours", &self.session_idle_hours)
             .field("public_url", &self.public_url)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("mail_from", &self.mail_from)
+            .field("mail_poll_seconds", &self.mail_poll_seconds)
             .finish()
     }
 }

@@ -21,6 +21,7 @@ pub mod error;
 pub mod exports;
 pub mod imports;
 pub mod journal;
+pub mod mail;
 pub mod plans;
 pub mod pupils;
 pub mod readiness;

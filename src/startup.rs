@@ -16,6 +16,7 @@ use crate::db::{
     self,
     embedded::{Durability, EmbeddedPostgres},
 };
+use crate::mail;
 use crate::rules::login::LockoutPolicy;
 use crate::web::{self, AppState};
 
@@ -106,6 +107,17 @@ impl Application {
         let cleanup = PgSessionStore::new(self.state.pool.clone()).spawn_cleanup();
         let live = self.state.live.clone();
         let listener = live.spawn_listener(self.state.pool.clone());
+        // E-mail to parents (regulations §4): stopped after the last request, a round finished.
+        let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
+        let mail = (self.state.config.mail_poll_seconds > 0).then(|| {
+            mail::spawn_worker(
+                self.state.pool.clone(),
+                self.state.clock.clone(),
+                mail::MailerConfig::from_config(&self.state.config),
+                std::time::Duration::from_secs(self.state.config.mail_poll_seconds),
+                mail_stopped,
+            )
+        });
         let app = web::router(self.state);
         // Open diary streams end first, or the graceful shutdown would wait for them.
         let shutdown = async move {
@@ -120,6 +132,10 @@ impl Application {
         .await?;
         cleanup.abort();
         listener.abort();
+        let _ = stop_mail.send(true);
+        if let Some(worker) = mail {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(60), worker).await;
+        }
         Ok(())
     }
 }

@@ -77,6 +77,8 @@ pub fn action(code: &str) -> &str {
         "journal.unlocked" => "Разблокирован журнал",
         "journal_remark.created" => "Записано замечание к журналу",
         "journal_remark.fixed" => "Замечание к журналу исправлено",
+        // E-mail (regulations §4)
+        "parent.notify_mode" => "Изменён выбор уведомлений по почте",
         other => other,
     }
 }
@@ -158,6 +160,7 @@ fn field(key: &str) -> &str {
         "due_on" => "срок",
         "fixed" => "исправлено",
         "fix_note" => "что исправлено",
+        "notify_mode" => "уведомления по почте",
         other => other,
     }
 }

@@ -46,6 +46,7 @@ const ADMINISTRATOR: &[MenuItem] = &[
     item("Замены и переносы", "/deputy/lessons"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
+    item("Почта родителям", "/admin/mail"),
 ];
 const TEACHER: &[MenuItem] = &[item("Главная", "/teacher"), item("Журналы", "/journal")];
 const CLASS_TEACHER: &[MenuItem] = &[
@@ -59,6 +60,7 @@ const PARENT: &[MenuItem] = &[
     item("Дневник", "/parent"),
     item("Отметки", "/diary/marks"),
     item("О классе", "/diary/info"),
+    item("Уведомления", "/parent/notifications"),
 ];
 const PUPIL: &[MenuItem] = &[
     item("Дневник", "/pupil"),

@@ -3,6 +3,7 @@
 
 mod diary;
 mod journal;
+mod mail;
 mod names;
 mod school_year;
 

@@ -20,6 +20,7 @@ mod imports;
 mod journal;
 mod journal_control;
 pub mod layout;
+mod notifications;
 mod plans;
 mod platform;
 mod readiness;
@@ -304,6 +305,12 @@ pub fn router(state: AppState) -> Router {
         .route("/diary/ack", post(diary::acknowledge))
         .route("/diary/marks", get(diary::marks))
         .route("/diary/info", get(diary::info))
+        // E-mail (regulations §4)
+        .route(
+            "/parent/notifications",
+            get(notifications::show).post(notifications::save),
+        )
+        .route("/admin/mail", get(notifications::outbox))
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))

@@ -149,6 +149,9 @@ pub async fn spawn_app() -> TestApp {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let mut config = Config::from_env().expect("config");
     config.database_url = Some(server.url(&db));
+    // Mail is sent by the tests' own `mail::run_once` rounds (tests/it/mail.rs), not a worker.
+    config.smtp_url = None;
+    config.mail_poll_seconds = 0;
     let state = startup::state(pool.clone(), config, clock.clone());
     let app = Application::bind(state, "127.0.0.1:0".parse().unwrap())
         .await

@@ -2,6 +2,7 @@
 //! started by the harness, or `DATABASE_URL`). One test binary, so the cluster starts once.
 
 mod helpers;
+mod smtp;
 
 mod imports;
 mod journal;
@@ -16,6 +17,7 @@ mod demo;
 mod diary;
 mod isolation;
 mod journal_control;
+mod mail;
 mod pages;
 mod plans;
 mod pupils;

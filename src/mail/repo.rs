@@ -1,0 +1,503 @@
+//! The SQL of e-mail: parents' choices and cursors, journal entries to tell, the outbox.
+//! Every query but the sender's claim is given a school; the claim looks across schools because
+//! one worker serves the whole platform, and every row it touches is then addressed by
+//! `(school_id, id)`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use crate::tenancy::SchoolId;
+
+pub struct SchoolRow {
+    pub id: SchoolId,
+    pub time_zone: String,
+}
+
+pub async fn schools(pool: &PgPool) -> sqlx::Result<Vec<SchoolRow>> {
+    let rows = sqlx::query!("SELECT id, time_zone FROM school ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SchoolRow {
+            id: SchoolId(r.id),
+            time_zone: r.time_zone,
+        })
+        .collect())
+}
+
+/// A parent who may get mail: a mode chosen, consent given, an address, a child enrolled today.
+#[derive(Clone, Debug)]
+pub struct Recipient {
+    pub id: i64,
+    pub first_name: String,
+    pub middle_name: String,
+    pub email: String,
+    pub notify_mode: String,
+    pub notified_until: Option<DateTime<Utc>>,
+    pub digest_on: Option<NaiveDate>,
+}
+
+/// The school's parents who may get mail now.
+pub async fn recipients(
+    pool: &PgPool,
+    school: SchoolId,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<Recipient>> {
+    sqlx::query_as!(
+        Recipient,
+        r#"SELECT p.id, p.first_name, p.middle_name, p.email AS "email!", p.notify_mode,
+                  p.notified_until, p.digest_on
+           FROM parent p
+           WHERE p.school_id = $1 AND p.notify_mode <> 'none'
+             AND p.pd_consent IS TRUE AND p.email IS NOT NULL
+             AND EXISTS (SELECT 1 FROM pupil_parent pp
+                         JOIN class_enrollment e ON e.school_id = pp.school_id
+                                                AND e.pupil_id = pp.pupil_id
+                         WHERE pp.school_id = p.school_id AND pp.parent_id = p.id
+                           AND e.starts_on <= $2 AND (e.ends_on IS NULL OR e.ends_on >= $2))
+           ORDER BY p.id"#,
+        school.0,
+        today
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The parent's row locked for composing, if it still may get mail and no other worker holds it.
+pub async fn lock_recipient(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    parent_id: i64,
+) -> sqlx::Result<Option<Recipient>> {
+    sqlx::query_as!(
+        Recipient,
+        r#"SELECT p.id, p.first_name, p.middle_name, p.email AS "email!", p.notify_mode,
+                  p.notified_until, p.digest_on
+           FROM parent p
+           WHERE p.school_id = $1 AND p.id = $2 AND p.notify_mode <> 'none'
+             AND p.pd_consent IS TRUE AND p.email IS NOT NULL
+           FOR UPDATE SKIP LOCKED"#,
+        school.0,
+        parent_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_cursor(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    parent_id: i64,
+    notified_until: DateTime<Utc>,
+    digest_on: Option<NaiveDate>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE parent SET notified_until = $3, digest_on = coalesce($4, digest_on)
+         WHERE school_id = $1 AND id = $2",
+        school.0,
+        parent_id,
+        notified_until,
+        digest_on
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A journal entry to tell a parent about.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub pupil_id: i64,
+    pub pupil_name: String,
+    pub class_name: String,
+    pub on: NaiveDate,
+    pub subject: String,
+    pub what: EntryKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum EntryKind {
+    Mark {
+        value: String,
+        work: String,
+    },
+    Absence {
+        lesson_number: i16,
+        reason: Option<String>,
+    },
+    Homework {
+        text: String,
+    },
+}
+
+/// New marks (not removed) of the parent's children enrolled today, entered in `(from, upto]`.
+pub async fn new_marks(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    parent_id: i64,
+    from: DateTime<Utc>,
+    upto: DateTime<Utc>,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<Entry>> {
+    let rows = sqlx::query!(
+        r#"SELECT pu.id AS pupil_id, pu.last_name || ' ' || pu.first_name AS "pupil_name!",
+                  c.grade::text || c.letter AS "class_name!", m.given_on,
+                  s.name AS subject, m.value AS "value!", w.name AS work
+           FROM pupil_parent pp
+           JOIN pupil pu ON pu.school_id = pp.school_id AND pu.id = pp.pupil_id
+           JOIN class_enrollment e ON e.school_id = pp.school_id AND e.pupil_id = pp.pupil_id
+                                  AND e.starts_on <= $5 AND (e.ends_on IS NULL OR e.ends_on >= $5)
+           JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
+           JOIN mark m ON m.school_id = pp.school_id AND m.pupil_id = pp.pupil_id
+           JOIN study_group g ON g.school_id = m.school_id AND g.id = m.group_id
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           JOIN work_type w ON w.school_id = m.school_id AND w.id = m.work_type_id
+           WHERE pp.school_id = $1 AND pp.parent_id = $2 AND m.value IS NOT NULL
+             AND m.entered_at > $3 AND m.entered_at <= $4
+           ORDER BY pu.last_name, pu.first_name, pu.id, m.given_on, s.name, m.id"#,
+        school.0,
+        parent_id,
+        from,
+        upto,
+        today
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Entry {
+            pupil_id: r.pupil_id,
+            pupil_name: r.pupil_name,
+            class_name: r.class_name,
+            on: r.given_on,
+            subject: r.subject,
+            what: EntryKind::Mark {
+                value: r.value,
+                work: r.work,
+            },
+        })
+        .collect())
+}
+
+/// New absences (not taken back) of the parent's children enrolled today, entered in `(from, upto]`.
+pub async fn new_absences(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    parent_id: i64,
+    from: DateTime<Utc>,
+    upto: DateTime<Utc>,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<Entry>> {
+    let rows = sqlx::query!(
+        r#"SELECT pu.id AS pupil_id, pu.last_name || ' ' || pu.first_name AS "pupil_name!",
+                  c.grade::text || c.letter AS "class_name!", l.lesson_date, l.lesson_number,
+                  s.name AS subject, a.reason
+           FROM pupil_parent pp
+           JOIN pupil pu ON pu.school_id = pp.school_id AND pu.id = pp.pupil_id
+           JOIN class_enrollment e ON e.school_id = pp.school_id AND e.pupil_id = pp.pupil_id
+                                  AND e.starts_on <= $5 AND (e.ends_on IS NULL OR e.ends_on >= $5)
+           JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
+           JOIN absence a ON a.school_id = pp.school_id AND a.pupil_id = pp.pupil_id
+           JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
+           JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           WHERE pp.school_id = $1 AND pp.parent_id = $2 AND a.absent
+             AND a.entered_at > $3 AND a.entered_at <= $4
+           ORDER BY pu.last_name, pu.first_name, pu.id, l.lesson_date, l.lesson_number, a.id"#,
+        school.0,
+        parent_id,
+        from,
+        upto,
+        today
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Entry {
+            pupil_id: r.pupil_id,
+            pupil_name: r.pupil_name,
+            class_name: r.class_name,
+            on: r.lesson_date,
+            subject: r.subject,
+            what: EntryKind::Absence {
+                lesson_number: r.lesson_number,
+                reason: r.reason,
+            },
+        })
+        .collect())
+}
+
+/// Homework set at the lessons of the parent's children (enrolled today) in `[first, last]`.
+pub async fn homework(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    parent_id: i64,
+    first: NaiveDate,
+    last: NaiveDate,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<Entry>> {
+    let rows = sqlx::query!(
+        r#"SELECT pu.id AS pupil_id, pu.last_name || ' ' || pu.first_name AS "pupil_name!",
+                  c.grade::text || c.letter AS "class_name!", l.lesson_date,
+                  s.name AS subject, l.homework AS "homework!"
+           FROM pupil_parent pp
+           JOIN pupil pu ON pu.school_id = pp.school_id AND pu.id = pp.pupil_id
+           JOIN class_enrollment e ON e.school_id = pp.school_id AND e.pupil_id = pp.pupil_id
+                                  AND e.starts_on <= $5 AND (e.ends_on IS NULL OR e.ends_on >= $5)
+           JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
+           JOIN group_pupil gp ON gp.school_id = pp.school_id AND gp.pupil_id = pp.pupil_id
+           JOIN lesson l ON l.school_id = gp.school_id AND l.group_id = gp.group_id
+                        AND l.lesson_date BETWEEN $3 AND $4
+                        AND gp.starts_on <= l.lesson_date
+                        AND (gp.ends_on IS NULL OR gp.ends_on >= l.lesson_date)
+           JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           WHERE pp.school_id = $1 AND pp.parent_id = $2 AND l.homework IS NOT NULL
+             AND l.status NOT IN ('moved', 'cancelled')
+           ORDER BY pu.last_name, pu.first_name, pu.id, l.lesson_date, l.lesson_number"#,
+        school.0,
+        parent_id,
+        first,
+        last,
+        today
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Entry {
+            pupil_id: r.pupil_id,
+            pupil_name: r.pupil_name,
+            class_name: r.class_name,
+            on: r.lesson_date,
+            subject: r.subject,
+            what: EntryKind::Homework { text: r.homework },
+        })
+        .collect())
+}
+
+pub struct NewMail<'a> {
+    pub parent_id: i64,
+    pub kind: &'a str,
+    pub dedupe_key: &'a str,
+    pub to_address: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Puts a message into the outbox unless one with its key is there; returns whether it did.
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    m: &NewMail<'_>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "INSERT INTO mail_outbox (school_id, parent_id, kind, dedupe_key, to_address, subject, body,
+                                  created_at, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+         ON CONFLICT (school_id, dedupe_key) DO NOTHING",
+        school.0,
+        m.parent_id,
+        m.kind,
+        m.dedupe_key,
+        m.to_address,
+        m.subject,
+        m.body,
+        m.now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A message a worker has taken to send.
+pub struct Claimed {
+    pub school_id: i64,
+    pub id: i64,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i32,
+    /// The parent still has consent and an address.
+    pub allowed: bool,
+}
+
+/// Takes the next due message (not sent, not given up, not held by a live worker), counts the
+/// attempt and holds it until `lease_until`. The address is the parent's current one.
+pub async fn claim(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    max_attempts: i32,
+) -> sqlx::Result<Option<Claimed>> {
+    sqlx::query_as!(
+        Claimed,
+        r#"WITH due AS (
+               SELECT o.school_id, o.id FROM mail_outbox o
+               WHERE o.sent_at IS NULL AND o.cancelled_at IS NULL AND o.attempts < $3
+                 AND o.next_attempt_at <= $1
+                 AND (o.claimed_until IS NULL OR o.claimed_until <= $1)
+               ORDER BY o.next_attempt_at, o.school_id, o.id
+               LIMIT 1
+               FOR UPDATE OF o SKIP LOCKED)
+           UPDATE mail_outbox o
+           SET attempts = o.attempts + 1, claimed_until = $2,
+               to_address = coalesce(p.email, o.to_address)
+           FROM due, parent p
+           WHERE o.school_id = due.school_id AND o.id = due.id
+             AND p.school_id = o.school_id AND p.id = o.parent_id
+           RETURNING o.school_id, o.id, o.to_address, o.subject, o.body, o.attempts,
+                     (p.pd_consent IS TRUE AND p.email IS NOT NULL) AS "allowed!""#,
+        now,
+        lease_until,
+        max_attempts
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn mark_sent(
+    pool: &PgPool,
+    school_id: i64,
+    id: i64,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE mail_outbox SET sent_at = $3, claimed_until = NULL, last_error = NULL
+         WHERE school_id = $1 AND id = $2",
+        school_id,
+        id,
+        at
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(
+    pool: &PgPool,
+    school_id: i64,
+    id: i64,
+    error: &str,
+    next_attempt_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE mail_outbox SET last_error = $3, next_attempt_at = $4, claimed_until = NULL
+         WHERE school_id = $1 AND id = $2",
+        school_id,
+        id,
+        error,
+        next_attempt_at
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_cancelled(
+    pool: &PgPool,
+    school_id: i64,
+    id: i64,
+    why: &str,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE mail_outbox SET cancelled_at = $4, last_error = $3, claimed_until = NULL
+         WHERE school_id = $1 AND id = $2",
+        school_id,
+        id,
+        why,
+        at
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent's choice
+// ---------------------------------------------------------------------------------------------
+
+pub struct ParentChoice {
+    pub id: i64,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub pd_consent: Option<bool>,
+    pub notify_mode: String,
+}
+
+/// The school's parent records of an account.
+pub async fn parent_records(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    account_id: i64,
+) -> sqlx::Result<Vec<ParentChoice>> {
+    sqlx::query_as!(
+        ParentChoice,
+        r#"SELECT id, btrim(last_name || ' ' || first_name || ' ' || middle_name) AS "full_name!",
+                  email, pd_consent, notify_mode
+           FROM parent WHERE school_id = $1 AND account_id = $2 ORDER BY id"#,
+        school.0,
+        account_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Sets a parent's mode; a parent who starts getting mail starts from `now`, not from the past,
+/// and a new kind of digest starts its own calendar (the dedupe keys still forbid a repeat).
+pub async fn set_mode(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    parent_id: i64,
+    mode: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE parent
+         SET notified_until = CASE WHEN notify_mode = 'none' OR notified_until IS NULL
+                                   THEN $4 ELSE notified_until END,
+             digest_on = CASE WHEN notify_mode = $3 THEN digest_on END,
+             notify_mode = $3
+         WHERE school_id = $1 AND id = $2",
+        school.0,
+        parent_id,
+        mode,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operators' list
+// ---------------------------------------------------------------------------------------------
+
+pub struct OutboxRow {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub to_address: String,
+    pub subject: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+pub async fn recent(pool: &PgPool, school: SchoolId, limit: i64) -> sqlx::Result<Vec<OutboxRow>> {
+    sqlx::query_as!(
+        OutboxRow,
+        "SELECT id, created_at, to_address, subject, attempts, next_attempt_at, last_error,
+                sent_at, cancelled_at
+         FROM mail_outbox WHERE school_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        school.0,
+        limit
+    )
+    .fetch_all(pool)
+    .await
+}
