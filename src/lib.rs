@@ -20,6 +20,7 @@ pub mod error;
 pub mod exports;
 pub mod imports;
 pub mod journal;
+pub mod messages;
 pub mod plans;
 pub mod pupils;
 pub mod readiness;

@@ -75,6 +75,8 @@ pub fn action(code: &str) -> &str {
         "journal.unlocked" => "Разблокирован журнал",
         "journal_remark.created" => "Записано замечание к журналу",
         "journal_remark.fixed" => "Замечание к журналу исправлено",
+        // Internal messages (§4)
+        "message_thread.created" => "Начата переписка",
         other => other,
     }
 }
@@ -108,6 +110,7 @@ pub fn subject(code: &str) -> &str {
         "substitution" => "замена",
         "journal_unlock" => "разблокировка журнала",
         "journal_remark" => "замечание к журналу",
+        "message_thread" => "переписка",
         other => other,
     }
 }
