@@ -24,6 +24,7 @@ const DIRECTOR: &[MenuItem] = &[
     item("Замечания к журналам", "/remarks"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
+    item("Сообщения", "/messages"),
 ];
 const DEPUTY: &[MenuItem] = &[
     item("Главная", "/deputy"),
@@ -35,6 +36,7 @@ const DEPUTY: &[MenuItem] = &[
     item("Классы", "/classes"),
     item("Замены и переносы", "/deputy/lessons"),
     item("Замечания к журналам", "/remarks"),
+    item("Сообщения", "/messages"),
 ];
 const ADMINISTRATOR: &[MenuItem] = &[
     item("Главная", "/admin"),
@@ -47,12 +49,17 @@ const ADMINISTRATOR: &[MenuItem] = &[
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
 ];
-const TEACHER: &[MenuItem] = &[item("Главная", "/teacher"), item("Журналы", "/journal")];
+const TEACHER: &[MenuItem] = &[
+    item("Главная", "/teacher"),
+    item("Журналы", "/journal"),
+    item("Сообщения", "/messages"),
+];
 const CLASS_TEACHER: &[MenuItem] = &[
     item("Мой класс", "/class-teacher"),
     item("Журналы", "/journal"),
+    item("Сообщения", "/messages"),
 ];
-const PARENT: &[MenuItem] = &[item("Главная", "/parent")];
+const PARENT: &[MenuItem] = &[item("Главная", "/parent"), item("Сообщения", "/messages")];
 const PUPIL: &[MenuItem] = &[item("Главная", "/pupil")];
 
 /// The menu of a role in a school.

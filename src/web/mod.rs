@@ -18,6 +18,7 @@ mod imports;
 mod journal;
 mod journal_control;
 pub mod layout;
+mod messages;
 mod plans;
 mod platform;
 mod readiness;
@@ -285,6 +286,16 @@ pub fn router(state: AppState) -> Router {
             post(journal_control::fix_remark),
         )
         .route("/remarks", get(journal_control::remarks))
+        // Internal messages (regulations §4)
+        .route("/messages", get(messages::inbox))
+        .route(
+            "/messages/new",
+            get(messages::new_form).post(messages::create),
+        )
+        .route(
+            "/messages/{thread_id}",
+            get(messages::show).post(messages::reply),
+        )
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))
