@@ -2,6 +2,7 @@
 //! through the same service functions the pages use, so the audit trail is real too.
 
 mod journal;
+mod messages;
 mod names;
 mod school_year;
 

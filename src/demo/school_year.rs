@@ -256,7 +256,8 @@ async fn fill_school(
     }
     plans_and_control_works(&ctx, year).await?;
     let today = crate::clock::local_today(clock, "Europe/Moscow");
-    super::journal::fill(pool, school, today).await
+    super::journal::fill(pool, school, today).await?;
+    super::messages::fill(pool, school, clock).await
 }
 
 async fn subjects(ctx: &Ctx<'_>) -> crate::error::AppResult<HashMap<&'static str, i64>> {
