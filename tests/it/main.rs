@@ -15,6 +15,7 @@ mod curriculum;
 mod demo;
 mod isolation;
 mod journal_control;
+mod messages;
 mod pages;
 mod plans;
 mod pupils;
