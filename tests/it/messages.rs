@@ -502,3 +502,25 @@ async fn pupils_and_administrators_have_no_mail() {
     }
     assert_eq!(counts(&app).await, (1, 2, 1));
 }
+
+#[tokio::test]
+async fn the_demo_parent_has_unread_letters_from_the_class_teacher_and_the_mathematics_teacher() {
+    let app = app().await;
+    zhurnal::demo::fill_school_year(&app.pool, app.clock.as_ref())
+        .await
+        .unwrap();
+    let parent = app.signed_in("parent").await;
+    let (_, inbox) = parent.text("/messages").await;
+    assert!(inbox.contains("Непрочитанных сообщений: <strong>2</strong>"));
+    for seen in [
+        "Пропуск занятий в четверг",
+        "Родительское собрание",
+        "Контрольная работа по математике",
+        "Соколов Дмитрий Алексеевич",
+        "Васильева Наталья Сергеевна",
+    ] {
+        assert!(inbox.contains(seen), "{seen}");
+    }
+    let (_, inbox) = app.signed_in("classteacher").await.text("/messages").await;
+    assert!(inbox.contains("Непрочитанных сообщений: <strong>1</strong>"));
+}
