@@ -524,3 +524,20 @@ async fn the_demo_parent_has_unread_letters_from_the_class_teacher_and_the_mathe
     let (_, inbox) = app.signed_in("classteacher").await.text("/messages").await;
     assert!(inbox.contains("Непрочитанных сообщений: <strong>1</strong>"));
 }
+
+#[tokio::test]
+async fn a_letter_without_the_csrf_token_is_refused_and_not_sent() {
+    let app = app().await;
+    let pupil = child(&app).await;
+    let parent = app.signed_in("parent").await;
+    let ct = to(&app, pupil, "classteacher").await;
+    let response = parent
+        .http
+        .post(parent.url("/messages/new"))
+        .form(&[("to", ct.as_str()), ("subject", "Тема"), ("body", "Текст")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(counts(&app).await, (0, 0, 0));
+}
