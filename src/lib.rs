@@ -22,6 +22,7 @@ pub mod exports;
 pub mod imports;
 pub mod journal;
 pub mod mail;
+pub mod messages;
 pub mod plans;
 pub mod pupils;
 pub mod readiness;

@@ -79,6 +79,8 @@ pub fn action(code: &str) -> &str {
         "journal_remark.fixed" => "Замечание к журналу исправлено",
         // E-mail (regulations §4)
         "parent.notify_mode" => "Изменён выбор уведомлений по почте",
+        // Internal messages (§4)
+        "message_thread.created" => "Начата переписка",
         other => other,
     }
 }
@@ -112,6 +114,7 @@ pub fn subject(code: &str) -> &str {
         "substitution" => "замена",
         "journal_unlock" => "разблокировка журнала",
         "journal_remark" => "замечание к журналу",
+        "message_thread" => "переписка",
         other => other,
     }
 }

@@ -24,6 +24,7 @@ const DIRECTOR: &[MenuItem] = &[
     item("Замечания к журналам", "/remarks"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
+    item("Сообщения", "/messages"),
 ];
 const DEPUTY: &[MenuItem] = &[
     item("Главная", "/deputy"),
@@ -35,6 +36,7 @@ const DEPUTY: &[MenuItem] = &[
     item("Классы", "/classes"),
     item("Замены и переносы", "/deputy/lessons"),
     item("Замечания к журналам", "/remarks"),
+    item("Сообщения", "/messages"),
 ];
 const ADMINISTRATOR: &[MenuItem] = &[
     item("Главная", "/admin"),
@@ -48,18 +50,24 @@ const ADMINISTRATOR: &[MenuItem] = &[
     item("Журнал изменений", "/audit"),
     item("Почта родителям", "/admin/mail"),
 ];
-const TEACHER: &[MenuItem] = &[item("Главная", "/teacher"), item("Журналы", "/journal")];
+const TEACHER: &[MenuItem] = &[
+    item("Главная", "/teacher"),
+    item("Журналы", "/journal"),
+    item("Сообщения", "/messages"),
+];
 const CLASS_TEACHER: &[MenuItem] = &[
     item("Мой класс", "/class-teacher"),
     item("Журналы", "/journal"),
     item("Пропуски", "/class-teacher/absences"),
     item("Родители", "/class-teacher/parents"),
     item("Отчёт за период", "/class-teacher/report"),
+    item("Сообщения", "/messages"),
 ];
 const PARENT: &[MenuItem] = &[
     item("Дневник", "/parent"),
     item("Отметки", "/diary/marks"),
     item("О классе", "/diary/info"),
+    item("Сообщения", "/messages"),
     item("Уведомления", "/parent/notifications"),
 ];
 const PUPIL: &[MenuItem] = &[

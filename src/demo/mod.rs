@@ -4,6 +4,7 @@
 mod diary;
 mod journal;
 mod mail;
+mod messages;
 mod names;
 mod school_year;
 

@@ -258,7 +258,8 @@ async fn fill_school(
     let today = crate::clock::local_today(clock, "Europe/Moscow");
     super::journal::fill(pool, school, today).await?;
     super::diary::fill(pool, school, today, clock.now()).await?;
-    super::mail::fill(pool, school, clock.now()).await
+    super::mail::fill(pool, school, clock.now()).await?;
+    super::messages::fill(pool, school, clock).await
 }
 
 async fn subjects(ctx: &Ctx<'_>) -> crate::error::AppResult<HashMap<&'static str, i64>> {

@@ -20,6 +20,7 @@ mod imports;
 mod journal;
 mod journal_control;
 pub mod layout;
+mod messages;
 mod notifications;
 mod plans;
 mod platform;
@@ -311,6 +312,16 @@ pub fn router(state: AppState) -> Router {
             get(notifications::show).post(notifications::save),
         )
         .route("/admin/mail", get(notifications::outbox))
+        // Internal messages (regulations §4)
+        .route("/messages", get(messages::inbox))
+        .route(
+            "/messages/new",
+            get(messages::new_form).post(messages::create),
+        )
+        .route(
+            "/messages/{thread_id}",
+            get(messages::show).post(messages::reply),
+        )
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(csrf::protect))

@@ -30,6 +30,21 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
         "/setup/years",
         &["admin", "deputy", "director", "director2"],
     ),
+    ("/messages", MAIL),
+    ("/messages/new", MAIL),
+];
+
+/// Internal messages (regulations §4): parents and the teaching staff; not pupils, not the
+/// administrator.
+const MAIL: &[&str] = &[
+    "director",
+    "deputy",
+    "teacher",
+    "classteacher",
+    "parent",
+    "director2",
+    "teacher2",
+    "parent2",
 ];
 
 const LOGINS: &[&str] = &[

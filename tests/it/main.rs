@@ -18,6 +18,7 @@ mod diary;
 mod isolation;
 mod journal_control;
 mod mail;
+mod messages;
 mod pages;
 mod plans;
 mod pupils;
