@@ -495,3 +495,46 @@ pub async fn inactivity_days(pool: &PgPool, school: SchoolId) -> AppResult<i64> 
         .await?,
     ))
 }
+
+/// A class as the class teacher's pages head it, and the period queries take it.
+#[derive(Clone, Debug)]
+pub struct ClassCtx {
+    pub id: i64,
+    pub name: String,
+    pub grade: i16,
+    pub academic_year_id: i64,
+    pub shift: i16,
+    pub week_days: i16,
+}
+
+impl ClassCtx {
+    /// A pupil of this class in the shape the week and period queries take.
+    pub fn pupil(&self, id: i64, full_name: String) -> super::DiaryPupil {
+        super::DiaryPupil {
+            id,
+            full_name,
+            class_id: Some(self.id),
+            class_name: self.name.clone(),
+            grade: self.grade,
+            shift: self.shift,
+            academic_year_id: Some(self.academic_year_id),
+            week_days: self.week_days,
+        }
+    }
+}
+
+pub async fn class_ctx(pool: &PgPool, school: SchoolId, class_id: i64) -> AppResult<ClassCtx> {
+    sqlx::query_as!(
+        ClassCtx,
+        r#"SELECT c.id, c.grade || '«' || c.letter || '»' AS "name!", c.grade, c.academic_year_id,
+                  c.shift, coalesce(c.week_days, y.week_days) AS "week_days!"
+           FROM school_class c
+           JOIN academic_year y ON y.school_id = c.school_id AND y.id = c.academic_year_id
+           WHERE c.school_id = $1 AND c.id = $2"#,
+        school.0,
+        class_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)
+}

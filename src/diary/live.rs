@@ -98,8 +98,8 @@ async fn listen(pool: &PgPool, events: &broadcast::Sender<LiveEvent>) -> sqlx::R
     }
 }
 
-/// The group ids whose events a pupil's diary follows: the pupil's groups of the current
-/// year (Arc: shared by the stream's closure).
+/// The group ids whose events a pupil's diary follows: every group the pupil has been in (a
+/// handful; the diary may show an earlier week).
 pub async fn groups_of(
     pool: &PgPool,
     school: crate::tenancy::SchoolId,
@@ -107,7 +107,7 @@ pub async fn groups_of(
 ) -> sqlx::Result<Arc<HashSet<i64>>> {
     let ids = sqlx::query_scalar!(
         r#"SELECT DISTINCT group_id AS "group_id!" FROM group_pupil
-           WHERE school_id = $1 AND pupil_id = $2 AND (ends_on IS NULL OR ends_on >= current_date - 366)"#,
+           WHERE school_id = $1 AND pupil_id = $2"#,
         school.0,
         pupil
     )

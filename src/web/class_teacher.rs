@@ -15,43 +15,21 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::extract::Member;
+use super::journal::{author, today};
 use super::layout::{Layout, flash_outcome};
 use crate::authz::Role;
-use crate::diary::class::{self, ClassReport, ParentActivity, RiskLine, WeekAbsence};
+use crate::diary::class::{self, ClassCtx, ClassReport, ParentActivity, RiskLine, WeekAbsence};
 use crate::diary::marks::{self as period_marks, Period};
 use crate::diary::{self, DiaryPupil};
 use crate::error::{AppError, AppResult};
 use crate::journal::AbsenceReason;
-use crate::journal::service::{self, Author};
+use crate::journal::service;
 
-/// The class teacher's class: (id, name, grade).
-async fn my_class(state: &AppState, member: &Member) -> AppResult<DiaryPupilClass> {
+/// The class teacher's class.
+async fn my_class(state: &AppState, member: &Member) -> AppResult<ClassCtx> {
     member.require(&[Role::ClassTeacher])?;
     let class_id = member.class_id.ok_or(AppError::Forbidden)?;
-    let name = crate::tenancy::repo::class_name(&state.pool, member.school.id, class_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let grade = name
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse::<i16>()
-        .unwrap_or(5);
-    Ok(DiaryPupilClass {
-        id: class_id,
-        name,
-        grade,
-    })
-}
-
-pub struct DiaryPupilClass {
-    pub id: i64,
-    pub name: String,
-    pub grade: i16,
-}
-
-fn today(state: &AppState, member: &Member) -> NaiveDate {
-    crate::clock::local_today(state.clock.as_ref(), &member.school.time_zone)
+    class::class_ctx(&state.pool, member.school.id, class_id).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -59,7 +37,7 @@ fn today(state: &AppState, member: &Member) -> NaiveDate {
 pub struct ClassTeacherHome {
     layout: Layout,
     today_text: String,
-    class: DiaryPupilClass,
+    class: ClassCtx,
     pupils: Vec<crate::tenancy::repo::PupilLine>,
     risk: Vec<RiskLine>,
     inactive: Vec<ParentActivity>,
@@ -97,7 +75,7 @@ pub async fn home(State(state): State<AppState>, member: Member) -> AppResult<Cl
 #[template(path = "class_parents.html")]
 pub struct ParentsPage {
     layout: Layout,
-    class: DiaryPupilClass,
+    class: ClassCtx,
     parents: Vec<ParentActivity>,
     today: NaiveDate,
     inactivity_days: i64,
@@ -146,12 +124,7 @@ pub async fn set_risk(
     let pupil = form.pupil.parse::<i64>().map_err(|_| AppError::NotFound)?;
     let on = form.on == "1";
     let actor = member.actor();
-    let author = Author {
-        access: &member.access,
-        account_id: member.viewer.account_id,
-        actor: &actor,
-        clock: state.clock.as_ref(),
-    };
+    let author = author(&state, &member, &actor);
     let result = class::set_risk(&state.pool, &author, class.id, pupil, on, &form.note)
         .await
         .map(|()| {
@@ -168,7 +141,7 @@ pub async fn set_risk(
 #[template(path = "class_absences.html")]
 pub struct AbsencesPage {
     layout: Layout,
-    class: DiaryPupilClass,
+    class: ClassCtx,
     monday: NaiveDate,
     absences: Vec<WeekAbsence>,
     reasons: [AbsenceReason; 3],
@@ -236,12 +209,7 @@ pub async fn save_absences(
     let monday = monday_of(&q, today(&state, &member));
     let current = class::week_absences(&state.pool, member.school.id, class.id, monday).await?;
     let actor = member.actor();
-    let author = Author {
-        access: &member.access,
-        account_id: member.viewer.account_id,
-        actor: &actor,
-        clock: state.clock.as_ref(),
-    };
+    let author = author(&state, &member, &actor);
     let (mut saved, mut refused) = (0, Vec::new());
     for a in &current {
         let Some(asked) = form.get(&format!("r_{}_{}", a.lesson_id, a.pupil_id)) else {
@@ -280,7 +248,7 @@ pub async fn save_absences(
 #[template(path = "class_report.html")]
 pub struct ReportPage {
     layout: Layout,
-    class: DiaryPupilClass,
+    class: ClassCtx,
     periods: Vec<Period>,
     period: Option<Period>,
     report: Option<ClassReport>,
@@ -296,8 +264,12 @@ pub async fn report(
 ) -> AppResult<ReportPage> {
     let class = my_class(&state, &member).await?;
     let today = today(&state, &member);
-    let stand_in = class_as_pupil(&state, &member, &class).await?;
-    let periods = period_marks::periods(&state.pool, member.school.id, &stand_in).await?;
+    let periods = period_marks::periods(
+        &state.pool,
+        member.school.id,
+        &class.pupil(0, String::new()),
+    )
+    .await?;
     let asked = q.period.as_deref().and_then(|p| p.parse::<i64>().ok());
     let period = period_marks::pick(&periods, asked, today).cloned();
     let report = match &period {
@@ -324,31 +296,6 @@ pub async fn report(
     })
 }
 
-/// The class's year and grade in the shape the period queries take.
-async fn class_as_pupil(
-    state: &AppState,
-    member: &Member,
-    class: &DiaryPupilClass,
-) -> AppResult<DiaryPupil> {
-    let year = sqlx::query_scalar!(
-        "SELECT academic_year_id FROM school_class WHERE school_id = $1 AND id = $2",
-        member.school.id.0,
-        class.id
-    )
-    .fetch_one(&state.pool)
-    .await?;
-    Ok(DiaryPupil {
-        id: 0,
-        full_name: String::new(),
-        class_id: Some(class.id),
-        class_name: class.name.clone(),
-        grade: class.grade,
-        shift: 1,
-        academic_year_id: Some(year),
-        week_days: 5,
-    })
-}
-
 /// The printed weekly extract (§4): one A4 page per pupil of the class, for parents without
 /// the internet or who refused electronic information.
 pub async fn extract(
@@ -361,14 +308,9 @@ pub async fn extract(
     let monday = monday_of(&q, today);
     let school = member.school.id;
     let lines = crate::tenancy::repo::class_pupils(&state.pool, school, class.id).await?;
-    let base = class_as_pupil(&state, &member, &class).await?;
     let pupils: Vec<DiaryPupil> = lines
         .iter()
-        .map(|l| DiaryPupil {
-            id: l.pupil_id,
-            full_name: l.full_name.clone(),
-            ..base.clone()
-        })
+        .map(|l| class.pupil(l.pupil_id, l.full_name.clone()))
         .collect();
     let weeks = crate::diary::week::weeks(&state.pool, school, &pupils, monday, today).await?;
     let pdf = crate::exports::diary_pdf::weekly_extract(

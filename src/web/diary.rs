@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::extract::Member;
+use super::journal::today;
 use super::layout::{Layout, flash_outcome};
 use crate::authz::Role;
 use crate::diary::marks::{self, ClassInfo, Period, SubjectMarks};
@@ -51,10 +52,6 @@ async fn whose(state: &AppState, member: &Member, asked: Option<&str>) -> AppRes
     )
     .await?;
     Ok((pupil_id, reader))
-}
-
-fn today(state: &AppState, member: &Member) -> NaiveDate {
-    crate::clock::local_today(state.clock.as_ref(), &member.school.time_zone)
 }
 
 /// The week asked for (any day of it), else the current one.

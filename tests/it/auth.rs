@@ -13,7 +13,7 @@ async fn every_demo_login_reaches_the_start_page_of_its_role() {
         ("deputy", "/deputy", "Заместитель директора"),
         ("admin", "/admin", "Администратор"),
         ("teacher", "/teacher", "Добрый день"),
-        ("classteacher", "/class-teacher", "Мой класс: 5Б"),
+        ("classteacher", "/class-teacher", "Мой класс: 5«Б»"),
         ("parent", "/parent", "Дневник: Морозов Иван"),
         ("student", "/pupil", "Мой дневник"),
         ("director2", "/director", "Директор"),

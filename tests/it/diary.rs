@@ -97,6 +97,20 @@ async fn s4_a_mark_absence_and_homework_saved_by_the_teacher_show_in_the_pupils_
             "one mark is too few for a period mark (J11): {marks}"
         );
     }
+    let parent = j.app.signed_in("parent").await;
+    let info = body(&parent, "/diary/info").await;
+    let teacher_name: String = sqlx::query_scalar(
+        "SELECT last_name || ' ' || first_name FROM account WHERE login = 'teacher'",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let maths = info
+        .split("<tr>")
+        .find(|row| row.contains("Математика"))
+        .expect("maths among the subjects");
+    assert!(maths.contains(&teacher_name), "the group's teacher: {info}");
+    assert!(info.contains("Классный руководитель"), "{info}");
 }
 
 #[tokio::test]
@@ -134,6 +148,31 @@ async fn s4_a_parent_sees_only_their_own_child_another_childs_id_answers_404_eve
             .await
             .status(),
         StatusCode::NOT_FOUND
+    );
+    // The class teacher reads the diaries of the class, not of another class.
+    let class_teacher = j.app.signed_in("classteacher").await;
+    assert_eq!(
+        class_teacher
+            .get(&format!("/diary?pupil={ivan}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let elsewhere: i64 = sqlx::query_scalar(
+        "SELECT e.pupil_id FROM class_enrollment e JOIN school_class c ON c.id = e.class_id
+         WHERE e.class_id <> $1 AND c.school_id = (SELECT school_id FROM school_class WHERE id = $1)
+         LIMIT 1",
+    )
+    .bind(j.class_id)
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        class_teacher
+            .get(&format!("/diary?pupil={elsewhere}"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
     );
     // A teacher who is not the class teacher has no diary of pupils.
     let teacher = j.app.signed_in("teacher").await;
