@@ -566,3 +566,34 @@ pub async fn cell_history(
     .fetch_all(conn)
     .await
 }
+
+/// The school's work types as (id, name), by name: the choices of a mark column.
+pub async fn work_type_choices(
+    conn: &mut PgConnection,
+    school: SchoolId,
+) -> sqlx::Result<Vec<(i64, String)>> {
+    Ok(sqlx::query!(
+        "SELECT id, name FROM work_type WHERE school_id = $1 ORDER BY name",
+        school.0
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|w| (w.id, w.name))
+    .collect())
+}
+
+/// «Фамилия Имя» of a pupil of the school.
+pub async fn pupil_name(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    pupil_id: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        r#"SELECT last_name || ' ' || first_name AS "n!" FROM pupil WHERE school_id = $1 AND id = $2"#,
+        school.0,
+        pupil_id
+    )
+    .fetch_optional(conn)
+    .await
+}

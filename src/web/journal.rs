@@ -202,15 +202,7 @@ async fn journal_page(
                 member.viewer.account_id,
             )
             .await?);
-    let work_types = sqlx::query!(
-        "SELECT id, name FROM work_type WHERE school_id = $1 ORDER BY name",
-        member.school.id.0
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|w| (w.id, w.name))
-    .collect();
+    let work_types = repo::work_type_choices(&mut conn, member.school.id).await?;
     Ok(JournalPage {
         work_types,
         external,
@@ -450,14 +442,9 @@ pub async fn history(
         lesson.class_id,
     )
     .await?;
-    let pupil = sqlx::query_scalar!(
-        r#"SELECT last_name || ' ' || first_name AS "n!" FROM pupil WHERE school_id = $1 AND id = $2"#,
-        member.school.id.0,
-        q.pupil
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let pupil = repo::pupil_name(&mut conn, member.school.id, q.pupil)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let column = match q.column {
         Some(c) => Some(c),
         None => repo::lesson_columns(&mut conn, member.school.id, lesson.id)
@@ -551,15 +538,7 @@ async fn lesson_page(
         &column_ids,
     )
     .await?;
-    let work_types = sqlx::query!(
-        "SELECT id, name FROM work_type WHERE school_id = $1 ORDER BY name",
-        school.0
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|w| (w.id, w.name))
-    .collect();
+    let work_types = repo::work_type_choices(&mut conn, school).await?;
     let actor = member.actor();
     let writer = service::writer(&mut conn, &author(state, member, &actor), &lesson).await?;
     let lock_note = service::lock_note(&mut conn, &author(state, member, &actor), &lesson).await?;
