@@ -65,6 +65,8 @@ document.addEventListener("keydown", function (event) {
       .catch(function () {});
   }
   var source = new EventSource(week.getAttribute("data-live"));
+  // Marks the page as listening (the browser test waits for it).
+  source.addEventListener("open", function () { week.setAttribute("data-connected", "1"); });
   source.addEventListener("changed", function () {
     // Many marks saved in a row make one refresh.
     if (!timer) timer = setTimeout(refresh, 400);

@@ -241,3 +241,95 @@ async fn in_a_browser_a_teacher_types_marks_with_the_keyboard_and_sees_saved_or_
         .unwrap();
     assert_eq!(written, 0);
 }
+
+/// The marks shown in the diary's lesson of a date (`data-date` on the day, the subject's name).
+const DIARY_MARKS: &str =
+    "const day = document.querySelector('section.day[data-date=\"' + arguments[0] + '\"]');
+    if (!day) { return null; }
+    return [...day.querySelectorAll('li.lesson')]
+        .filter(l => l.querySelector('.subject strong')?.textContent === arguments[1])
+        .flatMap(l => [...l.querySelectorAll('.mark')].map(m => m.firstChild.textContent.trim()))
+        .join(' ')";
+
+#[tokio::test]
+async fn s4_in_a_browser_an_open_diary_shows_the_teachers_new_mark_without_reloading() {
+    let j = maths_5b().await;
+    let ivan: i64 = sqlx::query_scalar(
+        "SELECT m.pupil_id FROM membership m JOIN account a ON a.id = m.account_id
+         WHERE a.login = 'student' AND m.role = 'pupil'",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 10, 0));
+    let driver = Driver::start().await;
+    let base = j.teacher.base.clone();
+
+    driver.go(&format!("{base}/login")).await;
+    let login = driver.element("input[name=login]").await;
+    driver.type_into(&login, "parent").await;
+    let password = driver.element("input[name=password]").await;
+    driver.type_into(&password, "demo\u{E007}").await;
+    driver
+        .until("return location.pathname !== '/login'", json!([]))
+        .await;
+    driver
+        .go(&format!("{base}/diary?pupil={ivan}&week=2026-10-05"))
+        .await;
+    // The page is listening; nothing is marked in Monday's maths yet.
+    driver
+        .until(
+            "return document.querySelector('#diary-week')?.dataset.connected === '1'",
+            json!([]),
+        )
+        .await;
+    let before = driver
+        .script(DIARY_MARKS, json!(["2026-10-05", "Математика"]))
+        .await;
+    assert_eq!(before, json!(""), "no mark on Monday yet");
+    driver.script("window.notReloaded = true", json!([])).await;
+
+    // The teacher saves «5» in the journal (another person, over HTTP).
+    let saved = j
+        .teacher
+        .post_htmx(
+            "/journal/cells",
+            &[
+                ("lesson", &monday.to_string()),
+                ("pupil", &ivan.to_string()),
+                ("value", "5"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(saved.contains("сохранено"), "{saved}");
+
+    // The week refreshes itself: the mark appears, the page was not reloaded.
+    let after = driver
+        .until(DIARY_MARKS, json!(["2026-10-05", "Математика"]))
+        .await;
+    assert_eq!(after, json!("5"));
+    assert_eq!(
+        driver
+            .script("return window.notReloaded === true", json!([]))
+            .await,
+        json!(true),
+        "the page updated in place"
+    );
+    let status = driver
+        .script(
+            "return document.querySelector('#diary-live').textContent",
+            json!([]),
+        )
+        .await;
+    assert!(
+        status
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Дневник обновлён"),
+        "{status}"
+    );
+}
