@@ -198,9 +198,12 @@ pub struct CurrentRow {
     pub school_name: Option<String>,
     pub school_time_zone: Option<String>,
     pub timetable_editor: bool,
+    /// Messages to this person in the membership's school not read yet (the menu's badge).
+    pub unread_messages: i64,
 }
 
-/// The account (if enabled) and, when given, its membership (if still active).
+/// The account (if enabled) and, when given, its membership (if still active) with the count
+/// of unread messages in its school.
 pub async fn current(
     pool: &PgPool,
     account_id: i64,
@@ -218,7 +221,12 @@ pub async fn current(
                   m.school_id AS "school_id?", m.id AS "membership_id?", m.role AS "role?",
                   m.class_id, m.pupil_id,
                   s.name AS "school_name?", s.time_zone AS "school_time_zone?",
-                  coalesce(m.timetable_editor, false) AS "timetable_editor!"
+                  coalesce(m.timetable_editor, false) AS "timetable_editor!",
+                  (SELECT count(*) FROM thread_participant tp
+                   JOIN message msg ON msg.school_id = tp.school_id AND msg.thread_id = tp.thread_id
+                                   AND msg.id > tp.last_read_message_id
+                                   AND msg.author_id <> tp.account_id
+                   WHERE tp.school_id = m.school_id AND tp.account_id = a.id) AS "unread_messages!"
            FROM account a
            LEFT JOIN membership m
                   ON m.school_id = $2 AND m.id = $3 AND m.account_id = a.id

@@ -1,7 +1,8 @@
 //! The demo class's families (issue 5, §10): the parents of the class teacher's class get
 //! accounts (password «demo», logins `parent-<id>`) and e-mail addresses when they consented;
 //! some open the diary every day and acknowledge their weeks, some have not opened it for weeks,
-//! some never; a few pupils are in the risk group. Deterministic: choices are hashes of ids.
+//! some never, and two of those ask for the diary on paper; a few pupils are in the risk group.
+//! Deterministic: choices are hashes of ids.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
@@ -108,6 +109,21 @@ pub async fn fill(
         s,
         class_id,
         last_monday
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Two of the parents who never open the diary have asked for it on paper (§4).
+    sqlx::query!(
+        "UPDATE parent SET paper_extract = true
+         WHERE school_id = $1 AND id IN (
+             SELECT DISTINCT par.id FROM class_enrollment e
+             JOIN pupil_parent pp ON pp.school_id = e.school_id AND pp.pupil_id = e.pupil_id
+             JOIN parent par ON par.school_id = pp.school_id AND par.id = pp.parent_id
+             WHERE e.school_id = $1 AND e.class_id = $2 AND e.ends_on IS NULL
+               AND par.pd_consent IS NOT FALSE AND abs(hashtext(par.id::text)) % 8 = 7
+             ORDER BY par.id LIMIT 2)",
+        s,
+        class_id
     )
     .execute(&mut *tx)
     .await?;

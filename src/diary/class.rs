@@ -23,6 +23,7 @@ use crate::tenancy::SchoolId;
 pub struct ParentActivity {
     pub pupil_id: i64,
     pub pupil: String,
+    pub parent_id: i64,
     pub parent: String,
     pub relation: String,
     pub phone: Option<String>,
@@ -33,6 +34,8 @@ pub struct ParentActivity {
     pub views_week: i64,
     pub last_ack: Option<NaiveDate>,
     pub risk: bool,
+    /// Asked for the printed weekly extract (§4).
+    pub paper_extract: bool,
 }
 
 impl ParentActivity {
@@ -59,6 +62,11 @@ impl ParentActivity {
             .map_or("—".into(), |d| format!("неделя с {}", d.format("%d.%m")))
     }
 
+    /// Gets the diary on paper (§4): asked for it, or refused electronic processing (000 §3).
+    pub fn on_paper(&self) -> bool {
+        self.paper_extract || self.pd_consent == Some(false)
+    }
+
     /// Whether the school may reach this parent electronically (000 §3).
     pub fn consent_text(&self) -> &'static str {
         match self.pd_consent {
@@ -79,6 +87,7 @@ pub async fn parents_activity(
     Ok(sqlx::query_as!(
         ParentActivity,
         r#"SELECT p.id AS pupil_id, p.last_name || ' ' || p.first_name AS "pupil!",
+                  par.id AS parent_id,
                   par.last_name || ' ' || par.first_name ||
                       CASE WHEN par.middle_name = '' THEN '' ELSE ' ' || par.middle_name END AS "parent!",
                   pp.relation, par.phone, par.email, par.pd_consent,
@@ -90,7 +99,8 @@ pub async fn parents_activity(
                      AND v.on_date > $3::date - 7)::bigint AS "views_week!",
                   (SELECT max(a.week_start) FROM diary_ack a
                    WHERE a.school_id = $1 AND a.pupil_id = p.id AND a.account_id = par.account_id) AS "last_ack?",
-                  EXISTS (SELECT 1 FROM risk_pupil r WHERE r.school_id = $1 AND r.pupil_id = p.id) AS "risk!"
+                  EXISTS (SELECT 1 FROM risk_pupil r WHERE r.school_id = $1 AND r.pupil_id = p.id) AS "risk!",
+                  par.paper_extract
            FROM class_enrollment e
            JOIN pupil p ON p.school_id = e.school_id AND p.id = e.pupil_id
            JOIN pupil_parent pp ON pp.school_id = p.school_id AND pp.pupil_id = p.id
@@ -231,6 +241,71 @@ pub async fn set_risk(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Records that a parent of a pupil of the class asks for the printed weekly extract, or no
+/// longer does (§4); audited. A parent of no pupil of the class is 404.
+pub async fn set_paper_extract(
+    pool: &PgPool,
+    author: &Author<'_>,
+    class_id: i64,
+    parent_id: i64,
+    on: bool,
+) -> AppResult<()> {
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    let before = sqlx::query_scalar!(
+        "SELECT par.paper_extract FROM parent par
+         WHERE par.school_id = $1 AND par.id = $2
+           AND EXISTS (SELECT 1 FROM pupil_parent pp
+                       JOIN class_enrollment e ON e.school_id = pp.school_id AND e.pupil_id = pp.pupil_id
+                       WHERE pp.school_id = par.school_id AND pp.parent_id = par.id
+                         AND e.class_id = $3 AND e.ends_on IS NULL)
+         FOR UPDATE OF par",
+        school.0,
+        parent_id,
+        class_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if before != on {
+        sqlx::query!(
+            "UPDATE parent SET paper_extract = $3 WHERE school_id = $1 AND id = $2",
+            school.0,
+            parent_id,
+            on
+        )
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            school,
+            author.actor,
+            Change::new("parent.paper_extract", "parent", parent_id)
+                .before(json!({ "paper_extract": before }))
+                .after(json!({ "paper_extract": on })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The pupils of the class (enrolled now) whose diary goes on paper: a parent asked for the
+/// printed extract or refused electronic processing (§4).
+pub async fn paper_pupils(pool: &PgPool, school: SchoolId, class_id: i64) -> AppResult<Vec<i64>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT DISTINCT e.pupil_id FROM class_enrollment e
+         JOIN pupil_parent pp ON pp.school_id = e.school_id AND pp.pupil_id = e.pupil_id
+         JOIN parent par ON par.school_id = pp.school_id AND par.id = pp.parent_id
+         WHERE e.school_id = $1 AND e.class_id = $2 AND e.ends_on IS NULL
+           AND (par.paper_extract OR par.pd_consent IS FALSE)",
+        school.0,
+        class_id
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 /// An absence of the class in a week, for the class teacher's reasons (J9).

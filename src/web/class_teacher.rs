@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
@@ -43,21 +43,46 @@ pub struct ClassTeacherHome {
     inactive: Vec<ParentActivity>,
     not_acknowledged: usize,
     inactivity_days: i64,
+    /// Pupils whose parents get the diary on paper (§4).
+    paper_pupils: usize,
+    draft: RiskDraft,
+}
+
+/// What was typed into the risk-group form and why it was refused, to show it again.
+#[derive(Debug, Default)]
+pub struct RiskDraft {
+    pupil: i64,
+    note: String,
+    error: Option<String>,
 }
 
 /// «Мой класс»: the risk group of the day and the parents to contact.
 pub async fn home(State(state): State<AppState>, member: Member) -> AppResult<ClassTeacherHome> {
-    let class = my_class(&state, &member).await?;
+    home_page(&state, &member, RiskDraft::default()).await
+}
+
+async fn home_page(
+    state: &AppState,
+    member: &Member,
+    draft: RiskDraft,
+) -> AppResult<ClassTeacherHome> {
+    let class = my_class(state, member).await?;
     let school = member.school.id;
-    let today = today(&state, &member);
+    let today = today(state, member);
     let days = class::inactivity_days(&state.pool, school).await?;
     let parents = class::parents_activity(&state.pool, school, class.id, today).await?;
     let not_acknowledged = parents
         .iter()
         .filter(|p| p.has_account && !p.acknowledged_last_week(today))
         .count();
+    let mut paper: Vec<i64> = parents
+        .iter()
+        .filter(|p| p.on_paper())
+        .map(|p| p.pupil_id)
+        .collect();
+    paper.dedup();
     Ok(ClassTeacherHome {
-        layout: Layout::for_member(&member, &format!("Класс {}", class.name)).await?,
+        layout: Layout::for_member(member, &format!("Класс {}", class.name)).await?,
         today_text: today.format("%d.%m.%Y").to_string(),
         pupils: crate::tenancy::repo::class_pupils(&state.pool, school, class.id).await?,
         risk: class::risk_group(&state.pool, school, class.id, today).await?,
@@ -67,6 +92,8 @@ pub async fn home(State(state): State<AppState>, member: Member) -> AppResult<Cl
             .collect(),
         not_acknowledged,
         inactivity_days: days,
+        paper_pupils: paper.len(),
+        draft,
         class,
     })
 }
@@ -114,7 +141,8 @@ pub struct RiskForm {
     note: String,
 }
 
-/// Puts a pupil into the risk group, or takes them out.
+/// Puts a pupil into the risk group, or takes them out. A refused note comes back in the form
+/// with the message next to it.
 pub async fn set_risk(
     State(state): State<AppState>,
     member: Member,
@@ -125,16 +153,28 @@ pub async fn set_risk(
     let on = form.on == "1";
     let actor = member.actor();
     let author = author(&state, &member, &actor);
-    let result = class::set_risk(&state.pool, &author, class.id, pupil, on, &form.note)
-        .await
-        .map(|()| {
-            if on {
-                "Обучающийся в группе риска.".to_string()
-            } else {
-                "Обучающийся исключён из группы риска.".to_string()
-            }
-        });
-    flash_outcome(&member.viewer.session, "/class-teacher", result).await
+    let result = class::set_risk(&state.pool, &author, class.id, pupil, on, &form.note).await;
+    match result {
+        Err(AppError::Invalid(errors)) => {
+            let draft = RiskDraft {
+                pupil,
+                note: form.note,
+                error: errors.0.get("note").cloned(),
+            };
+            let page = home_page(&state, &member, draft).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        result => {
+            let result = result.map(|()| {
+                if on {
+                    "Обучающийся в группе риска.".to_string()
+                } else {
+                    "Обучающийся исключён из группы риска.".to_string()
+                }
+            });
+            flash_outcome(&member.viewer.session, "/class-teacher", result).await
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -296,18 +336,87 @@ pub async fn report(
     })
 }
 
-/// The printed weekly extract (§4): one A4 page per pupil of the class, for parents without
-/// the internet or who refused electronic information.
+#[derive(Debug, Deserialize)]
+pub struct PaperForm {
+    #[serde(default)]
+    parent: String,
+    #[serde(default)]
+    on: String,
+}
+
+/// Records a parent's request for the printed weekly extract, or its end (§4).
+pub async fn set_paper(
+    State(state): State<AppState>,
+    member: Member,
+    Form(form): Form<PaperForm>,
+) -> AppResult<Response> {
+    let class = my_class(&state, &member).await?;
+    let parent = form.parent.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let on = form.on == "1";
+    let actor = member.actor();
+    let author = author(&state, &member, &actor);
+    let result = class::set_paper_extract(&state.pool, &author, class.id, parent, on)
+        .await
+        .map(|()| {
+            if on {
+                "Родитель будет получать выписку на бумаге.".to_string()
+            } else {
+                "Выписка на бумаге родителю больше не печатается.".to_string()
+            }
+        });
+    flash_outcome(&member.viewer.session, "/class-teacher/parents", result).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ExtractQuery {
+    #[serde(default)]
+    week: Option<String>,
+    /// `paper`: only the pupils whose parents get the diary on paper.
+    #[serde(default)]
+    only: Option<String>,
+    /// One pupil of the class.
+    #[serde(default)]
+    pupil: Option<String>,
+}
+
+/// The printed weekly extract (§4): one A4 page per pupil — the whole class, the pupils whose
+/// parents get the diary on paper (`only=paper`), or one pupil (`pupil=`).
 pub async fn extract(
     State(state): State<AppState>,
     member: Member,
-    Query(q): Query<WeekQuery>,
+    Query(q): Query<ExtractQuery>,
 ) -> AppResult<Response> {
     let class = my_class(&state, &member).await?;
     let today = today(&state, &member);
-    let monday = monday_of(&q, today);
+    let monday = monday_of(
+        &WeekQuery {
+            week: q.week.clone(),
+            period: None,
+        },
+        today,
+    );
     let school = member.school.id;
-    let lines = crate::tenancy::repo::class_pupils(&state.pool, school, class.id).await?;
+    let mut lines = crate::tenancy::repo::class_pupils(&state.pool, school, class.id).await?;
+    if let Some(asked) = q.pupil.as_deref() {
+        let id = asked.parse::<i64>().map_err(|_| AppError::NotFound)?;
+        lines.retain(|l| l.pupil_id == id);
+        if lines.is_empty() {
+            return Err(AppError::NotFound);
+        }
+    } else if q.only.as_deref() == Some("paper") {
+        let paper = class::paper_pupils(&state.pool, school, class.id).await?;
+        lines.retain(|l| paper.contains(&l.pupil_id));
+        if lines.is_empty() {
+            return flash_outcome(
+                &member.viewer.session,
+                "/class-teacher",
+                Err(AppError::Refused(
+                    "Выписку на бумаге не получает ни один родитель класса.".into(),
+                )),
+            )
+            .await;
+        }
+    }
     let pupils: Vec<DiaryPupil> = lines
         .iter()
         .map(|l| class.pupil(l.pupil_id, l.full_name.clone()))

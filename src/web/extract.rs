@@ -49,6 +49,8 @@ pub struct Member {
     pub class_id: Option<i64>,
     pub pupil_id: Option<i64>,
     pub access: Access,
+    /// Unread messages in this school (the menu shows the count).
+    pub unread_messages: i64,
 }
 
 impl Viewer {
@@ -185,6 +187,7 @@ where
             role,
             class_id: row.class_id,
             pupil_id: row.pupil_id,
+            unread_messages: row.unread_messages,
         })
     }
 }

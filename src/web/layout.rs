@@ -21,6 +21,8 @@ pub struct Layout {
     /// The person has more than one place to work: show «Сменить роль».
     pub can_switch: bool,
     pub flash: Option<String>,
+    /// Unread messages, shown beside «Сообщения» in the menu.
+    pub unread_messages: i64,
 }
 
 impl Layout {
@@ -35,6 +37,7 @@ impl Layout {
             menu: &[],
             can_switch: false,
             flash: take_flash(session).await?,
+            unread_messages: 0,
         })
     }
 
@@ -58,6 +61,7 @@ impl Layout {
         layout.school_name = Some(member.school.name.clone());
         layout.menu = menu::for_role(member.role);
         layout.can_switch = member.viewer.membership_count > 1 || member.viewer.is_operator;
+        layout.unread_messages = member.unread_messages;
         Ok(layout)
     }
 }

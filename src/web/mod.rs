@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/class-teacher", get(class_teacher::home))
         .route("/class-teacher/parents", get(class_teacher::parents))
         .route("/class-teacher/risk", post(class_teacher::set_risk))
+        .route("/class-teacher/paper", post(class_teacher::set_paper))
         .route(
             "/class-teacher/absences",
             get(class_teacher::absences).post(class_teacher::save_absences),

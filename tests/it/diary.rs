@@ -394,6 +394,37 @@ async fn s4_003_the_class_teacher_sets_the_weeks_absence_reasons_and_keeps_a_ris
     .await
     .unwrap();
     assert_eq!(audited, 1);
+    // A note too long is refused next to its field, with what was typed and the pupil chosen
+    // still there, and nothing written.
+    let classmate = *j.pupils.iter().find(|&&p| p != ivan).unwrap();
+    let long = format!("Пропускает уроки физкультуры. {}", "Очень ".repeat(80));
+    let r = class_teacher
+        .post(
+            "/class-teacher/risk",
+            &[
+                ("pupil", &classmate.to_string()),
+                ("on", "1"),
+                ("note", &long),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Примечание — не длиннее 500 символов."),
+        "{page}"
+    );
+    assert!(page.contains(long.trim_end()), "the typed note is kept");
+    assert!(
+        page.contains(&format!("<option value=\"{classmate}\" selected>")),
+        "the pupil chosen is kept"
+    );
+    let in_group: i64 = sqlx::query_scalar("SELECT count(*) FROM risk_pupil WHERE pupil_id = $1")
+        .bind(classmate)
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(in_group, 0, "nothing written");
     // A pupil of another class is not the class teacher's to mark.
     let stranger: i64 = sqlx::query_scalar(
         "SELECT e.pupil_id FROM class_enrollment e WHERE e.class_id <> $1 AND e.ends_on IS NULL LIMIT 1",
@@ -415,6 +446,194 @@ async fn s4_003_the_class_teacher_sets_the_weeks_absence_reasons_and_keeps_a_ris
     assert!(report.contains("Математика"), "{report}");
 }
 
+/// The text of a PDF (`pdftotext -layout`), page by page.
+fn pdf_pages(pdf: &[u8]) -> Vec<String> {
+    let file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    std::fs::write(file.path(), pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(file.path())
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The pupils of the class named on the pages of a printed extract.
+async fn printed_pupils(client: &Client, path: &str, j: &Journal) -> Vec<i64> {
+    let r = client.get(path).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let text = pdf_pages(&r.bytes().await.unwrap()).join("\n");
+    let names: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, last_name || ' ' || first_name FROM pupil WHERE id = ANY($1) ORDER BY id",
+    )
+    .bind(&j.pupils)
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap();
+    names
+        .into_iter()
+        .filter(|(_, name)| text.contains(name.as_str()))
+        .map(|(id, _)| id)
+        .collect()
+}
+
+#[tokio::test]
+async fn s4_the_weekly_extract_is_printed_for_the_parents_who_asked_for_paper_or_refused_electronic_information()
+ {
+    let j = maths_5b().await;
+    let ivan = pupil_id(&j.app, "student").await;
+    j.app.clock.set(msk(10, 9, 15, 0));
+    let pool = &j.app.pool;
+    // Nobody of the class gets paper but the parents who refused electronic processing.
+    sqlx::query("UPDATE parent SET paper_extract = false")
+        .execute(pool)
+        .await
+        .unwrap();
+    let mut refused: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT pp.pupil_id FROM pupil_parent pp JOIN parent par ON par.id = pp.parent_id
+         WHERE pp.pupil_id = ANY($1) AND par.pd_consent IS FALSE ORDER BY 1",
+    )
+    .bind(&j.pupils)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(!refused.contains(&ivan), "Ivan's mother consented");
+    let mother: i64 = sqlx::query_scalar(
+        "SELECT par.id FROM parent par JOIN account a ON a.id = par.account_id WHERE a.login = 'parent'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+
+    // Ivan's mother asks for the diary on paper; the class teacher records it (audited).
+    let class_teacher = j.app.signed_in("classteacher").await;
+    let r = class_teacher
+        .post(
+            "/class-teacher/paper",
+            &[("parent", &mother.to_string()), ("on", "1")],
+        )
+        .await;
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Родитель будет получать выписку на бумаге."),
+        "{page}"
+    );
+    assert!(page.contains("Не печатать"), "{page}");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_event WHERE action = 'parent.paper_extract' AND subject_id = $1",
+    )
+    .bind(mother)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    // The paper extract: Ivan and the children of parents who refused, nobody else.
+    let mut expected = refused.clone();
+    expected.push(ivan);
+    expected.sort();
+    let mut printed = printed_pupils(
+        &class_teacher,
+        "/class-teacher/extract.pdf?only=paper&week=2026-10-05",
+        &j,
+    )
+    .await;
+    printed.sort();
+    assert_eq!(printed, expected);
+    let home = body(&class_teacher, "/class-teacher").await;
+    assert!(
+        home.contains(&format!(
+            "Выписка для родителей, получающих её на бумаге ({}, PDF)",
+            expected.len()
+        )),
+        "{home}"
+    );
+
+    // One pupil's extract, for a parent who comes to school for it.
+    let classmate = *j.pupils.iter().find(|p| !expected.contains(p)).unwrap();
+    let one = printed_pupils(
+        &class_teacher,
+        &format!("/class-teacher/extract.pdf?pupil={classmate}&week=2026-10-05"),
+        &j,
+    )
+    .await;
+    assert_eq!(one, vec![classmate]);
+
+    // She no longer needs it: the paper list is back to the refusals.
+    class_teacher
+        .post(
+            "/class-teacher/paper",
+            &[("parent", &mother.to_string()), ("on", "0")],
+        )
+        .await;
+    refused.sort();
+    if refused.is_empty() {
+        let r = class_teacher
+            .get("/class-teacher/extract.pdf?only=paper&week=2026-10-05")
+            .await;
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("Выписку на бумаге не получает ни один родитель класса.")
+        );
+    } else {
+        let printed = printed_pupils(
+            &class_teacher,
+            "/class-teacher/extract.pdf?only=paper&week=2026-10-05",
+            &j,
+        )
+        .await;
+        assert_eq!(printed, refused);
+    }
+
+    // Another class's pupil and parent are not this class teacher's: 404, nothing written.
+    let (stranger, strangers_parent): (i64, i64) = sqlx::query_as(
+        "SELECT e.pupil_id, pp.parent_id FROM class_enrollment e
+         JOIN pupil_parent pp ON pp.pupil_id = e.pupil_id
+         WHERE e.class_id <> $1 AND e.ends_on IS NULL LIMIT 1",
+    )
+    .bind(j.class_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        class_teacher
+            .get(&format!("/class-teacher/extract.pdf?pupil={stranger}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = class_teacher
+        .post(
+            "/class-teacher/paper",
+            &[("parent", &strangers_parent.to_string()), ("on", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let paper: i64 = sqlx::query_scalar("SELECT count(*) FROM parent WHERE paper_extract")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(paper, 0);
+    // Parents do not record it themselves.
+    let parent = j.app.signed_in("parent").await;
+    let r = parent
+        .post(
+            "/class-teacher/paper",
+            &[("parent", &mother.to_string()), ("on", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
 #[tokio::test]
 async fn s4_the_printed_weekly_extract_has_a_page_per_pupil_with_the_weeks_marks() {
     let j = maths_5b().await;
@@ -428,20 +647,7 @@ async fn s4_the_printed_weekly_extract_has_a_page_per_pupil_with_the_weeks_marks
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/pdf");
-    let pdf = r.bytes().await.unwrap();
-    let file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
-    std::fs::write(file.path(), &pdf).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .args(["-layout"])
-        .arg(file.path())
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed");
-    let text = String::from_utf8(out.stdout).unwrap();
-    let pages: Vec<&str> = text
-        .split('\u{c}')
-        .filter(|p| !p.trim().is_empty())
-        .collect();
+    let pages = pdf_pages(&r.bytes().await.unwrap());
     assert!(
         pages.len() >= j.pupils.len(),
         "a page per pupil: {}",

@@ -18,6 +18,9 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
 }
 
+/// The menu's «Сообщения» with one unread.
+const BADGE_ONE: &str = "Сообщения <span class=\"count\" title=\"Непрочитанных: 1\">1";
+
 async fn app() -> TestApp {
     let app = spawn_app().await;
     app.clock.set(msk(10));
@@ -152,8 +155,11 @@ async fn regulations_4_a_parent_writes_to_the_class_teacher_who_replies_and_unre
         1
     );
 
-    // The class teacher sees one unread thread, reads it, and it is read.
+    // The class teacher sees one unread thread, reads it, and it is read; every page's menu
+    // counts the unread message until then.
     let teacher = app.signed_in("classteacher").await;
+    let (_, home) = teacher.text("/class-teacher").await;
+    assert!(home.contains(BADGE_ONE), "the menu counts it: {home}");
     let (_, inbox) = teacher.text("/messages").await;
     assert!(inbox.contains("Непрочитанных сообщений: <strong>1</strong>"));
     assert!(inbox.contains(&format!(
@@ -167,6 +173,7 @@ async fn regulations_4_a_parent_writes_to_the_class_teacher_who_replies_and_unre
     assert!(thread.contains("новое"));
     let (_, inbox) = teacher.text("/messages").await;
     assert!(inbox.contains("Все сообщения прочитаны"));
+    assert!(!inbox.contains("class=\"count\""), "no count in the menu");
 
     // The reply: the parent has one unread, sees it, then none.
     app.clock.set(msk(12));
@@ -178,6 +185,8 @@ async fn regulations_4_a_parent_writes_to_the_class_teacher_who_replies_and_unre
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("Ответ отправлен"));
+    let (_, diary) = parent.text("/parent").await;
+    assert!(diary.contains(BADGE_ONE), "the parent's menu counts it");
     let (_, inbox) = parent.text("/messages").await;
     assert!(inbox.contains("Непрочитанных сообщений: <strong>1</strong>"));
     assert!(
@@ -190,6 +199,8 @@ async fn regulations_4_a_parent_writes_to_the_class_teacher_who_replies_and_unre
     assert!(first < second, "messages in order");
     let (_, inbox) = parent.text("/messages").await;
     assert!(inbox.contains("Все сообщения прочитаны"));
+    let (_, diary) = parent.text("/parent").await;
+    assert!(!diary.contains("class=\"count\""), "no count in the menu");
     assert_eq!(counts(&app).await, (1, 2, 2));
 }
 
