@@ -525,7 +525,7 @@ async fn s4_the_weekly_extract_is_printed_for_the_parents_who_asked_for_paper_or
         page.contains("Родитель будет получать выписку на бумаге."),
         "{page}"
     );
-    assert!(page.contains("Не печатать"), "{page}");
+    assert!(page.contains(">не печатать<"), "{page}");
     let audited: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_event WHERE action = 'parent.paper_extract' AND subject_id = $1",
     )
