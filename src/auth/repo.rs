@@ -223,10 +223,13 @@ pub async fn current(
                   s.name AS "school_name?", s.time_zone AS "school_time_zone?",
                   coalesce(m.timetable_editor, false) AS "timetable_editor!",
                   (SELECT count(*) FROM thread_participant tp
+                   JOIN message_thread t ON t.school_id = tp.school_id AND t.id = tp.thread_id
                    JOIN message msg ON msg.school_id = tp.school_id AND msg.thread_id = tp.thread_id
                                    AND msg.id > tp.last_read_message_id
                                    AND msg.author_id <> tp.account_id
-                   WHERE tp.school_id = m.school_id AND tp.account_id = a.id) AS "unread_messages!"
+                   WHERE tp.school_id = m.school_id AND tp.account_id = a.id
+                     -- A parent's membership reads the threads about its child (as the inbox).
+                     AND (m.role <> 'parent' OR t.about_pupil_id = m.pupil_id)) AS "unread_messages!"
            FROM account a
            LEFT JOIN membership m
                   ON m.school_id = $2 AND m.id = $3 AND m.account_id = a.id
