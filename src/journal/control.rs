@@ -750,11 +750,13 @@ async fn target_conflict(
 ) -> sqlx::Result<Option<String>> {
     let when = lesson_words(date, number);
     let group = sqlx::query_scalar!(
-        "SELECT status FROM lesson WHERE school_id = $1 AND group_id = $2 AND lesson_date = $3 AND lesson_number = $4",
+        "SELECT status FROM lesson
+         WHERE school_id = $1 AND group_id = $2 AND lesson_date = $3 AND lesson_number = $4 AND id <> $5",
         school.0,
         lesson.group_id,
         date,
-        number
+        number,
+        lesson.id
     )
     .fetch_optional(&mut *conn)
     .await?;
@@ -972,6 +974,75 @@ pub async fn cancel_lesson(
         Change::new("lesson.cancelled", "lesson", lesson.id)
             .before(json!({"lesson_date": lesson.lesson_date, "lesson_number": lesson.lesson_number, "status": lesson.status}))
             .after(json!({"status": "cancelled"}))
+            .reason(&reason),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RestoreForm {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Restores a cancelled lesson of today or later to its place (the cancellation was a mistake,
+/// or its cause went away), with the reason; refused when the teacher, the room or a pupil has
+/// been given another lesson at that time since.
+pub async fn restore_lesson(
+    pool: &PgPool,
+    author: &Author<'_>,
+    lesson_id: i64,
+    form: &RestoreForm,
+) -> AppResult<()> {
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    // Another school's lesson: 404 whoever asks; then the permission.
+    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
+    if !may_arrange(author.access) {
+        return Err(AppError::Forbidden);
+    }
+    let mut errors = FieldErrors::new();
+    let reason = change_reason(
+        &mut errors,
+        "restore_reason",
+        &form.reason,
+        "восстановления",
+    );
+    errors.into_result()?;
+    let reason = reason.expect("checked");
+    year_open(lesson.year_closed)?;
+    if lesson.status != "cancelled" {
+        return Err(AppError::Refused(
+            "Восстановить можно только отменённый урок.".into(),
+        ));
+    }
+    let today = today(author, &lesson.time_zone);
+    if lesson.lesson_date < today {
+        return Err(AppError::Refused(format!(
+            "Прошедший урок не восстанавливается (сегодня {}): проведите его заново переносом.",
+            today.format("%d.%m.%Y")
+        )));
+    }
+    let (date, number) = (lesson.lesson_date, lesson.lesson_number);
+    if let Some(why) = target_conflict(&mut tx, school, &lesson, date, number).await? {
+        return Err(AppError::Refused(format!("Урок не восстановлен: {why}")));
+    }
+    sqlx::query!(
+        "UPDATE lesson SET status = 'scheduled', change_reason = NULL WHERE school_id = $1 AND id = $2",
+        school.0,
+        lesson.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        school,
+        author.actor,
+        Change::new("lesson.restored", "lesson", lesson.id)
+            .before(json!({"lesson_date": date, "lesson_number": number, "status": "cancelled"}))
+            .after(json!({"status": "scheduled"}))
             .reason(&reason),
     )
     .await?;

@@ -17,7 +17,7 @@ use super::layout::{Layout, flash};
 use crate::authz::Role;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::journal::control::{
-    self, CancelForm, DayLesson, FixForm, GroupCtx, MoveForm, RemarkForm, RemarkRow,
+    self, CancelForm, DayLesson, FixForm, GroupCtx, MoveForm, RemarkForm, RemarkRow, RestoreForm,
     SubstituteForm, UnlockForm, UnlockRow,
 };
 use crate::pupils::repo::{self as pupils, StaffOption};
@@ -38,8 +38,9 @@ pub struct LessonView {
     sub: SubstituteForm,
     mv: MoveForm,
     cancel: CancelForm,
+    restore: RestoreForm,
     errors: FieldErrors,
-    /// Which form to show open: "substitute", "move", "cancel".
+    /// Which form to show open: "substitute", "move", "cancel", "restore".
     open: &'static str,
 }
 
@@ -62,6 +63,7 @@ enum Failed {
     Substitute(SubstituteForm),
     Move(MoveForm),
     Cancel(CancelForm),
+    Restore(RestoreForm),
 }
 
 async fn lessons_page(
@@ -87,6 +89,7 @@ async fn lessons_page(
                 },
                 mv: MoveForm::default(),
                 cancel: CancelForm::default(),
+                restore: RestoreForm::default(),
                 errors: FieldErrors::new(),
                 open: "",
                 l,
@@ -107,6 +110,10 @@ async fn lessons_page(
                     Failed::Cancel(f) => {
                         view.cancel = f;
                         view.open = "cancel";
+                    }
+                    Failed::Restore(f) => {
+                        view.restore = f;
+                        view.open = "restore";
                     }
                 }
             }
@@ -170,6 +177,7 @@ async fn after_lesson_write(
         Failed::Substitute(_) => "substitute",
         Failed::Move(_) => "move",
         Failed::Cancel(_) => "cancel",
+        Failed::Restore(_) => "restore",
     };
     let (status, errors) = match result {
         Ok(done) => {
@@ -274,6 +282,24 @@ pub async fn cancel_lesson(
     .await
     .map(|()| "Урок отменён.".to_string());
     after_lesson_write(&state, &member, lesson_id, result, Failed::Cancel(form)).await
+}
+
+pub async fn restore_lesson(
+    State(state): State<AppState>,
+    member: Member,
+    Path(lesson_id): Path<i64>,
+    Form(form): Form<RestoreForm>,
+) -> AppResult<Response> {
+    let actor = member.actor();
+    let result = control::restore_lesson(
+        &state.pool,
+        &author(&state, &member, &actor),
+        lesson_id,
+        &form,
+    )
+    .await
+    .map(|()| "Урок восстановлен.".to_string());
+    after_lesson_write(&state, &member, lesson_id, result, Failed::Restore(form)).await
 }
 
 // ---------------------------------------------------------------------------------------------

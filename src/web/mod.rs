@@ -286,6 +286,10 @@ pub fn router(state: AppState) -> Router {
             "/deputy/lessons/{lesson_id}/cancel",
             post(journal_control::cancel_lesson),
         )
+        .route(
+            "/deputy/lessons/{lesson_id}/restore",
+            post(journal_control::restore_lesson),
+        )
         .route("/journal/{group_id}/control", get(journal_control::show))
         .route(
             "/journal/{group_id}/unlocks",

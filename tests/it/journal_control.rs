@@ -334,6 +334,131 @@ async fn j15_a_substitute_busy_at_that_hour_is_refused() {
 }
 
 #[tokio::test]
+async fn j15_a_cancelled_lesson_is_restored_with_a_reason_unless_its_hour_has_been_given_away() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let russian = group(&app, "demo-1", "5Б", "Русский язык", "classteacher").await;
+    let maths_lesson = lesson(&app, maths, d(2026, 11, 17), 2).await;
+    let russian_lesson = lesson(&app, russian, d(2026, 11, 17), 2).await;
+    let sokolov = app.account_id("classteacher").await.to_string();
+    let deputy = app.signed_in("deputy").await;
+    let restore = format!("/deputy/lessons/{russian_lesson}/restore");
+    let status = |id: i64| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT status FROM lesson WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    // Only a cancelled lesson is restored.
+    let response = deputy.post(&restore, &[("reason", "Ошибка")]).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Восстановить можно только отменённый урок.")
+    );
+    deputy
+        .post(
+            &format!("/deputy/lessons/{russian_lesson}/cancel"),
+            &[("reason", "Класс на олимпиаде")],
+        )
+        .await;
+    assert_eq!(status(russian_lesson).await, "cancelled");
+
+    // Meanwhile Соколов substitutes in 5А at that hour: his lesson cannot come back.
+    let response = deputy
+        .post(
+            &format!("/deputy/lessons/{maths_lesson}/substitute"),
+            &[("teacher", &sokolov), ("reason", "болезнь")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = deputy
+        .post(&restore, &[("reason", "Олимпиаду перенесли")])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Урок не восстановлен: Учитель") && html.contains("уже ведёт урок"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"Олимпиаду перенесли\""),
+        "the reason typed is kept"
+    );
+    assert_eq!(status(russian_lesson).await, "cancelled");
+
+    // Without a reason: the message next to the field, nothing changed.
+    deputy
+        .post(
+            &format!("/deputy/lessons/{maths_lesson}/substitute/delete"),
+            &[],
+        )
+        .await;
+    let response = deputy.post(&restore, &[("reason", " ")]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Укажите причину восстановления")
+    );
+    assert_eq!(status(russian_lesson).await, "cancelled");
+
+    // The teacher may not; the deputy restores it, audited with the reason.
+    let teacher = app.signed_in("classteacher").await;
+    let response = teacher
+        .post(&restore, &[("reason", "Олимпиаду перенесли")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let html = deputy
+        .post(&restore, &[("reason", "Олимпиаду перенесли")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Урок восстановлен."), "{html}");
+    assert_eq!(status(russian_lesson).await, "scheduled");
+    let reason: String = sqlx::query_scalar(
+        "SELECT reason FROM audit_event WHERE action = 'lesson.restored' AND subject_id = $1",
+    )
+    .bind(russian_lesson)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(reason, "Олимпиаду перенесли");
+
+    // A cancelled lesson whose day has passed stays cancelled.
+    deputy
+        .post(
+            &format!("/deputy/lessons/{russian_lesson}/cancel"),
+            &[("reason", "Класс на олимпиаде")],
+        )
+        .await;
+    app.clock.set(monday_morning() + Duration::days(2));
+    let response = deputy
+        .post(&restore, &[("reason", "Олимпиаду перенесли")])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Прошедший урок не восстанавливается")
+    );
+}
+
+#[tokio::test]
 async fn a_moved_lesson_keeps_the_original_marked_as_moved_and_a_held_lesson_cannot_be_moved() {
     let app = spawn_app().await;
     app.clock.set(monday_morning());
@@ -704,6 +829,10 @@ async fn teachers_cannot_register_substitutions_or_unlock() {
                 vec![("reason", "надо")],
             ),
             (
+                format!("/deputy/lessons/{lesson}/restore"),
+                vec![("reason", "надо")],
+            ),
+            (
                 format!("/journal/{maths}/unlocks"),
                 vec![("until", "2026-11-17T18:00"), ("reason", "надо")],
             ),
@@ -787,6 +916,10 @@ async fn another_schools_lesson_answers_404_on_every_control_route() {
             ),
             (
                 format!("/deputy/lessons/{lesson}/cancel"),
+                vec![("reason", "надо")],
+            ),
+            (
+                format!("/deputy/lessons/{lesson}/restore"),
                 vec![("reason", "надо")],
             ),
             (
