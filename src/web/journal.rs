@@ -52,6 +52,8 @@ pub(super) fn today(state: &AppState, member: &Member) -> NaiveDate {
 pub struct JournalsPage {
     layout: Layout,
     journals: Vec<JournalLine>,
+    /// The deputy and the director control journals (remarks, unlocks: §5, J1).
+    controls: bool,
 }
 
 pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<JournalsPage> {
@@ -78,6 +80,7 @@ pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<Jo
     Ok(JournalsPage {
         layout: Layout::for_member(&member, "Журналы").await?,
         journals,
+        controls: crate::journal::control::may_remark(&member.access),
     })
 }
 

@@ -714,6 +714,14 @@ async fn section_5_a_deputys_remark_is_fixed_by_the_teacher_and_leaves_the_open_
     let path = format!("/journal/{maths}/remarks");
     let text = "Не записаны темы уроков за ноябрь";
 
+    // The deputy finds the journal's control page from the list of journals; the teacher has
+    // no such column.
+    let control = format!("/journal/{maths}/control\"");
+    let (_, journals) = deputy.text("/journal").await;
+    assert!(journals.contains(&control), "{journals}");
+    let (_, journals) = teacher.text("/journal").await;
+    assert!(!journals.contains(&control));
+
     let response = deputy
         .post(&path, &[("text", text), ("due_on", "вчера")])
         .await;
