@@ -107,6 +107,87 @@ async fn regulation_4_a_new_mark_reaches_a_parent_with_instant_mail_exactly_once
 }
 
 #[tokio::test]
+async fn regulation_4_every_parent_of_a_class_gets_their_own_childrens_marks_in_one_round() {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(10, 5, 8, 0));
+    // Every parent of 5«Б» who gave consent chose instant mail (an address where none is kept).
+    let parents: Vec<i64> = sqlx::query_scalar(
+        "UPDATE parent p SET email = coalesce(p.email, 'p' || p.id || '@example.ru'),
+                notify_mode = 'instant', notified_until = $2
+         WHERE p.pd_consent IS TRUE AND p.id IN (
+               SELECT pp.parent_id FROM pupil_parent pp
+               JOIN class_enrollment e ON e.pupil_id = pp.pupil_id
+               WHERE e.class_id = $1 AND e.ends_on IS NULL)
+         RETURNING p.id",
+    )
+    .bind(j.class_id)
+    .bind(msk(10, 5, 8, 0))
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap();
+    assert!(parents.len() >= 5, "{parents:?}");
+
+    // The teacher marks the whole class: 5, 4, 3, 5, 4, 3 …
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    for (i, pupil) in j.pupils.iter().enumerate() {
+        type_cell(&j, monday, *pupil, ["5", "4", "3"][i % 3]).await;
+    }
+
+    // Composed in batches of two parents: every batch's bounds are its own.
+    let school: i64 = sqlx::query_scalar("SELECT school_id FROM study_group WHERE id = $1")
+        .bind(j.group)
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+    let compose = |now| {
+        mail::compose::compose_school(
+            &j.app.pool,
+            zhurnal::tenancy::SchoolId(school),
+            "Europe/Moscow",
+            mail::DigestTime::DEFAULT,
+            now,
+            2,
+        )
+    };
+    let now = msk(10, 5, 9, 5);
+    assert_eq!(compose(now).await.unwrap(), parents.len(), "one each");
+    assert_eq!(compose(now).await.unwrap(), 0, "nothing twice");
+
+    // Each letter names the parent's own children with their marks, and nobody else's child.
+    let letters: Vec<(i64, String)> =
+        sqlx::query_as("SELECT parent_id, body FROM mail_outbox ORDER BY parent_id")
+            .fetch_all(&j.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(letters.len(), parents.len());
+    let class: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT pu.id, pu.last_name || ' ' || pu.first_name, pp.parent_id
+         FROM class_enrollment e JOIN pupil pu ON pu.id = e.pupil_id
+         JOIN pupil_parent pp ON pp.pupil_id = pu.id
+         WHERE e.class_id = $1 AND e.ends_on IS NULL",
+    )
+    .bind(j.class_id)
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap();
+    for (parent, body) in &letters {
+        for (pupil, name, of) in &class {
+            let i = j.pupils.iter().position(|p| p == pupil).unwrap();
+            let line = format!("05.10.2026, Математика: отметка {}", ["5", "4", "3"][i % 3]);
+            if of == parent {
+                assert!(
+                    body.contains(&format!("{name}, 5Б класс")) && body.contains(&line),
+                    "{name} {line} in {body}"
+                );
+            } else if !class.iter().any(|(p, _, o)| p == pupil && o == parent) {
+                assert!(!body.contains(name.as_str()), "{name} not in {body}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn regulation_4_mail_survives_a_down_smtp_server_and_a_worker_that_died_and_is_sent_once() {
     let j = maths_5b().await;
     let mut smtp = SmtpServer::stopped();
