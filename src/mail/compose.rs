@@ -28,7 +28,7 @@ pub const BATCH: i64 = 500;
 pub async fn compose_all(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let mut composed = 0;
     for school in repo::schools(pool).await? {
-        let at = DigestTime::DEFAULT;
+        let at = DigestTime::from_columns(school.digest_hour, school.digest_weekday);
         composed += compose_school(pool, school.id, &school.time_zone, at, now, BATCH).await?;
     }
     Ok(composed)

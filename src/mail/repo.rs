@@ -11,17 +11,23 @@ use crate::tenancy::SchoolId;
 pub struct SchoolRow {
     pub id: SchoolId,
     pub time_zone: String,
+    /// When digests are composed (`school.digest_hour`, `school.digest_weekday`).
+    pub digest_hour: i16,
+    pub digest_weekday: i16,
 }
 
 pub async fn schools(pool: &PgPool) -> sqlx::Result<Vec<SchoolRow>> {
-    let rows = sqlx::query!("SELECT id, time_zone FROM school ORDER BY id")
-        .fetch_all(pool)
-        .await?;
+    let rows =
+        sqlx::query!("SELECT id, time_zone, digest_hour, digest_weekday FROM school ORDER BY id")
+            .fetch_all(pool)
+            .await?;
     Ok(rows
         .into_iter()
         .map(|r| SchoolRow {
             id: SchoolId(r.id),
             time_zone: r.time_zone,
+            digest_hour: r.digest_hour,
+            digest_weekday: r.digest_weekday,
         })
         .collect())
 }

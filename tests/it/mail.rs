@@ -437,6 +437,105 @@ async fn regulation_4_daily_and_weekly_digests_come_in_the_evening_with_the_days
     );
 }
 
+/// The school moves its digests (regulations §4: a school setting).
+async fn set_digest_time(app: &TestApp, hour: i16, weekday: i16) {
+    sqlx::query(
+        "UPDATE school SET digest_hour = $1, digest_weekday = $2
+         WHERE id = (SELECT school_id FROM account a JOIN membership m ON m.account_id = a.id
+                     WHERE a.login = 'parent')",
+    )
+    .bind(hour)
+    .bind(weekday)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn regulation_4_digests_come_at_the_hour_and_on_the_weekday_the_school_chose() {
+    let j = maths_5b().await;
+    let smtp = SmtpServer::start();
+    let child = child_of_parent(&j.app).await;
+    // 20:00, weekly on Wednesday (ISO 3).
+    set_digest_time(&j.app, 20, 3).await;
+    j.app.clock.set(msk(10, 5, 8, 0));
+    choose(&j.app, "parent", "daily").await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    type_cell(&j, j.lesson(10, 5).await, child, "5").await;
+
+    j.app.clock.set(msk(10, 5, 18, 1));
+    assert_eq!(
+        round(&j.app, Some(&smtp)).await,
+        Stats::default(),
+        "not at 18:00 any more"
+    );
+    j.app.clock.set(msk(10, 5, 19, 59));
+    assert_eq!(round(&j.app, Some(&smtp)).await, Stats::default());
+    j.app.clock.set(msk(10, 5, 20, 0));
+    assert_eq!(round(&j.app, Some(&smtp)).await.sent, 1, "at 20:00");
+    j.app.clock.set(msk(10, 5, 23, 0));
+    assert_eq!(
+        round(&j.app, Some(&smtp)).await,
+        Stats::default(),
+        "once a day"
+    );
+    let got = smtp.messages();
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].subject.starts_with("Дневник за 05.10.2026")
+            && got[0].body.contains("05.10.2026, Математика: отметка 5"),
+        "{got:?}"
+    );
+
+    // Weekly on Wednesday from 20:00: the week so far, the marks since the last mail.
+    j.app.clock.set(msk(10, 6, 8, 0));
+    choose(&j.app, "parent", "weekly").await;
+    j.app.clock.set(msk(10, 7, 10, 0));
+    type_cell(&j, j.lesson(10, 7).await, child, "4").await;
+    j.app.clock.set(msk(10, 7, 19, 30));
+    assert_eq!(
+        round(&j.app, Some(&smtp)).await,
+        Stats::default(),
+        "not before the hour"
+    );
+    j.app.clock.set(msk(10, 7, 20, 5));
+    assert_eq!(round(&j.app, Some(&smtp)).await.sent, 1, "Wednesday 20:05");
+    for (m, d, h) in [(10, 8, 21), (10, 10, 18), (10, 11, 23)] {
+        j.app.clock.set(msk(m, d, h, 30));
+        assert_eq!(
+            round(&j.app, Some(&smtp)).await,
+            Stats::default(),
+            "once a week ({d}.{m} {h}:30)"
+        );
+    }
+    let got = smtp.messages();
+    assert_eq!(got.len(), 2);
+    assert!(
+        got[1]
+            .subject
+            .starts_with("Дневник за неделю 05.10–07.10.2026"),
+        "{}",
+        got[1].subject
+    );
+    assert!(
+        got[1].body.contains("07.10.2026, Математика: отметка 4")
+            && !got[1].body.contains("отметка 5"),
+        "{}",
+        got[1].body
+    );
+
+    // The next week's Wednesday brings the next one (the Saturday in between did not).
+    j.app.clock.set(msk(10, 12, 10, 0));
+    type_cell(&j, j.lesson(10, 12).await, child, "3").await;
+    j.app.clock.set(msk(10, 14, 20, 0));
+    assert_eq!(round(&j.app, Some(&smtp)).await.sent, 1);
+    assert!(
+        smtp.messages()[2]
+            .body
+            .contains("12.10.2026, Математика: отметка 3")
+    );
+}
+
 #[tokio::test]
 async fn the_parent_chooses_mail_on_a_page_audited_and_other_roles_are_refused() {
     let app = spawn_app().await;
