@@ -7,6 +7,7 @@ use zhurnal::mail::{self, MailerConfig, Stats};
 
 use crate::helpers::{TestApp, spawn_app};
 use crate::journal::{Journal, maths_5b, msk};
+use crate::settings;
 use crate::smtp::SmtpServer;
 
 fn mailer(smtp: Option<&SmtpServer>) -> MailerConfig {
@@ -437,18 +438,16 @@ async fn regulation_4_daily_and_weekly_digests_come_in_the_evening_with_the_days
     );
 }
 
-/// The school moves its digests (regulations §4: a school setting).
-async fn set_digest_time(app: &TestApp, hour: i16, weekday: i16) {
-    sqlx::query(
-        "UPDATE school SET digest_hour = $1, digest_weekday = $2
-         WHERE id = (SELECT school_id FROM account a JOIN membership m ON m.account_id = a.id
-                     WHERE a.login = 'parent')",
-    )
-    .bind(hour)
-    .bind(weekday)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+/// The school's administrator moves its digests on «Настройки школы» (regulations §4).
+async fn set_digest_time(app: &TestApp, hour: &str, weekday: &str) {
+    let admin = app.signed_in("admin").await;
+    let r = admin
+        .post(
+            "/admin/settings",
+            &settings::form(&[("digest_hour", hour), ("digest_weekday", weekday)]),
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("Настройки сохранены."));
 }
 
 #[tokio::test]
@@ -457,7 +456,7 @@ async fn regulation_4_digests_come_at_the_hour_and_on_the_weekday_the_school_cho
     let smtp = SmtpServer::start();
     let child = child_of_parent(&j.app).await;
     // 20:00, weekly on Wednesday (ISO 3).
-    set_digest_time(&j.app, 20, 3).await;
+    set_digest_time(&j.app, "20", "3").await;
     j.app.clock.set(msk(10, 5, 8, 0));
     choose(&j.app, "parent", "daily").await;
     j.app.clock.set(msk(10, 5, 9, 0));
