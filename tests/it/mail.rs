@@ -457,6 +457,16 @@ async fn regulation_4_digests_come_at_the_hour_and_on_the_weekday_the_school_cho
     let child = child_of_parent(&j.app).await;
     // 20:00, weekly on Wednesday (ISO 3).
     set_digest_time(&j.app, "20", "3").await;
+    let (_, page) = j
+        .app
+        .signed_in("parent")
+        .await
+        .text("/parent/notifications")
+        .await;
+    assert!(
+        page.contains("каждый день после 20:00") && page.contains("в среду после 20:00"),
+        "the parent is told when: {page}"
+    );
     j.app.clock.set(msk(10, 5, 8, 0));
     choose(&j.app, "parent", "daily").await;
     j.app.clock.set(msk(10, 5, 9, 0));
@@ -542,6 +552,11 @@ async fn the_parent_chooses_mail_on_a_page_audited_and_other_roles_are_refused()
     let (status, page) = parent.text("/parent/notifications").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("parent@example.ru"), "the address on record");
+    assert!(
+        page.contains("ежедневная сводка — каждый день после 18:00")
+            && page.contains("еженедельная сводка — раз в неделю: в субботу после 18:00"),
+        "the school's digest time: {page}"
+    );
     assert!(
         page.contains("href=\"/parent/notifications\""),
         "in the menu"
