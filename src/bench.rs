@@ -1,7 +1,7 @@
 //! `zhurnal bench`: the journal's speed and memory targets, measured through the whole web stack
 //! (router, session, CSRF, rules, queries, template) on the demo school — the biggest class of
-//! the demo teacher over a whole quarter. Run it with `--release`; it fails when a target is
-//! missed.
+//! the demo teacher over a whole quarter — and the mail composer for every parent of the demo
+//! school. Run it with `--release`; it fails when a target is missed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -212,4 +212,111 @@ pub async fn journal(pool: PgPool, config: Config, rounds: usize) -> anyhow::Res
     );
     println!("  пик памяти процесса: {rss} МБ (цель ≤ {PEAK_RSS_MB} МБ)");
     Ok(p95 <= PAGE_P95 && c95 <= CELL_P95 && rss <= PEAK_RSS_MB)
+}
+
+/// Measures the mail composer on the demo school: every parent with consent and a child enrolled
+/// gets instant mail, owed the last week of the journal (the most the composer ever tells), then a
+/// second round that finds nothing new. The parents' choices are put back and the composed
+/// messages removed afterwards, so the demo's own mail is untouched. Reports, sets no target.
+pub async fn composer(pool: &PgPool) -> anyhow::Result<()> {
+    use crate::mail::{DigestTime, compose};
+
+    // Monday, November 23, 2026, 20:00 in Moscow: the demo journal is filled up to that day.
+    let now = chrono_tz::Europe::Moscow
+        .with_ymd_and_hms(2026, 11, 23, 20, 0, 0)
+        .single()
+        .ok_or_else(|| anyhow::anyhow!("a date"))?
+        .with_timezone(&chrono::Utc);
+    let (school, time_zone): (i64, String) = sqlx::query_as(
+        "SELECT s.id, s.time_zone FROM school s JOIN membership m ON m.school_id = s.id
+         JOIN account a ON a.id = m.account_id WHERE a.login = 'teacher' LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await?;
+    type Saved = (
+        i64,
+        Option<String>,
+        String,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::NaiveDate>,
+    );
+    let saved: Vec<Saved> = sqlx::query_as(
+        "SELECT id, email, notify_mode, notified_until, digest_on FROM parent WHERE school_id = $1",
+    )
+    .bind(school)
+    .fetch_all(pool)
+    .await?;
+    let parents: i64 = sqlx::query_scalar(
+        "WITH chosen AS (
+             UPDATE parent p SET email = coalesce(p.email, 'bench' || p.id || '@example.ru'),
+                    notify_mode = 'instant', notified_until = $2 - interval '8 days'
+             WHERE p.school_id = $1 AND p.pd_consent IS TRUE
+               AND EXISTS (SELECT 1 FROM pupil_parent pp
+                           JOIN class_enrollment e ON e.school_id = pp.school_id
+                                                  AND e.pupil_id = pp.pupil_id AND e.ends_on IS NULL
+                           WHERE pp.school_id = p.school_id AND pp.parent_id = p.id)
+             RETURNING 1)
+         SELECT count(*) FROM chosen",
+    )
+    .bind(school)
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+
+    let school_id = crate::tenancy::SchoolId(school);
+    let run = || {
+        compose::compose_school(
+            pool,
+            school_id,
+            &time_zone,
+            DigestTime::DEFAULT,
+            now,
+            compose::BATCH,
+        )
+    };
+    let started = Instant::now();
+    let first = run().await;
+    let first_time = started.elapsed();
+    let started = Instant::now();
+    let second = run().await;
+    let second_time = started.elapsed();
+
+    // Put the demo back: the parents' choices and cursors, no bench messages in the outbox.
+    let ids: Vec<i64> = saved.iter().map(|s| s.0).collect();
+    let emails: Vec<Option<String>> = saved.iter().map(|s| s.1.clone()).collect();
+    let modes: Vec<String> = saved.iter().map(|s| s.2.clone()).collect();
+    let until: Vec<Option<chrono::DateTime<chrono::Utc>>> = saved.iter().map(|s| s.3).collect();
+    let digest_on: Vec<Option<chrono::NaiveDate>> = saved.iter().map(|s| s.4).collect();
+    sqlx::query("DELETE FROM mail_outbox WHERE school_id = $1 AND created_at = $2")
+        .bind(school)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    sqlx::query(
+        "UPDATE parent p SET email = s.email, notify_mode = s.notify_mode,
+                notified_until = s.notified_until, digest_on = s.digest_on
+         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::date[])
+              AS s(id, email, notify_mode, notified_until, digest_on)
+         WHERE p.school_id = $1 AND p.id = s.id",
+    )
+    .bind(school)
+    .bind(&ids)
+    .bind(&emails)
+    .bind(&modes)
+    .bind(&until)
+    .bind(&digest_on)
+    .execute(pool)
+    .await?;
+
+    let (first, second) = (first?, second?);
+    let batches = (parents + compose::BATCH - 1) / compose::BATCH;
+    println!(
+        "Почта родителям: {parents} родителей с письмом о каждой отметке, за последнюю неделю журнала"
+    );
+    println!(
+        "  составление: {first} писем за {first_time:?} ({batches} транзакций по ≤ {} родителей, 6 запросов в каждой)",
+        compose::BATCH
+    );
+    println!("  повторный проход (ничего нового): {second} писем за {second_time:?}");
+    Ok(())
 }

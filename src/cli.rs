@@ -34,7 +34,7 @@ enum Command {
     /// Create a platform operator account; print the initial credentials.
     CreateOperator(OperatorArgs),
     /// Measure the journal's speed and memory against its targets on the demo school (run with
-    /// --release); fails when a target is missed.
+    /// --release), then the mail composer; fails when a target is missed.
     Bench {
         /// Requests of each kind to time.
         #[arg(long, default_value_t = 60)]
@@ -115,8 +115,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Bench { rounds } => {
             let db = Database::open(&config).await?;
-            let result =
+            let mut result =
                 crate::bench::journal(db.pool.clone(), config.clone(), rounds.max(1)).await;
+            if result.is_ok()
+                && let Err(e) = crate::bench::composer(&db.pool).await
+            {
+                result = Err(e);
+            }
             db.close().await;
             anyhow::ensure!(result?, "цель по скорости или памяти не достигнута");
             Ok(())

@@ -6,6 +6,7 @@ use serde_json::Value;
 pub fn action(code: &str) -> &str {
     match code {
         "school.created" => "Создана школа",
+        "school.settings_changed" => "Изменены настройки школы",
         "account.created" => "Создана учётная запись",
         "account.password_reset" => "Выдан новый пароль",
         "membership.granted" => "Выдана роль",
@@ -164,6 +165,17 @@ fn field(key: &str) -> &str {
         "fixed" => "исправлено",
         "fix_note" => "что исправлено",
         "notify_mode" => "уведомления по почте",
+        // The school's settings
+        "mark_cutoff" => "отметки в день урока до",
+        "homework_window_minutes" => "домашнее задание, минут после уроков",
+        "period_mark_grace_days" => "итоговые отметки, дней после периода",
+        "accumulation_min_marks_one_hour" => "минимум отметок (1 час в неделю)",
+        "accumulation_min_marks_more_hours" => "минимум отметок (2 часа и больше)",
+        "accumulation_grace_weeks" => "первые недели без отметок",
+        "accumulation_grace_weeks_one_hour" => "первые недели без отметок (1 час в неделю)",
+        "parent_inactivity_days" => "родитель не открывал дневник, дней",
+        "digest_hour" => "час сводок по почте",
+        "digest_weekday" => "день еженедельной сводки",
         other => other,
     }
 }

@@ -24,6 +24,7 @@ const DIRECTOR: &[MenuItem] = &[
     item("Замечания к журналам", "/remarks"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
+    item("Настройки школы", "/admin/settings"),
     item("Сообщения", "/messages"),
 ];
 const DEPUTY: &[MenuItem] = &[
@@ -49,6 +50,7 @@ const ADMINISTRATOR: &[MenuItem] = &[
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
     item("Почта родителям", "/admin/mail"),
+    item("Настройки школы", "/admin/settings"),
 ];
 const TEACHER: &[MenuItem] = &[
     item("Главная", "/teacher"),

@@ -170,6 +170,12 @@ impl Access {
         self.can_keep_family_data(class_id) || self.role == Role::Director
     }
 
+    /// Change the school's regulation settings on «Настройки школы» (J2, J7, J11, J12, §4): the
+    /// administrator and the director.
+    pub fn can_change_school_settings(&self) -> bool {
+        matches!(self.role, Role::Administrator | Role::Director)
+    }
+
     /// See the whole school's figures (director, deputies, administrator).
     pub fn can_see_school_overview(&self) -> bool {
         matches!(

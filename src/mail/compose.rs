@@ -1,12 +1,18 @@
-//! The composer: for each parent who may get mail, what is due now becomes one outbox row, in the
-//! transaction that moves the parent's cursor — so a second run finds nothing, and a crash leaves
+//! The composer: for the parents who may get mail, what is due now becomes outbox rows, in the
+//! transaction that moves their cursors — so a second run finds nothing, and a crash leaves
 //! either both or neither. Dedupe keys make even two composers racing insert once.
+//!
+//! Set-based: a batch of up to `BATCH` parents costs the same six statements whatever its size
+//! (lock the parents, read their new marks, new absences and homework, insert the messages, move
+//! the cursors); each statement takes every chosen parent's own bounds as arrays (`unnest`).
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use sqlx::PgPool;
 
-use super::NotifyMode;
-use super::repo::{self, Entry, EntryKind, NewMail, Recipient};
+use super::repo::{self, Cursor, Days, Entry, EntryKind, NewMail, Recipient, Since};
+use super::{DigestTime, NotifyMode};
 use crate::tenancy::SchoolId;
 
 /// Entries are told once they are this old: a mark written in a transaction that began a
@@ -15,14 +21,15 @@ pub const SETTLE: Duration = Duration::seconds(60);
 /// A parent who had no mail for a while (consent withdrawn, then given again) gets at most this
 /// much of the past.
 pub const LOOKBACK: Duration = Duration::days(7);
-/// Digests are composed from this local hour: the school day and its journal entries are done.
-pub const DIGEST_HOUR: u32 = 18;
+/// Parents composed for in one transaction.
+pub const BATCH: i64 = 500;
 
 /// Composes what is due in every school; returns how many messages went into the outbox.
 pub async fn compose_all(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let mut composed = 0;
     for school in repo::schools(pool).await? {
-        composed += compose_school(pool, school.id, &school.time_zone, now).await?;
+        let at = DigestTime::from_columns(school.digest_hour, school.digest_weekday);
+        composed += compose_school(pool, school.id, &school.time_zone, at, now, BATCH).await?;
     }
     Ok(composed)
 }
@@ -40,14 +47,19 @@ enum Due {
     },
 }
 
-fn due(mode: NotifyMode, local: chrono::NaiveDateTime, digest_on: Option<NaiveDate>) -> Due {
+fn due(
+    mode: NotifyMode,
+    local: chrono::NaiveDateTime,
+    digest_on: Option<NaiveDate>,
+    at: DigestTime,
+) -> Due {
     let today = local.date();
-    let evening = local.hour() >= DIGEST_HOUR;
+    let past_hour = local.hour() >= at.hour;
     match mode {
         NotifyMode::None => Due::Nothing,
         NotifyMode::Instant => Due::Instant,
         NotifyMode::Daily => {
-            if evening && digest_on.is_none_or(|d| d < today) {
+            if past_hour && digest_on.is_none_or(|d| d < today) {
                 Due::Digest {
                     first: today,
                     last: today,
@@ -57,12 +69,14 @@ fn due(mode: NotifyMode, local: chrono::NaiveDateTime, digest_on: Option<NaiveDa
             }
         }
         NotifyMode::Weekly => {
+            // The week is Monday to Sunday: due from the chosen day at the chosen hour, and on
+            // any later day of the same week if it was missed (the server was down).
             let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
-            let ready = match today.weekday() {
-                Weekday::Sat => evening,
-                Weekday::Sun => true,
-                _ => false,
-            };
+            let (day, chosen) = (
+                today.weekday().num_days_from_monday(),
+                at.weekday.num_days_from_monday(),
+            );
+            let ready = day > chosen || (day == chosen && past_hour);
             if ready && digest_on.is_none_or(|d| d < monday) {
                 Due::Digest {
                     first: monday,
@@ -75,110 +89,168 @@ fn due(mode: NotifyMode, local: chrono::NaiveDateTime, digest_on: Option<NaiveDa
     }
 }
 
-/// Composes what is due for the school's parents; returns how many messages it enqueued.
+/// A parent who is due a message now, with the window of entries to read.
+struct Plan {
+    parent: Recipient,
+    mode: NotifyMode,
+    cursor: DateTime<Utc>,
+    from: DateTime<Utc>,
+    /// The days of a digest; `None`: instant.
+    digest: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// Entries read for many parents, by parent (each parent's in the order they were read).
+fn by_parent(rows: Vec<(i64, Entry)>) -> HashMap<i64, Vec<Entry>> {
+    let mut map: HashMap<i64, Vec<Entry>> = HashMap::new();
+    for (parent, entry) in rows {
+        map.entry(parent).or_default().push(entry);
+    }
+    map
+}
+
+/// Composes what is due for the school's parents, digests at the school's `at`, `batch` parents a
+/// transaction (`BATCH`; tests take small ones to cross batches); returns how many messages it
+/// enqueued.
 pub async fn compose_school(
     pool: &PgPool,
     school: SchoolId,
     time_zone: &str,
+    at: DigestTime,
     now: DateTime<Utc>,
+    batch: i64,
 ) -> anyhow::Result<usize> {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     let local = now.with_timezone(&tz).naive_local();
     let today = local.date();
     let upto = now - SETTLE;
     let mut composed = 0;
-    for candidate in repo::recipients(pool, school, today).await? {
-        let mode = NotifyMode::from_code(&candidate.notify_mode).unwrap_or(NotifyMode::None);
-        if candidate.notified_until.is_some()
-            && due(mode, local, candidate.digest_on) == Due::Nothing
-        {
-            continue;
-        }
+    let mut after_id = 0;
+    loop {
         let mut tx = pool.begin().await?;
-        // Locked and checked again: consent or the choice may have changed since the list.
-        let Some(parent) = repo::lock_recipient(&mut tx, school, candidate.id).await? else {
-            continue;
+        // Locked, so consent and the choice cannot change under us, and another composer skips
+        // these parents (it takes the next ones).
+        let parents = repo::lock_recipients(&mut tx, school, today, after_id, batch).await?;
+        let Some(last) = parents.last() else {
+            break;
         };
-        let mode = NotifyMode::from_code(&parent.notify_mode).unwrap_or(NotifyMode::None);
-        let Some(cursor) = parent.notified_until else {
-            // Never composed for: start from now rather than send the whole past.
-            repo::set_cursor(&mut tx, school, parent.id, upto, None).await?;
-            tx.commit().await?;
-            continue;
-        };
-        let from = cursor.max(upto - LOOKBACK);
-        let due = due(mode, local, parent.digest_on);
-        let (mut entries, digest) = match due {
-            Due::Nothing => continue,
-            Due::Instant => (Vec::new(), None),
-            Due::Digest { first, last } => (Vec::new(), Some((first, last))),
-        };
-        if from < upto {
-            entries.extend(repo::new_marks(&mut tx, school, parent.id, from, upto, today).await?);
-            entries
-                .extend(repo::new_absences(&mut tx, school, parent.id, from, upto, today).await?);
-        }
-        let (key, kind, subject_head, homework) = match digest {
-            None => {
-                if entries.is_empty() {
-                    continue;
-                }
-                (
-                    format!(
-                        "instant:{}:{}-{}",
-                        parent.id,
-                        from.timestamp_micros(),
-                        upto.timestamp_micros()
-                    ),
-                    "instant",
-                    "Новые отметки и пропуски".to_string(),
-                    Vec::new(),
-                )
-            }
-            Some((first, last)) => {
-                let homework =
-                    repo::homework(&mut tx, school, parent.id, first, last, today).await?;
-                let (kind, head) = if mode == NotifyMode::Weekly {
-                    (
-                        "weekly",
-                        format!(
-                            "Дневник за неделю {}–{}",
-                            first.format("%d.%m"),
-                            last.format("%d.%m.%Y")
-                        ),
-                    )
-                } else {
-                    ("daily", format!("Дневник за {}", last.format("%d.%m.%Y")))
-                };
-                (
-                    format!("{kind}:{}:{}", parent.id, first),
-                    kind,
-                    head,
-                    homework,
-                )
-            }
-        };
-        if !entries.is_empty() || !homework.is_empty() {
-            let (subject, body) = letter(&parent, mode, &subject_head, &entries, &homework);
-            let added = repo::enqueue(
-                &mut tx,
-                school,
-                &NewMail {
+        after_id = last.id;
+        let full = parents.len() as i64 >= batch;
+
+        let mut cursors = Vec::new();
+        let mut plans = Vec::new();
+        for parent in parents {
+            let mode = NotifyMode::from_code(&parent.notify_mode).unwrap_or(NotifyMode::None);
+            let Some(cursor) = parent.notified_until else {
+                // Never composed for: start from now rather than send the whole past.
+                cursors.push(Cursor {
                     parent_id: parent.id,
-                    kind,
-                    dedupe_key: &key,
-                    to_address: &parent.email,
-                    subject: &subject,
-                    body: &body,
-                    now,
-                },
-            )
-            .await?;
-            composed += usize::from(added);
+                    notified_until: upto,
+                    digest_on: None,
+                });
+                continue;
+            };
+            let digest = match due(mode, local, parent.digest_on, at) {
+                Due::Nothing => continue,
+                Due::Instant => None,
+                Due::Digest { first, last } => Some((first, last)),
+            };
+            plans.push(Plan {
+                from: cursor.max(upto - LOOKBACK),
+                parent,
+                mode,
+                cursor,
+                digest,
+            });
         }
-        let digest_on = digest.map(|(_, last)| last);
-        repo::set_cursor(&mut tx, school, parent.id, upto.max(cursor), digest_on).await?;
+
+        let windows: Vec<Since> = plans
+            .iter()
+            .filter(|p| p.from < upto)
+            .map(|p| Since {
+                parent_id: p.parent.id,
+                since: p.from,
+            })
+            .collect();
+        let days: Vec<Days> = plans
+            .iter()
+            .filter_map(|p| {
+                p.digest.map(|(first, last)| Days {
+                    parent_id: p.parent.id,
+                    first,
+                    last,
+                })
+            })
+            .collect();
+        let mut marks = by_parent(repo::new_marks(&mut tx, school, &windows, upto, today).await?);
+        let mut absences =
+            by_parent(repo::new_absences(&mut tx, school, &windows, upto, today).await?);
+        let mut homework = by_parent(repo::homework(&mut tx, school, &days, today).await?);
+
+        let mut mails = Vec::new();
+        for plan in plans {
+            let id = plan.parent.id;
+            let mut entries = marks.remove(&id).unwrap_or_default();
+            entries.extend(absences.remove(&id).unwrap_or_default());
+            let homework = homework.remove(&id).unwrap_or_default();
+            let (key, kind, head) = match plan.digest {
+                None => {
+                    if entries.is_empty() {
+                        // Nothing new: the cursor stays (no write for a quiet parent).
+                        continue;
+                    }
+                    (
+                        format!(
+                            "instant:{id}:{}-{}",
+                            plan.from.timestamp_micros(),
+                            upto.timestamp_micros()
+                        ),
+                        "instant",
+                        "Новые отметки и пропуски".to_string(),
+                    )
+                }
+                Some((first, last)) => {
+                    if plan.mode == NotifyMode::Weekly {
+                        (
+                            format!("weekly:{id}:{first}"),
+                            "weekly",
+                            format!(
+                                "Дневник за неделю {}–{}",
+                                first.format("%d.%m"),
+                                last.format("%d.%m.%Y")
+                            ),
+                        )
+                    } else {
+                        (
+                            format!("daily:{id}:{first}"),
+                            "daily",
+                            format!("Дневник за {}", last.format("%d.%m.%Y")),
+                        )
+                    }
+                }
+            };
+            if !entries.is_empty() || !homework.is_empty() {
+                let (subject, body) = letter(&plan.parent, plan.mode, &head, &entries, &homework);
+                mails.push(NewMail {
+                    parent_id: id,
+                    kind,
+                    dedupe_key: key,
+                    to_address: plan.parent.email.clone(),
+                    subject,
+                    body,
+                });
+            }
+            cursors.push(Cursor {
+                parent_id: id,
+                notified_until: upto.max(plan.cursor),
+                digest_on: plan.digest.map(|(_, last)| last),
+            });
+        }
+        composed += repo::enqueue(&mut tx, school, &mails, now).await? as usize;
+        repo::set_cursors(&mut tx, school, &cursors).await?;
         tx.commit().await?;
+        if !full {
+            break;
+        }
     }
     Ok(composed)
 }
@@ -286,6 +358,8 @@ fn letter(
 
 #[cfg(test)]
 mod tests {
+    use chrono::Weekday;
+
     use super::*;
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> chrono::NaiveDateTime {
@@ -295,47 +369,88 @@ mod tests {
             .unwrap()
     }
 
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    const DEFAULT: DigestTime = DigestTime::DEFAULT;
+
     #[test]
     fn a_daily_digest_is_due_once_each_evening() {
-        let tue = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let tue = day(24);
         assert_eq!(
-            due(NotifyMode::Daily, at(2026, 11, 24, 17), None),
+            due(NotifyMode::Daily, at(2026, 11, 24, 17), None, DEFAULT),
             Due::Nothing
         );
         assert_eq!(
-            due(NotifyMode::Daily, at(2026, 11, 24, 18), None),
+            due(NotifyMode::Daily, at(2026, 11, 24, 18), None, DEFAULT),
             Due::Digest {
                 first: tue,
                 last: tue
             }
         );
         assert_eq!(
-            due(NotifyMode::Daily, at(2026, 11, 24, 21), Some(tue)),
+            due(NotifyMode::Daily, at(2026, 11, 24, 21), Some(tue), DEFAULT),
             Due::Nothing
         );
     }
 
     #[test]
+    fn a_daily_digest_follows_the_schools_hour() {
+        let eight_pm = DigestTime {
+            hour: 20,
+            ..DEFAULT
+        };
+        let tue = day(24);
+        assert_eq!(
+            due(NotifyMode::Daily, at(2026, 11, 24, 18), None, eight_pm),
+            Due::Nothing
+        );
+        assert_eq!(
+            due(
+                NotifyMode::Daily,
+                at(2026, 11, 24, 20),
+                Some(day(23)),
+                eight_pm
+            ),
+            Due::Digest {
+                first: tue,
+                last: tue
+            }
+        );
+        // Midnight: due from the very start of the day.
+        let midnight = DigestTime { hour: 0, ..DEFAULT };
+        assert!(matches!(
+            due(
+                NotifyMode::Daily,
+                at(2026, 11, 24, 0),
+                Some(day(23)),
+                midnight
+            ),
+            Due::Digest { .. }
+        ));
+    }
+
+    #[test]
     fn a_weekly_digest_is_due_from_saturday_evening_once_a_week() {
-        let mon = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let sat = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let (mon, sat) = (day(23), day(28));
         assert_eq!(
-            due(NotifyMode::Weekly, at(2026, 11, 27, 20), None),
+            due(NotifyMode::Weekly, at(2026, 11, 27, 20), None, DEFAULT),
             Due::Nothing
         );
         assert_eq!(
-            due(NotifyMode::Weekly, at(2026, 11, 28, 12), None),
+            due(NotifyMode::Weekly, at(2026, 11, 28, 12), None, DEFAULT),
             Due::Nothing
         );
         assert_eq!(
-            due(NotifyMode::Weekly, at(2026, 11, 28, 18), None),
+            due(NotifyMode::Weekly, at(2026, 11, 28, 18), None, DEFAULT),
             Due::Digest {
                 first: mon,
                 last: sat
             }
         );
         assert_eq!(
-            due(NotifyMode::Weekly, at(2026, 11, 29, 9), Some(sat)),
+            due(NotifyMode::Weekly, at(2026, 11, 29, 9), Some(sat), DEFAULT),
             Due::Nothing
         );
         // Missed on Saturday (the server was down): Sunday catches up.
@@ -343,9 +458,137 @@ mod tests {
             due(
                 NotifyMode::Weekly,
                 at(2026, 11, 29, 9),
-                Some(mon - Duration::days(1))
+                Some(mon - Duration::days(1)),
+                DEFAULT
             ),
             Due::Digest { .. }
         ));
+        // The next Monday is another week: nothing until its Saturday.
+        assert_eq!(
+            due(NotifyMode::Weekly, at(2026, 11, 30, 19), Some(sat), DEFAULT),
+            Due::Nothing
+        );
+    }
+
+    #[test]
+    fn a_weekly_digest_follows_the_schools_weekday_and_is_caught_up_later_that_week() {
+        let (mon, wed, thu) = (day(23), day(25), day(26));
+        let wednesday_noon = DigestTime {
+            hour: 12,
+            weekday: Weekday::Wed,
+        };
+        let last_week = Some(mon - Duration::days(1));
+        assert_eq!(
+            due(
+                NotifyMode::Weekly,
+                at(2026, 11, 24, 23),
+                last_week,
+                wednesday_noon
+            ),
+            Due::Nothing,
+            "not on Tuesday"
+        );
+        assert_eq!(
+            due(
+                NotifyMode::Weekly,
+                at(2026, 11, 25, 11),
+                last_week,
+                wednesday_noon
+            ),
+            Due::Nothing,
+            "not before noon"
+        );
+        assert_eq!(
+            due(
+                NotifyMode::Weekly,
+                at(2026, 11, 25, 12),
+                last_week,
+                wednesday_noon
+            ),
+            Due::Digest {
+                first: mon,
+                last: wed
+            }
+        );
+        assert_eq!(
+            due(
+                NotifyMode::Weekly,
+                at(2026, 11, 26, 8),
+                Some(wed),
+                wednesday_noon
+            ),
+            Due::Nothing,
+            "once a week"
+        );
+        // Missed on Wednesday: Thursday morning (any hour) catches up, and so would Sunday.
+        assert_eq!(
+            due(
+                NotifyMode::Weekly,
+                at(2026, 11, 26, 8),
+                last_week,
+                wednesday_noon
+            ),
+            Due::Digest {
+                first: mon,
+                last: thu
+            }
+        );
+        assert!(matches!(
+            due(
+                NotifyMode::Weekly,
+                at(2026, 11, 29, 23),
+                last_week,
+                wednesday_noon
+            ),
+            Due::Digest { .. }
+        ));
+
+        // Sunday: only on Sunday, from the hour; Monday: the whole week catches up.
+        let sunday = DigestTime {
+            hour: 18,
+            weekday: Weekday::Sun,
+        };
+        assert_eq!(
+            due(NotifyMode::Weekly, at(2026, 11, 28, 23), last_week, sunday),
+            Due::Nothing
+        );
+        assert!(matches!(
+            due(NotifyMode::Weekly, at(2026, 11, 29, 18), last_week, sunday),
+            Due::Digest { .. }
+        ));
+        let monday = DigestTime {
+            hour: 7,
+            weekday: Weekday::Mon,
+        };
+        assert_eq!(
+            due(NotifyMode::Weekly, at(2026, 11, 23, 7), last_week, monday),
+            Due::Digest {
+                first: mon,
+                last: mon
+            }
+        );
+    }
+
+    #[test]
+    fn a_schools_columns_become_its_digest_time() {
+        assert_eq!(
+            DigestTime::from_columns(20, 3),
+            DigestTime {
+                hour: 20,
+                weekday: Weekday::Wed
+            }
+        );
+        assert_eq!(DigestTime::from_columns(18, 7).weekday, Weekday::Sun);
+        assert_eq!(DigestTime::from_columns(25, 0), DigestTime::DEFAULT);
+        assert_eq!(
+            NotifyMode::Weekly
+                .when(DigestTime::from_columns(20, 5))
+                .as_deref(),
+            Some("раз в неделю: в пятницу после 20:00")
+        );
+        assert_eq!(
+            NotifyMode::Daily.when(DigestTime::DEFAULT).as_deref(),
+            Some("каждый день после 18:00")
+        );
     }
 }

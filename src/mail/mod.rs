@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use chrono::Weekday;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
@@ -39,18 +40,84 @@ impl NotifyMode {
         }
     }
 
-    /// As the preference page says it.
+    /// As the preference page and the audit trail say it.
     pub fn label(self) -> &'static str {
         match self {
             Self::None => "не присылать",
             Self::Instant => "письмо о каждой новой отметке и пропуске",
-            Self::Daily => "ежедневная сводка (вечером, после 18:00)",
-            Self::Weekly => "еженедельная сводка (в субботу вечером)",
+            Self::Daily => "ежедневная сводка",
+            Self::Weekly => "еженедельная сводка",
         }
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.code() == code)
+    }
+
+    /// When it comes, at the school's digest time: «каждый день после 20:00».
+    pub fn when(self, at: DigestTime) -> Option<String> {
+        match self {
+            Self::None | Self::Instant => None,
+            Self::Daily => Some(format!("каждый день после {:02}:00", at.hour)),
+            Self::Weekly => Some(format!(
+                "раз в неделю: {} после {:02}:00",
+                WEEKDAYS_ON[at.weekday.num_days_from_monday() as usize],
+                at.hour
+            )),
+        }
+    }
+}
+
+/// ISO weekdays (Monday first) in Russian, as a list names them.
+pub const WEEKDAYS: [&str; 7] = [
+    "понедельник",
+    "вторник",
+    "среда",
+    "четверг",
+    "пятница",
+    "суббота",
+    "воскресенье",
+];
+/// «в понедельник» … «в воскресенье».
+const WEEKDAYS_ON: [&str; 7] = [
+    "в понедельник",
+    "во вторник",
+    "в среду",
+    "в четверг",
+    "в пятницу",
+    "в субботу",
+    "в воскресенье",
+];
+
+/// When a school's digests are composed (`school.digest_hour`, `school.digest_weekday`): daily
+/// ones from `hour` local time, the weekly one from `weekday` at `hour` (or later that week).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DigestTime {
+    pub hour: u32,
+    pub weekday: Weekday,
+}
+
+impl DigestTime {
+    /// The defaults of the schema: Saturday, 18:00.
+    pub const DEFAULT: Self = Self {
+        hour: 18,
+        weekday: Weekday::Sat,
+    };
+
+    /// From the school's columns (ISO weekday 1–7); values the schema forbids fall back to the
+    /// defaults.
+    pub fn from_columns(hour: i16, weekday: i16) -> Self {
+        Self {
+            hour: u32::try_from(hour)
+                .ok()
+                .filter(|h| *h < 24)
+                .unwrap_or(Self::DEFAULT.hour),
+            weekday: u8::try_from(weekday)
+                .ok()
+                .filter(|d| (1..=7).contains(d))
+                .and_then(|d| Weekday::try_from(d - 1).ok())
+                .unwrap_or(Self::DEFAULT.weekday),
+        }
     }
 }
 

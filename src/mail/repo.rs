@@ -11,17 +11,23 @@ use crate::tenancy::SchoolId;
 pub struct SchoolRow {
     pub id: SchoolId,
     pub time_zone: String,
+    /// When digests are composed (`school.digest_hour`, `school.digest_weekday`).
+    pub digest_hour: i16,
+    pub digest_weekday: i16,
 }
 
 pub async fn schools(pool: &PgPool) -> sqlx::Result<Vec<SchoolRow>> {
-    let rows = sqlx::query!("SELECT id, time_zone FROM school ORDER BY id")
-        .fetch_all(pool)
-        .await?;
+    let rows =
+        sqlx::query!("SELECT id, time_zone, digest_hour, digest_weekday FROM school ORDER BY id")
+            .fetch_all(pool)
+            .await?;
     Ok(rows
         .into_iter()
         .map(|r| SchoolRow {
             id: SchoolId(r.id),
             time_zone: r.time_zone,
+            digest_hour: r.digest_hour,
+            digest_weekday: r.digest_weekday,
         })
         .collect())
 }
@@ -38,67 +44,70 @@ pub struct Recipient {
     pub digest_on: Option<NaiveDate>,
 }
 
-/// The school's parents who may get mail now.
-pub async fn recipients(
-    pool: &PgPool,
+/// Locks the next `limit` parents (by id, after `after_id`) who may get mail now — a mode
+/// chosen, consent given, an address, a child enrolled `today` — skipping rows another composer
+/// holds. The locks last until the caller's transaction ends.
+pub async fn lock_recipients(
+    conn: &mut PgConnection,
     school: SchoolId,
     today: NaiveDate,
+    after_id: i64,
+    limit: i64,
 ) -> sqlx::Result<Vec<Recipient>> {
     sqlx::query_as!(
         Recipient,
         r#"SELECT p.id, p.first_name, p.middle_name, p.email AS "email!", p.notify_mode,
                   p.notified_until, p.digest_on
            FROM parent p
-           WHERE p.school_id = $1 AND p.notify_mode <> 'none'
+           WHERE p.school_id = $1 AND p.id > $3 AND p.notify_mode <> 'none'
              AND p.pd_consent IS TRUE AND p.email IS NOT NULL
              AND EXISTS (SELECT 1 FROM pupil_parent pp
                          JOIN class_enrollment e ON e.school_id = pp.school_id
                                                 AND e.pupil_id = pp.pupil_id
                          WHERE pp.school_id = p.school_id AND pp.parent_id = p.id
                            AND e.starts_on <= $2 AND (e.ends_on IS NULL OR e.ends_on >= $2))
-           ORDER BY p.id"#,
+           ORDER BY p.id
+           LIMIT $4
+           FOR UPDATE OF p SKIP LOCKED"#,
         school.0,
-        today
+        today,
+        after_id,
+        limit
     )
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }
 
-/// The parent's row locked for composing, if it still may get mail and no other worker holds it.
-pub async fn lock_recipient(
-    conn: &mut PgConnection,
-    school: SchoolId,
-    parent_id: i64,
-) -> sqlx::Result<Option<Recipient>> {
-    sqlx::query_as!(
-        Recipient,
-        r#"SELECT p.id, p.first_name, p.middle_name, p.email AS "email!", p.notify_mode,
-                  p.notified_until, p.digest_on
-           FROM parent p
-           WHERE p.school_id = $1 AND p.id = $2 AND p.notify_mode <> 'none'
-             AND p.pd_consent IS TRUE AND p.email IS NOT NULL
-           FOR UPDATE SKIP LOCKED"#,
-        school.0,
-        parent_id
-    )
-    .fetch_optional(conn)
-    .await
+/// Where a parent's mail now stands: entries up to `notified_until` are told, and the last
+/// digest was composed on `digest_on` (`None`: unchanged).
+pub struct Cursor {
+    pub parent_id: i64,
+    pub notified_until: DateTime<Utc>,
+    pub digest_on: Option<NaiveDate>,
 }
 
-pub async fn set_cursor(
+/// Moves the cursors of many parents in one statement.
+pub async fn set_cursors(
     conn: &mut PgConnection,
     school: SchoolId,
-    parent_id: i64,
-    notified_until: DateTime<Utc>,
-    digest_on: Option<NaiveDate>,
+    cursors: &[Cursor],
 ) -> sqlx::Result<()> {
+    if cursors.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = cursors.iter().map(|c| c.parent_id).collect();
+    let until: Vec<DateTime<Utc>> = cursors.iter().map(|c| c.notified_until).collect();
+    let digest_on: Vec<Option<NaiveDate>> = cursors.iter().map(|c| c.digest_on).collect();
     sqlx::query!(
-        "UPDATE parent SET notified_until = $3, digest_on = coalesce($4, digest_on)
-         WHERE school_id = $1 AND id = $2",
+        "UPDATE parent p
+         SET notified_until = c.notified_until, digest_on = coalesce(c.digest_on, p.digest_on)
+         FROM unnest($2::bigint[], $3::timestamptz[], $4::date[])
+              AS c(parent_id, notified_until, digest_on)
+         WHERE p.school_id = $1 AND p.id = c.parent_id",
         school.0,
-        parent_id,
-        notified_until,
-        digest_on
+        &ids,
+        &until,
+        &digest_on as &[Option<NaiveDate>]
     )
     .execute(conn)
     .await?;
@@ -131,20 +140,33 @@ pub enum EntryKind {
     },
 }
 
-/// New marks (not removed) of the parent's children enrolled today, entered in `(from, upto]`.
+/// The window of new entries to read for one parent: entered in `(since, upto]`.
+pub struct Since {
+    pub parent_id: i64,
+    pub since: DateTime<Utc>,
+}
+
+/// New marks (not removed) of the children enrolled today of every parent in `who`, each
+/// parent's entered in `(since, upto]`; `(parent, entry)` by parent, then in the letter's order.
 pub async fn new_marks(
     conn: &mut PgConnection,
     school: SchoolId,
-    parent_id: i64,
-    from: DateTime<Utc>,
+    who: &[Since],
     upto: DateTime<Utc>,
     today: NaiveDate,
-) -> sqlx::Result<Vec<Entry>> {
+) -> sqlx::Result<Vec<(i64, Entry)>> {
+    if who.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = who.iter().map(|w| w.parent_id).collect();
+    let since: Vec<DateTime<Utc>> = who.iter().map(|w| w.since).collect();
     let rows = sqlx::query!(
-        r#"SELECT pu.id AS pupil_id, pu.last_name || ' ' || pu.first_name AS "pupil_name!",
+        r#"SELECT w.parent_id AS "parent_id!", pu.id AS pupil_id,
+                  pu.last_name || ' ' || pu.first_name AS "pupil_name!",
                   c.grade::text || c.letter AS "class_name!", m.given_on,
-                  s.name AS subject, m.value AS "value!", w.name AS work
-           FROM pupil_parent pp
+                  s.name AS subject, m.value AS "value!", wt.name AS work
+           FROM unnest($2::bigint[], $3::timestamptz[]) AS w(parent_id, since)
+           JOIN pupil_parent pp ON pp.school_id = $1 AND pp.parent_id = w.parent_id
            JOIN pupil pu ON pu.school_id = pp.school_id AND pu.id = pp.pupil_id
            JOIN class_enrollment e ON e.school_id = pp.school_id AND e.pupil_id = pp.pupil_id
                                   AND e.starts_on <= $5 AND (e.ends_on IS NULL OR e.ends_on >= $5)
@@ -152,13 +174,12 @@ pub async fn new_marks(
            JOIN mark m ON m.school_id = pp.school_id AND m.pupil_id = pp.pupil_id
            JOIN study_group g ON g.school_id = m.school_id AND g.id = m.group_id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
-           JOIN work_type w ON w.school_id = m.school_id AND w.id = m.work_type_id
-           WHERE pp.school_id = $1 AND pp.parent_id = $2 AND m.value IS NOT NULL
-             AND m.entered_at > $3 AND m.entered_at <= $4
-           ORDER BY pu.last_name, pu.first_name, pu.id, m.given_on, s.name, m.id"#,
+           JOIN work_type wt ON wt.school_id = m.school_id AND wt.id = m.work_type_id
+           WHERE m.value IS NOT NULL AND m.entered_at > w.since AND m.entered_at <= $4
+           ORDER BY w.parent_id, pu.last_name, pu.first_name, pu.id, m.given_on, s.name, m.id"#,
         school.0,
-        parent_id,
-        from,
+        &ids,
+        &since,
         upto,
         today
     )
@@ -166,34 +187,46 @@ pub async fn new_marks(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| Entry {
-            pupil_id: r.pupil_id,
-            pupil_name: r.pupil_name,
-            class_name: r.class_name,
-            on: r.given_on,
-            subject: r.subject,
-            what: EntryKind::Mark {
-                value: r.value,
-                work: r.work,
-            },
+        .map(|r| {
+            (
+                r.parent_id,
+                Entry {
+                    pupil_id: r.pupil_id,
+                    pupil_name: r.pupil_name,
+                    class_name: r.class_name,
+                    on: r.given_on,
+                    subject: r.subject,
+                    what: EntryKind::Mark {
+                        value: r.value,
+                        work: r.work,
+                    },
+                },
+            )
         })
         .collect())
 }
 
-/// New absences (not taken back) of the parent's children enrolled today, entered in `(from, upto]`.
+/// New absences (not taken back) of the children enrolled today of every parent in `who`, each
+/// parent's entered in `(since, upto]`; by parent, then in the letter's order.
 pub async fn new_absences(
     conn: &mut PgConnection,
     school: SchoolId,
-    parent_id: i64,
-    from: DateTime<Utc>,
+    who: &[Since],
     upto: DateTime<Utc>,
     today: NaiveDate,
-) -> sqlx::Result<Vec<Entry>> {
+) -> sqlx::Result<Vec<(i64, Entry)>> {
+    if who.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = who.iter().map(|w| w.parent_id).collect();
+    let since: Vec<DateTime<Utc>> = who.iter().map(|w| w.since).collect();
     let rows = sqlx::query!(
-        r#"SELECT pu.id AS pupil_id, pu.last_name || ' ' || pu.first_name AS "pupil_name!",
+        r#"SELECT w.parent_id AS "parent_id!", pu.id AS pupil_id,
+                  pu.last_name || ' ' || pu.first_name AS "pupil_name!",
                   c.grade::text || c.letter AS "class_name!", l.lesson_date, l.lesson_number,
                   s.name AS subject, a.reason
-           FROM pupil_parent pp
+           FROM unnest($2::bigint[], $3::timestamptz[]) AS w(parent_id, since)
+           JOIN pupil_parent pp ON pp.school_id = $1 AND pp.parent_id = w.parent_id
            JOIN pupil pu ON pu.school_id = pp.school_id AND pu.id = pp.pupil_id
            JOIN class_enrollment e ON e.school_id = pp.school_id AND e.pupil_id = pp.pupil_id
                                   AND e.starts_on <= $5 AND (e.ends_on IS NULL OR e.ends_on >= $5)
@@ -202,12 +235,12 @@ pub async fn new_absences(
            JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
            JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
-           WHERE pp.school_id = $1 AND pp.parent_id = $2 AND a.absent
-             AND a.entered_at > $3 AND a.entered_at <= $4
-           ORDER BY pu.last_name, pu.first_name, pu.id, l.lesson_date, l.lesson_number, a.id"#,
+           WHERE a.absent AND a.entered_at > w.since AND a.entered_at <= $4
+           ORDER BY w.parent_id, pu.last_name, pu.first_name, pu.id, l.lesson_date,
+                    l.lesson_number, a.id"#,
         school.0,
-        parent_id,
-        from,
+        &ids,
+        &since,
         upto,
         today
     )
@@ -215,102 +248,138 @@ pub async fn new_absences(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| Entry {
-            pupil_id: r.pupil_id,
-            pupil_name: r.pupil_name,
-            class_name: r.class_name,
-            on: r.lesson_date,
-            subject: r.subject,
-            what: EntryKind::Absence {
-                lesson_number: r.lesson_number,
-                reason: r.reason,
-            },
+        .map(|r| {
+            (
+                r.parent_id,
+                Entry {
+                    pupil_id: r.pupil_id,
+                    pupil_name: r.pupil_name,
+                    class_name: r.class_name,
+                    on: r.lesson_date,
+                    subject: r.subject,
+                    what: EntryKind::Absence {
+                        lesson_number: r.lesson_number,
+                        reason: r.reason,
+                    },
+                },
+            )
         })
         .collect())
 }
 
-/// Homework set at the lessons of the parent's children (enrolled today) in `[first, last]`.
+/// The days of one parent's digest: lessons in `[first, last]`.
+pub struct Days {
+    pub parent_id: i64,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+}
+
+/// Homework set at the lessons of the children (enrolled today) of every parent in `who`, each
+/// parent's in their `[first, last]`; by parent, then in the letter's order.
 pub async fn homework(
     conn: &mut PgConnection,
     school: SchoolId,
-    parent_id: i64,
-    first: NaiveDate,
-    last: NaiveDate,
+    who: &[Days],
     today: NaiveDate,
-) -> sqlx::Result<Vec<Entry>> {
+) -> sqlx::Result<Vec<(i64, Entry)>> {
+    if who.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = who.iter().map(|w| w.parent_id).collect();
+    let first: Vec<NaiveDate> = who.iter().map(|w| w.first).collect();
+    let last: Vec<NaiveDate> = who.iter().map(|w| w.last).collect();
     let rows = sqlx::query!(
-        r#"SELECT pu.id AS pupil_id, pu.last_name || ' ' || pu.first_name AS "pupil_name!",
+        r#"SELECT w.parent_id AS "parent_id!", pu.id AS pupil_id,
+                  pu.last_name || ' ' || pu.first_name AS "pupil_name!",
                   c.grade::text || c.letter AS "class_name!", l.lesson_date,
                   s.name AS subject, l.homework AS "homework!"
-           FROM pupil_parent pp
+           FROM unnest($2::bigint[], $3::date[], $4::date[]) AS w(parent_id, first, last)
+           JOIN pupil_parent pp ON pp.school_id = $1 AND pp.parent_id = w.parent_id
            JOIN pupil pu ON pu.school_id = pp.school_id AND pu.id = pp.pupil_id
            JOIN class_enrollment e ON e.school_id = pp.school_id AND e.pupil_id = pp.pupil_id
                                   AND e.starts_on <= $5 AND (e.ends_on IS NULL OR e.ends_on >= $5)
            JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
            JOIN group_pupil gp ON gp.school_id = pp.school_id AND gp.pupil_id = pp.pupil_id
            JOIN lesson l ON l.school_id = gp.school_id AND l.group_id = gp.group_id
-                        AND l.lesson_date BETWEEN $3 AND $4
+                        AND l.lesson_date BETWEEN w.first AND w.last
                         AND gp.starts_on <= l.lesson_date
                         AND (gp.ends_on IS NULL OR gp.ends_on >= l.lesson_date)
            JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
-           WHERE pp.school_id = $1 AND pp.parent_id = $2 AND l.homework IS NOT NULL
-             AND l.status NOT IN ('moved', 'cancelled')
-           ORDER BY pu.last_name, pu.first_name, pu.id, l.lesson_date, l.lesson_number"#,
+           WHERE l.homework IS NOT NULL AND l.status NOT IN ('moved', 'cancelled')
+           ORDER BY w.parent_id, pu.last_name, pu.first_name, pu.id, l.lesson_date,
+                    l.lesson_number"#,
         school.0,
-        parent_id,
-        first,
-        last,
+        &ids,
+        &first,
+        &last,
         today
     )
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| Entry {
-            pupil_id: r.pupil_id,
-            pupil_name: r.pupil_name,
-            class_name: r.class_name,
-            on: r.lesson_date,
-            subject: r.subject,
-            what: EntryKind::Homework { text: r.homework },
+        .map(|r| {
+            (
+                r.parent_id,
+                Entry {
+                    pupil_id: r.pupil_id,
+                    pupil_name: r.pupil_name,
+                    class_name: r.class_name,
+                    on: r.lesson_date,
+                    subject: r.subject,
+                    what: EntryKind::Homework { text: r.homework },
+                },
+            )
         })
         .collect())
 }
 
-pub struct NewMail<'a> {
+pub struct NewMail {
     pub parent_id: i64,
-    pub kind: &'a str,
-    pub dedupe_key: &'a str,
-    pub to_address: &'a str,
-    pub subject: &'a str,
-    pub body: &'a str,
-    pub now: DateTime<Utc>,
+    pub kind: &'static str,
+    pub dedupe_key: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
 }
 
-/// Puts a message into the outbox unless one with its key is there; returns whether it did.
+/// Puts messages into the outbox in one statement, skipping those whose key is there already;
+/// returns how many it put.
 pub async fn enqueue(
     conn: &mut PgConnection,
     school: SchoolId,
-    m: &NewMail<'_>,
-) -> sqlx::Result<bool> {
+    mails: &[NewMail],
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    if mails.is_empty() {
+        return Ok(0);
+    }
+    let parent: Vec<i64> = mails.iter().map(|m| m.parent_id).collect();
+    let kind: Vec<&str> = mails.iter().map(|m| m.kind).collect();
+    let key: Vec<&str> = mails.iter().map(|m| m.dedupe_key.as_str()).collect();
+    let to: Vec<&str> = mails.iter().map(|m| m.to_address.as_str()).collect();
+    let subject: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+    let body: Vec<&str> = mails.iter().map(|m| m.body.as_str()).collect();
     let done = sqlx::query!(
         "INSERT INTO mail_outbox (school_id, parent_id, kind, dedupe_key, to_address, subject, body,
                                   created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+         SELECT $1, m.parent_id, m.kind, m.dedupe_key, m.to_address, m.subject, m.body, $8, $8
+         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+              AS m(parent_id, kind, dedupe_key, to_address, subject, body)
          ON CONFLICT (school_id, dedupe_key) DO NOTHING",
         school.0,
-        m.parent_id,
-        m.kind,
-        m.dedupe_key,
-        m.to_address,
-        m.subject,
-        m.body,
-        m.now
+        &parent,
+        &kind as &[&str],
+        &key as &[&str],
+        &to as &[&str],
+        &subject as &[&str],
+        &body as &[&str],
+        now
     )
     .execute(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.rows_affected())
 }
 
 /// A message a worker has taken to send.

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::NotifyMode;
 use super::repo::{self, OutboxRow, ParentChoice};
 use super::send::MAX_ATTEMPTS;
+use super::{DigestTime, NotifyMode};
 use crate::audit::{self, Actor, Change};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::SchoolId;
@@ -29,6 +29,13 @@ pub fn blocked(p: &ParentChoice) -> Option<&'static str> {
         ),
         (Some(true), Some(_)) => None,
     }
+}
+
+/// When the school's digests come (its settings), for the preference page.
+pub async fn digest_time(pool: &PgPool, school: SchoolId) -> AppResult<DigestTime> {
+    Ok(crate::tenancy::settings::current(pool, school)
+        .await?
+        .digest_time())
 }
 
 /// The parent records of a signed-in parent in their school.

@@ -2,6 +2,7 @@
 
 pub mod repo;
 pub mod service;
+pub mod settings;
 
 use serde::{Deserialize, Serialize};
 

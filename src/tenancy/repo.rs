@@ -171,3 +171,68 @@ pub async fn class_name(
     .fetch_optional(pool)
     .await
 }
+
+/// The school's regulation settings (see `settings`).
+pub async fn settings(
+    conn: &mut PgConnection,
+    id: SchoolId,
+) -> sqlx::Result<Option<super::settings::Settings>> {
+    sqlx::query_as!(
+        super::settings::Settings,
+        "SELECT mark_cutoff, homework_window_minutes, period_mark_grace_days,
+                accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
+                accumulation_grace_weeks, accumulation_grace_weeks_one_hour,
+                parent_inactivity_days, digest_hour, digest_weekday
+         FROM school WHERE id = $1",
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// The settings, locked for a change in the caller's transaction.
+pub async fn lock_settings(
+    conn: &mut PgConnection,
+    id: SchoolId,
+) -> sqlx::Result<Option<super::settings::Settings>> {
+    sqlx::query_as!(
+        super::settings::Settings,
+        "SELECT mark_cutoff, homework_window_minutes, period_mark_grace_days,
+                accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
+                accumulation_grace_weeks, accumulation_grace_weeks_one_hour,
+                parent_inactivity_days, digest_hour, digest_weekday
+         FROM school WHERE id = $1 FOR UPDATE",
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn update_settings(
+    conn: &mut PgConnection,
+    id: SchoolId,
+    s: &super::settings::Settings,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE school
+         SET mark_cutoff = $2, homework_window_minutes = $3, period_mark_grace_days = $4,
+             accumulation_min_marks_one_hour = $5, accumulation_min_marks_more_hours = $6,
+             accumulation_grace_weeks = $7, accumulation_grace_weeks_one_hour = $8,
+             parent_inactivity_days = $9, digest_hour = $10, digest_weekday = $11
+         WHERE id = $1",
+        id.0,
+        s.mark_cutoff,
+        s.homework_window_minutes,
+        s.period_mark_grace_days,
+        s.accumulation_min_marks_one_hour,
+        s.accumulation_min_marks_more_hours,
+        s.accumulation_grace_weeks,
+        s.accumulation_grace_weeks_one_hour,
+        s.parent_inactivity_days,
+        s.digest_hour,
+        s.digest_weekday
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

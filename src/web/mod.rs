@@ -25,6 +25,7 @@ mod notifications;
 mod plans;
 mod platform;
 mod readiness;
+mod school_settings;
 mod setup_catalogues;
 mod setup_year;
 mod timetable;
@@ -317,6 +318,11 @@ pub fn router(state: AppState) -> Router {
             get(notifications::show).post(notifications::save),
         )
         .route("/admin/mail", get(notifications::outbox))
+        // The school's regulation settings (§3, §4)
+        .route(
+            "/admin/settings",
+            get(school_settings::show).post(school_settings::save),
+        )
         // Internal messages (regulations §4)
         .route("/messages", get(messages::inbox))
         .route(

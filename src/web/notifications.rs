@@ -21,6 +21,8 @@ use crate::mail::{NotifyMode, repo::ParentChoice};
 pub struct ModeOption {
     pub code: &'static str,
     pub label: &'static str,
+    /// When a digest comes at the school's digest time: «каждый день после 18:00».
+    pub when: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -54,6 +56,7 @@ async fn page(
 ) -> AppResult<NotificationsPage> {
     member.require(&[Role::Parent])?;
     let records = service::choices(&state.pool, member.school.id, member.viewer.account_id).await?;
+    let at = service::digest_time(&state.pool, member.school.id).await?;
     // Mail goes only if every record of the person allows it (one person, one answer).
     let blocked = records.iter().find_map(service::blocked);
     let selected = selected.unwrap_or_else(|| {
@@ -71,6 +74,7 @@ async fn page(
             .map(|m| ModeOption {
                 code: m.code(),
                 label: m.label(),
+                when: m.when(at),
             })
             .collect(),
         selected,

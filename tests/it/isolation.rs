@@ -26,6 +26,7 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/admin/users", &["admin", "director", "director2"]),
     ("/admin/users/new", &["admin", "director", "director2"]),
     ("/audit", &["admin", "director", "director2"]),
+    ("/admin/settings", &["admin", "director", "director2"]),
     (
         "/setup/years",
         &["admin", "deputy", "director", "director2"],

@@ -7,6 +7,7 @@ use zhurnal::mail::{self, MailerConfig, Stats};
 
 use crate::helpers::{TestApp, spawn_app};
 use crate::journal::{Journal, maths_5b, msk};
+use crate::settings;
 use crate::smtp::SmtpServer;
 
 fn mailer(smtp: Option<&SmtpServer>) -> MailerConfig {
@@ -104,6 +105,87 @@ async fn regulation_4_a_new_mark_reaches_a_parent_with_instant_mail_exactly_once
         .await,
         1
     );
+}
+
+#[tokio::test]
+async fn regulation_4_every_parent_of_a_class_gets_their_own_childrens_marks_in_one_round() {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(10, 5, 8, 0));
+    // Every parent of 5«Б» who gave consent chose instant mail (an address where none is kept).
+    let parents: Vec<i64> = sqlx::query_scalar(
+        "UPDATE parent p SET email = coalesce(p.email, 'p' || p.id || '@example.ru'),
+                notify_mode = 'instant', notified_until = $2
+         WHERE p.pd_consent IS TRUE AND p.id IN (
+               SELECT pp.parent_id FROM pupil_parent pp
+               JOIN class_enrollment e ON e.pupil_id = pp.pupil_id
+               WHERE e.class_id = $1 AND e.ends_on IS NULL)
+         RETURNING p.id",
+    )
+    .bind(j.class_id)
+    .bind(msk(10, 5, 8, 0))
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap();
+    assert!(parents.len() >= 5, "{parents:?}");
+
+    // The teacher marks the whole class: 5, 4, 3, 5, 4, 3 …
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    for (i, pupil) in j.pupils.iter().enumerate() {
+        type_cell(&j, monday, *pupil, ["5", "4", "3"][i % 3]).await;
+    }
+
+    // Composed in batches of two parents: every batch's bounds are its own.
+    let school: i64 = sqlx::query_scalar("SELECT school_id FROM study_group WHERE id = $1")
+        .bind(j.group)
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+    let compose = |now| {
+        mail::compose::compose_school(
+            &j.app.pool,
+            zhurnal::tenancy::SchoolId(school),
+            "Europe/Moscow",
+            mail::DigestTime::DEFAULT,
+            now,
+            2,
+        )
+    };
+    let now = msk(10, 5, 9, 5);
+    assert_eq!(compose(now).await.unwrap(), parents.len(), "one each");
+    assert_eq!(compose(now).await.unwrap(), 0, "nothing twice");
+
+    // Each letter names the parent's own children with their marks, and nobody else's child.
+    let letters: Vec<(i64, String)> =
+        sqlx::query_as("SELECT parent_id, body FROM mail_outbox ORDER BY parent_id")
+            .fetch_all(&j.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(letters.len(), parents.len());
+    let class: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT pu.id, pu.last_name || ' ' || pu.first_name, pp.parent_id
+         FROM class_enrollment e JOIN pupil pu ON pu.id = e.pupil_id
+         JOIN pupil_parent pp ON pp.pupil_id = pu.id
+         WHERE e.class_id = $1 AND e.ends_on IS NULL",
+    )
+    .bind(j.class_id)
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap();
+    for (parent, body) in &letters {
+        for (pupil, name, of) in &class {
+            let i = j.pupils.iter().position(|p| p == pupil).unwrap();
+            let line = format!("05.10.2026, Математика: отметка {}", ["5", "4", "3"][i % 3]);
+            if of == parent {
+                assert!(
+                    body.contains(&format!("{name}, 5Б класс")) && body.contains(&line),
+                    "{name} {line} in {body}"
+                );
+            } else if !class.iter().any(|(p, _, o)| p == pupil && o == parent) {
+                assert!(!body.contains(name.as_str()), "{name} not in {body}");
+            }
+        }
+    }
 }
 
 #[tokio::test]
@@ -356,6 +438,113 @@ async fn regulation_4_daily_and_weekly_digests_come_in_the_evening_with_the_days
     );
 }
 
+/// The school's administrator moves its digests on «Настройки школы» (regulations §4).
+async fn set_digest_time(app: &TestApp, hour: &str, weekday: &str) {
+    let admin = app.signed_in("admin").await;
+    let r = admin
+        .post(
+            "/admin/settings",
+            &settings::form(&[("digest_hour", hour), ("digest_weekday", weekday)]),
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("Настройки сохранены."));
+}
+
+#[tokio::test]
+async fn regulation_4_digests_come_at_the_hour_and_on_the_weekday_the_school_chose() {
+    let j = maths_5b().await;
+    let smtp = SmtpServer::start();
+    let child = child_of_parent(&j.app).await;
+    // 20:00, weekly on Wednesday (ISO 3).
+    set_digest_time(&j.app, "20", "3").await;
+    let (_, page) = j
+        .app
+        .signed_in("parent")
+        .await
+        .text("/parent/notifications")
+        .await;
+    assert!(
+        page.contains("каждый день после 20:00") && page.contains("в среду после 20:00"),
+        "the parent is told when: {page}"
+    );
+    j.app.clock.set(msk(10, 5, 8, 0));
+    choose(&j.app, "parent", "daily").await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    type_cell(&j, j.lesson(10, 5).await, child, "5").await;
+
+    j.app.clock.set(msk(10, 5, 18, 1));
+    assert_eq!(
+        round(&j.app, Some(&smtp)).await,
+        Stats::default(),
+        "not at 18:00 any more"
+    );
+    j.app.clock.set(msk(10, 5, 19, 59));
+    assert_eq!(round(&j.app, Some(&smtp)).await, Stats::default());
+    j.app.clock.set(msk(10, 5, 20, 0));
+    assert_eq!(round(&j.app, Some(&smtp)).await.sent, 1, "at 20:00");
+    j.app.clock.set(msk(10, 5, 23, 0));
+    assert_eq!(
+        round(&j.app, Some(&smtp)).await,
+        Stats::default(),
+        "once a day"
+    );
+    let got = smtp.messages();
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].subject.starts_with("Дневник за 05.10.2026")
+            && got[0].body.contains("05.10.2026, Математика: отметка 5"),
+        "{got:?}"
+    );
+
+    // Weekly on Wednesday from 20:00: the week so far, the marks since the last mail.
+    j.app.clock.set(msk(10, 6, 8, 0));
+    choose(&j.app, "parent", "weekly").await;
+    j.app.clock.set(msk(10, 7, 10, 0));
+    type_cell(&j, j.lesson(10, 7).await, child, "4").await;
+    j.app.clock.set(msk(10, 7, 19, 30));
+    assert_eq!(
+        round(&j.app, Some(&smtp)).await,
+        Stats::default(),
+        "not before the hour"
+    );
+    j.app.clock.set(msk(10, 7, 20, 5));
+    assert_eq!(round(&j.app, Some(&smtp)).await.sent, 1, "Wednesday 20:05");
+    for (m, d, h) in [(10, 8, 21), (10, 10, 18), (10, 11, 23)] {
+        j.app.clock.set(msk(m, d, h, 30));
+        assert_eq!(
+            round(&j.app, Some(&smtp)).await,
+            Stats::default(),
+            "once a week ({d}.{m} {h}:30)"
+        );
+    }
+    let got = smtp.messages();
+    assert_eq!(got.len(), 2);
+    assert!(
+        got[1]
+            .subject
+            .starts_with("Дневник за неделю 05.10–07.10.2026"),
+        "{}",
+        got[1].subject
+    );
+    assert!(
+        got[1].body.contains("07.10.2026, Математика: отметка 4")
+            && !got[1].body.contains("отметка 5"),
+        "{}",
+        got[1].body
+    );
+
+    // The next week's Wednesday brings the next one (the Saturday in between did not).
+    j.app.clock.set(msk(10, 12, 10, 0));
+    type_cell(&j, j.lesson(10, 12).await, child, "3").await;
+    j.app.clock.set(msk(10, 14, 20, 0));
+    assert_eq!(round(&j.app, Some(&smtp)).await.sent, 1);
+    assert!(
+        smtp.messages()[2]
+            .body
+            .contains("12.10.2026, Математика: отметка 3")
+    );
+}
+
 #[tokio::test]
 async fn the_parent_chooses_mail_on_a_page_audited_and_other_roles_are_refused() {
     let app = spawn_app().await;
@@ -363,6 +552,11 @@ async fn the_parent_chooses_mail_on_a_page_audited_and_other_roles_are_refused()
     let (status, page) = parent.text("/parent/notifications").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("parent@example.ru"), "the address on record");
+    assert!(
+        page.contains("ежедневная сводка — каждый день после 18:00")
+            && page.contains("еженедельная сводка — раз в неделю: в субботу после 18:00"),
+        "the school's digest time: {page}"
+    );
     assert!(
         page.contains("href=\"/parent/notifications\""),
         "in the menu"

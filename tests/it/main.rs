@@ -23,6 +23,7 @@ mod pages;
 mod plans;
 mod pupils;
 mod readiness;
+mod settings;
 mod timetable;
 mod timetable_groups;
 mod year_end;

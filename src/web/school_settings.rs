@@ -1,0 +1,81 @@
+//! «Настройки школы» (`/admin/settings`): the school's regulation settings, for the administrator
+//! and the director.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::AppState;
+use super::extract::Member;
+use super::layout::{Layout, flash};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::mail::WEEKDAYS;
+use crate::tenancy::settings::{self, SettingsForm};
+
+pub struct WeekdayOption {
+    /// ISO number as the form sends it: «1» … «7».
+    pub value: String,
+    pub name: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "school_settings.html")]
+pub struct SettingsPage {
+    layout: Layout,
+    form: SettingsForm,
+    weekdays: Vec<WeekdayOption>,
+    errors: FieldErrors,
+}
+
+fn page(layout: Layout, form: SettingsForm, errors: FieldErrors) -> SettingsPage {
+    SettingsPage {
+        layout,
+        form,
+        weekdays: WEEKDAYS
+            .iter()
+            .zip(1..)
+            .map(|(name, n)| WeekdayOption {
+                value: n.to_string(),
+                name,
+            })
+            .collect(),
+        errors,
+    }
+}
+
+const TITLE: &str = "Настройки школы";
+
+pub async fn show(State(state): State<AppState>, member: Member) -> AppResult<SettingsPage> {
+    let stored = settings::get(&state.pool, &member.access).await?;
+    Ok(page(
+        Layout::for_member(&member, TITLE).await?,
+        SettingsForm::of(&stored),
+        FieldErrors::new(),
+    ))
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    member: Member,
+    Form(form): Form<SettingsForm>,
+) -> AppResult<Response> {
+    match settings::save(&state.pool, &member.access, &member.actor(), &form).await {
+        Ok(changed) => {
+            let done = if changed {
+                "Настройки сохранены."
+            } else {
+                "Изменений нет: настройки те же."
+            };
+            flash(&member.viewer.session, done).await?;
+            Ok(Redirect::to("/admin/settings").into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let layout = Layout::for_member(&member, TITLE).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page(layout, form, errors)).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
