@@ -166,6 +166,7 @@ fn field(key: &str) -> &str {
         "fix_note" => "что исправлено",
         "notify_mode" => "уведомления по почте",
         // The school's settings
+        "entry_lock_days" => "урок закрывается для записи через, дней",
         "mark_cutoff" => "отметки в день урока до",
         "homework_window_minutes" => "домашнее задание, минут после уроков",
         "period_mark_grace_days" => "итоговые отметки, дней после периода",

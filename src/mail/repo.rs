@@ -68,7 +68,7 @@ pub async fn lock_recipients(
                            AND e.starts_on <= $2 AND (e.ends_on IS NULL OR e.ends_on >= $2))
            ORDER BY p.id
            LIMIT $4
-           FOR UPDATE OF p SKIP LOCKED"#,
+           FOR NO KEY UPDATE OF p SKIP LOCKED"#,
         school.0,
         today,
         after_id,

@@ -1,4 +1,4 @@
-//! The school's regulation settings (regulations §3 J2, J7, J11, J12; §4): the journal's rules,
+//! The school's regulation settings (regulations §3 J1, J2, J7, J11, J12; §4): the journal's rules,
 //! the class teacher's pages and the mail composer read them from `school`; the administrator
 //! and the director change them on «Настройки школы» (`/admin/settings`) — one write, audited in
 //! its transaction with what was and what became.
@@ -15,9 +15,11 @@ use crate::authz::Access;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::mail::{DigestTime, WEEKDAYS};
 
-/// The settings the page edits (`entry_lock_days` and `gia_entry_days` are not on it).
+/// The settings the page edits (`gia_entry_days` is not on it: J17 is not implemented).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    /// J1: a lesson's records are locked this many days after it.
+    pub entry_lock_days: i16,
     /// J2: current marks by this local time of the lesson day (`None`: the end of the day).
     pub mark_cutoff: Option<NaiveTime>,
     /// J7.
@@ -48,7 +50,8 @@ const fn number(field: &'static str, min: i16, max: i16) -> Number {
 }
 
 /// The numbers in the page's order, with the bounds of migration 1 and 15.
-const NUMBERS: [Number; 8] = [
+const NUMBERS: [Number; 9] = [
+    number("entry_lock_days", 0, 60),
     number("homework_window_minutes", 0, 1440),
     number("period_mark_grace_days", 0, 30),
     number("accumulation_min_marks_one_hour", 0, 50),
@@ -64,8 +67,9 @@ impl Settings {
         DigestTime::from_columns(self.digest_hour, self.digest_weekday)
     }
 
-    fn numbers(&self) -> [i16; 8] {
+    fn numbers(&self) -> [i16; 9] {
         [
+            self.entry_lock_days,
             self.homework_window_minutes,
             self.period_mark_grace_days,
             self.accumulation_min_marks_one_hour,
@@ -107,6 +111,8 @@ fn cutoff_text(t: NaiveTime) -> String {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SettingsForm {
     #[serde(default)]
+    pub entry_lock_days: String,
+    #[serde(default)]
     pub mark_cutoff: String,
     #[serde(default)]
     pub homework_window_minutes: String,
@@ -132,6 +138,7 @@ impl SettingsForm {
     /// The form filled with the stored settings.
     pub fn of(s: &Settings) -> Self {
         Self {
+            entry_lock_days: s.entry_lock_days.to_string(),
             mark_cutoff: s.mark_cutoff.map(cutoff_text).unwrap_or_default(),
             homework_window_minutes: s.homework_window_minutes.to_string(),
             period_mark_grace_days: s.period_mark_grace_days.to_string(),
@@ -145,8 +152,9 @@ impl SettingsForm {
         }
     }
 
-    fn numbers(&self) -> [&str; 8] {
+    fn numbers(&self) -> [&str; 9] {
         [
+            &self.entry_lock_days,
             &self.homework_window_minutes,
             &self.period_mark_grace_days,
             &self.accumulation_min_marks_one_hour,
@@ -180,7 +188,7 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
         );
         None
     });
-    let mut numbers = [0i16; 8];
+    let mut numbers = [0i16; 9];
     for ((n, typed), value) in NUMBERS.iter().zip(form.numbers()).zip(numbers.iter_mut()) {
         let typed = typed.trim();
         match typed.parse::<i16>() {
@@ -206,6 +214,7 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
         return Err(errors);
     }
     let [
+        entry_lock_days,
         homework_window_minutes,
         period_mark_grace_days,
         accumulation_min_marks_one_hour,
@@ -216,6 +225,7 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
         digest_hour,
     ] = numbers;
     Ok(Settings {
+        entry_lock_days,
         mark_cutoff,
         homework_window_minutes,
         period_mark_grace_days,
@@ -302,6 +312,7 @@ mod tests {
 
     fn defaults() -> SettingsForm {
         SettingsForm {
+            entry_lock_days: "7".into(),
             mark_cutoff: String::new(),
             homework_window_minutes: "120".into(),
             period_mark_grace_days: "2".into(),

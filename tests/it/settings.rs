@@ -7,11 +7,23 @@ use crate::helpers::{Client, TestApp, spawn_app};
 
 /// The settings of the demo school 1 (the administrator's), in the form's order.
 async fn stored(app: &TestApp) -> (Option<String>, Vec<i16>) {
-    let row: (Option<String>, i16, i16, i16, i16, i16, i16, i16, i16, i16) = sqlx::query_as(
+    let row: (
+        Option<String>,
+        i16,
+        i16,
+        i16,
+        i16,
+        i16,
+        i16,
+        i16,
+        i16,
+        i16,
+        i16,
+    ) = sqlx::query_as(
         "SELECT to_char(mark_cutoff, 'HH24:MI'), homework_window_minutes, period_mark_grace_days,
                 accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
                 accumulation_grace_weeks, accumulation_grace_weeks_one_hour,
-                parent_inactivity_days, digest_hour, digest_weekday
+                parent_inactivity_days, digest_hour, digest_weekday, entry_lock_days
          FROM school WHERE id = (SELECT m.school_id FROM membership m
                                  JOIN account a ON a.id = m.account_id WHERE a.login = 'admin')",
     )
@@ -21,7 +33,7 @@ async fn stored(app: &TestApp) -> (Option<String>, Vec<i16>) {
     (
         row.0,
         vec![
-            row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9,
+            row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10,
         ],
     )
 }
@@ -36,6 +48,7 @@ async fn audit_events(app: &TestApp) -> i64 {
 /// The whole form as a browser sends it: the defaults, with `changes` typed over them.
 pub(crate) fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut fields = vec![
+        ("entry_lock_days", "7"),
         ("mark_cutoff", ""),
         ("homework_window_minutes", "120"),
         ("period_mark_grace_days", "2"),
@@ -72,19 +85,20 @@ async fn the_administrator_changes_the_schools_settings_and_the_change_is_audite
         page.contains("href=\"/admin/settings\""),
         "in the administrator's menu"
     );
-    for clause in ["J2:", "J7:", "J12:", "J11", "§4 (003):", "§4:"] {
+    for clause in ["J1:", "J2:", "J7:", "J12:", "J11", "§4 (003):", "§4:"] {
         assert!(page.contains(clause), "{clause} named");
     }
     assert!(page.contains("name=\"homework_window_minutes\" value=\"120\""));
     assert!(page.contains("<option value=\"6\" selected>суббота</option>"));
     assert_eq!(
         stored(&app).await,
-        (None, vec![120, 2, 3, 5, 2, 3, 14, 18, 6])
+        (None, vec![120, 2, 3, 5, 2, 3, 14, 18, 6, 7])
     );
 
     let r = save(
         &admin,
         &[
+            ("entry_lock_days", "10"),
             ("mark_cutoff", "16:00"),
             ("homework_window_minutes", "90"),
             ("parent_inactivity_days", "10"),
@@ -103,7 +117,7 @@ async fn the_administrator_changes_the_schools_settings_and_the_change_is_audite
     );
     assert_eq!(
         stored(&app).await,
-        (Some("16:00".into()), vec![90, 2, 3, 5, 2, 3, 10, 20, 5])
+        (Some("16:00".into()), vec![90, 2, 3, 5, 2, 3, 10, 20, 5, 10])
     );
 
     // One event with what changed, before and after, by the administrator.
@@ -117,13 +131,13 @@ async fn the_administrator_changes_the_schools_settings_and_the_change_is_audite
     assert_eq!(role, "administrator");
     assert_eq!(
         before,
-        serde_json::json!({"mark_cutoff": "конец дня", "homework_window_minutes": 120,
+        serde_json::json!({"entry_lock_days": 7, "mark_cutoff": "конец дня", "homework_window_minutes": 120,
                            "parent_inactivity_days": 14, "digest_hour": 18,
                            "digest_weekday": "суббота"})
     );
     assert_eq!(
         after,
-        serde_json::json!({"mark_cutoff": "16:00", "homework_window_minutes": 90,
+        serde_json::json!({"entry_lock_days": 10, "mark_cutoff": "16:00", "homework_window_minutes": 90,
                            "parent_inactivity_days": 10, "digest_hour": 20,
                            "digest_weekday": "пятница"})
     );
@@ -135,6 +149,7 @@ async fn the_administrator_changes_the_schools_settings_and_the_change_is_audite
     let r = save(
         &admin,
         &[
+            ("entry_lock_days", "10"),
             ("mark_cutoff", "16:00"),
             ("homework_window_minutes", "90"),
             ("parent_inactivity_days", "10"),
@@ -152,7 +167,7 @@ async fn the_administrator_changes_the_schools_settings_and_the_change_is_audite
     assert!(r.text().await.unwrap().contains("Настройки сохранены."));
     assert_eq!(
         stored(&app).await,
-        (None, vec![120, 2, 3, 5, 2, 3, 14, 18, 6])
+        (None, vec![120, 2, 3, 5, 2, 3, 14, 18, 6, 7])
     );
     assert_eq!(audit_events(&app).await, 2);
 }
@@ -195,7 +210,7 @@ async fn bad_settings_come_back_with_russian_messages_as_typed_and_nothing_is_wr
     }
     assert_eq!(
         stored(&app).await,
-        (None, vec![120, 2, 3, 5, 2, 3, 14, 18, 6]),
+        (None, vec![120, 2, 3, 5, 2, 3, 14, 18, 6, 7]),
         "nothing written, not even the valid field"
     );
     assert_eq!(audit_events(&app).await, 0);
@@ -243,4 +258,24 @@ async fn only_the_administrator_and_the_director_reach_the_settings() {
     let r = save(&director2, &[("digest_hour", "7")]).await;
     assert!(r.text().await.unwrap().contains("Настройки сохранены."));
     assert_eq!(stored(&app).await.1[7], 18, "school 1 untouched");
+}
+
+#[tokio::test]
+async fn j1_a_school_that_keeps_lessons_open_for_10_days_lets_the_teacher_write_a_lesson_of_8_days_ago()
+ {
+    let j = crate::journal::maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let pupil = j.pupils[0];
+    j.app.clock.set(crate::journal::msk(10, 13, 12, 0));
+    // The default 7 days: the lesson of 8 days ago is closed.
+    let (_, html) = j.type_cell(&j.teacher, monday, pupil, "4", &[]).await;
+    assert!(html.contains("закрыт") && html.contains("(J1)"), "{html}");
+    assert_eq!(j.mark_of(monday, pupil).await, None);
+
+    let admin = j.app.signed_in("admin").await;
+    let r = save(&admin, &[("entry_lock_days", "10")]).await;
+    assert!(r.text().await.unwrap().contains("Настройки сохранены."));
+    let (_, html) = j.type_cell(&j.teacher, monday, pupil, "4", &[]).await;
+    assert!(html.contains("сохранено"), "{html}");
+    assert_eq!(j.mark_of(monday, pupil).await.as_deref(), Some("4"));
 }
