@@ -7,35 +7,18 @@ use crate::helpers::{Client, TestApp, spawn_app};
 
 /// The settings of the demo school 1 (the administrator's), in the form's order.
 async fn stored(app: &TestApp) -> (Option<String>, Vec<i16>) {
-    let row: (
-        Option<String>,
-        i16,
-        i16,
-        i16,
-        i16,
-        i16,
-        i16,
-        i16,
-        i16,
-        i16,
-        i16,
-    ) = sqlx::query_as(
-        "SELECT to_char(mark_cutoff, 'HH24:MI'), homework_window_minutes, period_mark_grace_days,
-                accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
-                accumulation_grace_weeks, accumulation_grace_weeks_one_hour,
-                parent_inactivity_days, digest_hour, digest_weekday, entry_lock_days
+    sqlx::query_as(
+        "SELECT to_char(mark_cutoff, 'HH24:MI'),
+                ARRAY[homework_window_minutes, period_mark_grace_days,
+                      accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
+                      accumulation_grace_weeks, accumulation_grace_weeks_one_hour,
+                      parent_inactivity_days, digest_hour, digest_weekday, entry_lock_days]
          FROM school WHERE id = (SELECT m.school_id FROM membership m
                                  JOIN account a ON a.id = m.account_id WHERE a.login = 'admin')",
     )
     .fetch_one(&app.pool)
     .await
-    .unwrap();
-    (
-        row.0,
-        vec![
-            row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10,
-        ],
-    )
+    .unwrap()
 }
 
 async fn audit_events(app: &TestApp) -> i64 {
