@@ -36,6 +36,7 @@ pub fn action(code: &str) -> &str {
         "absence.reason_set" => "Указана причина пропуска",
         "risk.marked" => "Обучающийся включён в группу риска",
         "risk.cleared" => "Обучающийся исключён из группы риска",
+        "parent.paper_extract" => "Изменена выдача выписки из дневника на бумаге",
         "lesson.recorded" => "Записаны тема и задание урока",
         "mark_column.added" => "Добавлен столбец отметок",
         "mark_column.changed" => "Изменён вид работы столбца",
@@ -75,6 +76,7 @@ pub fn action(code: &str) -> &str {
         "substitution.removed" => "Снята замена",
         "lesson.moved" => "Перенесён урок",
         "lesson.cancelled" => "Отменён урок",
+        "lesson.restored" => "Восстановлен отменённый урок",
         "journal.unlocked" => "Разблокирован журнал",
         "journal_remark.created" => "Записано замечание к журналу",
         "journal_remark.fixed" => "Замечание к журналу исправлено",
@@ -165,6 +167,7 @@ fn field(key: &str) -> &str {
         "fixed" => "исправлено",
         "fix_note" => "что исправлено",
         "notify_mode" => "уведомления по почте",
+        "paper_extract" => "выписка на бумаге",
         // The school's settings
         "entry_lock_days" => "урок закрывается для записи через, дней",
         "mark_cutoff" => "отметки в день урока до",
