@@ -9,9 +9,9 @@ use chrono::{Duration, NaiveDate};
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::marks::Period;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
+use crate::journal::grid::PeriodTab;
 use crate::journal::service::Author;
 use crate::journal::{AbsenceReason, show_period_value};
 use crate::rules::grading::{Scale, scale_for};
@@ -390,7 +390,7 @@ pub async fn report(
     school: SchoolId,
     class_id: i64,
     grade: i16,
-    period: &Period,
+    period: &PeriodTab,
     today: NaiveDate,
 ) -> AppResult<ClassReport> {
     let (from, to) = (period.span.starts_on, period.span.ends_on);

@@ -10,52 +10,26 @@ use sqlx::PgPool;
 
 use super::{DiaryPupil, show_mark};
 use crate::error::AppResult;
+use crate::journal::grid::{self, PeriodTab};
 use crate::journal::show_period_value;
-use crate::rules::calendar::{PeriodKind, Span};
 use crate::rules::grading::{Scale, scale_for};
 use crate::rules::journal::{self as rules, AccumulationRule, Weighted};
 use crate::tenancy::SchoolId;
-
-/// A study period of the pupil's grade.
-#[derive(Clone, Debug)]
-pub struct Period {
-    pub id: i64,
-    pub name: String,
-    pub span: Span,
-}
 
 /// The periods of the pupil's grade in their year.
 pub async fn periods(
     pool: &PgPool,
     school: SchoolId,
     pupil: &DiaryPupil,
-) -> AppResult<Vec<Period>> {
-    let rows = sqlx::query!(
-        "SELECT p.id, p.number, p.starts_on, p.ends_on, ps.kind
-         FROM period_scheme ps
-         JOIN study_period p ON p.school_id = ps.school_id AND p.scheme_id = ps.id
-         WHERE ps.school_id = $1 AND ps.academic_year_id = $2 AND $3 BETWEEN ps.grade_from AND ps.grade_to
-         ORDER BY p.number",
-        school.0,
-        pupil.academic_year_id.unwrap_or(0),
-        pupil.grade
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Period {
-            id: r.id,
-            name: PeriodKind::parse(&r.kind)
-                .map(|k| k.period_name(r.number))
-                .unwrap_or_default(),
-            span: Span::new(r.starts_on, r.ends_on),
-        })
-        .collect())
+) -> AppResult<Vec<PeriodTab>> {
+    let Some(year) = pupil.academic_year_id else {
+        return Ok(Vec::new());
+    };
+    grid::grade_periods(&mut *pool.acquire().await?, school, year, pupil.grade).await
 }
 
 /// The requested period, else the one `today` is in, else the last one begun, else the first.
-pub fn pick(periods: &[Period], requested: Option<i64>, today: NaiveDate) -> Option<&Period> {
+pub fn pick(periods: &[PeriodTab], requested: Option<i64>, today: NaiveDate) -> Option<&PeriodTab> {
     requested
         .and_then(|id| periods.iter().find(|p| p.id == id))
         .or_else(|| periods.iter().find(|p| p.span.contains(today)))
@@ -123,7 +97,7 @@ pub async fn subjects(
     pool: &PgPool,
     school: SchoolId,
     pupil: &DiaryPupil,
-    period: &Period,
+    period: &PeriodTab,
 ) -> AppResult<Vec<SubjectMarks>> {
     let (from, to) = (period.span.starts_on, period.span.ends_on);
     let groups = sqlx::query!(
@@ -292,7 +266,7 @@ pub async fn class_info(
     pool: &PgPool,
     school: SchoolId,
     pupil: &DiaryPupil,
-    period: Option<&Period>,
+    period: Option<&PeriodTab>,
     today: NaiveDate,
 ) -> AppResult<ClassInfo> {
     let year = pupil.academic_year_id.unwrap_or(0);

@@ -500,6 +500,20 @@ fn year_open(closed: bool) -> AppResult<()> {
 
 /// A lesson that is moved or cancelled can no longer be changed; one already given (held,
 /// with marks or absences) cannot be moved or cancelled.
+/// The lesson locked for a substitution, transfer, cancellation or restoration: another school's
+/// lesson is 404 whoever asks; then the permission (403).
+async fn lesson_to_arrange(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson_id: i64,
+) -> AppResult<LessonRow> {
+    let lesson = lesson_row(conn, author.access.school_id, lesson_id).await?;
+    if !may_arrange(author.access) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(lesson)
+}
+
 fn still_to_give(lesson: &LessonRow) -> AppResult<()> {
     match lesson.status.as_str() {
         "moved" => Err(AppError::Refused(
@@ -577,11 +591,7 @@ pub async fn register_substitution(
 ) -> AppResult<()> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    // Another school's lesson: 404 whoever asks; then the permission.
-    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
-    if !may_arrange(author.access) {
-        return Err(AppError::Forbidden);
-    }
+    let lesson = lesson_to_arrange(&mut tx, author, lesson_id).await?;
     let mut errors = FieldErrors::new();
     let teacher = form.teacher.trim().parse::<i64>().ok();
     let teacher = match teacher {
@@ -670,11 +680,7 @@ pub async fn remove_substitution(
 ) -> AppResult<()> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    // Another school's lesson: 404 whoever asks; then the permission.
-    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
-    if !may_arrange(author.access) {
-        return Err(AppError::Forbidden);
-    }
+    let lesson = lesson_to_arrange(&mut tx, author, lesson_id).await?;
     year_open(lesson.year_closed)?;
     let Some(substitute) = lesson.substitute_id else {
         return Err(AppError::Refused("У этого урока нет замены.".into()));
@@ -825,11 +831,7 @@ pub async fn move_lesson(
 ) -> AppResult<i64> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    // Another school's lesson: 404 whoever asks; then the permission.
-    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
-    if !may_arrange(author.access) {
-        return Err(AppError::Forbidden);
-    }
+    let lesson = lesson_to_arrange(&mut tx, author, lesson_id).await?;
     let today = today(author, &lesson.time_zone);
     let mut errors = FieldErrors::new();
     let date = match parse_date(&form.date) {
@@ -948,11 +950,7 @@ pub async fn cancel_lesson(
 ) -> AppResult<()> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    // Another school's lesson: 404 whoever asks; then the permission.
-    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
-    if !may_arrange(author.access) {
-        return Err(AppError::Forbidden);
-    }
+    let lesson = lesson_to_arrange(&mut tx, author, lesson_id).await?;
     let mut errors = FieldErrors::new();
     let reason = change_reason(&mut errors, "cancel_reason", &form.reason, "отмены");
     errors.into_result()?;
@@ -998,11 +996,7 @@ pub async fn restore_lesson(
 ) -> AppResult<()> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    // Another school's lesson: 404 whoever asks; then the permission.
-    let lesson = lesson_row(&mut tx, school, lesson_id).await?;
-    if !may_arrange(author.access) {
-        return Err(AppError::Forbidden);
-    }
+    let lesson = lesson_to_arrange(&mut tx, author, lesson_id).await?;
     let mut errors = FieldErrors::new();
     let reason = change_reason(
         &mut errors,
@@ -1021,7 +1015,7 @@ pub async fn restore_lesson(
     let today = today(author, &lesson.time_zone);
     if lesson.lesson_date < today {
         return Err(AppError::Refused(format!(
-            "Прошедший урок не восстанавливается (сегодня {}): проведите его заново переносом.",
+            "Прошедший урок не восстанавливается: его день уже прошёл (сегодня {}).",
             today.format("%d.%m.%Y")
         )));
     }

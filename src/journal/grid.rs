@@ -108,7 +108,7 @@ pub async fn head(conn: &mut PgConnection, school: SchoolId, group_id: i64) -> A
     })
 }
 
-/// A study period of the group's grade.
+/// A study period of a grade (the journal's tabs, the diary's marks, the class reports).
 #[derive(Debug, Clone)]
 pub struct PeriodTab {
     pub id: i64,
@@ -116,10 +116,21 @@ pub struct PeriodTab {
     pub span: Span,
 }
 
+/// The periods of the group's grade.
 pub async fn periods(
     conn: &mut PgConnection,
     school: SchoolId,
     head: &Head,
+) -> AppResult<Vec<PeriodTab>> {
+    grade_periods(conn, school, head.academic_year_id, head.grade).await
+}
+
+/// The periods of a grade in a year, in order.
+pub async fn grade_periods(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    academic_year_id: i64,
+    grade: i16,
 ) -> AppResult<Vec<PeriodTab>> {
     let rows = sqlx::query!(
         "SELECT p.id, p.number, p.starts_on, p.ends_on, ps.kind
@@ -128,8 +139,8 @@ pub async fn periods(
          WHERE ps.school_id = $1 AND ps.academic_year_id = $2 AND $3 BETWEEN ps.grade_from AND ps.grade_to
          ORDER BY p.number",
         school.0,
-        head.academic_year_id,
-        head.grade
+        academic_year_id,
+        grade
     )
     .fetch_all(conn)
     .await?;

@@ -19,10 +19,11 @@ use super::journal::{author, today};
 use super::layout::{Layout, flash_outcome};
 use crate::authz::Role;
 use crate::diary::class::{self, ClassCtx, ClassReport, ParentActivity, RiskLine, WeekAbsence};
-use crate::diary::marks::{self as period_marks, Period};
+use crate::diary::marks as period_marks;
 use crate::diary::{self, DiaryPupil};
 use crate::error::{AppError, AppResult};
 use crate::journal::AbsenceReason;
+use crate::journal::grid::PeriodTab;
 use crate::journal::service;
 
 /// The class teacher's class.
@@ -80,6 +81,7 @@ async fn home_page(
         .filter(|p| p.on_paper())
         .map(|p| p.pupil_id)
         .collect();
+    paper.sort_unstable();
     paper.dedup();
     Ok(ClassTeacherHome {
         layout: Layout::for_member(member, &format!("Класс {}", class.name)).await?,
@@ -289,8 +291,8 @@ pub async fn save_absences(
 pub struct ReportPage {
     layout: Layout,
     class: ClassCtx,
-    periods: Vec<Period>,
-    period: Option<Period>,
+    periods: Vec<PeriodTab>,
+    period: Option<PeriodTab>,
     report: Option<ClassReport>,
     preliminary_from: Option<NaiveDate>,
 }

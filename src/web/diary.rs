@@ -20,10 +20,11 @@ use super::extract::Member;
 use super::journal::today;
 use super::layout::{Layout, flash_outcome};
 use crate::authz::Role;
-use crate::diary::marks::{self, ClassInfo, Period, SubjectMarks};
+use crate::diary::marks::{self, ClassInfo, SubjectMarks};
 use crate::diary::week::DiaryWeek;
 use crate::diary::{self, Child, DiaryPupil, Reader, live};
 use crate::error::{AppError, AppResult};
+use crate::journal::grid::PeriodTab;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DiaryQuery {
@@ -283,8 +284,8 @@ pub async fn acknowledge(
 pub struct MarksPage {
     layout: Layout,
     head: DiaryHead,
-    periods: Vec<Period>,
-    period: Option<Period>,
+    periods: Vec<PeriodTab>,
+    period: Option<PeriodTab>,
     subjects: Vec<SubjectMarks>,
     period_over: bool,
 }
@@ -320,7 +321,7 @@ pub async fn marks(
 pub struct InfoPage {
     layout: Layout,
     head: DiaryHead,
-    period: Option<Period>,
+    period: Option<PeriodTab>,
     info: ClassInfo,
 }
 
