@@ -20,6 +20,7 @@ pub mod diary;
 pub mod error;
 pub mod exports;
 pub mod imports;
+pub mod input;
 pub mod journal;
 pub mod mail;
 pub mod messages;
