@@ -83,11 +83,16 @@ fn spread(mut times: Vec<Duration>) -> (Duration, Duration, Duration) {
 }
 
 fn peak_rss_mb() -> u64 {
+    rss_mb("VmHWM:")
+}
+
+/// A memory figure of this process from /proc/self/status (`VmHWM:` the peak, `VmRSS:` now), MB.
+fn rss_mb(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
@@ -198,6 +203,7 @@ pub async fn journal(pool: PgPool, config: Config, rounds: usize) -> anyhow::Res
 
     let (p50, p95, max) = spread(page_times);
     let (c50, c95, cmax) = spread(cell_times);
+    let load = load(&browser.app, &path, rounds).await?;
     let rss = peak_rss_mb();
     println!(
         "Журнал группы {group}: {} обучающихся, {inputs} клеток, страница {} КБ",
@@ -210,8 +216,70 @@ pub async fn journal(pool: PgPool, config: Config, rounds: usize) -> anyhow::Res
     println!(
         "  запись клетки:    медиана {c50:?}, 95% {c95:?}, максимум {cmax:?} (цель 95% ≤ {CELL_P95:?})"
     );
-    println!("  пик памяти процесса: {rss} МБ (цель ≤ {PEAK_RSS_MB} МБ)");
+    println!(
+        "  нагрузка: {LOAD_SESSIONS} сеансов одновременно (учитель — журнал, родитель — дневник), {} запросов за {:?}",
+        load.requests, load.elapsed
+    );
+    println!(
+        "  пик памяти процесса: {rss} МБ (цель ≤ {PEAK_RSS_MB} МБ); после нагрузки занято {} МБ",
+        load.rss_after_mb
+    );
     Ok(p95 <= PAGE_P95 && c95 <= CELL_P95 && rss <= PEAK_RSS_MB)
+}
+
+/// How many people use the server at once in the load phase.
+pub const LOAD_SESSIONS: usize = 12;
+
+struct Load {
+    requests: usize,
+    elapsed: Duration,
+    rss_after_mb: u64,
+}
+
+/// Signs in `LOAD_SESSIONS` people at once — half the demo teacher reading the journal page, half
+/// the demo parent reading the diary week — and has each make `rounds` requests concurrently, so
+/// that the peak memory is the server's under load, not one request's.
+async fn load(app: &Router, journal: &str, rounds: usize) -> anyhow::Result<Load> {
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..LOAD_SESSIONS {
+        let app = app.clone();
+        let journal = journal.to_string();
+        tasks.spawn(async move {
+            let mut b = Browser {
+                app,
+                cookie: String::new(),
+                csrf: String::new(),
+            };
+            let (login, page) = if i % 2 == 0 {
+                ("teacher", journal.as_str())
+            } else {
+                ("parent", "/diary")
+            };
+            b.get("/login").await?;
+            let form = [("login", login), ("password", crate::demo::PASSWORD)];
+            let (status, _) = b.post("/login", &form, false).await?;
+            anyhow::ensure!(
+                status == StatusCode::SEE_OTHER,
+                "{login} signs in ({status})"
+            );
+            b.get("/choose").await?;
+            for _ in 0..rounds {
+                let (status, _) = b.get(page).await?;
+                anyhow::ensure!(status == StatusCode::OK, "{page} answers {status}");
+            }
+            Ok(rounds + 3)
+        });
+    }
+    let mut requests = 0;
+    while let Some(done) = tasks.join_next().await {
+        requests += done??;
+    }
+    Ok(Load {
+        requests,
+        elapsed: started.elapsed(),
+        rss_after_mb: rss_mb("VmRSS:"),
+    })
 }
 
 /// Measures the mail composer on the demo school: every parent with consent and a child enrolled
