@@ -57,14 +57,13 @@ pub struct JournalsPage {
 }
 
 pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<JournalsPage> {
-    if !member.role.is_staff() {
+    // Those who read journals: the director and the deputies every one, teachers their own
+    // (docs/ACCESS.md); not the administrator, parents or pupils.
+    let everything = member.access.can_read_every_journal();
+    if !(everything || matches!(member.role, Role::Teacher | Role::ClassTeacher)) {
         return Err(AppError::Forbidden);
     }
     let mut conn = state.pool.acquire().await?;
-    let everything = matches!(
-        member.role,
-        Role::Director | Role::Deputy | Role::Administrator
-    );
     let class_id = (member.role == Role::ClassTeacher)
         .then_some(member.class_id)
         .flatten();
@@ -305,7 +304,6 @@ pub async fn cell(
         )
         .await;
     }
-    let mut conn = state.pool.acquire().await?;
     let fragment = match result {
         Ok(saved) => CellFragment {
             lesson: form.lesson,
@@ -325,25 +323,31 @@ pub async fn cell(
             needs_reason: false,
             reason: String::new(),
         },
-        Err(AppError::NotFound) => return Err(AppError::NotFound),
-        Err(e @ (AppError::Refused(_) | AppError::Invalid(_) | AppError::Forbidden)) => {
+        // Not this person's journal: a neutral empty cell that names no value and no pupil.
+        Err(AppError::Forbidden) => {
+            let fragment = CellFragment {
+                lesson: form.lesson,
+                column: form.column,
+                pupil: form.pupil,
+                value: String::new(),
+                was: String::new(),
+                late: false,
+                status: Some("Нет доступа к этому журналу.".into()),
+                refused: true,
+                needs_reason: false,
+                reason: String::new(),
+            };
+            return Ok((StatusCode::FORBIDDEN, fragment).into_response());
+        }
+        Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => {
+            // A refusal reaches only someone who reads the journal; the cell goes back to what
+            // is stored (asked again with the same permission checks).
             let needs_reason =
                 matches!(&e, AppError::Invalid(errors) if errors.get("reason").is_some());
-            let current = repo::cell(
-                &mut conn,
-                member.school.id,
-                form.lesson,
-                form.column,
-                form.pupil,
-            )
-            .await?;
-            let now = crate::journal::Cell {
-                absent: current.absent,
-                mark: current
-                    .mark
-                    .as_deref()
-                    .and_then(crate::journal::MarkValue::parse),
-            };
+            let mut conn = state.pool.acquire().await?;
+            let now =
+                service::readable_cell(&mut conn, &author, form.lesson, form.column, form.pupil)
+                    .await?;
             CellFragment {
                 lesson: form.lesson,
                 column: form.column,
@@ -434,30 +438,15 @@ pub async fn history(
     Query(q): Query<CellQuery>,
 ) -> AppResult<HistoryPage> {
     let mut conn = state.pool.acquire().await?;
-    let lesson = repo::lesson_ctx(&mut conn, member.school.id, q.lesson, false)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    service::may_read(
+    let actor = member.actor();
+    let (lesson, pupil, lines) = service::cell_history(
         &mut conn,
-        &member.access,
-        member.viewer.account_id,
-        lesson.group_id,
-        lesson.class_id,
+        &author(&state, &member, &actor),
+        q.lesson,
+        q.column,
+        q.pupil,
     )
     .await?;
-    let pupil = repo::pupil_name(&mut conn, member.school.id, q.pupil)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let column = match q.column {
-        Some(c) => Some(c),
-        None => repo::lesson_columns(&mut conn, member.school.id, lesson.id)
-            .await?
-            .first()
-            .map(|c| c.id),
-    };
-    let cell = repo::cell(&mut conn, member.school.id, lesson.id, column, q.pupil).await?;
-    let lines =
-        repo::cell_history(&mut conn, member.school.id, cell.mark_id, cell.absence_id).await?;
     Ok(HistoryPage {
         layout: Layout::for_member(&member, "История клетки журнала").await?,
         lesson,
@@ -707,7 +696,14 @@ pub async fn save_cells(
         });
     }
     let actor = member.actor();
-    match service::write_cells(&state.pool, &author(&state, &member, &actor), &cells).await {
+    match service::write_cells(
+        &state.pool,
+        &author(&state, &member, &actor),
+        lesson_id,
+        &cells,
+    )
+    .await?
+    {
         Ok(changed) => {
             flash(
                 &member.viewer.session,
@@ -1104,24 +1100,49 @@ pub struct CorrectionsPage {
     requests: Vec<CorrectionRow>,
     time_zone: String,
     can_decide: bool,
+    /// A refused decision: the request, the note as typed, and why.
+    refused: Option<(i64, String, String)>,
+}
+
+impl CorrectionsPage {
+    /// The note as typed for a request whose decision was refused.
+    fn typed_note(&self, id: &i64) -> &str {
+        match &self.refused {
+            Some((r, note, _)) if r == id => note,
+            _ => "",
+        }
+    }
+
+    fn note_error(&self, id: &i64) -> Option<&str> {
+        match &self.refused {
+            Some((r, _, why)) if r == id => Some(why),
+            _ => None,
+        }
+    }
+}
+
+async fn corrections_page(
+    state: &AppState,
+    member: &Member,
+    refused: Option<(i64, String, String)>,
+) -> AppResult<CorrectionsPage> {
+    if !member.access.can_read_every_journal() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(CorrectionsPage {
+        layout: Layout::for_member(member, "Заявки на исправление итоговых отметок").await?,
+        requests: period::corrections(&state.pool, member.school.id, None).await?,
+        time_zone: member.school.time_zone.clone(),
+        can_decide: member.access.can_read_every_journal(),
+        refused,
+    })
 }
 
 pub async fn corrections(
     State(state): State<AppState>,
     member: Member,
 ) -> AppResult<CorrectionsPage> {
-    if !matches!(
-        member.role,
-        Role::Deputy | Role::Director | Role::Administrator
-    ) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(CorrectionsPage {
-        layout: Layout::for_member(&member, "Заявки на исправление итоговых отметок").await?,
-        requests: period::corrections(&state.pool, member.school.id, None).await?,
-        time_zone: member.school.time_zone.clone(),
-        can_decide: matches!(member.role, Role::Deputy | Role::Director),
-    })
+    corrections_page(&state, &member, None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1147,15 +1168,23 @@ pub async fn decide(
         approve,
         &form.note,
     )
-    .await
-    .map(|_| {
-        if approve {
-            "Заявка утверждена: итоговая отметка исправлена.".to_string()
-        } else {
-            "Заявка отклонена.".to_string()
+    .await;
+    match result {
+        Ok(()) => {
+            let done = if approve {
+                "Заявка утверждена: итоговая отметка исправлена."
+            } else {
+                "Заявка отклонена."
+            };
+            flash_outcome(&member.viewer.session, "/corrections", Ok(done.to_string())).await
         }
-    });
-    flash_outcome(&member.viewer.session, "/corrections", result).await
+        Err(AppError::Invalid(errors)) => {
+            let why = errors.get("note").unwrap_or_default().to_string();
+            let page = corrections_page(&state, &member, Some((id, form.note, why))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => flash_outcome(&member.viewer.session, "/corrections", Err(e)).await,
+    }
 }
 
 // ---------------------------------------------------------------- summary sheet
@@ -1182,7 +1211,9 @@ pub async fn summary(
     let class = crate::pupils::repo::class(&mut conn, member.school.id, class_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !(member.access.can_view_class(Some(class_id)) || member.role == Role::Deputy) {
+    // The director and the deputies, and the class teacher of this class (docs/ACCESS.md).
+    let own_class = member.role == Role::ClassTeacher && member.access.class_id == Some(class_id);
+    if !(member.access.can_read_every_journal() || own_class) {
         return Err(AppError::Forbidden);
     }
     // The periods of the class's grade, through any of its groups' heads.
