@@ -186,6 +186,13 @@ impl Access {
         matches!(self.role, Role::Director | Role::Deputy)
     }
 
+    /// Whether the person opens journals at all: those who read every journal, and teachers
+    /// (their own groups; the class teacher their class's). Pupils, parents and the
+    /// administrator never do — their journal writes are refused before the form is read.
+    pub fn opens_journals(&self) -> bool {
+        self.can_read_every_journal() || matches!(self.role, Role::Teacher | Role::ClassTeacher)
+    }
+
     /// Whether the audit page may show the values of an event (before, after, reason): events
     /// of journal data (marks, absences, period marks, corrections, lesson records, remarks,
     /// the risk group) only to those who read every journal; the administrator keeps the page

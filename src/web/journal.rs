@@ -45,6 +45,36 @@ pub(super) fn today(state: &AppState, member: &Member) -> NaiveDate {
     local_today(state.clock.as_ref(), &member.school.time_zone)
 }
 
+/// A journal write's form, read only after the member was found to be someone who opens
+/// journals at all (`Access::opens_journals`): pupils, parents and the administrator are refused
+/// (403) before the body is parsed. Which journal, and whether they may write into it, the
+/// service decides before it reads anything stored.
+pub struct JournalWrite<T>(Member, T);
+
+impl<T> axum::extract::FromRequest<AppState> for JournalWrite<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = request.into_parts();
+        let member = Member::from_request_parts(&mut parts, state).await?;
+        if !member.access.opens_journals() {
+            return Err(AppError::Forbidden.into_response());
+        }
+        let request = axum::extract::Request::from_parts(parts, body);
+        let Form(form) = Form::<T>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(member, form))
+    }
+}
+
 // ---------------------------------------------------------------- the list of journals
 
 #[derive(Template, WebTemplate)]
@@ -59,10 +89,10 @@ pub struct JournalsPage {
 pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<JournalsPage> {
     // Those who read journals: the director and the deputies every one, teachers their own
     // (docs/ACCESS.md); not the administrator, parents or pupils.
-    let everything = member.access.can_read_every_journal();
-    if !(everything || matches!(member.role, Role::Teacher | Role::ClassTeacher)) {
+    if !member.access.opens_journals() {
         return Err(AppError::Forbidden);
     }
+    let everything = member.access.can_read_every_journal();
     let mut conn = state.pool.acquire().await?;
     let class_id = (member.role == Role::ClassTeacher)
         .then_some(member.class_id)
@@ -226,9 +256,8 @@ async fn journal_page(
 /// A mark from another institution (J16).
 pub async fn add_external(
     State(state): State<AppState>,
-    member: Member,
     Path(group_id): Path<i64>,
-    Form(form): Form<ExternalMarkForm>,
+    JournalWrite(member, form): JournalWrite<ExternalMarkForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     match service::add_external_mark(
@@ -286,9 +315,8 @@ pub struct CellFragment {
 
 pub async fn cell(
     State(state): State<AppState>,
-    member: Member,
     headers: HeaderMap,
-    Form(form): Form<CellForm>,
+    JournalWrite(member, form): JournalWrite<CellForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let author = author(&state, &member, &actor);
@@ -609,9 +637,8 @@ pub async fn lesson(
 
 pub async fn save_lesson(
     State(state): State<AppState>,
-    member: Member,
     Path(lesson_id): Path<i64>,
-    Form(form): Form<LessonForm>,
+    JournalWrite(member, form): JournalWrite<LessonForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     match service::save_lesson(
@@ -664,9 +691,8 @@ pub async fn save_lesson(
 /// `reason` for corrections.
 pub async fn save_cells(
     State(state): State<AppState>,
-    member: Member,
     Path(lesson_id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    JournalWrite(member, fields): JournalWrite<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let values: HashMap<&str, &str> = fields
         .iter()
@@ -752,9 +778,8 @@ pub struct ColumnForm {
 
 pub async fn add_column(
     State(state): State<AppState>,
-    member: Member,
     Path(lesson_id): Path<i64>,
-    Form(form): Form<ColumnForm>,
+    JournalWrite(member, form): JournalWrite<ColumnForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let result = match form.work_type.parse::<i64>() {
@@ -773,9 +798,8 @@ pub async fn add_column(
 
 pub async fn set_column_type(
     State(state): State<AppState>,
-    member: Member,
     Path(lesson_id): Path<i64>,
-    Form(form): Form<ColumnForm>,
+    JournalWrite(member, form): JournalWrite<ColumnForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let result = match form.work_type.parse::<i64>() {
@@ -801,9 +825,8 @@ pub async fn set_column_type(
 /// The class teacher's absence reasons: fields `reason_<pupil>`.
 pub async fn save_reasons(
     State(state): State<AppState>,
-    member: Member,
     Path(lesson_id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    JournalWrite(member, fields): JournalWrite<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let author = author(&state, &member, &actor);
@@ -940,10 +963,9 @@ pub async fn period_marks(
 /// Fields `value_<pupil>` and `deferred_<pupil>` (a date).
 pub async fn save_period_marks(
     State(state): State<AppState>,
-    member: Member,
     Path(group_id): Path<i64>,
     Query(q): Query<PeriodQuery>,
-    Form(fields): Form<Vec<(String, String)>>,
+    JournalWrite(member, fields): JournalWrite<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let period_id = q.period.ok_or(AppError::NotFound)?;
     let mut typed: HashMap<i64, (String, String)> = HashMap::new();
@@ -1039,10 +1061,9 @@ pub struct CorrectionForm {
 
 pub async fn request_correction(
     State(state): State<AppState>,
-    member: Member,
     Path(group_id): Path<i64>,
     Query(q): Query<PeriodQuery>,
-    Form(form): Form<CorrectionForm>,
+    JournalWrite(member, form): JournalWrite<CorrectionForm>,
 ) -> AppResult<Response> {
     let period_id = q.period.ok_or(AppError::NotFound)?;
     let actor = member.actor();
@@ -1155,9 +1176,8 @@ pub struct DecisionForm {
 
 pub async fn decide(
     State(state): State<AppState>,
-    member: Member,
     Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
+    JournalWrite(member, form): JournalWrite<DecisionForm>,
 ) -> AppResult<Response> {
     let approve = form.decision == "approve";
     let actor = member.actor();

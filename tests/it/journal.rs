@@ -903,12 +903,7 @@ async fn journals_are_closed_to_pupils_parents_other_teachers_and_other_schools(
             )
             .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{login} cannot write");
-        assert!(
-            r.text()
-                .await
-                .unwrap()
-                .contains("Нет доступа к этому журналу")
-        );
+        assert!(r.text().await.unwrap().contains("Доступ запрещён"));
     }
     let other = j.app.signed_in("teacher2").await;
     for path in [
