@@ -49,7 +49,7 @@ pub(super) fn today(state: &AppState, member: &Member) -> NaiveDate {
 /// journals at all (`Access::opens_journals`): pupils, parents and the administrator are refused
 /// (403) before the body is parsed. Which journal, and whether they may write into it, the
 /// service decides before it reads anything stored.
-pub struct JournalWrite<T>(Member, T);
+pub struct JournalWrite<T>(pub Member, pub T);
 
 impl<T> axum::extract::FromRequest<AppState> for JournalWrite<T>
 where
