@@ -39,9 +39,9 @@ const DEPUTY: &[MenuItem] = &[
     item("Замечания к журналам", "/remarks"),
     item("Сообщения", "/messages"),
 ];
+/// No journals (regulations §1: the administrator keeps accounts and lists, «no marks»).
 const ADMINISTRATOR: &[MenuItem] = &[
     item("Главная", "/admin"),
-    item("Журналы", "/journal"),
     item("Учебный год", "/setup/years"),
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),

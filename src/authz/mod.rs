@@ -176,6 +176,31 @@ impl Access {
         matches!(self.role, Role::Administrator | Role::Director)
     }
 
+    /// Read every journal of the school — marks, absences with their reasons (a «Б» is health
+    /// data), period marks, the summary sheets, correction requests: the director and the
+    /// deputies (regulations §1, §5). Not the administrator: §1 gives them accounts, lists and
+    /// the year's setup, «no marks». Teachers read their own groups' journals and the class
+    /// teacher their class's (`journal::service::may_read`); parents and pupils only the diary.
+    /// The table of who may open what is docs/ACCESS.md.
+    pub fn can_read_every_journal(&self) -> bool {
+        matches!(self.role, Role::Director | Role::Deputy)
+    }
+
+    /// Whether the person opens journals at all: those who read every journal, and teachers
+    /// (their own groups; the class teacher their class's). Pupils, parents and the
+    /// administrator never do — their journal writes are refused before the form is read.
+    pub fn opens_journals(&self) -> bool {
+        self.can_read_every_journal() || matches!(self.role, Role::Teacher | Role::ClassTeacher)
+    }
+
+    /// Whether the audit page may show the values of an event (before, after, reason): events
+    /// of journal data (marks, absences, period marks, corrections, lesson records, remarks,
+    /// the risk group) only to those who read every journal; the administrator keeps the page
+    /// and sees who changed what and when, not the marks.
+    pub fn can_see_audit_values(&self, action: &str) -> bool {
+        self.can_read_every_journal() || !is_journal_data(action)
+    }
+
     /// See the whole school's figures (director, deputies, administrator).
     pub fn can_see_school_overview(&self) -> bool {
         matches!(
@@ -185,9 +210,64 @@ impl Access {
     }
 }
 
+/// Audit actions that carry journal data: marks and their values, absences (and their reasons,
+/// health data), period marks, correction requests, what a teacher wrote at a lesson, remarks on
+/// journals, the risk group.
+pub fn is_journal_data(action: &str) -> bool {
+    const PREFIXES: [&str; 7] = [
+        "mark.",
+        "absence.",
+        "period_mark.",
+        "correction.",
+        "journal_remark.",
+        "risk.",
+        "lesson.recorded",
+    ];
+    PREFIXES.iter().any(|p| action.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn access(role: Role) -> Access {
+        Access {
+            school_id: SchoolId(1),
+            role,
+            class_id: Some(1),
+            timetable_editor: true,
+        }
+    }
+
+    #[test]
+    fn only_the_director_and_the_deputies_read_every_journal_not_the_administrator() {
+        for role in Role::ALL {
+            let expected = matches!(role, Role::Director | Role::Deputy);
+            assert_eq!(access(role).can_read_every_journal(), expected, "{role}");
+        }
+    }
+
+    #[test]
+    fn the_administrator_sees_who_changed_a_mark_but_not_its_value() {
+        let admin = access(Role::Administrator);
+        for action in [
+            "mark.given",
+            "mark.corrected",
+            "mark.external",
+            "absence.reason_set",
+            "period_mark.set",
+            "correction.requested",
+            "lesson.recorded",
+            "journal_remark.created",
+            "risk.marked",
+        ] {
+            assert!(!admin.can_see_audit_values(action), "{action}");
+            assert!(access(Role::Director).can_see_audit_values(action));
+        }
+        for action in ["account.created", "membership.granted", "lesson.moved"] {
+            assert!(admin.can_see_audit_values(action), "{action}");
+        }
+    }
 
     #[test]
     fn every_role_round_trips_through_its_database_name() {

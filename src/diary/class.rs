@@ -175,12 +175,9 @@ pub async fn set_risk(
 ) -> AppResult<()> {
     let (school, now) = (author.access.school_id, author.clock.now());
     let note = note.trim();
-    if note.chars().count() > 500 {
-        return Err(AppError::invalid(
-            "note",
-            "Примечание — не длиннее 500 символов.",
-        ));
-    }
+    let mut errors = crate::error::FieldErrors::new();
+    crate::input::line(&mut errors, "note", note, crate::input::limits::LINE);
+    errors.into_result()?;
     let mut tx = pool.begin().await?;
     let in_class = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM class_enrollment

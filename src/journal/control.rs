@@ -15,8 +15,12 @@ use super::service::Author;
 use crate::audit::{self, Change};
 use crate::authz::{Access, Role};
 use crate::error::{AppError, AppResult, FieldErrors, is_unique_violation};
+use crate::input::{self, limits};
 use crate::school_year::calendar::parse_date;
 use crate::tenancy::SchoolId;
+
+/// The longest remark on a journal (the database keeps at most 2000).
+pub const REMARK: usize = 2000;
 
 /// Register substitutions, move and cancel lessons (J15: the deputy registers substitutions and
 /// transfers; the timetable editor's permission — a deputy or the administrator).
@@ -202,7 +206,10 @@ pub async fn may_view_group(
         .await?
         .ok_or(AppError::NotFound)?;
     let allowed = match access.role {
-        Role::Director | Role::Deputy | Role::Administrator => true,
+        // Remarks and unlocks are about a journal's keeping and name its lessons: those who
+        // read every journal (not the administrator: docs/ACCESS.md).
+        Role::Director | Role::Deputy => true,
+        Role::Administrator => false,
         Role::Teacher | Role::ClassTeacher => {
             super::repo::teaches(&mut conn, access.school_id, group_id, account_id).await?
         }
@@ -608,9 +615,7 @@ pub async fn register_substitution(
         );
     }
     let reason = form.reason.trim();
-    if reason.chars().count() > 500 {
-        errors.add("sub_reason", "Причина замены — не длиннее 500 знаков.");
-    }
+    input::line(&mut errors, "sub_reason", reason, limits::LINE);
     errors.into_result()?;
     let teacher = teacher.expect("checked");
     year_open(lesson.year_closed)?;
@@ -730,15 +735,16 @@ fn change_reason(
     text: &str,
     what: &str,
 ) -> Option<String> {
+    // The check sees the text as typed (a control character is refused, not folded away).
+    if !input::line(errors, field, text, limits::LINE) {
+        return None;
+    }
     let reason = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if reason.chars().count() < 3 {
         errors.add(
             field,
             format!("Укажите причину {what} (не короче 3 знаков)."),
         );
-        None
-    } else if reason.chars().count() > 500 {
-        errors.add(field, "Причина — не длиннее 500 знаков.");
         None
     } else {
         Some(reason)
@@ -1151,13 +1157,12 @@ pub async fn unlock(
         Some(u) => Some(u),
     };
     let reason = form.reason.split_whitespace().collect::<Vec<_>>().join(" ");
-    if reason.chars().count() < 3 {
+    if input::line(&mut errors, "reason", &form.reason, limits::LINE) && reason.chars().count() < 3
+    {
         errors.add(
             "reason",
             "Укажите причину разблокировки (не короче 3 знаков): она остаётся в журнале изменений.",
         );
-    } else if reason.chars().count() > 500 {
-        errors.add("reason", "Причина — не длиннее 500 знаков.");
     }
     errors.into_result()?;
     let until = until.expect("checked");
@@ -1224,11 +1229,10 @@ pub async fn add_remark(
     let today = today(author, &group.time_zone);
     let mut errors = FieldErrors::new();
     let text = form.text.trim();
-    let length = text.chars().count();
-    if length < 3 {
+    if text.chars().count() < 3 {
         errors.add("text", "Напишите, что исправить в журнале.");
-    } else if length > 2000 {
-        errors.add("text", "Замечание — не длиннее 2000 знаков.");
+    } else {
+        input::text(&mut errors, "text", text, REMARK);
     }
     let due_on = match parse_date(&form.due_on) {
         Some(d) if d >= today => Some(d),
@@ -1306,12 +1310,9 @@ pub async fn fix_remark(
         return Err(AppError::Forbidden);
     }
     let note = form.note.trim();
-    if note.chars().count() > 1000 {
-        return Err(AppError::invalid(
-            "note",
-            "Комментарий — не длиннее 1000 знаков.",
-        ));
-    }
+    let mut errors = FieldErrors::new();
+    input::text(&mut errors, "note", note, super::service::COMMENT);
+    errors.into_result()?;
     if remark.fixed_at.is_some() {
         return Err(AppError::Refused(
             "Замечание уже отмечено исправленным.".into(),

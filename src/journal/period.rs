@@ -10,6 +10,7 @@ use super::{PeriodMarkValue, show_period_value};
 use crate::audit::{self, Change};
 use crate::authz::Role;
 use crate::error::{AppError, AppResult};
+use crate::input;
 use crate::rules::calendar::Span;
 use crate::rules::journal as rules;
 use crate::tenancy::SchoolId;
@@ -20,6 +21,28 @@ pub struct PeriodMarkInput {
     pub pupil_id: i64,
     pub value: Option<PeriodMarkValue>,
     pub deferred_until: Option<NaiveDate>,
+}
+
+/// The longest written explanation of a correction request (the database keeps at most 2000).
+pub const EXPLANATION: usize = 2000;
+
+/// The head of a group's journal, once the author may read it (403 before anything of it is
+/// read; another school's group 404).
+async fn readable_head(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    group_id: i64,
+) -> AppResult<grid::Head> {
+    let head = grid::head(conn, author.access.school_id, group_id).await?;
+    super::service::may_read(
+        conn,
+        author.access,
+        author.account_id,
+        group_id,
+        head.class_id,
+    )
+    .await?;
+    Ok(head)
 }
 
 async fn period_of(
@@ -47,7 +70,7 @@ pub async fn set_period_marks(
 ) -> AppResult<Result<usize, Vec<(i64, String)>>> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let head = grid::head(&mut tx, school, group_id).await?;
+    let head = readable_head(&mut tx, author, group_id).await?;
     let period = period_of(&mut tx, school, &head, period_id).await?;
     if head.year_closed {
         return Err(AppError::Refused("Учебный год закрыт.".into()));
@@ -183,6 +206,8 @@ pub async fn request_correction(
     explanation: &str,
 ) -> AppResult<i64> {
     let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    let head = readable_head(&mut tx, author, group_id).await?;
     let explanation = explanation.trim();
     let mut errors = crate::error::FieldErrors::new();
     let value = PeriodMarkValue::parse(value_after);
@@ -194,10 +219,10 @@ pub async fn request_correction(
             "explanation",
             "Объяснительная: напишите, в чём ошибка и почему отметку нужно изменить (не короче 10 знаков).",
         );
+    } else {
+        input::text(&mut errors, "explanation", explanation, EXPLANATION);
     }
     errors.into_result()?;
-    let mut tx = pool.begin().await?;
-    let head = grid::head(&mut tx, school, group_id).await?;
     period_of(&mut tx, school, &head, period_id).await?;
     if !(matches!(author.access.role, Role::Teacher | Role::ClassTeacher)
         && super::repo::teaches(&mut tx, school, group_id, author.account_id).await?)
@@ -355,6 +380,9 @@ pub async fn decide_correction(
             "Укажите, почему заявка отклонена.",
         ));
     }
+    let mut errors = crate::error::FieldErrors::new();
+    input::text(&mut errors, "note", note, super::service::COMMENT);
+    errors.into_result()?;
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
     let r = sqlx::query!(

@@ -13,6 +13,7 @@ use crate::audit::{self, Actor, Change};
 use crate::authz::{Access, Role};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input::{self, limits};
 use crate::rules::journal::{self as rules, Entry, JournalState, Timing, Writer};
 
 /// Who is writing: the membership and the clock.
@@ -59,8 +60,11 @@ pub async fn writer(
     Ok(Writer::Other)
 }
 
-/// May the member read the journal of the lesson's group? 404 for pupils and parents (they
-/// have the diary), 403 for staff who are not concerned.
+/// May the member read the journal of the lesson's group? The director and the deputies every
+/// journal, a teacher the groups they teach or substitute in, the class teacher their class's;
+/// 403 for everybody else — the administrator (regulations §1: «no marks»), parents and pupils
+/// (they have the diary). Every journal page and every journal write asks this before it reads
+/// a stored value (docs/ACCESS.md).
 pub async fn may_read(
     conn: &mut PgConnection,
     access: &Access,
@@ -68,12 +72,17 @@ pub async fn may_read(
     group_id: i64,
     class_id: Option<i64>,
 ) -> AppResult<()> {
+    if access.can_read_every_journal() {
+        return Ok(());
+    }
     match access.role {
-        Role::Director | Role::Deputy | Role::Administrator => Ok(()),
+        Role::Director | Role::Deputy | Role::Administrator => Err(AppError::Forbidden),
         Role::ClassTeacher if class_id.is_some() && access.class_id == class_id => Ok(()),
         Role::Teacher | Role::ClassTeacher => {
-            let substitute = substitutes_in(conn, access.school_id, group_id, account_id).await?;
-            if substitute || repo::teaches(conn, access.school_id, group_id, account_id).await? {
+            // The group's own teacher first: the usual case, one query.
+            if repo::teaches(conn, access.school_id, group_id, account_id).await?
+                || substitutes_in(conn, access.school_id, group_id, account_id).await?
+            {
                 Ok(())
             } else {
                 Err(AppError::Forbidden)
@@ -162,20 +171,129 @@ pub async fn lock_note(
     }
 }
 
+/// The lesson a write goes to, locked, once the author may read its journal (another school's
+/// lesson: 404; a journal the author may not read: 403, before anything of it is read).
 async fn lesson(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson_id: i64,
 ) -> AppResult<LessonCtx> {
-    let lesson = repo::lesson_ctx(conn, author.access.school_id, lesson_id, true)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let lesson = readable_lesson(conn, author, lesson_id, true).await?;
     if lesson.status == "cancelled" || lesson.status == "moved" {
         return Err(AppError::Refused(
             "Урок отменён или перенесён: записи делаются в перенесённом уроке.".into(),
         ));
     }
     Ok(lesson)
+}
+
+async fn readable_lesson(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson_id: i64,
+    lock: bool,
+) -> AppResult<LessonCtx> {
+    let lesson = repo::lesson_ctx(conn, author.access.school_id, lesson_id, lock)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    may_read(
+        conn,
+        author.access,
+        author.account_id,
+        lesson.group_id,
+        lesson.class_id,
+    )
+    .await?;
+    Ok(lesson)
+}
+
+/// A pupil of the lesson's group on its day, or 404 (another school's, another group's: the
+/// answer is the same and names nobody).
+async fn pupil_of_lesson(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson: &LessonCtx,
+    pupil_id: i64,
+) -> AppResult<()> {
+    if repo::member_on(
+        conn,
+        author.access.school_id,
+        lesson.group_id,
+        pupil_id,
+        lesson.lesson_date,
+    )
+    .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// The mark column of a lesson a request names (404 if it is another lesson's), or the
+/// lesson's first.
+fn column_of(
+    columns: &[repo::ColumnRow],
+    asked: Option<i64>,
+) -> AppResult<Option<repo::ColumnRow>> {
+    match asked {
+        Some(id) => columns
+            .iter()
+            .find(|c| c.id == id)
+            .cloned()
+            .map(Some)
+            .ok_or(AppError::NotFound),
+        None => Ok(columns.first().cloned()),
+    }
+}
+
+/// A cell as it is stored, for someone who may read the lesson's journal (the grid puts it back
+/// after a refused write): 403/404 before anything is read otherwise.
+pub async fn readable_cell(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson_id: i64,
+    column: Option<i64>,
+    pupil_id: i64,
+) -> AppResult<Cell> {
+    let lesson = readable_lesson(conn, author, lesson_id, false).await?;
+    pupil_of_lesson(conn, author, &lesson, pupil_id).await?;
+    let columns = repo::lesson_columns(conn, author.access.school_id, lesson.id).await?;
+    let column = column_of(&columns, column)?;
+    let current = repo::cell(
+        conn,
+        author.access.school_id,
+        lesson.id,
+        column.map(|c| c.id),
+        pupil_id,
+    )
+    .await?;
+    Ok(Cell {
+        absent: current.absent,
+        mark: current.mark.as_deref().and_then(MarkValue::parse),
+    })
+}
+
+/// The history of a cell: the lesson, the pupil's name, and its audit lines — for someone who
+/// may read the journal, about a pupil of the lesson's group (404 otherwise, with no name).
+pub async fn cell_history(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson_id: i64,
+    column: Option<i64>,
+    pupil_id: i64,
+) -> AppResult<(LessonCtx, String, Vec<repo::HistoryLine>)> {
+    let school = author.access.school_id;
+    let lesson = readable_lesson(conn, author, lesson_id, false).await?;
+    pupil_of_lesson(conn, author, &lesson, pupil_id).await?;
+    let columns = repo::lesson_columns(conn, school, lesson.id).await?;
+    let column = column_of(&columns, column)?;
+    let pupil = repo::pupil_name(conn, school, pupil_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let cell = repo::cell(conn, school, lesson.id, column.map(|c| c.id), pupil_id).await?;
+    let lines = repo::cell_history(conn, school, cell.mark_id, cell.absence_id).await?;
+    Ok((lesson, pupil, lines))
 }
 
 /// A cell as the grid posts it.
@@ -223,43 +341,25 @@ async fn write_cell_in(
     form: &CellForm,
 ) -> AppResult<CellSaved> {
     let school = author.access.school_id;
+    // Permission first: the journal is readable by the author (else 403), the pupil is the
+    // group's that day and the column the lesson's (else 404) — before any stored value is read.
     let lesson = lesson(conn, author, form.lesson).await?;
+    pupil_of_lesson(conn, author, &lesson, form.pupil).await?;
     let columns = repo::lesson_columns(conn, school, lesson.id).await?;
-    let column = match form.column {
-        Some(id) => Some(
-            columns
-                .iter()
-                .find(|c| c.id == id)
-                .cloned()
-                .ok_or(AppError::NotFound)?,
-        ),
-        None => columns.first().cloned(),
-    };
-    if !repo::member_on(
-        conn,
-        school,
-        lesson.group_id,
-        form.pupil,
-        lesson.lesson_date,
-    )
-    .await?
-    {
-        // Another school's pupil, or one not in the group that day.
-        let exists = sqlx::query_scalar!(
-            "SELECT 1 AS one FROM pupil WHERE school_id = $1 AND id = $2",
-            school.0,
-            form.pupil
-        )
-        .fetch_optional(&mut *conn)
-        .await?;
-        return Err(match exists {
-            None => AppError::NotFound,
-            Some(_) => AppError::Refused(format!(
-                "Обучающийся не числится в группе на {}: запись невозможна.",
-                lesson.lesson_date.format("%d.%m.%Y")
-            )),
-        });
+    let column = column_of(&columns, form.column)?;
+    if !matches!(
+        writer(conn, author, &lesson).await?,
+        Writer::GroupTeacher | Writer::Substitute
+    ) {
+        // Somebody who reads the journal but does not write into it (the director, a deputy,
+        // the class teacher, a substitute of another lesson): the rule's refusal, which names
+        // no value, before the stored cell is compared with what they saw.
+        check(conn, author, &lesson, Entry::Absence).await?;
     }
+    let reason = form.reason.trim();
+    let mut errors = FieldErrors::new();
+    input::line(&mut errors, "reason", reason, limits::LINE);
+    errors.into_result()?;
     let typed =
         Cell::parse(&form.value, lesson.scale()).map_err(|m| AppError::invalid("value", m))?;
     let current = repo::cell(
@@ -335,7 +435,6 @@ async fn write_cell_in(
         let timing = check(conn, author, &lesson, Entry::Mark { checking_days }).await?;
         late |= timing == Timing::Late;
         let correcting = now_cell.mark.is_some();
-        let reason = form.reason.trim();
         if correcting && reason.chars().count() < 3 {
             return Err(AppError::invalid(
                 "reason",
@@ -406,6 +505,12 @@ pub struct LessonForm {
     pub was_homework: Option<String>,
 }
 
+/// The longest homework, in characters (the database keeps at most 2000).
+pub const HOMEWORK: usize = 2000;
+/// The longest teacher's comment on a lesson, a correction decision's note, a remark's fix note
+/// (the database keeps at most 1000).
+pub const COMMENT: usize = 1000;
+
 /// Saves what the teacher writes about a lesson (J1, J7, J8).
 pub async fn save_lesson(
     pool: &PgPool,
@@ -413,21 +518,21 @@ pub async fn save_lesson(
     lesson_id: i64,
     form: &LessonForm,
 ) -> AppResult<()> {
+    let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    let lesson = lesson(&mut tx, author, lesson_id).await?;
     let mut errors = FieldErrors::new();
     let topic = form.topic.trim();
     let homework = form.homework.trim();
     let none = form.homework_none.is_some();
-    if topic.chars().count() > 500 {
-        errors.add("topic", "Тема урока — не длиннее 500 знаков.");
-    }
+    input::line(&mut errors, "topic", topic, limits::LINE);
     if none && !homework.is_empty() {
         errors.add(
             "homework",
             "Либо задание, либо «Не задано»: уберите одно из двух.",
         );
-    }
-    if homework.chars().count() > 2000 {
-        errors.add("homework", "Задание — не длиннее 2000 знаков.");
+    } else {
+        input::text(&mut errors, "homework", homework, HOMEWORK);
     }
     let minutes = match form.homework_minutes.trim() {
         "" => None,
@@ -442,13 +547,13 @@ pub async fn save_lesson(
             }
         },
     };
-    if form.teacher_comment.trim().chars().count() > 1000 {
-        errors.add("teacher_comment", "Комментарий — не длиннее 1000 знаков.");
-    }
+    input::text(
+        &mut errors,
+        "teacher_comment",
+        form.teacher_comment.trim(),
+        COMMENT,
+    );
     errors.into_result()?;
-    let school = author.access.school_id;
-    let mut tx = pool.begin().await?;
-    let lesson = lesson(&mut tx, author, lesson_id).await?;
     let shown_homework = lesson.homework.clone().unwrap_or_else(|| {
         if lesson.homework_none {
             "Не задано".into()
@@ -610,31 +715,35 @@ pub async fn set_column_work_type(
 }
 
 /// Several cells of one lesson at once (the lesson page's column, «Н» for all absent): all or
-/// nothing; the errors come back per pupil.
+/// nothing; the errors come back per pupil. A journal the author may not read (403), another
+/// lesson's column or a pupil not in the group (404) refuse the whole request.
 pub async fn write_cells(
     pool: &PgPool,
     author: &Author<'_>,
+    lesson_id: i64,
     cells: &[CellForm],
-) -> Result<usize, Vec<(i64, String)>> {
+) -> AppResult<Result<usize, Vec<(i64, String)>>> {
     let mut problems = Vec::new();
     let mut changed = 0;
-    let mut tx = match pool.begin().await {
-        Ok(tx) => tx,
-        Err(e) => return Err(vec![(0, AppError::from(e).to_string())]),
-    };
+    let mut tx = pool.begin().await?;
+    readable_lesson(&mut tx, author, lesson_id, true).await?;
     for cell in cells {
+        if cell.lesson != lesson_id {
+            return Err(AppError::NotFound);
+        }
         match write_cell_in(&mut tx, author, cell).await {
             Ok(saved) => changed += usize::from(saved.changed),
-            Err(e) => problems.push((cell.pupil, message_of(e))),
+            Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => {
+                problems.push((cell.pupil, message_of(e)));
+            }
+            Err(e) => return Err(e),
         }
     }
     if !problems.is_empty() {
-        return Err(problems);
+        return Ok(Err(problems));
     }
-    match tx.commit().await {
-        Ok(()) => Ok(changed),
-        Err(e) => Err(vec![(0, message_of(e.into()))]),
-    }
+    tx.commit().await?;
+    Ok(Ok(changed))
 }
 
 /// A user-facing message of a write's error.
@@ -668,16 +777,16 @@ pub async fn set_absence_reason(
     };
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let lesson = repo::lesson_ctx(&mut tx, school, lesson_id, true)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    // Who may set it before whether the pupil was absent is looked at.
+    let lesson = readable_lesson(&mut tx, author, lesson_id, true).await?;
+    pupil_of_lesson(&mut tx, author, &lesson, pupil_id).await?;
+    check(&mut tx, author, &lesson, Entry::AbsenceReason).await?;
     let current = repo::cell(&mut tx, school, lesson.id, None, pupil_id).await?;
     let (Some(absence_id), true) = (current.absence_id, current.absent) else {
         return Err(AppError::Refused(
             "Причину указывают только для отмеченного пропуска «н».".into(),
         ));
     };
-    check(&mut tx, author, &lesson, Entry::AbsenceReason).await?;
     repo::set_absence_reason(
         &mut tx,
         school,
@@ -714,6 +823,9 @@ pub struct ExternalMarkForm {
     pub document: String,
 }
 
+/// The longest reference to a document of another institution (the database keeps at most 300).
+pub const DOCUMENT: usize = 300;
+
 /// Enters a mark from another institution into a group's journal (J16): by the group's
 /// teacher, dated inside the year, with the document's reference.
 pub async fn add_external_mark(
@@ -723,6 +835,16 @@ pub async fn add_external_mark(
     form: &ExternalMarkForm,
 ) -> AppResult<i64> {
     let school = author.access.school_id;
+    let mut tx = pool.begin().await?;
+    let head = super::grid::head(&mut tx, school, group_id).await?;
+    may_read(
+        &mut tx,
+        author.access,
+        author.account_id,
+        group_id,
+        head.class_id,
+    )
+    .await?;
     let mut errors = FieldErrors::new();
     let pupil = form.pupil.parse::<i64>().ok();
     if pupil.is_none() {
@@ -742,13 +864,13 @@ pub async fn add_external_mark(
             "document",
             "Укажите документ: «справка № … от …» организации, где получена отметка (J16).",
         );
+    } else {
+        input::line(&mut errors, "document", document, DOCUMENT);
     }
     errors.into_result()?;
     let (Some(pupil), Some(work_type), Some(given_on)) = (pupil, work_type, given_on) else {
         return Err(AppError::Internal(anyhow::anyhow!("checked above")));
     };
-    let mut tx = pool.begin().await?;
-    let head = super::grid::head(&mut tx, school, group_id).await?;
     if head.year_closed {
         return Err(AppError::Refused("Учебный год закрыт.".into()));
     }

@@ -16,6 +16,15 @@ pub struct AuditPage {
     layout: Layout,
     lines: Vec<AuditLine>,
     tz: String,
+    access: crate::authz::Access,
+}
+
+impl AuditPage {
+    /// Whether the line's values (before, after, reason) are shown: the administrator keeps the
+    /// page but sees no marks, absences or other journal data (docs/ACCESS.md).
+    fn shows_values(&self, line: &AuditLine) -> bool {
+        self.access.can_see_audit_values(&line.action)
+    }
 }
 
 pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<AuditPage> {
@@ -26,5 +35,6 @@ pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<Au
         layout: Layout::for_member(&member, "Журнал изменений").await?,
         lines: audit::latest(&state.pool, member.school.id, 200).await?,
         tz: member.school.time_zone.clone(),
+        access: member.access,
     })
 }

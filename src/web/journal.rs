@@ -45,6 +45,36 @@ pub(super) fn today(state: &AppState, member: &Member) -> NaiveDate {
     local_today(state.clock.as_ref(), &member.school.time_zone)
 }
 
+/// A journal write's form, read only after the member was found to be someone who opens
+/// journals at all (`Access::opens_journals`): pupils, parents and the administrator are refused
+/// (403) before the body is parsed. Which journal, and whether they may write into it, the
+/// service decides before it reads anything stored.
+pub struct JournalWrite<T>(pub Member, pub T);
+
+impl<T> axum::extract::FromRequest<AppState> for JournalWrite<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = request.into_parts();
+        let member = Member::from_request_parts(&mut parts, state).await?;
+        if !member.access.opens_journals() {
+            return Err(AppError::Forbidden.into_response());
+        }
+        let request = axum::extract::Request::from_parts(parts, body);
+        let Form(form) = Form::<T>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(member, form))
+    }
+}
+
 // ---------------------------------------------------------------- the list of journals
 
 #[derive(Template, WebTemplate)]
@@ -57,14 +87,13 @@ pub struct JournalsPage {
 }
 
 pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<JournalsPage> {
-    if !member.role.is_staff() {
+    // Those who read journals: the director and the deputies every one, teachers their own
+    // (docs/ACCESS.md); not the administrator, parents or pupils.
+    if !member.access.opens_journals() {
         return Err(AppError::Forbidden);
     }
+    let everything = member.access.can_read_every_journal();
     let mut conn = state.pool.acquire().await?;
-    let everything = matches!(
-        member.role,
-        Role::Director | Role::Deputy | Role::Administrator
-    );
     let class_id = (member.role == Role::ClassTeacher)
         .then_some(member.class_id)
         .flatten();
@@ -227,9 +256,8 @@ async fn journal_page(
 /// A mark from another institution (J16).
 pub async fn add_external(
     State(state): State<AppState>,
-    member: Member,
     Path(group_id): Path<i64>,
-    Form(form): Form<ExternalMarkForm>,
+    JournalWrite(member, form): JournalWrite<ExternalMarkForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     match service::add_external_mark(
@@ -287,9 +315,8 @@ pub struct CellFragment {
 
 pub async fn cell(
     State(state): State<AppState>,
-    member: Member,
     headers: HeaderMap,
-    Form(form): Form<CellForm>,
+    JournalWrite(member, form): JournalWrite<CellForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let author = author(&state, &member, &actor);
@@ -305,7 +332,6 @@ pub async fn cell(
         )
         .await;
     }
-    let mut conn = state.pool.acquire().await?;
     let fragment = match result {
         Ok(saved) => CellFragment {
             lesson: form.lesson,
@@ -325,25 +351,31 @@ pub async fn cell(
             needs_reason: false,
             reason: String::new(),
         },
-        Err(AppError::NotFound) => return Err(AppError::NotFound),
-        Err(e @ (AppError::Refused(_) | AppError::Invalid(_) | AppError::Forbidden)) => {
+        // Not this person's journal: a neutral empty cell that names no value and no pupil.
+        Err(AppError::Forbidden) => {
+            let fragment = CellFragment {
+                lesson: form.lesson,
+                column: form.column,
+                pupil: form.pupil,
+                value: String::new(),
+                was: String::new(),
+                late: false,
+                status: Some("Нет доступа к этому журналу.".into()),
+                refused: true,
+                needs_reason: false,
+                reason: String::new(),
+            };
+            return Ok((StatusCode::FORBIDDEN, fragment).into_response());
+        }
+        Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => {
+            // A refusal reaches only someone who reads the journal; the cell goes back to what
+            // is stored (asked again with the same permission checks).
             let needs_reason =
                 matches!(&e, AppError::Invalid(errors) if errors.get("reason").is_some());
-            let current = repo::cell(
-                &mut conn,
-                member.school.id,
-                form.lesson,
-                form.column,
-                form.pupil,
-            )
-            .await?;
-            let now = crate::journal::Cell {
-                absent: current.absent,
-                mark: current
-                    .mark
-                    .as_deref()
-                    .and_then(crate::journal::MarkValue::parse),
-            };
+            let mut conn = state.pool.acquire().await?;
+            let now =
+                service::readable_cell(&mut conn, &author, form.lesson, form.column, form.pupil)
+                    .await?;
             CellFragment {
                 lesson: form.lesson,
                 column: form.column,
@@ -434,30 +466,15 @@ pub async fn history(
     Query(q): Query<CellQuery>,
 ) -> AppResult<HistoryPage> {
     let mut conn = state.pool.acquire().await?;
-    let lesson = repo::lesson_ctx(&mut conn, member.school.id, q.lesson, false)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    service::may_read(
+    let actor = member.actor();
+    let (lesson, pupil, lines) = service::cell_history(
         &mut conn,
-        &member.access,
-        member.viewer.account_id,
-        lesson.group_id,
-        lesson.class_id,
+        &author(&state, &member, &actor),
+        q.lesson,
+        q.column,
+        q.pupil,
     )
     .await?;
-    let pupil = repo::pupil_name(&mut conn, member.school.id, q.pupil)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let column = match q.column {
-        Some(c) => Some(c),
-        None => repo::lesson_columns(&mut conn, member.school.id, lesson.id)
-            .await?
-            .first()
-            .map(|c| c.id),
-    };
-    let cell = repo::cell(&mut conn, member.school.id, lesson.id, column, q.pupil).await?;
-    let lines =
-        repo::cell_history(&mut conn, member.school.id, cell.mark_id, cell.absence_id).await?;
     Ok(HistoryPage {
         layout: Layout::for_member(&member, "История клетки журнала").await?,
         lesson,
@@ -620,9 +637,8 @@ pub async fn lesson(
 
 pub async fn save_lesson(
     State(state): State<AppState>,
-    member: Member,
     Path(lesson_id): Path<i64>,
-    Form(form): Form<LessonForm>,
+    JournalWrite(member, form): JournalWrite<LessonForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     match service::save_lesson(
@@ -675,9 +691,8 @@ pub async fn save_lesson(
 /// `reason` for corrections.
 pub async fn save_cells(
     State(state): State<AppState>,
-    member: Member,
     Path(lesson_id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    JournalWrite(member, fields): JournalWrite<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let values: HashMap<&str, &str> = fields
         .iter()
@@ -707,7 +722,14 @@ pub async fn save_cells(
         });
     }
     let actor = member.actor();
-    match service::write_cells(&state.pool, &author(&state, &member, &actor), &cells).await {
+    match service::write_cells(
+        &state.pool,
+        &author(&state, &member, &actor),
+        lesson_id,
+        &cells,
+    )
+    .await?
+    {
         Ok(changed) => {
             flash(
                 &member.viewer.session,
@@ -756,9 +778,8 @@ pub struct ColumnForm {
 
 pub async fn add_column(
     State(state): State<AppState>,
-    member: Member,
     Path(lesson_id): Path<i64>,
-    Form(form): Form<ColumnForm>,
+    JournalWrite(member, form): JournalWrite<ColumnForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let result = match form.work_type.parse::<i64>() {
@@ -777,9 +798,8 @@ pub async fn add_column(
 
 pub async fn set_column_type(
     State(state): State<AppState>,
-    member: Member,
     Path(lesson_id): Path<i64>,
-    Form(form): Form<ColumnForm>,
+    JournalWrite(member, form): JournalWrite<ColumnForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let result = match form.work_type.parse::<i64>() {
@@ -805,9 +825,8 @@ pub async fn set_column_type(
 /// The class teacher's absence reasons: fields `reason_<pupil>`.
 pub async fn save_reasons(
     State(state): State<AppState>,
-    member: Member,
     Path(lesson_id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    JournalWrite(member, fields): JournalWrite<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let author = author(&state, &member, &actor);
@@ -944,10 +963,9 @@ pub async fn period_marks(
 /// Fields `value_<pupil>` and `deferred_<pupil>` (a date).
 pub async fn save_period_marks(
     State(state): State<AppState>,
-    member: Member,
     Path(group_id): Path<i64>,
     Query(q): Query<PeriodQuery>,
-    Form(fields): Form<Vec<(String, String)>>,
+    JournalWrite(member, fields): JournalWrite<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let period_id = q.period.ok_or(AppError::NotFound)?;
     let mut typed: HashMap<i64, (String, String)> = HashMap::new();
@@ -1043,10 +1061,9 @@ pub struct CorrectionForm {
 
 pub async fn request_correction(
     State(state): State<AppState>,
-    member: Member,
     Path(group_id): Path<i64>,
     Query(q): Query<PeriodQuery>,
-    Form(form): Form<CorrectionForm>,
+    JournalWrite(member, form): JournalWrite<CorrectionForm>,
 ) -> AppResult<Response> {
     let period_id = q.period.ok_or(AppError::NotFound)?;
     let actor = member.actor();
@@ -1104,24 +1121,49 @@ pub struct CorrectionsPage {
     requests: Vec<CorrectionRow>,
     time_zone: String,
     can_decide: bool,
+    /// A refused decision: the request, the note as typed, and why.
+    refused: Option<(i64, String, String)>,
+}
+
+impl CorrectionsPage {
+    /// The note as typed for a request whose decision was refused.
+    fn typed_note(&self, id: &i64) -> &str {
+        match &self.refused {
+            Some((r, note, _)) if r == id => note,
+            _ => "",
+        }
+    }
+
+    fn note_error(&self, id: &i64) -> Option<&str> {
+        match &self.refused {
+            Some((r, _, why)) if r == id => Some(why),
+            _ => None,
+        }
+    }
+}
+
+async fn corrections_page(
+    state: &AppState,
+    member: &Member,
+    refused: Option<(i64, String, String)>,
+) -> AppResult<CorrectionsPage> {
+    if !member.access.can_read_every_journal() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(CorrectionsPage {
+        layout: Layout::for_member(member, "Заявки на исправление итоговых отметок").await?,
+        requests: period::corrections(&state.pool, member.school.id, None).await?,
+        time_zone: member.school.time_zone.clone(),
+        can_decide: member.access.can_read_every_journal(),
+        refused,
+    })
 }
 
 pub async fn corrections(
     State(state): State<AppState>,
     member: Member,
 ) -> AppResult<CorrectionsPage> {
-    if !matches!(
-        member.role,
-        Role::Deputy | Role::Director | Role::Administrator
-    ) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(CorrectionsPage {
-        layout: Layout::for_member(&member, "Заявки на исправление итоговых отметок").await?,
-        requests: period::corrections(&state.pool, member.school.id, None).await?,
-        time_zone: member.school.time_zone.clone(),
-        can_decide: matches!(member.role, Role::Deputy | Role::Director),
-    })
+    corrections_page(&state, &member, None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1134,9 +1176,8 @@ pub struct DecisionForm {
 
 pub async fn decide(
     State(state): State<AppState>,
-    member: Member,
     Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
+    JournalWrite(member, form): JournalWrite<DecisionForm>,
 ) -> AppResult<Response> {
     let approve = form.decision == "approve";
     let actor = member.actor();
@@ -1147,15 +1188,23 @@ pub async fn decide(
         approve,
         &form.note,
     )
-    .await
-    .map(|_| {
-        if approve {
-            "Заявка утверждена: итоговая отметка исправлена.".to_string()
-        } else {
-            "Заявка отклонена.".to_string()
+    .await;
+    match result {
+        Ok(()) => {
+            let done = if approve {
+                "Заявка утверждена: итоговая отметка исправлена."
+            } else {
+                "Заявка отклонена."
+            };
+            flash_outcome(&member.viewer.session, "/corrections", Ok(done.to_string())).await
         }
-    });
-    flash_outcome(&member.viewer.session, "/corrections", result).await
+        Err(AppError::Invalid(errors)) => {
+            let why = errors.get("note").unwrap_or_default().to_string();
+            let page = corrections_page(&state, &member, Some((id, form.note, why))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => flash_outcome(&member.viewer.session, "/corrections", Err(e)).await,
+    }
 }
 
 // ---------------------------------------------------------------- summary sheet
@@ -1182,7 +1231,9 @@ pub async fn summary(
     let class = crate::pupils::repo::class(&mut conn, member.school.id, class_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !(member.access.can_view_class(Some(class_id)) || member.role == Role::Deputy) {
+    // The director and the deputies, and the class teacher of this class (docs/ACCESS.md).
+    let own_class = member.role == Role::ClassTeacher && member.access.class_id == Some(class_id);
+    if !(member.access.can_read_every_journal() || own_class) {
         return Err(AppError::Forbidden);
     }
     // The periods of the class's grade, through any of its groups' heads.

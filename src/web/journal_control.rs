@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::extract::Member;
-use super::journal::{author, today};
+use super::journal::{JournalWrite, author, today};
 use super::layout::{Layout, flash};
 use crate::authz::Role;
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -477,9 +477,8 @@ async fn after_control_write(
 
 pub async fn add_unlock(
     State(state): State<AppState>,
-    member: Member,
     Path(group_id): Path<i64>,
-    Form(form): Form<UnlockForm>,
+    JournalWrite(member, form): JournalWrite<UnlockForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let result = control::unlock(
@@ -502,9 +501,8 @@ pub async fn add_unlock(
 
 pub async fn add_remark(
     State(state): State<AppState>,
-    member: Member,
     Path(group_id): Path<i64>,
-    Form(form): Form<RemarkForm>,
+    JournalWrite(member, form): JournalWrite<RemarkForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let result = control::add_remark(
@@ -524,9 +522,8 @@ pub async fn add_remark(
 
 pub async fn fix_remark(
     State(state): State<AppState>,
-    member: Member,
     Path((group_id, remark_id)): Path<(i64, i64)>,
-    Form(form): Form<FixForm>,
+    JournalWrite(member, form): JournalWrite<FixForm>,
 ) -> AppResult<Response> {
     let actor = member.actor();
     let result = control::fix_remark(

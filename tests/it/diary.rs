@@ -411,7 +411,7 @@ async fn s4_003_the_class_teacher_sets_the_weeks_absence_reasons_and_keeps_a_ris
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(
-        page.contains("Примечание — не длиннее 500 символов."),
+        page.contains("Слишком длинный текст: 509 символов при пределе 500."),
         "{page}"
     );
     assert!(page.contains(long.trim_end()), "the typed note is kept");

@@ -212,3 +212,456 @@ async fn a_parent_cannot_choose_another_persons_membership() {
     assert_eq!(path_of(&parent.get("/teacher").await), "/teacher");
     assert_eq!(parent.get("/teacher").await.status(), StatusCode::FORBIDDEN);
 }
+
+// ------------------------------------------------------------------------------------------
+// The journal's data (issue 11): permission before any stored value is read or echoed.
+// ------------------------------------------------------------------------------------------
+
+/// Texts stored in the journal that must reach nobody who may not read it.
+const SECRET_COMMENT: &str = "Комментарий-Ъ-4417";
+const SECRET_SURNAME: &str = "Ъщеглова";
+const SECRET_EXPLANATION: &str = "Объяснительная-Ъ-5521: не учтена работа";
+const SECRET_REMARK: &str = "Замечание-Ъ-3398";
+
+/// 5«А» mathematics taught by `teacher`, with a distinctive pupil, a mark «2» at the lesson of
+/// 05.10 with a teacher's comment, a period mark with a pending correction request and a remark.
+struct Seeded {
+    j: crate::journal::Journal,
+    lesson: i64,
+    pupil: i64,
+    period: String,
+    work_type: i64,
+    correction: i64,
+    remark: i64,
+}
+
+async fn seeded_journal() -> Seeded {
+    use crate::journal::{journal_of, msk};
+    let j = journal_of(5, "А", "Математика", "five_point").await;
+    let lesson = j.lesson(10, 5).await;
+    let pupil = j.pupils[0];
+    sqlx::query("UPDATE pupil SET last_name = $1 WHERE id = $2")
+        .bind(SECRET_SURNAME)
+        .bind(pupil)
+        .execute(&j.app.pool)
+        .await
+        .unwrap();
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let (status, html) = j.type_cell(&j.teacher, lesson, pupil, "2", &[]).await;
+    assert!(html.contains("сохранено"), "{status} {html}");
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{lesson}"),
+            &[("topic", "Дроби"), ("teacher_comment", SECRET_COMMENT)],
+        )
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Запись об уроке сохранена")
+    );
+    // Period marks and a correction request in the window (J12, J6).
+    j.app.clock.set(msk(10, 22, 12, 0));
+    let (_, page) = j
+        .teacher
+        .text(&format!("/journal/{}/period-marks", j.group))
+        .await;
+    let period = page
+        .split("period-marks?period=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    j.teacher
+        .post(
+            &format!("/journal/{}/period-marks?period={period}", j.group),
+            &[(&format!("value_{pupil}"), "3")],
+        )
+        .await;
+    j.teacher
+        .post(
+            &format!("/journal/{}/corrections?period={period}", j.group),
+            &[
+                ("pupil", &pupil.to_string()),
+                ("value", "4"),
+                ("explanation", SECRET_EXPLANATION),
+            ],
+        )
+        .await;
+    let deputy = j.app.signed_in("deputy").await;
+    deputy
+        .post(
+            &format!("/journal/{}/remarks", j.group),
+            &[("text", SECRET_REMARK), ("due_on", "30.10.2026")],
+        )
+        .await;
+    let one = |sql: &'static str| {
+        let pool = j.app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let correction = one("SELECT id FROM correction_request").await;
+    let remark = one("SELECT id FROM journal_remark").await;
+    let work_type = one(
+        "SELECT w.id FROM work_type w JOIN school s ON s.id = w.school_id
+         WHERE s.slug = 'demo-1' AND w.name = 'Ответ на уроке'",
+    )
+    .await;
+    // The seed is what the group's teacher and the director do see.
+    let (_, grid) = j.teacher.text(&format!("/journal/{}", j.group)).await;
+    assert!(grid.contains(SECRET_SURNAME) && grid.contains("value=\"2\""));
+    Seeded {
+        j,
+        lesson,
+        pupil,
+        period,
+        work_type,
+        correction,
+        remark,
+    }
+}
+
+/// Whether a body shows any of the seeded journal's stored values.
+fn leaks(body: &str) -> Option<&'static str> {
+    [
+        SECRET_COMMENT,
+        SECRET_SURNAME,
+        SECRET_EXPLANATION,
+        SECRET_REMARK,
+        "value=\"2\"",
+        "«2»",
+        "value=\"3\"",
+    ]
+    .into_iter()
+    .find(|s| body.contains(s))
+}
+
+/// Every journal route, with what each outsider gets: (student, parent, an unrelated teacher,
+/// the administrator, school 2's director).
+#[tokio::test]
+async fn every_journal_route_refuses_outsiders_before_reading_and_shows_them_no_stored_value() {
+    let s = seeded_journal().await;
+    let (g, l, p, c) = (s.j.group, s.lesson, s.pupil, s.j.class_id);
+    let (pid, wt) = (s.period.as_str(), s.work_type.to_string());
+    let (ps, ls) = (p.to_string(), l.to_string());
+    const F: u16 = 403;
+    const N: u16 = 404;
+    const OK: u16 = 200;
+    let gets: Vec<(String, [u16; 5])> = vec![
+        ("/journal".into(), [F, F, OK, F, OK]),
+        (format!("/journal/{g}"), [F, F, F, F, N]),
+        (format!("/journal/{g}?period={pid}"), [F, F, F, F, N]),
+        (format!("/lessons/{l}"), [F, F, F, F, N]),
+        (
+            format!("/journal/history?lesson={l}&pupil={p}"),
+            [F, F, F, F, N],
+        ),
+        (format!("/journal/{g}/period-marks"), [F, F, F, F, N]),
+        (
+            format!("/journal/{g}/period-marks?period={pid}"),
+            [F, F, F, F, N],
+        ),
+        (format!("/classes/{c}/summary"), [F, F, F, F, N]),
+        ("/corrections".into(), [F, F, F, F, OK]),
+        (format!("/journal/{g}/control"), [F, F, F, F, N]),
+        ("/remarks".into(), [F, F, F, F, OK]),
+    ];
+    let cell = |was: &'static str| -> Vec<(String, String)> {
+        vec![
+            ("lesson".into(), ls.clone()),
+            ("pupil".into(), ps.clone()),
+            ("value".into(), "5".into()),
+            ("was".into(), was.into()),
+        ]
+    };
+    let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let refused = [F, F, F, F, N];
+    let posts: Vec<(String, Vec<(String, String)>)> = vec![
+        ("/journal/cells".into(), cell("")),
+        ("/journal/cells".into(), cell("2")),
+        (format!("/lessons/{l}"), f(&[("topic", "Чужая тема")])),
+        (
+            format!("/lessons/{l}/cells"),
+            f(&[(&format!("cell_0_{p}"), "5"), (&format!("was_0_{p}"), "")]),
+        ),
+        (format!("/lessons/{l}/columns"), f(&[("work_type", &wt)])),
+        (
+            format!("/lessons/{l}/columns/type"),
+            f(&[("work_type", &wt)]),
+        ),
+        (
+            format!("/lessons/{l}/reasons"),
+            f(&[(&format!("reason_{p}"), "ill")]),
+        ),
+        (
+            format!("/journal/{g}/period-marks?period={pid}"),
+            f(&[(&format!("value_{p}"), "5")]),
+        ),
+        (
+            format!("/journal/{g}/corrections?period={pid}"),
+            f(&[
+                ("pupil", &ps),
+                ("value", "5"),
+                ("explanation", "Прошу исправить отметку на пять."),
+            ]),
+        ),
+        (
+            format!("/journal/{g}/external"),
+            f(&[
+                ("pupil", &ps),
+                ("value", "5"),
+                ("work_type", &wt),
+                ("given_on", "06.10.2026"),
+                ("document", "Справка № 1"),
+            ]),
+        ),
+        (
+            format!("/corrections/{}", s.correction),
+            f(&[("decision", "approve"), ("note", "")]),
+        ),
+        (
+            format!("/journal/{g}/unlocks"),
+            f(&[("until", "2026-10-23T18:00"), ("reason", "надо исправить")]),
+        ),
+        (
+            format!("/journal/{g}/remarks"),
+            f(&[("text", "Чужое замечание"), ("due_on", "30.10.2026")]),
+        ),
+        (
+            format!("/journal/{g}/remarks/{}/fix", s.remark),
+            f(&[("note", "исправлено")]),
+        ),
+    ];
+    let before = journal_rows(&s.j.app).await;
+    for (i, login) in ["student", "parent", "classteacher", "admin", "director2"]
+        .into_iter()
+        .enumerate()
+    {
+        let client = s.j.app.signed_in(login).await;
+        for (path, expected) in &gets {
+            let (status, body) = client.text(path).await;
+            assert_eq!(status.as_u16(), expected[i], "{login} GET {path}");
+            assert_eq!(leaks(&body), None, "{login} GET {path}");
+        }
+        for (path, form) in &posts {
+            let form: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            for htmx in [false, true] {
+                let r = if htmx {
+                    client.post_htmx(path, &form).await
+                } else {
+                    client.post(path, &form).await
+                };
+                let status = r.status().as_u16();
+                let body = r.text().await.unwrap();
+                assert_eq!(status, refused[i], "{login} POST {path} (htmx: {htmx})");
+                assert_eq!(leaks(&body), None, "{login} POST {path} (htmx: {htmx})");
+                if htmx && login == "classteacher" && path == "/journal/cells" {
+                    // A teacher's cell in a journal not theirs: an empty cell and the reason.
+                    assert!(body.contains("Нет доступа к этому журналу"), "{body}");
+                    assert!(body.contains("name=\"value\" value=\"\""), "{body}");
+                }
+            }
+        }
+    }
+    assert_eq!(journal_rows(&s.j.app).await, before, "nothing written");
+}
+
+/// Rows of everything a journal write could add or change.
+async fn journal_rows(app: &TestApp) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for sql in [
+        "SELECT count(*) FROM mark",
+        "SELECT count(*) FROM mark WHERE value = '2'",
+        "SELECT count(*) FROM absence",
+        "SELECT count(*) FROM mark_column",
+        "SELECT count(*) FROM period_mark",
+        "SELECT count(*) FROM correction_request WHERE status = 'pending'",
+        "SELECT count(*) FROM journal_unlock",
+        "SELECT count(*) FROM journal_remark WHERE fixed_at IS NULL",
+        "SELECT count(*) FROM lesson WHERE topic = 'Чужая тема'",
+        "SELECT count(*) FROM audit_event",
+    ] {
+        counts.push(
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap(),
+        );
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_pupil_cannot_learn_a_classmates_mark_from_a_stale_cell_write() {
+    use crate::journal::{maths_5b, msk};
+    let j = maths_5b().await;
+    let lesson = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let student: i64 = sqlx::query_scalar(
+        "SELECT pupil_id FROM membership m JOIN account a ON a.id = m.account_id WHERE a.login = 'student'",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let classmate = *j.pupils.iter().find(|&&p| p != student).unwrap();
+    j.type_cell(&j.teacher, lesson, classmate, "4", &[]).await;
+    assert_eq!(j.mark_of(lesson, classmate).await.as_deref(), Some("4"));
+    for login in ["student", "parent"] {
+        let who = j.app.signed_in(login).await;
+        for (pupil, was) in [(classmate, ""), (classmate, "5"), (student, "")] {
+            let (status, html) = j.type_cell(&who, lesson, pupil, "5", &[("was", was)]).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{login}");
+            assert!(
+                !html.contains("«4»")
+                    && !html.contains("value=\"4\"")
+                    && !html.contains("уже изменили"),
+                "{login}: {html}"
+            );
+            assert!(
+                html.contains("Доступ запрещён"),
+                "refused before the form is read"
+            );
+        }
+    }
+    // The group's teacher, who reads the journal, is told what the cell holds now.
+    let (_, html) = j
+        .type_cell(&j.teacher, lesson, classmate, "5", &[("was", "")])
+        .await;
+    assert!(
+        html.contains("уже изменили") && html.contains("«4»"),
+        "{html}"
+    );
+    assert_eq!(j.mark_of(lesson, classmate).await.as_deref(), Some("4"));
+}
+
+#[tokio::test]
+async fn a_cell_history_or_write_with_a_pupil_of_another_group_is_404_without_a_name() {
+    use crate::journal::{maths_5b, msk};
+    let j = maths_5b().await;
+    let lesson = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    // A pupil of 5«А» (not in the group) and one of school 2, with names to look for.
+    let other_class: i64 = sqlx::query_scalar(
+        "SELECT e.pupil_id FROM class_enrollment e JOIN school_class c ON c.id = e.class_id
+         JOIN school s ON s.id = c.school_id
+         WHERE s.slug = 'demo-1' AND c.grade = 5 AND c.letter = 'А' LIMIT 1",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let other_school: i64 = sqlx::query_scalar(
+        "SELECT p.id FROM pupil p JOIN school s ON s.id = p.school_id WHERE s.slug = 'demo-2' LIMIT 1",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    for (pupil, surname) in [(other_class, SECRET_SURNAME), (other_school, "Ъволкова")] {
+        sqlx::query("UPDATE pupil SET last_name = $1 WHERE id = $2")
+            .bind(surname)
+            .bind(pupil)
+            .execute(&j.app.pool)
+            .await
+            .unwrap();
+        let (status, html) = j
+            .teacher
+            .text(&format!("/journal/history?lesson={lesson}&pupil={pupil}"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(!html.contains(surname), "no name");
+        let (status, html) = j.type_cell(&j.teacher, lesson, pupil, "5", &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(!html.contains(surname), "no name");
+    }
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM mark")
+            .fetch_one(&j.app.pool)
+            .await
+            .unwrap(),
+        0
+    );
+    // Their own pupil's history opens with the name.
+    let (status, html) = j
+        .teacher
+        .text(&format!(
+            "/journal/history?lesson={lesson}&pupil={}",
+            j.pupils[0]
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+}
+
+/// Regulations §1: the administrator keeps accounts, lists and the year's setup, «no marks».
+#[tokio::test]
+async fn the_administrator_keeps_accounts_lists_and_setup_but_reads_no_journal_diary_or_mark() {
+    let s = seeded_journal().await;
+    let (g, l, p, c) = (s.j.group, s.lesson, s.pupil, s.j.class_id);
+    let admin = s.j.app.signed_in("admin").await;
+    for path in [
+        "/admin".to_string(),
+        "/admin/users".into(),
+        "/admin/users/new".into(),
+        "/audit".into(),
+        "/setup/years".into(),
+        "/setup/readiness".into(),
+        "/setup/catalogues".into(),
+        "/classes".into(),
+        format!("/classes/{c}"),
+        "/deputy/lessons".into(),
+        "/admin/mail".into(),
+        "/admin/settings".into(),
+    ] {
+        let (status, _) = admin.text(&path).await;
+        assert_eq!(status, StatusCode::OK, "admin keeps {path}");
+    }
+    for path in [
+        "/journal".to_string(),
+        format!("/journal/{g}"),
+        format!("/lessons/{l}"),
+        format!("/journal/history?lesson={l}&pupil={p}"),
+        format!("/journal/{g}/period-marks"),
+        format!("/classes/{c}/summary"),
+        "/corrections".into(),
+        format!("/journal/{g}/control"),
+        "/remarks".into(),
+        "/diary".into(),
+        "/diary/marks".into(),
+        "/diary/info".into(),
+        "/parent".into(),
+        "/pupil".into(),
+        "/class-teacher".into(),
+        "/class-teacher/absences".into(),
+        "/class-teacher/report".into(),
+        "/class-teacher/extract.pdf".into(),
+    ] {
+        let (status, body) = admin.text(&path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "admin GET {path}");
+        assert_eq!(leaks(&body), None, "admin GET {path}");
+    }
+    let (_, home) = admin.text("/admin/users").await;
+    assert!(
+        !home.contains("href=\"/journal\""),
+        "no «Журналы» in the menu"
+    );
+    // The audit trail: who changed what and when, not the values.
+    let (_, audit) = admin.text("/audit").await;
+    assert!(audit.contains("данные журнала скрыты"));
+    assert_eq!(leaks(&audit), None);
+    let director = s.j.app.signed_in("director").await;
+    let (_, audit) = director.text("/audit").await;
+    assert!(
+        audit.contains(SECRET_COMMENT) && audit.contains(SECRET_EXPLANATION),
+        "the director reads the values"
+    );
+}

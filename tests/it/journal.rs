@@ -75,7 +75,7 @@ impl Journal {
 
 /// 5«Б» learns mathematics (five-point) with `teacher`, Mondays lesson 1 and Wednesdays lesson 2,
 /// lessons generated for the year; the clock stands on `at`.
-async fn journal_of(grade: i16, letter: &str, subject: &str, scale: &str) -> Journal {
+pub(crate) async fn journal_of(grade: i16, letter: &str, subject: &str, scale: &str) -> Journal {
     let app = spawn_app().await;
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 8, 25, 9, 0, 0).unwrap());
@@ -664,6 +664,31 @@ async fn j6_a_period_mark_changes_only_through_a_correction_request_the_deputy_d
         scalar(&j.app, "SELECT count(*) FROM correction_request").await,
         0
     );
+    // A 10 000-character explanation: the message next to it and the text kept, nothing filed.
+    let long = format!("Не учтена работа. {}", "ж".repeat(10_000));
+    let r = j
+        .teacher
+        .post(
+            &corrections,
+            &[
+                ("pupil", &p.to_string()),
+                ("value", "4"),
+                ("explanation", &long),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Слишком длинный текст: 10018 символов при пределе 2000"),
+        "{}",
+        &html[..2000.min(html.len())]
+    );
+    assert!(html.contains(&long), "the explanation comes back as typed");
+    assert_eq!(
+        scalar(&j.app, "SELECT count(*) FROM correction_request").await,
+        0
+    );
     let r = j
         .teacher
         .post(
@@ -877,10 +902,8 @@ async fn journals_are_closed_to_pupils_parents_other_teachers_and_other_schools(
                 ],
             )
             .await;
-        assert!(
-            r.text().await.unwrap().contains("(J15)"),
-            "{login} cannot write"
-        );
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{login} cannot write");
+        assert!(r.text().await.unwrap().contains("Доступ запрещён"));
     }
     let other = j.app.signed_in("teacher2").await;
     for path in [
@@ -941,6 +964,26 @@ async fn j16_a_mark_from_another_institution_needs_its_document_and_counts_in_th
         html.contains("Укажите документ") && html.contains("value=\"06.11.2026\""),
         "the form comes back filled"
     );
+    // A 10 000-character document: the message, the text kept, nothing written (not a 500).
+    let long = format!("Справка № 17 {}", "ж".repeat(10_000));
+    let r = j
+        .teacher
+        .post(
+            &path,
+            &[
+                ("pupil", &pupil),
+                ("value", "5"),
+                ("work_type", &wt),
+                ("given_on", "06.11.2026"),
+                ("document", &long),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Слишком длинный текст: 10013 символов при пределе 300"));
+    assert!(html.contains(&long), "the document comes back as typed");
+    assert_eq!(scalar(&j.app, "SELECT count(*) FROM mark").await, 0);
     let r = j
         .teacher
         .post(
