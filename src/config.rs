@@ -8,8 +8,12 @@ use anyhow::Context;
 
 #[derive(Clone)]
 pub struct Config {
-    /// An external PostgreSQL server; `None` starts the private cluster under `data_dir`.
+    /// An external PostgreSQL server as the owner of the database (migrations); `None` starts
+    /// the private cluster under `data_dir`.
     pub database_url: Option<String>,
+    /// With `database_url`: the role the application serves as (rows only, no DDL, the audit
+    /// trail append-only); `database_url` is then only used to apply the migrations.
+    pub app_database_url: Option<String>,
     pub data_dir: PathBuf,
     pub bind: SocketAddr,
     /// Mark cookies `Secure` (set when the site is served over HTTPS).
@@ -70,6 +74,7 @@ impl Config {
             mail_poll_seconds,
             public_url,
             database_url: var("DATABASE_URL"),
+            app_database_url: var("ZHURNAL_APP_DATABASE_URL"),
             data_dir: var("ZHURNAL_DATA_DIR")
                 .unwrap_or_else(|| "data".into())
                 .into(),
@@ -84,6 +89,10 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field(
+                "app_database_url",
+                &self.app_database_url.as_ref().map(|_| "<set>"),
+            )
             .field("data_dir", &self.data_dir)
             .field("bind", &self.bind)
             .field("secure_cookies", &self.secure_cookies)

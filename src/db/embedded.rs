@@ -115,10 +115,17 @@ impl EmbeddedPostgres {
         &self.cluster_dir
     }
 
-    /// A connection URL for `database` as the superuser, over the Unix socket.
+    /// A connection URL for `database` as the superuser (the owner of the product's tables),
+    /// over the Unix socket.
     pub fn url(&self, database: &str) -> String {
+        self.url_as("postgres", database)
+    }
+
+    /// A connection URL for `database` as `user`, over the Unix socket (the cluster trusts
+    /// local connections: only the server's user and root can reach the socket).
+    pub fn url_as(&self, user: &str, database: &str) -> String {
         format!(
-            "postgres://postgres@localhost/{database}?host={}",
+            "postgres://{user}@localhost/{database}?host={}",
             self.cluster_dir.display()
         )
     }

@@ -111,3 +111,55 @@ async fn a_stale_pid_file_left_by_a_crash_does_not_stop_the_next_start() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_application_role_cannot_switch_off_change_or_remove_the_audit_trail_nor_change_the_schema()
+ {
+    let app = crate::helpers::spawn_app().await;
+    // The app serves as the application's role, not as the owner.
+    let who: (String, bool) = sqlx::query_as(
+        "SELECT current_user::text, rolsuper FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(&app.app_pool)
+    .await
+    .unwrap();
+    assert_eq!(who, ("zhurnal_app".to_string(), false));
+    for statement in [
+        "SET session_replication_role = replica",
+        "ALTER TABLE audit_event DISABLE TRIGGER ALL",
+        "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update_or_delete",
+        "UPDATE audit_event SET reason = 'rewritten'",
+        "DELETE FROM audit_event",
+        "TRUNCATE audit_event",
+        "DROP TABLE audit_event",
+        "CREATE TABLE x ()",
+        "DELETE FROM _sqlx_migrations",
+        "ALTER TABLE mark ADD COLUMN x int",
+        "CREATE ROLE intruder SUPERUSER",
+    ] {
+        let error = sqlx::query(statement)
+            .execute(&app.app_pool)
+            .await
+            .expect_err(statement);
+        assert!(
+            error.to_string().contains("permission denied")
+                || error.to_string().contains("must be "),
+            "{statement}: {error}"
+        );
+    }
+    // What the application does need still works: reading and adding to the trail, rows,
+    // notifications, advisory locks.
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_event")
+        .fetch_one(&app.app_pool)
+        .await
+        .unwrap();
+    assert!(before > 0);
+    sqlx::query("SELECT pg_notify('diary', '{}'), pg_advisory_xact_lock(1)")
+        .execute(&app.app_pool)
+        .await
+        .unwrap();
+    // And the app serves pages with these rights.
+    let teacher = app.signed_in("teacher").await;
+    let (status, _) = teacher.text("/teacher").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+}
