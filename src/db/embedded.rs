@@ -897,6 +897,6 @@ mod tests {
     fn the_restart_pauses_grow_and_stop_growing() {
         assert!(BACKOFF.windows(2).all(|w| w[0] < w[1]));
         assert!(BACKOFF[BACKOFF.len() - 1] <= Duration::from_secs(10));
-        assert!(GIVE_UP_AFTER > BACKOFF.iter().sum());
+        assert!(GIVE_UP_AFTER > BACKOFF.iter().sum::<Duration>());
     }
 }
