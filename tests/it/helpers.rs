@@ -157,6 +157,8 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The database as the application's role: what the served app uses.
     pub app_pool: PgPool,
+    /// The owner's URL of this test's database.
+    pub owner_url: String,
     pub clock: Arc<ManualClock>,
 }
 
@@ -207,6 +209,7 @@ pub async fn spawn_app() -> TestApp {
         base,
         pool,
         app_pool,
+        owner_url: server.url(&db),
         clock,
     }
 }
