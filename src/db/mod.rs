@@ -7,6 +7,7 @@
 //! and writing rows, never DDL, never changing or removing the audit trail.
 
 pub mod embedded;
+pub mod readiness;
 
 use std::str::FromStr;
 use std::time::Duration;
