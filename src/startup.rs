@@ -134,7 +134,11 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests under way.
+    /// Serves until `shutdown` resolves, then, in this order: stops accepting connections and
+    /// ends the open live-diary streams (they would never finish by themselves), answers the
+    /// requests under way (also those on kept-alive connections), stops the session cleanup
+    /// and the notification listener, lets the mail worker finish its round. The caller then
+    /// closes the pool and stops PostgreSQL (`Database::close`).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,

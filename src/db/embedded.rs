@@ -654,6 +654,9 @@ fn spawn_server(
         .try_clone()
         .map_err(|e| io_error("открыть журнал сервера", log_path, &e))?;
     cmd.stdin(Stdio::null()).stdout(stdout).stderr(log);
+    // Its own process group: Ctrl-C in the terminal reaches only us, and we stop the server
+    // after the requests under way are answered (not before, as SIGINT to the group would).
+    cmd.process_group(0);
     // SAFETY: prctl is async-signal-safe; it runs in the child after setuid (which would clear it).
     unsafe {
         cmd.pre_exec(|| {

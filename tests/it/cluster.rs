@@ -446,3 +446,49 @@ async fn a_cluster_the_server_cannot_read_gives_a_russian_error_with_the_path_an
     );
     std::fs::set_permissions(&global, std::fs::Permissions::from_mode(0o700)).unwrap();
 }
+
+#[tokio::test]
+async fn a_request_in_flight_on_a_kept_alive_connection_at_shutdown_gets_its_answer_before_the_server_stops()
+ {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (app, running) = crate::helpers::spawn_app_until(async move {
+        let _ = stopped.await;
+    })
+    .await;
+    // The teacher's browser keeps its connection alive between requests.
+    let teacher = app.signed_in("teacher").await;
+    // Hold the teacher's page back: its school row is locked by another transaction.
+    let mut blocker = app.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE school IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let page = tokio::spawn(async move { teacher.text("/teacher").await });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!page.is_finished(), "the page waits for the lock");
+    // SIGTERM arrives while the page is being made.
+    stop.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !running.is_finished(),
+        "the server waits for the request under way"
+    );
+    // A new connection is not accepted any more.
+    assert!(
+        reqwest::Client::new()
+            .get(format!("{}/healthz", app.base))
+            .timeout(std::time::Duration::from_secs(2))
+            .send()
+            .await
+            .is_err()
+    );
+    blocker.commit().await.unwrap();
+    let (status, html) = page.await.unwrap();
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(html.contains("</html>"));
+    tokio::time::timeout(std::time::Duration::from_secs(10), running)
+        .await
+        .expect("the server stops once the request is answered")
+        .unwrap()
+        .unwrap();
+}

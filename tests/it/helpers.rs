@@ -163,6 +163,14 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_until(std::future::pending()).await.0
+}
+
+/// A running application that shuts down (gracefully) when `shutdown` resolves; the handle ends
+/// when it has.
+pub async fn spawn_app_until(
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (TestApp, tokio::task::JoinHandle<anyhow::Result<()>>) {
     let server = server();
     let db = format!(
         "zhurnal_test_{}_{}",
@@ -204,14 +212,15 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("bind");
     let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
-    TestApp {
+    let running = tokio::spawn(app.run_until(shutdown));
+    let app = TestApp {
         base,
         pool,
         app_pool,
         owner_url: server.url(&db),
         clock,
-    }
+    };
+    (app, running)
 }
 
 /// A browser of one person: keeps cookies, follows redirects, posts forms with the CSRF token.
