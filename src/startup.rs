@@ -120,7 +120,7 @@ impl Application {
     pub async fn bind(state: AppState, addr: SocketAddr) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(addr)
             .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+            .with_context(|| format!("не удалось занять адрес {addr} (ZHURNAL_BIND)"))?;
         Ok(Self { listener, state })
     }
 
