@@ -109,12 +109,24 @@ pub async fn ensure_app_role(owner: &PgPool, role: &str) -> anyhow::Result<()> {
                 "роли приложения «{role}» нет, а владелец базы «{me}» не может её создать; \
                  создайте её: CREATE ROLE {quoted} LOGIN PASSWORD '…'"
             );
-            sqlx::query(&format!(
+            // Roles belong to the whole server: another database's start may create it at the
+            // same moment (the advisory lock is per database), which is as good.
+            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+            let created = sqlx::query(&format!(
                 "CREATE ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION \
                  NOBYPASSRLS"
             ))
-            .execute(&mut *tx)
-            .await?;
+            .execute(&mut *savepoint)
+            .await;
+            match created {
+                Ok(_) => savepoint.commit().await?,
+                Err(sqlx::Error::Database(e))
+                    if matches!(e.code().as_deref(), Some("42710" | "23505")) =>
+                {
+                    savepoint.rollback().await?
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     let database: String = sqlx::query_scalar("SELECT current_database()::text")
