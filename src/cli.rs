@@ -190,11 +190,7 @@ async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
     let db = Database::open(&config).await?;
     if with_demo {
         let clock = startup::system_clock();
-        let seeded = async {
-            demo::seed_if_empty(&db.pool).await?;
-            demo::fill_school_year(&db.pool, clock.as_ref()).await
-        };
-        if let Err(e) = seeded.await {
+        if let Err(e) = demo::prepare(&db.pool, &db.owner_url, clock.as_ref()).await {
             db.close().await;
             return Err(e);
         }

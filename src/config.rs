@@ -8,8 +8,12 @@ use anyhow::Context;
 
 #[derive(Clone)]
 pub struct Config {
-    /// An external PostgreSQL server; `None` starts the private cluster under `data_dir`.
+    /// An external PostgreSQL server as the owner of the database (migrations); `None` starts
+    /// the private cluster under `data_dir`.
     pub database_url: Option<String>,
+    /// With `database_url`: the role the application serves as (rows only, no DDL, the audit
+    /// trail append-only); `database_url` is then only used to apply the migrations.
+    pub app_database_url: Option<String>,
     pub data_dir: PathBuf,
     pub bind: SocketAddr,
     /// Mark cookies `Secure` (set when the site is served over HTTPS).
@@ -37,18 +41,18 @@ impl Config {
         let bind = var("ZHURNAL_BIND")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
-            .context("ZHURNAL_BIND must be an address such as 127.0.0.1:8080")?;
+            .context("ZHURNAL_BIND должен быть адресом вида 127.0.0.1:8080")?;
         let secure_cookies = match var("ZHURNAL_SECURE_COOKIES").as_deref() {
             None | Some("0" | "false" | "no") => false,
             Some("1" | "true" | "yes") => true,
             Some(other) => {
-                anyhow::bail!("ZHURNAL_SECURE_COOKIES must be true or false, not {other}")
+                anyhow::bail!("ZHURNAL_SECURE_COOKIES должен быть true или false, а не «{other}»")
             }
         };
         let session_idle_hours = var("ZHURNAL_SESSION_HOURS")
             .map(|v| v.parse::<i64>())
             .transpose()
-            .context("ZHURNAL_SESSION_HOURS must be a whole number of hours")?
+            .context("ZHURNAL_SESSION_HOURS должен быть целым числом часов")?
             .unwrap_or(12)
             .clamp(1, 24 * 30);
         let public_url = var("ZHURNAL_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}/"));
@@ -56,12 +60,12 @@ impl Config {
         mail_from
             .parse::<lettre::message::Mailbox>()
             .with_context(|| {
-                format!("ZHURNAL_MAIL_FROM must be an address such as {DEFAULT_MAIL_FROM}")
+                format!("ZHURNAL_MAIL_FROM должен быть адресом вида {DEFAULT_MAIL_FROM}")
             })?;
         let mail_poll_seconds = var("ZHURNAL_MAIL_POLL_SECONDS")
             .map(|v| v.parse::<u64>())
             .transpose()
-            .context("ZHURNAL_MAIL_POLL_SECONDS must be a whole number of seconds")?
+            .context("ZHURNAL_MAIL_POLL_SECONDS должен быть целым числом секунд")?
             .unwrap_or(30)
             .min(24 * 3600);
         Ok(Self {
@@ -70,6 +74,7 @@ impl Config {
             mail_poll_seconds,
             public_url,
             database_url: var("DATABASE_URL"),
+            app_database_url: var("ZHURNAL_APP_DATABASE_URL"),
             data_dir: var("ZHURNAL_DATA_DIR")
                 .unwrap_or_else(|| "data".into())
                 .into(),
@@ -84,6 +89,10 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field(
+                "app_database_url",
+                &self.app_database_url.as_ref().map(|_| "<set>"),
+            )
             .field("data_dir", &self.data_dir)
             .field("bind", &self.bind)
             .field("secure_cookies", &self.secure_cookies)

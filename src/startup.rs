@@ -25,34 +25,69 @@ pub const DATABASE: &str = "zhurnal";
 
 /// The database the application works on, and the private cluster behind it if it started one.
 pub struct Database {
+    /// Connections as the application's role (rows only; see `db::ensure_app_role`).
     pub pool: PgPool,
+    /// The owner's URL: migrations, and the rare repair that needs more (the demo's redo).
+    pub owner_url: String,
     pub cluster: Option<EmbeddedPostgres>,
 }
 
 impl Database {
     /// Connects to `DATABASE_URL`, or starts the private cluster under the data directory;
-    /// then applies the migrations.
+    /// applies the migrations as the owner, gives the application's role its rights, and
+    /// connects as that role.
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
-        let (url, cluster) = match &config.database_url {
-            Some(url) => (url.clone(), None),
+        let (owner_url, app_url, cluster) = match &config.database_url {
+            Some(url) => {
+                let app_url = config.app_database_url.clone().context(
+                    "задан DATABASE_URL (владелец базы, для миграций), но не задан \
+                     ZHURNAL_APP_DATABASE_URL — роль, от имени которой работает приложение \
+                     (см. README, «Внешний PostgreSQL»)",
+                )?;
+                (url.clone(), app_url, None)
+            }
             None => {
                 let dir = config.data_dir.clone();
                 let cluster = tokio::task::spawn_blocking(move || {
                     EmbeddedPostgres::start(&dir, Durability::Durable)
                 })
                 .await??;
-                db::ensure_database(&cluster.url("postgres"), DATABASE).await?;
+                db::ensure_database(&cluster.url("postgres"), DATABASE)
+                    .await
+                    .context("не удалось создать базу данных в собственном кластере")?;
                 tracing::info!(socket = %cluster.socket_dir().display(), "private PostgreSQL is ready");
-                (cluster.url(DATABASE), Some(cluster))
+                (
+                    cluster.url(DATABASE),
+                    cluster.url_as(db::APP_ROLE, DATABASE),
+                    Some(cluster),
+                )
             }
         };
-        let pool = db::connect(&url)
+        let owner = db::connect(&owner_url)
             .await
-            .context("cannot connect to the database")?;
-        db::migrate(&pool)
+            .context("не удалось подключиться к базе данных как её владелец")?;
+        let prepared = async {
+            db::migrate(&owner)
+                .await
+                .context("не удалось применить миграции")?;
+            db::ensure_app_role(&owner, &db::user_of(&app_url)?).await
+        }
+        .await;
+        owner.close().await;
+        prepared?;
+        let pool = db::connect(&app_url)
             .await
-            .context("cannot apply migrations")?;
-        Ok(Self { pool, cluster })
+            .context("не удалось подключиться к базе данных от имени роли приложения")?;
+        anyhow::ensure!(
+            db::is_unprivileged(&pool).await?,
+            "роль приложения — суперпользователь: укажите в ZHURNAL_APP_DATABASE_URL роль без \
+             особых прав"
+        );
+        Ok(Self {
+            pool,
+            owner_url,
+            cluster,
+        })
     }
 
     /// Closes the pool, then stops the private cluster (if any).
@@ -85,7 +120,7 @@ impl Application {
     pub async fn bind(state: AppState, addr: SocketAddr) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(addr)
             .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+            .with_context(|| format!("не удалось занять адрес {addr} (ZHURNAL_BIND)"))?;
         Ok(Self { listener, state })
     }
 
@@ -99,7 +134,11 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests under way.
+    /// Serves until `shutdown` resolves, then, in this order: stops accepting connections and
+    /// ends the open live-diary streams (they would never finish by themselves), answers the
+    /// requests under way (also those on kept-alive connections), stops the session cleanup
+    /// and the notification listener, lets the mail worker finish its round. The caller then
+    /// closes the pool and stops PostgreSQL (`Database::close`).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,

@@ -3,8 +3,14 @@
 //!
 //! The cluster lives in `<data dir>/pg`, listens on a Unix socket inside that directory only (no
 //! TCP), and is a child process of a dedicated supervisor thread: if the server dies unexpectedly
-//! it is restarted, and if this process dies the kernel stops the server (parent-death signal).
-//! `initdb` refuses to run as root, so under root the cluster runs as the `postgres` user.
+//! it is restarted, again and again with a growing pause (the first attempts may fail while
+//! backends of the killed server still hold its shared memory); after `GIVE_UP_AFTER` of failures
+//! the process exits non-zero so that a process manager restarts everything. If this process dies
+//! the kernel stops the server (parent-death signal). `initdb` refuses to run as root, so under
+//! root the cluster runs as the `postgres` user.
+//!
+//! A `postmaster.pid` left behind names a process that may now be anybody: only a server whose
+//! working directory is this cluster's directory is ever signalled.
 
 use std::ffi::CString;
 use std::fs;
@@ -16,13 +22,28 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 
 /// The lowest PostgreSQL major version the product supports.
 const MIN_MAJOR: u32 = 14;
 /// How long to wait for the server to accept connections, and to stop.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Pauses between attempts to restart a server that died, growing to the last one.
+const BACKOFF: [Duration; 6] = [
+    Duration::from_millis(200),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(5),
+    Duration::from_secs(10),
+];
+/// A server that cannot be brought back for this long makes the whole process exit non-zero.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(600);
+/// The exit status then (EX_UNAVAILABLE).
+const GIVE_UP_EXIT: i32 = 69;
+/// How long a start waits for processes of a killed server to leave the cluster directory.
+const ORPHANS_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How the cluster is tuned: durable for the product, fast for tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,28 +81,52 @@ impl EmbeddedPostgres {
         let bins = PgBinaries::find()?;
         let run_as = run_as()?;
         fs::create_dir_all(data_dir)
-            .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+            .map_err(|e| io_error("создать каталог данных", data_dir, &e))?;
         let data_dir = data_dir
             .canonicalize()
-            .with_context(|| format!("cannot resolve {}", data_dir.display()))?;
+            .map_err(|e| io_error("найти каталог данных", data_dir, &e))?;
         let cluster_dir = data_dir.join("pg");
         if let Some(ra) = run_as {
             // The server user must be able to reach its directory through ours.
-            let mut perms = fs::metadata(&data_dir)?.permissions();
-            perms.set_mode(perms.mode() | 0o711);
-            fs::set_permissions(&data_dir, perms)?;
+            let mode = fs::metadata(&data_dir)
+                .map_err(|e| io_error("прочитать каталог данных", &data_dir, &e))?
+                .permissions()
+                .mode();
+            if mode & 0o711 != 0o711 {
+                fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode | 0o711))
+                    .map_err(|e| io_error("открыть для сервера каталог данных", &data_dir, &e))?;
+            }
             check_traversable(&data_dir)?;
-            fs::create_dir_all(&cluster_dir)?;
+            fs::create_dir_all(&cluster_dir)
+                .map_err(|e| io_error("создать каталог кластера", &cluster_dir, &e))?;
             chown(&cluster_dir, ra)?;
         } else {
-            fs::create_dir_all(&cluster_dir)?;
+            fs::create_dir_all(&cluster_dir)
+                .map_err(|e| io_error("создать каталог кластера", &cluster_dir, &e))?;
         }
-        fs::set_permissions(&cluster_dir, fs::Permissions::from_mode(0o700))?;
+        let mode = fs::metadata(&cluster_dir)
+            .map_err(|e| io_error("прочитать каталог кластера", &cluster_dir, &e))?
+            .permissions()
+            .mode();
+        if mode & 0o777 != 0o700 {
+            fs::set_permissions(&cluster_dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| io_error("закрыть от других каталог кластера", &cluster_dir, &e))?;
+        }
 
         if !cluster_dir.join("PG_VERSION").exists() {
             init_cluster(&bins, &cluster_dir, run_as)?;
         }
-        clear_stale_server(&cluster_dir)?;
+        let deadline = Instant::now() + ORPHANS_TIMEOUT;
+        loop {
+            match clear_stale_server(&cluster_dir) {
+                Err(Stale::Orphans(pids)) if Instant::now() < deadline => {
+                    tracing::warn!(?pids, "processes of a killed server still run; waiting");
+                    thread::sleep(Duration::from_millis(500));
+                }
+                Err(e) => return Err(anyhow!(e.message(&cluster_dir))),
+                Ok(()) => break,
+            }
+        }
 
         let log_path = data_dir.join("postgres.log");
         let spawn = {
@@ -101,7 +146,7 @@ impl EmbeddedPostgres {
                 let _ = supervisor.join();
                 return Err(e);
             }
-            Err(_) => bail!("the PostgreSQL supervisor stopped before the server was ready"),
+            Err(_) => bail!("наблюдатель за PostgreSQL остановился раньше, чем сервер был готов"),
         }
         Ok(Self {
             cluster_dir,
@@ -115,10 +160,17 @@ impl EmbeddedPostgres {
         &self.cluster_dir
     }
 
-    /// A connection URL for `database` as the superuser, over the Unix socket.
+    /// A connection URL for `database` as the superuser (the owner of the product's tables),
+    /// over the Unix socket.
     pub fn url(&self, database: &str) -> String {
+        self.url_as("postgres", database)
+    }
+
+    /// A connection URL for `database` as `user`, over the Unix socket (the cluster trusts
+    /// local connections: only the server's user and root can reach the socket).
+    pub fn url_as(&self, user: &str, database: &str) -> String {
         format!(
-            "postgres://postgres@localhost/{database}?host={}",
+            "postgres://{user}@localhost/{database}?host={}",
             self.cluster_dir.display()
         )
     }
@@ -196,13 +248,15 @@ impl PgBinaries {
         }
         match too_old {
             Some(major) => bail!(
-                "PostgreSQL {major} was found, but version {MIN_MAJOR} or newer is needed. \
-                 Install a newer server (Debian/Ubuntu: `apt-get install postgresql`) or set DATABASE_URL."
+                "найден PostgreSQL {major}, а нужна версия {MIN_MAJOR} или новее. Установите \
+                 более новый сервер (Debian/Ubuntu: `apt-get install postgresql`) или задайте \
+                 DATABASE_URL."
             ),
             None => bail!(
-                "no PostgreSQL server programs (initdb, postgres) were found. Install them \
-                 (Debian/Ubuntu: `apt-get install postgresql`; Fedora: `dnf install postgresql-server`), \
-                 point ZHURNAL_PG_BIN at their directory, or set DATABASE_URL to use an existing server."
+                "не найдены программы сервера PostgreSQL (initdb, postgres). Установите их \
+                 (Debian/Ubuntu: `apt-get install postgresql`; Fedora: `dnf install \
+                 postgresql-server`), укажите их каталог в ZHURNAL_PG_BIN или задайте \
+                 DATABASE_URL для готового сервера."
             ),
         }
     }
@@ -235,8 +289,9 @@ fn run_as() -> anyhow::Result<Option<RunAs>> {
     let pw = unsafe { libc::getpwnam(c_name.as_ptr()) };
     if pw.is_null() {
         bail!(
-            "running as root, the database server needs an unprivileged user, and user `{name}` \
-             does not exist. Create it (`useradd --system postgres`) or set ZHURNAL_PG_USER."
+            "программа запущена от root, а серверу базы данных нужен непривилегированный \
+             пользователь; пользователя «{name}» нет. Создайте его (`useradd --system \
+             postgres`) или укажите другого в ZHURNAL_PG_USER."
         );
     }
     // SAFETY: pw is non-null and points to a valid passwd record.
@@ -246,17 +301,21 @@ fn run_as() -> anyhow::Result<Option<RunAs>> {
 
 fn chown(path: &Path, ra: RunAs) -> anyhow::Result<()> {
     std::os::unix::fs::chown(path, Some(ra.uid), Some(ra.gid))
-        .with_context(|| format!("cannot give {} to the database user", path.display()))
+        .map_err(|e| io_error("передать пользователю сервера каталог", path, &e))
 }
 
 /// Every ancestor must let others through, or the unprivileged server cannot reach its files.
 fn check_traversable(dir: &Path) -> anyhow::Result<()> {
     for ancestor in dir.ancestors().skip(1) {
-        let mode = fs::metadata(ancestor)?.permissions().mode();
+        let mode = fs::metadata(ancestor)
+            .map_err(|e| io_error("прочитать каталог", ancestor, &e))?
+            .permissions()
+            .mode();
         if mode & 0o001 == 0 {
             bail!(
-                "the database server runs as an unprivileged user and cannot enter {}; \
-                 choose a data directory elsewhere (ZHURNAL_DATA_DIR) or run as a normal user",
+                "сервер базы данных работает от непривилегированного пользователя и не может \
+                 войти в каталог {}; выберите каталог данных в другом месте (ZHURNAL_DATA_DIR) \
+                 или запускайте программу не от root",
                 ancestor.display()
             );
         }
@@ -291,57 +350,226 @@ fn init_cluster(bins: &PgBinaries, dir: &Path, run_as: Option<RunAs>) -> anyhow:
         ])
         .stdin(Stdio::null())
         .output()
-        .context("cannot run initdb")?;
+        .map_err(|e| io_error("запустить initdb из", &bins.bin_dir, &e))?;
     if !out.status.success() {
         bail!(
-            "initdb failed: {}",
+            "initdb не создал кластер в {}: {}",
+            dir.display(),
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
     Ok(())
 }
 
-/// A `postmaster.pid` left by a crash: remove it when its process is gone; stop the server when
-/// an orphaned one of this cluster still runs.
-fn clear_stale_server(dir: &Path) -> anyhow::Result<()> {
+/// Why the cluster directory cannot be used yet.
+#[derive(Debug, PartialEq, Eq)]
+enum Stale {
+    /// A server of this cluster runs under another live process (another copy of the program).
+    InUse {
+        pid: i32,
+        parent: i32,
+    },
+    /// Processes of a killed server still work in the directory (they hold its shared memory).
+    Orphans(Vec<i32>),
+    /// The pid file names a live PostgreSQL process this program may not look into.
+    Unknown {
+        pid: i32,
+    },
+    /// An orphaned server of this cluster that does not stop when asked.
+    Stuck {
+        pid: i32,
+    },
+    Io(String),
+}
+
+impl Stale {
+    fn message(&self, dir: &Path) -> String {
+        let pid_file = dir.join("postmaster.pid");
+        match self {
+            Stale::InUse { pid, parent } => format!(
+                "каталог кластера {} занят работающим сервером PostgreSQL (pid {pid}, его \
+                 запустил процесс {parent}); остановите ту программу или выберите другой \
+                 ZHURNAL_DATA_DIR",
+                dir.display()
+            ),
+            Stale::Orphans(pids) => format!(
+                "в каталоге кластера {} ещё работают процессы прежнего сервера PostgreSQL (pid \
+                 {}); дождитесь их завершения или остановите их",
+                dir.display(),
+                pids.iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Stale::Unknown { pid } => format!(
+                "файл {} называет работающий процесс PostgreSQL (pid {pid}), который нельзя \
+                 проверить; если это не сервер этого каталога, удалите файл {} и запустите \
+                 программу снова",
+                pid_file.display(),
+                pid_file.display()
+            ),
+            Stale::Stuck { pid } => format!(
+                "прежний сервер PostgreSQL этого кластера (pid {pid}, каталог {}) не \
+                 останавливается",
+                dir.display()
+            ),
+            Stale::Io(message) => message.clone(),
+        }
+    }
+}
+
+/// Who a live process is, as far as this cluster is concerned.
+#[derive(Debug, PartialEq, Eq)]
+enum Holder {
+    /// Not a PostgreSQL process, or one working in another directory: the pid was reused.
+    Stranger,
+    /// A PostgreSQL process whose directory cannot be read (another user's, no root).
+    Unreadable,
+    /// The postmaster of this cluster.
+    OurServer,
+    /// A backend or helper process of this cluster.
+    OurChild,
+}
+
+/// Looks at process `pid` through `/proc`: is it a PostgreSQL process working in `dir`?
+fn holder(pid: i32, dir: &Path) -> Holder {
+    let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+        return Holder::Stranger;
+    };
+    let args: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let first = args.first().map(String::as_str).unwrap_or("");
+    // A backend's title replaces its arguments: "postgres: 15/main: checkpointer".
+    let child = first.starts_with("postgres:");
+    let program = Path::new(first.split_whitespace().next().unwrap_or(""))
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    if !child && program != "postgres" && program != "postmaster" {
+        return Holder::Stranger;
+    }
+    // A PostgreSQL process works in its data directory (the postmaster changes into it, its
+    // children inherit it).
+    let ours = match fs::read_link(format!("/proc/{pid}/cwd")) {
+        Ok(cwd) => same_dir(&cwd, dir),
+        Err(_) => {
+            // Its `-D` is the next best witness.
+            let data = args
+                .iter()
+                .position(|a| a == "-D")
+                .and_then(|i| args.get(i + 1));
+            match data {
+                Some(d) if same_dir(Path::new(d), dir) => true,
+                Some(_) => false,
+                None => return Holder::Unreadable,
+            }
+        }
+    };
+    match (ours, child) {
+        (false, _) => Holder::Stranger,
+        (true, false) => Holder::OurServer,
+        (true, true) => Holder::OurChild,
+    }
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// PostgreSQL processes (other than `except`) working in `dir`.
+fn processes_in(dir: &Path, except: Option<i32>) -> Vec<i32> {
+    let mut pids: Vec<i32> = fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| Some(*pid) != except)
+        .filter(|pid| matches!(holder(*pid, dir), Holder::OurServer | Holder::OurChild))
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+/// A `postmaster.pid` left by a crash: removed when the process it names is gone or is not a
+/// PostgreSQL process of this cluster (the pid was reused — that process is never signalled);
+/// an orphaned server of this cluster is stopped; a server of this cluster under a live parent,
+/// or backends of a killed one, keep the directory busy.
+fn clear_stale_server(dir: &Path) -> Result<(), Stale> {
     let pid_file = dir.join("postmaster.pid");
+    let remove = || {
+        fs::remove_file(&pid_file)
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            })
+            .map_err(|e| Stale::Io(io_error("удалить устаревший файл", &pid_file, &e).to_string()))
+    };
     let Ok(text) = fs::read_to_string(&pid_file) else {
-        return Ok(());
+        return orphans_gone(dir);
     };
     let Some(pid) = text
         .lines()
         .next()
         .and_then(|l| l.trim().parse::<i32>().ok())
+        .filter(|pid| *pid > 0)
     else {
-        fs::remove_file(&pid_file)?;
-        return Ok(());
+        remove()?;
+        return orphans_gone(dir);
     };
-    if process_alive(pid) && is_postgres(pid) {
-        if let Some(parent) = supervisor_of(pid) {
-            bail!(
-                "the data directory {} is in use by a running server (pid {pid}, started by pid \
-                 {parent}); stop that one first or choose another ZHURNAL_DATA_DIR",
-                dir.display()
-            );
-        }
-        tracing::warn!(
-            pid,
-            "an orphaned PostgreSQL server of this cluster is running; stopping it"
-        );
-        // SAFETY: plain kill(2) on a pid we just checked.
-        unsafe { libc::kill(pid, libc::SIGINT) };
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while process_alive(pid) && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(50));
-        }
-        if process_alive(pid) {
-            bail!("an old PostgreSQL server (pid {pid}) of this cluster does not stop");
-        }
-    } else {
+    if !process_alive(pid) {
         tracing::warn!(pid, "removing a stale postmaster.pid left by a crash");
+        remove()?;
+        return orphans_gone(dir);
     }
-    let _ = fs::remove_file(&pid_file);
-    Ok(())
+    match holder(pid, dir) {
+        Holder::Stranger => {
+            tracing::warn!(
+                pid,
+                file = %pid_file.display(),
+                "postmaster.pid names a process that is not a server of this cluster; \
+                 removing the stale file (the process is left alone)"
+            );
+            remove()?;
+            orphans_gone(dir)
+        }
+        Holder::Unreadable => Err(Stale::Unknown { pid }),
+        Holder::OurChild => Err(Stale::Orphans(processes_in(dir, None))),
+        Holder::OurServer => {
+            if let Some(parent) = supervisor_of(pid) {
+                return Err(Stale::InUse { pid, parent });
+            }
+            tracing::warn!(
+                pid,
+                "an orphaned PostgreSQL server of this cluster is running; stopping it"
+            );
+            // SAFETY: plain kill(2) on a pid just checked to be this cluster's postmaster.
+            unsafe { libc::kill(pid, libc::SIGINT) };
+            let deadline = Instant::now() + STOP_TIMEOUT;
+            while process_alive(pid) && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(50));
+            }
+            if process_alive(pid) {
+                return Err(Stale::Stuck { pid });
+            }
+            remove()?;
+            orphans_gone(dir)
+        }
+    }
+}
+
+/// No process of a killed server is left in `dir`.
+fn orphans_gone(dir: &Path) -> Result<(), Stale> {
+    let left = processes_in(dir, None);
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(Stale::Orphans(left))
+    }
 }
 
 fn process_alive(pid: i32) -> bool {
@@ -351,19 +579,44 @@ fn process_alive(pid: i32) -> bool {
 }
 
 /// The live process that started server `pid`, unless the server was orphaned (its parent is
-/// gone and it was handed to init).
+/// gone and it was handed to init or a subreaper).
 fn supervisor_of(pid: i32) -> Option<i32> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // "pid (comm) state ppid ...": the command may hold spaces, so read after the last ')'.
-    let after = &stat[stat.rfind(')')? + 1..];
-    let ppid: i32 = after.split_whitespace().nth(1)?.parse().ok()?;
+    let ppid = parent_of(pid)?;
     (ppid > 1 && process_alive(ppid)).then_some(ppid)
 }
 
-fn is_postgres(pid: i32) -> bool {
-    fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|c| String::from_utf8_lossy(&c).contains("postgres"))
-        .unwrap_or(false)
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid ...": the command may hold spaces, so read after the last ')'.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// An I/O failure as a Russian sentence with the path and the cause.
+fn io_error(action: &str, path: &Path, e: &std::io::Error) -> anyhow::Error {
+    anyhow!("не удалось {action} {}: {}", path.display(), io_cause(e))
+}
+
+/// The cause of an I/O failure in Russian (the system's words for the rare ones).
+fn io_cause(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::EROFS) => "файловая система доступна только для чтения".into(),
+        Some(libc::ENOSPC) => "на диске нет места".into(),
+        Some(libc::EDQUOT) => "превышена дисковая квота".into(),
+        Some(libc::EACCES | libc::EPERM) => "нет прав доступа".into(),
+        Some(libc::ENOENT) => "нет такого файла или каталога".into(),
+        Some(libc::ENOTDIR) => "часть пути — не каталог".into(),
+        Some(libc::EISDIR) => "это каталог, а не файл".into(),
+        Some(libc::EIO) => "ошибка ввода-вывода".into(),
+        _ => format!("системная ошибка: {e}"),
+    }
+}
+
+/// A server process just started, and where its messages begin in the log.
+struct Started {
+    child: Child,
+    log_path: PathBuf,
+    log_from: u64,
 }
 
 fn spawn_server(
@@ -372,12 +625,13 @@ fn spawn_server(
     log_path: &Path,
     run_as: Option<RunAs>,
     durability: Durability,
-) -> anyhow::Result<Child> {
+) -> anyhow::Result<Started> {
     let log = fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log_path)
-        .with_context(|| format!("cannot open {}", log_path.display()))?;
+        .map_err(|e| io_error("открыть журнал сервера", log_path, &e))?;
+    let log_from = log.metadata().map(|m| m.len()).unwrap_or(0);
     let mut cmd = command(bins, "postgres", run_as);
     cmd.arg("-D")
         .arg(dir)
@@ -396,9 +650,13 @@ fn spawn_server(
             "full_page_writes=off",
         ]);
     }
-    cmd.stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
+    let stdout = log
+        .try_clone()
+        .map_err(|e| io_error("открыть журнал сервера", log_path, &e))?;
+    cmd.stdin(Stdio::null()).stdout(stdout).stderr(log);
+    // Its own process group: Ctrl-C in the terminal reaches only us, and we stop the server
+    // after the requests under way are answered (not before, as SIGINT to the group would).
+    cmd.process_group(0);
     // SAFETY: prctl is async-signal-safe; it runs in the child after setuid (which would clear it).
     unsafe {
         cmd.pre_exec(|| {
@@ -407,16 +665,64 @@ fn spawn_server(
             Ok(())
         });
     }
-    cmd.spawn().context("cannot start postgres")
+    let child = cmd
+        .spawn()
+        .map_err(|e| io_error("запустить", &bins.program("postgres"), &e))?;
+    Ok(Started {
+        child,
+        log_path: log_path.to_path_buf(),
+        log_from,
+    })
+}
+
+/// The server's own account of a failed start: its FATAL/PANIC lines (with their DETAIL and
+/// HINT) written to the log since `from`, or else its last lines.
+fn log_reasons(log_path: &Path, from: u64) -> String {
+    let Ok(bytes) = fs::read(log_path) else {
+        return String::new();
+    };
+    let start = usize::try_from(from).unwrap_or(0).min(bytes.len());
+    let text = String::from_utf8_lossy(&bytes[start..]);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            ["FATAL:", "PANIC:", "DETAIL:", "HINT:"]
+                .iter()
+                .any(|k| l.contains(k))
+        })
+        .map(str::trim)
+        .collect();
+    // Some refusals come before the server's logging starts, as plain lines.
+    let lines = if lines.is_empty() {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    } else {
+        lines
+    };
+    let tail = &lines[lines.len().saturating_sub(4)..];
+    tail.join(" ")
 }
 
 /// Waits until `postmaster.pid` says the server is ready, or the child exits.
-fn wait_ready(child: &mut Child, dir: &Path) -> anyhow::Result<()> {
+fn wait_ready(started: &mut Started, dir: &Path) -> anyhow::Result<()> {
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
-        if let Some(status) = child.try_wait()? {
+        if let Some(status) = started.child.try_wait()? {
+            let reasons = log_reasons(&started.log_path, started.log_from);
+            let code = status
+                .code()
+                .map_or_else(|| status.to_string(), |c| c.to_string());
             return Err(anyhow!(
-                "PostgreSQL exited at start ({status}); see postgres.log in the data directory"
+                "PostgreSQL не запустился в {} (код завершения {code}){}; подробности в {}",
+                dir.display(),
+                if reasons.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {reasons}")
+                },
+                started.log_path.display()
             ));
         }
         if let Ok(text) = fs::read_to_string(dir.join("postmaster.pid")) {
@@ -426,8 +732,13 @@ fn wait_ready(child: &mut Child, dir: &Path) -> anyhow::Result<()> {
             }
         }
         if Instant::now() > deadline {
-            let _ = child.kill();
-            bail!("PostgreSQL did not become ready in {START_TIMEOUT:?}");
+            stop_child(&mut started.child);
+            bail!(
+                "PostgreSQL в {} не был готов за {} с; подробности в {}",
+                dir.display(),
+                START_TIMEOUT.as_secs(),
+                started.log_path.display()
+            );
         }
         thread::sleep(Duration::from_millis(20));
     }
@@ -450,37 +761,63 @@ fn stop_child(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// The supervisor thread: starts the server, restarts it if it dies (at most 5 times in a
-/// minute), and stops it when asked.
+/// The supervisor thread: starts the server, restarts it whenever it dies — retrying a failed
+/// restart with growing pauses (`BACKOFF`) — and stops it when asked. A server that cannot be
+/// brought back for `GIVE_UP_AFTER` ends the process with a non-zero status, for a process
+/// manager to restart everything; the first start's failure goes back to `start`.
 fn supervise(
-    spawn: impl Fn() -> anyhow::Result<Child>,
+    spawn: impl Fn() -> anyhow::Result<Started>,
     dir: &Path,
     stop_rx: mpsc::Receiver<()>,
     ready_tx: mpsc::Sender<anyhow::Result<()>>,
 ) {
     let mut ready_tx = Some(ready_tx);
-    let mut restarts: Vec<Instant> = Vec::new();
+    let mut failing_since: Option<Instant> = None;
+    let mut attempt = 0usize;
     loop {
-        let started = spawn().and_then(|mut child| wait_ready(&mut child, dir).map(|()| child));
+        let restarting = ready_tx.is_none();
+        let started = if restarting {
+            clear_stale_server(dir).map_err(|e| anyhow!(e.message(dir)))
+        } else {
+            Ok(())
+        }
+        .and_then(|()| spawn())
+        .and_then(|mut s| wait_ready(&mut s, dir).map(|()| s.child));
         let mut child = match started {
             Ok(child) => {
                 if let Some(tx) = ready_tx.take() {
                     let _ = tx.send(Ok(()));
                 } else {
-                    tracing::info!("PostgreSQL restarted");
+                    tracing::info!(attempt, "PostgreSQL restarted");
                 }
+                failing_since = None;
                 child
             }
             Err(e) => {
-                match ready_tx.take() {
-                    Some(tx) => {
-                        let _ = tx.send(Err(e));
-                    }
-                    None => tracing::error!(error = %e, "PostgreSQL could not be restarted"),
+                if let Some(tx) = ready_tx.take() {
+                    let _ = tx.send(Err(e));
+                    return;
                 }
-                return;
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= GIVE_UP_AFTER {
+                    tracing::error!(error = %e, "PostgreSQL cannot be restarted; exiting");
+                    eprintln!(
+                        "ошибка: PostgreSQL не удаётся перезапустить {} мин; программа \
+                         завершается, чтобы её перезапустили: {e:#}",
+                        GIVE_UP_AFTER.as_secs() / 60
+                    );
+                    std::process::exit(GIVE_UP_EXIT);
+                }
+                let pause = BACKOFF[attempt.min(BACKOFF.len() - 1)];
+                attempt += 1;
+                tracing::error!(error = %e, ?pause, attempt, "PostgreSQL could not be restarted; trying again");
+                match stop_rx.recv_timeout(pause) {
+                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                }
             }
         };
+        let up = Instant::now();
         loop {
             match stop_rx.recv_timeout(Duration::from_millis(250)) {
                 Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -494,12 +831,75 @@ fn supervise(
                 break;
             }
         }
-        restarts.retain(|t| t.elapsed() < Duration::from_secs(60));
-        if restarts.len() >= 5 {
-            tracing::error!("PostgreSQL keeps failing; giving up");
-            return;
+        // A server that dies soon after each start is restarted ever more slowly.
+        if up.elapsed() < Duration::from_secs(60) {
+            let pause = BACKOFF[attempt.min(BACKOFF.len() - 1)];
+            attempt += 1;
+            match stop_rx.recv_timeout(pause) {
+                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        } else {
+            attempt = 0;
         }
-        restarts.push(Instant::now());
-        let _ = clear_stale_server(dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_failures_name_the_cause_in_russian() {
+        let rofs = std::io::Error::from_raw_os_error(libc::EROFS);
+        let full = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let e = io_error("создать каталог кластера", Path::new("/srv/z/pg"), &rofs);
+        assert_eq!(
+            e.to_string(),
+            "не удалось создать каталог кластера /srv/z/pg: файловая система доступна только \
+             для чтения"
+        );
+        assert!(
+            io_error(
+                "открыть журнал сервера",
+                Path::new("/srv/z/postgres.log"),
+                &full
+            )
+            .to_string()
+            .ends_with("/srv/z/postgres.log: на диске нет места")
+        );
+    }
+
+    #[test]
+    fn a_failed_start_quotes_the_servers_own_reasons_since_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("postgres.log");
+        fs::write(&log, "2026 FATAL:  old failure\n").unwrap();
+        let from = fs::metadata(&log).unwrap().len();
+        let mut text = fs::read_to_string(&log).unwrap();
+        text.push_str(
+            "2026 LOG:  starting\n2026 FATAL:  could not create lock file \"postmaster.pid\": \
+             No space left on device\n",
+        );
+        fs::write(&log, text).unwrap();
+        let reasons = log_reasons(&log, from);
+        assert_eq!(
+            reasons,
+            "2026 FATAL:  could not create lock file \"postmaster.pid\": No space left on device"
+        );
+    }
+
+    #[test]
+    fn a_process_that_is_not_postgres_is_a_stranger_to_the_cluster() {
+        let me = std::process::id() as i32;
+        assert_eq!(holder(me, Path::new("/nonexistent")), Holder::Stranger);
+        assert_eq!(holder(i32::MAX, Path::new("/")), Holder::Stranger);
+    }
+
+    #[test]
+    fn the_restart_pauses_grow_and_stop_growing() {
+        assert!(BACKOFF.windows(2).all(|w| w[0] < w[1]));
+        assert!(BACKOFF[BACKOFF.len() - 1] <= Duration::from_secs(10));
+        assert!(GIVE_UP_AFTER > BACKOFF.iter().sum::<Duration>());
     }
 }

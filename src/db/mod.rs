@@ -1,13 +1,25 @@
-//! The database: pool, migrations, and the private cluster (`embedded`).
+//! The database: pools, migrations, the application's role, and the private cluster
+//! (`embedded`).
+//!
+//! Two roles: the *owner* applies the migrations and owns the tables (the private cluster's
+//! superuser, or `DATABASE_URL` on an external server); the *application role* (`zhurnal_app`,
+//! or the user of `ZHURNAL_APP_DATABASE_URL`) serves requests with only what it needs — reading
+//! and writing rows, never DDL, never changing or removing the audit trail.
 
 pub mod embedded;
+pub mod readiness;
 
+use std::str::FromStr;
 use std::time::Duration;
 
+use anyhow::Context;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The role the application serves as on the private cluster (and in the tests).
+pub const APP_ROLE: &str = "zhurnal_app";
 
 pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()
@@ -46,4 +58,156 @@ pub async fn ensure_database(admin_url: &str, database: &str) -> anyhow::Result<
 /// Does the database answer?
 pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
     sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+}
+
+/// The user a PostgreSQL URL connects as.
+pub fn user_of(url: &str) -> anyhow::Result<String> {
+    let options = PgConnectOptions::from_str(url).context("адрес базы данных не разобран")?;
+    Ok(options.get_username().to_string())
+}
+
+/// Makes `role` the application's role on the owner's database: creates it if it is missing and
+/// the owner may create roles, and gives it exactly the rights the application needs — rows of
+/// every table (and of tables later migrations add), the sequences; on `audit_event` only
+/// reading and adding; nothing on the migrations' own table; no DDL. Idempotent; run after the
+/// migrations, as the owner. Refuses a role that could get around the audit trail (a superuser,
+/// a role that bypasses row security, or the owner itself).
+pub async fn ensure_app_role(owner: &PgPool, role: &str) -> anyhow::Result<()> {
+    let mut tx = owner.begin().await?;
+    // GRANT/REVOKE of concurrent starts (tests, a second process) would collide.
+    sqlx::query("SELECT pg_advisory_xact_lock(7205560340991001)")
+        .execute(&mut *tx)
+        .await?;
+    let me: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&mut *tx)
+        .await?;
+    anyhow::ensure!(
+        me != role,
+        "роль приложения «{role}» совпадает с владельцем базы: укажите в ZHURNAL_APP_DATABASE_URL \
+         другую роль (см. README, «Внешний PostgreSQL»)"
+    );
+    let existing: Option<(bool, bool)> =
+        sqlx::query_as("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1")
+            .bind(role)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let quoted = quote_ident(role);
+    match existing {
+        Some((superuser, bypass)) => anyhow::ensure!(
+            !superuser && !bypass,
+            "роль приложения «{role}» — суперпользователь или обходит защиту строк; ей нужны \
+             только права на строки таблиц (ALTER ROLE {quoted} NOSUPERUSER NOBYPASSRLS)"
+        ),
+        None => {
+            let may_create: bool = sqlx::query_scalar(
+                "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            anyhow::ensure!(
+                may_create,
+                "роли приложения «{role}» нет, а владелец базы «{me}» не может её создать; \
+                 создайте её: CREATE ROLE {quoted} LOGIN PASSWORD '…'"
+            );
+            // Roles belong to the whole server: another database's start may create it at the
+            // same moment (the advisory lock is per database), which is as good.
+            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+            let created = sqlx::query(&format!(
+                "CREATE ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION \
+                 NOBYPASSRLS"
+            ))
+            .execute(&mut *savepoint)
+            .await;
+            match created {
+                Ok(_) => savepoint.commit().await?,
+                Err(sqlx::Error::Database(e))
+                    if matches!(e.code().as_deref(), Some("42710" | "23505")) =>
+                {
+                    savepoint.rollback().await?
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    let database: String = sqlx::query_scalar("SELECT current_database()::text")
+        .fetch_one(&mut *tx)
+        .await?;
+    let statements = [
+        format!(
+            "GRANT CONNECT ON DATABASE {} TO {quoted}",
+            quote_ident(&database)
+        ),
+        // PostgreSQL 14 lets everybody create in `public`; the owner of the schema takes it back.
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC".to_string(),
+        format!("REVOKE CREATE ON SCHEMA public FROM {quoted}"),
+        format!("GRANT USAGE ON SCHEMA public TO {quoted}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"),
+        format!(
+            "REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {quoted}"
+        ),
+        format!("REVOKE UPDATE, DELETE ON audit_event FROM {quoted}"),
+        format!("REVOKE ALL ON _sqlx_migrations FROM {quoted}"),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"),
+        format!(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public \
+             GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quoted}"
+        ),
+        format!(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {quoted}"
+        ),
+    ];
+    for statement in &statements {
+        sqlx::query(statement)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("не удалось выдать права роли «{role}»: {statement}"))?;
+    }
+    let can_create: bool =
+        sqlx::query_scalar("SELECT has_schema_privilege($1, 'public', 'CREATE')")
+            .bind(role)
+            .fetch_one(&mut *tx)
+            .await?;
+    if can_create {
+        tracing::warn!(
+            role,
+            "the application role may still create tables in schema public; as the schema's \
+             owner run: REVOKE CREATE ON SCHEMA public FROM PUBLIC"
+        );
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Is the role of this pool's connections free of superuser powers (what the audit trail's
+/// protection relies on)?
+pub async fn is_unprivileged(pool: &PgPool) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT NOT (rolsuper OR rolbypassrls) FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(pool)
+    .await
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_of_a_url_is_read_with_its_escapes() {
+        assert_eq!(user_of("postgres://a%40b:x@h/db").unwrap(), "a@b");
+        assert_eq!(
+            user_of("postgres://zhurnal_app@localhost/zhurnal?host=/tmp/x/pg").unwrap(),
+            "zhurnal_app"
+        );
+    }
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("zhurnal_app"), "\"zhurnal_app\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
 }

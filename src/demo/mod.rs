@@ -8,16 +8,17 @@ mod messages;
 mod names;
 mod school_year;
 
-pub use school_year::fill as fill_school_year;
+pub use school_year::{FillState, fill as fill_school_year, fill_state};
 
 use chrono::NaiveDate;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::accounts::repo::NewAccount;
 use crate::accounts::service::{Grant, create_account};
 use crate::audit::Actor;
 use crate::auth::password;
 use crate::authz::Role;
+use crate::clock::Clock;
 use crate::pupils::repo::{NewParent, link_account, set_consent};
 use crate::pupils::service::add_parent_in_tx;
 use crate::school_year::calendar::apply_default_calendar;
@@ -34,6 +35,62 @@ pub const LOGINS_HELP: &str = "\
   Школа № 1: director, deputy, admin, teacher, classteacher, parent, student
   Школа № 2: director2, teacher2, parent2, student2
   Оператор платформы: operator";
+
+/// Makes the demo whole: seeds the schools if they are missing and fills the first one's year —
+/// first wiping a demo whose fill was interrupted (killed half-way it would keep half a year for
+/// good), which needs the owner's rights (`owner_url`) and a database holding nothing but the
+/// demo.
+pub async fn prepare(pool: &PgPool, owner_url: &str, clock: &dyn Clock) -> anyhow::Result<()> {
+    if fill_state(pool).await? == FillState::Unfinished {
+        tracing::warn!("the demo's school year was left unfinished; filling the demo again");
+        wipe(pool, owner_url).await?;
+    }
+    seed_if_empty(pool).await?;
+    fill_school_year(pool, clock).await?;
+    Ok(())
+}
+
+/// Empties every table (the audit trail too) of a database that holds only the demo.
+async fn wipe(pool: &PgPool, owner_url: &str) -> anyhow::Result<()> {
+    let others = sqlx::query_scalar!(
+        r#"SELECT (SELECT count(*) FROM school WHERE slug NOT IN ($1, $2))
+                + (SELECT count(*) FROM account WHERE is_operator AND login <> 'operator')
+                AS "n!""#,
+        SLUG_1,
+        SLUG_2
+    )
+    .fetch_one(pool)
+    .await?;
+    anyhow::ensure!(
+        others == 0,
+        "учебный год демонстрационной школы заполнен не до конца (заполнение прервали), а в базе \
+         есть не только демо; удалите демонстрационные школы вручную или начните с пустой базы"
+    );
+    let mut owner = sqlx::PgConnection::connect(owner_url).await?;
+    let mut tx = owner.begin().await?;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I', tablename) FROM pg_tables
+         WHERE schemaname = 'public' AND tablename <> '_sqlx_migrations' ORDER BY tablename",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    // The trail's guard against TRUNCATE is the owner's to lift, inside this transaction only.
+    sqlx::query("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_truncate")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!(
+        "TRUNCATE TABLE {} RESTART IDENTITY CASCADE",
+        tables.join(", ")
+    ))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_truncate")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    owner.close().await?;
+    Ok(())
+}
 
 /// Seeds the demo unless the first demo school exists. Returns whether it seeded.
 pub async fn seed_if_empty(pool: &PgPool) -> anyhow::Result<bool> {

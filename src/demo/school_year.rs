@@ -186,28 +186,78 @@ const TOPICS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Fills the first demo school's year unless it has a curriculum already. Returns whether it did.
-pub async fn fill(pool: &PgPool, clock: &dyn Clock) -> anyhow::Result<bool> {
-    let school = match sqlx::query_scalar!("SELECT id FROM school WHERE slug = $1", super::SLUG_1)
-        .fetch_optional(pool)
-        .await?
-    {
-        Some(id) => SchoolId(id),
-        None => return Ok(false),
-    };
-    let filled = sqlx::query_scalar!(
-        "SELECT 1 AS one FROM curriculum_line WHERE school_id = $1 LIMIT 1",
-        school.0
+/// How far the first demo school's year got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FillState {
+    /// No demo school.
+    NoSchool,
+    /// The demo school as seeded, its year not begun.
+    NotStarted,
+    /// A fill began and never finished (killed, or failed half-way).
+    Unfinished,
+    Finished,
+}
+
+/// Where the first demo school's year stands (see migration `demo_fill`).
+pub async fn fill_state(pool: &PgPool) -> anyhow::Result<FillState> {
+    let Some(row) = sqlx::query!(
+        r#"SELECT s.id, f.finished_at AS "finished_at?", f.started_at AS "started_at?",
+                  EXISTS (SELECT 1 FROM subject WHERE school_id = s.id) AS "has_subjects!"
+           FROM school s LEFT JOIN demo_fill f ON f.school_id = s.id
+           WHERE s.slug = $1"#,
+        super::SLUG_1
     )
     .fetch_optional(pool)
     .await?
-    .is_some();
-    if filled {
+    else {
+        return Ok(FillState::NoSchool);
+    };
+    Ok(match (row.started_at, row.finished_at) {
+        (_, Some(_)) => FillState::Finished,
+        (Some(_), None) => FillState::Unfinished,
+        (None, None) if row.has_subjects => FillState::Unfinished,
+        (None, None) => FillState::NotStarted,
+    })
+}
+
+/// Fills the first demo school's year unless it is filled already. Returns whether it did. A
+/// fill that was begun and never finished is an error here: `demo::prepare` redoes it.
+pub async fn fill(pool: &PgPool, clock: &dyn Clock) -> anyhow::Result<bool> {
+    match fill_state(pool).await? {
+        FillState::NoSchool | FillState::Finished => return Ok(false),
+        FillState::Unfinished => anyhow::bail!(
+            "учебный год демонстрационной школы заполнен не до конца (заполнение прервали); \
+             `zhurnal demo` заполнит демо заново"
+        ),
+        FillState::NotStarted => {}
+    }
+    let school = SchoolId(
+        sqlx::query_scalar!("SELECT id FROM school WHERE slug = $1", super::SLUG_1)
+            .fetch_one(pool)
+            .await?,
+    );
+    // Written before the first step: from here until the last, the fill is unfinished.
+    let begun = sqlx::query!(
+        "INSERT INTO demo_fill (school_id, started_at) VALUES ($1, now())
+         ON CONFLICT (school_id) DO NOTHING",
+        school.0
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if begun == 0 {
+        // Another process began at the same moment.
         return Ok(false);
     }
     fill_school(pool, clock, school)
         .await
         .map_err(|e| anyhow::anyhow!("demo year: {e:?}"))?;
+    sqlx::query!(
+        "UPDATE demo_fill SET finished_at = now() WHERE school_id = $1",
+        school.0
+    )
+    .execute(pool)
+    .await?;
     tracing::info!("demo school year filled");
     Ok(true)
 }

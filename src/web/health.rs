@@ -1,4 +1,5 @@
-//! `/healthz`: is the server up and does the database answer.
+//! `/healthz` (liveness: is the server up and does the database answer — cheap) and `/readyz`
+//! (readiness: does the database accept a write, is there room on the private cluster's disk).
 
 use axum::Json;
 use axum::extract::State;
@@ -21,4 +22,32 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>)
             )
         }
     }
+}
+
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    // The private cluster's disk is ours to watch; an external server's is not visible here.
+    let data_dir = state
+        .config
+        .database_url
+        .is_none()
+        .then(|| state.config.data_dir.clone());
+    let found = crate::db::readiness::check(&state.pool, data_dir.as_deref()).await;
+    let disk = found.disk.map(|d| {
+        json!({
+            "status": if d.enough() { "ok" } else { "full" },
+            "free_mb": d.free_bytes / (1024 * 1024),
+            "total_mb": d.total_bytes / (1024 * 1024),
+        })
+    });
+    let body = json!({
+        "status": if found.ready() { "ready" } else { "not_ready" },
+        "writes": if found.writes { "ok" } else { "failed" },
+        "disk": disk,
+    });
+    let status = if found.ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
 }

@@ -341,6 +341,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/static/{*file}", get(assets::serve))
         .layer(
             ServiceBuilder::new()

@@ -17,13 +17,13 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
         .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 23, 9, 0, 0).unwrap());
     let started = Instant::now();
     assert!(
-        zhurnal::demo::fill_school_year(&app.pool, app.clock.as_ref())
+        zhurnal::demo::fill_school_year(&app.app_pool, app.clock.as_ref())
             .await
             .unwrap()
     );
     eprintln!("demo school year filled in {:?}", started.elapsed());
     assert!(
-        !zhurnal::demo::fill_school_year(&app.pool, app.clock.as_ref())
+        !zhurnal::demo::fill_school_year(&app.app_pool, app.clock.as_ref())
             .await
             .unwrap(),
         "only once"
@@ -126,7 +126,7 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
 #[tokio::test]
 async fn the_demo_timetable_never_puts_a_teacher_in_two_places_at_once() {
     let app = spawn_app().await;
-    zhurnal::demo::fill_school_year(&app.pool, app.clock.as_ref())
+    zhurnal::demo::fill_school_year(&app.app_pool, app.clock.as_ref())
         .await
         .unwrap();
     let clashes = scalar(
@@ -141,7 +141,7 @@ async fn the_demo_timetable_never_puts_a_teacher_in_two_places_at_once() {
 #[tokio::test]
 async fn every_demo_login_still_lands_on_its_start_page_after_the_year_is_filled() {
     let app = spawn_app().await;
-    zhurnal::demo::fill_school_year(&app.pool, app.clock.as_ref())
+    zhurnal::demo::fill_school_year(&app.app_pool, app.clock.as_ref())
         .await
         .unwrap();
     for (login, path) in [
@@ -154,4 +154,72 @@ async fn every_demo_login_still_lands_on_its_start_page_after_the_year_is_filled
         let response = client.login(login, "demo").await;
         assert_eq!(crate::helpers::path_of(&response), path, "{login}");
     }
+}
+
+#[tokio::test]
+async fn a_demo_fill_killed_half_way_is_noticed_and_the_demo_is_filled_again_whole() {
+    let app = spawn_app().await;
+    app.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 23, 9, 0, 0).unwrap());
+    let school = scalar(&app, "SELECT id FROM school WHERE slug = 'demo-1'").await;
+    use zhurnal::demo::FillState;
+    assert_eq!(
+        zhurnal::demo::fill_state(&app.app_pool).await.unwrap(),
+        FillState::NotStarted
+    );
+    // What a fill killed after its first steps leaves: its start recorded, a subject added.
+    sqlx::query("INSERT INTO demo_fill (school_id, started_at) VALUES ($1, now())")
+        .bind(school)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO subject (school_id, name, short_name) VALUES ($1, 'Русский язык', 'Рус. яз.')",
+    )
+    .bind(school)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        zhurnal::demo::fill_state(&app.app_pool).await.unwrap(),
+        FillState::Unfinished
+    );
+    // Filling the year on top of half a year is refused…
+    let error = zhurnal::demo::fill_school_year(&app.app_pool, app.clock.as_ref())
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("заполнен не до конца"),
+        "{error}"
+    );
+    // …and `zhurnal demo` starts the demo over and fills it whole.
+    zhurnal::demo::prepare(&app.app_pool, &app.owner_url, app.clock.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(
+        zhurnal::demo::fill_state(&app.app_pool).await.unwrap(),
+        FillState::Finished
+    );
+    let school = "(SELECT id FROM school WHERE slug = 'demo-1')";
+    assert_eq!(
+        scalar(
+            &app,
+            &format!(
+                "SELECT count(*) FROM subject WHERE school_id = {school} AND name = 'Русский язык'"
+            )
+        )
+        .await,
+        1
+    );
+    assert!(scalar(&app, "SELECT count(*) FROM mark WHERE value IS NOT NULL").await > 20_000);
+    let lessons = scalar(&app, "SELECT count(*) FROM lesson").await;
+    assert!(lessons > 25_000, "{lessons} lessons");
+    // Once whole, it is left alone.
+    zhurnal::demo::prepare(&app.app_pool, &app.owner_url, app.clock.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(scalar(&app, "SELECT count(*) FROM lesson").await, lessons);
+    let teacher = app.signed_in("teacher").await;
+    let (status, _) = teacher.text("/teacher").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
 }

@@ -16,8 +16,11 @@ use zhurnal::db::embedded::{Durability, EmbeddedPostgres};
 use zhurnal::startup::{self, Application};
 
 struct TestServer {
-    /// URL of a maintenance database on the server, with `{db}` where the name goes.
+    /// URL of a maintenance database on the server as its owner (a superuser, or a user with
+    /// `CREATEDB`), with `{db}` where the name goes.
     url_pattern: String,
+    /// The same as the application's role (`zhurnal_app`): what the served app connects as.
+    app_pattern: String,
     template: String,
     _cluster: Option<EmbeddedPostgres>,
 }
@@ -25,6 +28,10 @@ struct TestServer {
 impl TestServer {
     fn url(&self, db: &str) -> String {
         self.url_pattern.replace("{db}", db)
+    }
+
+    fn app_url(&self, db: &str) -> String {
+        self.app_pattern.replace("{db}", db)
     }
 }
 
@@ -61,15 +68,32 @@ fn sweep_old_clusters(root: &std::path::Path) {
 fn start_server() -> TestServer {
     // Runs on its own thread with its own runtime: tests call it from inside theirs.
     std::thread::spawn(|| {
-        let (url_pattern, cluster) = match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.trim().is_empty() => (url_pattern(&url), None),
+        let (url_pattern, app_pattern, cluster) = match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => {
+                // The application's role: ZHURNAL_APP_DATABASE_URL, or `zhurnal_app` on the
+                // same server without a password (a server that trusts it).
+                let app = match std::env::var("ZHURNAL_APP_DATABASE_URL") {
+                    Ok(app) if !app.trim().is_empty() => app,
+                    _ => {
+                        let mut parsed = reqwest::Url::parse(&url).expect("DATABASE_URL is a URL");
+                        parsed.set_username(zhurnal::db::APP_ROLE).expect("a user");
+                        parsed.set_password(None).expect("no password");
+                        parsed.to_string()
+                    }
+                };
+                (url_pattern(&url), url_pattern(&app), None)
+            }
             _ => {
                 let root = std::env::temp_dir();
                 sweep_old_clusters(&root);
                 let dir = root.join(format!("zhurnal-test-{}", std::process::id()));
                 let cluster = EmbeddedPostgres::start(&dir, Durability::Ephemeral)
                     .expect("the test PostgreSQL cluster starts");
-                (cluster.url("{db}"), Some(cluster))
+                (
+                    cluster.url("{db}"),
+                    cluster.url_as(zhurnal::db::APP_ROLE, "{db}"),
+                    Some(cluster),
+                )
             }
         };
         let template = format!("zhurnal_test_tpl_{}", std::process::id());
@@ -94,14 +118,26 @@ fn start_server() -> TestServer {
                 .await
                 .expect("connect to the template");
             zhurnal::db::migrate(&pool).await.expect("migrations apply");
-            zhurnal::demo::seed_if_empty(&pool)
+            let role = zhurnal::db::user_of(&app_pattern).expect("the app role");
+            zhurnal::db::ensure_app_role(&pool, &role)
+                .await
+                .expect("the application's role gets its rights");
+            pool.close().await;
+            // The demo is seeded with the application's rights, as `zhurnal demo` does.
+            let app = PgPoolOptions::new()
+                .max_connections(2)
+                .connect(&app_pattern.replace("{db}", &template))
+                .await
+                .expect("connect to the template as the application");
+            zhurnal::demo::seed_if_empty(&app)
                 .await
                 .expect("the demo seeds");
-            pool.close().await;
+            app.close().await;
             admin.close().await;
         });
         TestServer {
             url_pattern,
+            app_pattern,
             template,
             _cluster: cluster,
         }
@@ -117,11 +153,24 @@ fn server() -> &'static TestServer {
 /// A running application on a fresh copy of the demo database.
 pub struct TestApp {
     pub base: String,
+    /// The database as its owner (the tests' own reads and set-ups; bypasses row security).
     pub pool: PgPool,
+    /// The database as the application's role: what the served app uses.
+    pub app_pool: PgPool,
+    /// The owner's URL of this test's database.
+    pub owner_url: String,
     pub clock: Arc<ManualClock>,
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_until(std::future::pending()).await.0
+}
+
+/// A running application that shuts down (gracefully) when `shutdown` resolves; the handle ends
+/// when it has.
+pub async fn spawn_app_until(
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (TestApp, tokio::task::JoinHandle<anyhow::Result<()>>) {
     let server = server();
     let db = format!(
         "zhurnal_test_{}_{}",
@@ -142,23 +191,36 @@ pub async fn spawn_app() -> TestApp {
     .expect("clone the template");
     admin.close().await;
     let pool = PgPoolOptions::new()
-        .max_connections(5)
+        .max_connections(3)
         .connect(&server.url(&db))
         .await
         .expect("connect to the test database");
+    let app_pool = PgPoolOptions::new()
+        .max_connections(5)
+        .connect(&server.app_url(&db))
+        .await
+        .expect("connect to the test database as the application");
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let mut config = Config::from_env().expect("config");
     config.database_url = Some(server.url(&db));
+    config.app_database_url = Some(server.app_url(&db));
     // Mail is sent by the tests' own `mail::run_once` rounds (tests/it/mail.rs), not a worker.
     config.smtp_url = None;
     config.mail_poll_seconds = 0;
-    let state = startup::state(pool.clone(), config, clock.clone());
+    let state = startup::state(app_pool.clone(), config, clock.clone());
     let app = Application::bind(state, "127.0.0.1:0".parse().unwrap())
         .await
         .expect("bind");
     let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { base, pool, clock }
+    let running = tokio::spawn(app.run_until(shutdown));
+    let app = TestApp {
+        base,
+        pool,
+        app_pool,
+        owner_url: server.url(&db),
+        clock,
+    };
+    (app, running)
 }
 
 /// A browser of one person: keeps cookies, follows redirects, posts forms with the CSRF token.

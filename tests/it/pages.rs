@@ -43,6 +43,34 @@ async fn healthz_reports_the_database() {
 }
 
 #[tokio::test]
+async fn readyz_proves_a_write_and_says_503_when_the_database_refuses_writes_while_healthz_stays_ok()
+ {
+    let app = spawn_app().await;
+    let client = app.client();
+    let response = client.get("/readyz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["writes"], "ok");
+    let probed: i64 = sqlx::query_scalar("SELECT count(*) FROM readiness_probe")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(probed, 1, "the probe wrote its row");
+    // Every write now fails (as on a full disk), reads still work.
+    sqlx::query("ALTER TABLE readiness_probe ADD CONSTRAINT refuse CHECK (false) NOT VALID")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let response = client.get("/readyz").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "not_ready");
+    assert_eq!(body["writes"], "failed");
+    assert_eq!(client.get("/healthz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn static_files_are_served_and_unknown_ones_are_not() {
     let app = spawn_app().await;
     let client = app.client();
