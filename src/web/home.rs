@@ -59,14 +59,23 @@ pub struct ManagementHome {
     today: String,
     overview: Overview,
     can_manage_accounts: bool,
-    recent: Vec<AuditLine>,
+    /// The latest changes, each with whether its values may be shown to this person (the
+    /// administrator sees who changed a mark, not the mark: docs/ACCESS.md).
+    recent: Vec<(AuditLine, bool)>,
 }
 
 async fn management(state: &AppState, member: &Member, role: Role) -> AppResult<ManagementHome> {
     member.require(&[role])?;
     let overview = schools::overview(&state.pool, member.school.id).await?;
     let recent = if member.access.can_read_audit() {
-        audit::latest(&state.pool, member.school.id, 5).await?
+        audit::latest(&state.pool, member.school.id, 5)
+            .await?
+            .into_iter()
+            .map(|line| {
+                let shown = member.access.can_see_audit_values(&line.action);
+                (line, shown)
+            })
+            .collect()
     } else {
         Vec::new()
     };

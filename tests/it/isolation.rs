@@ -654,6 +654,10 @@ async fn the_administrator_keeps_accounts_lists_and_setup_but_reads_no_journal_d
         !home.contains("href=\"/journal\""),
         "no «Журналы» in the menu"
     );
+    // The start page's latest changes name who changed a mark, not the mark.
+    let (_, start) = admin.text("/admin").await;
+    assert!(start.contains("данные журнала скрыты"), "{start}");
+    assert_eq!(leaks(&start), None);
     // The audit trail: who changed what and when, not the values.
     let (_, audit) = admin.text("/audit").await;
     assert!(audit.contains("данные журнала скрыты"));
