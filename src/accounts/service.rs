@@ -239,7 +239,7 @@ pub async fn create_staff(
     };
     let password = password::generate();
     let hash = password::hash_async(password.clone()).await?;
-    let account_id = create_account(
+    let created = create_account(
         &mut tx,
         access.school_id,
         actor,
@@ -247,7 +247,18 @@ pub async fn create_staff(
         &hash,
         Grant::staff(role),
     )
-    .await?;
+    .await;
+    let account_id = match created {
+        // Two forms for one name at once: the other took the login between our check and
+        // our insert. Nothing was written; sending the form again picks the next free login.
+        Err(AppError::Database(e)) if crate::error::is_unique_violation(&e) => {
+            return Err(AppError::invalid(
+                "login",
+                "Этот логин только что занял другой пользователь. Отправьте форму ещё раз.",
+            ));
+        }
+        other => other?,
+    };
     if !position.is_empty() {
         repo::set_position(&mut tx, access.school_id, account_id, Some(&position)).await?;
     }
