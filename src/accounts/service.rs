@@ -12,6 +12,7 @@ use crate::auth::repo as auth_repo;
 use crate::authz::{Access, Role};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input;
 use crate::tenancy::SchoolId;
 
 /// Credentials just issued: shown once, never stored in clear.
@@ -141,6 +142,9 @@ pub fn check_email(errors: &mut FieldErrors, field: &'static str, value: &str) -
     if value.is_empty() {
         return None;
     }
+    if !input::line(errors, field, value, 200) {
+        return Some(value.to_string());
+    }
     let ok = value.len() <= 200
         && value.split_once('@').is_some_and(|(user, host)| {
             !user.is_empty() && host.contains('.') && !value.contains(char::is_whitespace)
@@ -212,6 +216,7 @@ pub async fn create_staff(
     if position.chars().count() > 100 {
         errors.add("position", "Должность: не больше 100 символов.");
     }
+    input::line(&mut errors, "position", &position, 100);
     errors.clone().into_result()?;
     let role = role.expect("checked above");
 
