@@ -338,3 +338,66 @@ async fn a_back_address_with_a_line_break_or_another_site_leads_to_the_group_pag
         assert_eq!(path_of(&response), format!("/groups/{group_id}"), "{back}");
     }
 }
+
+#[tokio::test]
+async fn a_control_character_in_a_query_string_is_refused_in_russian_before_the_page_runs() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("admin").await;
+    for path in [
+        "/admin/users?role=%00",
+        "/classes?year=1%01",
+        "/login?next=%7F",
+    ] {
+        let response = admin.get(path).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(html.contains("служебные"), "{path}: {html}");
+    }
+    // Line breaks and tabs are text, not control characters.
+    let response = admin.get("/admin/users?role=%0A").await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn database_refusals_are_a_conflict_or_bad_input_and_faults_stay_faults() {
+    use zhurnal::error::{DbRefusal, refusal_of};
+    let app = spawn_app().await;
+    let error_of = |sql: &'static str| {
+        let pool = app.pool.clone();
+        async move { sqlx::query(sql).execute(&pool).await.unwrap_err() }
+    };
+    let cases = [
+        (
+            "INSERT INTO account_event (login, kind) VALUES ('x', 'no-such-kind')",
+            Some(DbRefusal::BadValue),
+        ),
+        (
+            "UPDATE pupil SET school_id = -1 WHERE id = (SELECT min(id) FROM pupil)",
+            Some(DbRefusal::InUse),
+        ),
+        ("SELECT 'пять'::int", Some(DbRefusal::BadValue)),
+        (
+            "SELECT convert_from('\\x00'::bytea, 'UTF8')",
+            Some(DbRefusal::BadValue),
+        ),
+        ("SELECT * FROM no_such_table", None),
+    ];
+    for (sql, expected) in cases {
+        let e = error_of(sql).await;
+        assert_eq!(refusal_of(&e), expected, "{sql}: {e}");
+    }
+    let duplicate = error_of(
+        "INSERT INTO work_type (school_id, name, short_name, weight, checking_days)
+         SELECT school_id, name, short_name, weight, checking_days FROM work_type LIMIT 1",
+    )
+    .await;
+    assert_eq!(
+        refusal_of(&duplicate),
+        Some(DbRefusal::Duplicate),
+        "{duplicate}"
+    );
+}
