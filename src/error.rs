@@ -80,3 +80,47 @@ pub fn is_fk_violation(e: &sqlx::Error) -> bool {
         .and_then(|d| d.code())
         .is_some_and(|c| c == "23503")
 }
+
+/// What the database said "no" to, when it was the input and not a fault of ours: the page
+/// answers 409 or 422 with a Russian message instead of 500 (issue 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbRefusal {
+    /// 23505: a row with this name, login or number is already there.
+    Duplicate,
+    /// 23503: the row is still used by others, or refers to one that is gone.
+    InUse,
+    /// Class 22 (too long 22001, bad bytes 22021, a NUL in JSON 22P05, bad number or date),
+    /// 23514 (a check) and 54000 (a value too big for an index): the value cannot be stored.
+    BadValue,
+}
+
+impl DbRefusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            DbRefusal::Duplicate => {
+                "Такая запись уже есть (возможно, её только что добавил кто-то другой). \
+                 Обновите страницу и проверьте."
+            }
+            DbRefusal::InUse => {
+                "Запись связана с другими данными, поэтому изменение не выполнено. \
+                 Обновите страницу и проверьте."
+            }
+            DbRefusal::BadValue => {
+                "Введённое значение нельзя сохранить: оно слишком длинное или в нём есть \
+                 недопустимые символы. Исправьте его и повторите."
+            }
+        }
+    }
+}
+
+/// The refusal a database error stands for, or `None` for a fault (a lost connection, a bug).
+pub fn refusal_of(e: &sqlx::Error) -> Option<DbRefusal> {
+    let code = e.as_database_error()?.code()?;
+    match code.as_ref() {
+        "23505" => Some(DbRefusal::Duplicate),
+        "23503" => Some(DbRefusal::InUse),
+        "23514" | "54000" => Some(DbRefusal::BadValue),
+        c if c.starts_with("22") => Some(DbRefusal::BadValue),
+        _ => None,
+    }
+}

@@ -12,6 +12,7 @@ use crate::auth::repo as auth_repo;
 use crate::authz::{Access, Role};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input;
 use crate::tenancy::SchoolId;
 
 /// Credentials just issued: shown once, never stored in clear.
@@ -141,6 +142,9 @@ pub fn check_email(errors: &mut FieldErrors, field: &'static str, value: &str) -
     if value.is_empty() {
         return None;
     }
+    if !input::line(errors, field, value, 200) {
+        return Some(value.to_string());
+    }
     let ok = value.len() <= 200
         && value.split_once('@').is_some_and(|(user, host)| {
             !user.is_empty() && host.contains('.') && !value.contains(char::is_whitespace)
@@ -212,6 +216,7 @@ pub async fn create_staff(
     if position.chars().count() > 100 {
         errors.add("position", "Должность: не больше 100 символов.");
     }
+    input::line(&mut errors, "position", &position, 100);
     errors.clone().into_result()?;
     let role = role.expect("checked above");
 
@@ -239,7 +244,7 @@ pub async fn create_staff(
     };
     let password = password::generate();
     let hash = password::hash_async(password.clone()).await?;
-    let account_id = create_account(
+    let created = create_account(
         &mut tx,
         access.school_id,
         actor,
@@ -247,7 +252,18 @@ pub async fn create_staff(
         &hash,
         Grant::staff(role),
     )
-    .await?;
+    .await;
+    let account_id = match created {
+        // Two forms for one name at once: the other took the login between our check and
+        // our insert. Nothing was written; sending the form again picks the next free login.
+        Err(AppError::Database(e)) if crate::error::is_unique_violation(&e) => {
+            return Err(AppError::invalid(
+                "login",
+                "Этот логин только что занял другой пользователь. Отправьте форму ещё раз.",
+            ));
+        }
+        other => other?,
+    };
     if !position.is_empty() {
         repo::set_position(&mut tx, access.school_id, account_id, Some(&position)).await?;
     }

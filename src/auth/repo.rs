@@ -1,5 +1,7 @@
 //! Queries of accounts, memberships and the account security log.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -40,24 +42,68 @@ pub async fn find_by_id(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option
     .await
 }
 
-/// Failed attempts for `login` since its last successful login and not before `since`.
+/// Failed attempts for `login` since its last successful login and not before `since`; only
+/// those from `ip` when it is given.
 pub async fn recent_failures(
     pool: &PgPool,
     login: &str,
+    ip: Option<IpAddr>,
     since: DateTime<Utc>,
 ) -> sqlx::Result<Vec<DateTime<Utc>>> {
+    let ip = ip.map(|ip| ip.to_string());
     sqlx::query_scalar!(
         "SELECT at FROM account_event
          WHERE login = $1 AND kind = 'login_failed' AND at >= $2
+           AND ($3::text IS NULL OR ip = $3::text::inet)
            AND at > coalesce((SELECT max(at) FROM account_event
                               WHERE login = $1 AND kind = 'login_succeeded' AND at >= $2),
                              '-infinity')
          ORDER BY at",
         login,
-        since
+        since,
+        ip
     )
     .fetch_all(pool)
     .await
+}
+
+/// The latest failed attempts from `ip` (whatever the login) not before `since`, at most `limit`.
+pub async fn address_failures(
+    pool: &PgPool,
+    ip: IpAddr,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<DateTime<Utc>>> {
+    sqlx::query_scalar!(
+        "SELECT at FROM account_event
+         WHERE ip = $1::text::inet AND kind = 'login_failed' AND at >= $2
+         ORDER BY at DESC LIMIT $3",
+        ip.to_string(),
+        since,
+        limit
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Whether `login` signed in successfully from `ip` since `since`.
+pub async fn signed_in_from(
+    pool: &PgPool,
+    login: &str,
+    ip: IpAddr,
+    since: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let found = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM account_event
+                          WHERE login = $1 AND ip = $2::text::inet
+                            AND kind = 'login_succeeded' AND at >= $3) AS "found!""#,
+        login,
+        ip.to_string(),
+        since
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(found)
 }
 
 /// An entry of the account security log.

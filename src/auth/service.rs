@@ -28,6 +28,9 @@ pub enum LoginError {
     /// Too many failures: locked for this many more minutes.
     #[error("locked")]
     Locked { minutes: i64 },
+    /// Too many failures from this address, whatever the logins: refused for this many minutes.
+    #[error("address locked")]
+    AddressLocked { minutes: i64 },
     #[error(transparent)]
     Other(#[from] AppError),
 }
@@ -49,7 +52,32 @@ pub async fn login(
 ) -> Result<SignedIn, LoginError> {
     let login = normalise_login(login);
     let now = clock.now();
-    let failures = repo::recent_failures(pool, &login, now - gate_rules::lookback(policy)).await?;
+    let minutes_until =
+        |until: chrono::DateTime<chrono::Utc>| (((until - now).num_seconds() + 59) / 60).max(1);
+    // A login that signed in from this address lately is at home here (rules::login).
+    let at_home = match origin.ip {
+        Some(ip) => repo::signed_in_from(pool, &login, ip, now - policy.known_for).await?,
+        None => false,
+    };
+    if let (Some(ip), false) = (origin.ip, at_home) {
+        let address = policy.for_address();
+        let failures = repo::address_failures(
+            pool,
+            ip,
+            now - gate_rules::lookback(&address),
+            address.address_lock_after as i64,
+        )
+        .await?;
+        if let LoginGate::Locked { until } = gate_rules::gate(&address, &failures, now) {
+            // Not written to the security log: a flood must not grow it by a row a request.
+            return Err(LoginError::AddressLocked {
+                minutes: minutes_until(until),
+            });
+        }
+    }
+    let from = if at_home { origin.ip } else { None };
+    let failures =
+        repo::recent_failures(pool, &login, from, now - gate_rules::lookback(policy)).await?;
     let event = |kind, account_id| AccountEvent {
         at: clock.now(),
         login: &login,
@@ -61,9 +89,8 @@ pub async fn login(
         LoginGate::Locked { until } => {
             let mut conn = pool.acquire().await?;
             repo::record_event(&mut conn, event(EventKind::LoginLocked, None), origin).await?;
-            let minutes = ((until - now).num_seconds() + 59) / 60;
             return Err(LoginError::Locked {
-                minutes: minutes.max(1),
+                minutes: minutes_until(until),
             });
         }
         LoginGate::Slowed(wait) => {

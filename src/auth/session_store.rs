@@ -21,17 +21,23 @@ impl PgSessionStore {
         Self { pool }
     }
 
+    /// Deletes the expired sessions (an expired one is never loaded, but its row would stay);
+    /// returns how many went.
+    pub async fn delete_expired(&self) -> sqlx::Result<u64> {
+        let done = sqlx::query!("DELETE FROM session WHERE expires_at < now()")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Deletes expired sessions every ten minutes, for ever.
     pub fn spawn_cleanup(&self) -> tokio::task::JoinHandle<()> {
-        let pool = self.pool.clone();
+        let store = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                if let Err(e) = sqlx::query!("DELETE FROM session WHERE expires_at < now()")
-                    .execute(&pool)
-                    .await
-                {
+                if let Err(e) = store.delete_expired().await {
                     tracing::warn!(error = %e, "cannot delete expired sessions");
                 }
             }

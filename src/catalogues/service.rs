@@ -8,6 +8,7 @@ use super::repo::{self, Catalogue, SubjectRow, WorkTypeRow};
 use crate::audit::{self, Actor, Change};
 use crate::authz::Access;
 use crate::error::{AppError, AppResult, FieldErrors, is_fk_violation, is_unique_violation};
+use crate::input;
 use crate::rules::grading::Scale;
 
 fn require_setup(access: &Access) -> AppResult<()> {
@@ -23,6 +24,7 @@ fn text(errors: &mut FieldErrors, field: &'static str, value: &str, max: usize) 
     if v.is_empty() || v.chars().count() > max {
         errors.add(field, format!("Заполните: от 1 до {max} символов."));
     }
+    input::line(errors, field, &v, max);
     v
 }
 

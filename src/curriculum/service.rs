@@ -9,6 +9,7 @@ use super::{GROUP_KINDS, parse_hours};
 use crate::audit::{self, Actor, Change};
 use crate::authz::{Access, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input;
 use crate::pupils::repo as pupils;
 use crate::school_year::calendar::{open_year, open_year_of_class, parse_date};
 
@@ -235,6 +236,7 @@ pub async fn add_year_group(
     if name.is_empty() || name.chars().count() > 120 {
         errors.add("g_name", "Название: от 1 до 120 символов.");
     }
+    input::line(&mut errors, "g_name", &name, 120);
     errors.into_result()?;
     let g = NewGroup {
         year_id,

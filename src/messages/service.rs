@@ -10,6 +10,7 @@ use super::{BODY_MAX, SUBJECT_MAX, Side, parse_recipient, side};
 use crate::audit::{self, Actor, Change};
 use crate::authz::Role;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input;
 use crate::tenancy::SchoolId;
 
 /// Who reads or writes, and when.
@@ -74,6 +75,7 @@ fn check_body(body: &str, errors: &mut FieldErrors) {
             ),
         );
     }
+    input::text(errors, "body", body, BODY_MAX);
 }
 
 /// A new thread's input, checked: (pupil, recipient), subject, text.
@@ -98,6 +100,7 @@ fn check_new(form: &NewThread) -> AppResult<Checked> {
             format!("Тема длиннее {SUBJECT_MAX} знаков; сократите её."),
         );
     }
+    input::line(&mut errors, "subject", subject, SUBJECT_MAX);
     check_body(&form.body, &mut errors);
     errors.into_result()?;
     Ok(Checked {

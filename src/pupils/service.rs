@@ -11,6 +11,7 @@ use crate::audit::{self, Actor, Change};
 use crate::authz::{Access, Role};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input;
 use crate::school_year::calendar::parse_date;
 use crate::school_year::service::{NewPupil, create_class, enrol_pupil};
 
@@ -63,6 +64,7 @@ fn shift_and_profile(errors: &mut FieldErrors, form: &ClassForm) -> (i16, Option
     if profile.chars().count() > 100 {
         errors.add("c_profile", "Профиль: не больше 100 символов.");
     }
+    input::line(errors, "c_profile", &profile, 100);
     (shift, (!profile.is_empty()).then_some(profile))
 }
 
@@ -269,6 +271,7 @@ pub async fn add_parent(
     if relation.is_empty() || relation.chars().count() > 40 {
         errors.add("a_relation", "Кем приходится: мать, отец, опекун…");
     }
+    input::line(&mut errors, "a_relation", relation, 40);
     let phone = match form.phone.trim() {
         "" => None,
         p => {
@@ -401,6 +404,8 @@ fn check_move(errors: &mut FieldErrors, form: &MoveForm) -> Option<NaiveDate> {
     if form.order_ref.chars().count() > 100 {
         errors.add("m_order_ref", "Номер приказа: до 100 символов.");
     }
+    input::line(errors, "m_reason", &form.reason, 500);
+    input::line(errors, "m_order_ref", &form.order_ref, 100);
     on
 }
 

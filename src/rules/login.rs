@@ -1,6 +1,14 @@
 //! Brute-force protection of the login form (regulations §7: authentication must protect
 //! access). Repeated failures first slow the login down, then lock it for a while. The decision
 //! depends only on the login typed, never on whether it exists, so the answer gives no hint.
+//!
+//! Counted per address as well (issue 11): one address that fails this often within the window,
+//! whatever logins it types, is refused for a while — the guessing of many logins stops there.
+//! A school's pupils often share one address (NAT), and an attacker there or elsewhere must not
+//! lock the real people out: a login that has signed in from an address within `known_for` is
+//! "at home" there — the address limit does not apply to it, and only its own failures from that
+//! address count towards its lock-out (so failures typed elsewhere cannot lock it at home).
+//! The counts live in PostgreSQL (account_event), so they hold across several server processes.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -17,6 +25,11 @@ pub struct LockoutPolicy {
     pub lock_after: usize,
     /// …for this long after the last failure.
     pub lock_for: Duration,
+    /// This many failures from one address within `window` (whatever the logins) refuse that
+    /// address for `lock_for` after the last one…
+    pub address_lock_after: usize,
+    /// …except for a login that signed in successfully from there within this long.
+    pub known_for: Duration,
 }
 
 impl Default for LockoutPolicy {
@@ -28,6 +41,20 @@ impl Default for LockoutPolicy {
             max_delay: Duration::seconds(4),
             lock_after: 5,
             lock_for: Duration::minutes(15),
+            address_lock_after: 30,
+            known_for: Duration::days(30),
+        }
+    }
+}
+
+impl LockoutPolicy {
+    /// The rule for one address: no slowing (a whole school may share it), a lock at
+    /// `address_lock_after` failures.
+    pub fn for_address(&self) -> LockoutPolicy {
+        LockoutPolicy {
+            slow_after: usize::MAX,
+            lock_after: self.address_lock_after,
+            ..*self
         }
     }
 }
@@ -115,5 +142,18 @@ mod tests {
         );
         // Once the window has passed the old failures no longer count.
         assert_eq!(gate(&p, &failures, at(40)), LoginGate::Open);
+    }
+
+    #[test]
+    fn an_address_is_never_slowed_and_locked_only_after_thirty_failures() {
+        let p = LockoutPolicy::default().for_address();
+        let failures: Vec<_> = (0..29).map(|_| at(0)).collect();
+        assert_eq!(gate(&p, &failures, at(1)), LoginGate::Open);
+        let failures: Vec<_> = (0..30).map(|_| at(0)).collect();
+        assert_eq!(
+            gate(&p, &failures, at(1)),
+            LoginGate::Locked { until: at(15) }
+        );
+        assert_eq!(gate(&p, &failures, at(16)), LoginGate::Open);
     }
 }

@@ -11,6 +11,7 @@ use super::service::create_year;
 use crate::audit::{self, Actor, Change};
 use crate::authz::Access;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input;
 use crate::rules::calendar::{self, PeriodKind, Span, check_bells, check_periods};
 use crate::tenancy::SchoolId;
 
@@ -439,6 +440,7 @@ pub async fn add_holiday(
     if name.is_empty() || name.chars().count() > 100 {
         errors.add("h_name", "Название: от 1 до 100 символов.");
     }
+    input::line(&mut errors, "h_name", name, 100);
     let grades = parse_grades(&mut errors, "h_grades", &form.grade_from, &form.grade_to);
     let span = match (parse_date(&form.starts_on), parse_date(&form.ends_on)) {
         (Some(a), Some(b)) if a <= b => Some(Span::new(a, b)),

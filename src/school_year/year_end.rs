@@ -12,7 +12,8 @@ use super::service::create_year;
 use crate::audit::{self, Actor, Change};
 use crate::authz::Access;
 use crate::clock::Clock;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input;
 use crate::pupils::repo::{self as pupils, Movement};
 
 fn require(access: &Access) -> AppResult<()> {
@@ -153,6 +154,9 @@ pub async fn promote(
 ) -> AppResult<(usize, usize, usize)> {
     require(access)?;
     let order_ref = order_ref.trim();
+    let mut errors = FieldErrors::new();
+    input::line(&mut errors, "order_ref", order_ref, 100);
+    errors.into_result()?;
     if order_ref.is_empty() || order_ref.chars().count() > 100 {
         return Err(AppError::invalid(
             "order_ref",

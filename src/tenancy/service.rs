@@ -66,6 +66,8 @@ fn check(input: &NewSchool) -> (FieldErrors, String, Option<String>) {
     if !(2..=100).contains(&short_len) {
         errors.add("short_name", "Краткое название: от 2 до 100 символов.");
     }
+    crate::input::line(&mut errors, "name", input.name.trim(), 300);
+    crate::input::line(&mut errors, "short_name", input.short_name.trim(), 100);
     let slug = input.slug.trim().to_lowercase();
     let slug_ok = (2..=63).contains(&slug.len())
         && slug

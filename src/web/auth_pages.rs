@@ -18,6 +18,7 @@ use crate::auth::repo::{self, AccountEvent, EventKind, MembershipChoice, Origin}
 use crate::auth::service::{self, LoginError, PasswordChange};
 use crate::auth::session_store::id_hash;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input;
 use crate::tenancy::SchoolId;
 
 /// Where the request came from (for the security log).
@@ -83,13 +84,21 @@ pub async fn login(
     let refuse = |error: String| async {
         let page = LoginPage {
             layout: Layout::anonymous(&session, "Вход").await?,
-            login: form.login.clone(),
+            // What was typed comes back, but never more than a login can be.
+            login: form.login.chars().take(input::limits::LOGIN).collect(),
             error: Some(error),
         };
         Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
     if form.login.trim().is_empty() || form.password.is_empty() {
         return refuse("Введите логин и пароль.".into()).await;
+    }
+    // Longer than any login or password can be: a failed login, without asking the database
+    // (a megabyte login would not fit its index) or hashing a megabyte.
+    if form.login.chars().count() > input::limits::LOGIN
+        || form.password.chars().count() > input::limits::PASSWORD
+    {
+        return refuse("Неверный логин или пароль.".into()).await;
     }
     let outcome = service::login(
         &state.pool,
@@ -109,6 +118,18 @@ pub async fn login(
                  попробуйте снова через {minutes} мин."
             ))
             .await;
+        }
+        Err(LoginError::AddressLocked { minutes }) => {
+            let page = LoginPage {
+                layout: Layout::anonymous(&session, "Вход").await?,
+                login: String::new(),
+                error: Some(format!(
+                    "Слишком много неудачных попыток входа с этого компьютера или из этой сети. \
+                     Вход отсюда временно ограничен, попробуйте снова через {minutes} мин. \
+                     Если вы уже входили отсюда раньше, ваш вход по-прежнему работает."
+                )),
+            };
+            return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
         }
         Err(LoginError::Other(e)) => return Err(e),
     };

@@ -16,6 +16,7 @@ use crate::curriculum::repo::{self, AssignmentRow, GroupRow, LineRow, MemberRow}
 use crate::curriculum::service::{self, AssignForm, LineForm, SplitForm, YearGroupForm};
 use crate::curriculum::{GROUP_KINDS, kind_label};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input;
 use crate::pupils::repo::{self as pupils, ClassLine, StaffOption};
 use crate::rules::load::{self, Line, hours_text};
 
@@ -221,12 +222,12 @@ pub async fn assign(
     )
     .await;
     // Only our own pages are gone back to.
-    let to = if q.back.starts_with("/classes/") && !q.back.contains("//") {
-        q.back
-    } else {
-        format!("/groups/{group_id}")
+    let fallback = format!("/groups/{group_id}");
+    let to = match input::local_path(Some(&q.back), &fallback) {
+        to if to.starts_with("/classes/") => to,
+        _ => &fallback,
     };
-    back(&member, &to, result, "Учитель назначен.").await
+    back(&member, to, result, "Учитель назначен.").await
 }
 
 #[derive(Template, WebTemplate)]

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::REQUEST_ID;
-use crate::error::AppError;
+use crate::error::{AppError, DbRefusal, refusal_of};
 
 /// Marks a response whose body the error-page middleware should render.
 #[derive(Clone, Debug)]
@@ -32,10 +32,20 @@ impl IntoResponse for AppError {
                 Some(errors.0.values().cloned().collect::<Vec<_>>().join(" ")),
             ),
             AppError::Refused(message) => (StatusCode::CONFLICT, Some(message.clone())),
-            AppError::Database(e) => {
-                tracing::error!(error = %e, "database error");
-                (StatusCode::INTERNAL_SERVER_ERROR, None)
-            }
+            AppError::Database(e) => match refusal_of(e) {
+                Some(refusal) => {
+                    tracing::warn!(error = %e, "the database refused a write");
+                    let status = match refusal {
+                        DbRefusal::Duplicate | DbRefusal::InUse => StatusCode::CONFLICT,
+                        DbRefusal::BadValue => StatusCode::UNPROCESSABLE_ENTITY,
+                    };
+                    (status, Some(refusal.message().to_string()))
+                }
+                None => {
+                    tracing::error!(error = %e, "database error");
+                    (StatusCode::INTERNAL_SERVER_ERROR, None)
+                }
+            },
             AppError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, None)

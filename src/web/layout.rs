@@ -68,7 +68,14 @@ impl Layout {
 
 /// Leaves a one-time message for the next page (Post/Redirect/Get).
 pub async fn flash(session: &Session, message: impl Into<String>) -> AppResult<()> {
-    session.insert(keys::FLASH, message.into()).await?;
+    // A message may repeat what someone typed; a control character in it (a NUL) could not be
+    // stored in the session (jsonb) and would turn the whole answer into an error.
+    let message: String = message
+        .into()
+        .chars()
+        .filter(|c| !crate::input::is_forbidden_char(*c))
+        .collect();
+    session.insert(keys::FLASH, message).await?;
     Ok(())
 }
 

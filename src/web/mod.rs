@@ -17,6 +17,7 @@ mod group_timetable;
 mod health;
 mod home;
 mod imports;
+mod input_guard;
 mod journal;
 mod journal_control;
 pub mod layout;
@@ -335,8 +336,25 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/platform", get(platform::schools).post(platform::create))
         .fallback(errors::not_found)
-        .layer(middleware::from_fn(csrf::protect))
-        .layer(sessions);
+        .layer(middleware::from_fn(input_guard::refuse_control_chars))
+        .layer(middleware::from_fn_with_state(
+            state.config.secure_cookies,
+            csrf::protect,
+        ))
+        .layer(sessions)
+        // Every page may show personal data (a diary, a pupil's card, a message, a one-time
+        // password): a shared school computer must not keep it. /static is outside and cached.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    // HSTS only where the site is served over HTTPS (then cookies are Secure).
+    let hsts = state.config.secure_cookies.then(|| {
+        SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
 
     Router::new()
         .merge(pages)
@@ -375,6 +393,7 @@ pub fn router(state: AppState) -> Router {
                         "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
                     ),
                 ))
+                .option_layer(hsts)
                 .layer(middleware::from_fn(errors::render_error_pages))
                 .layer(CatchPanicLayer::new()),
         )

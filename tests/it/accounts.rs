@@ -221,3 +221,41 @@ async fn a_school_cannot_reset_the_password_of_someone_who_also_works_in_another
         "/choose"
     );
 }
+
+#[tokio::test]
+async fn two_new_staff_forms_with_one_name_at_once_never_answer_500() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("admin").await;
+    let director = app.signed_in("director").await;
+    let form = [
+        ("last_name", "Одинаков"),
+        ("first_name", "Пётр"),
+        ("role", "teacher"),
+    ];
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(
+            admin.post("/admin/users/new", &form),
+            director.post("/admin/users/new", &form)
+        );
+        for response in [a, b] {
+            let status = response.status();
+            let html = response.text().await.unwrap();
+            assert!(
+                status == StatusCode::OK || status == StatusCode::UNPROCESSABLE_ENTITY,
+                "{status}: {html}"
+            );
+            if status == StatusCode::UNPROCESSABLE_ENTITY {
+                assert!(html.contains("Отправьте форму ещё раз"), "{html}");
+            }
+        }
+    }
+    // Every account made has its own login.
+    let (accounts, logins): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT login) FROM account WHERE last_name = 'Одинаков'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(accounts >= 3);
+    assert_eq!(accounts, logins);
+}

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{path_of, spawn_app};
+use crate::helpers::{Client, TestApp, path_of, spawn_app};
 
 #[tokio::test]
 async fn every_demo_login_reaches_the_start_page_of_its_role() {
@@ -136,27 +136,236 @@ async fn a_post_without_the_csrf_token_is_refused() {
 }
 
 #[tokio::test]
-async fn the_session_id_changes_at_login_and_the_cookie_is_http_only_and_same_site() {
+async fn no_session_before_login_a_new_one_at_login_and_the_cookies_are_http_only_and_same_site() {
     let app = spawn_app().await;
     let client = app.client();
     let response = client.get("/login").await;
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
-    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
-    let before = client.session_cookie().expect("a session before login");
-    client.login("teacher", "demo").await;
+    let set_cookie: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    // Only the form's double-submit cookie; no session is made for an anonymous page.
+    assert_eq!(set_cookie.len(), 1, "{set_cookie:?}");
+    assert!(set_cookie[0].starts_with("zhurnal_csrf="), "{set_cookie:?}");
+    assert!(set_cookie[0].contains("HttpOnly"), "{set_cookie:?}");
+    assert!(set_cookie[0].contains("SameSite=Lax"), "{set_cookie:?}");
+    assert_eq!(client.session_cookie(), None);
+    // A session id planted before login (session fixation) is not the one signed in.
+    let planted = "Zm9yZ2VkLXNlc3Npb24taWQtMDAwMDAwMA";
+    client.jar.add_cookie_str(
+        &format!("zhurnal_session={planted}"),
+        &app.base.parse().unwrap(),
+    );
+    let response = client.login("teacher", "demo").await;
+    assert_eq!(path_of(&response), "/teacher");
     let after = client.session_cookie().expect("a session after login");
-    assert_ne!(before, after, "a new session id at login");
-    // The old id is worth nothing.
+    assert_ne!(after, planted, "a new session id at login");
+    // After logout the old id is worth nothing.
+    client.post("/logout", &[]).await;
     let stale = app.client();
     stale.jar.add_cookie_str(
-        &format!("zhurnal_session={before}"),
+        &format!("zhurnal_session={after}"),
         &app.base.parse().unwrap(),
     );
     assert_eq!(path_of(&stale.get("/teacher").await), "/login");
+}
+
+#[tokio::test]
+async fn many_anonymous_visits_and_failed_logins_leave_no_session_rows() {
+    let app = spawn_app().await;
+    let sessions = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM session")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let before = sessions().await;
+    for _ in 0..200 {
+        let response = app.client().get("/login").await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let client = app.client();
+    let response = client.login("teacher", "wrong").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(sessions().await, before, "nothing to keep, nothing kept");
+    // The login form still works (its token came from the cookie), and signing in keeps one.
+    app.signed_in("teacher").await;
+    assert_eq!(sessions().await, before + 1);
+}
+
+#[tokio::test]
+async fn expired_sessions_are_swept_and_never_loaded() {
+    let app = spawn_app().await;
+    let client = app.signed_in("teacher").await;
+    sqlx::query(
+        "INSERT INTO session (id_hash, data, expires_at)
+         VALUES ('old-1', '{}', now() - interval '1 hour'),
+                ('old-2', '{}', now() - interval '1 day')",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let store = zhurnal::auth::session_store::PgSessionStore::new(app.pool.clone());
+    assert_eq!(store.delete_expired().await.unwrap(), 2);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM session")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "the live session stays");
+    assert_eq!(path_of(&client.get("/teacher").await), "/teacher");
+    // A session past its expiry does not let anyone in, swept or not.
+    sqlx::query("UPDATE session SET expires_at = now() - interval '1 minute'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(path_of(&client.get("/teacher").await), "/login");
+}
+
+/// A browser at another address of this machine (127.0.0.0/8 all lead to the server).
+fn client_from(app: &TestApp, ip: &str) -> Client {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let http = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    Client {
+        http,
+        jar,
+        base: app.base.clone(),
+    }
+}
+
+#[tokio::test]
+async fn an_address_guessing_many_logins_is_refused_in_russian_while_the_real_user_elsewhere_signs_in()
+ {
+    let app = spawn_app().await;
+    let attacker = client_from(&app, "127.0.0.9");
+    for i in 0..30 {
+        let response = attacker.login(&format!("guess{i}"), "123456").await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{i}");
+    }
+    let response = attacker.login("guess-more", "123456").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Слишком много неудачных попыток входа с этого компьютера"),
+        "{html}"
+    );
+    // Refused before any password is checked, even the right one of a real login.
+    let response = attacker.login("teacher", "demo").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The attempts are in the security log with their address; the refusals are not.
+    let (failed, locked): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE kind = 'login_failed'),
+                count(*) FILTER (WHERE kind = 'login_locked')
+         FROM account_event WHERE ip = '127.0.0.9'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((failed, locked), (30, 0));
+    // The real teacher at another address is not touched.
+    let response = client_from(&app, "127.0.0.1")
+        .login("teacher", "demo")
+        .await;
+    assert_eq!(path_of(&response), "/teacher");
+    // Fifteen minutes later the address may try again.
+    app.clock.advance(chrono::Duration::minutes(16));
+    let response = attacker.login("teacher", "demo").await;
+    assert_eq!(path_of(&response), "/teacher");
+}
+
+#[tokio::test]
+async fn failures_typed_elsewhere_do_not_lock_a_person_out_where_they_have_signed_in_before() {
+    let app = spawn_app().await;
+    // The teacher has worked from the school's network (one address for everybody there).
+    let school = client_from(&app, "127.0.0.3");
+    assert_eq!(path_of(&school.login("teacher", "demo").await), "/teacher");
+    school.post("/logout", &[]).await;
+    app.clock.advance(chrono::Duration::minutes(1));
+    // Someone elsewhere locks the login…
+    let outside = client_from(&app, "127.0.0.4");
+    for _ in 0..5 {
+        outside.login("teacher", "wrong").await;
+    }
+    let html = outside.login("teacher", "demo").await.text().await.unwrap();
+    assert!(html.contains("Вход временно заблокирован"), "{html}");
+    // …a pupil at the school guesses other people's logins until the address is refused…
+    let pupil = client_from(&app, "127.0.0.3");
+    for i in 0..30 {
+        pupil.login(&format!("guess{i}"), "qwerty").await;
+    }
+    assert_eq!(
+        pupil.login("guess-more", "qwerty").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // …and the teacher still signs in at school.
+    let teacher = client_from(&app, "127.0.0.3");
+    assert_eq!(path_of(&teacher.login("teacher", "demo").await), "/teacher");
+    // Failures from the school's address itself still lock the login there.
+    app.clock.advance(chrono::Duration::minutes(1));
+    let teacher_failures = client_from(&app, "127.0.0.3");
+    for _ in 0..5 {
+        teacher_failures.login("teacher", "wrong").await;
+    }
+    let html = teacher_failures
+        .login("teacher", "demo")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Вход временно заблокирован"), "{html}");
+}
+
+#[tokio::test]
+async fn an_overlong_login_or_password_is_a_failed_login_that_asks_nothing_of_the_database() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let huge = "a".repeat(1_000_000);
+    let long_password = "p".repeat(257);
+    let long_login = "a".repeat(65);
+    let events = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM account_event")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let before = events().await;
+    for (login, password) in [
+        (huge.as_str(), "demo"),
+        (long_login.as_str(), "demo"),
+        ("teacher", long_password.as_str()),
+    ] {
+        let response = client.login(login, password).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Неверный логин или пароль."));
+        assert!(html.len() < 100_000, "the login is not echoed in full");
+    }
+    assert_eq!(events().await, before);
+}
+
+#[tokio::test]
+async fn a_control_character_in_the_login_form_is_refused_in_russian_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let events = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM account_event")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let before = events().await;
+    for (login, password) in [("teacher\0", "demo"), ("teacher", "de\u{1}mo")] {
+        let response = client.login(login, password).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.unwrap();
+        assert!(html.contains("служебные"), "{html}");
+    }
+    assert_eq!(events().await, before);
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ mod cluster;
 mod curriculum;
 mod demo;
 mod diary;
+mod hostile;
 mod isolation;
 mod journal_control;
 mod mail;

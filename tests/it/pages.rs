@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::auth::between;
-use crate::helpers::{path_of, spawn_app};
+use crate::helpers::{TestApp, path_of, spawn_app};
 
 #[tokio::test]
 async fn an_unknown_page_answers_404_in_russian_with_a_request_id() {
@@ -244,4 +244,188 @@ async fn class_lists_sort_russian_names_by_the_russian_alphabet() {
     assert!(at("Аалто") < at("Ежов"));
     assert!(at("Ежов") < at("Ёлкин"));
     assert!(at("Ёлкин") < at("Яшин"));
+}
+
+#[tokio::test]
+async fn pages_with_personal_data_are_never_stored_but_static_files_are_cached() {
+    let app = spawn_app().await;
+    let no_store = |r: &reqwest::Response| {
+        r.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let parent = app.signed_in("parent").await;
+    let classteacher = app.signed_in("classteacher").await;
+    let admin = app.signed_in("admin").await;
+    let pupil_id: i64 = sqlx::query_scalar("SELECT id FROM pupil ORDER BY id LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let pages = [
+        (&parent, "/parent".to_string()),
+        (&parent, "/diary".to_string()),
+        (&parent, "/messages".to_string()),
+        (&classteacher, "/class-teacher/parents".to_string()),
+        (&classteacher, "/class-teacher/extract.pdf".to_string()),
+        (&admin, format!("/pupils/{pupil_id}")),
+        (&admin, "/admin/users".to_string()),
+        (&admin, "/no/such/page".to_string()),
+    ];
+    for (client, path) in pages {
+        let response = client.get(&path).await;
+        assert!(!response.status().is_server_error(), "{path}");
+        assert_eq!(no_store(&response).as_deref(), Some("no-store"), "{path}");
+    }
+    // The one-time page with issued passwords.
+    let response = admin
+        .post(
+            "/admin/users/new",
+            &[
+                ("last_name", "Ёлкина"),
+                ("first_name", "Мария"),
+                ("role", "teacher"),
+            ],
+        )
+        .await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Сотрудник добавлен")
+    );
+    let response = admin
+        .post(
+            "/admin/users/new",
+            &[
+                ("last_name", "Ёлкин"),
+                ("first_name", "Пётр"),
+                ("role", "teacher"),
+            ],
+        )
+        .await;
+    assert_eq!(no_store(&response).as_deref(), Some("no-store"));
+    let css = app.client().get("/static/app.css").await;
+    let cache = no_store(&css).unwrap_or_default();
+    assert!(cache.contains("max-age="), "{cache}");
+    assert!(!cache.contains("no-store"), "{cache}");
+    // Over plain HTTP (cookies not Secure) there is no HSTS.
+    assert!(css.headers().get("strict-transport-security").is_none());
+    let login = app.client().get("/login").await;
+    assert!(login.headers().get("strict-transport-security").is_none());
+}
+
+/// The same application with `secure_cookies` on (as behind HTTPS).
+async fn secure_app(app: &TestApp) -> String {
+    let mut config = zhurnal::config::Config::from_env().unwrap();
+    config.secure_cookies = true;
+    config.smtp_url = None;
+    config.mail_poll_seconds = 0;
+    let state = zhurnal::startup::state(app.pool.clone(), config, app.clock.clone());
+    let server = zhurnal::startup::Application::bind(state, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", server.port());
+    tokio::spawn(server.run_until(std::future::pending()));
+    base
+}
+
+#[tokio::test]
+async fn hsts_is_sent_only_when_cookies_are_secure_and_then_the_form_cookie_is_host_only() {
+    let app = spawn_app().await;
+    let base = secure_app(&app).await;
+    let response = reqwest::get(format!("{base}/login")).await.unwrap();
+    let hsts = response.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap();
+    assert!(hsts.contains("max-age=31536000"), "{hsts}");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-zhurnal_csrf="), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    let css = reqwest::get(format!("{base}/static/app.css"))
+        .await
+        .unwrap();
+    assert!(css.headers().contains_key("strict-transport-security"));
+}
+
+#[tokio::test]
+async fn a_back_address_with_a_line_break_or_another_site_leads_to_the_group_page_not_a_500() {
+    let app = spawn_app().await;
+    let (_, group_id) = crate::hostile::english_group(&app).await;
+    let teacher_id = app.account_id("teacher").await;
+    let deputy = app.signed_in("deputy").await;
+    for back in ["/classes/%0A", "//evil.example/", "https://evil.example/"] {
+        let response = deputy
+            .post(
+                &format!("/groups/{group_id}/teacher?back={back}"),
+                &[("teacher", &teacher_id.to_string()), ("hours", "2")],
+            )
+            .await;
+        assert!(!response.status().is_server_error(), "{back}");
+        assert_eq!(path_of(&response), format!("/groups/{group_id}"), "{back}");
+    }
+}
+
+#[tokio::test]
+async fn a_control_character_in_a_query_string_is_refused_in_russian_before_the_page_runs() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("admin").await;
+    for path in [
+        "/admin/users?role=%00",
+        "/classes?year=1%01",
+        "/login?next=%7F",
+    ] {
+        let response = admin.get(path).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(html.contains("служебные"), "{path}: {html}");
+    }
+    // Line breaks and tabs are text, not control characters.
+    let response = admin.get("/admin/users?role=%0A").await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn database_refusals_are_a_conflict_or_bad_input_and_faults_stay_faults() {
+    use zhurnal::error::{DbRefusal, refusal_of};
+    let app = spawn_app().await;
+    let error_of = |sql: &'static str| {
+        let pool = app.pool.clone();
+        async move { sqlx::query(sql).execute(&pool).await.unwrap_err() }
+    };
+    let cases = [
+        (
+            "INSERT INTO account_event (login, kind) VALUES ('x', 'no-such-kind')",
+            Some(DbRefusal::BadValue),
+        ),
+        (
+            "UPDATE pupil SET school_id = -1 WHERE id = (SELECT min(id) FROM pupil)",
+            Some(DbRefusal::InUse),
+        ),
+        ("SELECT 'пять'::int", Some(DbRefusal::BadValue)),
+        (
+            "SELECT convert_from('\\x00'::bytea, 'UTF8')",
+            Some(DbRefusal::BadValue),
+        ),
+        ("SELECT * FROM no_such_table", None),
+    ];
+    for (sql, expected) in cases {
+        let e = error_of(sql).await;
+        assert_eq!(refusal_of(&e), expected, "{sql}: {e}");
+    }
+    let duplicate = error_of(
+        "INSERT INTO work_type (school_id, name, short_name, weight, checking_days)
+         SELECT school_id, name, short_name, weight, checking_days FROM work_type LIMIT 1",
+    )
+    .await;
+    assert_eq!(
+        refusal_of(&duplicate),
+        Some(DbRefusal::Duplicate),
+        "{duplicate}"
+    );
 }
