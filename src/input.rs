@@ -109,14 +109,7 @@ mod tests {
 
     #[test]
     fn nul_and_other_control_characters_are_refused_line_breaks_are_not() {
-        for bad in [
-            "a\0b",
-            "\u{1}",
-            "x\u{7f}",
-            "\u{85}",
-            "a\u{2028}b",
-            "\u{feff}т",
-        ] {
+        for bad in ["a\0b", "\u{1}", "x\u{7f}", "\u{85}", "a\u{2028}b", "\u{feff}т"] {
             let mut e = FieldErrors::new();
             assert!(!text(&mut e, "f", bad, 100), "{bad:?}");
             assert!(e.get("f").unwrap().contains("служебные"));
