@@ -11,7 +11,7 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
 }
 
 /// 5Б has mathematics on Mondays, taught by `teacher`; returns the group.
-async fn maths_on_mondays(app: &TestApp) -> i64 {
+pub(crate) async fn maths_on_mondays(app: &TestApp) -> i64 {
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 8, 25, 9, 0, 0).unwrap());
     let deputy = app.signed_in("deputy").await;
