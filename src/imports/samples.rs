@@ -230,6 +230,82 @@ pub fn zip_bomb(megabytes: usize, declared: Option<u32>) -> Vec<u8> {
     package(&entries)
 }
 
+/// A valid small XLSX (a header and one pupil) whose styles part, under 2 MB unpacked, holds one
+/// font with a name of half a megabyte and 45 000 cell formats using it: a reader that builds a
+/// style per cell format, cloning its font, asks for about 22 GB.
+pub fn styles_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut styles = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\
+         <fonts count=\"1\"><font><name val=\"{}\"/></font></fonts><cellXfs>",
+        "Ш".repeat(250_000)
+    );
+    for _ in 0..45_000 {
+        styles.push_str("<xf numFmtId=\"14\" fontId=\"0\"/>");
+    }
+    styles.push_str("</cellXfs></styleSheet>");
+    let mut entries = workbook(
+        &owned(&[&["Фамилия", "Имя"], &["Ёлкина", "Алёна"]]),
+        "A1:B2",
+    );
+    entries.push(Entry::stored("xl/styles.xml", styles));
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for e in entries {
+        zip.start_file(e.name, options).expect("in memory");
+        zip.write_all(&e.data).expect("in memory");
+    }
+    zip.finish().expect("in memory").into_inner()
+}
+
+/// The heaviest XLSX the bounds let through to the spreadsheet reader: shared strings of almost
+/// 8 MB (one of 999 letters, the rest tiny), and a sheet of 5 000 rows × 20 cells all showing the
+/// long one — the reader stops at the cap on text kept (16 MB). For measuring memory: building
+/// it compresses 30 MB, which takes seconds in a debug build.
+pub fn heaviest() -> Vec<u8> {
+    use std::io::Write;
+    let tiny = 460_000;
+    let mut strings = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
+         uniqueCount=\"{}\"><si><t>{}</t></si>",
+        tiny + 1,
+        "Ж".repeat(999)
+    );
+    for _ in 0..tiny {
+        strings.push_str("<si><t>a</t></si>");
+    }
+    strings.push_str("</sst>");
+    let mut sheet = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\
+         <dimension ref=\"A1:T5000\"/><sheetData>",
+    );
+    for r in 1..=5_000 {
+        sheet.push_str(&format!("<row r=\"{r}\">"));
+        for c in 0..20u8 {
+            let column = char::from(b'A' + c);
+            sheet.push_str(&format!("<c r=\"{column}{r}\" t=\"s\"><v>0</v></c>"));
+        }
+        sheet.push_str("</row>");
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    let mut entries = workbook(&[], "A1");
+    entries.retain(|e| e.name != "xl/worksheets/sheet1.xml");
+    entries.push(Entry::stored("xl/worksheets/sheet1.xml", sheet));
+    entries.push(Entry::stored("xl/sharedStrings.xml", strings));
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for e in entries {
+        zip.start_file(e.name, options).expect("in memory");
+        zip.write_all(&e.data).expect("in memory");
+    }
+    zip.finish().expect("in memory").into_inner()
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read;

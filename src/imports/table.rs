@@ -38,6 +38,9 @@ const MAX_STYLES_BYTES: u64 = 2 << 20;
 const MAX_ENTRIES: usize = 1_000;
 /// The most shared strings a package may declare: the reader reserves memory for that many.
 const MAX_SHARED_STRINGS: u64 = 1_000_000;
+/// The most cell formats (Excel's own limit is 64 000) and number formats a package may have.
+const MAX_CELL_FORMATS: usize = 64_000;
+const MAX_NUMBER_FORMATS: usize = 1_000;
 
 /// Why a file could not be read as a table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +62,8 @@ pub enum ImportError {
     TooManyRows(usize),
     TooManyColumns,
     TooManyCells,
+    /// More cell formats than Excel allows, or an absurd number of number formats.
+    TooManyFormats,
     /// A cell longer than `MAX_CELL_CHARS`, in this row of the file.
     CellTooLong(usize),
     /// A control character in a cell, in this row of the file.
@@ -106,6 +111,11 @@ impl ImportError {
                  несколько файлов.",
                 thousands(MAX_CELLS),
                 MAX_TEXT_BYTES >> 20
+            ),
+            ImportError::TooManyFormats => format!(
+                "В файле больше {} стилей ячеек — больше, чем допускает Excel. Сохраните \
+                 таблицу заново как CSV.",
+                thousands(MAX_CELL_FORMATS)
             ),
             ImportError::CellTooLong(row) => format!(
                 "Строка {row} файла: в ячейке больше {} символов.",
@@ -224,8 +234,9 @@ pub fn read_table(
 
 /// Inflates every entry of the package into nothing, refusing it past the bounds — so that the
 /// spreadsheet reader, which inflates the same entries, never meets a zip bomb — and checks the
-/// shared-string count the package declares (the reader reserves memory for it).
-fn check_package(bytes: &[u8]) -> Result<(), ImportError> {
+/// shared-string count the package declares (the reader reserves memory for it). Returns the
+/// package to open: the same, its styles cut down to the number formats (`plain_styles`).
+fn check_package(bytes: &[u8]) -> Result<Vec<u8>, ImportError> {
     let mut zip =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ImportError::UnreadableSpreadsheet)?;
     if zip.len() > MAX_ENTRIES {
@@ -243,6 +254,7 @@ fn check_package(bytes: &[u8]) -> Result<(), ImportError> {
         return Err(ImportError::TooLargeUnpacked);
     }
     let mut total: u64 = 0;
+    let mut styles: Option<(usize, Vec<u8>)> = None;
     for i in 0..zip.len() {
         let entry = zip
             .by_index(i)
@@ -252,6 +264,7 @@ fn check_package(bytes: &[u8]) -> Result<(), ImportError> {
             .map_err(|_| ImportError::UnreadableSpreadsheet)?
             .to_ascii_lowercase();
         let strings = name.ends_with("sharedstrings.xml");
+        let style = name.ends_with("styles.xml");
         let cap = if strings {
             MAX_SHARED_STRINGS_BYTES
         } else if name.ends_with("styles.xml") {
@@ -261,15 +274,19 @@ fn check_package(bytes: &[u8]) -> Result<(), ImportError> {
         }
         .min(MAX_UNPACKED_BYTES - total);
         let mut limited = entry.take(cap + 1);
-        let inflated = if strings {
+        let inflated = if strings || style {
             let mut text = Vec::new();
             limited
                 .read_to_end(&mut text)
                 .map_err(|_| ImportError::UnreadableSpreadsheet)?;
-            if declared_strings(&text) > MAX_SHARED_STRINGS {
+            if strings && declared_strings(&text) > MAX_SHARED_STRINGS {
                 return Err(ImportError::TooLargeUnpacked);
             }
-            text.len() as u64
+            let length = text.len() as u64;
+            if style && length <= cap {
+                styles = Some((i, plain_styles(&text)?));
+            }
+            length
         } else {
             std::io::copy(&mut limited, &mut std::io::sink())
                 .map_err(|_| ImportError::UnreadableSpreadsheet)?
@@ -279,7 +296,96 @@ fn check_package(bytes: &[u8]) -> Result<(), ImportError> {
         }
         total += inflated;
     }
-    Ok(())
+    let Some((index, styles)) = styles else {
+        return Ok(bytes.to_vec());
+    };
+    // The package again, its entries copied as they are but the styles.
+    let unreadable = |_| ImportError::UnreadableSpreadsheet;
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(bytes.len())));
+    for i in 0..zip.len() {
+        if i == index {
+            let name = zip
+                .name_for_index(i)
+                .ok_or(ImportError::UnreadableSpreadsheet)?;
+            let name = name.map_err(unreadable)?.to_string();
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .map_err(unreadable)?;
+            std::io::Write::write_all(&mut out, &styles)
+                .map_err(|_| ImportError::UnreadableSpreadsheet)?;
+        } else {
+            out.raw_copy_file(zip.by_index_raw(i).map_err(unreadable)?)
+                .map_err(unreadable)?;
+        }
+    }
+    Ok(out.finish().map_err(unreadable)?.into_inner())
+}
+
+/// The styles reduced to what reading needs — the number formats and each cell format's number
+/// format, which tell dates from numbers. The reader builds a full style for every cell format,
+/// cloning its font, fill, border and format code: a small styles part with a long font name and
+/// thousands of cell formats would make it allocate gigabytes.
+fn plain_styles(xml: &[u8]) -> Result<Vec<u8>, ImportError> {
+    use quick_xml::events::Event;
+    let bad = |_| ImportError::UnreadableSpreadsheet;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut formats = String::new();
+    let mut cells = String::new();
+    let (mut in_formats, mut in_cells) = (false, false);
+    let (mut format_count, mut cell_count) = (0, 0);
+    // A number format's id: digits only.
+    let id = |e: &quick_xml::events::BytesStart| -> Option<String> {
+        let value = e.try_get_attribute("numFmtId").ok()??.value;
+        (!value.is_empty() && value.len() <= 9 && value.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| value.to_string())
+    };
+    loop {
+        match reader
+            .read_event()
+            .map_err(|_| ImportError::UnreadableSpreadsheet)?
+        {
+            Event::Eof => break,
+            Event::Start(e) if e.local_name().as_ref() == "numFmts" => in_formats = true,
+            Event::Start(e) if e.local_name().as_ref() == "cellXfs" => in_cells = true,
+            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+                "numFmt" if in_formats => {
+                    format_count += 1;
+                    let code = e.try_get_attribute("formatCode").map_err(bad)?;
+                    if let (Some(id), Some(code)) = (id(&e), code) {
+                        // Excel's own limit on a format code is 255 characters.
+                        let code = code.value.replace('"', "&quot;");
+                        if code.len() <= 1_000 {
+                            formats.push_str(&format!(
+                                "<numFmt numFmtId=\"{id}\" formatCode=\"{code}\"/>"
+                            ));
+                        }
+                    }
+                }
+                "xf" if in_cells => {
+                    cell_count += 1;
+                    match id(&e) {
+                        Some(id) => cells.push_str(&format!("<xf numFmtId=\"{id}\"/>")),
+                        None => cells.push_str("<xf/>"),
+                    }
+                }
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                "numFmts" => in_formats = false,
+                "cellXfs" => in_cells = false,
+                _ => {}
+            },
+            _ => {}
+        }
+        if format_count > MAX_NUMBER_FORMATS || cell_count > MAX_CELL_FORMATS {
+            return Err(ImportError::TooManyFormats);
+        }
+    }
+    Ok(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
+         <styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\
+         <numFmts>{formats}</numFmts><cellXfs>{cells}</cellXfs></styleSheet>"
+    )
+    .into_bytes())
 }
 
 /// The largest `uniqueCount` the shared strings declare anywhere (0 when none); a value that is
@@ -309,8 +415,9 @@ fn declared_strings(xml: &[u8]) -> u64 {
 }
 
 fn read_xlsx(bytes: &[u8], rows: &mut Rows) -> Result<(), ImportError> {
-    check_package(bytes)?;
-    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|_| ImportError::UnreadableSpreadsheet)?;
+    let package = check_package(bytes)?;
+    let mut book =
+        Xlsx::new(Cursor::new(package)).map_err(|_| ImportError::UnreadableSpreadsheet)?;
     let Some(first) = book.sheet_names().first().cloned() else {
         return Err(ImportError::NoRows);
     };

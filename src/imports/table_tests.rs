@@ -339,3 +339,39 @@ fn binary_junk_xls_and_ods_are_refused_with_a_russian_message() {
             .contains("сохраните таблицу как XLSX или CSV")
     );
 }
+
+#[test]
+fn styles_that_would_make_the_reader_clone_a_huge_font_per_format_are_cut_to_number_formats() {
+    let bytes = crate::imports::samples::styles_bomb();
+    assert!(bytes.len() < MAX_UPLOAD_BYTES, "{}", bytes.len());
+
+    let rows = read_table(&bytes, "list.xlsx", 100).unwrap();
+
+    assert_eq!(rows[1], row(&["Ёлкина", "Алёна"]));
+}
+
+#[test]
+fn a_package_with_more_cell_formats_than_excel_allows_is_refused() {
+    let mut styles = String::from("<styleSheet><cellXfs>");
+    for _ in 0..64_001 {
+        styles.push_str("<xf/>");
+    }
+    styles.push_str("</cellXfs></styleSheet>");
+    assert_eq!(
+        plain_styles(styles.as_bytes()),
+        Err(ImportError::TooManyFormats)
+    );
+    let kept = plain_styles(
+        br#"<styleSheet><numFmts><numFmt numFmtId="164" formatCode='dd"."mm"."yyyy'/></numFmts>
+            <cellStyleXfs><xf numFmtId="3" fontId="0"/></cellStyleXfs>
+            <cellXfs><xf numFmtId="164" fontId="0"><alignment/></xf><xf fontId="1"/></cellXfs></styleSheet>"#,
+    )
+    .unwrap();
+    let kept = String::from_utf8(kept).unwrap();
+    assert!(
+        kept.contains(
+            r#"<numFmts><numFmt numFmtId="164" formatCode="dd&quot;.&quot;mm&quot;.&quot;yyyy"/></numFmts><cellXfs><xf numFmtId="164"/><xf/></cellXfs>"#
+        ),
+        "{kept}"
+    );
+}
