@@ -98,7 +98,14 @@ pub(super) async fn upload(
         if field.name() != Some("file") {
             continue;
         }
-        let name = field.file_name().unwrap_or("").to_string();
+        // The name goes into the audit record: printable, at most 200 characters.
+        let name: String = field
+            .file_name()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !crate::input::is_forbidden_char(*c))
+            .take(200)
+            .collect();
         let mut bytes: Vec<u8> = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(failed)? {
             if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {

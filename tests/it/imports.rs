@@ -554,6 +554,36 @@ async fn binary_junk_an_old_xls_and_a_file_over_2_mb_are_refused_in_russian() {
     .await;
     assert!(response.text().await.unwrap().contains("Файл больше 2 МБ"));
     assert_eq!(written(&app).await, before);
+    // A file name with a NUL cannot be read: refused, not a 500.
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "a\0b.csv",
+        windows_1251(PUPILS),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(written(&app).await, before);
+    // A name of 5 000 letters with a line separator is kept printable and short in the audit.
+    let name = format!("a\u{2028}{}.csv", "я".repeat(5_000));
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        &name,
+        windows_1251(PUPILS),
+    )
+    .await;
+    let status = response.status();
+    let html = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let stored: String = sqlx::query_scalar(
+        "SELECT after->>'file' FROM audit_event WHERE action = 'import.pupils' ORDER BY at DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored.chars().count(), 200);
+    assert!(stored.starts_with("aя"), "{stored}");
     still_answers(&app).await;
 }
 
