@@ -31,8 +31,10 @@ fn header_key(text: &str) -> String {
     collapse(&spaced)
 }
 
-/// How many header rows may stand above the table (a title such as «Список 5Б класса»).
-const HEADER_SEARCH_ROWS: usize = 10;
+/// How many header rows may stand above the table (a title such as «Список 5Б класса»); the
+/// reader allows this many rows and the header besides the data rows
+/// (`table::HEADER_ROWS`).
+pub(super) const HEADER_SEARCH_ROWS: usize = 10;
 
 pub(super) struct Sheet<'a> {
     rows: &'a [Vec<String>],
@@ -119,6 +121,17 @@ impl<'a> Sheet<'a> {
         (self.header + 1..rows.len())
             .map(move |i| (i + 1, rows[i].as_slice()))
             .filter(|(_, row)| row.iter().any(|cell| !cell.trim().is_empty()))
+    }
+
+    /// Refuses a table with more than `cap` data rows (the reader lets a few more through, as
+    /// title rows may stand above the header); whether the table is within the cap.
+    pub fn within_rows(&mut self, cap: usize) -> bool {
+        if self.data_rows().count() <= cap {
+            return true;
+        }
+        let message = super::table::ImportError::TooManyRows(cap).message();
+        self.errors.push(RowError::new(0, "", message));
+        false
     }
 
     /// The header's row number: where errors about the whole table are reported.

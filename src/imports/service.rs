@@ -8,10 +8,10 @@ use chrono::NaiveDate;
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::RowError;
 use super::pupils::{PupilKey, PupilRow, parse_pupils};
 use super::staff::parse_staff;
 use super::table::read_table;
+use super::{MAX_ERROR_LINES, MAX_PUPIL_ROWS, MAX_STAFF_ROWS, RowError};
 use crate::accounts::credentials::Slip;
 use crate::accounts::repo::{self as accounts, NewAccount};
 use crate::accounts::service::{Grant, create_account};
@@ -37,8 +37,13 @@ impl<E: Into<AppError>> From<E> for ImportRefusal {
     }
 }
 
-fn table(bytes: &[u8], file_name: &str) -> Result<Vec<Vec<String>>, ImportRefusal> {
-    read_table(bytes, file_name)
+/// The file's rows, at most `data_rows` of data.
+fn table(
+    bytes: &[u8],
+    file_name: &str,
+    data_rows: usize,
+) -> Result<Vec<Vec<String>>, ImportRefusal> {
+    read_table(bytes, file_name, data_rows)
         .map_err(|e| ImportRefusal::Rows(vec![RowError::new(0, "файл", e.message())]))
 }
 
@@ -101,7 +106,8 @@ pub async fn import_pupils(
     if !access.can_manage_pupils() {
         return Err(AppError::Forbidden.into());
     }
-    let rows = parse_pupils(&table(file.0, file.1)?, today).map_err(ImportRefusal::Rows)?;
+    let rows = parse_pupils(&table(file.0, file.1, MAX_PUPIL_ROWS)?, today)
+        .map_err(ImportRefusal::Rows)?;
     let mut tx = pool.begin().await?;
     let year = open_year(&mut tx, access.school_id, year_id).await?;
     let since = today.clamp(year.starts_on, year.ends_on);
@@ -189,7 +195,7 @@ pub async fn import_staff(
     if !access.can_manage_accounts() {
         return Err(AppError::Forbidden.into());
     }
-    let rows = parse_staff(&table(file.0, file.1)?).map_err(ImportRefusal::Rows)?;
+    let rows = parse_staff(&table(file.0, file.1, MAX_STAFF_ROWS)?).map_err(ImportRefusal::Rows)?;
     let mut tx = pool.begin().await?;
     let present: HashSet<String> = accounts::staff_names(&mut tx, access.school_id)
         .await?
@@ -263,14 +269,30 @@ pub async fn import_staff(
     Ok(report)
 }
 
-/// A refusal as lines for the page.
-pub fn refusal_lines(refusal: &ImportRefusal) -> AppResult<Vec<String>> {
+/// A refusal as lines for the page: the first `MAX_ERROR_LINES` and how many more there are.
+/// Refusals that are not about the file (no permission, no such year) stay errors.
+pub fn refusal_lines(refusal: ImportRefusal) -> AppResult<Vec<String>> {
     match refusal {
-        ImportRefusal::Rows(rows) => Ok(rows.iter().map(ToString::to_string).collect()),
+        ImportRefusal::Rows(rows) => Ok(bounded_lines(&rows)),
         ImportRefusal::App(AppError::Invalid(e)) => Ok(e.0.values().cloned().collect()),
-        ImportRefusal::App(AppError::Refused(why)) => Ok(vec![why.clone()]),
-        ImportRefusal::App(_) => Err(AppError::Internal(anyhow::anyhow!(
-            "import failed: {refusal:?}"
-        ))),
+        ImportRefusal::App(AppError::Refused(why)) => Ok(vec![why]),
+        ImportRefusal::App(e) => Err(e),
     }
+}
+
+/// The first `MAX_ERROR_LINES` errors and «…и ещё N ошибок».
+pub fn bounded_lines(rows: &[RowError]) -> Vec<String> {
+    let mut lines: Vec<String> = rows
+        .iter()
+        .take(MAX_ERROR_LINES)
+        .map(ToString::to_string)
+        .collect();
+    let rest = rows.len().saturating_sub(MAX_ERROR_LINES);
+    if rest > 0 {
+        let noun = crate::input::plural(rest, "ошибка", "ошибки", "ошибок");
+        lines.push(format!(
+            "…и ещё {rest} {noun}. Исправьте названные и загрузите файл снова."
+        ));
+    }
+    lines
 }

@@ -56,7 +56,7 @@ const NAMES: NameColumns = NameColumns {
 pub fn parse_staff(rows: &[Vec<String>]) -> Result<Vec<StaffRow>, Vec<RowError>> {
     let mut sheet = Sheet::locate(rows, &COLUMNS);
     sheet.require_names(&NAMES);
-    if !sheet.errors.is_empty() {
+    if !sheet.errors.is_empty() || !sheet.within_rows(super::MAX_STAFF_ROWS) {
         return Err(sheet.errors);
     }
     let mut staff = Vec::new();
@@ -163,7 +163,7 @@ mod tests {
     use crate::imports::table::read_table;
 
     fn table(text: &str) -> Vec<Vec<String>> {
-        read_table(text.as_bytes(), "staff.csv").unwrap()
+        read_table(text.as_bytes(), "staff.csv", 100).unwrap()
     }
 
     #[test]

@@ -4,6 +4,18 @@
 pub mod repo;
 pub mod service;
 
+/// The most topics of one plan: a year is at most 34 weeks of a few hours, and a topic takes
+/// one lesson or more.
+pub const MAX_TOPICS: usize = 500;
+
+/// The refusal of a plan with more topics than `MAX_TOPICS`.
+pub fn too_many_topics(count: usize) -> String {
+    format!(
+        "В плане {count} {}: не больше {MAX_TOPICS}. Объедините темы (часы — после «;»).",
+        crate::input::plural(count, "тема", "темы", "тем")
+    )
+}
+
 /// A topic as typed: «Натуральные числа; 3» — a title and, after the last `;`, its hours (1 if
 /// not given).
 pub fn parse_topic_line(line: &str) -> Option<(String, i16)> {
@@ -83,11 +95,13 @@ pub fn plan_text_from_table(rows: &[Vec<String>]) -> Result<String, String> {
         None => (rows, 0, Some(1), 1),
     };
     let mut text = String::new();
+    let mut count = 0;
     for (i, row) in body.iter().enumerate() {
         let title = row.get(topic_col).map(|s| s.trim()).unwrap_or("");
         if title.is_empty() {
             continue;
         }
+        count += 1;
         let hours = match hours_col
             .and_then(|c| row.get(c))
             .map(|s| s.trim())
@@ -102,6 +116,9 @@ pub fn plan_text_from_table(rows: &[Vec<String>]) -> Result<String, String> {
     }
     if text.is_empty() {
         return Err("В таблице нет тем.".into());
+    }
+    if count > MAX_TOPICS {
+        return Err(too_many_topics(count));
     }
     Ok(text)
 }

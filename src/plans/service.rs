@@ -4,11 +4,12 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::{lay_out, parse_topic_line, repo};
+use super::{MAX_TOPICS, lay_out, parse_topic_line, repo, too_many_topics};
 use crate::audit::{self, Actor, Change};
 use crate::authz::{Access, Role};
 use crate::curriculum::repo as curriculum;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input::{self, limits};
 use crate::school_year::calendar::parse_date;
 
 /// Who may write a group's plan: whoever sets up the year, or the group's teacher.
@@ -27,6 +28,25 @@ pub async fn may_edit_plan(
     let mut conn = pool.acquire().await?;
     let teachers = curriculum::group_assignments(&mut conn, access.school_id, group_id).await?;
     Ok(teachers.iter().any(|t| t.teacher_id == account_id))
+}
+
+/// Whether the person may write the group's plan, before anything they send is read: a group
+/// of another school (or none) is `NotFound`, a person who may not is `Forbidden`.
+pub async fn check_plan_editor(
+    pool: &PgPool,
+    access: &Access,
+    account_id: i64,
+    group_id: i64,
+) -> AppResult<()> {
+    let mut conn = pool.acquire().await?;
+    curriculum::group(&mut conn, access.school_id, group_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    if !may_edit_plan(pool, access, account_id, group_id).await? {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -53,26 +73,7 @@ pub async fn save_plan(
     if !may_edit_plan(pool, access, actor.account_id.unwrap_or_default(), group_id).await? {
         return Err(AppError::Forbidden);
     }
-    let topics: Vec<(String, i16)> = form.topics.lines().filter_map(parse_topic_line).collect();
-    if topics.is_empty() {
-        return Err(AppError::invalid(
-            "topics",
-            "Введите темы: по одной в строке, часы — после «;», например «Дроби; 3».",
-        ));
-    }
-    if let Some((n, _)) = topics
-        .iter()
-        .enumerate()
-        .find(|(_, (t, h))| t.chars().count() > 500 || !(1..=50).contains(h))
-    {
-        return Err(AppError::invalid(
-            "topics",
-            format!(
-                "Тема {}: название до 500 символов, часов от 1 до 50.",
-                n + 1
-            ),
-        ));
-    }
+    let topics = check_topics(&form.topics)?;
     let before = repo::topics(&mut tx, access.school_id, group_id).await?;
     repo::replace_topics(&mut tx, access.school_id, group_id, &topics).await?;
     let lessons = repo::lessons(&mut tx, access.school_id, group_id).await?;
@@ -89,6 +90,39 @@ pub async fn save_plan(
     audit::record(&mut tx, access.school_id, actor, change).await?;
     tx.commit().await?;
     Ok((topics.len(), changed))
+}
+
+/// The topics of a plan as typed, checked: no control characters, at most `MAX_TOPICS`, each
+/// title of 1 to `input::limits::LINE` characters, 1–50 hours.
+fn check_topics(text: &str) -> AppResult<Vec<(String, i16)>> {
+    let mut errors = FieldErrors::new();
+    // The whole field: no control characters, and not absurdly long before it is split.
+    if !input::text(&mut errors, "topics", text, MAX_TOPICS * (limits::LINE + 8)) {
+        return Err(AppError::Invalid(errors));
+    }
+    let topics: Vec<(String, i16)> = text.lines().filter_map(parse_topic_line).collect();
+    if topics.is_empty() {
+        return Err(AppError::invalid(
+            "topics",
+            "Введите темы: по одной в строке, часы — после «;», например «Дроби; 3».",
+        ));
+    }
+    if topics.len() > MAX_TOPICS {
+        return Err(AppError::invalid("topics", too_many_topics(topics.len())));
+    }
+    if let Some((n, _)) = topics.iter().enumerate().find(|(_, (t, h))| {
+        t.is_empty() || t.chars().count() > limits::LINE || !(1..=50).contains(h)
+    }) {
+        return Err(AppError::invalid(
+            "topics",
+            format!(
+                "Тема {}: нужно название до {} символов, часов от 1 до 50.",
+                n + 1,
+                limits::LINE
+            ),
+        ));
+    }
+    Ok(topics)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -116,7 +150,7 @@ pub async fn add_control_work(
     }
     let mut tx = pool.begin().await?;
     let year = crate::school_year::calendar::open_year(&mut tx, access.school_id, year_id).await?;
-    let mut errors = crate::error::FieldErrors::new();
+    let mut errors = FieldErrors::new();
     let group = match form.group.trim().parse::<i64>() {
         Ok(id) => curriculum::group(&mut tx, access.school_id, id)
             .await?
@@ -137,16 +171,19 @@ pub async fn add_control_work(
         );
     }
     let kind = form.form.split_whitespace().collect::<Vec<_>>().join(" ");
-    if kind.is_empty() || kind.chars().count() > 60 {
+    // The form of control: a short name («контрольная работа», «ВПР»), 60 characters in the
+    // database.
+    if input::line(&mut errors, "w_form", &form.form, limits::LINE)
+        && (kind.is_empty() || kind.chars().count() > 60)
+    {
         errors.add(
             "w_form",
             "Форма контроля: контрольная работа, диагностическая работа, ВПР, тест…",
         );
     }
     let title = form.title.trim();
-    if title.chars().count() > 200 {
-        errors.add("w_title", "Тема: до 200 символов.");
-    }
+    // The title: 200 characters in the database.
+    input::line(&mut errors, "w_title", title, 200);
     errors.into_result()?;
     let (group, date) = (group.expect("checked"), date.expect("checked"));
     let id =

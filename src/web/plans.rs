@@ -3,6 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +14,8 @@ use super::extract::Member;
 use super::layout::{Layout, flash};
 use crate::curriculum::repo::{self as curriculum, GroupRow};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::imports::table::read_table;
+use crate::plans::MAX_TOPICS;
 use crate::plans::repo::{self, ControlWorkRow, TopicRow};
 use crate::plans::service::{self, ControlWorkForm, PlanForm};
 
@@ -218,29 +221,28 @@ pub async fn delete_work(
     Ok(Redirect::to(&format!("/setup/control-works?year={}", q.year)).into_response())
 }
 
-/// The КТП from an uploaded CSV or XLSX table: shown in the form to check, then saved as typed.
+/// The КТП from an uploaded CSV or XLSX table, saved as if typed. Who may write the plan is
+/// checked before the upload is read.
 pub async fn import(
     State(state): State<AppState>,
     member: Member,
     Path(group_id): Path<i64>,
-    mut upload: Multipart,
+    upload: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
-    let mut file: Option<(Vec<u8>, String)> = None;
-    while let Ok(Some(field)) = upload.next_field().await {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_string();
-            if let Ok(bytes) = field.bytes().await {
-                file = Some((bytes.to_vec(), name));
-            }
-        }
-    }
-    let parsed = match file.filter(|(b, _)| !b.is_empty()) {
-        None => Err("Выберите файл CSV или XLSX.".to_string()),
-        Some((bytes, name)) => crate::imports::table::read_table(&bytes, &name)
-            .map_err(|e| e.message().to_string())
+    service::check_plan_editor(
+        &state.pool,
+        &member.access,
+        member.viewer.account_id,
+        group_id,
+    )
+    .await?;
+    let parsed = match super::imports::upload(upload).await {
+        Err(why) => Err(why),
+        Ok((bytes, name)) => read_table(&bytes, &name, MAX_TOPICS)
+            .map_err(|e| e.message())
             .and_then(|rows| crate::plans::plan_text_from_table(&rows)),
     };
-    match parsed {
+    let errors = match parsed {
         Ok(topics) => match service::save_plan(
             &state.pool,
             &member.access,
@@ -256,23 +258,21 @@ pub async fn import(
                     format!("КТП загружено: тем — {topics}; темы разложены по урокам ({lessons})."),
                 )
                 .await?;
-                Ok(Redirect::to(&format!("/groups/{group_id}/plan")).into_response())
+                return Ok(Redirect::to(&format!("/groups/{group_id}/plan")).into_response());
             }
-            Err(AppError::Invalid(errors)) => Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                plan_page(&state, &member, group_id, None, errors).await?,
-            )
-                .into_response()),
-            Err(e) => Err(e),
+            Err(AppError::Invalid(errors)) => errors,
+            Err(e) => return Err(e),
         },
         Err(why) => {
             let mut errors = FieldErrors::new();
             errors.add("topics", why);
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                plan_page(&state, &member, group_id, None, errors).await?,
-            )
-                .into_response())
+            errors
         }
-    }
+    };
+    // The page keeps the plan as it was: nothing of the file was saved.
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        plan_page(&state, &member, group_id, None, errors).await?,
+    )
+        .into_response())
 }

@@ -316,3 +316,343 @@ async fn section_2_a_pupil_on_two_rows_gets_both_parents_once() {
             .unwrap();
     assert_eq!(refused, Some(false), "each parent's own consent");
 }
+
+// Issue 11: hostile uploads. Every one is answered in Russian, none reaches the database, and the
+// server keeps answering.
+
+/// Pupils, staff and topics, counted: what an import would write.
+async fn written(app: &TestApp) -> (i64, i64, i64) {
+    (
+        scalar(app, "SELECT count(*) FROM pupil").await,
+        scalar(app, "SELECT count(*) FROM account").await,
+        scalar(app, "SELECT count(*) FROM theme_plan_topic").await,
+    )
+}
+
+async fn still_answers(app: &TestApp) {
+    let health = app.client().get("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK, "the server still answers");
+}
+
+#[tokio::test]
+async fn an_xlsx_declaring_the_whole_sheet_as_its_range_is_read_by_its_cells_and_the_server_still_answers()
+ {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let admin = app.signed_in("admin").await;
+    let before = written(&app).await;
+    // The attacker's file: one cell, a range of 17 billion cells declared.
+    let attack = zhurnal::imports::samples::xlsx_declaring(&[&["x"]], "A1:XFD1048576");
+    assert!(attack.len() < 4_000, "a few kilobytes: {}", attack.len());
+
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "attack.xlsx",
+        attack,
+    )
+    .await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("В таблице нет столбца «Фамилия»"), "{html}");
+    assert_eq!(written(&app).await, before);
+    still_answers(&app).await;
+
+    // A real list declaring the same range is read by its cells: the range does not matter.
+    let list = zhurnal::imports::samples::xlsx_declaring(
+        &[
+            &["Фамилия", "Имя", "Дата рождения", "Класс"],
+            &["Ёлкина", "Алёна", "08.03.2014", "5Б"],
+        ],
+        "A1:XFD1048576",
+    );
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "list.xlsx",
+        list,
+    )
+    .await;
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Загружено обучающихся: 1"), "{html}");
+}
+
+#[tokio::test]
+async fn a_zip_bomb_is_refused_with_a_russian_message_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let admin = app.signed_in("admin").await;
+    let before = written(&app).await;
+    for (name, bomb) in [
+        ("bomb.xlsx", zhurnal::imports::samples::zip_bomb(200, None)),
+        (
+            "liar.xlsx",
+            zhurnal::imports::samples::zip_bomb(200, Some(1_000)),
+        ),
+    ] {
+        let response = upload(
+            &admin,
+            &format!("/setup/imports/staff?year={year}"),
+            name,
+            bomb,
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("распаковывается больше чем в 32 МБ")
+                || html.contains("Не удалось прочитать файл Excel"),
+            "{html}"
+        );
+    }
+    assert_eq!(written(&app).await, before);
+    still_answers(&app).await;
+}
+
+#[tokio::test]
+async fn a_100000_row_csv_is_refused_with_the_cap_message_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let admin = app.signed_in("admin").await;
+    let before = written(&app).await;
+    let mut csv = String::from("Фамилия;Имя;Дата рождения;Класс\r\n");
+    for _ in 0..100_000 {
+        csv.push_str("Ан;Ия;1.1.2015;5Б\r\n");
+    }
+    let bytes = windows_1251(&csv);
+    assert!(
+        bytes.len() < 2_000_000,
+        "under the byte cap: {}",
+        bytes.len()
+    );
+
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "школа.csv",
+        bytes,
+    )
+    .await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("В таблице больше 5 000 строк: за один раз можно загрузить не больше 5 000."),
+        "{html}"
+    );
+    assert_eq!(written(&app).await, before);
+
+    // Just over the cap, past the reader's allowance for titles: the parser counts data rows.
+    let mut csv = String::from("Фамилия;Имя;Дата рождения;Класс\r\n");
+    for _ in 0..5_001 {
+        csv.push_str("Ан;Ия;1.1.2015;5Б\r\n");
+    }
+    let html = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "школа.csv",
+        windows_1251(&csv),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("не больше 5 000"), "{html}");
+
+    let mut staff = String::from("Фамилия;Имя\r\n");
+    for _ in 0..1_001 {
+        staff.push_str("Ан;Ия\r\n");
+    }
+    let html = upload(
+        &admin,
+        &format!("/setup/imports/staff?year={year}"),
+        "штат.csv",
+        windows_1251(&staff),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("не больше 1 000"), "{html}");
+    assert_eq!(written(&app).await, before);
+}
+
+#[tokio::test]
+async fn a_refused_import_lists_the_first_50_errors_and_counts_the_rest() {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let admin = app.signed_in("admin").await;
+    let mut csv = String::from("Фамилия;Имя;Дата рождения;Класс\r\n");
+    for _ in 0..4_000 {
+        csv.push_str("Иванов;Иван;31.02.2015;5Б\r\n");
+    }
+
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "список.csv",
+        windows_1251(&csv),
+    )
+    .await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Строка 51,") && !html.contains("Строка 52,"),
+        "{html}"
+    );
+    assert!(html.contains("…и ещё 3950 ошибок."), "{html}");
+    assert!(html.len() < 100_000, "the page stays small: {}", html.len());
+}
+
+#[tokio::test]
+async fn binary_junk_an_old_xls_and_a_file_over_2_mb_are_refused_in_russian() {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let admin = app.signed_in("admin").await;
+    let before = written(&app).await;
+    let junk: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let mut zip_junk = b"PK\x03\x04".to_vec();
+    zip_junk.extend_from_slice(&junk);
+    let mut ole = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    ole.extend_from_slice(&junk);
+    for (name, bytes, message) in [
+        (
+            "list.csv",
+            junk.clone(),
+            "Файл не похож на таблицу CSV или XLSX.",
+        ),
+        ("list.xlsx", zip_junk, "Не удалось прочитать файл Excel"),
+        ("list.xls", ole, "Файлы XLS и ODS не принимаются"),
+        ("list.csv", vec![b'a'; 2_000_001], "Файл больше 2 МБ"),
+    ] {
+        let response = upload(
+            &admin,
+            &format!("/setup/imports/pupils?year={year}"),
+            name,
+            bytes,
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(html.contains(message), "{name}: {html}");
+    }
+    // Past the route's body limit the answer is the same.
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "list.csv",
+        vec![b'a'; 3_000_000],
+    )
+    .await;
+    assert!(response.text().await.unwrap().contains("Файл больше 2 МБ"));
+    assert_eq!(written(&app).await, before);
+    // A file name with a NUL cannot be read: refused, not a 500.
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        "a\0b.csv",
+        windows_1251(PUPILS),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(written(&app).await, before);
+    // A name of 5 000 letters with a line separator is kept printable and short in the audit.
+    let name = format!("a\u{2028}{}.csv", "я".repeat(5_000));
+    let response = upload(
+        &admin,
+        &format!("/setup/imports/pupils?year={year}"),
+        &name,
+        windows_1251(PUPILS),
+    )
+    .await;
+    let status = response.status();
+    let html = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let stored: String = sqlx::query_scalar(
+        "SELECT after->>'file' FROM audit_event WHERE action = 'import.pupils' ORDER BY at DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored.chars().count(), 200);
+    assert!(stored.starts_with("aя"), "{stored}");
+    still_answers(&app).await;
+}
+
+#[tokio::test]
+async fn a_pupil_posting_to_each_of_the_three_upload_routes_gets_403_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let group = crate::plans::maths_on_mondays(&app).await;
+    let pupil = app.signed_in("student").await;
+    let before = written(&app).await;
+    for path in [
+        format!("/setup/imports/pupils?year={year}"),
+        format!("/setup/imports/staff?year={year}"),
+        format!("/groups/{group}/plan/import"),
+    ] {
+        let response = upload(
+            &pupil,
+            &path,
+            "list.csv",
+            windows_1251("Фамилия;Имя;Дата рождения;Класс;Тема\r\nАн;Ия;1.1.2015;5Б;Дроби\r\n"),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(written(&app).await, before);
+}
+
+/// Posts a body that is not multipart at all under a multipart content type: a handler that
+/// read it would answer «Выберите файл» (422); one that checks first answers 403 or 404.
+async fn post_unreadable_body(client: &Client, path: &str) -> StatusCode {
+    let token = client.csrf().await;
+    let sep = if path.contains('?') { '&' } else { '?' };
+    client
+        .http
+        .post(client.url(&format!("{path}{sep}csrf={token}")))
+        .header("content-type", "multipart/form-data; boundary=XYZ")
+        .body("this is not a multipart body")
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn another_schools_group_or_year_gets_404_before_the_body_is_read() {
+    let app = spawn_app().await;
+    let year = year(&app).await;
+    let group = crate::plans::maths_on_mondays(&app).await;
+    let admin2 = app.signed_in("admin2").await;
+    for path in [
+        format!("/groups/{group}/plan/import"),
+        "/groups/999999/plan/import".to_string(),
+        format!("/setup/imports/pupils?year={year}"),
+        format!("/setup/imports/staff?year={year}"),
+    ] {
+        assert_eq!(
+            post_unreadable_body(&admin2, &path).await,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // The attack of the issue: a nonexistent group and a declared range of 17 billion cells.
+    let attack = zhurnal::imports::samples::xlsx_declaring(&[&["x"]], "A1:XFD1048576");
+    let response = upload(&admin2, "/groups/999999/plan/import", "a.xlsx", attack).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let pupil = app.signed_in("student").await;
+    assert_eq!(
+        post_unreadable_body(&pupil, &format!("/groups/{group}/plan/import")).await,
+        StatusCode::FORBIDDEN
+    );
+    still_answers(&app).await;
+}

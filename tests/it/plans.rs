@@ -11,7 +11,7 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
 }
 
 /// 5Б has mathematics on Mondays, taught by `teacher`; returns the group.
-async fn maths_on_mondays(app: &TestApp) -> i64 {
+pub(crate) async fn maths_on_mondays(app: &TestApp) -> i64 {
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 8, 25, 9, 0, 0).unwrap());
     let deputy = app.signed_in("deputy").await;
@@ -272,4 +272,71 @@ async fn j8_the_plan_comes_from_a_spreadsheet_too() {
         2,
         "the good plan stays"
     );
+}
+
+#[tokio::test]
+async fn a_plan_over_500_topics_is_refused_typed_or_uploaded_and_the_plan_stays() {
+    let app = spawn_app().await;
+    let group = maths_on_mondays(&app).await;
+    let teacher = app.signed_in("teacher").await;
+    let path = format!("/groups/{group}/plan");
+    teacher.post(&path, &[("topics", "Дроби; 2")]).await;
+    let topics = |app: &TestApp| {
+        let sql = format!("SELECT count(*) FROM theme_plan_topic WHERE group_id = {group}");
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(topics(&app).await, 1);
+
+    let typed: String = (1..=501).map(|i| format!("Тема {i}; 1\n")).collect();
+    let response = teacher.post(&path, &[("topics", &typed)]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("В плане 501 тема: не больше 500."), "{html}");
+    assert!(html.contains("Тема 501; 1"), "the typed text comes back");
+    assert_eq!(topics(&app).await, 1);
+
+    let too_long = format!("{}; 1", "я".repeat(501));
+    let html = teacher
+        .post(&path, &[("topics", &too_long)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Тема 1: нужно название до 500 символов"),
+        "{html}"
+    );
+
+    let token = teacher.csrf().await;
+    let csv: String = std::iter::once("Тема;Часы\n".to_string())
+        .chain((1..=600).map(|i| format!("Тема {i};1\n")))
+        .collect();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("ктп.csv"),
+    );
+    let response = teacher
+        .http
+        .post(teacher.url(&format!("/groups/{group}/plan/import?csrf={token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("В таблице больше 500 строк: за один раз можно загрузить не больше 500."),
+        "{html}"
+    );
+    assert!(
+        html.contains("Дроби; 2"),
+        "the form shows the plan as it was"
+    );
+    assert_eq!(topics(&app).await, 1);
 }

@@ -202,7 +202,7 @@ pub fn parse_pupils(
     sheet.require_names(&PUPIL);
     sheet.require_column(BIRTH);
     sheet.require_column(CLASS);
-    if !sheet.errors.is_empty() {
+    if !sheet.errors.is_empty() || !sheet.within_rows(super::MAX_PUPIL_ROWS) {
         return Err(sheet.errors);
     }
     let mut pupils: Vec<PupilRow> = Vec::new();

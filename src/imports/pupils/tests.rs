@@ -10,7 +10,7 @@ fn today() -> NaiveDate {
 }
 
 fn table(text: &str) -> Vec<Vec<String>> {
-    read_table(text.as_bytes(), "list.csv").unwrap()
+    read_table(text.as_bytes(), "list.csv", 100).unwrap()
 }
 
 fn places(errors: &[RowError]) -> Vec<(usize, &str)> {
@@ -28,7 +28,7 @@ fn a_windows_1251_file_with_yo_aliases_extra_spaces_and_a_title_gives_typed_pupi
         8 (912) 345-67-89;Olga@Mail.ru;Да;2025-08-30\r\n\
         ЩЁГОЛЕВ;Пётр;;2013-09-01;М;5-Б;;;;;;;;\r\n";
     let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
-    let rows = read_table(&bytes, "5Б.csv").unwrap();
+    let rows = read_table(&bytes, "5Б.csv", 100).unwrap();
 
     let pupils = parse_pupils(&rows, today()).unwrap();
 
