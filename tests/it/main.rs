@@ -8,6 +8,7 @@ mod imports;
 mod journal;
 
 mod accounts;
+mod audit;
 mod auth;
 mod browser;
 mod catalogues;
