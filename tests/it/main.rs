@@ -16,6 +16,7 @@ mod cluster;
 mod curriculum;
 mod demo;
 mod diary;
+mod gia;
 mod isolation;
 mod journal_control;
 mod mail;
