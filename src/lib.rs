@@ -26,6 +26,7 @@ pub mod demo;
 pub mod diary;
 pub mod error;
 pub mod exports;
+pub mod gia;
 pub mod imports;
 pub mod input;
 pub mod journal;

@@ -124,6 +124,12 @@ impl Access {
         matches!(self.role, Role::Administrator | Role::Director)
     }
 
+    /// Enter the state final attestation results (J17): the deputy — «the person the school
+    /// appoints» is, in this product, a deputy (docs/DOMAIN.md).
+    pub fn can_enter_gia(&self) -> bool {
+        self.role == Role::Deputy
+    }
+
     /// Read the school's audit trail.
     pub fn can_read_audit(&self) -> bool {
         matches!(self.role, Role::Administrator | Role::Director)
@@ -214,8 +220,9 @@ impl Access {
 /// health data), period marks, correction requests, what a teacher wrote at a lesson, remarks on
 /// journals, the risk group.
 pub fn is_journal_data(action: &str) -> bool {
-    const PREFIXES: [&str; 7] = [
+    const PREFIXES: [&str; 8] = [
         "mark.",
+        "gia_result.",
         "absence.",
         "period_mark.",
         "correction.",

@@ -15,7 +15,7 @@ use crate::authz::Access;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::mail::{DigestTime, WEEKDAYS};
 
-/// The settings the page edits (`gia_entry_days` is not on it: J17 is not implemented).
+/// The settings the page edits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// J1: a lesson's records are locked this many days after it.
@@ -36,6 +36,8 @@ pub struct Settings {
     /// §4: e-mail digests (local hour 0–23, ISO weekday 1–7).
     pub digest_hour: i16,
     pub digest_weekday: i16,
+    /// J17: ГИА results entered no later than this many days after they arrive.
+    pub gia_entry_days: i16,
 }
 
 /// A number setting: its form field (named as its column) and the bounds the schema allows.
@@ -50,7 +52,7 @@ const fn number(field: &'static str, min: i16, max: i16) -> Number {
 }
 
 /// The numbers in the page's order, with the bounds of migration 1 and 15.
-const NUMBERS: [Number; 9] = [
+const NUMBERS: [Number; 10] = [
     number("entry_lock_days", 0, 60),
     number("homework_window_minutes", 0, 1440),
     number("period_mark_grace_days", 0, 30),
@@ -60,6 +62,7 @@ const NUMBERS: [Number; 9] = [
     number("accumulation_grace_weeks_one_hour", 0, 10),
     number("parent_inactivity_days", 1, 90),
     number("digest_hour", 0, 23),
+    number("gia_entry_days", 0, 30),
 ];
 
 impl Settings {
@@ -67,7 +70,7 @@ impl Settings {
         DigestTime::from_columns(self.digest_hour, self.digest_weekday)
     }
 
-    fn numbers(&self) -> [i16; 9] {
+    fn numbers(&self) -> [i16; 10] {
         [
             self.entry_lock_days,
             self.homework_window_minutes,
@@ -78,6 +81,7 @@ impl Settings {
             self.accumulation_grace_weeks_one_hour,
             self.parent_inactivity_days,
             self.digest_hour,
+            self.gia_entry_days,
         ]
     }
 
@@ -132,6 +136,8 @@ pub struct SettingsForm {
     pub digest_hour: String,
     #[serde(default)]
     pub digest_weekday: String,
+    #[serde(default)]
+    pub gia_entry_days: String,
 }
 
 impl SettingsForm {
@@ -149,10 +155,11 @@ impl SettingsForm {
             parent_inactivity_days: s.parent_inactivity_days.to_string(),
             digest_hour: s.digest_hour.to_string(),
             digest_weekday: s.digest_weekday.to_string(),
+            gia_entry_days: s.gia_entry_days.to_string(),
         }
     }
 
-    fn numbers(&self) -> [&str; 9] {
+    fn numbers(&self) -> [&str; 10] {
         [
             &self.entry_lock_days,
             &self.homework_window_minutes,
@@ -163,6 +170,7 @@ impl SettingsForm {
             &self.accumulation_grace_weeks_one_hour,
             &self.parent_inactivity_days,
             &self.digest_hour,
+            &self.gia_entry_days,
         ]
     }
 }
@@ -188,7 +196,7 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
         );
         None
     });
-    let mut numbers = [0i16; 9];
+    let mut numbers = [0i16; 10];
     for ((n, typed), value) in NUMBERS.iter().zip(form.numbers()).zip(numbers.iter_mut()) {
         let typed = typed.trim();
         match typed.parse::<i16>() {
@@ -223,6 +231,7 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
         accumulation_grace_weeks_one_hour,
         parent_inactivity_days,
         digest_hour,
+        gia_entry_days,
     ] = numbers;
     Ok(Settings {
         entry_lock_days,
@@ -236,6 +245,7 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
         parent_inactivity_days,
         digest_hour,
         digest_weekday,
+        gia_entry_days,
     })
 }
 
@@ -323,6 +333,7 @@ mod tests {
             parent_inactivity_days: "14".into(),
             digest_hour: "18".into(),
             digest_weekday: "6".into(),
+            gia_entry_days: "1".into(),
         }
     }
 

@@ -88,25 +88,48 @@ pub enum Resource {
     Room(i64),
 }
 
+/// The other side of a clash: the group already placed at that time, its subject, its teacher
+/// and room.
+#[derive(Debug, Clone)]
+pub struct Clash {
+    pub group: String,
+    pub subject: String,
+    pub teacher: String,
+    pub room: Option<String>,
+}
+
+impl Clash {
+    /// «5Б (Математика, Васильева Н. С.)».
+    pub fn describe(&self) -> String {
+        format!("{} ({}, {})", self.group, self.subject, self.teacher)
+    }
+}
+
 /// A group that already has the teacher, or the room, at that time.
 pub async fn busy(
     conn: &mut PgConnection,
     school: SchoolId,
     who: Resource,
     w: When,
-) -> sqlx::Result<Option<String>> {
+) -> sqlx::Result<Option<Clash>> {
     let (teacher, room) = match who {
         Resource::Teacher(id) => (Some(id), None),
         Resource::Room(id) => (None, Some(id)),
     };
-    sqlx::query_scalar!(
-        "SELECT g.name || ' (' || sub.name || ')' FROM timetable_slot s
+    sqlx::query_as!(
+        Clash,
+        r#"SELECT g.name AS "group!", sub.name AS "subject!",
+                  a.last_name || ' ' || left(a.first_name, 1) || '.' AS "teacher!",
+                  r.name AS "room?"
+         FROM timetable_slot s
          JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
          JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
+         JOIN account a ON a.id = s.teacher_id
+         LEFT JOIN room r ON r.school_id = s.school_id AND r.id = s.room_id
          WHERE s.school_id = $1 AND (s.teacher_id = $2 OR s.room_id = $3)
            AND s.weekday = $4 AND s.lesson_number = $5 AND s.shift = $6
            AND daterange(s.valid_from, s.valid_to, '[]') && daterange($7, $8, '[]')
-         LIMIT 1",
+         LIMIT 1"#,
         school.0,
         teacher,
         room,
@@ -118,7 +141,6 @@ pub async fn busy(
     )
     .fetch_optional(conn)
     .await
-    .map(Option::flatten)
 }
 
 /// A group at that time that shares pupils with `group_id` (or the class's whole-class group
@@ -128,11 +150,17 @@ pub async fn pupils_busy(
     school: SchoolId,
     group_id: i64,
     w: When,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!(
-        "SELECT g.name || ' (' || sub.name || ')' FROM timetable_slot s
+) -> sqlx::Result<Option<Clash>> {
+    sqlx::query_as!(
+        Clash,
+        r#"SELECT g.name AS "group!", sub.name AS "subject!",
+                  a.last_name || ' ' || left(a.first_name, 1) || '.' AS "teacher!",
+                  r.name AS "room?"
+         FROM timetable_slot s
          JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
          JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
+         JOIN account a ON a.id = s.teacher_id
+         LEFT JOIN room r ON r.school_id = s.school_id AND r.id = s.room_id
          JOIN study_group me ON me.school_id = s.school_id AND me.id = $2
          WHERE s.school_id = $1 AND s.group_id <> $2 AND s.weekday = $3 AND s.lesson_number = $4
            AND s.shift = $5 AND daterange(s.valid_from, s.valid_to, '[]') && daterange($6, $7, '[]')
@@ -141,7 +169,7 @@ pub async fn pupils_busy(
                              ON b.school_id = a.school_id AND b.pupil_id = a.pupil_id
                            WHERE a.school_id = $1 AND a.group_id = $2 AND b.group_id = s.group_id
                              AND daterange(a.starts_on, a.ends_on, '[]') && daterange(b.starts_on, b.ends_on, '[]')))
-         LIMIT 1",
+         LIMIT 1"#,
         school.0,
         group_id,
         w.weekday,
@@ -152,7 +180,27 @@ pub async fn pupils_busy(
     )
     .fetch_optional(conn)
     .await
-    .map(Option::flatten)
+}
+
+/// The bell times of a lesson number in a shift, when the year has them.
+pub async fn bell(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    year_id: i64,
+    shift: i16,
+    lesson_number: i16,
+) -> sqlx::Result<Option<(chrono::NaiveTime, chrono::NaiveTime)>> {
+    Ok(sqlx::query!(
+        "SELECT starts_at, ends_at FROM bell
+         WHERE school_id = $1 AND academic_year_id = $2 AND shift = $3 AND lesson_number = $4",
+        school.0,
+        year_id,
+        shift,
+        lesson_number
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|b| (b.starts_at, b.ends_at)))
 }
 
 /// A timetable line to insert.

@@ -136,16 +136,22 @@ async fn place(
         to: None,
     };
     let room = fields.room;
+    // A clash names both sides and the slot, so the deputy sees the whole of it.
     let day = WEEKDAYS[(when.weekday - 1) as usize].to_lowercase();
-    let time = format!("{day}, {} урок", when.lesson_number);
+    let bell = repo::bell(conn, school, at.year_id, at.shift, when.lesson_number)
+        .await?
+        .map(|(from, to)| format!(" ({}–{})", from.format("%H:%M"), to.format("%H:%M")))
+        .unwrap_or_default();
+    let time = format!("{day}, {}-й урок{bell}", when.lesson_number);
+    let mine = format!("{} ({})", group.name, group.subject);
     if let Some(other) =
         repo::busy(conn, school, Resource::Teacher(teacher.teacher_id), when).await?
     {
         return Err(AppError::invalid(
             "t_group",
             format!(
-                "Учитель {} уже ведёт урок в это время ({time}): {other}.",
-                teacher.teacher
+                "Учитель {} уже ведёт урок в это время — {time}: {} ({}); урок {mine} туда не поставить.",
+                teacher.teacher, other.group, other.subject
             ),
         ));
     }
@@ -154,13 +160,20 @@ async fn place(
     {
         return Err(AppError::invalid(
             "t_room",
-            format!("Кабинет занят в это время ({time}): {other}."),
+            format!(
+                "Кабинет {} занят в это время — {time}: {}; урок {mine} туда не поставить.",
+                other.room.as_deref().unwrap_or(""),
+                other.describe()
+            ),
         ));
     }
     if let Some(other) = repo::pupils_busy(conn, school, group.id, when).await? {
         return Err(AppError::invalid(
             "t_group",
-            format!("У обучающихся этой группы в это время ({time}) уже есть урок: {other}."),
+            format!(
+                "У обучающихся группы {mine} в это время уже есть урок — {time}: {}.",
+                other.describe()
+            ),
         ));
     }
     let slot = NewSlot {

@@ -1,20 +1,26 @@
-//! The school's audit trail, newest first.
+//! The school's audit trail, newest first, filtered by person, pupil, journal, kind of change and
+//! time range (GET parameters, so a filtered view can be bookmarked), 100 lines a page.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{Query, State};
 
 use super::AppState;
 use super::extract::Member;
 use super::layout::Layout;
-use crate::audit::{self, AuditLine};
-use crate::error::{AppError, AppResult};
+use crate::audit::{self, AuditLine, Choices, RawFilter};
+use crate::error::{AppError, AppResult, FieldErrors};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "audit.html")]
 pub struct AuditPage {
     layout: Layout,
     lines: Vec<AuditLine>,
+    /// The link to the next (older) page, when there is one.
+    next: Option<String>,
+    raw: RawFilter,
+    choices: Choices,
+    errors: FieldErrors,
     tz: String,
     access: crate::authz::Access,
 }
@@ -25,15 +31,50 @@ impl AuditPage {
     fn shows_values(&self, line: &AuditLine) -> bool {
         self.access.can_see_audit_values(&line.action)
     }
+
+    fn kinds(&self) -> &'static [(&'static str, &'static str)] {
+        audit::labels::ACTIONS
+    }
+
+    fn kind_chosen(&self, code: &str) -> bool {
+        self.raw.kind.trim() == code
+    }
+
+    fn chosen(&self, value: &str, id: &i64) -> bool {
+        value.trim() == id.to_string()
+    }
 }
 
-pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<AuditPage> {
+pub async fn list(
+    State(state): State<AppState>,
+    member: Member,
+    Query(raw): Query<RawFilter>,
+) -> AppResult<AuditPage> {
     if !member.access.can_read_audit() {
         return Err(AppError::Forbidden);
     }
+    let choices = audit::choices(&state.pool, member.school.id).await?;
+    let (filter, errors) = audit::parse_filter(&raw, &choices, &member.school.time_zone);
+    // A bad filter shows its message and no lines rather than a wider list than was asked for;
+    // a bad page link alone just starts from the newest.
+    let narrowing_error = errors.0.keys().any(|k| *k != "older");
+    let (lines, next) = if narrowing_error {
+        (Vec::new(), None)
+    } else {
+        let page = audit::search(&state.pool, member.school.id, &filter).await?;
+        let next = match (page.more, page.lines.last()) {
+            (true, Some(last)) => Some(format!("/audit?{}", raw.next_page(last.id))),
+            _ => None,
+        };
+        (page.lines, next)
+    };
     Ok(AuditPage {
         layout: Layout::for_member(&member, "Журнал изменений").await?,
-        lines: audit::latest(&state.pool, member.school.id, 200).await?,
+        lines,
+        next,
+        raw,
+        choices,
+        errors,
         tz: member.school.time_zone.clone(),
         access: member.access,
     })

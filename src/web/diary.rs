@@ -288,6 +288,8 @@ pub struct MarksPage {
     period: Option<PeriodTab>,
     subjects: Vec<SubjectMarks>,
     period_over: bool,
+    /// J17: the pupil's ГИА results, whatever the period.
+    gia: Vec<crate::gia::ResultLine>,
 }
 
 /// The marks of a period per subject, with averages, forecasts and period marks.
@@ -305,8 +307,10 @@ pub async fn marks(
         Some(p) => marks::subjects(&state.pool, member.school.id, &head.pupil, p).await?,
         None => Vec::new(),
     };
+    let gia = crate::gia::pupil_results(&state.pool, member.school.id, head.pupil.id).await?;
     let title = format!("Отметки: {}", head.pupil.full_name);
     Ok(MarksPage {
+        gia,
         layout: Layout::for_member(&member, &title).await?,
         period_over: period.as_ref().is_some_and(|p| p.span.ends_on < today),
         head,

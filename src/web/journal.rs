@@ -1218,6 +1218,8 @@ pub struct SummaryPage {
     periods: Vec<PeriodTab>,
     period: PeriodTab,
     sheet: SummarySheet,
+    /// J17: the class's ГИА results (grades 9 and 11).
+    gia: Vec<crate::gia::ResultLine>,
 }
 
 /// The class's summary sheet of period marks (J14).
@@ -1256,6 +1258,7 @@ pub async fn summary(
         period.id,
     )
     .await?;
+    let gia = crate::gia::class_results(&state.pool, member.school.id, class_id).await?;
     Ok(SummaryPage {
         layout: Layout::for_member(&member, &format!("Сводная ведомость {}", class.name())).await?,
         class_id,
@@ -1263,5 +1266,6 @@ pub async fn summary(
         periods,
         period,
         sheet,
+        gia,
     })
 }

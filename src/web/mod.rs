@@ -13,6 +13,7 @@ mod curriculum;
 mod diary;
 pub mod errors;
 pub mod extract;
+mod gia;
 mod group_timetable;
 mod health;
 mod home;
@@ -270,6 +271,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/lessons/{lesson_id}/reasons", post(journal::save_reasons))
         .route("/classes/{class_id}/summary", get(journal::summary))
+        .route("/classes/{class_id}/gia", get(gia::show).post(gia::enter))
         // Journal control (deputy): substitutions, transfers, unlocks, remarks
         .route("/deputy/lessons", get(journal_control::lessons))
         .route(

@@ -8,6 +8,7 @@ mod imports;
 mod journal;
 
 mod accounts;
+mod audit;
 mod auth;
 mod browser;
 mod catalogues;
@@ -15,6 +16,7 @@ mod cluster;
 mod curriculum;
 mod demo;
 mod diary;
+mod gia;
 mod hostile;
 mod isolation;
 mod journal_control;

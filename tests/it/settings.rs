@@ -42,6 +42,7 @@ pub(crate) fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)
         ("parent_inactivity_days", "14"),
         ("digest_hour", "18"),
         ("digest_weekday", "6"),
+        ("gia_entry_days", "1"),
     ];
     for (name, value) in changes {
         fields

@@ -119,7 +119,8 @@ async fn section_2_lessons_are_generated_for_every_period_day_and_skip_holidays(
 }
 
 #[tokio::test]
-async fn section_2_a_teacher_a_room_or_a_class_in_two_places_at_once_is_refused() {
+async fn section_2_a_teacher_a_room_or_a_class_in_two_places_at_once_is_refused_naming_the_teacher_both_groups_and_the_slot()
+ {
     let app = spawn_app().await;
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 8, 25, 9, 0, 0).unwrap());
@@ -160,7 +161,7 @@ async fn section_2_a_teacher_a_room_or_a_class_in_two_places_at_once_is_refused(
     let html = teacher_twice.text().await.unwrap();
     assert!(
         html.contains(
-            "Учитель Васильева Н. С. уже ведёт урок в это время (вторник, 3 урок): 5Б (Математика)."
+            "Учитель Васильева Н. С. уже ведёт урок в это время — вторник, 3-й урок (10:30–11:15): 5Б (Математика); урок 5А (Математика) туда не поставить."
         ),
         "{html}"
     );
@@ -185,7 +186,7 @@ async fn section_2_a_teacher_a_room_or_a_class_in_two_places_at_once_is_refused(
             .text()
             .await
             .unwrap()
-            .contains("Кабинет занят в это время (вторник, 3 урок): 5Б (Математика).")
+            .contains("Кабинет 214 занят в это время — вторник, 3-й урок (10:30–11:15): 5Б (Математика, Васильева Н.); урок 5А (Музыка) туда не поставить.")
     );
 
     let class_twice = deputy
@@ -199,7 +200,7 @@ async fn section_2_a_teacher_a_room_or_a_class_in_two_places_at_once_is_refused(
         )
         .await;
     assert!(class_twice.text().await.unwrap().contains(
-        "У обучающихся этой группы в это время (вторник, 3 урок) уже есть урок: 5Б (Математика)."
+        "У обучающихся группы 5Б (История) в это время уже есть урок — вторник, 3-й урок (10:30–11:15): 5Б (Математика, Васильева Н.)."
     ));
     assert_eq!(
         scalar(&app, "SELECT count(*) FROM timetable_slot").await,
@@ -332,7 +333,12 @@ async fn section_2_subgroups_of_a_class_may_have_lessons_at_the_same_time() {
         )
         .await;
     assert_eq!(second.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(second.text().await.unwrap().contains("У обучающихся этой группы в это время (четверг, 4 урок) уже есть урок: 5Б, 1 группа (Английский язык)."));
+    let html = second.text().await.unwrap();
+    assert!(
+        html.contains("У обучающихся группы 5Б")
+            && html.contains("в это время уже есть урок — четверг, 4-й урок (11:35–12:20): 5Б, 1 группа (Английский язык, "),
+        "{html}"
+    );
 }
 
 #[tokio::test]

@@ -297,7 +297,7 @@ async fn section_2_a_stream_pupil_cannot_be_in_a_class_lesson_at_the_same_time()
     let html = pupils_twice.text().await.unwrap();
     assert!(
         html.contains(
-            "У обучающихся этой группы в это время (вторник, 3 урок) уже есть урок: 5А (Музыка)."
+            "У обучающихся группы Поток 5-х классов (Физическая культура) в это время уже есть урок — вторник, 3-й урок (10:30–11:15): 5А (Музыка, Соколов Д.)."
         ),
         "{html}"
     );
@@ -309,7 +309,7 @@ async fn section_2_a_stream_pupil_cannot_be_in_a_class_lesson_at_the_same_time()
     let teacher_twice = place(&deputy, stream, "4", "3").await;
     assert_eq!(teacher_twice.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(teacher_twice.text().await.unwrap().contains(
-        "Учитель Васильева Н. С. уже ведёт урок в это время (четверг, 3 урок): 5Б (Математика)."
+        "Учитель Васильева Н. С. уже ведёт урок в это время — четверг, 3-й урок (10:30–11:15): 5Б (Математика); урок Поток 5-х классов (Физическая культура) туда не поставить."
     ));
 
     // Wednesday, 2nd lesson is free: placed. Then 5Б's history may not take that time.
@@ -327,7 +327,7 @@ async fn section_2_a_stream_pupil_cannot_be_in_a_class_lesson_at_the_same_time()
         .await;
     assert_eq!(class_twice.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(class_twice.text().await.unwrap().contains(
-        "У обучающихся этой группы в это время (среда, 2 урок) уже есть урок: Поток 5-х классов (Физическая культура)."
+        "У обучающихся группы 5Б (История) в это время уже есть урок — среда, 2-й урок (09:25–10:10): Поток 5-х классов (Физическая культура, Васильева Н.)."
     ));
     assert_eq!(
         scalar(&app, "SELECT count(*) FROM timetable_slot").await,
