@@ -23,19 +23,47 @@ pub const PEAK_RSS_MB: u64 = 150;
 
 struct Browser {
     app: Router,
+    /// The cookie jar: name → value (the session, and the login form's CSRF cookie).
+    cookies: std::collections::BTreeMap<String, String>,
     cookie: String,
     csrf: String,
 }
 
 impl Browser {
+    fn new(app: Router) -> Self {
+        Browser {
+            app,
+            cookies: Default::default(),
+            cookie: String::new(),
+            csrf: String::new(),
+        }
+    }
+
     async fn send(&mut self, request: Request<Body>) -> anyhow::Result<(StatusCode, String)> {
         let response = self.app.clone().oneshot(request).await?;
         let status = response.status();
-        if let Some(set) = response.headers().get(header::SET_COOKIE)
-            && let Some(pair) = set.to_str()?.split(';').next()
-        {
-            self.cookie = pair.to_string();
+        for set in response.headers().get_all(header::SET_COOKIE) {
+            let Some((name, value)) = set
+                .to_str()?
+                .split(';')
+                .next()
+                .and_then(|p| p.split_once('='))
+            else {
+                continue;
+            };
+            if value.is_empty() {
+                self.cookies.remove(name.trim());
+            } else {
+                self.cookies
+                    .insert(name.trim().to_string(), value.to_string());
+            }
         }
+        self.cookie = self
+            .cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
         let body = to_bytes(response.into_body(), 64 * 1024 * 1024).await?;
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
@@ -139,11 +167,7 @@ pub async fn journal(pool: PgPool, config: Config, rounds: usize) -> anyhow::Res
     clock.set(at(lesson_date.month(), lesson_date.day(), 15)?);
 
     let state = crate::startup::state(pool.clone(), config, clock.clone());
-    let mut browser = Browser {
-        app: crate::web::router(state),
-        cookie: String::new(),
-        csrf: String::new(),
-    };
+    let mut browser = Browser::new(crate::web::router(state));
     browser.get("/login").await?;
     let (status, _) = browser
         .post(
@@ -246,11 +270,7 @@ async fn load(app: &Router, journal: &str, rounds: usize) -> anyhow::Result<Load
         let app = app.clone();
         let journal = journal.to_string();
         tasks.spawn(async move {
-            let mut b = Browser {
-                app,
-                cookie: String::new(),
-                csrf: String::new(),
-            };
+            let mut b = Browser::new(app);
             let (login, page) = if i % 2 == 0 {
                 ("teacher", journal.as_str())
             } else {
@@ -387,4 +407,48 @@ pub async fn composer(pool: &PgPool) -> anyhow::Result<()> {
     );
     println!("  повторный проход (ничего нового): {second} писем за {second_time:?}");
     Ok(())
+}
+
+/// The most memory the reading of one hostile upload may add (the server must survive any file).
+pub const UPLOAD_PEAK_MB: u64 = 100;
+
+/// Reads the hostile spreadsheets of `imports::samples` — the declared whole-sheet range, a zip
+/// bomb with honest and with lying sizes, the styles bomb, and the heaviest file the bounds let
+/// through — with the peak memory reset before each (`/proc/self/clear_refs`), and reports what
+/// each added to the resident size. Returns whether every one stayed under `UPLOAD_PEAK_MB`.
+pub fn uploads() -> bool {
+    use crate::imports::{samples, table};
+    let files: [(&str, Vec<u8>); 5] = [
+        (
+            "диапазон A1:XFD1048576",
+            samples::xlsx_declaring(&[&["Фамилия"], &["Иванов"]], "A1:XFD1048576"),
+        ),
+        ("zip-бомба 200 МБ", samples::zip_bomb(200, None)),
+        (
+            "zip-бомба 200 МБ с ложными размерами",
+            samples::zip_bomb(200, Some(1_000)),
+        ),
+        ("бомба стилей", samples::styles_bomb()),
+        ("самый тяжёлый допустимый файл", samples::heaviest()),
+    ];
+    println!("Враждебные файлы загрузки (чтение таблицы, пик памяти сверх занятой до него):");
+    let mut ok = true;
+    for (name, bytes) in files {
+        // Writing 5 to clear_refs resets VmHWM to the current resident size.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let before = rss_mb("VmRSS:");
+        let started = Instant::now();
+        let outcome = match table::read_table(&bytes, "bench.xlsx", 5_000) {
+            Ok(rows) => format!("прочитан, строк {}", rows.len()),
+            Err(e) => format!("отклонён: {}", e.message()),
+        };
+        let added = peak_rss_mb().saturating_sub(before);
+        ok &= added <= UPLOAD_PEAK_MB;
+        println!(
+            "  {name}, {} КБ: +{added} МБ за {:?} — {outcome} (цель ≤ {UPLOAD_PEAK_MB} МБ)",
+            bytes.len() / 1024,
+            started.elapsed()
+        );
+    }
+    ok
 }

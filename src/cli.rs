@@ -123,7 +123,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 result = Err(e);
             }
             db.close().await;
-            anyhow::ensure!(result?, "цель по скорости или памяти не достигнута");
+            let uploads = crate::bench::uploads();
+            anyhow::ensure!(
+                result? && uploads,
+                "цель по скорости или памяти не достигнута"
+            );
             Ok(())
         }
         Command::CreateOperator(args) => {
