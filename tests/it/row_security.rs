@@ -135,3 +135,46 @@ async fn the_applications_pool_sets_each_connection_to_the_tasks_school() {
     assert_eq!(nobody, 0);
     assert_eq!(again, everyone);
 }
+
+#[tokio::test]
+async fn a_members_request_works_with_its_connection_set_to_the_members_school_only() {
+    let app = crate::helpers::spawn_app().await;
+    // The owner records, for each room added, the settings of the connection that added it.
+    for statement in [
+        "CREATE TABLE scope_probe (school text, all_schools text)",
+        "CREATE FUNCTION scope_probe_record() RETURNS trigger LANGUAGE plpgsql \
+         SECURITY DEFINER AS $$ BEGIN \
+         INSERT INTO scope_probe VALUES (current_setting('zhurnal.school', true), \
+                                         current_setting('zhurnal.all_schools', true)); \
+         RETURN NULL; END $$",
+        "CREATE TRIGGER scope_probe AFTER INSERT ON room \
+         FOR EACH ROW EXECUTE FUNCTION scope_probe_record()",
+    ] {
+        sqlx::query(statement).execute(&app.pool).await.unwrap();
+    }
+    let deputy = app.signed_in("deputy").await;
+    let html = deputy
+        .post("/setup/rooms", &[("name", "214"), ("capacity", "30")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Кабинет добавлен."));
+    assert!(html.contains("214"), "the page reads its school's rooms");
+    let school: i64 = sqlx::query_scalar(
+        "SELECT m.school_id FROM membership m JOIN account a ON a.id = m.account_id \
+         WHERE a.login = 'deputy'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let probe: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT school, all_schools FROM scope_probe")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        probe,
+        vec![(Some(school.to_string()), Some("off".to_string()))]
+    );
+}
