@@ -4,9 +4,9 @@
 //! The scope is a task-local value; the application pool (`db::connect`) sets the connection's
 //! `zhurnal.school` / `zhurnal.all_schools` from it on every acquire. The web layer runs every
 //! request inside [`school`] (a member's request) or [`nobody`] (before a school is chosen).
-//! Code outside a request — the command line, the mail worker, the diary's listener, the tests —
-//! runs with no scope, which is every school: it works across schools by nature. A connection
-//! made without this pool (the hook) sees no walled row at all.
+//! Work across schools names itself with [`all_schools`]: the command line, the mail worker, a
+//! few places in a request. A task with no scope — a task spawned without one, a connection made
+//! without this pool's hook — sees no walled row at all (fail closed).
 
 use std::future::Future;
 
@@ -26,9 +26,9 @@ tokio::task_local! {
     static SCOPE: Scope;
 }
 
-/// The scope of the running task: outside any scope, every school (see the module's note).
+/// The scope of the running task: outside any scope, no school (fail closed).
 pub fn current() -> Scope {
-    SCOPE.try_with(|s| *s).unwrap_or(Scope::AllSchools)
+    SCOPE.try_with(|s| *s).unwrap_or(Scope::Nobody)
 }
 
 /// Runs `fut` seeing only `school`'s rows.
@@ -72,7 +72,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_scope_holds_inside_its_future_only() {
-        assert_eq!(current(), Scope::AllSchools);
+        assert_eq!(current(), Scope::Nobody);
+        assert_eq!(all_schools(async { current() }).await, Scope::AllSchools);
         let inner = school(SchoolId(7), async { current() }).await;
         assert_eq!(inner, Scope::School(SchoolId(7)));
         assert_eq!(nobody(async { current() }).await, Scope::Nobody);

@@ -129,7 +129,7 @@ fn start_server() -> TestServer {
                 .connect(&app_pattern.replace("{db}", &template))
                 .await
                 .expect("connect to the template as the application");
-            zhurnal::demo::seed_if_empty(&app)
+            zhurnal::db::scope::all_schools(zhurnal::demo::seed_if_empty(&app))
                 .await
                 .expect("the demo seeds");
             app.close().await;
@@ -155,8 +155,8 @@ pub struct TestApp {
     pub base: String,
     /// The database as its owner (the tests' own reads and set-ups; bypasses row security).
     pub pool: PgPool,
-    /// The database as the application's role: what the served app uses. Outside a request
-    /// (`zhurnal::db::scope`) it sees every school, as the command line does.
+    /// The database as the application's role: what the served app uses. Outside a scope
+    /// (`zhurnal::db::scope`) it sees no school's rows; `all_schools` as the command line.
     pub app_pool: PgPool,
     /// The owner's URL of this test's database.
     pub owner_url: String,

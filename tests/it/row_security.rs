@@ -111,7 +111,7 @@ async fn a_connection_set_to_one_school_sees_and_writes_only_that_schools_rows()
 }
 
 #[tokio::test]
-async fn the_applications_pool_sets_each_connection_to_the_tasks_school() {
+async fn the_applications_pool_sets_each_connection_to_its_tasks_school_or_to_none() {
     let app = crate::helpers::spawn_app().await;
     let (first, second) = schools(&app).await;
     let pupils_of = |school: Option<i64>| {
@@ -121,18 +121,21 @@ async fn the_applications_pool_sets_each_connection_to_the_tasks_school() {
             count(&mut conn, "pupil", school).await
         }
     };
-    let everyone = pupils_of(None).await;
+    let everyone = scope::all_schools(pupils_of(None)).await;
     let in_first = scope::school(SchoolId(first), pupils_of(None)).await;
     let second_from_first = scope::school(SchoolId(first), pupils_of(Some(second))).await;
     let nobody = scope::nobody(pupils_of(None)).await;
-    // The same connection, taken again outside any scope, sees every school once more.
-    let again = pupils_of(None).await;
+    // The same connections, taken outside any scope (fail closed), see nothing, and every
+    // school again when asked for.
+    let unscoped = pupils_of(None).await;
+    let again = scope::all_schools(pupils_of(None)).await;
     assert!(
         in_first > 0 && in_first < everyone,
         "{in_first} of {everyone}"
     );
     assert_eq!(second_from_first, 0);
     assert_eq!(nobody, 0);
+    assert_eq!(unscoped, 0);
     assert_eq!(again, everyone);
 }
 
