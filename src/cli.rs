@@ -87,7 +87,9 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    // Every school's rows: the command line (serving's start-up, the demo, a new school, the
+    // bench, the operator) works across schools; requests and workers set their own scope.
+    match runtime.block_on(crate::db::scope::all_schools(run(cli.command))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ошибка: {e:#}");

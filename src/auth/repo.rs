@@ -189,9 +189,12 @@ struct ChoiceRow {
 
 /// Every active membership of an account, in every school.
 pub async fn memberships(pool: &PgPool, account_id: i64) -> sqlx::Result<Vec<MembershipChoice>> {
-    let rows = sqlx::query_as!(
-        ChoiceRow,
-        r#"SELECT m.school_id, m.id AS membership_id, m.role, s.short_name AS school_name,
+    // Every school's rows: the person's own roles in all their schools, named by class and
+    // pupil, before (or instead of) choosing one — the query is bounded by the account.
+    let rows = crate::db::scope::all_schools(
+        sqlx::query_as!(
+            ChoiceRow,
+            r#"SELECT m.school_id, m.id AS membership_id, m.role, s.short_name AS school_name,
                   CASE WHEN m.pupil_id IS NOT NULL THEN
                            p.last_name || ' ' || p.first_name
                            || coalesce(', ' || pc.grade || pc.letter, '')
@@ -209,9 +212,10 @@ pub async fn memberships(pool: &PgPool, account_id: i64) -> sqlx::Result<Vec<Mem
            ) pc ON true
            WHERE m.account_id = $1 AND m.revoked_at IS NULL
            ORDER BY s.short_name, m.role, scope"#,
-        account_id
+            account_id
+        )
+        .fetch_all(pool),
     )
-    .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()

@@ -8,6 +8,7 @@
 
 pub mod embedded;
 pub mod readiness;
+pub mod scope;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,12 +23,20 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub const APP_ROLE: &str = "zhurnal_app";
 
 pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
-    let pool = PgPoolOptions::new()
+    let pool = pool_options()
         .max_connections(20)
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
         .await?;
     Ok(pool)
+}
+
+/// Pool options that set every connection, when it is made and each time it is taken, to the
+/// school scope of the task that takes it (`scope`; one round trip per acquire).
+pub fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .after_connect(|conn, _| Box::pin(async move { scope::apply(conn).await }))
+        .before_acquire(|conn, _| Box::pin(async move { scope::apply(conn).await.map(|()| true) }))
 }
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {

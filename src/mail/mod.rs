@@ -188,7 +188,8 @@ pub fn spawn_worker(
     poll: Duration,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+    // Every school's rows: the outbox of every school is sent by one worker.
+    tokio::spawn(crate::db::scope::all_schools(async move {
         loop {
             match run_once(&pool, clock.as_ref(), &mailer).await {
                 Ok(stats) if stats != Stats::default() => tracing::info!(?stats, "mail round"),
@@ -203,5 +204,5 @@ pub fn spawn_worker(
                 break;
             }
         }
-    })
+    }))
 }

@@ -343,6 +343,8 @@ pub fn router(state: AppState) -> Router {
             state.config.secure_cookies,
             csrf::protect,
         ))
+        // Inside the session layer: the session says which school the request works in.
+        .layer(middleware::from_fn(school_scope))
         .layer(sessions)
         // Every page may show personal data (a diary, a pupil's card, a message, a one-time
         // password): a shared school computer must not keep it. /static is outside and cached.
@@ -400,4 +402,24 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::new()),
         )
         .with_state(state)
+}
+
+/// Runs the request inside its school's database scope (the row-level security wall,
+/// `db::scope`): the school of the session's membership, or no school's rows at all before one
+/// is chosen (login, the choice of a school, the password page, the platform's page — which
+/// names its own cross-school work). A session that cannot be read gets no school either.
+async fn school_scope(
+    session: tower_sessions::Session,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let membership = session
+        .get::<(crate::tenancy::SchoolId, i64)>(crate::auth::keys::MEMBERSHIP)
+        .await
+        .ok()
+        .flatten();
+    match membership {
+        Some((school, _)) => crate::db::scope::school(school, next.run(request)).await,
+        None => crate::db::scope::nobody(next.run(request)).await,
+    }
 }

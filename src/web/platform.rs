@@ -11,6 +11,7 @@ use super::AppState;
 use super::extract::Viewer;
 use super::layout::Layout;
 use crate::accounts::service::Issued;
+use crate::db;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::tenancy::repo::{self, SchoolLine};
 use crate::tenancy::service::{self, NewSchool, RUSSIAN_TIME_ZONES};
@@ -57,7 +58,8 @@ pub async fn schools(State(state): State<AppState>, viewer: Viewer) -> AppResult
         time_zone: "Europe/Moscow".into(),
         ..NewSchool::default()
     };
-    page(&state, &viewer, form, FieldErrors::new(), None).await
+    // Every school's rows: the platform operator's page lists the schools (checked above).
+    db::scope::all_schools(page(&state, &viewer, form, FieldErrors::new(), None)).await
 }
 
 pub async fn create(
@@ -66,6 +68,16 @@ pub async fn create(
     Form(form): Form<NewSchool>,
 ) -> AppResult<Response> {
     require_operator(&viewer)?;
+    // Every school's rows: the operator creates a school (its rows carry the new school's id)
+    // and sees the list of schools again (checked above).
+    db::scope::all_schools(create_and_show(&state, &viewer, form)).await
+}
+
+async fn create_and_show(
+    state: &AppState,
+    viewer: &Viewer,
+    form: NewSchool,
+) -> AppResult<Response> {
     match service::create_school(&state.pool, &viewer.actor(None), &form).await {
         Ok(created) => {
             let fresh = NewSchool {
@@ -73,8 +85,8 @@ pub async fn create(
                 ..NewSchool::default()
             };
             let page = page(
-                &state,
-                &viewer,
+                state,
+                viewer,
                 fresh,
                 FieldErrors::new(),
                 Some(created.admin),
@@ -83,7 +95,7 @@ pub async fn create(
             Ok(page.into_response())
         }
         Err(AppError::Invalid(errors)) => {
-            let page = page(&state, &viewer, form, errors, None).await?;
+            let page = page(state, viewer, form, errors, None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),

@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use zhurnal::db::scope::all_schools;
+
 use crate::helpers::{TestApp, spawn_app};
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
@@ -17,15 +19,21 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
         .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 23, 9, 0, 0).unwrap());
     let started = Instant::now();
     assert!(
-        zhurnal::demo::fill_school_year(&app.app_pool, app.clock.as_ref())
-            .await
-            .unwrap()
+        all_schools(zhurnal::demo::fill_school_year(
+            &app.app_pool,
+            app.clock.as_ref()
+        ))
+        .await
+        .unwrap()
     );
     eprintln!("demo school year filled in {:?}", started.elapsed());
     assert!(
-        !zhurnal::demo::fill_school_year(&app.app_pool, app.clock.as_ref())
-            .await
-            .unwrap(),
+        !all_schools(zhurnal::demo::fill_school_year(
+            &app.app_pool,
+            app.clock.as_ref()
+        ))
+        .await
+        .unwrap(),
         "only once"
     );
     let school = "(SELECT id FROM school WHERE slug = 'demo-1')";
@@ -126,9 +134,12 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
 #[tokio::test]
 async fn the_demo_timetable_never_puts_a_teacher_in_two_places_at_once() {
     let app = spawn_app().await;
-    zhurnal::demo::fill_school_year(&app.app_pool, app.clock.as_ref())
-        .await
-        .unwrap();
+    all_schools(zhurnal::demo::fill_school_year(
+        &app.app_pool,
+        app.clock.as_ref(),
+    ))
+    .await
+    .unwrap();
     let clashes = scalar(
         &app,
         "SELECT count(*) FROM (SELECT teacher_id, lesson_date, lesson_number FROM lesson
@@ -141,9 +152,12 @@ async fn the_demo_timetable_never_puts_a_teacher_in_two_places_at_once() {
 #[tokio::test]
 async fn every_demo_login_still_lands_on_its_start_page_after_the_year_is_filled() {
     let app = spawn_app().await;
-    zhurnal::demo::fill_school_year(&app.app_pool, app.clock.as_ref())
-        .await
-        .unwrap();
+    all_schools(zhurnal::demo::fill_school_year(
+        &app.app_pool,
+        app.clock.as_ref(),
+    ))
+    .await
+    .unwrap();
     for (login, path) in [
         ("teacher", "/teacher"),
         ("classteacher", "/class-teacher"),
@@ -164,7 +178,9 @@ async fn a_demo_fill_killed_half_way_is_noticed_and_the_demo_is_filled_again_who
     let school = scalar(&app, "SELECT id FROM school WHERE slug = 'demo-1'").await;
     use zhurnal::demo::FillState;
     assert_eq!(
-        zhurnal::demo::fill_state(&app.app_pool).await.unwrap(),
+        all_schools(zhurnal::demo::fill_state(&app.app_pool))
+            .await
+            .unwrap(),
         FillState::NotStarted
     );
     // What a fill killed after its first steps leaves: its start recorded, a subject added.
@@ -181,23 +197,34 @@ async fn a_demo_fill_killed_half_way_is_noticed_and_the_demo_is_filled_again_who
     .await
     .unwrap();
     assert_eq!(
-        zhurnal::demo::fill_state(&app.app_pool).await.unwrap(),
+        all_schools(zhurnal::demo::fill_state(&app.app_pool))
+            .await
+            .unwrap(),
         FillState::Unfinished
     );
     // Filling the year on top of half a year is refused…
-    let error = zhurnal::demo::fill_school_year(&app.app_pool, app.clock.as_ref())
-        .await
-        .unwrap_err();
+    let error = all_schools(zhurnal::demo::fill_school_year(
+        &app.app_pool,
+        app.clock.as_ref(),
+    ))
+    .await
+    .unwrap_err();
     assert!(
         error.to_string().contains("заполнен не до конца"),
         "{error}"
     );
     // …and `zhurnal demo` starts the demo over and fills it whole.
-    zhurnal::demo::prepare(&app.app_pool, &app.owner_url, app.clock.as_ref())
-        .await
-        .unwrap();
+    all_schools(zhurnal::demo::prepare(
+        &app.app_pool,
+        &app.owner_url,
+        app.clock.as_ref(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(
-        zhurnal::demo::fill_state(&app.app_pool).await.unwrap(),
+        all_schools(zhurnal::demo::fill_state(&app.app_pool))
+            .await
+            .unwrap(),
         FillState::Finished
     );
     let school = "(SELECT id FROM school WHERE slug = 'demo-1')";
@@ -215,9 +242,13 @@ async fn a_demo_fill_killed_half_way_is_noticed_and_the_demo_is_filled_again_who
     let lessons = scalar(&app, "SELECT count(*) FROM lesson").await;
     assert!(lessons > 25_000, "{lessons} lessons");
     // Once whole, it is left alone.
-    zhurnal::demo::prepare(&app.app_pool, &app.owner_url, app.clock.as_ref())
-        .await
-        .unwrap();
+    all_schools(zhurnal::demo::prepare(
+        &app.app_pool,
+        &app.owner_url,
+        app.clock.as_ref(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(scalar(&app, "SELECT count(*) FROM lesson").await, lessons);
     let teacher = app.signed_in("teacher").await;
     let (status, _) = teacher.text("/teacher").await;

@@ -124,12 +124,12 @@ fn start_server() -> TestServer {
                 .expect("the application's role gets its rights");
             pool.close().await;
             // The demo is seeded with the application's rights, as `zhurnal demo` does.
-            let app = PgPoolOptions::new()
+            let app = zhurnal::db::pool_options()
                 .max_connections(2)
                 .connect(&app_pattern.replace("{db}", &template))
                 .await
                 .expect("connect to the template as the application");
-            zhurnal::demo::seed_if_empty(&app)
+            zhurnal::db::scope::all_schools(zhurnal::demo::seed_if_empty(&app))
                 .await
                 .expect("the demo seeds");
             app.close().await;
@@ -155,7 +155,8 @@ pub struct TestApp {
     pub base: String,
     /// The database as its owner (the tests' own reads and set-ups; bypasses row security).
     pub pool: PgPool,
-    /// The database as the application's role: what the served app uses.
+    /// The database as the application's role: what the served app uses. Outside a scope
+    /// (`zhurnal::db::scope`) it sees no school's rows; `all_schools` as the command line.
     pub app_pool: PgPool,
     /// The owner's URL of this test's database.
     pub owner_url: String,
@@ -195,7 +196,8 @@ pub async fn spawn_app_until(
         .connect(&server.url(&db))
         .await
         .expect("connect to the test database");
-    let app_pool = PgPoolOptions::new()
+    // The application's pool, which sets each connection's school scope (row security).
+    let app_pool = zhurnal::db::pool_options()
         .max_connections(5)
         .connect(&server.app_url(&db))
         .await

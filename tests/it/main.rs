@@ -26,6 +26,7 @@ mod pages;
 mod plans;
 mod pupils;
 mod readiness;
+mod row_security;
 mod settings;
 mod timetable;
 mod timetable_groups;

@@ -1,0 +1,183 @@
+//! Row-level security: the database's own wall behind the `SchoolId` in every query. The
+//! application's role sees only the rows of the school its connection is set to.
+
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+use zhurnal::db::scope;
+use zhurnal::tenancy::SchoolId;
+
+/// Tables of a school's data the demo fills in both schools.
+const TABLES: &[&str] = &[
+    "pupil",
+    "school_class",
+    "class_enrollment",
+    "work_type",
+    "academic_year",
+    "audit_event",
+];
+
+async fn count(conn: &mut PgConnection, table: &str, school: Option<i64>) -> i64 {
+    let sql = match school {
+        Some(_) => format!("SELECT count(*) FROM {table} WHERE school_id = $1"),
+        None => format!("SELECT count(*) FROM {table} WHERE $1::bigint IS NULL"),
+    };
+    sqlx::query_scalar(&sql)
+        .bind(school)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+/// A connection as the application's role without the pool's hook: nothing set.
+async fn raw_app_connection(app: &crate::helpers::TestApp) -> PgConnection {
+    let options = app.app_pool.connect_options();
+    PgConnection::connect_with(&options).await.unwrap()
+}
+
+async fn schools(app: &crate::helpers::TestApp) -> (i64, i64) {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM school ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert!(ids.len() >= 2, "the demo has two schools");
+    (ids[0], ids[1])
+}
+
+#[tokio::test]
+async fn a_query_of_the_application_without_a_school_set_sees_no_row_of_any_school() {
+    let app = crate::helpers::spawn_app().await;
+    let mut owner = app.pool.acquire().await.unwrap();
+    let mut raw = raw_app_connection(&app).await;
+    for table in TABLES {
+        assert!(
+            count(&mut owner, table, None).await > 0,
+            "the owner sees the demo's {table}"
+        );
+        assert_eq!(count(&mut raw, table, None).await, 0, "{table}");
+    }
+    // Nor may it write a row of any school.
+    let (first, _) = schools(&app).await;
+    let error = sqlx::query("INSERT INTO room (school_id, name) VALUES ($1, 'Кабинет 999')")
+        .bind(first)
+        .execute(&mut raw)
+        .await
+        .expect_err("a row with no school set");
+    assert!(error.to_string().contains("row-level security"), "{error}");
+}
+
+#[tokio::test]
+async fn a_connection_set_to_one_school_sees_and_writes_only_that_schools_rows() {
+    let app = crate::helpers::spawn_app().await;
+    let (first, second) = schools(&app).await;
+    let mut owner = app.pool.acquire().await.unwrap();
+    let mut raw = raw_app_connection(&app).await;
+    sqlx::query("SELECT set_config('zhurnal.school', $1, false)")
+        .bind(first.to_string())
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    for table in TABLES {
+        let mine = count(&mut owner, table, Some(first)).await;
+        assert!(count(&mut owner, table, Some(second)).await > 0, "{table}");
+        assert_eq!(count(&mut raw, table, None).await, mine, "{table}");
+        assert_eq!(count(&mut raw, table, Some(second)).await, 0, "{table}");
+    }
+    // Another school's rows can be neither added, changed nor removed.
+    let error = sqlx::query("INSERT INTO room (school_id, name) VALUES ($1, 'Кабинет 999')")
+        .bind(second)
+        .execute(&mut raw)
+        .await
+        .expect_err("a row of the other school");
+    assert!(error.to_string().contains("row-level security"), "{error}");
+    let changed = sqlx::query("UPDATE pupil SET last_name = 'Взломов' WHERE school_id = $1")
+        .bind(second)
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 0);
+    let moved = sqlx::query("UPDATE work_type SET school_id = $1 WHERE school_id = $2")
+        .bind(second)
+        .bind(first)
+        .execute(&mut raw)
+        .await
+        .expect_err("a row moved into the other school");
+    assert!(moved.to_string().contains("row-level security"), "{moved}");
+    // Its own school's rows it writes.
+    sqlx::query("INSERT INTO room (school_id, name) VALUES ($1, 'Кабинет 999')")
+        .bind(first)
+        .execute(&mut raw)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_applications_pool_sets_each_connection_to_its_tasks_school_or_to_none() {
+    let app = crate::helpers::spawn_app().await;
+    let (first, second) = schools(&app).await;
+    let pupils_of = |school: Option<i64>| {
+        let pool = app.app_pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            count(&mut conn, "pupil", school).await
+        }
+    };
+    let everyone = scope::all_schools(pupils_of(None)).await;
+    let in_first = scope::school(SchoolId(first), pupils_of(None)).await;
+    let second_from_first = scope::school(SchoolId(first), pupils_of(Some(second))).await;
+    let nobody = scope::nobody(pupils_of(None)).await;
+    // The same connections, taken outside any scope (fail closed), see nothing, and every
+    // school again when asked for.
+    let unscoped = pupils_of(None).await;
+    let again = scope::all_schools(pupils_of(None)).await;
+    assert!(
+        in_first > 0 && in_first < everyone,
+        "{in_first} of {everyone}"
+    );
+    assert_eq!(second_from_first, 0);
+    assert_eq!(nobody, 0);
+    assert_eq!(unscoped, 0);
+    assert_eq!(again, everyone);
+}
+
+#[tokio::test]
+async fn a_members_request_works_with_its_connection_set_to_the_members_school_only() {
+    let app = crate::helpers::spawn_app().await;
+    // The owner records, for each room added, the settings of the connection that added it.
+    for statement in [
+        "CREATE TABLE scope_probe (school text, all_schools text)",
+        "CREATE FUNCTION scope_probe_record() RETURNS trigger LANGUAGE plpgsql \
+         SECURITY DEFINER AS $$ BEGIN \
+         INSERT INTO scope_probe VALUES (current_setting('zhurnal.school', true), \
+                                         current_setting('zhurnal.all_schools', true)); \
+         RETURN NULL; END $$",
+        "CREATE TRIGGER scope_probe AFTER INSERT ON room \
+         FOR EACH ROW EXECUTE FUNCTION scope_probe_record()",
+    ] {
+        sqlx::query(statement).execute(&app.pool).await.unwrap();
+    }
+    let deputy = app.signed_in("deputy").await;
+    let html = deputy
+        .post("/setup/rooms", &[("name", "214"), ("capacity", "30")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Кабинет добавлен."));
+    assert!(html.contains("214"), "the page reads its school's rooms");
+    let school: i64 = sqlx::query_scalar(
+        "SELECT m.school_id FROM membership m JOIN account a ON a.id = m.account_id \
+         WHERE a.login = 'deputy'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let probe: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT school, all_schools FROM scope_probe")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        probe,
+        vec![(Some(school.to_string()), Some("off".to_string()))]
+    );
+}
