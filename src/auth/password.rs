@@ -29,11 +29,26 @@ pub fn verify(password: &str, stored: &str) -> bool {
     }
 }
 
+/// How many passwords are hashed at once. Each argon2id hash holds 19 MiB while it runs, and the
+/// work is all CPU: hashing more at once than there are cores makes nobody faster, and 200
+/// logins at once would otherwise hold 3.8 GB. The others wait their turn.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores.clamp(1, 8))
+    })
+}
+
 pub async fn hash_async(password: String) -> anyhow::Result<String> {
+    let _slot = hashing_slots().acquire().await?;
     tokio::task::spawn_blocking(move || hash(&password)).await?
 }
 
 pub async fn verify_async(password: String, stored: String) -> bool {
+    let Ok(_slot) = hashing_slots().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || verify(&password, &stored))
         .await
         .unwrap_or(false)
