@@ -210,9 +210,8 @@ pub async fn save(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let exam = Exam::of_grade(grade).ok_or_else(|| {
-        AppError::Refused("Результаты ГИА вносятся для 9 и 11 классов (J17).".into())
-    })?;
+    let exam = Exam::of_grade(grade)
+        .ok_or_else(|| AppError::Refused("Результаты ГИА вносятся для 9 и 11 классов.".into()))?;
     let mut errors = FieldErrors::new();
     let pupil = match form.pupil.trim().parse::<i64>() {
         Ok(id) => {
