@@ -547,7 +547,8 @@ fn lesson_words(date: NaiveDate, number: i16) -> String {
     format!("{}, {}-й урок", date.format("%d.%m.%Y"), number)
 }
 
-/// The lesson (other than `except`) a teacher gives or substitutes at a date and number.
+/// The lesson (other than `except`) a teacher gives or substitutes at a date and number, and
+/// the teacher's name: a clash names both sides.
 async fn teacher_busy(
     conn: &mut PgConnection,
     school: SchoolId,
@@ -555,13 +556,16 @@ async fn teacher_busy(
     date: NaiveDate,
     number: i16,
     except: i64,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!(
-        r#"SELECT s.name || ' — ' || g.name AS "what!"
+) -> sqlx::Result<Option<Busy>> {
+    sqlx::query_as!(
+        Busy,
+        r#"SELECT a.last_name || ' ' || left(a.first_name, 1) || '.' AS "teacher!",
+                  s.name || ' — ' || g.name AS "other!"
            FROM lesson l
            JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            LEFT JOIN substitution su ON su.school_id = l.school_id AND su.lesson_id = l.id
+           JOIN account a ON a.id = coalesce(su.teacher_id, l.teacher_id)
            WHERE l.school_id = $1 AND l.lesson_date = $2 AND l.lesson_number = $3 AND l.id <> $4
              AND l.status NOT IN ('cancelled', 'moved')
              AND coalesce(su.teacher_id, l.teacher_id) = $5
@@ -573,6 +577,29 @@ async fn teacher_busy(
         teacher_id
     )
     .fetch_optional(conn)
+    .await
+}
+
+/// A teacher already busy at an hour: who, and with which lesson («Алгебра — 8Б»).
+struct Busy {
+    teacher: String,
+    other: String,
+}
+
+/// «Алгебра — 8А»: the lesson a clash message names as its own side.
+async fn lesson_title(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+) -> sqlx::Result<String> {
+    sqlx::query_scalar!(
+        r#"SELECT s.name || ' — ' || g.name AS "title!"
+           FROM study_group g JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           WHERE g.school_id = $1 AND g.id = $2"#,
+        school.0,
+        group_id
+    )
+    .fetch_one(conn)
     .await
 }
 
@@ -633,7 +660,7 @@ pub async fn register_substitution(
     {
         return Ok(());
     }
-    if let Some(other) = teacher_busy(
+    if let Some(busy) = teacher_busy(
         &mut tx,
         school,
         teacher,
@@ -643,10 +670,12 @@ pub async fn register_substitution(
     )
     .await?
     {
+        let mine = lesson_title(&mut tx, school, lesson.group_id).await?;
         return Err(AppError::Refused(format!(
-            "Учитель в это время ({}) уже ведёт урок «{}»: замена невозможна (J15).",
+            "Учитель {} в это время ({}) уже ведёт урок «{}»: замена на урок «{mine}» невозможна (J15).",
+            busy.teacher,
             lesson_words(lesson.lesson_date, lesson.lesson_number),
-            other
+            busy.other
         )));
     }
     let reason = (!reason.is_empty()).then_some(reason);
@@ -761,6 +790,7 @@ async fn target_conflict(
     number: i16,
 ) -> sqlx::Result<Option<String>> {
     let when = lesson_words(date, number);
+    let mine = lesson_title(conn, school, lesson.group_id).await?;
     let group = sqlx::query_scalar!(
         "SELECT status FROM lesson
          WHERE school_id = $1 AND group_id = $2 AND lesson_date = $3 AND lesson_number = $4 AND id <> $5",
@@ -774,14 +804,17 @@ async fn target_conflict(
     .await?;
     if let Some(status) = group {
         return Ok(Some(format!(
-            "У группы уже есть урок {when} ({}).",
+            "У группы «{mine}» уже есть урок {when} ({}).",
             status_label(&status)
         )));
     }
-    if let Some(other) =
+    if let Some(busy) =
         teacher_busy(conn, school, lesson.teacher_id, date, number, lesson.id).await?
     {
-        return Ok(Some(format!("Учитель {when} уже ведёт урок «{other}».")));
+        return Ok(Some(format!(
+            "Учитель {} {when} уже ведёт урок «{}»; урок «{mine}» тоже его.",
+            busy.teacher, busy.other
+        )));
     }
     if let Some(room) = lesson.room_id {
         let busy = sqlx::query_scalar!(
@@ -800,7 +833,9 @@ async fn target_conflict(
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(other) = busy {
-            return Ok(Some(format!("Кабинет {when} занят: там урок «{other}».")));
+            return Ok(Some(format!(
+                "Кабинет {when} занят уроком «{other}»; урок «{mine}» туда не поставить."
+            )));
         }
     }
     let pupils = sqlx::query_scalar!(
@@ -823,7 +858,10 @@ async fn target_conflict(
     )
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(pupils.map(|other| format!("У обучающихся группы {when} уже есть урок «{other}».")))
+    Ok(
+        pupils
+            .map(|other| format!("У обучающихся группы «{mine}» {when} уже есть урок «{other}».")),
+    )
 }
 
 /// Moves a lesson to another date and lesson number (J15: the deputy registers transfers). The

@@ -288,9 +288,11 @@ async fn j15_a_substitute_busy_at_that_hour_is_refused() {
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let html = response.text().await.unwrap();
+    // The clash names both sides: the busy teacher, the lesson he gives, the lesson to cover.
+    assert!(html.contains("Учитель Соколов"), "{html}");
     assert!(html.contains("уже ведёт урок"), "{html}");
     assert!(
-        html.contains("J15") && html.contains("Русский язык"),
+        html.contains("J15") && html.contains("Русский язык") && html.contains("замена на урок «"),
         "{html}"
     );
     assert_eq!(count(&app, "SELECT count(*) FROM substitution").await, 0);
@@ -539,7 +541,7 @@ async fn a_moved_lesson_keeps_the_original_marked_as_moved_and_a_held_lesson_can
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let html = response.text().await.unwrap();
     assert!(
-        html.contains("Учитель 19.11.2026, 1-й урок уже ведёт урок"),
+        html.contains("19.11.2026, 1-й урок уже ведёт урок «") && html.contains("тоже его"),
         "{html}"
     );
     let _ = other_class;

@@ -181,3 +181,36 @@ async fn a_members_request_works_with_its_connection_set_to_the_members_school_o
         vec![(Some(school.to_string()), Some("off".to_string()))]
     );
 }
+
+/// A table added later with a `school_id` must be walled too: every table of a school's data has
+/// row security enabled and the one policy; only the tables an account reads across its schools
+/// stay outside (docs/SECURITY.md).
+#[tokio::test]
+async fn every_table_of_a_schools_data_has_row_security_and_the_school_policy() {
+    let app = crate::helpers::spawn_app().await;
+    let unwalled: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+           AND EXISTS (SELECT 1 FROM pg_attribute a
+                       WHERE a.attrelid = c.oid AND a.attname = 'school_id' AND NOT a.attisdropped)
+           AND c.relname NOT IN ('membership', 'account_event')
+           AND NOT (c.relrowsecurity
+                    AND EXISTS (SELECT 1 FROM pg_policy p
+                                WHERE p.polrelid = c.oid AND p.polname = 'school_wall'))
+         ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        unwalled.is_empty(),
+        "tables of a school's data outside the wall: {unwalled:?}"
+    );
+    let walled: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_policy WHERE polname = 'school_wall'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(walled > 30, "the wall covers the school's tables: {walled}");
+}
