@@ -637,7 +637,10 @@ async fn j9_the_class_teacher_teaching_their_own_class_marks_the_lesson_and_sets
             .unwrap();
     assert_eq!(reason.as_deref(), Some("excused"));
     let (_, page) = j.teacher.text(&format!("/lessons/{tuesday}")).await;
-    assert!(page.contains("н (УП)"), "the reason on the lesson page: {page}");
+    assert!(
+        page.contains("н (УП)"),
+        "the reason on the lesson page: {page}"
+    );
     // A teacher who only teaches the class still may not.
     let other = journal_of(5, "Б", "Математика", "five_point").await;
     let monday = other.lesson(10, 5).await;
