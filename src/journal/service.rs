@@ -162,6 +162,27 @@ pub async fn lock_note(
     }
 }
 
+/// J7: that homework written now would be late (for the lesson page, under the homework); None
+/// when it would be on time, when the lesson is closed anyway (`lock_note` says why) or when the
+/// author does not write the lesson.
+pub async fn homework_note(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson: &LessonCtx,
+) -> AppResult<Option<String>> {
+    if !capacities(conn, author, lesson).await?.writes_lesson() {
+        return Ok(None);
+    }
+    match check(conn, author, lesson, Entry::Homework).await {
+        Ok(Timing::Late) => Ok(Some(format!(
+            "Время записи домашнего задания ({} после последнего урока класса) прошло: задание или «Не задано» будут отмечены как внесённые с опозданием (J7).",
+            rules::minutes_text(i64::from(lesson.homework_window_minutes))
+        ))),
+        Ok(Timing::OnTime) | Err(AppError::Refused(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The lesson a write goes to, locked, once the author may read its journal (another school's
 /// lesson: 404; a journal the author may not read: 403, before anything of it is read).
 async fn lesson(

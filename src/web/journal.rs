@@ -506,6 +506,8 @@ pub struct LessonPage {
     /// Why the lesson cannot be written now (locked, not started, period closed), or that
     /// entries will be late.
     lock_note: Option<String>,
+    /// J7: homework written now would be late.
+    homework_note: Option<String>,
 }
 
 impl LessonPage {
@@ -568,6 +570,8 @@ async fn lesson_page(
     let actor = member.actor();
     let caps = service::capacities(&mut conn, &author(state, member, &actor), &lesson).await?;
     let lock_note = service::lock_note(&mut conn, &author(state, member, &actor), &lesson).await?;
+    let homework_note =
+        service::homework_note(&mut conn, &author(state, member, &actor), &lesson).await?;
     let substitute = match lesson.substitute_id {
         Some(id) => sqlx::query_scalar!(
             r#"SELECT last_name || ' ' || first_name || ' ' || middle_name AS "n!" FROM account WHERE id = $1"#,
@@ -622,6 +626,7 @@ async fn lesson_page(
         cell_errors,
         substitute,
         lock_note,
+        homework_note,
     })
 }
 

@@ -482,6 +482,11 @@ async fn j7_j1_homework_and_none_set_after_the_window_are_saved_flagged_late_unt
     // Wednesday's lesson 2 ends at 10:05: at 12:30 the window is over — saved, flagged late.
     let wednesday = j.lesson(10, 7).await;
     j.app.clock.set(msk(10, 7, 12, 30));
+    let (_, page) = j.teacher.text(&format!("/lessons/{wednesday}")).await;
+    assert!(
+        page.contains("Время записи домашнего задания (2 ч после последнего урока класса) прошло"),
+        "the page says so before saving: {page}"
+    );
     let r = j
         .teacher
         .post(
