@@ -1,6 +1,6 @@
 //! The journal page of a group for a study period: pupils × lesson columns, the weighted
-//! average, the suggested and set period marks and the accumulation gaps (J11, J12). Seven
-//! indexed queries, whatever the size of the class.
+//! average, the suggested and set period marks and the accumulation gaps (J11, J12). Eight
+//! indexed queries (the holidays among them), whatever the size of the class.
 
 use std::collections::HashMap;
 
@@ -170,6 +170,8 @@ pub struct HeadCell {
     pub topic: Option<String>,
     pub planned_topic: Option<String>,
     pub homework_set: bool,
+    /// J7: the homework was written after the window (flagged, as late marks are).
+    pub homework_late: bool,
     pub substitute: Option<String>,
     pub status: String,
 }
@@ -249,7 +251,7 @@ pub async fn grid(
     let span = period.span;
     let lessons = sqlx::query!(
         r#"SELECT l.id, l.lesson_date, l.lesson_number, l.status, l.topic, l.planned_topic,
-                  (l.homework IS NOT NULL OR l.homework_none) AS "homework_set!",
+                  (l.homework IS NOT NULL OR l.homework_none) AS "homework_set!", l.homework_late,
                   c.id AS "column_id?", w.name AS "work_type?", w.short_name AS "work_short?",
                   a.last_name || ' ' || left(a.first_name, 1) || '.' AS substitute
            FROM lesson l
@@ -281,6 +283,7 @@ pub async fn grid(
             topic: l.topic,
             planned_topic: l.planned_topic,
             homework_set: l.homework_set,
+            homework_late: l.homework_late,
             substitute: l.substitute,
             status: l.status,
         });
@@ -338,25 +341,20 @@ pub async fn grid(
     .fetch_all(&mut *conn)
     .await?;
 
-    // Holidays end where a lesson follows a gap of more than 4 days: the first two lessons
-    // after such a gap (and of the period) do not count towards a run without marks (J11).
-    let mut lesson_dates: Vec<(i64, NaiveDate)> = Vec::new();
-    for h in &heads {
-        if h.first {
-            lesson_dates.push((h.lesson_id, h.date));
-        }
-    }
-    let mut after_holidays: HashMap<i64, bool> = HashMap::new();
-    let mut since_gap = 0;
-    let mut prev: Option<NaiveDate> = None;
-    for (id, date) in &lesson_dates {
-        if prev.is_none_or(|p| (*date - p).num_days() > 4) {
-            since_gap = 0;
-        }
-        after_holidays.insert(*id, since_gap < 2);
-        since_gap += 1;
-        prev = Some(*date);
-    }
+    // J11: the first two lessons after the school's holidays for this grade (and of the period)
+    // do not count towards a run without marks.
+    let holidays = holidays(conn, school, head.academic_year_id, head.grade, span).await?;
+    let lesson_dates: Vec<(i64, NaiveDate)> = heads
+        .iter()
+        .filter(|h| h.first)
+        .map(|h| (h.lesson_id, h.date))
+        .collect();
+    let dates: Vec<NaiveDate> = lesson_dates.iter().map(|(_, d)| *d).collect();
+    let after_holidays: HashMap<i64, bool> = lesson_dates
+        .iter()
+        .map(|(id, _)| *id)
+        .zip(rules::after_holidays(&dates, &holidays))
+        .collect();
 
     let column_index: HashMap<(i64, Option<i64>), usize> = heads
         .iter()
@@ -473,7 +471,7 @@ pub async fn grid(
         }
     }
 
-    let weeks = ((today.min(span.ends_on) - span.starts_on).num_days() / 7).max(0);
+    let weeks = rules::weeks_into(span, today);
     let scale = head.scale();
     let min_marks = head.accumulation.min_marks(head.hours()) as usize;
     for row in &mut rows {
@@ -481,6 +479,7 @@ pub async fn grid(
         let (passes, fails) = pass_fail.remove(&row.pupil_id).unwrap_or_default();
         row.average = rules::weighted_average(&five);
         if scale != Scale::NoMarks {
+            let marks = (five.len() + passes + fails) as i64;
             row.suggestion = rules::suggest(&five, passes, fails, min_marks).value();
             let lived: Vec<Attended> = lesson_dates
                 .iter()
@@ -496,8 +495,9 @@ pub async fn grid(
                     after_holidays: after_holidays.get(id).copied().unwrap_or(false),
                 })
                 .collect();
-            row.gap = rules::accumulation_gap(&head.accumulation, head.hours(), weeks, &lived)
-                .map(|g| g.text());
+            row.gap =
+                rules::accumulation_gap(&head.accumulation, head.hours(), weeks, &lived, marks)
+                    .map(|g| g.text());
         }
     }
     for pm in period_marks {
@@ -507,6 +507,33 @@ pub async fn grid(
         }
     }
     Ok(Grid { heads, rows, weeks })
+}
+
+/// The school's holidays («каникулы») that touch `span` for a grade in a year — the holiday
+/// table only; public holidays («праздничные дни») are days off, not holidays (J11).
+pub async fn holidays(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    academic_year_id: i64,
+    grade: i16,
+    span: Span,
+) -> sqlx::Result<Vec<Span>> {
+    Ok(sqlx::query!(
+        "SELECT starts_on, ends_on FROM holiday
+         WHERE school_id = $1 AND academic_year_id = $2 AND $3 BETWEEN grade_from AND grade_to
+           AND kind <> 'public' AND ends_on >= $4 AND starts_on <= $5
+         ORDER BY starts_on",
+        school.0,
+        academic_year_id,
+        grade,
+        span.starts_on,
+        span.ends_on
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|h| Span::new(h.starts_on, h.ends_on))
+    .collect())
 }
 
 /// Bell time helper for pages: «08:30».

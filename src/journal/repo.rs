@@ -40,6 +40,8 @@ pub struct LessonCtx {
     pub homework: Option<String>,
     pub homework_none: bool,
     pub homework_minutes: Option<i16>,
+    /// J7: the homework was last written after the window.
+    pub homework_late: bool,
     pub teacher_comment: Option<String>,
 }
 
@@ -114,7 +116,7 @@ pub async fn lesson_ctx(
                   sc.time_zone, sc.entry_lock_days, sc.mark_cutoff, sc.homework_window_minutes,
                   sc.period_mark_grace_days,
                   l.topic, l.planned_topic, l.homework, l.homework_none, l.homework_minutes,
-                  l.teacher_comment
+                  l.homework_late, l.teacher_comment
            FROM lesson l
            JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
@@ -506,6 +508,9 @@ pub struct LessonRecord<'a> {
     pub homework_minutes: Option<i16>,
     pub teacher_comment: Option<&'a str>,
     pub late_entry: bool,
+    /// J7: whether the homework now written is late; None when the homework did not change
+    /// (its flag stays).
+    pub homework_late: Option<bool>,
 }
 
 pub async fn update_lesson_record(
@@ -516,7 +521,8 @@ pub async fn update_lesson_record(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE lesson SET topic = $3, homework = $4, homework_none = $5, homework_minutes = $6,
-                teacher_comment = $7, late_entry = late_entry OR $8
+                teacher_comment = $7, late_entry = late_entry OR $8,
+                homework_late = coalesce($9, homework_late)
          WHERE school_id = $1 AND id = $2",
         school.0,
         lesson_id,
@@ -525,7 +531,8 @@ pub async fn update_lesson_record(
         r.homework_none,
         r.homework_minutes,
         r.teacher_comment,
-        r.late_entry
+        r.late_entry,
+        r.homework_late
     )
     .execute(conn)
     .await?;

@@ -14,7 +14,7 @@ use crate::authz::{Access, Role};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::input::{self, limits};
-use crate::rules::journal::{self as rules, Entry, JournalState, Timing, Writer};
+use crate::rules::journal::{self as rules, Capacities, Entry, JournalState, Timing};
 
 /// Who is writing: the membership and the clock.
 pub struct Author<'a> {
@@ -30,34 +30,28 @@ impl Author<'_> {
     }
 }
 
-/// How the author stands to the lesson (J9, J15).
-pub async fn writer(
+/// Every capacity the author holds at the lesson (J9, J15): the group's teacher, its registered
+/// substitute, the class teacher of its class — several at once when so.
+pub async fn capacities(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson: &LessonCtx,
-) -> AppResult<Writer> {
+) -> AppResult<Capacities> {
     let staff_teacher = matches!(author.access.role, Role::Teacher | Role::ClassTeacher);
-    if staff_teacher
-        && repo::teaches(
-            conn,
-            author.access.school_id,
-            lesson.group_id,
-            author.account_id,
-        )
-        .await?
-    {
-        return Ok(Writer::GroupTeacher);
-    }
-    if staff_teacher && lesson.substitute_id == Some(author.account_id) {
-        return Ok(Writer::Substitute);
-    }
-    if author.access.role == Role::ClassTeacher
-        && lesson.class_id.is_some()
-        && author.access.class_id == lesson.class_id
-    {
-        return Ok(Writer::ClassTeacher);
-    }
-    Ok(Writer::Other)
+    Ok(Capacities {
+        teaches: staff_teacher
+            && repo::teaches(
+                conn,
+                author.access.school_id,
+                lesson.group_id,
+                author.account_id,
+            )
+            .await?,
+        substitutes: staff_teacher && lesson.substitute_id == Some(author.account_id),
+        class_teacher: author.access.role == Role::ClassTeacher
+            && lesson.class_id.is_some()
+            && author.access.class_id == lesson.class_id,
+    })
 }
 
 /// May the member read the journal of the lesson's group? The director and the deputies every
@@ -141,10 +135,10 @@ async fn check(
     lesson: &LessonCtx,
     entry: Entry,
 ) -> AppResult<Timing> {
-    let who = writer(conn, author, lesson).await?;
+    let caps = capacities(conn, author, lesson).await?;
     let state = state(conn, author, lesson).await?;
     let now = crate::clock::local_now(author.clock, &lesson.time_zone);
-    rules::may_write(who, entry, &lesson.time(), now, state, &lesson.settings())
+    rules::may_write(caps, entry, &lesson.time(), now, state, &lesson.settings())
         .map_err(|r| AppError::Refused(r.text()))
 }
 
@@ -155,10 +149,7 @@ pub async fn lock_note(
     author: &Author<'_>,
     lesson: &LessonCtx,
 ) -> AppResult<Option<String>> {
-    if !matches!(
-        writer(conn, author, lesson).await?,
-        Writer::GroupTeacher | Writer::Substitute
-    ) {
+    if !capacities(conn, author, lesson).await?.writes_lesson() {
         return Ok(None);
     }
     match check(conn, author, lesson, Entry::Absence).await {
@@ -167,6 +158,27 @@ pub async fn lock_note(
         )),
         Ok(Timing::OnTime) => Ok(None),
         Err(AppError::Refused(why)) => Ok(Some(why)),
+        Err(e) => Err(e),
+    }
+}
+
+/// J7: that homework written now would be late (for the lesson page, under the homework); None
+/// when it would be on time, when the lesson is closed anyway (`lock_note` says why) or when the
+/// author does not write the lesson.
+pub async fn homework_note(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson: &LessonCtx,
+) -> AppResult<Option<String>> {
+    if !capacities(conn, author, lesson).await?.writes_lesson() {
+        return Ok(None);
+    }
+    match check(conn, author, lesson, Entry::Homework).await {
+        Ok(Timing::Late) => Ok(Some(format!(
+            "Время записи домашнего задания ({} после последнего урока класса) прошло: задание или «Не задано» будут отмечены как внесённые с опозданием (J7).",
+            rules::minutes_text(i64::from(lesson.homework_window_minutes))
+        ))),
+        Ok(Timing::OnTime) | Err(AppError::Refused(_)) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -347,10 +359,7 @@ async fn write_cell_in(
     pupil_of_lesson(conn, author, &lesson, form.pupil).await?;
     let columns = repo::lesson_columns(conn, school, lesson.id).await?;
     let column = column_of(&columns, form.column)?;
-    if !matches!(
-        writer(conn, author, &lesson).await?,
-        Writer::GroupTeacher | Writer::Substitute
-    ) {
+    if !capacities(conn, author, &lesson).await?.writes_lesson() {
         // Somebody who reads the journal but does not write into it (the director, a deputy,
         // the class teacher, a substitute of another lesson): the rule's refusal, which names
         // no value, before the stored cell is compared with what they saw.
@@ -589,9 +598,13 @@ pub async fn save_lesson(
     if topic_changed {
         late |= check(&mut tx, author, &lesson, Entry::Topic).await? == Timing::Late;
     }
-    if homework_changed {
-        check(&mut tx, author, &lesson, Entry::Homework).await?;
-    }
+    // J7 + J1: after the window homework (and «Не задано») is late, not refused.
+    let homework_late = if homework_changed {
+        let timing = check(&mut tx, author, &lesson, Entry::Homework).await?;
+        Some(timing == Timing::Late && (new_homework.is_some() || none))
+    } else {
+        None
+    };
     repo::update_lesson_record(
         &mut tx,
         school,
@@ -603,6 +616,7 @@ pub async fn save_lesson(
             homework_minutes: minutes,
             teacher_comment: new_comment.as_deref(),
             late_entry: late,
+            homework_late,
         },
     )
     .await?;
@@ -612,7 +626,7 @@ pub async fn save_lesson(
         author.actor,
         Change::new("lesson.recorded", "lesson", lesson.id)
             .before(json!({"topic": lesson.topic, "homework": lesson.homework, "homework_none": lesson.homework_none, "homework_minutes": lesson.homework_minutes, "comment": lesson.teacher_comment}))
-            .after(json!({"topic": new_topic, "homework": new_homework, "homework_none": none, "homework_minutes": minutes, "comment": new_comment, "late_entry": late})),
+            .after(json!({"topic": new_topic, "homework": new_homework, "homework_none": none, "homework_minutes": minutes, "comment": new_comment, "late_entry": late, "homework_late": homework_late.unwrap_or(lesson.homework_late)})),
     )
     .await?;
     if new_topic.is_some() {

@@ -51,17 +51,35 @@ impl Refusal {
     }
 }
 
-/// How the writer stands to the lesson's group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Writer {
+/// How the writer stands to the lesson: every capacity the person holds at once (J9, J15). A
+/// class teacher who also teaches the group holds two, and may do what either allows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capacities {
     /// Teaches the group (teaching load).
-    GroupTeacher,
+    pub teaches: bool,
     /// Registered by a deputy as the substitute at this lesson (J15).
-    Substitute,
-    /// The class teacher of the pupils' class, not teaching the group.
-    ClassTeacher,
-    /// Anybody else (a deputy reads journals; pupils and parents only read their diary).
-    Other,
+    pub substitutes: bool,
+    /// The class teacher of the pupils' class (J9: sets the reasons of absences).
+    pub class_teacher: bool,
+}
+
+impl Capacities {
+    /// None of them (a deputy reads journals; pupils and parents only read their diary).
+    pub const NONE: Capacities = Capacities {
+        teaches: false,
+        substitutes: false,
+        class_teacher: false,
+    };
+
+    /// Writes the lesson's record, attendance and marks (the group's teacher or the substitute).
+    pub fn writes_lesson(self) -> bool {
+        self.teaches || self.substitutes
+    }
+
+    /// Sets the reasons of absences (J9: the class teacher).
+    pub fn sets_reasons(self) -> bool {
+        self.class_teacher
+    }
 }
 
 /// What is written.
@@ -108,9 +126,10 @@ pub struct JournalState {
     pub year_closed: bool,
 }
 
-/// May `writer` make `entry` at a lesson at `now` (local time), and is it on time?
+/// May a person holding `caps` make `entry` at a lesson at `now` (local time), and is it on
+/// time? The union of what each capacity allows is granted.
 pub fn may_write(
-    writer: Writer,
+    caps: Capacities,
     entry: Entry,
     lesson: &LessonTime,
     now: NaiveDateTime,
@@ -123,27 +142,29 @@ pub fn may_write(
             "Учебный год закрыт: журнал доступен только для чтения.",
         ));
     }
-    match (entry, writer) {
-        (Entry::AbsenceReason, Writer::ClassTeacher) => return Ok(Timing::OnTime),
-        (Entry::AbsenceReason, _) => {
-            return Err(Refusal::new(
+    if entry == Entry::AbsenceReason {
+        // J9: weekly, by the class teacher, whatever else they are at this lesson.
+        return if caps.sets_reasons() {
+            Ok(Timing::OnTime)
+        } else {
+            Err(Refusal::new(
                 "J9",
                 "Причину пропуска (УП, НП, Б) указывает классный руководитель.",
-            ));
-        }
-        (_, Writer::GroupTeacher | Writer::Substitute) => {}
-        (_, Writer::ClassTeacher) => {
-            return Err(Refusal::new(
+            ))
+        };
+    }
+    if !caps.writes_lesson() {
+        return Err(if caps.class_teacher {
+            Refusal::new(
                 "J9",
                 "Классный руководитель видит журнал по всем предметам класса, а записывает только причины пропусков.",
-            ));
-        }
-        (_, Writer::Other) => {
-            return Err(Refusal::new(
+            )
+        } else {
+            Refusal::new(
                 "J15",
                 "Записи в журнал делает учитель группы или замещающий его на этом уроке учитель.",
-            ));
-        }
+            )
+        });
     }
     if state.period_closed && !state.unlocked {
         return Err(Refusal::new(
@@ -182,27 +203,13 @@ pub fn may_write(
         ));
     }
     match entry {
-        Entry::Homework => {
-            let day_end = lesson.class_day_ends_at.unwrap_or(NaiveTime::MIN);
-            let deadline =
-                lesson.date.and_time(day_end) + Duration::minutes(settings.homework_window_minutes);
-            let deadline = if lesson.class_day_ends_at.is_some() {
-                deadline
-            } else {
-                lesson.date.and_hms_opt(23, 59, 59).unwrap_or(deadline)
-            };
-            if now > deadline && !state.unlocked {
-                return Err(Refusal::new(
-                    "J7",
-                    format!(
-                        "Домашнее задание записывается на уроке или не позднее {} после последнего урока класса — до {}.",
-                        minutes_text(settings.homework_window_minutes),
-                        deadline.format("%H:%M %d.%m.%Y")
-                    ),
-                ));
-            }
-            Ok(Timing::OnTime)
-        }
+        Entry::Homework => Ok(if now <= homework_deadline(lesson, settings) {
+            Timing::OnTime
+        } else {
+            // J7 + J1: the window decides whether homework is on time; after it the entry is
+            // late (flagged), not refused, until the lesson itself locks.
+            Timing::Late
+        }),
         Entry::Mark { checking_days } if checking_days > 0 => Ok(if days_after <= checking_days {
             Timing::OnTime
         } else {
@@ -222,6 +229,17 @@ pub fn may_write(
         } else {
             Timing::Late
         }),
+    }
+}
+
+/// J7: homework is on time until this long after the class's last lesson that day (the end of
+/// the lesson day when the bells are not set).
+pub fn homework_deadline(lesson: &LessonTime, settings: &Settings) -> NaiveDateTime {
+    match lesson.class_day_ends_at {
+        Some(day_end) => {
+            lesson.date.and_time(day_end) + Duration::minutes(settings.homework_window_minutes)
+        }
+        None => lesson.date.and_time(NaiveTime::MIN) + Duration::seconds(86_399),
     }
 }
 
@@ -375,22 +393,75 @@ impl AccumulationRule {
         }
     }
 
-    /// Marks a pupil should have `weeks` full weeks into the period: none during the first weeks
-    /// (2, or 3 for a 1-hour subject), then one more each week — more a week for subjects of more
-    /// than 2 hours — up to what the period mark needs.
+    /// Marks a pupil should have `weeks` full weeks into the period (J11, 002 and 003: «Первые 2
+    /// недели (3 недели при 1-часовой недельной нагрузке) … не учитывается. По окончании 3 недель
+    /// обязательна 1 отметка, по окончании 4-х недель — 2 отметки для предметов по 1-2 часа в
+    /// неделю. Для предметов с большим количеством часов количество отметок увеличивается»).
+    ///
+    /// Nothing is required while the period's first weeks are not counted (`grace_weeks`, or
+    /// `grace_weeks_one_hour` for a 1-hour subject). The count itself runs from the end of the
+    /// general grace: one mark after week 3, two after week 4 for 1–2 hours (so a 1-hour subject,
+    /// whose three weeks are not counted, owes its first mark as soon as they are over), one more
+    /// each week after, and ⌈hours / 2⌉ a week for more hours — never more than the period mark
+    /// needs (`min_marks`).
+    ///
+    /// | weeks | 1 h | 2 h | 5 h |
+    /// |---|---|---|---|
+    /// | 2 | 0 | 0 | 0 |
+    /// | 3 | 1 | 1 | 3 |
+    /// | 4 | 2 | 2 | 5 |
+    /// | 5 | 3 | 3 | 5 |
+    /// | 7 | 3 | 5 | 5 |
     pub fn required_by(&self, hours_per_week: i64, weeks: i64) -> i64 {
-        let grace = if hours_per_week <= 1 {
-            self.grace_weeks_one_hour
-        } else {
-            self.grace_weeks
-        };
+        if weeks < self.grace(hours_per_week) {
+            return 0;
+        }
         let per_week = if hours_per_week <= 2 {
             1
         } else {
             (hours_per_week + 1) / 2
         };
-        ((weeks - grace).max(0) * per_week).min(self.min_marks(hours_per_week))
+        ((weeks - self.grace_weeks).max(0) * per_week).min(self.min_marks(hours_per_week))
     }
+
+    /// The first weeks of a period that are not counted (J11).
+    pub fn grace(&self, hours_per_week: i64) -> i64 {
+        if hours_per_week <= 1 {
+            self.grace_weeks_one_hour.max(self.grace_weeks)
+        } else {
+            self.grace_weeks
+        }
+    }
+}
+
+/// Full weeks of the period gone by on `today` (J11 counts by them).
+pub fn weeks_into(period: Span, today: NaiveDate) -> i64 {
+    ((today.min(period.ends_on) - period.starts_on).num_days() / 7).max(0)
+}
+
+/// J11 «первые два урока после каникул не учитываются»: which of a group's lessons (dates in
+/// order) are among the first two after holidays. Holidays are the school's holidays that apply
+/// to the group's grade — nothing else: a long gap between two lessons of a 1-hour subject is
+/// not a holiday. The period's start counts as a restart too (every period begins after
+/// holidays, and the summer ones belong to the year before).
+pub fn after_holidays(dates: &[NaiveDate], holidays: &[Span]) -> Vec<bool> {
+    let mut since_restart = 0;
+    let mut prev: Option<NaiveDate> = None;
+    dates
+        .iter()
+        .map(|&date| {
+            let restart = match prev {
+                None => true,
+                Some(p) => holidays.iter().any(|h| h.ends_on >= p && h.ends_on < date),
+            };
+            if restart {
+                since_restart = 0;
+            }
+            since_restart += 1;
+            prev = Some(date);
+            since_restart <= 2
+        })
+        .collect()
 }
 
 /// A held lesson of the period as one pupil lived it, in date order.
@@ -431,17 +502,20 @@ impl Gap {
 /// J11: «a pupil who attended 2+ lessons in a row must get a mark».
 pub const UNMARKED_IN_ROW: i64 = 2;
 
-/// J11: does a pupil lack marks `weeks` full weeks into the period? Pupils who did not attend are
+/// J11: does a pupil lack marks `weeks` full weeks into the period? `marks` is the pupil's
+/// count of marks in the period so far (every mark counts, two in one lesson and those from
+/// other institutions too, as in the period mark's suggestion). Pupils who did not attend are
 /// not counted: the requirement never exceeds the lessons the pupil attended; the first two
-/// lessons after holidays do not count towards a run without marks.
+/// lessons after holidays do not count towards a run without marks. The journal page and the
+/// teacher's start page both ask this.
 pub fn accumulation_gap(
     rule: &AccumulationRule,
     hours_per_week: i64,
     weeks: i64,
     lessons: &[Attended],
+    marks: i64,
 ) -> Option<Gap> {
     let attended = lessons.iter().filter(|l| l.present).count() as i64;
-    let has = lessons.iter().filter(|l| l.marked).count() as i64;
     let required = rule.required_by(hours_per_week, weeks).min(attended);
     let mut unmarked_in_row = 0;
     for lesson in lessons.iter().rev() {
@@ -454,10 +528,10 @@ pub fn accumulation_gap(
     }
     let gap = Gap {
         required,
-        has,
+        has: marks,
         unmarked_in_row,
     };
-    (has < required || unmarked_in_row >= UNMARKED_IN_ROW).then_some(gap)
+    (marks < required || unmarked_in_row >= UNMARKED_IN_ROW).then_some(gap)
 }
 
 #[cfg(test)]
@@ -481,10 +555,22 @@ mod tests {
     }
 
     const MARK: Entry = Entry::Mark { checking_days: 0 };
+    const TEACHES: Capacities = Capacities {
+        teaches: true,
+        ..Capacities::NONE
+    };
+    const SUBSTITUTES: Capacities = Capacities {
+        substitutes: true,
+        ..Capacities::NONE
+    };
+    const CLASS_TEACHER: Capacities = Capacities {
+        class_teacher: true,
+        ..Capacities::NONE
+    };
 
     fn write(entry: Entry, now: NaiveDateTime, settings: &Settings) -> Result<Timing, Refusal> {
         may_write(
-            Writer::GroupTeacher,
+            TEACHES,
             entry,
             &lesson(10, 5),
             now,
@@ -515,7 +601,7 @@ mod tests {
             ..JournalState::default()
         };
         let r = may_write(
-            Writer::GroupTeacher,
+            TEACHES,
             MARK,
             &lesson(10, 5),
             at(10, 30, 10, 0),
@@ -573,20 +659,70 @@ mod tests {
     }
 
     #[test]
-    fn j7_homework_is_written_within_the_window_after_the_classs_last_lesson() {
+    fn j7_j1_homework_after_the_window_is_late_not_refused_until_the_lesson_locks() {
         let s = Settings::default();
+        // The class's last lesson ends at 14:00; the window is 2 hours.
         assert_eq!(
             write(Entry::Homework, at(10, 5, 16, 0), &s),
             Ok(Timing::OnTime)
         );
-        let late = write(Entry::Homework, at(10, 5, 16, 1), &s).unwrap_err();
-        assert_eq!(late.clause, "J7");
-        assert!(late.message.contains("2 ч"), "{}", late.message);
+        assert_eq!(
+            write(Entry::Homework, at(10, 5, 16, 1), &s),
+            Ok(Timing::Late)
+        );
         let s90 = Settings {
             homework_window_minutes: 90,
             ..s
         };
-        assert!(write(Entry::Homework, at(10, 5, 15, 31), &s90).is_err());
+        assert_eq!(
+            write(Entry::Homework, at(10, 5, 15, 31), &s90),
+            Ok(Timing::Late)
+        );
+        assert_eq!(homework_deadline(&lesson(10, 5), &s90), at(10, 5, 15, 30));
+        // Days later it is still late, and after the J1 lock it is refused like any entry.
+        assert_eq!(
+            write(Entry::Homework, at(10, 12, 23, 0), &s),
+            Ok(Timing::Late)
+        );
+        let locked = write(Entry::Homework, at(10, 13, 0, 1), &s).unwrap_err();
+        assert_eq!(locked.clause, "J1");
+        // A deputy's unlock opens it, and the entry stays late.
+        let unlocked = JournalState {
+            unlocked: true,
+            ..JournalState::default()
+        };
+        assert_eq!(
+            may_write(
+                TEACHES,
+                Entry::Homework,
+                &lesson(10, 5),
+                at(10, 20, 9, 0),
+                unlocked,
+                &s
+            ),
+            Ok(Timing::Late)
+        );
+        // Without bells the window is the lesson's day.
+        let no_bells = LessonTime {
+            class_day_ends_at: None,
+            ..lesson(10, 5)
+        };
+        let st = JournalState::default();
+        assert_eq!(
+            may_write(
+                TEACHES,
+                Entry::Homework,
+                &no_bells,
+                at(10, 5, 23, 59),
+                st,
+                &s
+            ),
+            Ok(Timing::OnTime)
+        );
+        assert_eq!(
+            may_write(TEACHES, Entry::Homework, &no_bells, at(10, 6, 0, 0), st, &s),
+            Ok(Timing::Late)
+        );
         assert!(minutes_text(90) == "1 ч 30 мин");
     }
 
@@ -596,19 +732,63 @@ mod tests {
         let now = at(10, 5, 10, 0);
         let l = lesson(10, 5);
         let st = JournalState::default();
-        for writer in [Writer::GroupTeacher, Writer::Substitute] {
-            assert!(may_write(writer, MARK, &l, now, st, &s).is_ok());
-            assert!(may_write(writer, Entry::AbsenceReason, &l, now, st, &s).is_err());
+        for caps in [TEACHES, SUBSTITUTES] {
+            assert!(may_write(caps, MARK, &l, now, st, &s).is_ok());
+            assert!(may_write(caps, Entry::AbsenceReason, &l, now, st, &s).is_err());
         }
-        let ct = may_write(Writer::ClassTeacher, MARK, &l, now, st, &s).unwrap_err();
+        let ct = may_write(CLASS_TEACHER, MARK, &l, now, st, &s).unwrap_err();
         assert_eq!(ct.clause, "J9");
-        assert!(may_write(Writer::ClassTeacher, Entry::AbsenceReason, &l, now, st, &s).is_ok());
+        assert!(may_write(CLASS_TEACHER, Entry::AbsenceReason, &l, now, st, &s).is_ok());
         assert_eq!(
-            may_write(Writer::Other, Entry::Topic, &l, now, st, &s)
+            may_write(Capacities::NONE, Entry::Topic, &l, now, st, &s)
                 .unwrap_err()
                 .clause,
             "J15"
         );
+        assert_eq!(
+            may_write(Capacities::NONE, Entry::AbsenceReason, &l, now, st, &s)
+                .unwrap_err()
+                .clause,
+            "J9"
+        );
+    }
+
+    #[test]
+    fn j9_a_class_teacher_who_teaches_the_group_holds_both_capacities_and_may_do_both() {
+        let s = Settings::default();
+        let l = lesson(10, 5);
+        let st = JournalState::default();
+        let both = Capacities {
+            teaches: true,
+            class_teacher: true,
+            ..Capacities::NONE
+        };
+        assert_eq!(
+            may_write(both, MARK, &l, at(10, 5, 10, 0), st, &s),
+            Ok(Timing::OnTime)
+        );
+        assert_eq!(
+            may_write(both, Entry::AbsenceReason, &l, at(10, 9, 10, 0), st, &s),
+            Ok(Timing::OnTime)
+        );
+        // A class teacher substituting in their own class likewise.
+        let substituting = Capacities {
+            substitutes: true,
+            class_teacher: true,
+            ..Capacities::NONE
+        };
+        assert!(
+            may_write(
+                substituting,
+                Entry::AbsenceReason,
+                &l,
+                at(10, 5, 10, 0),
+                st,
+                &s
+            )
+            .is_ok()
+        );
+        assert!(may_write(substituting, Entry::Homework, &l, at(10, 5, 10, 0), st, &s).is_ok());
     }
 
     #[test]
@@ -618,14 +798,7 @@ mod tests {
             period_closed: true,
             ..JournalState::default()
         };
-        let r = may_write(
-            Writer::GroupTeacher,
-            MARK,
-            &lesson(10, 5),
-            at(10, 5, 10, 0),
-            closed,
-            &s,
-        );
+        let r = may_write(TEACHES, MARK, &lesson(10, 5), at(10, 5, 10, 0), closed, &s);
         assert_eq!(r.unwrap_err().clause, "J13");
         let reopened = JournalState {
             unlocked: true,
@@ -633,7 +806,7 @@ mod tests {
         };
         assert!(
             may_write(
-                Writer::GroupTeacher,
+                TEACHES,
                 MARK,
                 &lesson(10, 5),
                 at(10, 5, 10, 0),
@@ -721,41 +894,163 @@ mod tests {
             .collect()
     }
 
+    fn marks_in(pattern: &str) -> i64 {
+        pattern.chars().filter(|&c| c == 'm').count() as i64
+    }
+
+    fn gap(r: &AccumulationRule, hours: i64, weeks: i64, pattern: &str) -> Option<Gap> {
+        accumulation_gap(r, hours, weeks, &lessons(pattern), marks_in(pattern))
+    }
+
     #[test]
-    fn j11_first_weeks_are_not_counted_then_one_mark_a_week() {
+    fn j11_a_one_hour_subject_owes_1_mark_after_3_weeks_2_after_4_and_3_for_the_period() {
         let r = AccumulationRule::default();
-        assert_eq!(r.required_by(2, 2), 0);
-        assert_eq!(r.required_by(2, 3), 1);
-        assert_eq!(r.required_by(2, 4), 2);
-        assert_eq!(r.required_by(2, 20), 5);
-        assert_eq!(r.required_by(1, 3), 0);
-        assert_eq!(r.required_by(1, 4), 1);
-        assert_eq!(r.required_by(1, 20), 3);
-        assert_eq!(r.required_by(5, 3), 3);
+        let table: Vec<i64> = (0..=8).map(|w| r.required_by(1, w)).collect();
+        assert_eq!(table, [0, 0, 0, 1, 2, 3, 3, 3, 3]);
+        assert_eq!(r.min_marks(1), 3);
+    }
+
+    #[test]
+    fn j11_a_two_hour_subject_owes_1_mark_after_3_weeks_2_after_4_then_one_a_week_up_to_5() {
+        let r = AccumulationRule::default();
+        let table: Vec<i64> = (0..=9).map(|w| r.required_by(2, w)).collect();
+        assert_eq!(table, [0, 0, 0, 1, 2, 3, 4, 5, 5, 5]);
+        assert_eq!(r.min_marks(2), 5);
         // Two weeks in, nobody lacks marks even without any.
-        assert_eq!(accumulation_gap(&r, 2, 2, &lessons("pp")), None);
+        assert_eq!(gap(&r, 2, 2, "pp"), None);
+    }
+
+    #[test]
+    fn j11_a_five_hour_subject_owes_more_marks_a_week_from_week_3_up_to_5() {
+        let r = AccumulationRule::default();
+        let table: Vec<i64> = (0..=6).map(|w| r.required_by(5, w)).collect();
+        assert_eq!(table, [0, 0, 0, 3, 5, 5, 5]);
+    }
+
+    #[test]
+    fn j11_a_school_that_counts_more_weeks_of_grace_for_one_hour_subjects_is_obeyed() {
+        let r = AccumulationRule {
+            grace_weeks_one_hour: 4,
+            ..AccumulationRule::default()
+        };
+        assert_eq!(r.required_by(1, 3), 0);
+        assert_eq!(r.required_by(1, 4), 2);
+        assert_eq!(r.required_by(2, 3), 1);
     }
 
     #[test]
     fn j11_two_lessons_attended_in_a_row_without_a_mark_flag_the_pupil() {
         let r = AccumulationRule::default();
         // The first two lessons after holidays do not count towards the run.
-        assert_eq!(accumulation_gap(&r, 2, 1, &lessons("pp")), None);
-        let gap = accumulation_gap(&r, 2, 2, &lessons("ppmpp")).unwrap();
-        assert_eq!(gap.unmarked_in_row, 2);
-        assert!(gap.text().contains("подряд без отметки: 2"));
+        assert_eq!(gap(&r, 2, 1, "pp"), None);
+        let g = gap(&r, 2, 2, "ppmpp").unwrap();
+        assert_eq!(g.unmarked_in_row, 2);
+        assert!(g.text().contains("подряд без отметки: 2"));
         // An absence breaks the run.
-        assert_eq!(accumulation_gap(&r, 2, 2, &lessons("ppmpap")), None);
+        assert_eq!(gap(&r, 2, 2, "ppmpap"), None);
     }
 
     #[test]
     fn j11_pupils_who_did_not_attend_are_not_counted() {
         let r = AccumulationRule::default();
         // Four weeks in, 2 marks needed; a pupil who attended one lesson needs at most one.
-        assert_eq!(accumulation_gap(&r, 2, 4, &lessons("aaaaam")), None);
+        assert_eq!(gap(&r, 2, 4, "aaaaam"), None);
         // Two marks in four attended lessons: enough.
-        assert_eq!(accumulation_gap(&r, 2, 4, &lessons("mpapam")), None);
-        let short = accumulation_gap(&r, 2, 4, &lessons("aaampa")).unwrap();
+        assert_eq!(gap(&r, 2, 4, "mpapam"), None);
+        let short = gap(&r, 2, 4, "aaampa").unwrap();
         assert_eq!((short.required, short.has), (2, 1));
+        // Every mark counts: two in one lesson are two.
+        assert_eq!(accumulation_gap(&r, 2, 4, &lessons("aaampa"), 2), None);
+    }
+
+    /// Lesson dates from `first`, every `step` days, `n` of them, skipping `holiday`.
+    fn dates(first: NaiveDate, step: i64, n: usize, holiday: Span) -> Vec<NaiveDate> {
+        let mut out = Vec::new();
+        let mut d = first;
+        while out.len() < n {
+            if !holiday.contains(d) {
+                out.push(d);
+            }
+            d += Duration::days(step);
+        }
+        out
+    }
+
+    #[test]
+    fn j11_only_the_schools_holidays_restart_the_count_of_lessons_without_a_mark() {
+        // Autumn holidays 26.10–03.11; lessons once a week on Mondays from 5.10.
+        let autumn = Span::new(d(10, 26), d(11, 3));
+        let weekly = dates(d(10, 5), 7, 6, autumn);
+        assert_eq!(
+            weekly,
+            [
+                d(10, 5),
+                d(10, 12),
+                d(10, 19),
+                d(11, 9),
+                d(11, 16),
+                d(11, 23)
+            ]
+        );
+        // A week between lessons is no holiday: only the period's first two and the first two
+        // after the autumn holidays are «after holidays».
+        assert_eq!(
+            after_holidays(&weekly, &[autumn]),
+            [true, true, false, true, true, false]
+        );
+        // Without holidays in the table only the period's start restarts.
+        assert_eq!(
+            after_holidays(&weekly, &[]),
+            [true, true, false, false, false, false]
+        );
+        // Holidays of another time of year change nothing.
+        assert_eq!(
+            after_holidays(&weekly, &[Span::new(d(12, 29), d(12, 31))]),
+            [true, true, false, false, false, false]
+        );
+    }
+
+    /// J11 end to end for a subject of `hours` a week: `n` lessons from 5.10, every attended
+    /// and none marked; is the pupil flagged for a run without marks?
+    fn run_flagged(hours: i64, lessons_needed: usize) -> Vec<i64> {
+        let r = AccumulationRule::default();
+        let step = match hours {
+            1 => 7,
+            2 => 3,
+            _ => 1,
+        };
+        let all = dates(d(10, 5), step, lessons_needed, Span::new(d(1, 1), d(1, 1)));
+        let flags = after_holidays(&all, &[]);
+        (1..=all.len())
+            .map(|n| {
+                let lived: Vec<Attended> = flags[..n]
+                    .iter()
+                    .map(|&after| Attended {
+                        present: true,
+                        marked: false,
+                        after_holidays: after,
+                    })
+                    .collect();
+                accumulation_gap(&r, hours, 0, &lived, 0).map_or(0, |g| g.unmarked_in_row)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn j11_the_third_and_fourth_unmarked_lessons_flag_the_pupil_for_1_2_and_5_hours_a_week() {
+        // One lesson a week: weeks apart, and still two in a row (the 4-day gap rule used to
+        // call every lesson «after holidays» and never flag).
+        assert_eq!(run_flagged(1, 4), [0, 0, 0, 2]);
+        assert_eq!(run_flagged(2, 5), [0, 0, 0, 2, 3]);
+        assert_eq!(run_flagged(5, 5), [0, 0, 0, 2, 3]);
+    }
+
+    #[test]
+    fn j11_weeks_are_counted_from_the_periods_start_and_stop_at_its_end() {
+        let q = Span::new(d(9, 1), d(10, 24));
+        assert_eq!(weeks_into(q, d(9, 21)), 2);
+        assert_eq!(weeks_into(q, d(9, 22)), 3);
+        assert_eq!(weeks_into(q, d(12, 1)), 7);
+        assert_eq!(weeks_into(q, d(8, 1)), 0);
     }
 }

@@ -24,7 +24,7 @@ use crate::journal::period::{self, CorrectionRow, PeriodMarkInput, SummarySheet}
 use crate::journal::repo::{self, ColumnRow, HistoryLine, LessonCtx};
 use crate::journal::service::{self, Author, CellForm, ExternalMarkForm, LessonForm};
 use crate::journal::{AbsenceReason, PeriodMarkValue};
-use crate::rules::journal::Writer;
+use crate::rules::journal::Capacities;
 
 /// The author of a journal write: the member, their actor and the clock.
 pub(super) fn author<'a>(
@@ -497,7 +497,8 @@ pub struct LessonPage {
     column_ids: Vec<Option<i64>>,
     pupils: Vec<LessonPupil>,
     work_types: Vec<(i64, String)>,
-    writer: Writer,
+    /// What the member is at this lesson (J9, J15): the union decides what they may write.
+    caps: Capacities,
     form: LessonForm,
     errors: FieldErrors,
     cell_errors: HashMap<i64, String>,
@@ -505,6 +506,8 @@ pub struct LessonPage {
     /// Why the lesson cannot be written now (locked, not started, period closed), or that
     /// entries will be late.
     lock_note: Option<String>,
+    /// J7: homework written now would be late.
+    homework_note: Option<String>,
 }
 
 impl LessonPage {
@@ -513,7 +516,12 @@ impl LessonPage {
     }
 
     fn can_write(&self) -> bool {
-        matches!(self.writer, Writer::GroupTeacher | Writer::Substitute)
+        self.caps.writes_lesson()
+    }
+
+    /// J7: «позже 2 ч после последнего урока класса».
+    fn homework_window(&self) -> String {
+        crate::rules::journal::minutes_text(i64::from(self.lesson.homework_window_minutes))
     }
 
     fn reason_of<'a>(&self, p: &'a LessonPupil) -> &'a str {
@@ -560,8 +568,10 @@ async fn lesson_page(
     .await?;
     let work_types = repo::work_type_choices(&mut conn, school).await?;
     let actor = member.actor();
-    let writer = service::writer(&mut conn, &author(state, member, &actor), &lesson).await?;
+    let caps = service::capacities(&mut conn, &author(state, member, &actor), &lesson).await?;
     let lock_note = service::lock_note(&mut conn, &author(state, member, &actor), &lesson).await?;
+    let homework_note =
+        service::homework_note(&mut conn, &author(state, member, &actor), &lesson).await?;
     let substitute = match lesson.substitute_id {
         Some(id) => sqlx::query_scalar!(
             r#"SELECT last_name || ' ' || first_name || ' ' || middle_name AS "n!" FROM account WHERE id = $1"#,
@@ -610,12 +620,13 @@ async fn lesson_page(
         column_ids,
         pupils,
         work_types,
-        writer,
+        caps,
         form,
         errors,
         cell_errors,
         substitute,
         lock_note,
+        homework_note,
     })
 }
 

@@ -76,7 +76,29 @@ impl Journal {
 /// 5«Б» learns mathematics (five-point) with `teacher`, Mondays lesson 1 and Wednesdays lesson 2,
 /// lessons generated for the year; the clock stands on `at`.
 pub(crate) async fn journal_of(grade: i16, letter: &str, subject: &str, scale: &str) -> Journal {
+    journal_with(
+        grade,
+        letter,
+        subject,
+        scale,
+        "teacher",
+        &[("1", "1"), ("3", "2")],
+    )
+    .await
+}
+
+/// A class's subject taught by `teacher_login` at `slots` (weekday, lesson number): as many hours
+/// a week as slots, lessons generated for the year.
+pub(crate) async fn journal_with(
+    grade: i16,
+    letter: &str,
+    subject: &str,
+    scale: &str,
+    teacher_login: &str,
+    slots: &[(&str, &str)],
+) -> Journal {
     let app = spawn_app().await;
+    let hours = slots.len().to_string();
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 8, 25, 9, 0, 0).unwrap());
     let deputy = app.signed_in("deputy").await;
@@ -107,7 +129,7 @@ pub(crate) async fn journal_of(grade: i16, letter: &str, subject: &str, scale: &
     deputy
         .post(
             &format!("/classes/{class_id}/curriculum"),
-            &[("subject", &subject_id.to_string()), ("hours", "2")],
+            &[("subject", &subject_id.to_string()), ("hours", &hours)],
         )
         .await;
     let group: i64 =
@@ -117,14 +139,14 @@ pub(crate) async fn journal_of(grade: i16, letter: &str, subject: &str, scale: &
             .fetch_one(&app.pool)
             .await
             .unwrap();
-    let teacher_id = app.account_id("teacher").await.to_string();
+    let teacher_id = app.account_id(teacher_login).await.to_string();
     deputy
         .post(
             &format!("/groups/{group}/teacher"),
-            &[("teacher", &teacher_id), ("hours", "2")],
+            &[("teacher", &teacher_id), ("hours", &hours)],
         )
         .await;
-    for (weekday, number) in [("1", "1"), ("3", "2")] {
+    for &(weekday, number) in slots {
         let r = deputy
             .post(
                 &format!("/classes/{class_id}/timetable"),
@@ -145,7 +167,7 @@ pub(crate) async fn journal_of(grade: i16, letter: &str, subject: &str, scale: &
     .fetch_all(&app.pool)
     .await
     .unwrap();
-    let teacher = app.signed_in("teacher").await;
+    let teacher = app.signed_in(teacher_login).await;
     Journal {
         app,
         teacher,
@@ -436,7 +458,8 @@ async fn j10_grade_one_takes_attendance_topic_and_homework_but_refuses_marks() {
 }
 
 #[tokio::test]
-async fn j7_homework_is_refused_after_the_window_and_none_set_is_written_explicitly() {
+async fn j7_j1_homework_and_none_set_after_the_window_are_saved_flagged_late_until_the_lesson_locks()
+ {
     let j = maths_5b().await;
     let monday = j.lesson(10, 5).await;
     // Only this lesson on Monday: lesson 1 ends at 09:15, the window is 2 hours.
@@ -452,14 +475,18 @@ async fn j7_homework_is_refused_after_the_window_and_none_set_is_written_explici
             ],
         )
         .await;
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("Запись об уроке сохранена")
-    );
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Запись об уроке сохранена"), "{page}");
+    assert!(!page.contains("внесено с опозданием"), "on time: {page}");
+
+    // Wednesday's lesson 2 ends at 10:05: at 12:30 the window is over — saved, flagged late.
     let wednesday = j.lesson(10, 7).await;
     j.app.clock.set(msk(10, 7, 12, 30));
+    let (_, page) = j.teacher.text(&format!("/lessons/{wednesday}")).await;
+    assert!(
+        page.contains("Время записи домашнего задания (2 ч после последнего урока класса) прошло"),
+        "the page says so before saving: {page}"
+    );
     let r = j
         .teacher
         .post(
@@ -467,12 +494,61 @@ async fn j7_homework_is_refused_after_the_window_and_none_set_is_written_explici
             &[("topic", "Сложение"), ("homework", "§ 2")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
+    assert!(page.contains("Запись об уроке сохранена"), "{page}");
     assert!(
-        page.contains("(J7)") && page.contains("§ 2"),
-        "refused, the text kept: {page}"
+        page.contains(
+            "Домашнее задание внесено с опозданием: позже 2 ч после последнего урока класса (J7)"
+        ),
+        "{page}"
     );
+    // The journal shows it over the lesson's column, as late marks are shown in their cells.
+    let (_, grid) = j.teacher.text(&format!("/journal/{}", j.group)).await;
+    assert_eq!(
+        grid.matches("title=\"Домашнее задание внесено с опозданием (J7)\"")
+            .count(),
+        1,
+        "only Wednesday's lesson is flagged"
+    );
+    // «Не задано» after the window likewise (it used to get the homework's refusal).
+    let next_monday = j.lesson(10, 12).await;
+    j.app.clock.set(msk(10, 13, 8, 0));
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{next_monday}"),
+            &[("topic", "Вычитание"), ("homework_none", "on")],
+        )
+        .await;
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Запись об уроке сохранена"), "{page}");
+    let flags: Vec<(i64, bool, bool, Option<String>)> = sqlx::query_as(
+        "SELECT id, homework_late, homework_none, homework FROM lesson WHERE id = ANY($1) ORDER BY lesson_date",
+    )
+    .bind(vec![monday, wednesday, next_monday])
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        flags,
+        [
+            (monday, false, false, Some("§ 1, № 5–9".to_string())),
+            (wednesday, true, false, Some("§ 2".to_string())),
+            (next_monday, true, true, None),
+        ]
+    );
+    // Audited with the flag.
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_event WHERE action = 'lesson.recorded' AND subject_id = $1
+           AND after ->> 'homework_late' = 'true'",
+    )
+    .bind(wednesday)
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+    // Both things at once stay refused, the text kept.
     let r = j
         .teacher
         .post(
@@ -491,14 +567,100 @@ async fn j7_homework_is_refused_after_the_window_and_none_set_is_written_explici
             .unwrap()
             .contains("Либо задание, либо «Не задано»")
     );
-    let (none, homework): (bool, Option<String>) =
-        sqlx::query_as("SELECT homework_none, homework FROM lesson WHERE id = $1")
-            .bind(monday)
+    // After the J1 lock (7 days) the lesson itself is closed: refused, the text kept.
+    j.app.clock.set(msk(10, 15, 9, 0));
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{wednesday}"),
+            &[("topic", "Сложение"), ("homework", "§ 2, № 1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("(J1)") && page.contains("§ 2, № 1"),
+        "refused by the lock, the text kept: {page}"
+    );
+    let homework: Option<String> = sqlx::query_scalar("SELECT homework FROM lesson WHERE id = $1")
+        .bind(wednesday)
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(homework.as_deref(), Some("§ 2"));
+    // The parent's diary shows the homework, without the flag (late marks are not shown there
+    // either).
+    let parent = j.app.signed_in("parent").await;
+    let (_, diary) = parent.text("/diary?week=2026-10-05").await;
+    assert!(diary.contains("§ 2"), "{diary}");
+    assert!(!diary.contains("опозданием"), "{diary}");
+}
+
+#[tokio::test]
+async fn j9_the_class_teacher_teaching_their_own_class_marks_the_lesson_and_sets_the_absence_reason()
+ {
+    // Соколов is 5«Б»'s class teacher and teaches it history: both capacities at once.
+    let j = journal_with(
+        5,
+        "Б",
+        "История",
+        "five_point",
+        "classteacher",
+        &[("2", "1"), ("4", "2")],
+    )
+    .await;
+    let tuesday = j.lesson(10, 6).await;
+    let p = j.pupils[1];
+    j.app.clock.set(msk(10, 6, 9, 10));
+    let (_, html) = j.type_cell(&j.teacher, tuesday, p, "н", &[]).await;
+    assert!(html.contains("сохранено"), "{html}");
+    let (_, html) = j
+        .type_cell(&j.teacher, tuesday, j.pupils[0], "5", &[])
+        .await;
+    assert!(html.contains("сохранено"), "{html}");
+    // Later that week, as class teacher, the reason of the absence.
+    j.app.clock.set(msk(10, 9, 15, 0));
+    let (_, page) = j.teacher.text(&format!("/lessons/{tuesday}")).await;
+    assert!(page.contains("Причины пропусков (J9)"), "{page}");
+    assert!(page.contains("name=\"topic\""), "{page}");
+    assert!(!page.contains("Только просмотр"), "{page}");
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{tuesday}/reasons"),
+            &[(&format!("reason_{p}"), "excused")],
+        )
+        .await;
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Причины пропусков сохранены"), "{page}");
+    let reason: Option<String> =
+        sqlx::query_scalar("SELECT reason FROM absence WHERE pupil_id = $1 AND lesson_id = $2")
+            .bind(p)
+            .bind(tuesday)
             .fetch_one(&j.app.pool)
             .await
             .unwrap();
-    assert!(!none);
-    assert_eq!(homework.as_deref(), Some("§ 1, № 5–9"));
+    assert_eq!(reason.as_deref(), Some("excused"));
+    let (_, page) = j.teacher.text(&format!("/lessons/{tuesday}")).await;
+    assert!(
+        page.contains("н (УП)"),
+        "the reason on the lesson page: {page}"
+    );
+    // A teacher who only teaches the class still may not.
+    let other = journal_of(5, "Б", "Математика", "five_point").await;
+    let monday = other.lesson(10, 5).await;
+    other.app.clock.set(msk(10, 5, 9, 10));
+    other
+        .type_cell(&other.teacher, monday, other.pupils[1], "н", &[])
+        .await;
+    let r = other
+        .teacher
+        .post(
+            &format!("/lessons/{monday}/reasons"),
+            &[(&format!("reason_{}", other.pupils[1]), "excused")],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("(J9)"));
 }
 
 /// Gives the pupils of the period the marks listed (one lesson each, from September 7).
@@ -785,6 +947,185 @@ async fn j11_the_journal_shows_pupils_who_lack_marks_by_now() {
     let rows: Vec<&str> = page.split("<tr").skip(2).collect();
     assert!(rows[1].contains("отметок 1 из 2"), "{}", rows[1]);
     assert!(!rows[0].contains("отметок"), "{}", rows[0]);
+}
+
+/// A mark typed at the lesson of `j`'s group on a date (2026), in its first column.
+async fn mark_on(j: &Journal, m: u32, d: u32, pupil: usize, value: &str) {
+    let lesson = j.lesson(m, d).await;
+    let teacher: i64 = sqlx::query_scalar("SELECT teacher_id FROM lesson WHERE id = $1")
+        .bind(lesson)
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "WITH c AS (
+             INSERT INTO mark_column (school_id, lesson_id, position, work_type_id)
+             SELECT l.school_id, l.id, 1, (SELECT id FROM work_type w WHERE w.school_id = l.school_id AND w.name = 'Ответ на уроке')
+             FROM lesson l WHERE l.id = $1
+             ON CONFLICT (school_id, lesson_id, position) DO UPDATE SET position = 1
+             RETURNING school_id, id, work_type_id)
+         INSERT INTO mark (school_id, group_id, pupil_id, column_id, work_type_id, value, given_on, entered_by, entered_at)
+         SELECT c.school_id, $2, $3, c.id, c.work_type_id, $4, make_date(2026, $5, $6), $7, now() FROM c",
+    )
+    .bind(lesson)
+    .bind(j.group)
+    .bind(j.pupils[pupil])
+    .bind(value)
+    .bind(m as i32)
+    .bind(d as i32)
+    .bind(teacher)
+    .execute(&j.app.pool)
+    .await
+    .unwrap();
+}
+
+/// The pupils' rows of the journal page as the teacher sees it.
+async fn journal_rows(j: &Journal) -> Vec<String> {
+    let (_, page) = j.teacher.text(&format!("/journal/{}", j.group)).await;
+    page.split("<tr")
+        .skip(2)
+        .map(|r| r.split("</tr>").next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn j11_after_3_weeks_1_2_and_5_hour_subjects_owe_1_1_and_3_marks_none_before() {
+    for (hours, slots, owed) in [
+        (1, vec![("1", "1")], 1),
+        (2, vec![("1", "1"), ("3", "2")], 1),
+        (
+            5,
+            vec![("1", "3"), ("2", "3"), ("3", "3"), ("4", "3"), ("5", "3")],
+            3,
+        ),
+    ] {
+        let j = journal_with(5, "Б", "Технология", "five_point", "teacher", &slots).await;
+        // Two full weeks (1–14 September) and a bit: nothing owed yet.
+        j.app.clock.set(msk(9, 21, 20, 0));
+        let rows = journal_rows(&j).await;
+        assert!(!rows[0].contains("отметок 0 из"), "{hours} h: {}", rows[0]);
+        // Three full weeks: «по окончании 3 недель обязательна 1 отметка» — for 1-hour subjects
+        // too (the grace of 3 weeks is over), more for more hours.
+        j.app.clock.set(msk(9, 22, 20, 0));
+        let rows = journal_rows(&j).await;
+        assert!(
+            rows[0].contains(&format!("отметок 0 из {owed}")),
+            "{hours} h: {}",
+            rows[0]
+        );
+    }
+}
+
+#[tokio::test]
+async fn j11_two_attended_lessons_in_a_row_without_a_mark_flag_the_pupil_at_1_2_and_5_hours_a_week_and_only_holidays_restart()
+ {
+    for (hours, slots, second_after) in [
+        (1, vec![("1", "1")], 12),
+        (2, vec![("1", "1"), ("3", "2")], 7),
+        (
+            5,
+            vec![("1", "3"), ("2", "3"), ("3", "3"), ("4", "3"), ("5", "3")],
+            6,
+        ),
+    ] {
+        let j = journal_with(5, "Б", "Технология", "five_point", "teacher", &slots).await;
+        // The school's extra holidays for grade 5, 29.09–04.10 (no lessons on those days).
+        sqlx::query(
+            "INSERT INTO holiday (school_id, academic_year_id, kind, name, starts_on, ends_on, grade_from, grade_to)
+             SELECT g.school_id, g.academic_year_id, 'extra', 'Дополнительные каникулы', '2026-09-29', '2026-10-04', 5, 5
+             FROM study_group g WHERE g.id = $1",
+        )
+        .bind(j.group)
+        .execute(&j.app.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "DELETE FROM lesson WHERE group_id = $1 AND lesson_date BETWEEN '2026-09-29' AND '2026-10-04'",
+        )
+        .bind(j.group)
+        .execute(&j.app.pool)
+        .await
+        .unwrap();
+        // Pupil 0 never gets a mark; pupil 1 gets one at the last lesson before the holidays.
+        mark_on(&j, 9, 28, 1, "4").await;
+        // The evening of the second lesson after the holidays.
+        j.app.clock.set(msk(10, second_after, 20, 0));
+        let rows = journal_rows(&j).await;
+        assert!(
+            rows[0].contains("уроков подряд без отметки"),
+            "{hours} h: lessons a week apart are still in a row: {}",
+            rows[0]
+        );
+        assert!(
+            !rows[1].contains("подряд без отметки"),
+            "{hours} h: the first two lessons after the holidays do not count: {}",
+            rows[1]
+        );
+        // A public holiday («праздничные дни») is no holiday: the two lessons count.
+        sqlx::query("UPDATE holiday SET kind = 'public' WHERE starts_on = '2026-09-29' AND grade_from = 5 AND grade_to = 5")
+            .execute(&j.app.pool)
+            .await
+            .unwrap();
+        let rows = journal_rows(&j).await;
+        assert!(
+            rows[1].contains("уроков подряд без отметки: 2"),
+            "{hours} h: {}",
+            rows[1]
+        );
+    }
+}
+
+#[tokio::test]
+async fn j11_the_teachers_start_page_counts_the_pupils_the_journal_flags() {
+    let j = journal_with(
+        5,
+        "Б",
+        "Технология",
+        "five_point",
+        "teacher",
+        &[("1", "1"), ("3", "2")],
+    )
+    .await;
+    sqlx::query(
+        "INSERT INTO holiday (school_id, academic_year_id, kind, name, starts_on, ends_on, grade_from, grade_to)
+         SELECT g.school_id, g.academic_year_id, 'extra', 'Дополнительные каникулы', '2026-09-29', '2026-10-04', 5, 5
+         FROM study_group g WHERE g.id = $1",
+    )
+    .bind(j.group)
+    .execute(&j.app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "DELETE FROM lesson WHERE group_id = $1 AND lesson_date BETWEEN '2026-09-29' AND '2026-10-04'",
+    )
+    .bind(j.group)
+    .execute(&j.app.pool)
+    .await
+    .unwrap();
+    // Everybody has three marks (enough five weeks in) except pupil 0; pupil 2's last five
+    // lessons before the holidays have none (a run), pupil 3 got one at the last of them.
+    for pupil in 1..j.pupils.len() {
+        for (m, d) in [(9, 2), (9, 7), (9, 9)] {
+            mark_on(&j, m, d, pupil, "5").await;
+        }
+        if pupil != 2 {
+            mark_on(&j, 9, 28, pupil, "4").await;
+        }
+    }
+    j.app.clock.set(msk(10, 7, 20, 0));
+    let rows = journal_rows(&j).await;
+    let flagged = rows.iter().filter(|r| r.contains("class=\"warn\"")).count();
+    assert_eq!(flagged, 2, "pupil 0 (no marks) and pupil 2 (a run)");
+    assert!(
+        rows[2].contains("уроков подряд без отметки: 5"),
+        "{}",
+        rows[2]
+    );
+    let (_, home) = j.teacher.text("/teacher").await;
+    assert!(
+        home.contains("не хватает отметок у 2 обучающихся"),
+        "the start page agrees with the journal: {home}"
+    );
 }
 
 #[tokio::test]
