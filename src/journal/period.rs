@@ -582,7 +582,11 @@ pub async fn decide_correction(
         )
         .fetch_one(&mut *tx)
         .await?;
-        let approved_by = if approving { Some(me.clone()) } else { r.approver };
+        let approved_by = if approving {
+            Some(me.clone())
+        } else {
+            r.approver
+        };
         audit::record(
             &mut tx,
             school,

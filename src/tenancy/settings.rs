@@ -405,7 +405,9 @@ mod tests {
                 ..defaults()
             };
             assert_eq!(
-                parse(&form).expect_err("refused").get("correction_agreement"),
+                parse(&form)
+                    .expect_err("refused")
+                    .get("correction_agreement"),
                 Some("Выберите, нужно ли согласие директора на исправление итоговой отметки."),
                 "{typed:?}"
             );

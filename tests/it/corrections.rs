@@ -30,7 +30,9 @@ async fn requested() -> (Journal, i64, String) {
         .unwrap()
         .to_string();
     let marks = format!("/journal/{}/period-marks?period={period}", j.group);
-    j.teacher.post(&marks, &[(&format!("value_{p}"), "3")]).await;
+    j.teacher
+        .post(&marks, &[(&format!("value_{p}"), "3")])
+        .await;
     let r = j
         .teacher
         .post(
@@ -53,11 +55,17 @@ async fn requested() -> (Journal, i64, String) {
 }
 
 async fn one(j: &Journal, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&j.app.pool).await.unwrap()
+    sqlx::query_scalar(sql)
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap()
 }
 
 async fn text(j: &Journal, sql: &str) -> String {
-    sqlx::query_scalar(sql).fetch_one(&j.app.pool).await.unwrap()
+    sqlx::query_scalar(sql)
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap()
 }
 
 async fn period_mark(j: &Journal) -> String {
@@ -91,7 +99,11 @@ async fn j6_a_period_mark_changes_only_after_the_directors_agreement() {
         page.contains("передана директору на согласование"),
         "{page}"
     );
-    assert_eq!(period_mark(&j).await, "3", "not changed without the director");
+    assert_eq!(
+        period_mark(&j).await,
+        "3",
+        "not changed without the director"
+    );
     assert!(page.contains("ожидает согласования директора"), "{page}");
     assert!(
         page.contains(&format!("Утвердил(а): {DEPUTY}, 22.10.2026 14:30")),
@@ -99,7 +111,10 @@ async fn j6_a_period_mark_changes_only_after_the_directors_agreement() {
     );
     assert!(!page.contains("Согласовал(а)"), "{page}");
     // The deputy has no button left on it.
-    assert!(!page.contains(&format!("action=\"/corrections/{id}\"")), "{page}");
+    assert!(
+        !page.contains(&format!("action=\"/corrections/{id}\"")),
+        "{page}"
+    );
     // The teacher sees where the request stands on the period-marks page.
     let (_, page) = j.teacher.text(&marks).await;
     assert!(page.contains("ожидает согласования директора"), "{page}");
@@ -116,7 +131,10 @@ async fn j6_a_period_mark_changes_only_after_the_directors_agreement() {
     );
     assert!(home.contains("href=\"/corrections\""), "{home}");
     let (_, list) = director.text("/corrections").await;
-    assert!(list.contains("Согласовать") && list.contains(EXPLANATION), "{list}");
+    assert!(
+        list.contains("Согласовать") && list.contains(EXPLANATION),
+        "{list}"
+    );
 
     // The director agrees: the mark changes at once, in the journal and the summary sheet.
     j.app.clock.set(msk(10, 23, 9, 15));
@@ -133,7 +151,9 @@ async fn j6_a_period_mark_changes_only_after_the_directors_agreement() {
     }
     let (_, page) = j.teacher.text(&marks).await;
     assert!(
-        page.contains(&format!("Согласовал(а) директор: {DIRECTOR}, 23.10.2026 09:15")),
+        page.contains(&format!(
+            "Согласовал(а) директор: {DIRECTOR}, 23.10.2026 09:15"
+        )),
         "{page}"
     );
     let (_, home) = director.text("/director").await;
@@ -187,10 +207,7 @@ async fn j6_the_school_may_let_a_deputys_approval_suffice() {
     let (_, page) = decide(&deputy, id, "approve", "").await;
     assert!(page.contains("итоговая отметка исправлена"), "{page}");
     assert_eq!(period_mark(&j).await, "4", "applied at once");
-    assert!(
-        page.contains("Согласие директора не требовалось"),
-        "{page}"
-    );
+    assert!(page.contains("Согласие директора не требовалось"), "{page}");
     let (_, page) = j.teacher.text(&marks).await;
     assert!(page.contains(&format!("Утвердил(а): {DEPUTY}")), "{page}");
     assert_eq!(
@@ -341,9 +358,7 @@ async fn j6_the_settings_form_refuses_a_missing_or_unknown_agreement_choice() {
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{typed:?}");
         let page = r.text().await.unwrap();
         assert!(
-            page.contains(
-                "Выберите, нужно ли согласие директора на исправление итоговой отметки."
-            ),
+            page.contains("Выберите, нужно ли согласие директора на исправление итоговой отметки."),
             "{page}"
         );
         assert!(
@@ -357,12 +372,10 @@ async fn j6_the_settings_form_refuses_a_missing_or_unknown_agreement_choice() {
     let r = director.post("/admin/settings", &fields).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(changed().await, 0, "nothing written");
-    let needs: bool = sqlx::query_scalar(
-        "SELECT bool_and(correction_needs_director) FROM school",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let needs: bool = sqlx::query_scalar("SELECT bool_and(correction_needs_director) FROM school")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert!(needs, "every school keeps the director's agreement");
     // Deputies and teachers do not change it.
     for login in ["deputy", "teacher"] {

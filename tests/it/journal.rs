@@ -627,7 +627,8 @@ async fn j12_j13_j14_period_marks_in_the_window_lock_the_period_and_enter_the_su
 }
 
 #[tokio::test]
-async fn j6_a_period_mark_changes_only_through_a_correction_request_the_deputy_decides_and_the_director_agrees() {
+async fn j6_a_period_mark_changes_only_through_a_correction_request_the_deputy_decides_and_the_director_agrees()
+ {
     let j = maths_5b().await;
     j.app.clock.set(msk(10, 22, 12, 0));
     let p = j.pupils[0];
