@@ -511,9 +511,10 @@ pub async fn decide_correction(
             ));
         }
     };
-    // The approval: this decision's when the request was pending, else the deputy's before.
+    // This decision is the approval when the request was pending; otherwise a deputy approved
+    // it before (kept).
     let approving = r.status == "pending" && approve;
-    // The director's agreement: a director applying, or applying where none is needed.
+    // A director who applies the change agrees (to a deputy's approval, or to their own).
     let agreed = decided == Decided::Applied && director;
     let status = match decided {
         Decided::AwaitsDirector => "awaiting_director",
