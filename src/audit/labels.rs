@@ -55,6 +55,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("period_mark.corrected", "Исправлена итоговая отметка"),
     ("correction.requested", "Подана заявка на исправление"),
     ("correction.approved", "Заявка на исправление утверждена"),
+    ("correction.agreed", "Исправление согласовано директором"),
     ("correction.rejected", "Заявка на исправление отклонена"),
     ("academic_year.closed", "Учебный год закрыт"),
     ("academic_year.opened_next", "Открыт следующий учебный год"),
@@ -223,6 +224,12 @@ fn field(key: &str) -> &str {
         "parent_inactivity_days" => "родитель не открывал дневник, дней",
         "digest_hour" => "час сводок по почте",
         "digest_weekday" => "день еженедельной сводки",
+        "correction_needs_director" => "исправление итоговой отметки",
+        // A period mark's correction (J6)
+        "request_id" => "заявка",
+        "requested_by" => "заявку подал",
+        "approved_by" => "утвердил",
+        "agreed_by" => "согласовал",
         other => other,
     }
 }

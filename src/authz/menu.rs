@@ -21,6 +21,7 @@ const DIRECTOR: &[MenuItem] = &[
     item("Готовность", "/setup/readiness"),
     item("Справочники", "/setup/catalogues"),
     item("Классы", "/classes"),
+    item("Исправления отметок", "/corrections"),
     item("Замечания к журналам", "/remarks"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),

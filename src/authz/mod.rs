@@ -192,6 +192,19 @@ impl Access {
         matches!(self.role, Role::Director | Role::Deputy)
     }
 
+    /// Approve or refuse a teacher's request to change a period mark (J6: «only a deputy»
+    /// changes it; the director may act as the approver too).
+    pub fn can_decide_corrections(&self) -> bool {
+        matches!(self.role, Role::Director | Role::Deputy)
+    }
+
+    /// Agree to a period mark's change (J6: «changing marks needs the director's agreement»,
+    /// 003): the director alone. Whether the agreement is needed is the school's setting
+    /// (`school.correction_needs_director`).
+    pub fn can_agree_corrections(&self) -> bool {
+        self.role == Role::Director
+    }
+
     /// Whether the person opens journals at all: those who read every journal, and teachers
     /// (their own groups; the class teacher their class's). Pupils, parents and the
     /// administrator never do — their journal writes are refused before the form is read.
@@ -251,6 +264,19 @@ mod tests {
         for role in Role::ALL {
             let expected = matches!(role, Role::Director | Role::Deputy);
             assert_eq!(access(role).can_read_every_journal(), expected, "{role}");
+        }
+    }
+
+    #[test]
+    fn j6_deputies_and_the_director_decide_corrections_and_only_the_director_agrees() {
+        for role in Role::ALL {
+            let a = access(role);
+            assert_eq!(
+                a.can_decide_corrections(),
+                matches!(role, Role::Director | Role::Deputy),
+                "{role}"
+            );
+            assert_eq!(a.can_agree_corrections(), role == Role::Director, "{role}");
         }
     }
 

@@ -1,6 +1,6 @@
 //! Period marks (J12–J14) and their correction requests (J6), and the summary sheet they feed.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
@@ -284,8 +284,9 @@ pub async fn request_correction(
     Ok(id)
 }
 
-/// A correction request as the deputy reads it: the teacher, the class, the date, the subject,
-/// the change and the reasons (J6).
+/// A correction request as the deputy and the director read it: the teacher, the class, the
+/// date, the subject, the change and the reasons (J6), and who asked, approved, agreed or refused,
+/// and when.
 #[derive(Debug, Clone)]
 pub struct CorrectionRow {
     pub id: i64,
@@ -294,14 +295,41 @@ pub struct CorrectionRow {
     pub class_name: String,
     pub subject: String,
     pub period_id: i64,
+    pub pupil_id: i64,
     pub pupil: String,
     pub value_before: Option<String>,
     pub value_after: String,
     pub explanation: String,
-    pub requested_at: chrono::DateTime<chrono::Utc>,
+    pub requested_at: DateTime<Utc>,
     pub status: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub approval_note: Option<String>,
+    pub agreed_by: Option<String>,
+    pub agreed_at: Option<DateTime<Utc>>,
     pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
+}
+
+/// A request's status in words.
+fn status_words(status: &str) -> &'static str {
+    match status {
+        "pending" => "ожидает решения заместителя директора",
+        "awaiting_director" => "ожидает согласования директора",
+        "approved" => "утверждена, отметка исправлена",
+        _ => "отклонена",
+    }
+}
+
+/// «Иванов Иван, 22.10.2026 12:00» in the school's time zone.
+fn person_at(name: Option<&str>, at: Option<DateTime<Utc>>, time_zone: &str) -> Option<String> {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    Some(format!(
+        "{}, {}",
+        name?,
+        at?.with_timezone(&tz).format("%d.%m.%Y %H:%M")
+    ))
 }
 
 impl CorrectionRow {
@@ -314,23 +342,41 @@ impl CorrectionRow {
     }
 
     pub fn status_text(&self) -> &'static str {
-        match self.status.as_str() {
-            "pending" => "ожидает решения",
-            "approved" => "утверждена",
-            _ => "отклонена",
-        }
+        status_words(&self.status)
     }
 
-    pub fn when(&self, time_zone: &str) -> String {
-        let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
-        self.requested_at
-            .with_timezone(&tz)
-            .format("%d.%m.%Y %H:%M")
-            .to_string()
+    pub fn is_pending(&self) -> bool {
+        self.status == "pending"
+    }
+
+    pub fn awaits_director(&self) -> bool {
+        self.status == "awaiting_director"
+    }
+
+    /// Who asked: «Васильева Анна Петровна, 22.10.2026 12:00».
+    pub fn asked(&self, time_zone: &str) -> String {
+        person_at(Some(&self.teacher), Some(self.requested_at), time_zone).unwrap_or_default()
+    }
+
+    /// Who approved, when.
+    pub fn approved(&self, time_zone: &str) -> Option<String> {
+        person_at(self.approved_by.as_deref(), self.approved_at, time_zone)
+    }
+
+    /// Who agreed (the director), when.
+    pub fn agreed(&self, time_zone: &str) -> Option<String> {
+        person_at(self.agreed_by.as_deref(), self.agreed_at, time_zone)
+    }
+
+    /// Who refused, when.
+    pub fn refused(&self, time_zone: &str) -> Option<String> {
+        (self.status == "rejected")
+            .then(|| person_at(self.decided_by.as_deref(), self.decided_at, time_zone))
+            .flatten()
     }
 }
 
-/// Correction requests of the school (pending first), or of one group.
+/// Correction requests of the school (those awaiting a decision first), or of one group.
 pub async fn corrections(
     pool: &PgPool,
     school: SchoolId,
@@ -338,22 +384,29 @@ pub async fn corrections(
 ) -> sqlx::Result<Vec<CorrectionRow>> {
     sqlx::query_as!(
         CorrectionRow,
-        r#"SELECT r.id, r.group_id, r.period_id,
+        r#"SELECT r.id, r.group_id, r.period_id, r.pupil_id,
                   t.last_name || ' ' || t.first_name || ' ' || t.middle_name AS "teacher!",
                   coalesce(c.grade || '«' || c.letter || '»', g.name) AS "class_name!",
                   s.name AS subject,
                   p.last_name || ' ' || p.first_name AS "pupil!",
                   r.value_before, r.value_after, r.explanation, r.requested_at, r.status,
-                  d.last_name || ' ' || d.first_name AS decided_by, r.decision_note
+                  ap.last_name || ' ' || ap.first_name || ' ' || ap.middle_name AS approved_by,
+                  r.approved_at, r.approval_note,
+                  ag.last_name || ' ' || ag.first_name || ' ' || ag.middle_name AS agreed_by,
+                  r.agreed_at,
+                  d.last_name || ' ' || d.first_name || ' ' || d.middle_name AS decided_by,
+                  r.decided_at, r.decision_note
            FROM correction_request r
            JOIN study_group g ON g.school_id = r.school_id AND g.id = r.group_id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            JOIN pupil p ON p.school_id = r.school_id AND p.id = r.pupil_id
            JOIN account t ON t.id = r.requested_by
+           LEFT JOIN account ap ON ap.id = r.approved_by
+           LEFT JOIN account ag ON ag.id = r.agreed_by
            LEFT JOIN account d ON d.id = r.decided_by
            WHERE r.school_id = $1 AND ($2::bigint IS NULL OR r.group_id = $2)
-           ORDER BY (r.status = 'pending') DESC, r.requested_at DESC
+           ORDER BY (r.status IN ('pending', 'awaiting_director')) DESC, r.requested_at DESC
            LIMIT 200"#,
         school.0,
         group_id
@@ -362,15 +415,45 @@ pub async fn corrections(
     .await
 }
 
-/// A deputy (or the director) approves — and so applies — or rejects a correction request (J6).
+/// How many requests wait: for a deputy's decision, for the director's agreement.
+pub async fn waiting(pool: &PgPool, school: SchoolId) -> sqlx::Result<(i64, i64)> {
+    let r = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE status = 'pending') AS "for_deputy!",
+                  count(*) FILTER (WHERE status = 'awaiting_director') AS "for_director!"
+           FROM correction_request
+           WHERE school_id = $1 AND status IN ('pending', 'awaiting_director')"#,
+        school.0
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((r.for_deputy, r.for_director))
+}
+
+/// What a decision on a correction request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decided {
+    /// Approved by a deputy; waits for the director's agreement.
+    AwaitsDirector,
+    /// Approved (and, where needed, agreed): the period mark is changed.
+    Applied,
+    Rejected,
+}
+
+/// A deputy approves or refuses a teacher's request to change a period mark (J6); the
+/// director agrees or refuses one a deputy approved, or approves a pending one — which counts as
+/// both. Where the school needs the director's agreement (`school.correction_needs_director`,
+/// the default) a deputy's approval only passes the request on; the mark changes when the
+/// director agrees, in that transaction, audited with who asked, who approved, who agreed and
+/// why.
 pub async fn decide_correction(
     pool: &PgPool,
     author: &Author<'_>,
     request_id: i64,
     approve: bool,
     note: &str,
-) -> AppResult<()> {
-    if !matches!(author.access.role, Role::Deputy | Role::Director) {
+) -> AppResult<Decided> {
+    let access = author.access;
+    if !access.can_decide_corrections() {
         return Err(AppError::Forbidden);
     }
     let note = note.trim();
@@ -383,78 +466,149 @@ pub async fn decide_correction(
     let mut errors = crate::error::FieldErrors::new();
     input::text(&mut errors, "note", note, super::service::COMMENT);
     errors.into_result()?;
-    let school = author.access.school_id;
+    let note = (!note.is_empty()).then_some(note);
+    let school = access.school_id;
     let mut tx = pool.begin().await?;
     let r = sqlx::query!(
-        "SELECT group_id, period_id, pupil_id, value_before, value_after, explanation, status
-         FROM correction_request WHERE school_id = $1 AND id = $2 FOR UPDATE",
+        r#"SELECT r.group_id, r.period_id, r.pupil_id, r.value_before, r.value_after, r.explanation,
+                  r.status, r.approved_by, r.approval_note,
+                  t.last_name || ' ' || t.first_name || ' ' || t.middle_name AS "requested_by!",
+                  ap.last_name || ' ' || ap.first_name || ' ' || ap.middle_name AS approver
+           FROM correction_request r
+           JOIN account t ON t.id = r.requested_by
+           LEFT JOIN account ap ON ap.id = r.approved_by
+           WHERE r.school_id = $1 AND r.id = $2
+           FOR UPDATE OF r"#,
         school.0,
         request_id
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    if r.status != "pending" {
-        return Err(AppError::Refused(
-            "По этой заявке уже принято решение.".into(),
-        ));
-    }
+    let needs_director = sqlx::query_scalar!(
+        "SELECT correction_needs_director FROM school WHERE id = $1",
+        school.0
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let director = access.can_agree_corrections();
     let now = author.clock.now();
+    let (decided, action) = match (r.status.as_str(), director) {
+        ("pending", _) if !approve => (Decided::Rejected, "correction.rejected"),
+        ("pending", false) if needs_director => (Decided::AwaitsDirector, "correction.approved"),
+        ("pending", _) => (Decided::Applied, "correction.approved"),
+        ("awaiting_director", true) if approve => (Decided::Applied, "correction.agreed"),
+        ("awaiting_director", true) => (Decided::Rejected, "correction.rejected"),
+        ("awaiting_director", false) => {
+            return Err(AppError::Refused(
+                "Заявка уже утверждена и ждёт согласования директора: решение за директором (J6)."
+                    .into(),
+            ));
+        }
+        _ => {
+            return Err(AppError::Refused(
+                "По этой заявке уже принято решение.".into(),
+            ));
+        }
+    };
+    // This decision is the approval when the request was pending; otherwise a deputy approved
+    // it before (kept).
+    let approving = r.status == "pending" && approve;
+    // A director who applies the change agrees (to a deputy's approval, or to their own).
+    let agreed = decided == Decided::Applied && director;
+    let status = match decided {
+        Decided::AwaitsDirector => "awaiting_director",
+        Decided::Applied => "approved",
+        Decided::Rejected => "rejected",
+    };
+    let closed = decided != Decided::AwaitsDirector;
     sqlx::query!(
-        "UPDATE correction_request SET status = $3, decided_by = $4, decided_at = $5, decision_note = $6
+        "UPDATE correction_request
+         SET status = $3,
+             approved_by = CASE WHEN $4 THEN $5 ELSE approved_by END,
+             approved_at = CASE WHEN $4 THEN $6 ELSE approved_at END,
+             approval_note = CASE WHEN $4 THEN $7 ELSE approval_note END,
+             agreed_by = CASE WHEN $8 THEN $5 END,
+             agreed_at = CASE WHEN $8 THEN $6 END,
+             decided_by = CASE WHEN $9 THEN $5 END,
+             decided_at = CASE WHEN $9 THEN $6 END,
+             decision_note = CASE WHEN $9 AND NOT $4 THEN $7 END
          WHERE school_id = $1 AND id = $2",
         school.0,
         request_id,
-        if approve { "approved" } else { "rejected" },
+        status,
+        approving,
         author.account_id,
         now,
-        (!note.is_empty()).then_some(note)
+        note,
+        agreed,
+        closed
     )
     .execute(&mut *tx)
     .await?;
-    if approve {
-        sqlx::query!(
+    let mut change = Change::new(action, "correction_request", request_id)
+        .before(json!({"pupil_id": r.pupil_id, "group_id": r.group_id, "status": status_words(&r.status)}))
+        .after(json!({"pupil_id": r.pupil_id, "group_id": r.group_id, "status": status_words(status)}));
+    if let Some(note) = note {
+        change = change.reason(note);
+    }
+    audit::record(&mut tx, school, author.actor, change).await?;
+    if decided == Decided::Applied {
+        let changed = sqlx::query!(
             "UPDATE period_mark SET value = $5, deferred_until = NULL, set_by = $6, set_at = $7
-             WHERE school_id = $1 AND group_id = $2 AND period_id = $3 AND pupil_id = $4",
+             WHERE school_id = $1 AND group_id = $2 AND period_id = $3 AND pupil_id = $4
+               AND value IS NOT DISTINCT FROM $8",
             school.0,
             r.group_id,
             r.period_id,
             r.pupil_id,
             r.value_after,
             author.account_id,
-            now
+            now,
+            r.value_before
         )
         .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(AppError::Refused(
+                "Итоговая отметка изменилась после подачи заявки: заявку нужно подать заново."
+                    .into(),
+            ));
+        }
+        let me = sqlx::query_scalar!(
+            r#"SELECT last_name || ' ' || first_name || ' ' || middle_name AS "name!"
+               FROM account WHERE id = $1"#,
+            author.account_id
+        )
+        .fetch_one(&mut *tx)
         .await?;
+        let approved_by = if approving {
+            Some(me.clone())
+        } else {
+            r.approver
+        };
         audit::record(
             &mut tx,
             school,
             author.actor,
             Change::new("period_mark.corrected", "period_mark", r.group_id)
                 .before(json!({"pupil_id": r.pupil_id, "period_id": r.period_id, "value": r.value_before}))
-                .after(json!({"pupil_id": r.pupil_id, "period_id": r.period_id, "value": r.value_after, "request_id": request_id}))
+                .after(json!({
+                    "pupil_id": r.pupil_id,
+                    "period_id": r.period_id,
+                    "value": r.value_after,
+                    "request_id": request_id,
+                    "requested_by": r.requested_by,
+                    "approved_by": approved_by,
+                    "agreed_by": if agreed { Some(me) } else { None },
+                }))
                 .reason(&r.explanation),
         )
         .await?;
     }
-    audit::record(
-        &mut tx,
-        school,
-        author.actor,
-        Change::new(
-            if approve {
-                "correction.approved"
-            } else {
-                "correction.rejected"
-            },
-            "correction_request",
-            request_id,
-        )
-        .reason(note),
-    )
-    .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(decided)
 }
 
 /// The summary sheet of a class for a period (J14): every pupil × every subject's period mark,

@@ -182,7 +182,8 @@ pub async fn settings(
         "SELECT mark_cutoff, homework_window_minutes, period_mark_grace_days,
                 accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
                 accumulation_grace_weeks, accumulation_grace_weeks_one_hour,
-                parent_inactivity_days, digest_hour, digest_weekday, entry_lock_days, gia_entry_days
+                parent_inactivity_days, digest_hour, digest_weekday, entry_lock_days, gia_entry_days,
+                correction_needs_director
          FROM school WHERE id = $1",
         id.0
     )
@@ -200,7 +201,8 @@ pub async fn lock_settings(
         "SELECT mark_cutoff, homework_window_minutes, period_mark_grace_days,
                 accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
                 accumulation_grace_weeks, accumulation_grace_weeks_one_hour,
-                parent_inactivity_days, digest_hour, digest_weekday, entry_lock_days, gia_entry_days
+                parent_inactivity_days, digest_hour, digest_weekday, entry_lock_days, gia_entry_days,
+                correction_needs_director
          FROM school WHERE id = $1 FOR UPDATE",
         id.0
     )
@@ -219,7 +221,7 @@ pub async fn update_settings(
              accumulation_min_marks_one_hour = $5, accumulation_min_marks_more_hours = $6,
              accumulation_grace_weeks = $7, accumulation_grace_weeks_one_hour = $8,
              parent_inactivity_days = $9, digest_hour = $10, digest_weekday = $11,
-             entry_lock_days = $12, gia_entry_days = $13
+             entry_lock_days = $12, gia_entry_days = $13, correction_needs_director = $14
          WHERE id = $1",
         id.0,
         s.mark_cutoff,
@@ -233,7 +235,8 @@ pub async fn update_settings(
         s.digest_hour,
         s.digest_weekday,
         s.entry_lock_days,
-        s.gia_entry_days
+        s.gia_entry_days,
+        s.correction_needs_director
     )
     .execute(conn)
     .await?;

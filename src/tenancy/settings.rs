@@ -1,4 +1,4 @@
-//! The school's regulation settings (regulations §3 J1, J2, J7, J11, J12; §4): the journal's rules,
+//! The school's regulation settings (regulations §3 J1, J2, J6, J7, J11, J12, J17; §4): the journal's rules,
 //! the class teacher's pages and the mail composer read them from `school`; the administrator
 //! and the director change them on «Настройки школы» (`/admin/settings`) — one write, audited in
 //! its transaction with what was and what became.
@@ -38,7 +38,22 @@ pub struct Settings {
     pub digest_weekday: i16,
     /// J17: ГИА results entered no later than this many days after they arrive.
     pub gia_entry_days: i16,
+    /// J6: a deputy's approval of a period-mark correction waits for the director's agreement
+    /// (the seeds' rule, the default), or applies it at once.
+    pub correction_needs_director: bool,
 }
+
+/// The form's choices for J6: who has the last word on a period-mark correction.
+pub const CORRECTION_AGREEMENT: [(&str, &str); 2] = [
+    (
+        "director",
+        "Заместитель утверждает, директор согласует — отметка меняется после согласия директора",
+    ),
+    (
+        "deputy",
+        "Достаточно утверждения заместителя директора — отметка меняется сразу",
+    ),
+];
 
 /// A number setting: its form field (named as its column) and the bounds the schema allows.
 struct Number {
@@ -103,6 +118,14 @@ impl Settings {
             "digest_weekday".into(),
             weekday.map_or(Value::from(self.digest_weekday), |w| Value::from(*w)),
         );
+        map.insert(
+            "correction_needs_director".into(),
+            Value::from(if self.correction_needs_director {
+                "нужно согласие директора"
+            } else {
+                "достаточно утверждения заместителя"
+            }),
+        );
         map
     }
 }
@@ -138,6 +161,9 @@ pub struct SettingsForm {
     pub digest_weekday: String,
     #[serde(default)]
     pub gia_entry_days: String,
+    /// «director» or «deputy» (`CORRECTION_AGREEMENT`).
+    #[serde(default)]
+    pub correction_agreement: String,
 }
 
 impl SettingsForm {
@@ -156,6 +182,12 @@ impl SettingsForm {
             digest_hour: s.digest_hour.to_string(),
             digest_weekday: s.digest_weekday.to_string(),
             gia_entry_days: s.gia_entry_days.to_string(),
+            correction_agreement: if s.correction_needs_director {
+                "director"
+            } else {
+                "deputy"
+            }
+            .into(),
         }
     }
 
@@ -218,6 +250,17 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
             0
         }
     };
+    let correction_needs_director = match form.correction_agreement.trim() {
+        "director" => true,
+        "deputy" => false,
+        _ => {
+            errors.add(
+                "correction_agreement",
+                "Выберите, нужно ли согласие директора на исправление итоговой отметки.",
+            );
+            true
+        }
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -246,6 +289,7 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
         digest_hour,
         digest_weekday,
         gia_entry_days,
+        correction_needs_director,
     })
 }
 
@@ -334,6 +378,7 @@ mod tests {
             digest_hour: "18".into(),
             digest_weekday: "6".into(),
             gia_entry_days: "1".into(),
+            correction_agreement: "director".into(),
         }
     }
 
@@ -343,6 +388,30 @@ mod tests {
         assert_eq!(s.mark_cutoff, None);
         assert_eq!(s.digest_time(), DigestTime::DEFAULT);
         assert_eq!(SettingsForm::of(&s).homework_window_minutes, "120");
+        assert!(s.correction_needs_director, "J6: the director agrees");
+        assert_eq!(SettingsForm::of(&s).correction_agreement, "director");
+    }
+
+    #[test]
+    fn j6_the_agreement_is_one_of_two_choices_and_never_missing() {
+        let deputy = SettingsForm {
+            correction_agreement: " deputy ".into(),
+            ..defaults()
+        };
+        assert!(!parse(&deputy).expect("valid").correction_needs_director);
+        for typed in ["", "директор", "true"] {
+            let form = SettingsForm {
+                correction_agreement: typed.into(),
+                ..defaults()
+            };
+            assert_eq!(
+                parse(&form)
+                    .expect_err("refused")
+                    .get("correction_agreement"),
+                Some("Выберите, нужно ли согласие директора на исправление итоговой отметки."),
+                "{typed:?}"
+            );
+        }
     }
 
     #[test]

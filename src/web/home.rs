@@ -62,6 +62,10 @@ pub struct ManagementHome {
     /// The latest changes, each with whether its values may be shown to this person (the
     /// administrator sees who changed a mark, not the mark: docs/ACCESS.md).
     recent: Vec<(AuditLine, bool)>,
+    /// J6: correction requests waiting for this person — a deputy's decision (deputies), the
+    /// director's agreement (the director); `None` for the administrator.
+    corrections_waiting: Option<i64>,
+    agrees_corrections: bool,
 }
 
 async fn management(state: &AppState, member: &Member, role: Role) -> AppResult<ManagementHome> {
@@ -79,8 +83,21 @@ async fn management(state: &AppState, member: &Member, role: Role) -> AppResult<
     } else {
         Vec::new()
     };
+    let corrections_waiting = if member.access.can_decide_corrections() {
+        let (for_deputy, for_director) =
+            crate::journal::period::waiting(&state.pool, member.school.id).await?;
+        Some(if member.access.can_agree_corrections() {
+            for_director
+        } else {
+            for_deputy
+        })
+    } else {
+        None
+    };
     Ok(ManagementHome {
         layout: Layout::for_member(member, role.label()).await?,
+        corrections_waiting,
+        agrees_corrections: member.access.can_agree_corrections(),
         today: today_in_words(state, &member.school.time_zone),
         overview,
         can_manage_accounts: member.access.can_manage_accounts(),

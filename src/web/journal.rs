@@ -881,6 +881,8 @@ pub struct PeriodMarksPage {
     typed: HashMap<i64, (String, String)>,
     problems: HashMap<i64, String>,
     corrections: Vec<CorrectionRow>,
+    /// J6: the school needs the director's agreement to a correction.
+    needs_director: bool,
     correction_errors: FieldErrors,
     /// The correction request form as typed: pupil, value, explanation.
     correction_form: Option<(i64, String, String)>,
@@ -933,6 +935,9 @@ async fn period_marks_page(
     let window = crate::rules::journal::period_mark_window(period.span, &head.settings).show();
     let can_write = teaches(state, member, group_id).await?;
     let corrections = period::corrections(&state.pool, member.school.id, Some(group_id)).await?;
+    let needs_director = crate::tenancy::settings::current(&state.pool, member.school.id)
+        .await?
+        .correction_needs_director;
     Ok(PeriodMarksPage {
         layout: Layout::for_member(
             member,
@@ -948,6 +953,7 @@ async fn period_marks_page(
         typed,
         problems,
         corrections,
+        needs_director,
         correction_errors,
         correction_form: None,
     })
@@ -1131,7 +1137,14 @@ pub struct CorrectionsPage {
     layout: Layout,
     requests: Vec<CorrectionRow>,
     time_zone: String,
+    /// A deputy or the director: approves or refuses pending requests.
     can_decide: bool,
+    /// The director: agrees to (or refuses) approved requests (J6).
+    can_agree: bool,
+    /// The school needs the director's agreement (`school.correction_needs_director`).
+    needs_director: bool,
+    /// Requests waiting for the director's agreement.
+    awaiting: i64,
     /// A refused decision: the request, the note as typed, and why.
     refused: Option<(i64, String, String)>,
 }
@@ -1158,14 +1171,19 @@ async fn corrections_page(
     member: &Member,
     refused: Option<(i64, String, String)>,
 ) -> AppResult<CorrectionsPage> {
-    if !member.access.can_read_every_journal() {
+    if !member.access.can_decide_corrections() {
         return Err(AppError::Forbidden);
     }
+    let settings = crate::tenancy::settings::current(&state.pool, member.school.id).await?;
+    let (_, awaiting) = period::waiting(&state.pool, member.school.id).await?;
     Ok(CorrectionsPage {
         layout: Layout::for_member(member, "Заявки на исправление итоговых отметок").await?,
         requests: period::corrections(&state.pool, member.school.id, None).await?,
         time_zone: member.school.time_zone.clone(),
-        can_decide: member.access.can_read_every_journal(),
+        can_decide: member.access.can_decide_corrections(),
+        can_agree: member.access.can_agree_corrections(),
+        needs_director: settings.correction_needs_director,
+        awaiting,
         refused,
     })
 }
@@ -1185,10 +1203,35 @@ pub struct DecisionForm {
     note: String,
 }
 
+/// A decision's form, read only for those who decide correction requests (a deputy, the
+/// director): everyone else is refused (403) before the body is parsed (J6).
+pub struct Deciding(Member, DecisionForm);
+
+impl axum::extract::FromRequest<AppState> for Deciding {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = request.into_parts();
+        let member = Member::from_request_parts(&mut parts, state).await?;
+        if !member.access.can_decide_corrections() {
+            return Err(AppError::Forbidden.into_response());
+        }
+        let request = axum::extract::Request::from_parts(parts, body);
+        let Form(form) = Form::<DecisionForm>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(member, form))
+    }
+}
+
 pub async fn decide(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    JournalWrite(member, form): JournalWrite<DecisionForm>,
+    Deciding(member, form): Deciding,
 ) -> AppResult<Response> {
     let approve = form.decision == "approve";
     let actor = member.actor();
@@ -1201,11 +1244,13 @@ pub async fn decide(
     )
     .await;
     match result {
-        Ok(()) => {
-            let done = if approve {
-                "Заявка утверждена: итоговая отметка исправлена."
-            } else {
-                "Заявка отклонена."
+        Ok(decided) => {
+            let done = match decided {
+                period::Decided::AwaitsDirector => {
+                    "Заявка утверждена и передана директору на согласование: отметка изменится после его согласия."
+                }
+                period::Decided::Applied => "Заявка утверждена: итоговая отметка исправлена.",
+                period::Decided::Rejected => "Заявка отклонена.",
             };
             flash_outcome(&member.viewer.session, "/corrections", Ok(done.to_string())).await
         }

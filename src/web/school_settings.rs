@@ -27,6 +27,8 @@ pub struct SettingsPage {
     layout: Layout,
     form: SettingsForm,
     weekdays: Vec<WeekdayOption>,
+    /// J6: who has the last word on a period-mark correction (value, words).
+    agreements: &'static [(&'static str, &'static str)],
     errors: FieldErrors,
 }
 
@@ -42,6 +44,7 @@ fn page(layout: Layout, form: SettingsForm, errors: FieldErrors) -> SettingsPage
                 name,
             })
             .collect(),
+        agreements: &settings::CORRECTION_AGREEMENT,
         errors,
     }
 }

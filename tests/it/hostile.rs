@@ -244,6 +244,7 @@ const BASE: &[(&str, &str)] = &[
     ("entry_lock_days", "3"),
     ("digest_hour", "18"),
     ("gia_entry_days", "1"),
+    ("correction_agreement", "director"),
     ("exam_date", "2026-06-01"),
     ("results_on", "2026-06-10"),
     ("primary_score", "20"),

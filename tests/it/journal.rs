@@ -789,7 +789,8 @@ async fn j12_j13_j14_period_marks_in_the_window_lock_the_period_and_enter_the_su
 }
 
 #[tokio::test]
-async fn j6_a_period_mark_changes_only_through_a_correction_request_the_deputy_decides() {
+async fn j6_a_period_mark_changes_only_through_a_correction_request_the_deputy_decides_and_the_director_agrees()
+ {
     let j = maths_5b().await;
     j.app.clock.set(msk(10, 22, 12, 0));
     let p = j.pupils[0];
@@ -917,6 +918,19 @@ async fn j6_a_period_mark_changes_only_through_a_correction_request_the_deputy_d
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = deputy
+        .post(&format!("/corrections/{id}"), &[("decision", "approve")])
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("передана директору на согласование")
+    );
+    // J6: the director agrees (tests/it/corrections.rs has the agreement in full).
+    let r = j
+        .app
+        .signed_in("director")
+        .await
         .post(&format!("/corrections/{id}"), &[("decision", "approve")])
         .await;
     assert!(

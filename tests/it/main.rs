@@ -13,6 +13,7 @@ mod auth;
 mod browser;
 mod catalogues;
 mod cluster;
+mod corrections;
 mod curriculum;
 mod demo;
 mod diary;

@@ -43,6 +43,7 @@ pub(crate) fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)
         ("digest_hour", "18"),
         ("digest_weekday", "6"),
         ("gia_entry_days", "1"),
+        ("correction_agreement", "director"),
     ];
     for (name, value) in changes {
         fields
