@@ -146,6 +146,12 @@ impl Application {
         let cleanup = PgSessionStore::new(self.state.pool.clone()).spawn_cleanup();
         let live = self.state.live.clone();
         let listener = live.spawn_listener(self.state.pool.clone());
+        // Promotion orders take effect on their date (regulations §2): checked every minute.
+        let promotion = crate::school_year::year_end::spawn_worker(
+            self.state.pool.clone(),
+            self.state.clock.clone(),
+            std::time::Duration::from_secs(60),
+        );
         // E-mail to parents (regulations §4): stopped after the last request, a round finished.
         let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
         let mail = (self.state.config.mail_poll_seconds > 0).then(|| {
@@ -171,6 +177,7 @@ impl Application {
         .await?;
         cleanup.abort();
         listener.abort();
+        promotion.abort();
         let _ = stop_mail.send(true);
         if let Some(worker) = mail {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(60), worker).await;

@@ -80,6 +80,18 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("pupil.promoted", "Обучающийся переведён в следующий класс"),
     ("pupil.transferred", "Обучающийся переведён в другой класс"),
     ("pupil.withdrawn", "Обучающийся выбыл"),
+    (
+        "promotion_order.recorded",
+        "Записан приказ о переводе и выпуске",
+    ),
+    (
+        "promotion_order.applied",
+        "Приказ о переводе и выпуске вступил в силу",
+    ),
+    (
+        "promotion_order.cancelled",
+        "Отменён приказ о переводе и выпуске",
+    ),
     ("study_group.created", "Создана учебная группа"),
     ("study_group.members_set", "Изменён состав группы"),
     ("study_group.split", "Класс разделён на подгруппы"),
@@ -125,6 +137,7 @@ pub fn subject(code: &str) -> &str {
         "academic_year" => "учебный год",
         "class" => "класс",
         "pupil" => "обучающийся",
+        "promotion_order" => "приказ о переводе",
         "period_scheme" => "учебные периоды",
         "holiday" => "каникулы",
         "subject" => "предмет",
