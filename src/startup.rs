@@ -136,8 +136,9 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then, in this order: stops accepting connections and
     /// ends the open live-diary streams (they would never finish by themselves), answers the
-    /// requests under way (also those on kept-alive connections), stops the session cleanup
-    /// and the notification listener, lets the mail worker finish its round. The caller then
+    /// requests under way (also those on kept-alive connections), stops the session cleanup,
+    /// the notification listener and the promotion worker (a cut-off round rolls back whole),
+    /// lets the mail worker finish its round. The caller then
     /// closes the pool and stops PostgreSQL (`Database::close`).
     pub async fn run_until(
         self,

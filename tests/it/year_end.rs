@@ -379,7 +379,7 @@ async fn promotion_run_in_november_takes_effect_on_the_orders_date_and_families_
 }
 
 #[tokio::test]
-async fn grade_9_graduates_only_the_pupils_the_order_names_after_the_state_exams() {
+async fn section_2_grade_9_graduates_only_the_pupils_the_order_names_after_the_state_exams() {
     let app = spawn_app().await;
     let admin = app.signed_in("admin").await;
     let year = demo_year(&app).await;
@@ -429,7 +429,7 @@ async fn grade_9_graduates_only_the_pupils_the_order_names_after_the_state_exams
 }
 
 #[tokio::test]
-async fn a_promotion_order_dated_in_the_future_without_a_number_or_outside_the_year_is_refused_next_to_its_field()
+async fn section_2_a_promotion_order_dated_in_the_future_without_a_number_or_outside_the_year_is_refused_next_to_its_field()
  {
     let app = spawn_app().await;
     set_clock(&app, "2026-11-30T09:00:00Z");
@@ -439,7 +439,8 @@ async fn a_promotion_order_dated_in_the_future_without_a_number_or_outside_the_y
     let ninth = scalar(&app, "SELECT e.pupil_id FROM class_enrollment e JOIN school_class c ON c.id = e.class_id WHERE c.grade = 9 ORDER BY e.pupil_id LIMIT 1").await;
     let repeat = format!("p{ninth}");
     let path = format!("/setup/years/{year}/promote");
-    let cases: [(&str, &str, &str, &str, &str); 5] = [
+    let long = "1".repeat(31);
+    let cases: [(&str, &str, &str, &str, &str); 7] = [
         (
             "",
             "30.11.2026",
@@ -468,6 +469,20 @@ async fn a_promotion_order_dated_in_the_future_without_a_number_or_outside_the_y
             "30.11.2026",
             "effective_on",
             "с 27.05.2027",
+        ),
+        (
+            &long,
+            "30.11.2026",
+            "",
+            "order_number",
+            "Слишком длинный текст: 31 символ при пределе 30",
+        ),
+        (
+            "112",
+            "31.02.2027",
+            "",
+            "order_date",
+            "Дата приказа — в виде ДД.ММ.ГГГГ.",
         ),
     ];
     for (number, date, effective, field, message) in cases {
@@ -512,7 +527,7 @@ async fn a_promotion_order_dated_in_the_future_without_a_number_or_outside_the_y
 }
 
 #[tokio::test]
-async fn a_pending_promotion_order_is_cancelled_before_its_date_and_not_after() {
+async fn section_2_a_pending_promotion_order_is_cancelled_before_its_date_and_not_after() {
     let app = spawn_app().await;
     set_clock(&app, "2026-11-30T09:00:00Z");
     let admin = app.signed_in("admin").await;
