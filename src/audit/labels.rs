@@ -223,6 +223,18 @@ fn field(key: &str) -> &str {
         "primary_score" => "первичный балл",
         "test_score" => "тестовый балл",
         "gia_entry_days" => "результаты ГИА внести не позднее, дней после их получения",
+        // Promotion orders
+        "order_number" => "номер приказа",
+        "order_date" => "дата приказа",
+        "effective_on" => "вступает в силу",
+        "promoted" => "переводятся",
+        "repeating" => "остаются на повторное обучение",
+        "graduated" => "выпускаются",
+        "graduates" => "выпускники",
+        "passed_over" => "не затронуты (выбыли из классов года)",
+        "repeats" => "повторное обучение",
+        "on_date" => "дата",
+        "access_revoked" => "закрыто доступов",
         // The school's settings
         "entry_lock_days" => "урок закрывается для записи через, дней",
         "mark_cutoff" => "отметки в день урока до",

@@ -627,29 +627,45 @@ async fn apply_order(
 }
 
 /// Applies every order whose effective date has come in its school's time zone; returns how
-/// many. Each order in its own transaction. Runs under `db::scope::all_schools` (the worker) or
-/// a scope that sees the orders' school.
+/// many. Each order in its own transaction: one that fails is logged, left waiting for the next
+/// round, and does not hold up the others. Runs under `db::scope::all_schools` (the worker) or a
+/// scope that sees the orders' school.
 pub async fn apply_due(pool: &PgPool, clock: &dyn Clock) -> AppResult<usize> {
     let mut applied = 0;
     for waiting in orders::waiting(pool).await? {
         if waiting.effective_on > clock::local_today(clock, &waiting.time_zone) {
             continue;
         }
-        let mut tx = pool.begin().await?;
-        let done = apply_order(
-            &mut tx,
-            clock,
-            SchoolId(waiting.school_id),
-            &Actor::system(),
-            waiting.order_id,
-        )
-        .await?;
-        tx.commit().await?;
-        if done.is_some() {
-            applied += 1;
+        match apply_due_order(pool, clock, &waiting).await {
+            Ok(true) => applied += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(
+                error = %e,
+                school = waiting.school_id,
+                order = waiting.order_id,
+                "a promotion order could not be applied"
+            ),
         }
     }
     Ok(applied)
+}
+
+async fn apply_due_order(
+    pool: &PgPool,
+    clock: &dyn Clock,
+    waiting: &orders::Waiting,
+) -> AppResult<bool> {
+    let mut tx = pool.begin().await?;
+    let done = apply_order(
+        &mut tx,
+        clock,
+        SchoolId(waiting.school_id),
+        &Actor::system(),
+        waiting.order_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(done.is_some())
 }
 
 /// The worker that applies orders on their date: a round at start (orders that came due while

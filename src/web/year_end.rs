@@ -183,24 +183,21 @@ pub async fn promote(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
         }
         Err(e) => Err(e),
-        Ok(r) => {
-            let counts = format!(
-                "переведены — {}, оставлены на повторное обучение — {}, выпущены — {}",
-                r.promoted, r.repeating, r.graduated
-            );
-            Ok(if r.applied {
-                format!(
-                    "Перевод по приказу {} вступил в силу: {counts}.",
-                    r.reference
-                )
-            } else {
-                format!(
-                    "Приказ {} внесён. Перевод вступит в силу {} ({counts}); до этого классы и доступ семей не меняются.",
-                    r.reference,
-                    r.effective_on.format("%d.%m.%Y")
-                )
-            })
-        }
+        Ok(r) => Ok(if r.applied {
+            format!(
+                "Перевод по приказу {} вступил в силу: переведены — {}, оставлены на повторное обучение — {}, выпущены — {}.",
+                r.reference, r.promoted, r.repeating, r.graduated
+            )
+        } else {
+            format!(
+                "Приказ {} внесён. Перевод вступит в силу {} (переводятся — {}, остаются на повторное обучение — {}, выпускаются — {}); до этого классы и доступ семей не меняются.",
+                r.reference,
+                r.effective_on.format("%d.%m.%Y"),
+                r.promoted,
+                r.repeating,
+                r.graduated
+            )
+        }),
     };
     done(&member, year_id, message).await
 }
