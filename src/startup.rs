@@ -136,8 +136,9 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then, in this order: stops accepting connections and
     /// ends the open live-diary streams (they would never finish by themselves), answers the
-    /// requests under way (also those on kept-alive connections), stops the session cleanup
-    /// and the notification listener, lets the mail worker finish its round. The caller then
+    /// requests under way (also those on kept-alive connections), stops the session cleanup,
+    /// the notification listener and the promotion worker (a cut-off round rolls back whole),
+    /// lets the mail worker finish its round. The caller then
     /// closes the pool and stops PostgreSQL (`Database::close`).
     pub async fn run_until(
         self,
@@ -146,6 +147,12 @@ impl Application {
         let cleanup = PgSessionStore::new(self.state.pool.clone()).spawn_cleanup();
         let live = self.state.live.clone();
         let listener = live.spawn_listener(self.state.pool.clone());
+        // Promotion orders take effect on their date (regulations §2): checked every minute.
+        let promotion = crate::school_year::year_end::spawn_worker(
+            self.state.pool.clone(),
+            self.state.clock.clone(),
+            std::time::Duration::from_secs(60),
+        );
         // E-mail to parents (regulations §4): stopped after the last request, a round finished.
         let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
         let mail = (self.state.config.mail_poll_seconds > 0).then(|| {
@@ -171,6 +178,7 @@ impl Application {
         .await?;
         cleanup.abort();
         listener.abort();
+        promotion.abort();
         let _ = stop_mail.send(true);
         if let Some(worker) = mail {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(60), worker).await;

@@ -32,6 +32,15 @@ pub async fn classes(
     class_lines(&mut conn, school, Some(year_id), None).await
 }
 
+/// The classes of a year on a given connection (inside a transaction).
+pub async fn classes_in(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    year_id: i64,
+) -> sqlx::Result<Vec<ClassLine>> {
+    class_lines(conn, school, Some(year_id), None).await
+}
+
 /// One class, or `None` for another school's.
 pub async fn class(
     conn: &mut PgConnection,

@@ -2,6 +2,7 @@
 //! groups, timetable and the rest arrive with the school-year setup.)
 
 pub mod calendar;
+pub mod orders;
 pub mod repo;
 pub mod service;
 pub mod year_end;

@@ -1,20 +1,32 @@
 //! The end of a school year: closing it (its journals become read-only), opening the next one
 //! (calendar and bells carried over), and promoting pupils by the director's order — to the next
 //! grade, to repeat it, or out of school as graduates. Regulations §2 (003).
+//!
+//! Promotion is an order with a date: entering it records the decision (`promotion_order`, one
+//! outcome per pupil) and changes nothing else; the movements are written on its effective date
+//! (by default the year's end) — at once when that date has come, else by the worker
+//! (`spawn_worker`, `apply_due`). Until then classes, enrolments and families' access stay as
+//! they are, and the order may be cancelled.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
-use super::calendar::apply_default_calendar;
+use super::calendar::{apply_default_calendar, parse_date};
+use super::orders::{self, OutcomeRow};
 use super::repo::{self, YearRow};
 use super::service::create_year;
 use crate::audit::{self, Actor, Change};
 use crate::authz::Access;
-use crate::clock::Clock;
+use crate::clock::{self, Clock};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::input;
 use crate::pupils::repo::{self as pupils, Movement};
+use crate::tenancy::SchoolId;
 
 fn require(access: &Access) -> AppResult<()> {
     if access.can_close_year() {
@@ -131,9 +143,36 @@ impl Decision {
         }
     }
 
-    /// The usual decision for a grade: graduates of 9th and 11th leave, the others move up.
+    /// The form's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Promote => "promote",
+            Decision::Repeat => "repeat",
+            Decision::Graduate => "graduate",
+        }
+    }
+
+    /// The stored outcome (`promotion_outcome.outcome`).
+    fn outcome(self) -> &'static str {
+        match self {
+            Decision::Promote => "promoted",
+            Decision::Repeat => "repeat",
+            Decision::Graduate => "graduated",
+        }
+    }
+
+    fn of_outcome(s: &str) -> Self {
+        match s {
+            "graduated" => Decision::Graduate,
+            "repeat" => Decision::Repeat,
+            _ => Decision::Promote,
+        }
+    }
+
+    /// The usual decision for a grade: the 11th graduates; everyone else moves up — the 9th to
+    /// the 10th, since a 9th-grader leaves only when the order names them.
     pub fn usual(grade: i16) -> Self {
-        if grade == 9 || grade == 11 {
+        if grade == 11 {
             Decision::Graduate
         } else {
             Decision::Promote
@@ -141,157 +180,513 @@ impl Decision {
     }
 }
 
-/// Promotes the pupils of `year_id` into the next year by the order `order_ref`: each pupil by
-/// `decisions` (absent: the usual one). Classes of the next year are opened as needed.
-pub async fn promote(
+/// The promotion form as typed: the order's number and dates, a decision per pupil (absent: the
+/// usual one).
+#[derive(Debug, Default, Clone)]
+pub struct PromotionForm {
+    pub order_number: String,
+    pub order_date: String,
+    /// Empty: the year's last day.
+    pub effective_on: String,
+    pub decisions: HashMap<i64, Decision>,
+}
+
+/// The order's fields, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CheckedOrder {
+    number: String,
+    order_date: NaiveDate,
+    effective_on: NaiveDate,
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
+/// Checks the order's fields (pure). The order is signed (its date is not in the future, and
+/// inside the year); it takes effect on a day between the end of the year's last study period
+/// and the year's last day, not before it is signed. Before the year's end only for the orders
+/// made on the year's results — graduates after the state exams in June–July: promotion is
+/// decided on the year's marks, which exist only once the last period has ended; a date in the
+/// middle of the year is refused.
+fn check_order(
+    form: &PromotionForm,
+    year: &YearRow,
+    last_period_end: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<CheckedOrder, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let number = form.order_number.trim();
+    let number = number.strip_prefix('№').unwrap_or(number).trim();
+    if input::line(&mut errors, "order_number", number, 30) && number.is_empty() {
+        errors.add("order_number", "Укажите номер приказа.");
+    }
+    let order_date = match form.order_date.trim() {
+        "" => {
+            errors.add("order_date", "Укажите дату приказа.");
+            None
+        }
+        typed => match parse_date(typed) {
+            None => {
+                errors.add("order_date", "Дата приказа — в виде ДД.ММ.ГГГГ.");
+                None
+            }
+            Some(d) if d > today => {
+                errors.add(
+                    "order_date",
+                    "Дата приказа не может быть в будущем: вносится подписанный приказ.",
+                );
+                None
+            }
+            Some(d) if d < year.starts_on => {
+                errors.add(
+                    "order_date",
+                    format!(
+                        "Приказ о переводе издаётся в учебном году {} — не раньше {}.",
+                        year.name,
+                        day(year.starts_on)
+                    ),
+                );
+                None
+            }
+            Some(d) => Some(d),
+        },
+    };
+    let earliest = last_period_end
+        .and_then(|d| d.succ_opt())
+        .map_or(year.ends_on, |d| d.min(year.ends_on));
+    let effective_on = match form.effective_on.trim() {
+        "" => Some(year.ends_on),
+        typed => match parse_date(typed) {
+            None => {
+                errors.add(
+                    "effective_on",
+                    "Дата вступления в силу — в виде ДД.ММ.ГГГГ.",
+                );
+                None
+            }
+            Some(d) if d < earliest || d > year.ends_on => {
+                errors.add(
+                    "effective_on",
+                    format!(
+                        "Перевод и выпуск вступают в силу по итогам учебного года {}: с {} (после последнего учебного периода) по {}.",
+                        year.name,
+                        day(earliest),
+                        day(year.ends_on)
+                    ),
+                );
+                None
+            }
+            Some(d) => Some(d),
+        },
+    };
+    if let (Some(signed), Some(effective)) = (order_date, effective_on)
+        && effective < signed
+    {
+        errors.add(
+            "effective_on",
+            format!(
+                "Приказ не может вступить в силу раньше, чем подписан ({}).",
+                day(signed)
+            ),
+        );
+    }
+    match (order_date, effective_on) {
+        (Some(order_date), Some(effective_on)) if errors.is_empty() => Ok(CheckedOrder {
+            number: number.to_string(),
+            order_date,
+            effective_on,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// What an entered order did.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// «№ 112 от 28.05.2027».
+    pub reference: String,
+    pub effective_on: NaiveDate,
+    /// Its date had come: the movements are written.
+    pub applied: bool,
+    pub promoted: usize,
+    pub repeating: usize,
+    pub graduated: usize,
+}
+
+/// Records the order promoting the pupils of `year_id` into the next year: each pupil by
+/// `form.decisions` (absent: the usual one). Applied at once if its effective date is `today`
+/// (the school's) or earlier, else on that date.
+pub async fn record_promotion(
     pool: &PgPool,
     clock: &dyn Clock,
     access: &Access,
     actor: &Actor,
     year_id: i64,
-    order_ref: &str,
-    decisions: &std::collections::HashMap<i64, Decision>,
-) -> AppResult<(usize, usize, usize)> {
+    form: &PromotionForm,
+    today: NaiveDate,
+) -> AppResult<Recorded> {
     require(access)?;
-    let order_ref = order_ref.trim();
-    let mut errors = FieldErrors::new();
-    input::line(&mut errors, "order_ref", order_ref, 100);
-    errors.into_result()?;
-    if order_ref.is_empty() || order_ref.chars().count() > 100 {
-        return Err(AppError::invalid(
-            "order_ref",
-            "Укажите приказ, например «№ 112 от 28.05.2027».",
-        ));
-    }
+    let school = access.school_id;
     let mut tx = pool.begin().await?;
-    let year = repo::year(&mut tx, access.school_id, year_id)
+    let year = repo::year(&mut tx, school, year_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let next = {
-        let name = format!(
-            "{}/{}",
-            year.starts_on.year() + 1,
-            year.starts_on.year() + 2
-        );
-        repo::years(pool, access.school_id)
-            .await?
-            .into_iter()
-            .find(|y| y.name == name)
+    let last_period_end = orders::last_period_end(&mut tx, school, year_id).await?;
+    let order = check_order(form, &year, last_period_end, today).map_err(AppError::Invalid)?;
+    let next = next_year(pool, access, &year)
+        .await?
+        .ok_or(AppError::Refused(
+            "Сначала откройте следующий учебный год.".into(),
+        ))?;
+    if let Some(waiting) = orders::latest_order(&mut tx, school, year_id).await?
+        && waiting.applied_at.is_none()
+    {
+        return Err(AppError::Refused(format!(
+            "Приказ {} уже ждёт вступления в силу {}. Чтобы внести другой, сначала отмените его.",
+            waiting.reference(),
+            waiting.effective()
+        )));
     }
-    .ok_or(AppError::Refused(
-        "Сначала откройте следующий учебный год.".into(),
-    ))?;
-    let classes = pupils::classes(pool, access.school_id, year_id).await?;
-    let mut next_classes = pupils::classes(pool, access.school_id, next.id).await?;
+    let mut outcomes = Vec::new();
     let (mut promoted, mut repeating, mut graduated) = (0, 0, 0);
-    for class in &classes {
-        for pupil in pupils::class_pupils(pool, access.school_id, class.id).await? {
-            let Some((enrollment, _, _)) =
-                pupils::open_enrollment(&mut tx, access.school_id, pupil.id).await?
-            else {
-                continue;
-            };
-            let decision = decisions
+    for class in pupils::classes(pool, school, year_id).await? {
+        for pupil in pupils::class_pupils(pool, school, class.id).await? {
+            let decision = form
+                .decisions
                 .get(&pupil.id)
                 .copied()
                 .unwrap_or(Decision::usual(class.grade));
-            let decision = if decision == Decision::Promote && class.grade == 11 {
-                Decision::Graduate
-            } else {
-                decision
-            };
-            pupils::close_enrollment(&mut tx, access.school_id, enrollment, year.ends_on).await?;
-            if decision == Decision::Graduate {
-                let m = Movement {
-                    pupil_id: pupil.id,
-                    kind: "withdrawal",
-                    on_date: year.ends_on,
-                    from_class_id: Some(class.id),
-                    to_class_id: None,
-                    reason: "выпуск",
-                    order_ref,
-                };
-                pupils::insert_movement(&mut tx, access.school_id, &m).await?;
-                pupils::revoke_family_access(&mut tx, access.school_id, pupil.id, clock.now())
-                    .await?;
-                let change = Change::new("pupil.graduated", "pupil", pupil.id)
-                    .before(json!({"class_id": class.id}))
-                    .reason(order_ref);
-                audit::record(&mut tx, access.school_id, actor, change).await?;
-                graduated += 1;
-                continue;
-            }
-            let grade = if decision == Decision::Promote {
-                class.grade + 1
-            } else {
-                class.grade
-            };
-            let target = match next_classes
-                .iter()
-                .find(|c| c.grade == grade && c.letter == class.letter)
-            {
-                Some(c) => c.id,
-                None => {
-                    let id = super::service::create_class(
-                        &mut tx,
-                        access.school_id,
-                        actor,
-                        next.id,
-                        grade,
-                        &class.letter,
-                    )
-                    .await?;
-                    pupils::set_class_regime(
-                        &mut tx,
-                        access.school_id,
-                        id,
-                        class.shift,
-                        class.profile.as_deref(),
-                    )
-                    .await?;
-                    next_classes.push(pupils::ClassLine {
-                        id,
-                        grade,
-                        letter: class.letter.clone(),
-                        shift: class.shift,
-                        profile: class.profile.clone(),
-                        class_teacher: None,
-                        pupils: 0,
-                    });
-                    id
+            let decision = match decision {
+                Decision::Promote if class.grade == 11 => Decision::Graduate,
+                Decision::Graduate if class.grade != 9 && class.grade != 11 => {
+                    return Err(AppError::invalid(
+                        "decisions",
+                        "Выпуск — только из 9 и 11 классов.",
+                    ));
                 }
+                d => d,
             };
-            repo::insert_enrollment(&mut tx, access.school_id, pupil.id, target, next.starts_on)
-                .await?;
-            let reason = if decision == Decision::Promote {
-                "перевод в следующий класс"
-            } else {
-                "оставлен на повторное обучение"
-            };
-            let m = Movement {
-                pupil_id: pupil.id,
-                kind: "promotion",
-                on_date: next.starts_on,
-                from_class_id: Some(class.id),
-                to_class_id: Some(target),
-                reason,
-                order_ref,
-            };
-            pupils::insert_movement(&mut tx, access.school_id, &m).await?;
-            let change = Change::new("pupil.promoted", "pupil", pupil.id)
-                .before(json!({"class_id": class.id}))
-                .after(json!({"class_id": target, "repeats": decision == Decision::Repeat}))
-                .reason(order_ref);
-            audit::record(&mut tx, access.school_id, actor, change).await?;
-            if decision == Decision::Promote {
-                promoted += 1
-            } else {
-                repeating += 1
+            match decision {
+                Decision::Promote => promoted += 1,
+                Decision::Repeat => repeating += 1,
+                Decision::Graduate => graduated += 1,
             }
+            outcomes.push(OutcomeRow {
+                pupil_id: pupil.id,
+                from_class_id: class.id,
+                outcome: decision.outcome().to_string(),
+            });
         }
     }
+    if outcomes.is_empty() {
+        return Err(AppError::Refused(
+            "В классах этого года нет обучающихся: переводить некого.".into(),
+        ));
+    }
+    let order_id = orders::insert_order(
+        &mut tx,
+        school,
+        year_id,
+        next.id,
+        &order.number,
+        order.order_date,
+        order.effective_on,
+        actor.account_id,
+        clock.now(),
+    )
+    .await?;
+    orders::insert_outcomes(&mut tx, school, order_id, &outcomes).await?;
+    let reference = orders::reference(&order.number, order.order_date);
+    let graduates: Vec<i64> = outcomes
+        .iter()
+        .filter(|o| o.outcome == "graduated")
+        .map(|o| o.pupil_id)
+        .collect();
+    let change = Change::new("promotion_order.recorded", "promotion_order", order_id)
+        .after(json!({
+            "order_number": order.number,
+            "order_date": order.order_date,
+            "effective_on": order.effective_on,
+            "promoted": promoted,
+            "repeating": repeating,
+            "graduated": graduated,
+            "graduates": graduates,
+        }))
+        .reason(&reference);
+    audit::record(&mut tx, school, actor, change).await?;
+    let applied = order.effective_on <= today;
+    if applied {
+        apply_order(&mut tx, clock, school, actor, order_id).await?;
+    }
     tx.commit().await?;
-    Ok((promoted, repeating, graduated))
+    Ok(Recorded {
+        reference,
+        effective_on: order.effective_on,
+        applied,
+        promoted,
+        repeating,
+        graduated,
+    })
+}
+
+/// Cancels an order that has not taken effect yet; nothing of it was written but the order.
+pub async fn cancel_promotion(
+    pool: &PgPool,
+    clock: &dyn Clock,
+    access: &Access,
+    actor: &Actor,
+    year_id: i64,
+    order_id: i64,
+    today: NaiveDate,
+) -> AppResult<String> {
+    require(access)?;
+    let school = access.school_id;
+    let mut tx = pool.begin().await?;
+    repo::year(&mut tx, school, year_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let order = orders::lock_order(&mut tx, school, order_id)
+        .await?
+        .filter(|o| o.academic_year_id == year_id)
+        .ok_or(AppError::NotFound)?;
+    if order.cancelled_at.is_some() {
+        return Err(AppError::Refused(format!(
+            "Приказ {} уже отменён.",
+            order.reference()
+        )));
+    }
+    if order.applied_at.is_some() || order.effective_on <= today {
+        return Err(AppError::Refused(format!(
+            "Приказ {} вступил в силу {}: отменить его нельзя.",
+            order.reference(),
+            order.effective()
+        )));
+    }
+    orders::mark_cancelled(&mut tx, school, order_id, actor.account_id, clock.now()).await?;
+    let reference = order.reference();
+    let change = Change::new("promotion_order.cancelled", "promotion_order", order_id)
+        .before(json!({
+            "order_number": order.order_number,
+            "order_date": order.order_date,
+            "effective_on": order.effective_on,
+        }))
+        .reason(&reference);
+    audit::record(&mut tx, school, actor, change).await?;
+    tx.commit().await?;
+    Ok(reference)
+}
+
+/// The year's order that waits for its date or has taken effect (not cancelled), if any.
+pub async fn current_order(
+    pool: &PgPool,
+    access: &Access,
+    year_id: i64,
+) -> AppResult<Option<orders::OrderRow>> {
+    let mut conn = pool.acquire().await?;
+    Ok(orders::latest_order(&mut conn, access.school_id, year_id).await?)
+}
+
+/// Writes the movements of an order whose date has come: each pupil it names who is still in a
+/// class of the year moves up, repeats, or leaves as a graduate (their family's access ends).
+/// Pupils who left or moved out of the year since are passed over. `None` if the order was
+/// already applied or cancelled (the row is locked first, so two appliers never both write).
+async fn apply_order(
+    conn: &mut PgConnection,
+    clock: &dyn Clock,
+    school: SchoolId,
+    actor: &Actor,
+    order_id: i64,
+) -> AppResult<Option<(usize, usize, usize)>> {
+    let Some(order) = orders::lock_order(conn, school, order_id).await? else {
+        return Ok(None);
+    };
+    if order.applied_at.is_some() || order.cancelled_at.is_some() {
+        return Ok(None);
+    }
+    let order_ref = order.reference();
+    let year = repo::year(conn, school, order.academic_year_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let next = repo::year(conn, school, order.next_year_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut classes_of_year = HashMap::new();
+    for class in pupils::classes_in(conn, school, year.id).await? {
+        classes_of_year.insert(class.id, class);
+    }
+    let mut next_classes = pupils::classes_in(conn, school, next.id).await?;
+    let (mut promoted, mut repeating, mut graduated) = (0, 0, 0);
+    let mut passed_over = Vec::new();
+    for outcome in orders::outcomes(conn, school, order_id).await? {
+        let pupil_id = outcome.pupil_id;
+        let open = pupils::open_enrollment(conn, school, pupil_id).await?;
+        let Some((enrollment, class, since)) =
+            open.and_then(|(e, c, since)| Some((e, classes_of_year.get(&c)?.clone(), since)))
+        else {
+            passed_over.push(pupil_id);
+            continue;
+        };
+        let decision = Decision::of_outcome(&outcome.outcome);
+        if decision == Decision::Graduate {
+            let on = order.effective_on.max(since);
+            pupils::close_enrollment(conn, school, enrollment, on).await?;
+            let m = Movement {
+                pupil_id,
+                kind: "withdrawal",
+                on_date: on,
+                from_class_id: Some(class.id),
+                to_class_id: None,
+                reason: "выпуск",
+                order_ref: &order_ref,
+            };
+            pupils::insert_movement(conn, school, &m).await?;
+            let revoked = pupils::revoke_family_access(conn, school, pupil_id, clock.now()).await?;
+            let change = Change::new("pupil.graduated", "pupil", pupil_id)
+                .before(json!({"class_id": class.id}))
+                .after(json!({"on_date": on, "access_revoked": revoked}))
+                .reason(&order_ref);
+            audit::record(conn, school, actor, change).await?;
+            graduated += 1;
+            continue;
+        }
+        pupils::close_enrollment(conn, school, enrollment, year.ends_on.max(since)).await?;
+        let grade = if decision == Decision::Promote {
+            class.grade + 1
+        } else {
+            class.grade
+        };
+        let target = match next_classes
+            .iter()
+            .find(|c| c.grade == grade && c.letter == class.letter)
+        {
+            Some(c) => c.id,
+            None => {
+                let id = super::service::create_class(
+                    conn,
+                    school,
+                    actor,
+                    next.id,
+                    grade,
+                    &class.letter,
+                )
+                .await?;
+                pupils::set_class_regime(conn, school, id, class.shift, class.profile.as_deref())
+                    .await?;
+                next_classes.push(pupils::ClassLine {
+                    id,
+                    grade,
+                    letter: class.letter.clone(),
+                    shift: class.shift,
+                    profile: class.profile.clone(),
+                    class_teacher: None,
+                    pupils: 0,
+                });
+                id
+            }
+        };
+        repo::insert_enrollment(conn, school, pupil_id, target, next.starts_on).await?;
+        let reason = if decision == Decision::Promote {
+            "перевод в следующий класс"
+        } else {
+            "оставлен на повторное обучение"
+        };
+        let m = Movement {
+            pupil_id,
+            kind: "promotion",
+            on_date: next.starts_on,
+            from_class_id: Some(class.id),
+            to_class_id: Some(target),
+            reason,
+            order_ref: &order_ref,
+        };
+        pupils::insert_movement(conn, school, &m).await?;
+        let change = Change::new("pupil.promoted", "pupil", pupil_id)
+            .before(json!({"class_id": class.id}))
+            .after(json!({"class_id": target, "repeats": decision == Decision::Repeat}))
+            .reason(&order_ref);
+        audit::record(conn, school, actor, change).await?;
+        if decision == Decision::Promote {
+            promoted += 1
+        } else {
+            repeating += 1
+        }
+    }
+    orders::mark_applied(conn, school, order_id, clock.now()).await?;
+    let change = Change::new("promotion_order.applied", "promotion_order", order_id)
+        .after(json!({
+            "effective_on": order.effective_on,
+            "promoted": promoted,
+            "repeating": repeating,
+            "graduated": graduated,
+            "passed_over": passed_over,
+        }))
+        .reason(&order_ref);
+    audit::record(conn, school, actor, change).await?;
+    Ok(Some((promoted, repeating, graduated)))
+}
+
+/// Applies every order whose effective date has come in its school's time zone; returns how
+/// many. Each order in its own transaction: one that fails is logged, left waiting for the next
+/// round, and does not hold up the others. Runs under `db::scope::all_schools` (the worker) or a
+/// scope that sees the orders' school.
+pub async fn apply_due(pool: &PgPool, clock: &dyn Clock) -> AppResult<usize> {
+    let mut applied = 0;
+    for waiting in orders::waiting(pool).await? {
+        if waiting.effective_on > clock::local_today(clock, &waiting.time_zone) {
+            continue;
+        }
+        match apply_due_order(pool, clock, &waiting).await {
+            Ok(true) => applied += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(
+                error = %e,
+                school = waiting.school_id,
+                order = waiting.order_id,
+                "a promotion order could not be applied"
+            ),
+        }
+    }
+    Ok(applied)
+}
+
+async fn apply_due_order(
+    pool: &PgPool,
+    clock: &dyn Clock,
+    waiting: &orders::Waiting,
+) -> AppResult<bool> {
+    let mut tx = pool.begin().await?;
+    let done = apply_order(
+        &mut tx,
+        clock,
+        SchoolId(waiting.school_id),
+        &Actor::system(),
+        waiting.order_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(done.is_some())
+}
+
+/// The worker that applies orders on their date: a round at start (orders that came due while
+/// the server was down) and every `every` after. Aborted at shutdown: a round cut off rolls back
+/// whole and is done again at the next start.
+pub fn spawn_worker(
+    pool: PgPool,
+    clock: Arc<dyn Clock>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    // Every school's orders: one worker for all of them.
+    tokio::spawn(crate::db::scope::all_schools(async move {
+        loop {
+            match apply_due(&pool, clock.as_ref()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(orders = n, "promotion orders took effect"),
+                Err(e) => tracing::warn!(error = %e, "promotion orders round failed"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    }))
 }
 
 #[cfg(test)]
@@ -299,10 +694,92 @@ mod tests {
     use super::*;
 
     #[test]
-    fn graduates_of_the_ninth_and_eleventh_grades_leave_by_default() {
-        assert_eq!(Decision::usual(9), Decision::Graduate);
+    fn the_eleventh_graduates_by_default_and_the_ninth_moves_up_unless_named() {
         assert_eq!(Decision::usual(11), Decision::Graduate);
+        assert_eq!(Decision::usual(9), Decision::Promote);
         assert_eq!(Decision::usual(5), Decision::Promote);
         assert_eq!(Decision::parse("repeat"), Some(Decision::Repeat));
+    }
+
+    fn year() -> YearRow {
+        YearRow {
+            id: 1,
+            name: "2026/2027".into(),
+            starts_on: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            ends_on: NaiveDate::from_ymd_opt(2027, 8, 31).unwrap(),
+            week_days: 5,
+            closed: false,
+        }
+    }
+
+    fn form(number: &str, date: &str, effective: &str) -> PromotionForm {
+        PromotionForm {
+            order_number: number.into(),
+            order_date: date.into(),
+            effective_on: effective.into(),
+            decisions: HashMap::new(),
+        }
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn an_order_takes_effect_at_the_years_end_unless_dated_after_the_last_period() {
+        let periods_end = Some(d(2027, 5, 31));
+        let november = d(2026, 11, 30);
+        let ok = check_order(
+            &form("№ 112", "30.11.2026", ""),
+            &year(),
+            periods_end,
+            november,
+        )
+        .unwrap();
+        assert_eq!(ok.number, "112");
+        assert_eq!(ok.effective_on, d(2027, 8, 31));
+        // Graduates after the state exams: late June.
+        let june = check_order(
+            &form("201", "28.06.2027", "28.06.2027"),
+            &year(),
+            periods_end,
+            d(2027, 7, 2),
+        )
+        .unwrap();
+        assert_eq!(june.effective_on, d(2027, 6, 28));
+        for effective in ["30.11.2026", "31.05.2027", "01.09.2027"] {
+            let e = check_order(
+                &form("1", "30.11.2026", effective),
+                &year(),
+                periods_end,
+                november,
+            )
+            .unwrap_err();
+            assert!(
+                e.get("effective_on").unwrap().contains("с 01.06.2027"),
+                "{effective}"
+            );
+        }
+        let e = check_order(
+            &form(" № ", "01.12.2026", ""),
+            &year(),
+            periods_end,
+            november,
+        )
+        .unwrap_err();
+        assert_eq!(e.get("order_number"), Some("Укажите номер приказа."));
+        assert!(e.get("order_date").unwrap().contains("в будущем"));
+        let e = check_order(
+            &form("5", "02.06.2027", "01.06.2027"),
+            &year(),
+            periods_end,
+            d(2027, 6, 3),
+        )
+        .unwrap_err();
+        assert!(
+            e.get("effective_on")
+                .unwrap()
+                .contains("раньше, чем подписан")
+        );
     }
 }

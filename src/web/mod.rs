@@ -153,6 +153,10 @@ pub fn router(state: AppState) -> Router {
         .route("/setup/years/{year_id}/close", post(year_end::close))
         .route("/setup/years/{year_id}/next", post(year_end::open_next))
         .route("/setup/years/{year_id}/promote", post(year_end::promote))
+        .route(
+            "/setup/years/{year_id}/promotion/{order_id}/cancel",
+            post(year_end::cancel),
+        )
         .route("/classes", get(classes::list).post(classes::add))
         .route("/classes/{class_id}", get(classes::show))
         .route("/classes/{class_id}/pupils", post(classes::enrol))

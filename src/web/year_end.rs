@@ -1,18 +1,22 @@
-//! The end of a school year: close it, open the next, promote pupils by the director's order.
+//! The end of a school year: close it, open the next, promote pupils by the director's order
+//! (recorded now, in force on its date; cancelled while it waits).
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::extract::Member;
+use super::journal::today;
 use super::layout::{Layout, flash_outcome};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::pupils::repo::{self as pupils, ClassLine, PupilCard};
+use crate::school_year::orders::OrderRow;
 use crate::school_year::repo::{self as years, YearRow};
-use crate::school_year::year_end::{self, Decision};
+use crate::school_year::year_end::{self, Decision, PromotionForm};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "year_end.html")]
@@ -21,21 +25,34 @@ pub struct YearEndPage {
     year: YearRow,
     next: Option<YearRow>,
     classes: Vec<(ClassLine, Vec<PupilCard>)>,
+    /// The order waiting for its date or in force.
+    order: Option<OrderRow>,
+    form: PromotionForm,
+    errors: FieldErrors,
 }
 
 impl YearEndPage {
-    fn usual(&self, grade: &i16) -> &'static str {
-        match Decision::usual(*grade) {
-            Decision::Graduate => "graduate",
-            _ => "promote",
-        }
+    /// The decision shown for a pupil: as typed, else the usual one for the grade.
+    fn chosen(&self, pupil_id: &i64, grade: &i16) -> &'static str {
+        self.form
+            .decisions
+            .get(pupil_id)
+            .copied()
+            .unwrap_or(Decision::usual(*grade))
+            .as_str()
+    }
+
+    fn waiting(&self) -> bool {
+        self.order.as_ref().is_some_and(|o| o.applied_at.is_none())
     }
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    member: Member,
-    Path(year_id): Path<i64>,
+async fn page(
+    state: &AppState,
+    member: &Member,
+    year_id: i64,
+    form: Option<PromotionForm>,
+    errors: FieldErrors,
 ) -> AppResult<YearEndPage> {
     if !member.access.can_close_year() {
         return Err(AppError::Forbidden);
@@ -46,6 +63,7 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     drop(conn);
     let next = year_end::next_year(&state.pool, &member.access, &year).await?;
+    let order = year_end::current_order(&state.pool, &member.access, year_id).await?;
     let mut classes = Vec::new();
     for class in pupils::classes(&state.pool, member.school.id, year_id).await? {
         let list = pupils::class_pupils(&state.pool, member.school.id, class.id).await?;
@@ -53,12 +71,27 @@ pub async fn show(
             classes.push((class, list));
         }
     }
+    let form = form.unwrap_or_else(|| PromotionForm {
+        effective_on: year.ends_on.format("%d.%m.%Y").to_string(),
+        ..PromotionForm::default()
+    });
     Ok(YearEndPage {
-        layout: Layout::for_member(&member, &format!("Конец учебного года {}", year.name)).await?,
+        layout: Layout::for_member(member, &format!("Конец учебного года {}", year.name)).await?,
         year,
         next,
         classes,
+        order,
+        form,
+        errors,
     })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    member: Member,
+    Path(year_id): Path<i64>,
+) -> AppResult<YearEndPage> {
+    page(&state, &member, year_id, None, FieldErrors::new()).await
 }
 
 async fn done(member: &Member, year_id: i64, result: AppResult<String>) -> AppResult<Response> {
@@ -106,32 +139,89 @@ pub async fn open_next(
     .await
 }
 
-/// The form: `order_ref`, and `p<pupil id>` = promote | repeat | graduate.
+/// The order: `order_number`, `order_date`, `effective_on` (empty: the year's end), and
+/// `p<pupil id>` = promote | repeat | graduate. The body is read after the permission check.
 pub async fn promote(
     State(state): State<AppState>,
     member: Member,
     Path(year_id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    body: Bytes,
 ) -> AppResult<Response> {
-    let order = fields
-        .iter()
-        .find(|(k, _)| k == "order_ref")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let decisions: std::collections::HashMap<i64, Decision> = fields
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix('p')?.parse().ok()?, Decision::parse(v)?)))
-        .collect();
-    let result = year_end::promote(
+    if !member.access.can_close_year() {
+        return Err(AppError::Forbidden);
+    }
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let form = PromotionForm {
+        order_number: field("order_number"),
+        order_date: field("order_date"),
+        effective_on: field("effective_on"),
+        decisions: fields
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix('p')?.parse().ok()?, Decision::parse(v)?)))
+            .collect(),
+    };
+    let result = year_end::record_promotion(
         &state.pool,
         state.clock.as_ref(),
         &member.access,
         &member.actor(),
         year_id,
-        &order,
-        &decisions,
+        &form,
+        today(&state, &member),
     )
     .await;
-    let message = result.map(|(p, r, g)| format!("Перевод оформлен: переведены — {p}, оставлены на повторное обучение — {r}, выпущены — {g}."));
+    let message = match result {
+        Err(AppError::Invalid(errors)) => {
+            let p = page(&state, &member, year_id, Some(form), errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
+        }
+        Err(e) => Err(e),
+        Ok(r) => Ok(if r.applied {
+            format!(
+                "Перевод по приказу {} вступил в силу: переведены — {}, оставлены на повторное обучение — {}, выпущены — {}.",
+                r.reference, r.promoted, r.repeating, r.graduated
+            )
+        } else {
+            format!(
+                "Приказ {} внесён. Перевод вступит в силу {} (переводятся — {}, остаются на повторное обучение — {}, выпускаются — {}); до этого классы и доступ семей не меняются.",
+                r.reference,
+                r.effective_on.format("%d.%m.%Y"),
+                r.promoted,
+                r.repeating,
+                r.graduated
+            )
+        }),
+    };
     done(&member, year_id, message).await
+}
+
+/// Cancels an order that has not taken effect.
+pub async fn cancel(
+    State(state): State<AppState>,
+    member: Member,
+    Path((year_id, order_id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let result = year_end::cancel_promotion(
+        &state.pool,
+        state.clock.as_ref(),
+        &member.access,
+        &member.actor(),
+        year_id,
+        order_id,
+        today(&state, &member),
+    )
+    .await;
+    done(
+        &member,
+        year_id,
+        result.map(|r| format!("Приказ {r} отменён: перевод не состоится.")),
+    )
+    .await
 }

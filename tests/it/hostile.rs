@@ -95,6 +95,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("/setup/years/{year}/schemes/{scheme}/delete", "deputy"),
     ("/setup/years/{year}/holidays/{holiday}/delete", "deputy"),
     ("/setup/years/{year}/promote", "deputy"),
+    (
+        "/setup/years/{year}/promotion/{promotion_order}/cancel",
+        "deputy",
+    ),
     ("/setup/years/{year}/next", "deputy"),
     ("/setup/years/{year}/close", "deputy"),
 ];
@@ -425,6 +429,10 @@ async fn ids(app: &TestApp, school_of: &str, staff: &str) -> HashMap<&'static st
     ids.insert(
         "remark",
         one("SELECT min(id) FROM journal_remark WHERE school_id = $1").await,
+    );
+    ids.insert(
+        "promotion_order",
+        one("SELECT min(id) FROM promotion_order WHERE school_id = $1").await,
     );
     ids
 }
