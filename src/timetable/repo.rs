@@ -105,11 +105,13 @@ impl Clash {
     }
 }
 
-/// A group that already has the teacher, or the room, at that time.
+/// A group other than `group_id` that already has the teacher, or the room, at that time (the
+/// group's own line at that time is the one a new line replaces).
 pub async fn busy(
     conn: &mut PgConnection,
     school: SchoolId,
     who: Resource,
+    group_id: i64,
     w: When,
 ) -> sqlx::Result<Option<Clash>> {
     let (teacher, room) = match who {
@@ -129,6 +131,7 @@ pub async fn busy(
          WHERE s.school_id = $1 AND (s.teacher_id = $2 OR s.room_id = $3)
            AND s.weekday = $4 AND s.lesson_number = $5 AND s.shift = $6
            AND daterange(s.valid_from, s.valid_to, '[]') && daterange($7, $8, '[]')
+           AND s.group_id <> $9
          LIMIT 1"#,
         school.0,
         teacher,
@@ -137,7 +140,8 @@ pub async fn busy(
         w.lesson_number,
         w.shift,
         w.from,
-        w.to
+        w.to,
+        group_id
     )
     .fetch_optional(conn)
     .await
@@ -201,6 +205,30 @@ pub async fn bell(
     .fetch_optional(conn)
     .await?
     .map(|b| (b.starts_at, b.ends_at)))
+}
+
+/// The group's own lines at the same weekday, lesson number and shift that hold on `w.from` or
+/// later: a new line there replaces them from its date.
+pub async fn lines_replaced(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+    w: When,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM timetable_slot
+         WHERE school_id = $1 AND group_id = $2 AND weekday = $3 AND lesson_number = $4 AND shift = $5
+           AND (valid_to IS NULL OR valid_to >= $6)
+         ORDER BY id",
+        school.0,
+        group_id,
+        w.weekday,
+        w.lesson_number,
+        w.shift,
+        w.from
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// A timetable line to insert.

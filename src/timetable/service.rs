@@ -53,12 +53,20 @@ pub struct Regenerated {
     pub left: Vec<i64>,
     /// One Russian sentence per carried or left lesson.
     pub notice: Vec<String>,
+    /// The group's earlier lines at the same time that a new line replaced from its date.
+    pub replaced: Vec<i64>,
 }
 
 impl Regenerated {
     /// `done`, followed by what moved and what stayed, one sentence a line.
     pub fn message(&self, done: &str) -> String {
+        let replaced = (!self.replaced.is_empty()).then(|| {
+            "Прежний урок группы в это время убран из расписания с той же даты; \
+             будущие уроки остались на месте с новым учителем и кабинетом."
+                .to_string()
+        });
         std::iter::once(done.to_string())
+            .chain(replaced)
             .chain(self.notice.iter().cloned())
             .collect::<Vec<_>>()
             .join("\n")
@@ -281,8 +289,14 @@ async fn place(
         .unwrap_or_default();
     let time = format!("{day}, {}-й урок{bell}", when.lesson_number);
     let mine = format!("{} ({})", group.name, group.subject);
-    if let Some(other) =
-        repo::busy(conn, school, Resource::Teacher(teacher.teacher_id), when).await?
+    if let Some(other) = repo::busy(
+        conn,
+        school,
+        Resource::Teacher(teacher.teacher_id),
+        group.id,
+        when,
+    )
+    .await?
     {
         return Err(AppError::invalid(
             "t_group",
@@ -293,7 +307,7 @@ async fn place(
         ));
     }
     if let Some(room) = room
-        && let Some(other) = repo::busy(conn, school, Resource::Room(room), when).await?
+        && let Some(other) = repo::busy(conn, school, Resource::Room(room), group.id, when).await?
     {
         return Err(AppError::invalid(
             "t_room",
@@ -321,20 +335,30 @@ async fn place(
         room_id: room,
         when,
     };
+    // The group's own line at that time is replaced from the new line's date, but never before
+    // tomorrow (a new teacher or room): its lessons from then on are kept and follow the new
+    // line; past lessons keep their line.
+    let replaced = repo::lines_replaced(conn, school, group.id, when).await?;
+    let replaced_from = when.from.max(today + Duration::days(1));
+    for old in &replaced {
+        repo::end_slot(conn, school, *old, replaced_from).await?;
+    }
     let id = repo::insert_slot(conn, school, &slot).await?;
-    let done = regenerate(conn, school, actor, at.scope, when.from, today).await?;
+    let mut done = regenerate(conn, school, actor, at.scope, when.from, today).await?;
+    done.replaced = replaced.clone();
     let change =
         Change::new("timetable_slot.created", "timetable_slot", id).after(done.audit(json!({
             "group_id": group.id, "weekday": when.weekday, "lesson_number": when.lesson_number,
             "teacher_id": teacher.teacher_id, "room_id": room, "valid_from": when.from,
-            "grade": at.grade, "shift": at.shift,
+            "grade": at.grade, "shift": at.shift, "replaced_slot_ids": replaced,
         })));
     audit::record(conn, school, actor, change).await?;
     Ok(done)
 }
 
 /// Adds a weekly lesson of one of the class's groups, from a date; refuses a teacher, room or
-/// pupil who would be in two places at once.
+/// pupil who would be in two places at once. The group's own line at that time is replaced from
+/// the date (how a deputy gives a line another teacher or room).
 pub async fn add_slot(
     pool: &PgPool,
     access: &Access,

@@ -397,3 +397,75 @@ async fn j7_a_lesson_with_planned_homework_is_not_cancelled_and_the_deputy_is_to
     let week = diary_week(&j, "2026-10-12").await;
     assert!(week.contains("§ 8"), "{week}");
 }
+
+#[tokio::test]
+async fn j15_a_line_given_another_teacher_and_room_keeps_its_future_lessons_with_their_homework() {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let wednesday = j.lesson(10, 14).await;
+    let earlier = j.lesson(10, 7).await;
+    record(&j, wednesday, &[("homework", "§ 9, № 1")]).await;
+    let deputy = j.app.signed_in("deputy").await;
+    deputy.post("/setup/rooms", &[("name", "214")]).await;
+    let room = scalar(&j, "SELECT id FROM room WHERE name = '214'")
+        .await
+        .to_string();
+    let classteacher = j.app.account_id("classteacher").await;
+    deputy
+        .post(
+            &format!("/groups/{}/teacher", j.group),
+            &[("teacher", &classteacher.to_string()), ("hours", "2")],
+        )
+        .await;
+    // The same Wednesday lesson from 12.10 with the new teacher in room 214: the old line is
+    // replaced, not doubled, and the lessons stay where they are.
+    let html = deputy_posts(
+        &deputy,
+        &format!("/classes/{}/timetable", j.class_id),
+        &[
+            ("group", &j.group.to_string()),
+            ("weekday", "3"),
+            ("lesson_number", "2"),
+            ("room", &room),
+            ("from", "12.10.2026"),
+        ],
+    )
+    .await;
+    assert!(
+        html.contains("Прежний урок группы в это время убран из расписания с той же даты"),
+        "{html}"
+    );
+    assert!(!html.contains("перенесено"), "{html}");
+    assert_eq!(lesson_at(&j, "2026-10-14", 2).await, Some(wednesday));
+    let teacher_of = |id: i64| {
+        let pool = j.app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT teacher_id FROM lesson WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(teacher_of(wednesday).await, classteacher);
+    assert_eq!(
+        teacher_of(earlier).await,
+        j.app.account_id("teacher").await,
+        "a lesson before the change keeps its teacher"
+    );
+    let week = diary_week(&j, "2026-10-12").await;
+    assert!(week.contains("§ 9, № 1") && week.contains("214"), "{week}");
+    // One line at that time from 12.10 on.
+    assert_eq!(
+        scalar(
+            &j,
+            &format!(
+                "SELECT count(*) FROM timetable_slot WHERE group_id = {} AND weekday = 3
+                 AND (valid_to IS NULL OR valid_to >= '2026-10-12')",
+                j.group
+            )
+        )
+        .await,
+        1
+    );
+}
