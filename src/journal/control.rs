@@ -984,16 +984,9 @@ impl Moved {
     /// «Домашнее задание и тема перенесены вместе с уроком.», or nothing.
     pub fn notice(&self) -> Option<String> {
         self.records.any().then(|| {
-            let names = self.records.names();
-            let mut chars = names.chars();
-            let first: String = chars
-                .next()
-                .into_iter()
-                .flat_map(char::to_uppercase)
-                .collect();
             format!(
-                "{first}{} {} вместе с уроком.",
-                chars.as_str(),
+                "{} {} вместе с уроком.",
+                crate::timetable::carry::capitalise(&self.records.names()),
                 self.records.moved()
             )
         })

@@ -124,7 +124,8 @@ pub fn carried_notice(records: &Records, lesson: &str, to: &str) -> String {
     )
 }
 
-fn capitalise(s: &str) -> String {
+/// The text with its first letter in upper case.
+pub fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),
