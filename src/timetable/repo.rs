@@ -357,6 +357,34 @@ pub async fn end_slot(
     Ok(())
 }
 
+/// Locks the lessons of `scope` from `from` on for the regeneration: a teacher's write to one of
+/// them (which locks its lesson first) waits for the timetable change, or the change waits for
+/// it and then sees what was written — a column or homework added meanwhile is never deleted.
+pub async fn lock_lessons(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    scope: Scope,
+    from: NaiveDate,
+) -> sqlx::Result<()> {
+    let (class_id, group_id) = scope.ids();
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "locked!" FROM (
+               SELECT l.id FROM lesson l
+               JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+               WHERE l.school_id = $1 AND ($2::bigint IS NULL OR g.class_id = $2)
+                 AND ($3::bigint IS NULL OR g.id = $3) AND l.lesson_date >= $4
+               ORDER BY l.id
+               FOR UPDATE OF l) x"#,
+        school.0,
+        class_id,
+        group_id,
+        from
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
 /// Gives the future lessons of `scope` that the timetable still produces from `from` on the
 /// line's slot, teacher and room (the same row: everything written at it stays). Only lessons
 /// still to be given at their own place (scheduled, not moved here) follow the timetable.

@@ -94,7 +94,8 @@ impl Regenerated {
 ///   carried to a free lesson of its group (`carry::assign`), audited as `lesson.carried_over`;
 /// - one with a substitution, an absence, a mark or an unlock, or with nowhere to go, stays.
 ///
-/// Six statements whatever the number of lessons, plus one audit event per carried lesson.
+/// Seven statements whatever the number of lessons (the first locks them), plus one audit event
+/// per carried lesson.
 async fn regenerate(
     conn: &mut PgConnection,
     school: SchoolId,
@@ -104,6 +105,7 @@ async fn regenerate(
     today: NaiveDate,
 ) -> AppResult<Regenerated> {
     let from = from.max(today + Duration::days(1));
+    repo::lock_lessons(conn, school, scope, from).await?;
     let mut done = Regenerated {
         updated: repo::update_kept_lessons(conn, school, scope, from).await?,
         removed: repo::delete_blank_orphans(conn, school, scope, from).await?,
