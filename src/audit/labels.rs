@@ -110,6 +110,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("substitution.registered", "Назначена замена"),
     ("substitution.removed", "Снята замена"),
     ("lesson.moved", "Перенесён урок"),
+    (
+        "lesson.carried_over",
+        "Записи урока перенесены при изменении расписания",
+    ),
     ("lesson.cancelled", "Отменён урок"),
     ("lesson.restored", "Восстановлен отменённый урок"),
     ("journal.unlocked", "Разблокирован журнал"),

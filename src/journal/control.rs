@@ -447,13 +447,13 @@ struct LessonRow {
     lesson_number: i16,
     teacher_id: i64,
     room_id: Option<i64>,
-    slot_id: Option<i64>,
     status: String,
-    planned_topic: Option<String>,
     substitute_id: Option<i64>,
     substitution_reason: Option<String>,
     time_zone: String,
     has_records: bool,
+    /// A topic, homework, «Не задано», a comment or a mark column written at the lesson.
+    has_plans: bool,
 }
 
 async fn lesson_row(
@@ -473,15 +473,19 @@ async fn lesson_row(
         LessonRow,
         r#"SELECT l.id, l.group_id, y.closed_at IS NOT NULL AS "year_closed!",
                   y.starts_on AS year_starts, y.ends_on AS year_ends,
-                  l.lesson_date, l.lesson_number, l.teacher_id, l.room_id, l.slot_id, l.status,
-                  l.planned_topic, su.teacher_id AS "substitute_id?", su.reason AS "substitution_reason?",
+                  l.lesson_date, l.lesson_number, l.teacher_id, l.room_id, l.status,
+                  su.teacher_id AS "substitute_id?", su.reason AS "substitution_reason?",
                   sc.time_zone,
                   (EXISTS (SELECT 1 FROM mark m JOIN mark_column c
                                   ON c.school_id = m.school_id AND c.id = m.column_id
                            WHERE c.school_id = l.school_id AND c.lesson_id = l.id AND m.value IS NOT NULL)
                    OR EXISTS (SELECT 1 FROM absence ab
                               WHERE ab.school_id = l.school_id AND ab.lesson_id = l.id AND ab.absent))
-                   AS "has_records!"
+                   AS "has_records!",
+                  (l.topic IS NOT NULL OR l.homework IS NOT NULL OR l.homework_none
+                   OR l.teacher_comment IS NOT NULL
+                   OR EXISTS (SELECT 1 FROM mark_column c WHERE c.school_id = l.school_id AND c.lesson_id = l.id))
+                   AS "has_plans!"
            FROM lesson l
            JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
            JOIN academic_year y ON y.school_id = g.school_id AND y.id = g.academic_year_id
@@ -866,13 +870,14 @@ async fn target_conflict(
 
 /// Moves a lesson to another date and lesson number (J15: the deputy registers transfers). The
 /// original stays with status `moved` and the reason; a new lesson of the same group, teacher
-/// and room is created there with its planned topic. Returns the new lesson's id.
+/// and room is created there with its planned topic and what the teacher planned (topic,
+/// homework, «Не задано», comment, empty mark columns), which leaves the original.
 pub async fn move_lesson(
     pool: &PgPool,
     author: &Author<'_>,
     lesson_id: i64,
     form: &MoveForm,
-) -> AppResult<i64> {
+) -> AppResult<Moved> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
     let lesson = lesson_to_arrange(&mut tx, author, lesson_id).await?;
@@ -931,27 +936,22 @@ pub async fn move_lesson(
             lesson_words(date, number)
         )));
     }
-    sqlx::query!(
-        "UPDATE lesson SET status = 'moved', change_reason = $3 WHERE school_id = $1 AND id = $2",
+    // The new lesson takes what was planned at the original (topic, homework, «Не задано»,
+    // comment) and its mark columns without marks: nothing written stays behind on a lesson
+    // that is no longer given.
+    let moved = sqlx::query!(
+        r#"INSERT INTO lesson (school_id, group_id, lesson_date, lesson_number, teacher_id, room_id,
+                              slot_id, planned_topic, moved_from_id, topic, homework, homework_none,
+                              homework_minutes, teacher_comment)
+           SELECT o.school_id, o.group_id, $3, $4, o.teacher_id, o.room_id, o.slot_id, o.planned_topic,
+                  o.id, o.topic, o.homework, o.homework_none, o.homework_minutes, o.teacher_comment
+           FROM lesson o WHERE o.school_id = $1 AND o.id = $2
+           RETURNING id, topic IS NOT NULL AS "topic!", homework IS NOT NULL AS "homework!",
+                     homework_none, teacher_comment IS NOT NULL AS "comment!""#,
         school.0,
         lesson.id,
-        reason
-    )
-    .execute(&mut *tx)
-    .await?;
-    let new_id = sqlx::query_scalar!(
-        "INSERT INTO lesson (school_id, group_id, lesson_date, lesson_number, teacher_id, room_id,
-                             slot_id, planned_topic, moved_from_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        school.0,
-        lesson.group_id,
         date,
-        number,
-        lesson.teacher_id,
-        lesson.room_id,
-        lesson.slot_id,
-        lesson.planned_topic,
-        lesson.id
+        number
     )
     .fetch_one(&mut *tx)
     .await
@@ -965,18 +965,70 @@ pub async fn move_lesson(
             e.into()
         }
     })?;
+    let new_id = moved.id;
+    sqlx::query!(
+        "UPDATE lesson SET status = 'moved', change_reason = $3, topic = NULL, homework = NULL,
+                homework_none = false, homework_minutes = NULL, teacher_comment = NULL
+         WHERE school_id = $1 AND id = $2",
+        school.0,
+        lesson.id,
+        reason
+    )
+    .execute(&mut *tx)
+    .await?;
+    let columns = sqlx::query!(
+        "UPDATE mark_column c SET lesson_id = $3
+         WHERE c.school_id = $1 AND c.lesson_id = $2
+           AND NOT EXISTS (SELECT 1 FROM mark m WHERE m.school_id = c.school_id AND m.column_id = c.id)",
+        school.0,
+        lesson.id,
+        new_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let records = crate::timetable::carry::Records {
+        topic: moved.topic,
+        homework: moved.homework,
+        homework_none: moved.homework_none,
+        comment: moved.comment,
+        columns: columns > 0,
+    };
     audit::record(
         &mut tx,
         school,
         author.actor,
         Change::new("lesson.moved", "lesson", lesson.id)
             .before(json!({"lesson_date": lesson.lesson_date, "lesson_number": lesson.lesson_number, "status": lesson.status}))
-            .after(json!({"lesson_date": date, "lesson_number": number, "lesson_id": new_id, "status": "moved"}))
+            .after(json!({"lesson_date": date, "lesson_number": number, "lesson_id": new_id, "status": "moved", "records": records.keys()}))
             .reason(&reason),
     )
     .await?;
     tx.commit().await?;
-    Ok(new_id)
+    Ok(Moved {
+        id: new_id,
+        records,
+    })
+}
+
+/// A lesson moved: the new lesson and what went with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Moved {
+    pub id: i64,
+    pub records: crate::timetable::carry::Records,
+}
+
+impl Moved {
+    /// «Домашнее задание и тема перенесены вместе с уроком.», or nothing.
+    pub fn notice(&self) -> Option<String> {
+        self.records.any().then(|| {
+            format!(
+                "{} {} вместе с уроком.",
+                crate::timetable::carry::capitalise(&self.records.names()),
+                self.records.moved()
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -985,7 +1037,8 @@ pub struct CancelForm {
     pub reason: String,
 }
 
-/// Cancels a lesson not yet given, with the reason.
+/// Cancels a lesson not yet given, with the reason; refused while it carries what a teacher
+/// planned (move it instead: the records go with it).
 pub async fn cancel_lesson(
     pool: &PgPool,
     author: &Author<'_>,
@@ -1001,6 +1054,15 @@ pub async fn cancel_lesson(
     let reason = reason.expect("checked");
     year_open(lesson.year_closed)?;
     still_to_give(&lesson)?;
+    if lesson.has_plans {
+        // Nothing a teacher wrote may vanish: a cancelled lesson's homework would leave the diary.
+        return Err(AppError::Refused(format!(
+            "На урок {} учитель уже записал тему, домашнее задание, комментарий или столбцы отметок: \
+             отмена скрыла бы их. Перенесите урок на другую дату — записи перейдут вместе с ним — \
+             или попросите учителя сначала убрать их.",
+            lesson.lesson_date.format("%d.%m.%Y")
+        )));
+    }
     sqlx::query!(
         "UPDATE lesson SET status = 'cancelled', change_reason = $3 WHERE school_id = $1 AND id = $2",
         school.0,

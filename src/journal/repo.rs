@@ -483,8 +483,9 @@ pub async fn set_absence_reason(
     Ok(())
 }
 
-/// Marks the lesson as held once anything is recorded at it (held lessons are never
-/// regenerated).
+/// Marks the lesson as held: called when marks or absences are recorded at it (never before it
+/// starts, J3) and when its record with a topic is saved on its date or later — not for what is
+/// planned ahead. Held lessons are never regenerated, moved or cancelled.
 pub async fn mark_held(
     conn: &mut PgConnection,
     school: SchoolId,

@@ -629,7 +629,11 @@ pub async fn save_lesson(
             .after(json!({"topic": new_topic, "homework": new_homework, "homework_none": none, "homework_minutes": minutes, "comment": new_comment, "late_entry": late, "homework_late": homework_late.unwrap_or(lesson.homework_late)})),
     )
     .await?;
-    if new_topic.is_some() {
+    // J1/J3: «held» is a fact of the date. A topic saved on the lesson's day or later means
+    // the lesson was given; one planned ahead (with homework, a comment, columns) does not, so
+    // the deputy may still move or cancel the lesson, and a timetable change carries the plan.
+    let today = crate::clock::local_today(author.clock, &lesson.time_zone);
+    if new_topic.is_some() && lesson.lesson_date <= today {
         repo::mark_held(&mut tx, school, lesson.id).await?;
     }
     tx.commit().await?;

@@ -1,5 +1,6 @@
 //! The weekly timetable template and the dated lessons generated from it.
 
+pub mod carry;
 pub mod repo;
 pub mod service;
 

@@ -105,11 +105,13 @@ impl Clash {
     }
 }
 
-/// A group that already has the teacher, or the room, at that time.
+/// A group other than `group_id` that already has the teacher, or the room, at that time (the
+/// group's own line at that time is the one a new line replaces).
 pub async fn busy(
     conn: &mut PgConnection,
     school: SchoolId,
     who: Resource,
+    group_id: i64,
     w: When,
 ) -> sqlx::Result<Option<Clash>> {
     let (teacher, room) = match who {
@@ -129,6 +131,7 @@ pub async fn busy(
          WHERE s.school_id = $1 AND (s.teacher_id = $2 OR s.room_id = $3)
            AND s.weekday = $4 AND s.lesson_number = $5 AND s.shift = $6
            AND daterange(s.valid_from, s.valid_to, '[]') && daterange($7, $8, '[]')
+           AND s.group_id <> $9
          LIMIT 1"#,
         school.0,
         teacher,
@@ -137,7 +140,8 @@ pub async fn busy(
         w.lesson_number,
         w.shift,
         w.from,
-        w.to
+        w.to,
+        group_id
     )
     .fetch_optional(conn)
     .await
@@ -201,6 +205,30 @@ pub async fn bell(
     .fetch_optional(conn)
     .await?
     .map(|b| (b.starts_at, b.ends_at)))
+}
+
+/// The group's own lines at the same weekday, lesson number and shift that hold on `w.from` or
+/// later: a new line there replaces them from its date.
+pub async fn lines_replaced(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+    w: When,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM timetable_slot
+         WHERE school_id = $1 AND group_id = $2 AND weekday = $3 AND lesson_number = $4 AND shift = $5
+           AND (valid_to IS NULL OR valid_to >= $6)
+         ORDER BY id",
+        school.0,
+        group_id,
+        w.weekday,
+        w.lesson_number,
+        w.shift,
+        w.from
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// A timetable line to insert.
@@ -329,10 +357,38 @@ pub async fn end_slot(
     Ok(())
 }
 
-/// Removes the lessons of `scope` from `from` on that nothing has been done with yet: scheduled,
-/// no topic, not moved here from another date, no substitution, no mark and no absence rows
-/// (moved and cancelled lessons keep their status and so are kept too).
-pub async fn delete_unheld_lessons(
+/// Locks the lessons of `scope` from `from` on for the regeneration: a teacher's write to one of
+/// them (which locks its lesson first) waits for the timetable change, or the change waits for
+/// it and then sees what was written — a column or homework added meanwhile is never deleted.
+pub async fn lock_lessons(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    scope: Scope,
+    from: NaiveDate,
+) -> sqlx::Result<()> {
+    let (class_id, group_id) = scope.ids();
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "locked!" FROM (
+               SELECT l.id FROM lesson l
+               JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+               WHERE l.school_id = $1 AND ($2::bigint IS NULL OR g.class_id = $2)
+                 AND ($3::bigint IS NULL OR g.id = $3) AND l.lesson_date >= $4
+               ORDER BY l.id
+               FOR UPDATE OF l) x"#,
+        school.0,
+        class_id,
+        group_id,
+        from
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
+/// Gives the future lessons of `scope` that the timetable still produces from `from` on the
+/// line's slot, teacher and room (the same row: everything written at it stays). Only lessons
+/// still to be given at their own place (scheduled, not moved here) follow the timetable.
+pub async fn update_kept_lessons(
     conn: &mut PgConnection,
     school: SchoolId,
     scope: Scope,
@@ -340,15 +396,48 @@ pub async fn delete_unheld_lessons(
 ) -> sqlx::Result<u64> {
     let (class_id, group_id) = scope.ids();
     Ok(sqlx::query!(
-        "DELETE FROM lesson l USING study_group g
+        "WITH p AS MATERIALIZED (SELECT * FROM timetable_lessons($1, $2, $3, $4))
+         UPDATE lesson l SET slot_id = p.slot_id, teacher_id = p.teacher_id, room_id = p.room_id
+         FROM p
+         WHERE l.school_id = $1 AND l.group_id = p.group_id AND l.lesson_date = p.lesson_date
+           AND l.lesson_number = p.lesson_number AND l.status = 'scheduled' AND l.moved_from_id IS NULL
+           AND (l.slot_id, l.teacher_id, l.room_id) IS DISTINCT FROM (p.slot_id, p.teacher_id, p.room_id)",
+        school.0,
+        class_id,
+        group_id,
+        from
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Removes the lessons of `scope` from `from` on that the timetable no longer produces and that
+/// carry nothing anyone wrote: scheduled, not moved here from another date, no topic, homework,
+/// «Не задано», time for homework or comment, no mark column (so no mark), no absence, no
+/// substitution, no unlock.
+pub async fn delete_blank_orphans(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    scope: Scope,
+    from: NaiveDate,
+) -> sqlx::Result<u64> {
+    let (class_id, group_id) = scope.ids();
+    Ok(sqlx::query!(
+        "WITH p AS MATERIALIZED (SELECT t.group_id, t.lesson_date, t.lesson_number
+                                 FROM timetable_lessons($1, $2, $3, $4) t)
+         DELETE FROM lesson l USING study_group g
          WHERE l.school_id = $1 AND g.school_id = l.school_id AND g.id = l.group_id
            AND ($2::bigint IS NULL OR g.class_id = $2) AND ($3::bigint IS NULL OR g.id = $3)
-           AND l.lesson_date >= $4 AND l.status = 'scheduled' AND l.topic IS NULL
-           AND l.moved_from_id IS NULL
+           AND l.lesson_date >= $4 AND l.status = 'scheduled' AND l.moved_from_id IS NULL
+           AND l.topic IS NULL AND l.homework IS NULL AND NOT l.homework_none
+           AND l.homework_minutes IS NULL AND l.teacher_comment IS NULL
+           AND NOT EXISTS (SELECT 1 FROM mark_column c WHERE c.school_id = l.school_id AND c.lesson_id = l.id)
            AND NOT EXISTS (SELECT 1 FROM substitution s WHERE s.school_id = l.school_id AND s.lesson_id = l.id)
-           AND NOT EXISTS (SELECT 1 FROM mark m JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
-                           WHERE c.school_id = l.school_id AND c.lesson_id = l.id)
-           AND NOT EXISTS (SELECT 1 FROM absence a WHERE a.school_id = l.school_id AND a.lesson_id = l.id)",
+           AND NOT EXISTS (SELECT 1 FROM absence a WHERE a.school_id = l.school_id AND a.lesson_id = l.id)
+           AND NOT EXISTS (SELECT 1 FROM journal_unlock u WHERE u.school_id = l.school_id AND u.lesson_id = l.id)
+           AND NOT EXISTS (SELECT 1 FROM p WHERE p.group_id = l.group_id AND p.lesson_date = l.lesson_date
+                                             AND p.lesson_number = l.lesson_number)",
         school.0,
         class_id,
         group_id,
@@ -360,7 +449,8 @@ pub async fn delete_unheld_lessons(
 }
 
 /// Creates the lessons of `scope`'s timetable from `from` to the end of the year: every working
-/// day inside a study period of the line's grade that is not a holiday for it.
+/// day inside a study period of the line's grade that is not a holiday for it (the database's
+/// `timetable_lessons`); a lesson already standing at its place is left as it is.
 pub async fn generate_lessons(
     conn: &mut PgConnection,
     school: SchoolId,
@@ -370,25 +460,8 @@ pub async fn generate_lessons(
     let (class_id, group_id) = scope.ids();
     Ok(sqlx::query!(
         "INSERT INTO lesson (school_id, group_id, lesson_date, lesson_number, teacher_id, room_id, slot_id)
-         SELECT s.school_id, s.group_id, d::date, s.lesson_number, s.teacher_id, s.room_id, s.id
-         FROM timetable_slot s
-         JOIN study_group g ON g.school_id = s.school_id AND g.id = s.group_id
-         JOIN academic_year y ON y.school_id = s.school_id AND y.id = s.academic_year_id
-         CROSS JOIN LATERAL generate_series(greatest($4::date, s.valid_from, y.starts_on),
-                                            least(coalesce(s.valid_to, y.ends_on), y.ends_on),
-                                            interval '1 day') AS d
-         WHERE s.school_id = $1 AND ($2::bigint IS NULL OR g.class_id = $2)
-           AND ($3::bigint IS NULL OR g.id = $3)
-           AND extract(isodow FROM d) = s.weekday
-           AND EXISTS (SELECT 1 FROM period_scheme ps
-                       JOIN study_period p ON p.school_id = ps.school_id AND p.scheme_id = ps.id
-                       WHERE ps.school_id = s.school_id AND ps.academic_year_id = y.id
-                         AND s.grade BETWEEN ps.grade_from AND ps.grade_to
-                         AND d::date BETWEEN p.starts_on AND p.ends_on)
-           AND NOT EXISTS (SELECT 1 FROM holiday h
-                           WHERE h.school_id = s.school_id AND h.academic_year_id = y.id
-                             AND s.grade BETWEEN h.grade_from AND h.grade_to
-                             AND d::date BETWEEN h.starts_on AND h.ends_on)
+         SELECT $1, t.group_id, t.lesson_date, t.lesson_number, t.teacher_id, t.room_id, t.slot_id
+         FROM timetable_lessons($1, $2, $3, $4) t
          ON CONFLICT (school_id, group_id, lesson_date, lesson_number) DO NOTHING",
         school.0,
         class_id,
@@ -398,6 +471,149 @@ pub async fn generate_lessons(
     .execute(conn)
     .await?
     .rows_affected())
+}
+
+/// A future lesson of `scope` the timetable no longer produces that was kept because something
+/// is written at it, with what.
+#[derive(Debug, Clone)]
+pub struct OrphanRow {
+    pub id: i64,
+    pub group_id: i64,
+    pub group_name: String,
+    pub subject: String,
+    pub lesson_date: NaiveDate,
+    pub lesson_number: i16,
+    pub topic: bool,
+    pub homework: bool,
+    pub homework_none: bool,
+    pub comment: bool,
+    pub columns: bool,
+    /// A substitution, an absence, a mark or an unlock: the lesson stays where it is.
+    pub fixed: bool,
+}
+
+/// The future lessons of `scope` from `from` on that the timetable no longer produces and that
+/// are still to be given at their own place (scheduled, not moved here), by group and date.
+pub async fn orphans(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    scope: Scope,
+    from: NaiveDate,
+) -> sqlx::Result<Vec<OrphanRow>> {
+    let (class_id, group_id) = scope.ids();
+    sqlx::query_as!(
+        OrphanRow,
+        r#"WITH p AS MATERIALIZED (SELECT t.group_id, t.lesson_date, t.lesson_number
+                                   FROM timetable_lessons($1, $2, $3, $4) t)
+           SELECT l.id, l.group_id, g.name AS group_name, sub.name AS subject, l.lesson_date, l.lesson_number,
+                  l.topic IS NOT NULL AS "topic!", l.homework IS NOT NULL AS "homework!",
+                  l.homework_none, l.teacher_comment IS NOT NULL AS "comment!",
+                  EXISTS (SELECT 1 FROM mark_column c WHERE c.school_id = l.school_id AND c.lesson_id = l.id)
+                      AS "columns!",
+                  (EXISTS (SELECT 1 FROM substitution s WHERE s.school_id = l.school_id AND s.lesson_id = l.id)
+                   OR EXISTS (SELECT 1 FROM absence a WHERE a.school_id = l.school_id AND a.lesson_id = l.id)
+                   OR EXISTS (SELECT 1 FROM mark_column c JOIN mark m ON m.school_id = c.school_id AND m.column_id = c.id
+                              WHERE c.school_id = l.school_id AND c.lesson_id = l.id)
+                   OR EXISTS (SELECT 1 FROM journal_unlock u WHERE u.school_id = l.school_id AND u.lesson_id = l.id))
+                      AS "fixed!"
+           FROM lesson l
+           JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+           JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
+           WHERE l.school_id = $1 AND ($2::bigint IS NULL OR g.class_id = $2) AND ($3::bigint IS NULL OR g.id = $3)
+             AND l.lesson_date >= $4 AND l.status = 'scheduled' AND l.moved_from_id IS NULL
+             AND NOT EXISTS (SELECT 1 FROM p WHERE p.group_id = l.group_id AND p.lesson_date = l.lesson_date
+                                               AND p.lesson_number = l.lesson_number)
+           ORDER BY l.group_id, l.lesson_date, l.lesson_number"#,
+        school.0,
+        class_id,
+        group_id,
+        from
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A lesson that carries nothing yet: a place planned records can be carried to.
+#[derive(Debug, Clone)]
+pub struct FreeRow {
+    pub id: i64,
+    pub group_id: i64,
+    pub lesson_date: NaiveDate,
+    pub lesson_number: i16,
+    pub slot_id: Option<i64>,
+    pub teacher_id: i64,
+    pub room_id: Option<i64>,
+}
+
+/// The lessons of `groups` from `from` on, still to be given at their own place, that carry
+/// nothing anyone wrote (after `delete_blank_orphans`, these are all lessons the timetable
+/// produces), by group, date and number.
+pub async fn free_lessons(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    groups: &[i64],
+    from: NaiveDate,
+) -> sqlx::Result<Vec<FreeRow>> {
+    sqlx::query_as!(
+        FreeRow,
+        "SELECT l.id, l.group_id, l.lesson_date, l.lesson_number, l.slot_id, l.teacher_id, l.room_id
+         FROM lesson l
+         WHERE l.school_id = $1 AND l.group_id = ANY($2) AND l.lesson_date >= $3
+           AND l.status = 'scheduled' AND l.moved_from_id IS NULL
+           AND l.topic IS NULL AND l.homework IS NULL AND NOT l.homework_none
+           AND l.homework_minutes IS NULL AND l.teacher_comment IS NULL
+           AND NOT EXISTS (SELECT 1 FROM mark_column c WHERE c.school_id = l.school_id AND c.lesson_id = l.id)
+           AND NOT EXISTS (SELECT 1 FROM substitution s WHERE s.school_id = l.school_id AND s.lesson_id = l.id)
+           AND NOT EXISTS (SELECT 1 FROM absence a WHERE a.school_id = l.school_id AND a.lesson_id = l.id)
+           AND NOT EXISTS (SELECT 1 FROM journal_unlock u WHERE u.school_id = l.school_id AND u.lesson_id = l.id)
+         ORDER BY l.group_id, l.lesson_date, l.lesson_number",
+        school.0,
+        groups,
+        from
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Carries lessons to the places of free lessons: each free lesson (`targets`) is removed and
+/// the lesson at the same index of `sources` takes its date, number, slot, teacher and room —
+/// the same row, so its records, mark columns and audit trail go with it. Two statements.
+pub async fn carry_over(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    sources: &[i64],
+    targets: &[FreeRow],
+) -> sqlx::Result<()> {
+    let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
+    let dates: Vec<NaiveDate> = targets.iter().map(|t| t.lesson_date).collect();
+    let numbers: Vec<i16> = targets.iter().map(|t| t.lesson_number).collect();
+    let slots: Vec<Option<i64>> = targets.iter().map(|t| t.slot_id).collect();
+    let teachers: Vec<i64> = targets.iter().map(|t| t.teacher_id).collect();
+    let rooms: Vec<Option<i64>> = targets.iter().map(|t| t.room_id).collect();
+    sqlx::query!(
+        "DELETE FROM lesson WHERE school_id = $1 AND id = ANY($2)",
+        school.0,
+        &ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE lesson l SET lesson_date = x.d, lesson_number = x.n, slot_id = x.s, teacher_id = x.t,
+                             room_id = x.r
+         FROM unnest($2::bigint[], $3::date[], $4::smallint[], $5::bigint[], $6::bigint[], $7::bigint[])
+              AS x(id, d, n, s, t, r)
+         WHERE l.school_id = $1 AND l.id = x.id",
+        school.0,
+        sources,
+        &dates,
+        &numbers,
+        &slots as &[Option<i64>],
+        &teachers,
+        &rooms as &[Option<i64>]
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Lessons per group of `scope` (generated so far).

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
-use super::WEEKDAYS;
 use super::repo::{self, NewSlot, Resource, Scope, When};
+use super::{WEEKDAYS, carry};
 use crate::audit::{self, Actor, Change};
 use crate::authz::Access;
 use crate::curriculum::repo::{self as curriculum, GroupRow};
@@ -40,19 +40,166 @@ pub struct SlotForm {
     pub from: String,
 }
 
+/// What a regeneration did: the counts for the audit event, and what the deputy is told.
+#[derive(Debug, Default)]
+pub struct Regenerated {
+    pub removed: u64,
+    pub created: u64,
+    /// Kept lessons given the new line's slot, teacher or room.
+    pub updated: u64,
+    /// Lessons carried to another place with what was written at them.
+    pub carried: Vec<i64>,
+    /// Lessons the timetable no longer produces, kept where they are.
+    pub left: Vec<i64>,
+    /// One Russian sentence per carried or left lesson.
+    pub notice: Vec<String>,
+    /// The group's earlier lines at the same time that a new line replaced from its date.
+    pub replaced: Vec<i64>,
+}
+
+impl Regenerated {
+    /// `done`, followed by what moved and what stayed, one sentence a line.
+    pub fn message(&self, done: &str) -> String {
+        let replaced = (!self.replaced.is_empty()).then(|| {
+            "Прежний урок группы в это время убран из расписания с той же даты; \
+             будущие уроки остались на месте с новым учителем и кабинетом."
+                .to_string()
+        });
+        std::iter::once(done.to_string())
+            .chain(replaced)
+            .chain(self.notice.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// `event` with the counts added (`lessons_removed`, `lessons_created`, …).
+    fn audit(&self, mut event: serde_json::Value) -> serde_json::Value {
+        if let Some(map) = event.as_object_mut() {
+            map.insert("lessons_removed".into(), json!(self.removed));
+            map.insert("lessons_created".into(), json!(self.created));
+            map.insert("lessons_updated".into(), json!(self.updated));
+            map.insert("lessons_carried_over".into(), json!(self.carried));
+            map.insert("lessons_left_in_place".into(), json!(self.left));
+        }
+        event
+    }
+}
+
 /// Regenerates the lessons of `scope` from `from` (but not before tomorrow: today's and past
-/// lessons stay as they are).
+/// lessons stay as they are), so that nothing anyone wrote is lost:
+/// - a lesson the timetable still produces is kept (same row) and follows the line's slot,
+///   teacher and room;
+/// - one it no longer produces that carries nothing is deleted;
+/// - one that carries planned records (topic, homework, «Не задано», comment, mark columns) is
+///   carried to a free lesson of its group (`carry::assign`), audited as `lesson.carried_over`;
+/// - one with a substitution, an absence, a mark or an unlock, or with nowhere to go, stays.
+///
+/// Seven statements whatever the number of lessons (the first locks them), plus one audit event
+/// per carried lesson.
 async fn regenerate(
     conn: &mut PgConnection,
     school: SchoolId,
+    actor: &Actor,
     scope: Scope,
     from: NaiveDate,
     today: NaiveDate,
-) -> AppResult<(u64, u64)> {
+) -> AppResult<Regenerated> {
     let from = from.max(today + Duration::days(1));
-    let removed = repo::delete_unheld_lessons(conn, school, scope, from).await?;
-    let created = repo::generate_lessons(conn, school, scope, from).await?;
-    Ok((removed, created))
+    repo::lock_lessons(conn, school, scope, from).await?;
+    let mut done = Regenerated {
+        updated: repo::update_kept_lessons(conn, school, scope, from).await?,
+        removed: repo::delete_blank_orphans(conn, school, scope, from).await?,
+        created: repo::generate_lessons(conn, school, scope, from).await?,
+        ..Regenerated::default()
+    };
+    let orphans = repo::orphans(conn, school, scope, from).await?;
+    if orphans.is_empty() {
+        return Ok(done);
+    }
+    let movable: Vec<&repo::OrphanRow> = orphans.iter().filter(|o| !o.fixed).collect();
+    let mut groups: Vec<i64> = movable.iter().map(|o| o.group_id).collect();
+    groups.dedup();
+    let free = if groups.is_empty() {
+        Vec::new()
+    } else {
+        repo::free_lessons(conn, school, &groups, from).await?
+    };
+    let place = |id, group_id, date, number| carry::Place {
+        id,
+        group_id,
+        date,
+        number,
+    };
+    let targets = carry::assign(
+        &movable
+            .iter()
+            .map(|o| place(o.id, o.group_id, o.lesson_date, o.lesson_number))
+            .collect::<Vec<_>>(),
+        &free
+            .iter()
+            .map(|f| place(f.id, f.group_id, f.lesson_date, f.lesson_number))
+            .collect::<Vec<_>>(),
+    );
+    let pairs: Vec<(&repo::OrphanRow, &repo::FreeRow)> = movable
+        .iter()
+        .zip(&targets)
+        .filter_map(|(o, t)| t.map(|t| (*o, &free[t])))
+        .collect();
+    if !pairs.is_empty() {
+        let sources: Vec<i64> = pairs.iter().map(|(o, _)| o.id).collect();
+        let to: Vec<repo::FreeRow> = pairs.iter().map(|(_, t)| (*t).clone()).collect();
+        repo::carry_over(conn, school, &sources, &to).await?;
+    }
+    for (o, t) in &pairs {
+        let records = records_of(o);
+        let lesson = carry::lesson_words(&o.group_name, &o.subject, o.lesson_date, o.lesson_number);
+        let to = carry::place_words(t.lesson_date, t.lesson_number);
+        done.notice
+            .push(carry::carried_notice(&records, &lesson, &to));
+        done.carried.push(o.id);
+        let change = Change::new("lesson.carried_over", "lesson", o.id)
+            .before(json!({
+                "lesson_id": o.id, "group_id": o.group_id,
+                "lesson_date": o.lesson_date, "lesson_number": o.lesson_number,
+            }))
+            .after(json!({
+                "lesson_id": o.id, "group_id": o.group_id,
+                "lesson_date": t.lesson_date, "lesson_number": t.lesson_number,
+                "slot_id": t.slot_id, "teacher_id": t.teacher_id, "room_id": t.room_id,
+                "in_place_of_lesson_id": t.id, "records": records.keys(),
+            }));
+        audit::record(conn, school, actor, change).await?;
+    }
+    for o in &orphans {
+        if done.carried.contains(&o.id) {
+            continue;
+        }
+        let lesson = carry::lesson_words(&o.group_name, &o.subject, o.lesson_date, o.lesson_number);
+        let why = if o.fixed {
+            "на нём есть замена, отметки, пропуски или разблокировка".to_string()
+        } else {
+            format!(
+                "в нём есть {}, а свободного урока группы в этот день и позже нет",
+                records_of(o).names()
+            )
+        };
+        done.notice.push(format!(
+            "Урок {lesson} больше не стоит в расписании, но оставлен на месте: {why}. \
+             Перенесите или отмените его на странице уроков."
+        ));
+        done.left.push(o.id);
+    }
+    Ok(done)
+}
+
+fn records_of(o: &repo::OrphanRow) -> carry::Records {
+    carry::Records {
+        topic: o.topic,
+        homework: o.homework,
+        homework_none: o.homework_none,
+        comment: o.comment,
+        columns: o.columns,
+    }
 }
 
 /// The day, lesson number, room and start date of a new line, checked against the year;
@@ -118,7 +265,7 @@ async fn place(
     today: NaiveDate,
     at: Placement<'_>,
     fields: SlotFields,
-) -> AppResult<()> {
+) -> AppResult<Regenerated> {
     let school = access.school_id;
     let group = at.group;
     let teachers = curriculum::group_assignments(conn, school, group.id).await?;
@@ -144,8 +291,14 @@ async fn place(
         .unwrap_or_default();
     let time = format!("{day}, {}-й урок{bell}", when.lesson_number);
     let mine = format!("{} ({})", group.name, group.subject);
-    if let Some(other) =
-        repo::busy(conn, school, Resource::Teacher(teacher.teacher_id), when).await?
+    if let Some(other) = repo::busy(
+        conn,
+        school,
+        Resource::Teacher(teacher.teacher_id),
+        group.id,
+        when,
+    )
+    .await?
     {
         return Err(AppError::invalid(
             "t_group",
@@ -156,7 +309,7 @@ async fn place(
         ));
     }
     if let Some(room) = room
-        && let Some(other) = repo::busy(conn, school, Resource::Room(room), when).await?
+        && let Some(other) = repo::busy(conn, school, Resource::Room(room), group.id, when).await?
     {
         return Err(AppError::invalid(
             "t_room",
@@ -184,20 +337,30 @@ async fn place(
         room_id: room,
         when,
     };
+    // The group's own line at that time is replaced from the new line's date, but never before
+    // tomorrow (a new teacher or room): its lessons from then on are kept and follow the new
+    // line; past lessons keep their line.
+    let replaced = repo::lines_replaced(conn, school, group.id, when).await?;
+    let replaced_from = when.from.max(today + Duration::days(1));
+    for old in &replaced {
+        repo::end_slot(conn, school, *old, replaced_from).await?;
+    }
     let id = repo::insert_slot(conn, school, &slot).await?;
-    let (removed, created) = regenerate(conn, school, at.scope, when.from, today).await?;
-    let change = Change::new("timetable_slot.created", "timetable_slot", id).after(json!({
-        "group_id": group.id, "weekday": when.weekday, "lesson_number": when.lesson_number,
-        "teacher_id": teacher.teacher_id, "room_id": room, "valid_from": when.from,
-        "grade": at.grade, "shift": at.shift,
-        "lessons_removed": removed, "lessons_created": created,
-    }));
+    let mut done = regenerate(conn, school, actor, at.scope, when.from, today).await?;
+    done.replaced = replaced.clone();
+    let change =
+        Change::new("timetable_slot.created", "timetable_slot", id).after(done.audit(json!({
+            "group_id": group.id, "weekday": when.weekday, "lesson_number": when.lesson_number,
+            "teacher_id": teacher.teacher_id, "room_id": room, "valid_from": when.from,
+            "grade": at.grade, "shift": at.shift, "replaced_slot_ids": replaced,
+        })));
     audit::record(conn, school, actor, change).await?;
-    Ok(())
+    Ok(done)
 }
 
 /// Adds a weekly lesson of one of the class's groups, from a date; refuses a teacher, room or
-/// pupil who would be in two places at once.
+/// pupil who would be in two places at once. The group's own line at that time is replaced from
+/// the date (how a deputy gives a line another teacher or room).
 pub async fn add_slot(
     pool: &PgPool,
     access: &Access,
@@ -205,7 +368,7 @@ pub async fn add_slot(
     today: NaiveDate,
     class_id: i64,
     form: &SlotForm,
-) -> AppResult<()> {
+) -> AppResult<Regenerated> {
     require(access.can_edit_timetable())?;
     let mut tx = pool.begin().await?;
     let class = pupils::class(&mut tx, access.school_id, class_id)
@@ -232,9 +395,9 @@ pub async fn add_slot(
         shift: class.shift,
         scope: Scope::Class(class_id),
     };
-    place(&mut tx, access, actor, today, at, fields).await?;
+    let done = place(&mut tx, access, actor, today, at, fields).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(done)
 }
 
 /// A group without a class (stream, elective, individual plan) for a timetable change: 404 for
@@ -263,7 +426,7 @@ pub async fn add_group_slot(
     today: NaiveDate,
     group_id: i64,
     form: &SlotForm,
-) -> AppResult<()> {
+) -> AppResult<Regenerated> {
     require(access.can_edit_timetable())?;
     let mut tx = pool.begin().await?;
     let (group, year) = classless_group(&mut tx, access.school_id, group_id).await?;
@@ -290,9 +453,9 @@ pub async fn add_group_slot(
         shift,
         scope: Scope::Group(group.id),
     };
-    place(&mut tx, access, actor, today, at, fields).await?;
+    let done = place(&mut tx, access, actor, today, at, fields).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(done)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -312,7 +475,7 @@ pub async fn end_slot(
     scope: Scope,
     slot_id: i64,
     form: &EndForm,
-) -> AppResult<()> {
+) -> AppResult<Regenerated> {
     require(access.can_edit_timetable())?;
     let mut tx = pool.begin().await?;
     let owner = repo::slot_owner(&mut tx, access.school_id, slot_id)
@@ -327,14 +490,12 @@ pub async fn end_slot(
         ));
     };
     repo::end_slot(&mut tx, access.school_id, slot_id, from).await?;
-    let (removed, created) = regenerate(&mut tx, access.school_id, scope, from, today).await?;
-    let change = Change::new("timetable_slot.ended", "timetable_slot", slot_id).after(json!({
-        "group_id": owner.group_id, "from": from,
-        "lessons_removed": removed, "lessons_created": created,
-    }));
+    let done = regenerate(&mut tx, access.school_id, actor, scope, from, today).await?;
+    let change = Change::new("timetable_slot.ended", "timetable_slot", slot_id)
+        .after(done.audit(json!({"group_id": owner.group_id, "from": from})));
     audit::record(&mut tx, access.school_id, actor, change).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(done)
 }
 
 /// Regenerates the future lessons of a class or of a group without a class (after the calendar
@@ -345,7 +506,7 @@ pub async fn regenerate_lessons(
     actor: &Actor,
     today: NaiveDate,
     scope: Scope,
-) -> AppResult<u64> {
+) -> AppResult<Regenerated> {
     require(access.can_edit_timetable())?;
     let mut tx = pool.begin().await?;
     let (subject, id) = match scope {
@@ -358,10 +519,11 @@ pub async fn regenerate_lessons(
             ("study_group", id)
         }
     };
-    let (removed, created) = regenerate(&mut tx, access.school_id, scope, today, today).await?;
-    let change = Change::new("lessons.regenerated", subject, id)
-        .after(json!({"from": today + Duration::days(1), "removed": removed, "created": created}));
+    let done = regenerate(&mut tx, access.school_id, actor, scope, today, today).await?;
+    let change = Change::new("lessons.regenerated", subject, id).after(done.audit(json!({
+        "from": today + Duration::days(1), "removed": done.removed, "created": done.created,
+    })));
     audit::record(&mut tx, access.school_id, actor, change).await?;
     tx.commit().await?;
-    Ok(created)
+    Ok(done)
 }

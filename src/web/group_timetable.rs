@@ -165,10 +165,10 @@ pub async fn add(
     )
     .await
     {
-        Ok(()) => {
+        Ok(done) => {
             flash(
                 &member.viewer.session,
-                "Урок добавлен в расписание; уроки по датам обновлены.",
+                done.message("Урок добавлен в расписание; уроки по датам обновлены."),
             )
             .await?;
             Ok(back(group_id))
@@ -201,7 +201,7 @@ pub async fn end(
     )
     .await
     {
-        Ok(()) => "Урок убран из расписания; будущие уроки обновлены.".to_string(),
+        Ok(done) => done.message("Урок убран из расписания; будущие уроки обновлены."),
         Err(AppError::Invalid(e)) => e.0.values().cloned().collect::<Vec<_>>().join(" "),
         Err(e) => return Err(e),
     };
@@ -215,7 +215,7 @@ pub async fn regenerate(
     Path(group_id): Path<i64>,
 ) -> AppResult<Response> {
     let today = local_today(state.clock.as_ref(), &member.school.time_zone);
-    let created = service::regenerate_lessons(
+    let done = service::regenerate_lessons(
         &state.pool,
         &member.access,
         &member.actor(),
@@ -225,7 +225,10 @@ pub async fn regenerate(
     .await?;
     flash(
         &member.viewer.session,
-        format!("Будущие уроки пересозданы: {created}."),
+        done.message(&format!(
+            "Будущие уроки пересозданы по расписанию: новых — {}, убрано пустых — {}.",
+            done.created, done.removed
+        )),
     )
     .await?;
     Ok(back(group_id))

@@ -254,14 +254,18 @@ pub async fn move_lesson(
         &form,
     )
     .await
-    .map(|_| {
-        format!(
+    .map(|moved| {
+        let done = format!(
             "Урок перенесён на {}, {}-й урок.",
             parse_date(&form.date)
                 .map(|d| d.format("%d.%m.%Y").to_string())
                 .unwrap_or_default(),
             form.number.trim()
-        )
+        );
+        match moved.notice() {
+            Some(notice) => format!("{done} {notice}"),
+            None => done,
+        }
     });
     after_lesson_write(&state, &member, lesson_id, result, Failed::Move(form)).await
 }

@@ -24,6 +24,7 @@ mod journal_control;
 mod mail;
 mod messages;
 mod pages;
+mod planned_lessons;
 mod plans;
 mod pupils;
 mod readiness;

@@ -342,7 +342,8 @@ async fn section_2_subgroups_of_a_class_may_have_lessons_at_the_same_time() {
 }
 
 #[tokio::test]
-async fn section_2_a_change_from_a_date_regenerates_future_lessons_and_keeps_held_ones() {
+async fn section_2_a_change_from_a_date_regenerates_future_lessons_keeps_held_ones_and_carries_planned_ones()
+ {
     let app = spawn_app().await;
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 8, 25, 9, 0, 0).unwrap());
@@ -372,7 +373,14 @@ async fn section_2_a_change_from_a_date_regenerates_future_lessons_and_keeps_hel
     let held = scalar(&app, "SELECT count(*) FROM lesson WHERE status = 'held'").await;
     assert_eq!(held, 4, "four Mondays in September");
 
-    // From October 5 mathematics moves from Monday to Tuesday.
+    let planned: i64 = scalar(
+        &app,
+        "SELECT id FROM lesson WHERE lesson_date = '2026-10-19'",
+    )
+    .await;
+
+    // From October 5 mathematics moves from Monday to Tuesday. Ended first, the Monday with a
+    // topic has nowhere to go yet: it stays, and the deputy is told.
     let html = deputy
         .post(
             &format!("/classes/{class_5b}/timetable/{slot}/end"),
@@ -383,7 +391,12 @@ async fn section_2_a_change_from_a_date_regenerates_future_lessons_and_keeps_hel
         .await
         .unwrap();
     assert!(html.contains("Урок убран из расписания"));
-    deputy
+    assert!(
+        html.contains("Урок 5Б Математика 19.10.2026 (1-й урок) больше не стоит в расписании, но оставлен на месте"),
+        "{html}"
+    );
+    // The Tuesday line then takes it: the topic goes to the next Tuesday.
+    let html = deputy
         .post(
             &format!("/classes/{class_5b}/timetable"),
             &[
@@ -393,7 +406,24 @@ async fn section_2_a_change_from_a_date_regenerates_future_lessons_and_keeps_hel
                 ("from", "05.10.2026"),
             ],
         )
-        .await;
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(
+            "Тема урока 5Б Математика 19.10.2026 (1-й урок) перенесена на урок 20.10.2026 (1-й урок)."
+        ),
+        "{html}"
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            &format!("SELECT count(*) FROM lesson WHERE id = {planned} AND lesson_date = '2026-10-20' AND topic = 'Контрольная работа'")
+        )
+        .await,
+        1
+    );
     assert_eq!(
         scalar(&app, "SELECT count(*) FROM lesson WHERE status = 'held'").await,
         4,
@@ -401,8 +431,8 @@ async fn section_2_a_change_from_a_date_regenerates_future_lessons_and_keeps_hel
     );
     let mondays_after = scalar(&app, "SELECT count(*) FROM lesson WHERE lesson_date >= '2026-10-05' AND extract(isodow FROM lesson_date) = 1").await;
     assert_eq!(
-        mondays_after, 1,
-        "only the Monday that already has a topic stays"
+        mondays_after, 0,
+        "the Monday with a topic went to the Tuesday after it"
     );
     let tuesdays = scalar(
         &app,
