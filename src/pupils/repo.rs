@@ -407,20 +407,30 @@ pub async fn set_consent(
 }
 
 /// The pupil's open enrolment: (enrolment id, class id, since).
+/// The pupil's current enrolment: its id, the class, since when, and the school's time zone (for
+/// "today" in the movement's checks).
 pub async fn open_enrollment(
     conn: &mut PgConnection,
     school: SchoolId,
     pupil_id: i64,
-) -> sqlx::Result<Option<(i64, i64, NaiveDate)>> {
-    let row = sqlx::query!(
-        "SELECT id, class_id, starts_on FROM class_enrollment
-         WHERE school_id = $1 AND pupil_id = $2 AND ends_on IS NULL",
+) -> sqlx::Result<Option<OpenEnrollment>> {
+    sqlx::query_as!(
+        OpenEnrollment,
+        "SELECT e.id, e.class_id, e.starts_on, s.time_zone
+         FROM class_enrollment e JOIN school s ON s.id = e.school_id
+         WHERE e.school_id = $1 AND e.pupil_id = $2 AND e.ends_on IS NULL",
         school.0,
         pupil_id
     )
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| (r.id, r.class_id, r.starts_on)))
+    .await
+}
+
+pub struct OpenEnrollment {
+    pub id: i64,
+    pub class_id: i64,
+    pub starts_on: NaiveDate,
+    pub time_zone: String,
 }
 
 pub async fn close_enrollment(

@@ -425,12 +425,16 @@ pub async fn transfer(
         errors.add("m_to_class", "Выберите класс.");
     }
     let mut tx = pool.begin().await?;
-    let (enrollment, from_class, since) =
-        repo::open_enrollment(&mut tx, access.school_id, pupil_id)
-            .await?
-            .ok_or(AppError::Refused(
-                "Обучающийся сейчас не числится ни в одном классе.".into(),
-            ))?;
+    let repo::OpenEnrollment {
+        id: enrollment,
+        class_id: from_class,
+        starts_on: since,
+        ..
+    } = repo::open_enrollment(&mut tx, access.school_id, pupil_id)
+        .await?
+        .ok_or(AppError::Refused(
+            "Обучающийся сейчас не числится ни в одном классе.".into(),
+        ))?;
     errors.into_result()?;
     let (on, to_class) = (on.expect("checked"), to_class.expect("checked"));
     let from_year = repo::class_year(&mut tx, access.school_id, from_class).await?;
@@ -491,16 +495,33 @@ pub async fn withdraw(
     let mut errors = FieldErrors::new();
     let on = check_move(&mut errors, form);
     let mut tx = pool.begin().await?;
-    let (enrollment, from_class, since) =
-        repo::open_enrollment(&mut tx, access.school_id, pupil_id)
-            .await?
-            .ok_or(AppError::Refused("Обучающийся уже выбыл.".into()))?;
+    let repo::OpenEnrollment {
+        id: enrollment,
+        class_id: from_class,
+        starts_on: since,
+        time_zone,
+    } = repo::open_enrollment(&mut tx, access.school_id, pupil_id)
+        .await?
+        .ok_or(AppError::Refused("Обучающийся уже выбыл.".into()))?;
     errors.into_result()?;
     let on = on.expect("checked");
     if on < since {
         return Err(AppError::invalid(
             "m_on",
             format!("Выбытие возможно с {}.", since.format("%d.%m.%Y")),
+        ));
+    }
+    // The family's access ends when the withdrawal is recorded: a date still to come would cut
+    // them off before the pupil has left (as a promotion run mid-year did, issue 12).
+    let today = crate::clock::local_today(clock, &time_zone);
+    if on > today {
+        return Err(AppError::invalid(
+            "m_on",
+            format!(
+                "Выбытие оформляется в день выбытия или позже: {} ещё не наступило (сегодня {}). До этого дня обучающийся и его родители пользуются дневником.",
+                on.format("%d.%m.%Y"),
+                today.format("%d.%m.%Y")
+            ),
         ));
     }
     repo::close_enrollment(&mut tx, access.school_id, enrollment, on).await?;

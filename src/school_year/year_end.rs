@@ -522,7 +522,7 @@ async fn apply_order(
         let pupil_id = outcome.pupil_id;
         let open = pupils::open_enrollment(conn, school, pupil_id).await?;
         let Some((enrollment, class, since)) =
-            open.and_then(|(e, c, since)| Some((e, classes_of_year.get(&c)?.clone(), since)))
+            open.and_then(|o| Some((o.id, classes_of_year.get(&o.class_id)?.clone(), o.starts_on)))
         else {
             passed_over.push(pupil_id);
             continue;

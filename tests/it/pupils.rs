@@ -2,6 +2,7 @@
 //! consent to personal-data processing (000 §3), transfer and withdrawal with history kept.
 
 use reqwest::StatusCode;
+use zhurnal::clock::Clock;
 
 use crate::helpers::{TestApp, path_of, spawn_app};
 
@@ -175,11 +176,30 @@ async fn a_transfer_keeps_the_history_and_moves_the_pupil_between_class_lists() 
 }
 
 #[tokio::test]
-async fn a_withdrawn_pupil_leaves_the_list_keeps_the_record_and_the_family_loses_diary_access() {
+async fn a_withdrawn_pupil_leaves_the_list_keeps_the_record_and_the_family_loses_diary_access_but_not_before_the_day()
+ {
     let app = spawn_app().await;
     let student = app.signed_in("student").await;
     let admin = app.signed_in("admin").await;
     let pupil = ivan(&app).await;
+    // A withdrawal dated ahead is refused next to its date, the form kept, the family still in:
+    // recording it would end their diary access before the pupil has left.
+    let ahead = (app.clock.now() + chrono::Duration::days(20))
+        .format("%d.%m.%Y")
+        .to_string();
+    let early = admin
+        .post(
+            &format!("/pupils/{pupil}/withdraw"),
+            &[("on", ahead.as_str()), ("reason", "переезд в другой город")],
+        )
+        .await;
+    assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = early.text().await.unwrap();
+    assert!(
+        html.contains("ещё не наступило") && html.contains("переезд в другой город"),
+        "{html}"
+    );
+    assert_eq!(path_of(&student.get("/pupil").await), "/pupil");
     let html = admin
         .post(
             &format!("/pupils/{pupil}/withdraw"),
