@@ -16,7 +16,7 @@ use crate::journal::service::Author;
 use crate::journal::{AbsenceReason, show_period_value};
 use crate::rules::grading::{Scale, scale_for};
 use crate::exports::table::{Cell, Column, Kind, Table};
-use crate::rules::class_totals::{self, PupilStanding, Totals};
+use crate::rules::class_totals::{PupilStanding, Totals};
 use crate::rules::journal::{self as rules, AccumulationRule, Weighted};
 use crate::tenancy::SchoolId;
 
@@ -387,8 +387,11 @@ impl ReportRow {
         left_note(self.left_on)
     }
 
+    /// The pupil's средний балл, empty without «5»–«2» marks.
     pub fn average_text(&self) -> String {
-        class_totals::show(self.standing.average())
+        self.standing
+            .average()
+            .map_or(String::new(), crate::exports::table::number_text)
     }
 }
 
