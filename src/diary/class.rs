@@ -11,12 +11,12 @@ use sqlx::PgPool;
 
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
+use crate::exports::table::{Cell, Column, Kind, Table};
 use crate::journal::grid::PeriodTab;
 use crate::journal::service::Author;
 use crate::journal::{AbsenceReason, show_period_value};
-use crate::rules::grading::{Scale, scale_for};
-use crate::exports::table::{Cell, Column, Kind, Table};
 use crate::rules::class_totals::{PupilStanding, Totals};
+use crate::rules::grading::{Scale, scale_for};
 use crate::rules::journal::{self as rules, AccumulationRule, Weighted};
 use crate::tenancy::SchoolId;
 
@@ -504,7 +504,10 @@ pub fn totals_rows(t: &Totals) -> Vec<Vec<Cell>> {
             Cell::text("Обучающихся с отметками"),
             Cell::Number(f64::from(t.pupils)),
         ],
-        vec![Cell::text("Успевают"), Cell::Number(f64::from(t.progressing))],
+        vec![
+            Cell::text("Успевают"),
+            Cell::Number(f64::from(t.progressing)),
+        ],
         vec![Cell::text("Успеваемость, %"), opt(t.progress_percent)],
         vec![
             Cell::text("Учатся на «4» и «5»"),

@@ -51,7 +51,11 @@ pub enum Cell {
 impl Cell {
     pub fn text(s: impl Into<String>) -> Cell {
         let s = s.into();
-        if s.is_empty() { Cell::Empty } else { Cell::Text(s) }
+        if s.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s)
+        }
     }
 
     /// A mark as the page shows it: «5» becomes the number 5, «н/а», «зач» stay text.
@@ -211,13 +215,11 @@ impl Table {
                         .write_string_with_format(r, col, s, &right)
                         .map(|_| ()),
                     Cell::Number(n) => sheet.write_number(r, col, *n).map(|_| ()),
-                    Cell::Date(d) => ExcelDateTime::from_ymd(
-                        d.year() as u16,
-                        d.month() as u8,
-                        d.day() as u8,
-                    )
-                    .and_then(|d| sheet.write_datetime_with_format(r, col, &d, &date))
-                    .map(|_| ()),
+                    Cell::Date(d) => {
+                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                            .and_then(|d| sheet.write_datetime_with_format(r, col, &d, &date))
+                            .map(|_| ())
+                    }
                 };
                 result.map_err(TableError::Xlsx)?;
                 widths[c] = widths[c].max(cell.csv_text().chars().count());

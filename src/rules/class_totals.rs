@@ -157,10 +157,10 @@ mod tests {
     #[test]
     fn totals_count_pupils_with_marks_and_round_as_the_page_shows() {
         let standings = [
-            s(&["5", "4"]),      // quality
-            s(&["5", "3"]),      // progressing
+            s(&["5", "4"]),       // quality
+            s(&["5", "3"]),       // progressing
             s(&["2", "na", "4"]), // neither
-            s(&["exempt"]),      // not counted
+            s(&["exempt"]),       // not counted
         ];
         let t = Totals::of(&standings);
         assert_eq!((t.pupils, t.progressing, t.quality), (3, 2, 1));

@@ -339,7 +339,14 @@ pub async fn class_report(
     if !(member.access.can_read_every_journal() || own_class) {
         return Err(AppError::Forbidden);
     }
-    report_page(&state, &member, class, format!("/classes/{class_id}/report"), q).await
+    report_page(
+        &state,
+        &member,
+        class,
+        format!("/classes/{class_id}/report"),
+        q,
+    )
+    .await
 }
 
 async fn report_page(

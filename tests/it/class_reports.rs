@@ -77,16 +77,24 @@ async fn awkward_class() -> Awkward {
         let mut names = Vec::new();
         for p in &j.pupils[..5] {
             names.push(
-                sqlx::query_scalar("SELECT last_name || ' ' || first_name FROM pupil WHERE id = $1")
-                    .bind(p)
-                    .fetch_one(pool)
-                    .await
-                    .unwrap(),
+                sqlx::query_scalar(
+                    "SELECT last_name || ' ' || first_name FROM pupil WHERE id = $1",
+                )
+                .bind(p)
+                .fetch_one(pool)
+                .await
+                .unwrap(),
             );
         }
         names
     };
-    let (a, b, c, d, e) = (j.pupils[0], j.pupils[1], j.pupils[2], j.pupils[3], j.pupils[4]);
+    let (a, b, c, d, e) = (
+        j.pupils[0],
+        j.pupils[1],
+        j.pupils[2],
+        j.pupils[3],
+        j.pupils[4],
+    );
     let teacher = j.app.account_id("teacher").await;
     let marks: [(i64, i64, i64, &str); 9] = [
         (j.group, q1, a, "5"),
@@ -170,7 +178,13 @@ fn page_rows(html: &str, class: &str) -> Vec<Vec<String>> {
         .split("</table>")
         .next()
         .unwrap();
-    let body = table.split("<tbody>").nth(1).unwrap().split("</tbody>").next().unwrap();
+    let body = table
+        .split("<tbody>")
+        .nth(1)
+        .unwrap()
+        .split("</tbody>")
+        .next()
+        .unwrap();
     body.split("<tr")
         .skip(1)
         .map(|row| {
@@ -293,10 +307,22 @@ async fn s5_the_period_report_counts_progress_quality_and_attendance_as_by_hand_
             .clone()
     };
     // Обучающийся, Математика, Русский язык, средний балл, «2», Н/А, пропущено, Б, УП, НП, без причины.
-    assert_eq!(row(0)[1..], ["5", "4", "4,5", "", "", "2", "1", "0", "0", "1"]);
-    assert_eq!(row(1)[1..], ["2", "н/а", "2", "1", "1", "2", "0", "1", "1", "0"]);
-    assert_eq!(row(2)[1..], ["осв", "3", "3", "", "", "0", "0", "0", "0", "0"]);
-    assert_eq!(row(3)[1..], ["осв", "осв", "", "", "", "0", "0", "0", "0", "0"]);
+    assert_eq!(
+        row(0)[1..],
+        ["5", "4", "4,5", "", "", "2", "1", "0", "0", "1"]
+    );
+    assert_eq!(
+        row(1)[1..],
+        ["2", "н/а", "2", "1", "1", "2", "0", "1", "1", "0"]
+    );
+    assert_eq!(
+        row(2)[1..],
+        ["осв", "3", "3", "", "", "0", "0", "0", "0", "0"]
+    );
+    assert_eq!(
+        row(3)[1..],
+        ["осв", "осв", "", "", "", "0", "0", "0", "0", "0"]
+    );
     assert_eq!(
         row(4)[0],
         format!("{} выбыл(а) 05.10.2026", w.names[4]),
@@ -311,7 +337,8 @@ async fn s5_the_period_report_counts_progress_quality_and_attendance_as_by_hand_
         .next()
         .unwrap();
     assert!(
-        strip(&total.replace("<td>", " ").replace("</td>", " |")).ends_with("3,5 | | | 5 | 2 | 1 | 1 | 1 |"),
+        strip(&total.replace("<td>", " ").replace("</td>", " |"))
+            .ends_with("3,5 | | | 5 | 2 | 1 | 1 | 1 |"),
         "class total: {}",
         strip(total)
     );
@@ -327,7 +354,12 @@ async fn s5_the_period_report_counts_progress_quality_and_attendance_as_by_hand_
             .iter()
             .find(|r| page_row[0].starts_with(&r[0]) && !r[0].is_empty())
             .unwrap_or_else(|| panic!("{} in the file", page_row[0]));
-        assert_eq!(file_row[1..page_row.len()], page_row[1..], "{}", page_row[0]);
+        assert_eq!(
+            file_row[1..page_row.len()],
+            page_row[1..],
+            "{}",
+            page_row[0]
+        );
     }
     let e_row = book.iter().find(|r| r[0] == w.names[4]).unwrap();
     assert_eq!(e_row.last().unwrap(), "выбыл(а) 05.10.2026");
@@ -346,7 +378,10 @@ async fn s5_the_period_report_counts_progress_quality_and_attendance_as_by_hand_
     assert_eq!(bytes[..3], [0xEF, 0xBB, 0xBF], "UTF-8 BOM");
     let csv = String::from_utf8(bytes[3..].to_vec()).unwrap();
     assert!(csv.starts_with("Обучающийся;Математика;Русский язык;Средний балл;"));
-    assert!(csv.contains("\r\nИтого по классу;;;3,5;;;5;2;1;1;1;\r\n"), "{csv}");
+    assert!(
+        csv.contains("\r\nИтого по классу;;;3,5;;;5;2;1;1;1;\r\n"),
+        "{csv}"
+    );
     assert!(csv.contains(&format!("\r\n{};5;4;4,5;;;2;1;0;0;1;\r\n", w.names[0])));
     assert!(csv.contains("\r\nУспеваемость, %;66,7"));
 
@@ -399,7 +434,11 @@ async fn s5_the_summary_sheet_of_the_year_shows_each_period_with_its_totals_and_
     assert_eq!(cells(3), ("осв".to_string(), "осв".to_string()));
     assert_eq!(row(4)[0], format!("{} выбыл(а) 05.10.2026", w.names[4]));
     assert_eq!(row(4)[1], "4");
-    assert_eq!(row(4)[2], "", "the second quarter's stray mark is not shown");
+    assert_eq!(
+        row(4)[2],
+        "",
+        "the second quarter's stray mark is not shown"
+    );
     // The figures of the first quarter, as counted by hand; the second has none.
     let totals = page_rows(&page, "totals");
     assert_eq!(totals.len(), n);
@@ -414,27 +453,44 @@ async fn s5_the_summary_sheet_of_the_year_shows_each_period_with_its_totals_and_
             .iter()
             .find(|r| !r[0].is_empty() && page_row[0].starts_with(&r[0]))
             .unwrap();
-        assert_eq!(file_row[1..page_row.len()], page_row[1..], "{}", page_row[0]);
+        assert_eq!(
+            file_row[1..page_row.len()],
+            page_row[1..],
+            "{}",
+            page_row[0]
+        );
     }
     assert_eq!(
-        book.iter().find(|r| r[0] == w.names[4]).unwrap().last().unwrap(),
+        book.iter()
+            .find(|r| r[0] == w.names[4])
+            .unwrap()
+            .last()
+            .unwrap(),
         "выбыл(а) 05.10.2026"
     );
-    let first = book.iter().position(|r| r[0] == "Итоги: 1 четверть").unwrap();
+    let first = book
+        .iter()
+        .position(|r| r[0] == "Итоги: 1 четверть")
+        .unwrap();
     assert_eq!(book[first + 3][..2], ["Успеваемость, %", "66,7"]);
     assert_eq!(book[first + 5][..2], ["Качество знаний, %", "33,3"]);
     assert_eq!(book[first + 6][..2], ["Средний балл", "3,5"]);
 
     // The second quarter's sheet leaves out the pupil who left in the first.
     let (_, page) = deputy.text(&format!("{base}?period={}", w.q2)).await;
-    assert!(!page.contains(&w.names[4]), "not in the class in the 2nd quarter");
+    assert!(
+        !page.contains(&w.names[4]),
+        "not in the class in the 2nd quarter"
+    );
     let csv = deputy
         .get(&format!("{base}?period={}&format=csv", w.q1))
         .await
         .bytes()
         .await
         .unwrap();
-    assert!(csv.starts_with("\u{feff}Обучающийся;Математика;Русский язык;Примечание\r\n".as_bytes()));
+    assert!(
+        csv.starts_with("\u{feff}Обучающийся;Математика;Русский язык;Примечание\r\n".as_bytes())
+    );
 }
 
 #[tokio::test]
@@ -451,7 +507,11 @@ async fn s5_the_class_reports_are_for_the_class_teacher_of_the_class_and_the_man
     for login in ["director", "deputy", "classteacher"] {
         let who = app.signed_in(login).await;
         for path in &paths {
-            assert_eq!(who.get(path).await.status(), StatusCode::OK, "{login} {path}");
+            assert_eq!(
+                who.get(path).await.status(),
+                StatusCode::OK,
+                "{login} {path}"
+            );
         }
     }
     for login in ["teacher", "parent", "student", "admin"] {
@@ -491,7 +551,11 @@ async fn s5_the_class_reports_are_for_the_class_teacher_of_the_class_and_the_man
     let ct = app.signed_in("classteacher").await;
     for path in &paths {
         let r = ct.get(path).await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN, "another class's teacher {path}");
+        assert_eq!(
+            r.status(),
+            StatusCode::FORBIDDEN,
+            "another class's teacher {path}"
+        );
     }
     let (status, page) = ct.text("/class-teacher/report").await;
     assert_eq!(status, StatusCode::OK);
