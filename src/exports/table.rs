@@ -182,7 +182,7 @@ impl Table {
         let name: String = self
             .title
             .chars()
-            .map(|c| if "[]:*?/\\".contains(c) { ' ' } else { c })
+            .filter(|c| !"[]:*?/\\".contains(*c))
             .take(31)
             .collect();
         let name = name.trim();

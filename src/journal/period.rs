@@ -762,7 +762,9 @@ pub async fn summary_sheet(
         .iter()
         .filter_map(|m| Some(((m.pupil_id, m.period_id, m.subject_id), m.value.as_deref()?)))
         .collect();
-    let mut pupils: Vec<(i64, String, Vec<(NaiveDate, Option<NaiveDate>)>)> = Vec::new();
+    // A pupil's stays in the class: first and last day (none: still there).
+    type Stays = Vec<(NaiveDate, Option<NaiveDate>)>;
+    let mut pupils: Vec<(i64, String, Stays)> = Vec::new();
     for s in &stays {
         match pupils.last_mut() {
             Some(last) if last.0 == s.id => last.2.push((s.starts_on, s.ends_on)),
