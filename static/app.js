@@ -72,3 +72,11 @@ document.addEventListener("keydown", function (event) {
     if (!timer) timer = setTimeout(refresh, 400);
   });
 })();
+
+// «Печать» on the reports: the browser's print dialog (the A4 print stylesheet in app.css).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-print]");
+  if (button) {
+    window.print();
+  }
+});

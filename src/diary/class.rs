@@ -11,9 +11,11 @@ use sqlx::PgPool;
 
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
+use crate::exports::table::{Cell, Column, Kind, Table};
 use crate::journal::grid::PeriodTab;
 use crate::journal::service::Author;
 use crate::journal::{AbsenceReason, show_period_value};
+use crate::rules::class_totals::{PupilStanding, Totals};
 use crate::rules::grading::{Scale, scale_for};
 use crate::rules::journal::{self as rules, AccumulationRule, Weighted};
 use crate::tenancy::SchoolId;
@@ -365,22 +367,165 @@ pub struct ReportRow {
     pub pupil: String,
     /// Per subject (in `ClassReport::subjects` order): the period mark, or the forecast.
     pub cells: Vec<String>,
+    /// What the pupil's marks make of them (успеваемость, качество, средний балл).
+    pub standing: PupilStanding,
     pub lows: usize,
     pub not_attested: usize,
+    /// Lessons missed while in the class, and of them by reason: УП, Б, НП, none given.
     pub absent: i64,
     pub excused: i64,
     pub ill: i64,
     pub unexcused: i64,
+    pub no_reason: i64,
+    /// The last day in the class, for a pupil who left it before the period's end.
+    pub left_on: Option<NaiveDate>,
+}
+
+impl ReportRow {
+    /// «выбыл(а) 05.10.2026», or nothing.
+    pub fn note(&self) -> String {
+        left_note(self.left_on)
+    }
+
+    /// The pupil's средний балл, empty without «5»–«2» marks.
+    pub fn average_text(&self) -> String {
+        self.standing
+            .average()
+            .map_or(String::new(), crate::exports::table::number_text)
+    }
+}
+
+/// «выбыл(а) dd.mm.yyyy» for a pupil who left the class, or nothing.
+pub fn left_note(left_on: Option<NaiveDate>) -> String {
+    left_on.map_or(String::new(), |d| {
+        format!("выбыл(а) {}", d.format("%d.%m.%Y"))
+    })
+}
+
+/// Lessons missed by the class, by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AbsenceTotals {
+    pub absent: i64,
+    pub excused: i64,
+    pub ill: i64,
+    pub unexcused: i64,
+    pub no_reason: i64,
 }
 
 /// The report on progress and attendance of a class for a period (003, 004): preliminary (the
-/// forecast of each period mark) until the period ends, final (the period marks) after.
+/// forecast of each period mark) until the period ends, final (the period marks) after; with the
+/// class's totals (`rules::class_totals`: pupils who left before the period's end are shown but
+/// not counted in успеваемость and качество; their absences while in the class are counted).
 #[derive(Clone, Debug)]
 pub struct ClassReport {
     pub final_report: bool,
     pub subjects: Vec<String>,
     pub rows: Vec<ReportRow>,
+    pub totals: Totals,
+    pub absences: AbsenceTotals,
 }
+
+impl ClassReport {
+    /// The report as a download: the page's table, its totals line and figures.
+    pub fn table(&self, title: String) -> Table {
+        let mut columns = vec![Column::new("Обучающийся", Kind::Text)];
+        columns.extend(self.subjects.iter().map(|s| Column::new(s, Kind::Number)));
+        for name in [
+            "Средний балл",
+            "«2» / незачёт",
+            "Н/А",
+            "Пропущено уроков",
+            "Б",
+            "УП",
+            "НП",
+            "Без причины",
+        ] {
+            columns.push(Column::new(name, Kind::Number));
+        }
+        columns.push(Column::new("Примечание", Kind::Text));
+        let count = |n: usize| {
+            if n > 0 {
+                Cell::Number(n as f64)
+            } else {
+                Cell::Empty
+            }
+        };
+        let opt = |x: Option<f64>| x.map_or(Cell::Empty, Cell::Number);
+        let mut rows: Vec<Vec<Cell>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let mut row = vec![Cell::text(r.pupil.clone())];
+                row.extend(r.cells.iter().map(|c| Cell::mark(c)));
+                row.extend([
+                    opt(r.standing.average()),
+                    count(r.lows),
+                    count(r.not_attested),
+                    Cell::Number(r.absent as f64),
+                    Cell::Number(r.ill as f64),
+                    Cell::Number(r.excused as f64),
+                    Cell::Number(r.unexcused as f64),
+                    Cell::Number(r.no_reason as f64),
+                    Cell::text(r.note()),
+                ]);
+                row
+            })
+            .collect();
+        let mut total = vec![Cell::text("Итого по классу")];
+        total.extend(self.subjects.iter().map(|_| Cell::Empty));
+        let a = &self.absences;
+        total.extend([
+            opt(self.totals.average),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Number(a.absent as f64),
+            Cell::Number(a.ill as f64),
+            Cell::Number(a.excused as f64),
+            Cell::Number(a.unexcused as f64),
+            Cell::Number(a.no_reason as f64),
+        ]);
+        rows.push(total);
+        rows.push(vec![]);
+        rows.extend(totals_rows(&self.totals));
+        Table {
+            title,
+            columns,
+            rows,
+            notes: DEFINITIONS.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+}
+
+/// The figures of a class as rows of a download: name, value.
+pub fn totals_rows(t: &Totals) -> Vec<Vec<Cell>> {
+    let opt = |x: Option<f64>| x.map_or(Cell::text("—"), Cell::Number);
+    vec![
+        vec![
+            Cell::text("Обучающихся с отметками"),
+            Cell::Number(f64::from(t.pupils)),
+        ],
+        vec![
+            Cell::text("Успевают"),
+            Cell::Number(f64::from(t.progressing)),
+        ],
+        vec![Cell::text("Успеваемость, %"), opt(t.progress_percent)],
+        vec![
+            Cell::text("Учатся на «4» и «5»"),
+            Cell::Number(f64::from(t.quality)),
+        ],
+        vec![Cell::text("Качество знаний, %"), opt(t.quality_percent)],
+        vec![Cell::text("Средний балл"), opt(t.average)],
+    ]
+}
+
+/// How the figures are counted, as the page says it under the table.
+pub const DEFINITIONS: [&str; 5] = [
+    "Успеваемость — доля обучающихся, у которых все отметки за период «3», «4», «5» или «зачёт», от числа обучающихся с отметками, × 100 %. Н/А (не аттестован), «2» и «незачёт» — неуспевающий.",
+    "Качество знаний — доля обучающихся, у которых только «4» и «5» (зачёт не мешает), от числа обучающихся с отметками, × 100 %.",
+    "ОСВ (освобождён) не входит ни в числитель, ни в знаменатель по этому предмету; обучающийся, у которого только ОСВ или нет отметок, не учитывается.",
+    "Средний балл — среднее всех отметок «5»–«2» (Н/А, ОСВ и зачёты не учитываются).",
+    "Выбывшие до конца периода показаны с датой выбытия и в успеваемость и качество не входят; их пропуски за время в классе учтены. Пропуски: Б — по болезни, УП — по уважительной причине, НП — по неуважительной, без причины — причина не указана.",
+];
 
 pub async fn report(
     pool: &PgPool,
@@ -392,11 +537,15 @@ pub async fn report(
 ) -> AppResult<ClassReport> {
     let (from, to) = (period.span.starts_on, period.span.ends_on);
     let final_report = today > to;
+    // A pupil who was in the class during the period; `left_on` when every stay ended before
+    // the period's end.
     let pupils = sqlx::query!(
-        r#"SELECT DISTINCT p.id, p.last_name, p.first_name
+        r#"SELECT p.id, p.last_name, p.first_name,
+                  CASE WHEN bool_and(e.ends_on IS NOT NULL AND e.ends_on < $4) THEN max(e.ends_on) END AS left_on
            FROM class_enrollment e JOIN pupil p ON p.school_id = e.school_id AND p.id = e.pupil_id
            WHERE e.school_id = $1 AND e.class_id = $2 AND e.starts_on <= $4
              AND (e.ends_on IS NULL OR e.ends_on >= $3)
+           GROUP BY p.id, p.last_name, p.first_name
            ORDER BY p.last_name, p.first_name, p.id"#,
         school.0,
         class_id,
@@ -496,15 +645,19 @@ pub async fn report(
             pupil_id: p.id,
             pupil: format!("{} {}", p.last_name, p.first_name),
             cells: vec![String::new(); subjects.len()],
+            standing: PupilStanding::default(),
             lows: 0,
             not_attested: 0,
             absent: 0,
             excused: 0,
             ill: 0,
             unexcused: 0,
+            no_reason: 0,
+            left_on: p.left_on,
         })
         .collect();
     for row in &mut rows {
+        let mut values: Vec<String> = Vec::new();
         for g in &groups {
             let scale = scale_for(
                 Scale::parse(&g.scale).unwrap_or(Scale::FivePoint),
@@ -538,21 +691,38 @@ pub async fn report(
                 row.not_attested += 1;
             }
             row.cells[column_of[&g.id]] = show_period_value(&value).to_string();
+            values.push(value);
         }
+        row.standing = PupilStanding::of(values.iter().map(String::as_str));
         for a in absences.iter().filter(|a| a.pupil_id == row.pupil_id) {
             row.absent += a.n;
             match a.reason.as_deref() {
                 Some("excused") => row.excused += a.n,
                 Some("ill") => row.ill += a.n,
                 Some("unexcused") => row.unexcused += a.n,
-                _ => {}
+                _ => row.no_reason += a.n,
             }
         }
+    }
+    let totals = Totals::of(
+        rows.iter()
+            .filter(|r| r.left_on.is_none())
+            .map(|r| &r.standing),
+    );
+    let mut absences = AbsenceTotals::default();
+    for r in &rows {
+        absences.absent += r.absent;
+        absences.excused += r.excused;
+        absences.ill += r.ill;
+        absences.unexcused += r.unexcused;
+        absences.no_reason += r.no_reason;
     }
     Ok(ClassReport {
         final_report,
         subjects,
         rows,
+        totals,
+        absences,
     })
 }
 

@@ -1,5 +1,7 @@
 //! Period marks (J12–J14) and their correction requests (J6), and the summary sheet they feed.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -10,8 +12,10 @@ use super::{PeriodMarkValue, show_period_value};
 use crate::audit::{self, Change};
 use crate::authz::Role;
 use crate::error::{AppError, AppResult};
+use crate::exports::table::{Cell, Column, Kind, Table};
 use crate::input;
 use crate::rules::calendar::Span;
+use crate::rules::class_totals::{PupilStanding, Totals};
 use crate::rules::journal as rules;
 use crate::tenancy::SchoolId;
 
@@ -611,31 +615,124 @@ pub async fn decide_correction(
     Ok(decided)
 }
 
-/// The summary sheet of a class for a period (J14): every pupil × every subject's period mark,
-/// straight from `period_mark` — a mark set is in the sheet at once.
+/// The summary sheet (сводная ведомость) of a class (J14): every pupil × every subject's period
+/// mark, straight from `period_mark` — a mark set is in the sheet at once — for one period or
+/// for the year (every period of the class's grade side by side). There is no year mark in the
+/// schema, so the year's sheet shows the periods only.
 #[derive(Debug, Clone)]
 pub struct SummarySheet {
     pub subjects: Vec<String>,
-    pub rows: Vec<(String, Vec<&'static str>)>,
+    /// The periods shown, in order (one, or the year's).
+    pub periods: Vec<String>,
+    pub rows: Vec<SheetRow>,
+    /// The class's figures per period (`rules::class_totals`), in `periods` order.
+    pub totals: Vec<Totals>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SheetRow {
+    pub pupil: String,
+    /// Subject by subject, period by period within it (`subjects.len() × periods.len()`); empty
+    /// where there is no mark or the pupil was not in the class during the period.
+    pub cells: Vec<&'static str>,
+    /// The last day in the class, for a pupil who left before the last period's end.
+    pub left_on: Option<NaiveDate>,
+}
+
+impl SheetRow {
+    pub fn note(&self) -> String {
+        crate::diary::class::left_note(self.left_on)
+    }
+}
+
+impl SummarySheet {
+    /// The column heads: the subject, with the period when the sheet has several.
+    pub fn column_names(&self) -> Vec<String> {
+        self.subjects
+            .iter()
+            .flat_map(|s| {
+                self.periods.iter().map(move |p| {
+                    if self.periods.len() == 1 {
+                        s.clone()
+                    } else {
+                        format!("{s}, {p}")
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// The sheet as a download: the page's table, then each period's figures.
+    pub fn table(&self, title: String) -> Table {
+        let mut columns = vec![Column::new("Обучающийся", Kind::Text)];
+        columns.extend(
+            self.column_names()
+                .into_iter()
+                .map(|n| Column::new(n, Kind::Number)),
+        );
+        columns.push(Column::new("Примечание", Kind::Text));
+        let mut rows: Vec<Vec<Cell>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let mut row = vec![Cell::text(r.pupil.clone())];
+                row.extend(r.cells.iter().map(|c| Cell::mark(c)));
+                row.push(Cell::text(r.note()));
+                row
+            })
+            .collect();
+        for (period, totals) in self.periods.iter().zip(&self.totals) {
+            rows.push(vec![]);
+            rows.push(vec![Cell::text(format!("Итоги: {period}"))]);
+            rows.extend(crate::diary::class::totals_rows(totals));
+        }
+        Table {
+            title,
+            columns,
+            rows,
+            notes: crate::diary::class::DEFINITIONS[..4]
+                .iter()
+                .map(|d| d.to_string())
+                .chain(std::iter::once(
+                    "Выбывшие показаны только за периоды, когда были в классе, и в итоги периода, до конца которого выбыли, не входят.".to_string(),
+                ))
+                .collect(),
+        }
+    }
+}
+
+/// A period of the sheet: its id, name and dates.
+pub struct SheetPeriod<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    pub span: Span,
 }
 
 pub async fn summary_sheet(
     pool: &PgPool,
     school: SchoolId,
     class_id: i64,
-    period: Span,
-    period_id: i64,
+    periods: &[SheetPeriod<'_>],
 ) -> sqlx::Result<SummarySheet> {
-    let pupils = sqlx::query!(
-        r#"SELECT p.id, p.last_name || ' ' || p.first_name AS "name!"
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        return Ok(SummarySheet {
+            subjects: vec![],
+            periods: vec![],
+            rows: vec![],
+            totals: vec![],
+        });
+    };
+    // Every stay of every pupil in the class that overlaps the sheet's periods.
+    let stays = sqlx::query!(
+        r#"SELECT p.id, p.last_name || ' ' || p.first_name AS "name!", e.starts_on, e.ends_on
            FROM class_enrollment e JOIN pupil p ON p.school_id = e.school_id AND p.id = e.pupil_id
            WHERE e.school_id = $1 AND e.class_id = $2 AND e.starts_on <= $4
              AND (e.ends_on IS NULL OR e.ends_on >= $3)
-           ORDER BY p.last_name, p.first_name, p.id"#,
+           ORDER BY p.last_name, p.first_name, p.id, e.starts_on"#,
         school.0,
         class_id,
-        period.starts_on,
-        period.ends_on
+        first.span.starts_on,
+        last.span.ends_on
     )
     .fetch_all(pool)
     .await?;
@@ -648,36 +745,81 @@ pub async fn summary_sheet(
     )
     .fetch_all(pool)
     .await?;
+    let period_ids: Vec<i64> = periods.iter().map(|p| p.id).collect();
     let marks = sqlx::query!(
-        r#"SELECT pm.pupil_id, g.subject_id, pm.value
+        r#"SELECT pm.pupil_id, pm.period_id, g.subject_id, pm.value
            FROM period_mark pm
            JOIN study_group g ON g.school_id = pm.school_id AND g.id = pm.group_id
-           JOIN class_enrollment e ON e.school_id = pm.school_id AND e.pupil_id = pm.pupil_id AND e.class_id = $2
-           WHERE pm.school_id = $1 AND pm.period_id = $3"#,
+           WHERE pm.school_id = $1 AND g.class_id = $2 AND pm.period_id = ANY($3)
+             AND pm.value IS NOT NULL"#,
         school.0,
         class_id,
-        period_id
+        &period_ids
     )
     .fetch_all(pool)
     .await?;
+    let value: HashMap<(i64, i64, i64), &str> = marks
+        .iter()
+        .filter_map(|m| Some(((m.pupil_id, m.period_id, m.subject_id), m.value.as_deref()?)))
+        .collect();
+    // A pupil's stays in the class: first and last day (none: still there).
+    type Stays = Vec<(NaiveDate, Option<NaiveDate>)>;
+    let mut pupils: Vec<(i64, String, Stays)> = Vec::new();
+    for s in &stays {
+        match pupils.last_mut() {
+            Some(last) if last.0 == s.id => last.2.push((s.starts_on, s.ends_on)),
+            _ => pupils.push((s.id, s.name.clone(), vec![(s.starts_on, s.ends_on)])),
+        }
+    }
+    let in_class = |stays: &[(NaiveDate, Option<NaiveDate>)], span: Span| {
+        stays
+            .iter()
+            .any(|(from, to)| *from <= span.ends_on && to.is_none_or(|t| t >= span.starts_on))
+    };
+    let left_by = |stays: &[(NaiveDate, Option<NaiveDate>)], day: NaiveDate| {
+        if stays.iter().all(|(_, to)| to.is_some_and(|t| t < day)) {
+            stays.iter().filter_map(|(_, to)| *to).max()
+        } else {
+            None
+        }
+    };
+    let mut standings: Vec<Vec<PupilStanding>> = vec![Vec::new(); periods.len()];
     let rows = pupils
         .iter()
-        .map(|p| {
-            let cells = subjects
-                .iter()
-                .map(|s| {
-                    marks
-                        .iter()
-                        .find(|m| m.pupil_id == p.id && m.subject_id == s.id)
-                        .and_then(|m| m.value.as_deref())
-                        .map_or("", show_period_value)
-                })
-                .collect();
-            (p.name.clone(), cells)
+        .map(|(id, name, stays)| {
+            let mut cells = Vec::with_capacity(subjects.len() * periods.len());
+            for s in &subjects {
+                for p in periods {
+                    let shown = if in_class(stays, p.span) {
+                        value
+                            .get(&(*id, p.id, s.id))
+                            .map_or("", |v| show_period_value(v))
+                    } else {
+                        ""
+                    };
+                    cells.push(shown);
+                }
+            }
+            for (i, p) in periods.iter().enumerate() {
+                if in_class(stays, p.span) && left_by(stays, p.span.ends_on).is_none() {
+                    standings[i].push(PupilStanding::of(
+                        subjects
+                            .iter()
+                            .filter_map(|s| value.get(&(*id, p.id, s.id)).copied()),
+                    ));
+                }
+            }
+            SheetRow {
+                pupil: name.clone(),
+                cells,
+                left_on: left_by(stays, last.span.ends_on),
+            }
         })
         .collect();
     Ok(SummarySheet {
         subjects: subjects.into_iter().map(|s| s.name).collect(),
+        periods: periods.iter().map(|p| p.name.to_string()).collect(),
         rows,
+        totals: standings.iter().map(Totals::of).collect(),
     })
 }

@@ -2,6 +2,7 @@
 //! each decision names the clause it comes from. They never read the system clock.
 
 pub mod calendar;
+pub mod class_totals;
 pub mod gia;
 pub mod grading;
 pub mod journal;

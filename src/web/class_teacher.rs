@@ -7,13 +7,14 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::AppState;
+use super::downloads;
 use super::extract::Member;
 use super::journal::{author, today};
 use super::layout::{Layout, flash_outcome};
@@ -209,8 +210,6 @@ impl AbsencesPage {
 pub struct WeekQuery {
     #[serde(default)]
     week: Option<String>,
-    #[serde(default)]
-    period: Option<String>,
 }
 
 fn monday_of(q: &WeekQuery, today: NaiveDate) -> NaiveDate {
@@ -291,21 +290,73 @@ pub async fn save_absences(
 pub struct ReportPage {
     layout: Layout,
     class: ClassCtx,
+    /// The page's own address: `/class-teacher/report` or `/classes/{id}/report`.
+    base: String,
     periods: Vec<PeriodTab>,
     period: Option<PeriodTab>,
     report: Option<ClassReport>,
     preliminary_from: Option<NaiveDate>,
+    definitions: &'static [&'static str],
+}
+
+impl ReportPage {
+    fn figure(&self, x: impl std::borrow::Borrow<Option<f64>>) -> String {
+        crate::rules::class_totals::show(*x.borrow())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportQuery {
+    #[serde(default)]
+    period: Option<String>,
+    /// `xlsx` or `csv`: the report as a file.
+    #[serde(default)]
+    format: Option<String>,
 }
 
 /// The report on progress and attendance of a period: preliminary (forecasts) until its end —
-/// due 2 weeks before it — and final (period marks) after (003, 004).
+/// due 2 weeks before it — and final (period marks) after (003, 004); with the class's totals,
+/// printable, and as XLSX or CSV (`?format=`).
 pub async fn report(
     State(state): State<AppState>,
     member: Member,
-    Query(q): Query<WeekQuery>,
-) -> AppResult<ReportPage> {
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Response> {
     let class = my_class(&state, &member).await?;
-    let today = today(&state, &member);
+    report_page(&state, &member, class, "/class-teacher/report".into(), q).await
+}
+
+/// The same report of any class, for the director and the deputies, and for the class teacher
+/// of that class (docs/ACCESS.md); another school's class is 404.
+pub async fn class_report(
+    State(state): State<AppState>,
+    member: Member,
+    Path(class_id): Path<i64>,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Response> {
+    let class = class::class_ctx(&state.pool, member.school.id, class_id).await?;
+    let own_class = member.role == Role::ClassTeacher && member.access.class_id == Some(class_id);
+    if !(member.access.can_read_every_journal() || own_class) {
+        return Err(AppError::Forbidden);
+    }
+    report_page(
+        &state,
+        &member,
+        class,
+        format!("/classes/{class_id}/report"),
+        q,
+    )
+    .await
+}
+
+async fn report_page(
+    state: &AppState,
+    member: &Member,
+    class: ClassCtx,
+    base: String,
+    q: ReportQuery,
+) -> AppResult<Response> {
+    let today = today(state, member);
     let periods = period_marks::periods(
         &state.pool,
         member.school.id,
@@ -328,14 +379,31 @@ pub async fn report(
         ),
         None => None,
     };
+    if downloads::wants_file(q.format.as_deref()) {
+        let (Some(p), Some(r)) = (&period, &report) else {
+            return Err(AppError::NotFound);
+        };
+        let kind = if r.final_report {
+            "Итоговый отчёт"
+        } else {
+            "Предварительный отчёт"
+        };
+        let title = format!("{kind} {} {}", class.name, p.name);
+        if let Some(file) = downloads::file(&r.table(title), q.format.as_deref())? {
+            return Ok(file);
+        }
+    }
     Ok(ReportPage {
-        layout: Layout::for_member(&member, "Отчёт об успеваемости и посещаемости").await?,
+        layout: Layout::for_member(member, "Отчёт об успеваемости и посещаемости").await?,
         preliminary_from: period.as_ref().map(|p| p.span.ends_on - Duration::days(14)),
         class,
+        base,
         periods,
         period,
         report,
-    })
+        definitions: &class::DEFINITIONS,
+    }
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -393,7 +461,6 @@ pub async fn extract(
     let monday = monday_of(
         &WeekQuery {
             week: q.week.clone(),
-            period: None,
         },
         today,
     );

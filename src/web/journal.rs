@@ -1272,19 +1272,45 @@ pub struct SummaryPage {
     class_id: i64,
     class_name: String,
     periods: Vec<PeriodTab>,
-    period: PeriodTab,
+    /// The period shown, or `None` for the year.
+    period: Option<PeriodTab>,
     sheet: SummarySheet,
     /// J17: the class's ГИА results (grades 9 and 11).
     gia: Vec<crate::gia::ResultLine>,
+    definitions: &'static [&'static str],
 }
 
-/// The class's summary sheet of period marks (J14).
+impl SummaryPage {
+    /// `period=<id>` or `period=year`, for the links.
+    fn period_param(&self) -> String {
+        self.period
+            .as_ref()
+            .map_or("year".to_string(), |p| p.id.to_string())
+    }
+
+    fn figure(&self, x: impl std::borrow::Borrow<Option<f64>>) -> String {
+        crate::rules::class_totals::show(*x.borrow())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SummaryQuery {
+    /// A period's id, or `year` for the whole year; empty or malformed: the current period.
+    #[serde(default)]
+    period: Option<String>,
+    /// `xlsx` or `csv`: the sheet as a file.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// The class's summary sheet of period marks (J14), of a period or of the year, with the
+/// class's figures per period; printable, and as XLSX or CSV (`?format=`).
 pub async fn summary(
     State(state): State<AppState>,
     member: Member,
     Path(class_id): Path<i64>,
-    Query(q): Query<PeriodQuery>,
-) -> AppResult<SummaryPage> {
+    Query(q): Query<SummaryQuery>,
+) -> AppResult<Response> {
     let mut conn = state.pool.acquire().await?;
     let class = crate::pupils::repo::class(&mut conn, member.school.id, class_id)
         .await?
@@ -1305,15 +1331,31 @@ pub async fn summary(
     .ok_or_else(|| AppError::Refused("У класса ещё нет учебного плана.".into()))?;
     let head = grid::head(&mut conn, member.school.id, any_group).await?;
     let periods = grid::periods(&mut conn, member.school.id, &head).await?;
-    let period = choose_period(&periods, q.period, today(&state, &member))?;
-    let sheet = period::summary_sheet(
-        &state.pool,
-        member.school.id,
-        class_id,
-        period.span,
-        period.id,
-    )
-    .await?;
+    drop(conn);
+    let period = if q.period.as_deref() == Some("year") {
+        None
+    } else {
+        let asked = q.period.as_deref().and_then(|p| p.parse::<i64>().ok());
+        Some(choose_period(&periods, asked, today(&state, &member))?)
+    };
+    let shown: Vec<period::SheetPeriod> = periods
+        .iter()
+        .filter(|p| period.as_ref().is_none_or(|one| one.id == p.id))
+        .map(|p| period::SheetPeriod {
+            id: p.id,
+            name: &p.name,
+            span: p.span,
+        })
+        .collect();
+    let sheet = period::summary_sheet(&state.pool, member.school.id, class_id, &shown).await?;
+    let title = format!(
+        "Сводная ведомость {} {}",
+        class.name(),
+        period.as_ref().map_or("год", |p| p.name.as_str())
+    );
+    if let Some(file) = super::downloads::file(&sheet.table(title), q.format.as_deref())? {
+        return Ok(file);
+    }
     let gia = crate::gia::class_results(&state.pool, member.school.id, class_id).await?;
     Ok(SummaryPage {
         layout: Layout::for_member(&member, &format!("Сводная ведомость {}", class.name())).await?,
@@ -1323,5 +1365,7 @@ pub async fn summary(
         period,
         sheet,
         gia,
-    })
+        definitions: &crate::diary::class::DEFINITIONS,
+    }
+    .into_response())
 }

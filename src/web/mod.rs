@@ -11,6 +11,7 @@ mod credentials;
 pub mod csrf;
 mod curriculum;
 mod diary;
+mod downloads;
 pub mod errors;
 pub mod extract;
 mod gia;
@@ -275,6 +276,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/lessons/{lesson_id}/reasons", post(journal::save_reasons))
         .route("/classes/{class_id}/summary", get(journal::summary))
+        .route(
+            "/classes/{class_id}/report",
+            get(class_teacher::class_report),
+        )
         .route("/classes/{class_id}/gia", get(gia::show).post(gia::enter))
         // Journal control (deputy): substitutions, transfers, unlocks, remarks
         .route("/deputy/lessons", get(journal_control::lessons))

@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod browser;
 mod catalogues;
+mod class_reports;
 mod cluster;
 mod corrections;
 mod curriculum;

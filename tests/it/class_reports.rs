@@ -1,0 +1,563 @@
+//! Issue 13 (§5): the class teacher's period report with the class's totals and the summary
+//! sheet of the year — every figure against a hand count on a small awkward class, the XLSX read
+//! back equal to the page, the CSV as Russian Excel opens it, and who may open them.
+
+use calamine::{Data, Reader, Xlsx};
+use reqwest::StatusCode;
+
+use crate::helpers::Client;
+use crate::journal::{Journal, journal_of, msk};
+
+/// 5«Б» with mathematics (lessons Monday and Wednesday) and Russian, and the first quarter done:
+///
+/// | pupil | Математика | Русский язык | absences (mathematics) |
+/// |---|---|---|---|
+/// | A | 5 | 4 | Б, none given |
+/// | B | 2 | Н/А | УП, НП |
+/// | C | ОСВ | 3 | — |
+/// | D | ОСВ | ОСВ | — |
+/// | E, withdrawn 05.10.2026 | 4 | — | Б before, one after leaving (not counted) |
+///
+/// Hand count for the quarter: pupils with marks 3 (A, B, C; D has only ОСВ, E left),
+/// progressing 2 (A, C) = 66,7 %, quality 1 (A) = 33,3 %, средний балл (5 + 4 + 2 + 3) / 4 = 3,5;
+/// lessons missed 5: Б 2, УП 1, НП 1, without reason 1. The other pupils of the class have no
+/// marks and count nowhere.
+struct Awkward {
+    j: Journal,
+    names: Vec<String>,
+    q1: i64,
+    q2: i64,
+}
+
+async fn awkward_class() -> Awkward {
+    let j = journal_of(5, "Б", "Математика", "five_point").await;
+    let pool = &j.app.pool;
+    let deputy = j.app.signed_in("deputy").await;
+    deputy
+        .post(
+            "/setup/subjects",
+            &[
+                ("name", "Русский язык"),
+                ("component", "federal"),
+                ("scale", "five_point"),
+            ],
+        )
+        .await;
+    let russian: i64 = sqlx::query_scalar(
+        "SELECT s.id FROM subject s JOIN school sc ON sc.id = s.school_id
+         WHERE sc.slug = 'demo-1' AND s.name = 'Русский язык'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    deputy
+        .post(
+            &format!("/classes/{}/curriculum", j.class_id),
+            &[("subject", &russian.to_string()), ("hours", "1")],
+        )
+        .await;
+    let russian_group: i64 =
+        sqlx::query_scalar("SELECT id FROM study_group WHERE class_id = $1 AND subject_id = $2")
+            .bind(j.class_id)
+            .bind(russian)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let periods: Vec<i64> = sqlx::query_scalar(
+        "SELECT sp.id FROM study_period sp JOIN period_scheme ps ON ps.id = sp.scheme_id
+         JOIN school_class c ON c.school_id = ps.school_id AND c.academic_year_id = ps.academic_year_id
+         WHERE c.id = $1 AND c.grade BETWEEN ps.grade_from AND ps.grade_to ORDER BY sp.number",
+    )
+    .bind(j.class_id)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let (q1, q2) = (periods[0], periods[1]);
+    let names: Vec<String> = {
+        let mut names = Vec::new();
+        for p in &j.pupils[..5] {
+            names.push(
+                sqlx::query_scalar(
+                    "SELECT last_name || ' ' || first_name FROM pupil WHERE id = $1",
+                )
+                .bind(p)
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+            );
+        }
+        names
+    };
+    let (a, b, c, d, e) = (
+        j.pupils[0],
+        j.pupils[1],
+        j.pupils[2],
+        j.pupils[3],
+        j.pupils[4],
+    );
+    let teacher = j.app.account_id("teacher").await;
+    let marks: [(i64, i64, i64, &str); 9] = [
+        (j.group, q1, a, "5"),
+        (russian_group, q1, a, "4"),
+        (j.group, q1, b, "2"),
+        (russian_group, q1, b, "na"),
+        (j.group, q1, c, "exempt"),
+        (russian_group, q1, c, "3"),
+        (j.group, q1, d, "exempt"),
+        (russian_group, q1, d, "exempt"),
+        (j.group, q1, e, "4"),
+    ];
+    for (group, period, pupil, value) in marks {
+        sqlx::query(
+            "INSERT INTO period_mark (school_id, group_id, period_id, pupil_id, value, set_by, set_at)
+             SELECT school_id, $1, $2, $3, $4, $5, now() FROM study_group WHERE id = $1",
+        )
+        .bind(group)
+        .bind(period)
+        .bind(pupil)
+        .bind(value)
+        .bind(teacher)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    // The pupil leaves on 05.10.2026, as the school records it.
+    j.app.clock.set(msk(11, 10, 12, 0));
+    let admin = j.app.signed_in("admin").await;
+    let r = admin
+        .post(
+            &format!("/pupils/{e}/withdraw"),
+            &[("on", "05.10.2026"), ("reason", "переезд в другой город")],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("Выбытие оформлено."));
+    // A stray mark of the second quarter for the pupil who left: not theirs to show.
+    sqlx::query(
+        "INSERT INTO period_mark (school_id, group_id, period_id, pupil_id, value, set_by, set_at)
+         SELECT school_id, $1, $2, $3, '5', $4, now() FROM study_group WHERE id = $1",
+    )
+    .bind(j.group)
+    .bind(q2)
+    .bind(e)
+    .bind(teacher)
+    .execute(pool)
+    .await
+    .unwrap();
+    let absences: [(u32, u32, i64, Option<&str>); 6] = [
+        (9, 7, a, Some("ill")),
+        (9, 9, a, None),
+        (9, 14, b, Some("excused")),
+        (9, 16, b, Some("unexcused")),
+        (9, 21, e, Some("ill")),
+        (10, 7, e, Some("ill")),
+    ];
+    for (m, day, pupil, reason) in absences {
+        let lesson = j.lesson(m, day).await;
+        sqlx::query(
+            "INSERT INTO absence (school_id, lesson_id, pupil_id, absent, reason, entered_by, entered_at)
+             SELECT school_id, id, $2, true, $3, $4, now() FROM lesson WHERE id = $1",
+        )
+        .bind(lesson)
+        .bind(pupil)
+        .bind(reason)
+        .bind(teacher)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    Awkward { j, names, q1, q2 }
+}
+
+/// The cells of a page's table (`<table class="… {class}">`): each body row's cells, tags
+/// stripped, entities of the template decoded, whitespace squeezed.
+fn page_rows(html: &str, class: &str) -> Vec<Vec<String>> {
+    let table = html
+        .split(&format!("class=\"grid {class}\""))
+        .nth(1)
+        .expect("the table")
+        .split("</table>")
+        .next()
+        .unwrap();
+    let body = table
+        .split("<tbody>")
+        .nth(1)
+        .unwrap()
+        .split("</tbody>")
+        .next()
+        .unwrap();
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|cell| {
+                    let inner = cell.split_once('>').unwrap().1;
+                    let inner = inner.split("</td>").next().unwrap();
+                    strip(inner)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn strip(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A figure of the page's «Итоги класса» table: the cell after its row head.
+fn figure(html: &str, head: &str) -> String {
+    let after = html
+        .split(&format!("<th scope=\"row\">{head}</th>"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{head} on the page"));
+    strip(after.split("</td>").next().unwrap())
+}
+
+/// An XLSX download's first sheet as text, numbers written as the pages write them.
+async fn xlsx_rows(client: &Client, path: &str) -> Vec<Vec<String>> {
+    let r = client.get(path).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    let bytes = r.bytes().await.unwrap();
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    Data::String(s) => s.clone(),
+                    Data::Float(f) => zhurnal::exports::table::number_text(*f),
+                    Data::Int(i) => i.to_string(),
+                    Data::DateTime(d) => d
+                        .as_datetime()
+                        .unwrap()
+                        .date()
+                        .format("%d.%m.%Y")
+                        .to_string(),
+                    other => panic!("unexpected cell {other:?}"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn number_cell(book_rows: &[Vec<String>], head: &str) -> String {
+    book_rows
+        .iter()
+        .find(|r| r.first().map(String::as_str) == Some(head))
+        .unwrap_or_else(|| panic!("{head} in the file"))[1]
+        .clone()
+}
+
+#[tokio::test]
+async fn s5_the_period_report_counts_progress_quality_and_attendance_as_by_hand_and_the_files_equal_the_page()
+ {
+    let w = awkward_class().await;
+    let ct = w.j.app.signed_in("classteacher").await;
+    let path = format!("/class-teacher/report?period={}", w.q1);
+    let (status, page) = ct.text(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Итоговый отчёт — 1 четверть"), "{page}");
+    assert_eq!(figure(&page, "Обучающихся с отметками"), "3");
+    assert_eq!(figure(&page, "Успевают"), "2");
+    assert_eq!(figure(&page, "Успеваемость, %"), "66,7");
+    assert_eq!(figure(&page, "Учатся на «4» и «5»"), "1");
+    assert_eq!(figure(&page, "Качество знаний, %"), "33,3");
+    assert_eq!(figure(&page, "Средний балл"), "3,5");
+    // The definitions stand under the table, in Russian, with no regulation codes.
+    assert!(page.contains("Успеваемость — доля обучающихся"));
+    assert!(page.contains("ОСВ (освобождён) не входит ни в числитель, ни в знаменатель"));
+    assert!(!page.contains("J1") && !page.contains("§5"));
+    for link in ["Скачать XLSX", "Скачать CSV", "Печать"] {
+        assert!(page.contains(link), "{link}");
+    }
+
+    let rows = page_rows(&page, "report");
+    let row = |i: usize| {
+        rows.iter()
+            .find(|r| r[0].starts_with(&w.names[i]))
+            .unwrap_or_else(|| panic!("{} on the page", w.names[i]))
+            .clone()
+    };
+    // Обучающийся, Математика, Русский язык, средний балл, «2», Н/А, пропущено, Б, УП, НП, без причины.
+    assert_eq!(
+        row(0)[1..],
+        ["5", "4", "4,5", "", "", "2", "1", "0", "0", "1"]
+    );
+    assert_eq!(
+        row(1)[1..],
+        ["2", "н/а", "2", "1", "1", "2", "0", "1", "1", "0"]
+    );
+    assert_eq!(
+        row(2)[1..],
+        ["осв", "3", "3", "", "", "0", "0", "0", "0", "0"]
+    );
+    assert_eq!(
+        row(3)[1..],
+        ["осв", "осв", "", "", "", "0", "0", "0", "0", "0"]
+    );
+    assert_eq!(
+        row(4)[0],
+        format!("{} выбыл(а) 05.10.2026", w.names[4]),
+        "the pupil who left, with the date"
+    );
+    assert_eq!(row(4)[1..], ["4", "", "4", "", "", "1", "1", "0", "0", "0"]);
+    let total = page
+        .split("<tfoot>")
+        .nth(1)
+        .unwrap()
+        .split("</tfoot>")
+        .next()
+        .unwrap();
+    assert!(
+        strip(&total.replace("<td>", " ").replace("</td>", " |"))
+            .ends_with("3,5 | | | 5 | 2 | 1 | 1 | 1 |"),
+        "class total: {}",
+        strip(total)
+    );
+
+    // The XLSX holds the page: the same pupils' cells, the totals line and the figures.
+    let book = xlsx_rows(&ct, &format!("{path}&format=xlsx")).await;
+    assert_eq!(
+        book[0][..4],
+        ["Обучающийся", "Математика", "Русский язык", "Средний балл"]
+    );
+    for page_row in &rows {
+        let file_row = book
+            .iter()
+            .find(|r| page_row[0].starts_with(&r[0]) && !r[0].is_empty())
+            .unwrap_or_else(|| panic!("{} in the file", page_row[0]));
+        assert_eq!(
+            file_row[1..page_row.len()],
+            page_row[1..],
+            "{}",
+            page_row[0]
+        );
+    }
+    let e_row = book.iter().find(|r| r[0] == w.names[4]).unwrap();
+    assert_eq!(e_row.last().unwrap(), "выбыл(а) 05.10.2026");
+    let total_row = book.iter().find(|r| r[0] == "Итого по классу").unwrap();
+    assert_eq!(total_row[3..11], ["3,5", "", "", "5", "2", "1", "1", "1"]);
+    assert_eq!(number_cell(&book, "Обучающихся с отметками"), "3");
+    assert_eq!(number_cell(&book, "Успеваемость, %"), "66,7");
+    assert_eq!(number_cell(&book, "Качество знаний, %"), "33,3");
+    assert_eq!(number_cell(&book, "Средний балл"), "3,5");
+
+    // The CSV opens in Russian Excel: BOM, «;», CRLF, the same figures.
+    let r = ct.get(&format!("{path}&format=csv")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(bytes[..3], [0xEF, 0xBB, 0xBF], "UTF-8 BOM");
+    let csv = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(csv.starts_with("Обучающийся;Математика;Русский язык;Средний балл;"));
+    assert!(
+        csv.contains("\r\nИтого по классу;;;3,5;;;5;2;1;1;1;\r\n"),
+        "{csv}"
+    );
+    assert!(csv.contains(&format!("\r\n{};5;4;4,5;;;2;1;0;0;1;\r\n", w.names[0])));
+    assert!(csv.contains("\r\nУспеваемость, %;66,7"));
+
+    // The director and the deputy read the same report of the class; its figures are the same.
+    for login in ["director", "deputy"] {
+        let who = w.j.app.signed_in(login).await;
+        let (status, page) = who
+            .text(&format!("/classes/{}/report?period={}", w.j.class_id, w.q1))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{login}");
+        assert_eq!(figure(&page, "Успеваемость, %"), "66,7", "{login}");
+        assert_eq!(page_rows(&page, "report"), rows, "{login}");
+    }
+}
+
+#[tokio::test]
+async fn s5_the_summary_sheet_of_the_year_shows_each_period_with_its_totals_and_the_pupil_who_left_only_while_in_the_class()
+ {
+    let w = awkward_class().await;
+    let deputy = w.j.app.signed_in("deputy").await;
+    let base = format!("/classes/{}/summary", w.j.class_id);
+    let (status, page) = deputy.text(&format!("{base}?period=year")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Учебный год: отметки за все периоды"));
+    assert!(page.contains("Годовые отметки в журнале не ведутся"));
+    let periods: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM study_period sp JOIN period_scheme ps ON ps.id = sp.scheme_id
+         JOIN school_class c ON c.school_id = ps.school_id AND c.academic_year_id = ps.academic_year_id
+         WHERE c.id = $1 AND c.grade BETWEEN ps.grade_from AND ps.grade_to",
+    )
+    .bind(w.j.class_id)
+    .fetch_one(&w.j.app.pool)
+    .await
+    .unwrap();
+    let n = periods as usize;
+    let rows = page_rows(&page, "summary");
+    let row = |i: usize| {
+        rows.iter()
+            .find(|r| r[0].starts_with(&w.names[i]))
+            .unwrap_or_else(|| panic!("{}", w.names[i]))
+            .clone()
+    };
+    // Subjects in name order, each with its periods: Математика 1..n, Русский язык 1..n.
+    let cells = |i: usize| {
+        let r = row(i);
+        (r[1].clone(), r[1 + n].clone())
+    };
+    assert_eq!(cells(0), ("5".to_string(), "4".to_string()));
+    assert_eq!(cells(1), ("2".to_string(), "н/а".to_string()));
+    assert_eq!(cells(3), ("осв".to_string(), "осв".to_string()));
+    assert_eq!(row(4)[0], format!("{} выбыл(а) 05.10.2026", w.names[4]));
+    assert_eq!(row(4)[1], "4");
+    assert_eq!(
+        row(4)[2],
+        "",
+        "the second quarter's stray mark is not shown"
+    );
+    // The figures of the first quarter, as counted by hand; the second has none.
+    let totals = page_rows(&page, "totals");
+    assert_eq!(totals.len(), n);
+    assert_eq!(totals[0], ["3", "2", "66,7", "1", "33,3", "3,5"]);
+    assert_eq!(totals[1], ["0", "0", "—", "0", "—", "—"]);
+
+    // The year's XLSX equals the page, the pupil who left with the date in its own column.
+    let book = xlsx_rows(&deputy, &format!("{base}?period=year&format=xlsx")).await;
+    assert_eq!(book[0][1], "Математика, 1 четверть");
+    for page_row in &rows {
+        let file_row = book
+            .iter()
+            .find(|r| !r[0].is_empty() && page_row[0].starts_with(&r[0]))
+            .unwrap();
+        assert_eq!(
+            file_row[1..page_row.len()],
+            page_row[1..],
+            "{}",
+            page_row[0]
+        );
+    }
+    assert_eq!(
+        book.iter()
+            .find(|r| r[0] == w.names[4])
+            .unwrap()
+            .last()
+            .unwrap(),
+        "выбыл(а) 05.10.2026"
+    );
+    let first = book
+        .iter()
+        .position(|r| r[0] == "Итоги: 1 четверть")
+        .unwrap();
+    assert_eq!(book[first + 3][..2], ["Успеваемость, %", "66,7"]);
+    assert_eq!(book[first + 5][..2], ["Качество знаний, %", "33,3"]);
+    assert_eq!(book[first + 6][..2], ["Средний балл", "3,5"]);
+
+    // The second quarter's sheet leaves out the pupil who left in the first.
+    let (_, page) = deputy.text(&format!("{base}?period={}", w.q2)).await;
+    assert!(
+        !page.contains(&w.names[4]),
+        "not in the class in the 2nd quarter"
+    );
+    let csv = deputy
+        .get(&format!("{base}?period={}&format=csv", w.q1))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("\u{feff}Обучающийся;Математика;Русский язык;Примечание\r\n".as_bytes())
+    );
+}
+
+#[tokio::test]
+async fn s5_the_class_reports_are_for_the_class_teacher_of_the_class_and_the_management_only() {
+    let w = awkward_class().await;
+    let app = &w.j.app;
+    let c = w.j.class_id;
+    let paths = [
+        format!("/classes/{c}/report"),
+        format!("/classes/{c}/report?period={}&format=xlsx", w.q1),
+        format!("/classes/{c}/summary?period=year"),
+        format!("/classes/{c}/summary?period=year&format=csv"),
+    ];
+    for login in ["director", "deputy", "classteacher"] {
+        let who = app.signed_in(login).await;
+        for path in &paths {
+            assert_eq!(
+                who.get(path).await.status(),
+                StatusCode::OK,
+                "{login} {path}"
+            );
+        }
+    }
+    for login in ["teacher", "parent", "student", "admin"] {
+        let who = app.signed_in(login).await;
+        for path in &paths {
+            let r = who.get(path).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{login} {path}");
+            let body = r.text().await.unwrap();
+            assert!(!body.contains(&w.names[0]), "{login} {path}: no name");
+        }
+    }
+    let other_school = app.signed_in("director2").await;
+    for path in &paths {
+        assert_eq!(
+            other_school.get(path).await.status(),
+            StatusCode::NOT_FOUND,
+            "another school {path}"
+        );
+    }
+    // The class teacher of another class: 403 on this one, and their own report is theirs.
+    let other_class: i64 = sqlx::query_scalar(
+        "SELECT id FROM school_class WHERE school_id = (SELECT school_id FROM school_class WHERE id = $1)
+         AND grade = 5 AND letter = 'А'",
+    )
+    .bind(c)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE membership SET class_id = $1 WHERE role = 'class_teacher'
+         AND account_id = (SELECT id FROM account WHERE login = 'classteacher')",
+    )
+    .bind(other_class)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let ct = app.signed_in("classteacher").await;
+    for path in &paths {
+        let r = ct.get(path).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::FORBIDDEN,
+            "another class's teacher {path}"
+        );
+    }
+    let (status, page) = ct.text("/class-teacher/report").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("5«А»") && !page.contains(&w.names[0]));
+}
