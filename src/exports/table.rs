@@ -70,7 +70,7 @@ impl Cell {
     fn csv_text(&self) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => defused(s),
             Cell::Number(n) => number_text(*n),
             Cell::Date(d) => d.format("%d.%m.%Y").to_string(),
         }
@@ -241,6 +241,17 @@ impl Table {
     }
 }
 
+/// A text that Excel or LibreOffice would run as a formula (`=`, `+`, `-`, `@`, a tab or a
+/// carriage return first: «=HYPERLINK(…)» typed as a topic or a name) gets an apostrophe in front,
+/// so it opens as the text it is. XLSX cells are typed strings and need nothing.
+fn defused(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 fn quote(field: &str) -> String {
     if field.contains([';', '"', '\r', '\n']) {
         format!("\"{}\"", field.replace('"', "\"\""))
@@ -277,6 +288,33 @@ mod tests {
             ],
             notes: vec!["Успеваемость — доля успевающих.".into()],
         }
+    }
+
+    #[test]
+    fn a_text_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
+        let table = Table {
+            title: "Темы".into(),
+            columns: vec![
+                Column::new("Тема", Kind::Text),
+                Column::new("Число", Kind::Number),
+            ],
+            rows: vec![
+                vec![
+                    Cell::text("=HYPERLINK(\"http://x\";\"5\")"),
+                    Cell::Number(-2.0),
+                ],
+                vec![Cell::text("@SUM(A1)"), Cell::Number(1.0)],
+                vec![Cell::text("Дроби — сложение"), Cell::Empty],
+            ],
+            notes: Vec::new(),
+        };
+        let csv = String::from_utf8(table.csv().unwrap()).unwrap();
+        assert!(
+            csv.contains("\"'=HYPERLINK(\"\"http://x\"\";\"\"5\"\")\";-2"),
+            "{csv}"
+        );
+        assert!(csv.contains("'@SUM(A1);1"), "{csv}");
+        assert!(csv.contains("\r\nДроби — сложение;\r\n"), "{csv}");
     }
 
     #[test]
