@@ -16,6 +16,7 @@ pub mod extract;
 mod gia;
 mod group_timetable;
 mod health;
+mod control;
 mod home;
 mod imports;
 mod input_guard;
@@ -312,6 +313,8 @@ pub fn router(state: AppState) -> Router {
             post(journal_control::fix_remark),
         )
         .route("/remarks", get(journal_control::remarks))
+        // The management's control (§5): the lists behind the start page's counts.
+        .route("/control/{what}", get(control::list))
         // The diary (regulations §4).
         .route("/diary", get(diary::week))
         .route("/diary/week", get(diary::week_body))
