@@ -13,6 +13,7 @@ mod auth;
 mod browser;
 mod catalogues;
 mod cluster;
+mod control_centre;
 mod corrections;
 mod curriculum;
 mod demo;
