@@ -98,7 +98,9 @@ impl Problem {
                 "Колонки письменных работ, срок проверки которых прошёл, а в колонке нет ни одной отметки, хотя на уроке были обучающиеся (по одной строке на работу)."
             }
             Problem::RemarksOverdue => "Замечания, срок исправления которых прошёл.",
-            Problem::Unlocked => "Журналы или уроки, которые заместитель директора открыл для записи.",
+            Problem::Unlocked => {
+                "Журналы или уроки, которые заместитель директора открыл для записи."
+            }
         }
     }
 }
@@ -788,11 +790,15 @@ mod tests {
     #[test]
     fn the_week_starts_on_monday_midnight_in_the_schools_time_zone() {
         // Wednesday 18.11.2026 12:00 UTC = 15:00 in Moscow; Monday 16.11 00:00 MSK = 15.11 21:00 UTC.
-        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 18, 12, 0, 0).unwrap();
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 18, 12, 0, 0)
+            .unwrap();
         let when = When::at(now, "Europe/Moscow");
         assert_eq!(
             when.week_start,
-            chrono::Utc.with_ymd_and_hms(2026, 11, 15, 21, 0, 0).unwrap()
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, 15, 21, 0, 0)
+                .unwrap()
         );
         assert_eq!(when.today, NaiveDate::from_ymd_opt(2026, 11, 18).unwrap());
     }

@@ -6,8 +6,8 @@ use axum::extract::State;
 use chrono::Datelike;
 
 use super::AppState;
-use super::extract::Member;
 use super::control::ControlHome;
+use super::extract::Member;
 use super::layout::Layout;
 use crate::audit::{self, AuditLine};
 use crate::authz::Role;

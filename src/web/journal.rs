@@ -125,8 +125,7 @@ pub async fn list(
         let when = When::at(state.clock.now(), &member.school.time_zone);
         let year = {
             let mut conn = state.pool.acquire().await?;
-            crate::school_year::repo::current_year(&mut conn, member.school.id, when.today)
-                .await?
+            crate::school_year::repo::current_year(&mut conn, member.school.id, when.today).await?
         };
         let choices = match year {
             Some(year) => attention::journal_choices(&state.pool, member.school.id, year).await?,

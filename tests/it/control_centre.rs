@@ -67,16 +67,17 @@ async fn group(app: &TestApp, class: &str, subject: &str, teacher: &str) -> i64 
     group
 }
 
-/// A lesson of the group by its teacher, with its status, topic and homework as given.
+/// What a lesson's record holds: topic, homework, «Не задано».
+type Record<'a> = (Option<&'a str>, Option<&'a str>, bool);
+
+/// A lesson of the group by its teacher, with its status and record as given.
 async fn lesson(
     app: &TestApp,
     group: i64,
     date: NaiveDate,
     number: i16,
     status: &str,
-    topic: Option<&str>,
-    homework: Option<&str>,
-    homework_none: bool,
+    (topic, homework, homework_none): Record<'_>,
 ) -> i64 {
     sqlx::query_scalar(
         "INSERT INTO lesson (school_id, group_id, lesson_date, lesson_number, teacher_id, status,
@@ -180,29 +181,53 @@ async fn build(app: &TestApp) -> Set {
     let b = group(app, "9А", "Обществознание", "classteacher").await;
     let c = group(app, "11А", "Астрономия", "classteacher").await;
     // Group A: a past lesson held with nothing written (no topic, no homework: two problems).
-    let a_no_topic = lesson(app, a, d(9), 1, "held", None, None, false).await;
+    let a_no_topic = lesson(app, a, d(9), 1, "held", (None, None, false)).await;
     // «Не задано» and a topic: nothing to see.
-    lesson(app, a, d(10), 1, "held", Some("Дроби"), None, true).await;
+    lesson(app, a, d(10), 1, "held", (Some("Дроби"), None, true)).await;
     // Cancelled and moved lessons without a topic are not held: not counted.
-    lesson(app, a, d(11), 1, "cancelled", None, None, false).await;
-    lesson(app, a, d(12), 1, "moved", None, None, false).await;
+    lesson(app, a, d(11), 1, "cancelled", (None, None, false)).await;
+    lesson(app, a, d(12), 1, "moved", (None, None, false)).await;
     // Yesterday: a topic, no homework — the window is long over.
-    let a_no_homework = lesson(app, a, d(17), 1, "held", Some("Уравнения"), None, false).await;
+    let a_no_homework = lesson(app, a, d(17), 1, "held", (Some("Уравнения"), None, false)).await;
     // A control work (3 days to check) of 10.11 with no marks while pupils were there.
-    let a_unchecked = lesson(app, a, d(10), 2, "held", Some("Контроль"), Some("с. 5"), false).await;
+    let a_unchecked = lesson(
+        app,
+        a,
+        d(10),
+        2,
+        "held",
+        (Some("Контроль"), Some("с. 5"), false),
+    )
+    .await;
     column(app, a_unchecked, "Контрольная работа").await;
     // Yesterday's control work: still within its checking period.
-    let fresh = lesson(app, a, d(17), 2, "held", Some("Контроль 2"), Some("с. 7"), false).await;
+    let fresh = lesson(
+        app,
+        a,
+        d(17),
+        2,
+        "held",
+        (Some("Контроль 2"), Some("с. 7"), false),
+    )
+    .await;
     column(app, fresh, "Контрольная работа").await;
     // A self-study work checked: one mark entered late this week, one late last week.
-    let a_late = lesson(app, a, d(11), 2, "held", Some("Повторение"), Some("с. 9"), false).await;
+    let a_late = lesson(
+        app,
+        a,
+        d(11),
+        2,
+        "held",
+        (Some("Повторение"), Some("с. 9"), false),
+    )
+    .await;
     let col = column(app, a_late, "Самостоятельная работа").await;
     mark(app, col, 0, true, msk(17, 10)).await;
     mark(app, col, 1, true, msk(13, 10)).await;
     mark(app, col, 2, false, msk(11, 10)).await;
     // Group B: two lessons without a topic (homework given); at the first `teacher` substitutes.
-    let b_substituted = lesson(app, b, d(9), 3, "held", None, Some("п. 3"), false).await;
-    let b_no_topic = lesson(app, b, d(10), 3, "held", None, Some("п. 4"), false).await;
+    let b_substituted = lesson(app, b, d(9), 3, "held", (None, Some("п. 3"), false)).await;
+    let b_no_topic = lesson(app, b, d(10), 3, "held", (None, Some("п. 4"), false)).await;
     exec(
         app,
         "INSERT INTO substitution (school_id, lesson_id, teacher_id, registered_by, registered_at)
@@ -212,7 +237,15 @@ async fn build(app: &TestApp) -> Set {
     )
     .await;
     // A dictation nobody was present at: nothing to check.
-    let empty = lesson(app, b, d(11), 3, "held", Some("Диктант"), Some("п. 5"), false).await;
+    let empty = lesson(
+        app,
+        b,
+        d(11),
+        3,
+        "held",
+        (Some("Диктант"), Some("п. 5"), false),
+    )
+    .await;
     column(app, empty, "Диктант").await;
     all_absent(app, empty).await;
     // Group C: remarks — one overdue, one not yet due, one fixed late.
@@ -367,7 +400,10 @@ async fn section_5_the_start_page_counts_what_needs_attention_as_a_hand_count_do
     let home = page(&director, "/director").await;
     assert_eq!(count_of(&home, NO_TOPIC), 3);
     assert_eq!(
-        count_of(&home, "Исправления итоговых отметок ждут вашего согласования"),
+        count_of(
+            &home,
+            "Исправления итоговых отметок ждут вашего согласования"
+        ),
         0
     );
 
@@ -481,7 +517,13 @@ async fn the_list_of_journals_is_filtered_by_class_subject_teacher_and_problem_t
         );
     }
     assert_eq!(
-        journal_rows(&page(&deputy, &format!("/journal?teacher={sokolov}&problem=remarks")).await),
+        journal_rows(
+            &page(
+                &deputy,
+                &format!("/journal?teacher={sokolov}&problem=remarks")
+            )
+            .await
+        ),
         vec![set.c]
     );
     // Bad values: a Russian message next to the filter, never a 500; the rest still applies.
@@ -495,7 +537,10 @@ async fn the_list_of_journals_is_filtered_by_class_subject_teacher_and_problem_t
     for (query, message) in [
         ("class=abc", "Выберите класс из списка."),
         (foreign.as_str(), "Выберите класс из списка."),
-        ("subject=99999999999999999999999", "Выберите предмет из списка."),
+        (
+            "subject=99999999999999999999999",
+            "Выберите предмет из списка.",
+        ),
         ("teacher=-1", "Выберите учителя из списка."),
         ("problem=J1", "Выберите проблему из списка."),
         ("page=0", "Номер страницы — число от 1 до 1000."),
@@ -564,10 +609,7 @@ async fn only_the_director_and_deputies_see_the_control_and_another_school_sees_
     let journals = page(&director2, "/journal").await;
     assert!(!journals.contains("Алгебра") && !journals.contains("Обществознание"));
     assert_eq!(
-        director2
-            .get(&format!("/journal/{}", set.a))
-            .await
-            .status(),
+        director2.get(&format!("/journal/{}", set.a)).await.status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(
