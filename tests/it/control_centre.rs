@@ -620,3 +620,45 @@ async fn only_the_director_and_deputies_see_the_control_and_another_school_sees_
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn j7_todays_lesson_without_homework_counts_only_once_the_window_after_the_classs_last_lesson_is_over()
+ {
+    let app = spawn_app().await;
+    build(&app).await;
+    let a: i64 = sqlx::query_scalar(
+        "SELECT g.id FROM study_group g JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+         WHERE s.name = 'Алгебра'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    // Bells of the first shift: lesson 3 ends at 10:35; the school's window is 120 minutes.
+    sqlx::query(
+        "INSERT INTO bell (school_id, academic_year_id, shift, lesson_number, starts_at, ends_at)
+         SELECT g.school_id, g.academic_year_id, 1, n, time '08:00' + (n - 1) * interval '55 minutes',
+                time '08:45' + (n - 1) * interval '55 minutes'
+         FROM study_group g, generate_series(1, 3) n WHERE g.id = $1
+         ON CONFLICT (school_id, academic_year_id, shift, lesson_number)
+         DO UPDATE SET starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at",
+    )
+    .bind(a)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    // Today (Wednesday 18.11) lessons 1 and 3 of 5«А», topics written, no homework.
+    lesson(&app, a, d(18), 1, "held", (Some("Проценты"), None, false)).await;
+    lesson(&app, a, d(18), 3, "held", (Some("Проценты 2"), None, false)).await;
+    let deputy = app.signed_in("deputy").await;
+    // 12:00: the class's day ended at 10:35 (lesson 3), the window lasts until 12:35.
+    let home = page(&deputy, "/deputy").await;
+    assert_eq!(count_of(&home, NO_HOMEWORK), 2);
+    assert_eq!(
+        count_of(&home, NO_TOPIC),
+        3,
+        "today's lessons are not late for a topic"
+    );
+    app.clock.set(msk(18, 12) + chrono::Duration::minutes(41));
+    let home = page(&deputy, "/deputy").await;
+    assert_eq!(count_of(&home, NO_HOMEWORK), 4);
+}
