@@ -306,7 +306,7 @@ fn count_of(page: &str, label: &str) -> i64 {
 
 /// The lessons a list links to, in order.
 fn lesson_links(page: &str) -> Vec<i64> {
-    page.split("<tr class=\"row\">")
+    page.split("<tr class=\"problem-row\">")
         .skip(1)
         .filter_map(|row| {
             let at = row.find("href=\"/lessons/")? + "href=\"/lessons/".len();
@@ -452,14 +452,14 @@ async fn each_count_links_to_a_list_with_exactly_its_rows_each_linking_to_the_le
     assert_eq!(lesson_links(&unchecked), vec![set.a_unchecked]);
     assert!(unchecked.contains("Контрольная работа"));
     let remarks = page(&deputy, "/control/remarks").await;
-    assert_eq!(remarks.matches("<tr class=\"row\">").count(), 1);
+    assert_eq!(remarks.matches("<tr class=\"problem-row\">").count(), 1);
     assert!(remarks.contains(&format!("href=\"/journal/{}/control\"", set.c)));
     assert!(remarks.contains("17.11.2026"));
     let unlocked = page(&deputy, "/control/unlocked").await;
-    assert_eq!(unlocked.matches("<tr class=\"row\">").count(), 1);
+    assert_eq!(unlocked.matches("<tr class=\"problem-row\">").count(), 1);
     assert!(unlocked.contains(&format!("href=\"/journal/{}/control\"", set.a)));
     let parents = page(&deputy, "/control/parents").await;
-    assert_eq!(parents.matches("<tr class=\"row\">").count(), 1);
+    assert_eq!(parents.matches("<tr class=\"problem-row\">").count(), 1);
     assert!(parents.contains("Морозов"), "{parents}");
     assert_eq!(
         deputy.get("/control/nonsense").await.status(),
