@@ -549,16 +549,17 @@ pub struct JournalLine {
     pub group_name: String,
     pub subject: String,
     pub teachers: String,
-    /// The member substitutes in this group but does not teach it.
+    /// The member substitutes at a lesson of this group (a registered substitution, J15) and does
+    /// not teach it; a journal the member merely reads (a class teacher's class) is not one.
     pub substituted: bool,
 }
 
-/// The journals a member may open in the year holding `today`: a teacher's own groups and the
-/// groups where they substitute, a class teacher's class, everything for the management.
+/// The journals a teacher or a class teacher may open in the year holding `today`: their own
+/// groups, the groups where they substitute, a class teacher's class (the management's list is
+/// `attention::journals_behind`).
 pub async fn journals(
     conn: &mut PgConnection,
     school: SchoolId,
-    everything: bool,
     class_id: Option<i64>,
     account_id: i64,
     today: NaiveDate,
@@ -574,22 +575,22 @@ pub async fn journals(
                   coalesce((SELECT string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', ')
                             FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
                             WHERE t.school_id = g.school_id AND t.group_id = g.id), '') AS "teachers!",
-                  NOT EXISTS (SELECT 1 FROM teaching_assignment t
-                              WHERE t.school_id = g.school_id AND t.group_id = g.id AND t.teacher_id = $5) AS "substituted!"
+                  (NOT EXISTS (SELECT 1 FROM teaching_assignment t
+                               WHERE t.school_id = g.school_id AND t.group_id = g.id AND t.teacher_id = $4)
+                   AND EXISTS (SELECT 1 FROM substitution sb JOIN lesson l ON l.school_id = sb.school_id AND l.id = sb.lesson_id
+                               WHERE sb.school_id = g.school_id AND l.group_id = g.id AND sb.teacher_id = $4)) AS "substituted!"
            FROM study_group g
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            WHERE g.school_id = $1 AND g.academic_year_id = $2
-             AND ($3
-                  OR ($4::bigint IS NOT NULL AND g.class_id = $4)
+             AND (($3::bigint IS NOT NULL AND g.class_id = $3)
                   OR EXISTS (SELECT 1 FROM teaching_assignment t
-                             WHERE t.school_id = g.school_id AND t.group_id = g.id AND t.teacher_id = $5)
+                             WHERE t.school_id = g.school_id AND t.group_id = g.id AND t.teacher_id = $4)
                   OR EXISTS (SELECT 1 FROM substitution sb JOIN lesson l ON l.school_id = sb.school_id AND l.id = sb.lesson_id
-                             WHERE sb.school_id = g.school_id AND l.group_id = g.id AND sb.teacher_id = $5))
+                             WHERE sb.school_id = g.school_id AND l.group_id = g.id AND sb.teacher_id = $4))
            ORDER BY c.grade NULLS LAST, c.letter, s.name, g.name"#,
         school.0,
         year,
-        everything,
         class_id,
         account_id
     )

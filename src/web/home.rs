@@ -6,6 +6,7 @@ use axum::extract::State;
 use chrono::Datelike;
 
 use super::AppState;
+use super::control::ControlHome;
 use super::extract::Member;
 use super::layout::Layout;
 use crate::audit::{self, AuditLine};
@@ -16,7 +17,7 @@ use crate::journal::today::{self, AccumulationAlert, TodayLesson};
 use crate::tenancy::repo::{self as schools, Overview};
 
 /// Today's date in the school's time zone, in words: «понедельник, 23 ноября 2026 г.».
-fn today_in_words(state: &AppState, time_zone: &str) -> String {
+pub(super) fn today_in_words(state: &AppState, time_zone: &str) -> String {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     let today = state.clock.now().with_timezone(&tz).date_naive();
     const WEEKDAYS: [&str; 7] = [
@@ -51,7 +52,7 @@ fn today_in_words(state: &AppState, time_zone: &str) -> String {
     )
 }
 
-/// The start page of the school's management: director, deputies, administrator.
+/// The administrator's start page (the director's and the deputies' is `web::control`'s).
 #[derive(Template, WebTemplate)]
 #[template(path = "home_management.html")]
 pub struct ManagementHome {
@@ -62,10 +63,6 @@ pub struct ManagementHome {
     /// The latest changes, each with whether its values may be shown to this person (the
     /// administrator sees who changed a mark, not the mark: docs/ACCESS.md).
     recent: Vec<(AuditLine, bool)>,
-    /// J6: correction requests waiting for this person — a deputy's decision (deputies), the
-    /// director's agreement (the director); `None` for the administrator.
-    corrections_waiting: Option<i64>,
-    agrees_corrections: bool,
 }
 
 async fn management(state: &AppState, member: &Member, role: Role) -> AppResult<ManagementHome> {
@@ -83,21 +80,8 @@ async fn management(state: &AppState, member: &Member, role: Role) -> AppResult<
     } else {
         Vec::new()
     };
-    let corrections_waiting = if member.access.can_decide_corrections() {
-        let (for_deputy, for_director) =
-            crate::journal::period::waiting(&state.pool, member.school.id).await?;
-        Some(if member.access.can_agree_corrections() {
-            for_director
-        } else {
-            for_deputy
-        })
-    } else {
-        None
-    };
     Ok(ManagementHome {
         layout: Layout::for_member(member, role.label()).await?,
-        corrections_waiting,
-        agrees_corrections: member.access.can_agree_corrections(),
         today: today_in_words(state, &member.school.time_zone),
         overview,
         can_manage_accounts: member.access.can_manage_accounts(),
@@ -105,12 +89,14 @@ async fn management(state: &AppState, member: &Member, role: Role) -> AppResult<
     })
 }
 
-pub async fn director(State(state): State<AppState>, member: Member) -> AppResult<ManagementHome> {
-    management(&state, &member, Role::Director).await
+/// The director's start page: what needs attention (`web::control`).
+pub async fn director(State(state): State<AppState>, member: Member) -> AppResult<ControlHome> {
+    super::control::home(&state, &member, Role::Director).await
 }
 
-pub async fn deputy(State(state): State<AppState>, member: Member) -> AppResult<ManagementHome> {
-    management(&state, &member, Role::Deputy).await
+/// A deputy's start page: what needs attention (`web::control`).
+pub async fn deputy(State(state): State<AppState>, member: Member) -> AppResult<ControlHome> {
+    super::control::home(&state, &member, Role::Deputy).await
 }
 
 pub async fn administrator(

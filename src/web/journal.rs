@@ -19,6 +19,9 @@ use super::layout::{Layout, flash, flash_outcome};
 use crate::authz::Role;
 use crate::clock::local_today;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::journal::attention::{
+    self, BehindLine, JournalChoices, Problem, RawJournalFilter, When,
+};
 use crate::journal::grid::{self, Grid, Head, JournalLine, LessonPupil, PeriodTab};
 use crate::journal::period::{self, CorrectionRow, PeriodMarkInput, SummarySheet};
 use crate::journal::repo::{self, ColumnRow, HistoryLine, LessonCtx};
@@ -81,18 +84,90 @@ where
 #[template(path = "journals.html")]
 pub struct JournalsPage {
     layout: Layout,
+    /// A teacher's or a class teacher's journals.
     journals: Vec<JournalLine>,
-    /// The deputy and the director control journals (remarks, unlocks: §5, J1).
-    controls: bool,
+    /// The director and the deputies: the whole school's journals, filtered and sorted by how far
+    /// behind each is (§5).
+    control: Option<ControlJournals>,
 }
 
-pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<JournalsPage> {
+/// The management's list of journals: the filter, a page of journals, the pages.
+pub struct ControlJournals {
+    raw: RawJournalFilter,
+    errors: FieldErrors,
+    choices: JournalChoices,
+    problems: Vec<(&'static str, &'static str)>,
+    lines: Vec<BehindLine>,
+    total: i64,
+    page: i64,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+impl ControlJournals {
+    fn chosen(&self, value: &str, id: &i64) -> bool {
+        value.trim() == id.to_string()
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    member: Member,
+    Query(raw): Query<RawJournalFilter>,
+) -> AppResult<JournalsPage> {
     // Those who read journals: the director and the deputies every one, teachers their own
     // (docs/ACCESS.md); not the administrator, parents or pupils.
     if !member.access.opens_journals() {
         return Err(AppError::Forbidden);
     }
-    let everything = member.access.can_read_every_journal();
+    let layout = Layout::for_member(&member, "Журналы").await?;
+    if member.access.can_read_every_journal() {
+        let when = When::at(state.clock.now(), &member.school.time_zone);
+        let year = {
+            let mut conn = state.pool.acquire().await?;
+            crate::school_year::repo::current_year(&mut conn, member.school.id, when.today).await?
+        };
+        let choices = match year {
+            Some(year) => attention::journal_choices(&state.pool, member.school.id, year).await?,
+            None => JournalChoices::default(),
+        };
+        let (filter, errors) = attention::parse_journal_filter(&raw, &choices);
+        let lines = match year {
+            Some(year) => {
+                attention::journals_behind(
+                    &state.pool,
+                    member.school.id,
+                    year,
+                    when,
+                    filter,
+                    member.viewer.account_id,
+                )
+                .await?
+            }
+            None => Vec::new(),
+        };
+        let total = lines.first().map_or(0, |l| l.total);
+        let pages = (total + attention::JOURNALS_PAGE - 1) / attention::JOURNALS_PAGE;
+        let page = filter.page;
+        return Ok(JournalsPage {
+            layout,
+            journals: Vec::new(),
+            control: Some(ControlJournals {
+                previous: (page > 1).then(|| raw.page_href(page - 1)),
+                next: (page < pages.min(attention::MAX_PAGE)).then(|| raw.page_href(page + 1)),
+                problems: Problem::ALL
+                    .into_iter()
+                    .map(|p| (p.slug(), p.label()))
+                    .collect(),
+                raw,
+                errors,
+                choices,
+                lines,
+                total,
+                page,
+            }),
+        });
+    }
     let mut conn = state.pool.acquire().await?;
     let class_id = (member.role == Role::ClassTeacher)
         .then_some(member.class_id)
@@ -100,16 +175,15 @@ pub async fn list(State(state): State<AppState>, member: Member) -> AppResult<Jo
     let journals = grid::journals(
         &mut conn,
         member.school.id,
-        everything,
         class_id,
         member.viewer.account_id,
         today(&state, &member),
     )
     .await?;
     Ok(JournalsPage {
-        layout: Layout::for_member(&member, "Журналы").await?,
+        layout,
         journals,
-        controls: crate::journal::control::may_remark(&member.access),
+        control: None,
     })
 }
 

@@ -7,6 +7,7 @@ mod audit_page;
 mod auth_pages;
 mod class_teacher;
 mod classes;
+mod control;
 mod credentials;
 pub mod csrf;
 mod curriculum;
@@ -317,6 +318,8 @@ pub fn router(state: AppState) -> Router {
             post(journal_control::fix_remark),
         )
         .route("/remarks", get(journal_control::remarks))
+        // The management's control (§5): the lists behind the start page's counts.
+        .route("/control/{what}", get(control::list))
         // The diary (regulations §4).
         .route("/diary", get(diary::week))
         .route("/diary/week", get(diary::week_body))

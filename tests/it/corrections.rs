@@ -126,7 +126,7 @@ async fn j6_a_period_mark_changes_only_after_the_directors_agreement() {
     // The director is told on the start page and finds the request in the menu.
     let (_, home) = director.text("/director").await;
     assert!(
-        home.contains("Ждут вашего согласования: <strong>1</strong>"),
+        home.contains("Исправления итоговых отметок ждут вашего согласования: 1"),
         "{home}"
     );
     assert!(home.contains("href=\"/corrections\""), "{home}");
@@ -158,7 +158,7 @@ async fn j6_a_period_mark_changes_only_after_the_directors_agreement() {
     );
     let (_, home) = director.text("/director").await;
     assert!(
-        home.contains("Ждут вашего согласования: <strong>0</strong>"),
+        home.contains("Исправления итоговых отметок ждут вашего согласования: 0"),
         "{home}"
     );
     // Decided once: a second agreement is refused.

@@ -9,6 +9,14 @@ use crate::helpers::{TestApp, path_of, spawn_app};
 const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/director", &["director", "director2"]),
     ("/deputy", &["deputy"]),
+    // The lists behind the control start page's counts (issue 13).
+    ("/control/no-topic", &["director", "director2", "deputy"]),
+    ("/control/no-homework", &["director", "director2", "deputy"]),
+    ("/control/late-marks", &["director", "director2", "deputy"]),
+    ("/control/unchecked", &["director", "director2", "deputy"]),
+    ("/control/remarks", &["director", "director2", "deputy"]),
+    ("/control/unlocked", &["director", "director2", "deputy"]),
+    ("/control/parents", &["director", "director2", "deputy"]),
     ("/admin", &["admin"]),
     ("/teacher", &["teacher", "teacher2"]),
     ("/class-teacher", &["classteacher"]),

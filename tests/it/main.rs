@@ -14,6 +14,7 @@ mod browser;
 mod catalogues;
 mod class_reports;
 mod cluster;
+mod control_centre;
 mod corrections;
 mod curriculum;
 mod demo;

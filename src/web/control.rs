@@ -1,0 +1,215 @@
+//! The management's control (regulations §5): the director's and the deputies' start page «Что
+//! требует внимания» and the lists behind its counts. Read-only; the whole school, nobody else.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+
+use super::AppState;
+use super::extract::Member;
+use super::layout::Layout;
+use crate::audit::{self, AuditLine};
+use crate::authz::Role;
+use crate::error::{AppError, AppResult};
+use crate::journal::attention::{self, Counts, Problem, ProblemRow, SilentParent, When, Worst};
+use crate::tenancy::repo::{self as schools, Overview};
+
+/// An item of «Что требует внимания»: what, how many, the list behind it.
+pub struct Item {
+    pub label: &'static str,
+    pub count: i64,
+    pub href: &'static str,
+}
+
+/// The director's and the deputies' start page.
+#[derive(Template, WebTemplate)]
+#[template(path = "home_control.html")]
+pub struct ControlHome {
+    layout: Layout,
+    today: String,
+    overview: Overview,
+    /// No current year: nothing to count.
+    has_year: bool,
+    items: Vec<Item>,
+    classes: Vec<Worst>,
+    teachers: Vec<Worst>,
+    can_manage_accounts: bool,
+    /// The latest changes (the director reads the audit trail), each with whether its values
+    /// may be shown.
+    recent: Vec<(AuditLine, bool)>,
+}
+
+/// How many classes and teachers the start page names, worst first.
+const WORST: i64 = 10;
+
+fn when(state: &AppState, member: &Member) -> When {
+    When::at(state.clock.now(), &member.school.time_zone)
+}
+
+async fn current_year(state: &AppState, member: &Member, when: When) -> AppResult<Option<i64>> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(crate::school_year::repo::current_year(&mut conn, member.school.id, when.today).await?)
+}
+
+/// The start page of the director (`/director`) and of a deputy (`/deputy`).
+pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<ControlHome> {
+    member.require(&[role])?;
+    let when = when(state, member);
+    let school = member.school.id;
+    let overview = schools::overview(&state.pool, school).await?;
+    let year = current_year(state, member, when).await?;
+    let (counts, classes, teachers) = match year {
+        Some(year) => (
+            attention::counts(&state.pool, school, year, when).await?,
+            attention::worst_classes(&state.pool, school, year, when, WORST).await?,
+            attention::worst_teachers(&state.pool, school, year, when, WORST).await?,
+        ),
+        None => (Counts::default(), Vec::new(), Vec::new()),
+    };
+    // J6: the director is asked for agreement, a deputy for a decision.
+    let agrees = member.access.can_agree_corrections();
+    let mut items: Vec<Item> = Problem::LESSONS
+        .into_iter()
+        .map(|p| Item {
+            label: p.label(),
+            count: counts.of(p),
+            href: href(p),
+        })
+        .collect();
+    items.push(Item {
+        label: if agrees {
+            "Исправления итоговых отметок ждут вашего согласования"
+        } else {
+            "Исправления итоговых отметок ждут решения заместителя директора"
+        },
+        count: if agrees {
+            counts.corrections_awaiting_director
+        } else {
+            counts.corrections_pending
+        },
+        href: "/corrections",
+    });
+    for p in [Problem::RemarksOverdue, Problem::Unlocked] {
+        items.push(Item {
+            label: p.label(),
+            count: counts.of(p),
+            href: href(p),
+        });
+    }
+    items.push(Item {
+        label: "Родители с доступом, ни разу не открывшие дневник",
+        count: counts.parents_never,
+        href: "/control/parents",
+    });
+    let recent = if member.access.can_read_audit() {
+        audit::latest(&state.pool, school, 5)
+            .await?
+            .into_iter()
+            .map(|line| {
+                let shown = member.access.can_see_audit_values(&line.action);
+                (line, shown)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(ControlHome {
+        layout: Layout::for_member(member, role.label()).await?,
+        today: super::home::today_in_words(state, &member.school.time_zone),
+        overview,
+        has_year: year.is_some(),
+        items,
+        classes,
+        teachers,
+        can_manage_accounts: member.access.can_manage_accounts(),
+        recent,
+    })
+}
+
+fn href(p: Problem) -> &'static str {
+    match p {
+        Problem::NoTopic => "/control/no-topic",
+        Problem::NoHomework => "/control/no-homework",
+        Problem::LateMarks => "/control/late-marks",
+        Problem::Unchecked => "/control/unchecked",
+        Problem::RemarksOverdue => "/control/remarks",
+        Problem::Unlocked => "/control/unlocked",
+    }
+}
+
+/// The list behind a count.
+#[derive(Template, WebTemplate)]
+#[template(path = "control_list.html")]
+pub struct ControlList {
+    layout: Layout,
+    explanation: &'static str,
+    /// The journals' filter by this problem (not for the parents).
+    problem_slug: Option<&'static str>,
+    count: i64,
+    rows: Vec<ProblemRow>,
+    parents: Vec<SilentParent>,
+    limit: i64,
+    /// The rows are lessons (else journals or parents).
+    by_lesson: bool,
+}
+
+/// `/control/{what}`: a problem's rows (lesson, journal, teacher, date, each with its link), or
+/// the parents who never opened the diary. Director and deputies; others 403 before any read.
+pub async fn list(
+    State(state): State<AppState>,
+    member: Member,
+    Path(what): Path<String>,
+) -> AppResult<ControlList> {
+    if !member.access.can_read_every_journal() {
+        return Err(AppError::Forbidden);
+    }
+    let when = when(&state, &member);
+    let school = member.school.id;
+    let year = current_year(&state, &member, when).await?;
+    let counts = match year {
+        Some(year) => attention::counts(&state.pool, school, year, when).await?,
+        None => Counts::default(),
+    };
+    if what == "parents" {
+        let parents = attention::silent_parents(&state.pool, school).await?;
+        return Ok(ControlList {
+            layout: Layout::for_member(
+                &member,
+                "Родители с доступом, ни разу не открывшие дневник",
+            )
+            .await?,
+            explanation: "Родители, у которых есть вход в дневник и чьи дети учатся в школе сейчас, но дневник они не открывали ни разу.",
+            problem_slug: None,
+            count: counts.parents_never,
+            rows: Vec::new(),
+            parents,
+            limit: attention::LIST_LIMIT,
+            by_lesson: false,
+        });
+    }
+    let problem = Problem::parse(&what).ok_or(AppError::NotFound)?;
+    let rows = match year {
+        Some(year) => {
+            attention::problem_rows(
+                &state.pool,
+                school,
+                year,
+                when,
+                problem,
+                &member.school.time_zone,
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    Ok(ControlList {
+        layout: Layout::for_member(&member, problem.label()).await?,
+        explanation: problem.explanation(),
+        problem_slug: Some(problem.slug()),
+        count: counts.of(problem),
+        rows,
+        parents: Vec::new(),
+        limit: attention::LIST_LIMIT,
+        by_lesson: Problem::LESSONS.contains(&problem),
+    })
+}
