@@ -27,6 +27,7 @@ mod notifications;
 mod plans;
 mod platform;
 mod readiness;
+mod reports;
 mod school_settings;
 mod setup_catalogues;
 mod setup_year;
@@ -312,6 +313,13 @@ pub fn router(state: AppState) -> Router {
             post(journal_control::fix_remark),
         )
         .route("/remarks", get(journal_control::remarks))
+        .route("/reports", get(reports::index))
+        .route("/reports/progress", get(reports::progress_page))
+        .route("/reports/progress.csv", get(reports::progress_csv))
+        .route("/reports/progress.xlsx", get(reports::progress_xlsx))
+        .route("/reports/attendance", get(reports::attendance_page))
+        .route("/reports/attendance.csv", get(reports::attendance_csv))
+        .route("/reports/attendance.xlsx", get(reports::attendance_xlsx))
         // The diary (regulations §4).
         .route("/diary", get(diary::week))
         .route("/diary/week", get(diary::week_body))
