@@ -104,7 +104,8 @@ impl Attendance {
             t.rows.push(row("Класс", &c.label, "", &c.counts));
         }
         for p in &self.pupils {
-            t.rows.push(row("Обучающийся", &p.class_label, &p.name, &p.counts));
+            t.rows
+                .push(row("Обучающийся", &p.class_label, &p.name, &p.counts));
         }
         t.rows.push(row("Школа", "", "", &self.school));
         t

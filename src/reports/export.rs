@@ -151,7 +151,11 @@ mod tests {
     fn csv_has_a_bom_semicolons_and_decimal_commas() {
         let mut t = Table::new(
             "Отчёт",
-            &[("Класс", Kind::Text), ("%", Kind::Decimal(1)), ("Н", Kind::Integer)],
+            &[
+                ("Класс", Kind::Text),
+                ("%", Kind::Decimal(1)),
+                ("Н", Kind::Integer),
+            ],
         );
         t.rows.push(vec![
             Value::Text("5А; б".into()),

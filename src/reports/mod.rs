@@ -276,7 +276,12 @@ pub async fn choices(
 
 /// «Иванова А. П.»
 pub fn short_name(last: &str, first: &str, middle: &str) -> String {
-    let initial = |s: &str| s.chars().next().map(|c| format!(" {c}.")).unwrap_or_default();
+    let initial = |s: &str| {
+        s.chars()
+            .next()
+            .map(|c| format!(" {c}."))
+            .unwrap_or_default()
+    };
     format!("{last}{}{}", initial(first), initial(middle))
 }
 
@@ -295,7 +300,12 @@ pub fn parse_filter(
 ) -> (Option<Filter>, FieldErrors) {
     let mut errors = FieldErrors::new();
     let year_text = raw.year.trim();
-    if !year_text.is_empty() && !choices.years.iter().any(|y| year_text.parse::<i64>().ok() == Some(y.id)) {
+    if !year_text.is_empty()
+        && !choices
+            .years
+            .iter()
+            .any(|y| year_text.parse::<i64>().ok() == Some(y.id))
+    {
         errors.add("year", "Выберите учебный год из списка");
         return (None, errors);
     }
@@ -408,16 +418,10 @@ pub fn parse_filter(
     if let Some(c) = class_id.and_then(|id| choices.classes.iter().find(|c| c.id == id)) {
         what.push_str(&format!(", класс {}", c.label));
     }
-    if let Some(s) = label(
-        subject_id,
-        &choices.subjects,
-    ) {
+    if let Some(s) = label(subject_id, &choices.subjects) {
         what.push_str(&format!(", предмет «{s}»"));
     }
-    if let Some(t) = label(
-        teacher_id,
-        &choices.teachers,
-    ) {
+    if let Some(t) = label(teacher_id, &choices.teachers) {
         what.push_str(&format!(", учитель {t}"));
     }
     (

@@ -269,11 +269,18 @@ pub fn tally(
             name: label.clone(),
             figures: figures.get(&Key::Class(*id)).copied().unwrap_or_default(),
         });
-        if report.grades.last().is_none_or(|l| l.id != i64::from(*grade)) {
+        if report
+            .grades
+            .last()
+            .is_none_or(|l| l.id != i64::from(*grade))
+        {
             report.grades.push(Line {
                 id: i64::from(*grade),
                 name: format!("{grade}-е классы"),
-                figures: figures.get(&Key::Grade(*grade)).copied().unwrap_or_default(),
+                figures: figures
+                    .get(&Key::Grade(*grade))
+                    .copied()
+                    .unwrap_or_default(),
             });
         }
     }
@@ -316,7 +323,9 @@ pub fn tally(
         })
         .count() as i64;
     let mut listed: Vec<&PupilRow> = pupils.iter().collect();
-    listed.sort_by(|a, b| (a.grade, &a.class_label, &a.name).cmp(&(b.grade, &b.class_label, &b.name)));
+    listed.sort_by(|a, b| {
+        (a.grade, &a.class_label, &a.name).cmp(&(b.grade, &b.class_label, &b.name))
+    });
     for p in listed {
         let Some(t) = tallies.get(&(Key::School, p.id)) else {
             continue;
@@ -353,10 +362,26 @@ impl Progress {
     /// Every table line of the page, in the page's order: (slice, name, figures).
     pub fn lines(&self) -> Vec<(&'static str, &str, &Figures)> {
         let mut out: Vec<(&'static str, &str, &Figures)> = Vec::new();
-        out.extend(self.classes.iter().map(|l| ("Класс", l.name.as_str(), &l.figures)));
-        out.extend(self.grades.iter().map(|l| ("Параллель", l.name.as_str(), &l.figures)));
-        out.extend(self.subjects.iter().map(|l| ("Предмет", l.name.as_str(), &l.figures)));
-        out.extend(self.teachers.iter().map(|l| ("Учитель", l.name.as_str(), &l.figures)));
+        out.extend(
+            self.classes
+                .iter()
+                .map(|l| ("Класс", l.name.as_str(), &l.figures)),
+        );
+        out.extend(
+            self.grades
+                .iter()
+                .map(|l| ("Параллель", l.name.as_str(), &l.figures)),
+        );
+        out.extend(
+            self.subjects
+                .iter()
+                .map(|l| ("Предмет", l.name.as_str(), &l.figures)),
+        );
+        out.extend(
+            self.teachers
+                .iter()
+                .map(|l| ("Учитель", l.name.as_str(), &l.figures)),
+        );
         out.push(("Школа", "Итого", &self.school));
         out
     }
@@ -475,7 +500,8 @@ pub async fn groups(pool: &PgPool, school: SchoolId, f: &Filter) -> AppResult<Ve
             (r.teacher_id, r.last_name, r.first_name, r.middle_name)
             && let Some(g) = groups.last_mut()
         {
-            g.teachers.push((id, super::short_name(&last, &first, &middle)));
+            g.teachers
+                .push((id, super::short_name(&last, &first, &middle)));
         }
     }
     Ok(groups)

@@ -25,10 +25,7 @@ use crate::reports::{self, Choices, Filter, RawFilter, Scope};
 fn scope(member: &Member) -> AppResult<Scope> {
     match member.role {
         Role::Director | Role::Deputy => Ok(Scope::School),
-        Role::ClassTeacher => member
-            .class_id
-            .map(Scope::Class)
-            .ok_or(AppError::Forbidden),
+        Role::ClassTeacher => member.class_id.map(Scope::Class).ok_or(AppError::Forbidden),
         _ => Err(AppError::Forbidden),
     }
 }
@@ -146,11 +143,17 @@ impl ProgressPage {
 
     /// The same report narrowed to one class, subject or teacher.
     fn drill(&self, key: &str, id: &i64) -> String {
-        format!("/reports/progress?{}", self.form.raw.with(key, &id.to_string()))
+        format!(
+            "/reports/progress?{}",
+            self.form.raw.with(key, &id.to_string())
+        )
     }
 
     fn by_period(&self) -> bool {
-        self.form.filter.as_ref().is_some_and(|f| f.period_id.is_some())
+        self.form
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.period_id.is_some())
     }
 }
 
@@ -188,11 +191,13 @@ async fn progress_file(
     xlsx: bool,
 ) -> AppResult<Response> {
     let form = filter_form(&state, &member, raw).await?;
-    let (Some(f), Some(report)) = (&form.filter, progress_of(&state, &member, &form).await?)
-    else {
+    let (Some(f), Some(report)) = (&form.filter, progress_of(&state, &member, &form).await?) else {
         return Err(AppError::Invalid(form.errors));
     };
-    let title = format!("Успеваемость и качество знаний: {}, {}", f.year_label, f.what);
+    let title = format!(
+        "Успеваемость и качество знаний: {}, {}",
+        f.year_label, f.what
+    );
     file(&report.table(&title), "progress", xlsx)
 }
 

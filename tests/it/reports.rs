@@ -319,14 +319,21 @@ async fn the_period_progress_report_counts_every_figure_as_by_hand_with_na_osv_a
     // Mathematics: 5 2 4 3 → 3 of 4 progress, 2 of 4 quality, 3,50.
     assert_eq!(
         row(&table, "Предмет", "Математика-отчёт")[2..],
-        strs(&["4", "3", "75,0", "2", "50,0", "3,50", "1", "1", "1", "1", "0", "0"])[..]
+        strs(&[
+            "4", "3", "75,0", "2", "50,0", "3,50", "1", "1", "1", "1", "0", "0"
+        ])[..]
     );
     // Russian: 5, Н/А, ОСВ (left out), 4 → 3 pupils, 2 progress 66,7 %, quality 66,7 %, 4,50.
     assert_eq!(
         row(&table, "Предмет", "Русский-отчёт")[2..],
-        strs(&["3", "2", "66,7", "2", "66,7", "4,50", "1", "1", "0", "1", "1", "1"])[..]
+        strs(&[
+            "3", "2", "66,7", "2", "66,7", "4,50", "1", "1", "0", "1", "1", "1"
+        ])[..]
     );
-    assert!(!body.contains("Выбывшев"), "the withdrawn pupil is not counted");
+    assert!(
+        !body.contains("Выбывшев"),
+        "the withdrawn pupil is not counted"
+    );
     // The lists, each pupil linking to their card, failing subjects to their journals.
     let section = |title: &str| {
         body.split(title)
@@ -349,10 +356,10 @@ async fn the_period_progress_report_counts_every_figure_as_by_hand_with_na_osv_a
     assert!(body.contains("Освобождённый от предмета"));
     assert!(!body.contains("J12") && !body.contains("§5"));
     // Drill-down: the class line narrows the same report to the class.
-    assert!(
-        body.replace("&#38;", "&")
-            .contains(&format!("/reports/progress?period={}&class={}", c.period, c.id))
-    );
+    assert!(body.replace("&#38;", "&").contains(&format!(
+        "/reports/progress?period={}&class={}",
+        c.period, c.id
+    )));
 
     // The XLSX holds the same figures as numbers; the CSV has the BOM, `;` and decimal commas.
     let x = xlsx_rows(bytes(&deputy, &format!("/reports/progress.xlsx?{query}")).await);
@@ -361,14 +368,19 @@ async fn the_period_progress_report_counts_every_figure_as_by_hand_with_na_osv_a
     let school = x.iter().find(|r| r[0] == "Школа").unwrap();
     assert_eq!(
         school[2..],
-        strs(&["4", "3", "75", "2", "50", "3.83", "1", "1", "1", "1", "1", "1"])[..]
+        strs(&[
+            "4", "3", "75", "2", "50", "3.83", "1", "1", "1", "1", "1", "1"
+        ])[..]
     );
     let russian = x.iter().find(|r| r[1] == "Русский-отчёт").unwrap();
     assert_eq!(russian[4], "66.7");
     let csv = bytes(&deputy, &format!("/reports/progress.csv?{query}")).await;
     assert!(csv.starts_with(&[0xEF, 0xBB, 0xBF]));
     let csv = String::from_utf8(csv).unwrap();
-    assert!(csv.contains("Школа;Итого;4;3;75,0;2;50,0;3,83;1;1;1;1;1;1\r\n"), "{csv}");
+    assert!(
+        csv.contains("Школа;Итого;4;3;75,0;2;50,0;3,83;1;1;1;1;1;1\r\n"),
+        "{csv}"
+    );
     assert!(csv.contains("Предмет;Русский-отчёт;3;2;66,7;2;66,7;4,50;"));
 }
 
@@ -384,14 +396,19 @@ async fn the_progress_report_of_current_marks_rounds_each_pupils_average_half_up
         .unwrap();
     let body = page(
         &director,
-        &format!("/reports/progress?class={}&subject={subject}&from=16.11.2026&to=20.11.2026", c.id),
+        &format!(
+            "/reports/progress?class={}&subject={subject}&from=16.11.2026&to=20.11.2026",
+            c.id
+        ),
     )
     .await;
     // 5 and 4 → 5; 2 and 3 → 3 (2,5 rounds up); 3 and 3 → 3: three pupils progress, one in
     // quality, two with one «3», mean of 5 3 3 = 3,67.
     assert_eq!(
         row(&rows(&body), "Школа", "Итого")[2..],
-        strs(&["3", "3", "100,0", "1", "33,3", "3,67", "1", "0", "2", "0", "0", "0"])[..]
+        strs(&[
+            "3", "3", "100,0", "1", "33,3", "3,67", "1", "0", "2", "0", "0", "0"
+        ])[..]
     );
     assert!(body.contains("средневзвешенное текущих отметок"));
 }
@@ -412,10 +429,22 @@ async fn the_attendance_report_counts_lessons_whole_days_and_reasons_as_by_hand(
             .to_vec()
     };
     // Lessons, missed, %, Б, УП, НП, no reason, whole days.
-    assert_eq!(pupil("Отличников Тест"), strs(&["4", "2", "50,0", "2", "0", "0", "0", "1"]));
-    assert_eq!(pupil("Двоечкин Тест"), strs(&["4", "1", "25,0", "0", "1", "0", "0", "0"]));
-    assert_eq!(pupil("Освобождёнов Тест"), strs(&["4", "0", "0,0", "0", "0", "0", "0", "0"]));
-    assert_eq!(pupil("Троечкин Тест"), strs(&["4", "2", "50,0", "0", "0", "1", "1", "0"]));
+    assert_eq!(
+        pupil("Отличников Тест"),
+        strs(&["4", "2", "50,0", "2", "0", "0", "0", "1"])
+    );
+    assert_eq!(
+        pupil("Двоечкин Тест"),
+        strs(&["4", "1", "25,0", "0", "1", "0", "0", "0"])
+    );
+    assert_eq!(
+        pupil("Освобождёнов Тест"),
+        strs(&["4", "0", "0,0", "0", "0", "0", "0", "0"])
+    );
+    assert_eq!(
+        pupil("Троечкин Тест"),
+        strs(&["4", "2", "50,0", "0", "0", "1", "1", "0"])
+    );
     assert!(!body.contains("Выбывшев"));
     let class = table.iter().find(|r| r[0] == "7Т").unwrap();
     assert_eq!(
@@ -425,7 +454,10 @@ async fn the_attendance_report_counts_lessons_whole_days_and_reasons_as_by_hand(
     assert!(body.contains("Дни, в которые обучающийся пропустил все свои проведённые уроки"));
     let x = xlsx_rows(bytes(&deputy, &format!("/reports/attendance.xlsx?{query}")).await);
     let class = x.iter().find(|r| r[0] == "Класс" && r[1] == "7Т").unwrap();
-    assert_eq!(class[3..], strs(&["16", "5", "31.3", "2", "1", "1", "1", "1"])[..]);
+    assert_eq!(
+        class[3..],
+        strs(&["16", "5", "31.3", "2", "1", "1", "1", "1"])[..]
+    );
     let csv = String::from_utf8(bytes(&deputy, &format!("/reports/attendance.csv?{query}")).await)
         .unwrap();
     assert!(csv.starts_with('\u{feff}'));
@@ -455,10 +487,12 @@ async fn bad_report_filters_come_back_with_russian_messages_and_no_figures() {
             assert!(body.contains(message), "{report}?{query}: {message}");
             assert!(!body.contains("<td>Итого</td>"), "no figures for {query}");
         }
-        let response = deputy
-            .get(&format!("/reports/progress.xlsx?{query}"))
-            .await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        let response = deputy.get(&format!("/reports/progress.xlsx?{query}")).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}"
+        );
     }
 }
 
@@ -477,13 +511,23 @@ async fn reports_are_for_the_director_the_deputy_and_the_class_teacher_of_their_
     for report in ["progress", "attendance"] {
         let body = page(
             &class_teacher,
-            &format!("/reports/{report}?class={}&from=16.11.2026&to=20.11.2026", c.id),
+            &format!(
+                "/reports/{report}?class={}&from=16.11.2026&to=20.11.2026",
+                c.id
+            ),
         )
         .await;
         assert!(body.contains("Отчёт по вашему классу"));
-        assert!(!body.contains("Отличников") && !body.contains("Троечкин"), "{report}");
+        assert!(
+            !body.contains("Отличников") && !body.contains("Троечкин"),
+            "{report}"
+        );
         let csv = String::from_utf8(
-            bytes(&class_teacher, &format!("/reports/{report}.csv?class={}", c.id)).await,
+            bytes(
+                &class_teacher,
+                &format!("/reports/{report}.csv?class={}", c.id),
+            )
+            .await,
         )
         .unwrap();
         assert!(!csv.contains("7Т") && !csv.contains("Троечкин"), "{report}");
