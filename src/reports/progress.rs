@@ -20,7 +20,6 @@ use sqlx::PgPool;
 use super::export::{Kind, Table, Value};
 use super::{Filter, percent_tenths};
 use crate::error::AppResult;
-use crate::rules::journal::{self as rules, Weighted};
 use crate::tenancy::SchoolId;
 
 /// A pupil counted by the report, with their class on the filter's day.
@@ -533,12 +532,21 @@ pub async fn results(
             .filter_map(|r| Result::parse(&r.value).map(|v| (r.pupil_id, r.group_id, v)))
             .collect());
     }
+    // One row per pupil and group: the weighted sum and weight of the five-point marks, and the
+    // counts of five-point marks, зачёт and незачёт.
     let rows = sqlx::query!(
-        r#"SELECT m.pupil_id, m.group_id, m.value AS "value!", (w.weight * 10)::bigint AS "weight!"
+        r#"SELECT m.pupil_id, m.group_id,
+                  coalesce(sum(CASE WHEN m.value IN ('2', '3', '4', '5')
+                                    THEN m.value::bigint * (w.weight * 10)::bigint END), 0)::bigint AS "sum!",
+                  coalesce(sum((w.weight * 10)::bigint)
+                           FILTER (WHERE m.value IN ('2', '3', '4', '5')), 0)::bigint AS "weights!",
+                  count(*) FILTER (WHERE m.value IN ('2', '3', '4', '5')) AS "five!",
+                  count(*) FILTER (WHERE m.value = 'pass') AS "passes!",
+                  count(*) FILTER (WHERE m.value = 'fail') AS "fails!"
            FROM mark m JOIN work_type w ON w.school_id = m.school_id AND w.id = m.work_type_id
            WHERE m.school_id = $1 AND m.pupil_id = ANY($2) AND m.given_on BETWEEN $3 AND $4
              AND m.value IS NOT NULL AND m.group_id = ANY($5)
-           ORDER BY m.pupil_id, m.group_id"#,
+           GROUP BY m.pupil_id, m.group_id"#,
         school.0,
         pupils,
         f.from,
@@ -547,35 +555,42 @@ pub async fn results(
     )
     .fetch_all(pool)
     .await?;
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < rows.len() {
-        let (pupil, group) = (rows[i].pupil_id, rows[i].group_id);
-        let (mut five, mut passes, mut fails) = (Vec::new(), 0, 0);
-        while i < rows.len() && rows[i].pupil_id == pupil && rows[i].group_id == group {
-            match rows[i].value.as_str() {
-                "pass" => passes += 1,
-                "fail" => fails += 1,
-                v => {
-                    if let Ok(value) = v.parse::<i64>() {
-                        five.push(Weighted {
-                            value,
-                            weight_tenths: rows[i].weight,
-                        });
-                    }
-                }
-            }
-            i += 1;
-        }
-        let result = match rules::suggest(&five, passes, fails, 1) {
-            rules::Suggestion::Mark(m) => Result::Mark(m),
-            rules::Suggestion::Pass => Result::Pass,
-            rules::Suggestion::Fail => Result::Fail,
-            rules::Suggestion::NotAttested => continue,
-        };
-        out.push((pupil, group, result));
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            current_result(r.sum, r.weights, r.five, r.passes, r.fails)
+                .map(|v| (r.pupil_id, r.group_id, v))
+        })
+        .collect())
+}
+
+/// What the period-mark column proposes from a pupil's current marks in a group
+/// (`rules::journal::suggest` without the accumulation minimum), from their totals: the weighted
+/// average rounded half up (`rules::journal::rounded_average`, the same integer formula), or
+/// зачёт/незачёт by majority when those are most of the marks. None without marks.
+pub fn current_result(
+    sum: i64,
+    weights: i64,
+    five: i64,
+    passes: i64,
+    fails: i64,
+) -> Option<Result> {
+    if five + passes + fails == 0 {
+        return None;
     }
-    Ok(out)
+    if passes + fails > five {
+        return Some(if passes >= fails {
+            Result::Pass
+        } else {
+            Result::Fail
+        });
+    }
+    if weights == 0 {
+        return None;
+    }
+    Some(Result::Mark(
+        (2 * sum + weights).div_euclid(2 * weights).clamp(2, 5),
+    ))
 }
 
 /// The whole report in three queries (pupils, groups, results).
@@ -591,6 +606,45 @@ pub async fn report(pool: &PgPool, school: SchoolId, f: &Filter) -> AppResult<Pr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::journal::{self as rules, Weighted};
+
+    #[test]
+    fn current_results_from_totals_are_what_the_period_mark_column_proposes() {
+        let weighted = |v: i64, w: i64| Weighted {
+            value: v,
+            weight_tenths: w,
+        };
+        let cases: Vec<(Vec<Weighted>, usize, usize)> = vec![
+            (vec![weighted(2, 10), weighted(3, 10)], 0, 0),
+            (vec![weighted(4, 10), weighted(5, 10)], 0, 0),
+            (vec![weighted(3, 10), weighted(4, 10)], 0, 0),
+            (vec![weighted(2, 10), weighted(3, 10), weighted(3, 1)], 0, 0),
+            (
+                vec![weighted(5, 20), weighted(2, 10), weighted(3, 15)],
+                1,
+                0,
+            ),
+            (vec![weighted(4, 10)], 1, 1),
+            (vec![], 2, 1),
+            (vec![], 1, 2),
+            (vec![weighted(5, 10)], 0, 2),
+        ];
+        for (five, passes, fails) in cases {
+            let sum: i64 = five.iter().map(|m| m.value * m.weight_tenths).sum();
+            let weights: i64 = five.iter().map(|m| m.weight_tenths).sum();
+            let expected = match rules::suggest(&five, passes, fails, 1) {
+                rules::Suggestion::Mark(m) => Some(Result::Mark(m)),
+                rules::Suggestion::Pass => Some(Result::Pass),
+                rules::Suggestion::Fail => Some(Result::Fail),
+                rules::Suggestion::NotAttested => None,
+            };
+            assert_eq!(
+                current_result(sum, weights, five.len() as i64, passes as i64, fails as i64),
+                expected,
+                "{five:?} {passes} {fails}"
+            );
+        }
+    }
 
     fn pupil(id: i64, class_id: i64) -> PupilRow {
         PupilRow {
