@@ -20,6 +20,8 @@ use crate::config::Config;
 pub const PAGE_P95: Duration = Duration::from_millis(100);
 pub const CELL_P95: Duration = Duration::from_millis(50);
 pub const PEAK_RSS_MB: u64 = 150;
+/// The progress report of the whole demo school over a quarter.
+pub const REPORT_P95: Duration = Duration::from_millis(150);
 
 struct Browser {
     app: Router,
@@ -249,6 +251,71 @@ pub async fn journal(pool: PgPool, config: Config, rounds: usize) -> anyhow::Res
         load.rss_after_mb
     );
     Ok(p95 <= PAGE_P95 && c95 <= CELL_P95 && rss <= PEAK_RSS_MB)
+}
+
+/// Measures the progress report of the whole demo school as the deputy: over the first quarter's
+/// dates (current marks, averaged per pupil and subject: the heavier mode) and for the first
+/// quarter's period marks. Run after `journal` (the demo is filled). Returns whether the target
+/// was met.
+pub async fn reports(pool: PgPool, config: Config, rounds: usize) -> anyhow::Result<bool> {
+    let at = chrono_tz::Europe::Moscow
+        .with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok_or_else(|| anyhow::anyhow!("a date"))?;
+    let clock = Arc::new(ManualClock::new(at));
+    let (period, from, to): (i64, chrono::NaiveDate, chrono::NaiveDate) = sqlx::query_as(
+        "SELECT sp.id, sp.starts_on, sp.ends_on FROM study_period sp
+         JOIN period_scheme ps ON ps.school_id = sp.school_id AND ps.id = sp.scheme_id
+         JOIN school s ON s.id = sp.school_id
+         WHERE s.slug = $1 AND sp.number = 1 ORDER BY ps.grade_from LIMIT 1",
+    )
+    .bind(crate::demo::SLUG_1)
+    .fetch_one(&pool)
+    .await?;
+    let state = crate::startup::state(pool.clone(), config, clock);
+    let mut browser = Browser::new(crate::web::router(state));
+    browser.get("/login").await?;
+    let (status, _) = browser
+        .post(
+            "/login",
+            &[("login", "deputy"), ("password", crate::demo::PASSWORD)],
+            false,
+        )
+        .await?;
+    anyhow::ensure!(
+        status == StatusCode::SEE_OTHER,
+        "the deputy signs in ({status})"
+    );
+    browser.get("/choose").await?;
+    let mut met = true;
+    for (what, path) in [
+        (
+            "текущие отметки за 1-ю четверть",
+            format!("/reports/progress?from={from}&to={to}"),
+        ),
+        (
+            "итоговые отметки 1-й четверти",
+            format!("/reports/progress?period={period}"),
+        ),
+    ] {
+        let (status, page) = browser.get(&path).await?;
+        anyhow::ensure!(status == StatusCode::OK, "the report answers {status}");
+        let mut times = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let started = Instant::now();
+            let (status, _) = browser.get(&path).await?;
+            times.push(started.elapsed());
+            anyhow::ensure!(status == StatusCode::OK, "the report answers {status}");
+        }
+        let (p50, p95, max) = spread(times);
+        println!(
+            "Отчёт «Успеваемость и качество знаний» по всей школе ({what}), {} КБ: медиана {p50:?}, 95% {p95:?}, максимум {max:?} (цель 95% ≤ {REPORT_P95:?})",
+            page.len() / 1024
+        );
+        met &= p95 <= REPORT_P95;
+    }
+    Ok(met)
 }
 
 /// How many people use the server at once in the load phase.

@@ -124,6 +124,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             {
                 result = Err(e);
             }
+            if let Ok(met) = result {
+                result = crate::bench::reports(db.pool.clone(), config.clone(), rounds.max(1))
+                    .await
+                    .map(|reports_met| met && reports_met);
+            }
             db.close().await;
             let uploads = crate::bench::uploads();
             anyhow::ensure!(

@@ -35,6 +35,7 @@ pub mod messages;
 pub mod plans;
 pub mod pupils;
 pub mod readiness;
+pub mod reports;
 pub mod rules;
 pub mod school_year;
 pub mod startup;

@@ -23,6 +23,7 @@ const DIRECTOR: &[MenuItem] = &[
     item("Классы", "/classes"),
     item("Исправления отметок", "/corrections"),
     item("Замечания к журналам", "/remarks"),
+    item("Отчёты", "/reports"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
     item("Настройки школы", "/admin/settings"),
@@ -38,6 +39,7 @@ const DEPUTY: &[MenuItem] = &[
     item("Классы", "/classes"),
     item("Замены и переносы", "/deputy/lessons"),
     item("Замечания к журналам", "/remarks"),
+    item("Отчёты", "/reports"),
     item("Сообщения", "/messages"),
 ];
 /// No journals (regulations §1: the administrator keeps accounts and lists, «no marks»).
@@ -64,6 +66,7 @@ const CLASS_TEACHER: &[MenuItem] = &[
     item("Пропуски", "/class-teacher/absences"),
     item("Родители", "/class-teacher/parents"),
     item("Отчёт за период", "/class-teacher/report"),
+    item("Отчёты", "/reports"),
     item("Сообщения", "/messages"),
 ];
 const PARENT: &[MenuItem] = &[

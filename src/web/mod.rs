@@ -29,6 +29,7 @@ mod notifications;
 mod plans;
 mod platform;
 mod readiness;
+mod reports;
 mod school_settings;
 mod setup_catalogues;
 mod setup_year;
@@ -320,6 +321,13 @@ pub fn router(state: AppState) -> Router {
         .route("/remarks", get(journal_control::remarks))
         // The management's control (§5): the lists behind the start page's counts.
         .route("/control/{what}", get(control::list))
+        .route("/reports", get(reports::index))
+        .route("/reports/progress", get(reports::progress_page))
+        .route("/reports/progress.csv", get(reports::progress_csv))
+        .route("/reports/progress.xlsx", get(reports::progress_xlsx))
+        .route("/reports/attendance", get(reports::attendance_page))
+        .route("/reports/attendance.csv", get(reports::attendance_csv))
+        .route("/reports/attendance.xlsx", get(reports::attendance_xlsx))
         // The diary (regulations §4).
         .route("/diary", get(diary::week))
         .route("/diary/week", get(diary::week_body))

@@ -41,7 +41,17 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ),
     ("/messages", MAIL),
     ("/messages/new", MAIL),
+    ("/reports", REPORTS),
+    ("/reports/progress", REPORTS),
+    ("/reports/progress.csv", REPORTS),
+    ("/reports/progress.xlsx", REPORTS),
+    ("/reports/attendance", REPORTS),
+    ("/reports/attendance.csv", REPORTS),
+    ("/reports/attendance.xlsx", REPORTS),
 ];
+
+/// Reports (regulations §5): the director and the deputies; the class teacher for their class.
+const REPORTS: &[&str] = &["director", "director2", "deputy", "classteacher"];
 
 /// Internal messages (regulations §4): parents and the teaching staff; not pupils, not the
 /// administrator.

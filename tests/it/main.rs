@@ -30,6 +30,7 @@ mod planned_lessons;
 mod plans;
 mod pupils;
 mod readiness;
+mod reports;
 mod row_security;
 mod settings;
 mod timetable;

@@ -1,0 +1,213 @@
+//! The attendance report (regulations §5): lessons and whole days missed, by reason, per pupil
+//! and per class, in one query whatever the school's size.
+//!
+//! A lesson counts when it was held: in the range, not after today, not cancelled or moved, of a
+//! group the pupil was in that day. A whole day missed is a day on which the pupil missed every
+//! such lesson of theirs (of every subject, whatever the subject and teacher filters, which
+//! narrow only the lessons counted). Reasons: Б (ill), УП (excused), НП (unexcused), none given.
+
+use chrono::NaiveDate;
+use sqlx::PgPool;
+
+use super::Filter;
+use super::export::{Kind, Table, Value};
+use crate::error::AppResult;
+use crate::tenancy::SchoolId;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Lessons held that the pupil should have attended.
+    pub lessons: i64,
+    pub missed: i64,
+    pub ill: i64,
+    pub excused: i64,
+    pub unexcused: i64,
+    pub no_reason: i64,
+    pub whole_days: i64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.lessons += o.lessons;
+        self.missed += o.missed;
+        self.ill += o.ill;
+        self.excused += o.excused;
+        self.unexcused += o.unexcused;
+        self.no_reason += o.no_reason;
+        self.whole_days += o.whole_days;
+    }
+
+    /// Lessons missed / lessons × 100, in tenths.
+    pub fn missed_tenths(&self) -> Option<i64> {
+        super::percent_tenths(self.missed, self.lessons)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PupilLine {
+    pub pupil_id: i64,
+    pub name: String,
+    pub class_label: String,
+    pub counts: Counts,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClassLine {
+    pub class_id: i64,
+    pub label: String,
+    pub pupils: i64,
+    pub counts: Counts,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Attendance {
+    pub pupils: Vec<PupilLine>,
+    pub classes: Vec<ClassLine>,
+    pub school: Counts,
+}
+
+impl Attendance {
+    /// The report as one table for CSV and XLSX: classes, then pupils, then the school.
+    pub fn table(&self, title: &str) -> Table {
+        let mut t = Table::new(
+            title,
+            &[
+                ("Разрез", Kind::Text),
+                ("Класс", Kind::Text),
+                ("Обучающийся", Kind::Text),
+                ("Уроков", Kind::Integer),
+                ("Пропущено уроков", Kind::Integer),
+                ("Пропущено, %", Kind::Decimal(1)),
+                ("Б", Kind::Integer),
+                ("УП", Kind::Integer),
+                ("НП", Kind::Integer),
+                ("Без причины", Kind::Integer),
+                ("Дней целиком", Kind::Integer),
+            ],
+        );
+        let row = |slice: &str, class: &str, pupil: &str, c: &Counts| {
+            vec![
+                Value::Text(slice.into()),
+                Value::Text(class.into()),
+                Value::Text(pupil.into()),
+                Value::Scaled(c.lessons),
+                Value::Scaled(c.missed),
+                c.missed_tenths().map_or(Value::Empty, Value::Scaled),
+                Value::Scaled(c.ill),
+                Value::Scaled(c.excused),
+                Value::Scaled(c.unexcused),
+                Value::Scaled(c.no_reason),
+                Value::Scaled(c.whole_days),
+            ]
+        };
+        for c in &self.classes {
+            t.rows.push(row("Класс", &c.label, "", &c.counts));
+        }
+        for p in &self.pupils {
+            t.rows
+                .push(row("Обучающийся", &p.class_label, &p.name, &p.counts));
+        }
+        t.rows.push(row("Школа", "", "", &self.school));
+        t
+    }
+}
+
+pub async fn report(
+    pool: &PgPool,
+    school: SchoolId,
+    f: &Filter,
+    today: NaiveDate,
+) -> AppResult<Attendance> {
+    let last = f.to.min(today);
+    let rows = sqlx::query!(
+        r#"WITH pupils AS (
+               SELECT e.pupil_id, c.id AS class_id, c.grade, c.letter
+               FROM class_enrollment e
+               JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
+               WHERE e.school_id = $1 AND c.academic_year_id = $2
+                 AND e.starts_on <= $3 AND (e.ends_on IS NULL OR e.ends_on >= $3)
+                 AND ($6::bigint IS NULL OR c.id = $6)
+           ), days AS (
+               SELECT pu.pupil_id, l.lesson_date,
+                      count(*) AS lessons_all,
+                      count(a.id) AS missed_all,
+                      count(*) FILTER (WHERE f.counted) AS lessons,
+                      count(a.id) FILTER (WHERE f.counted) AS missed,
+                      count(a.id) FILTER (WHERE f.counted AND a.reason = 'ill') AS ill,
+                      count(a.id) FILTER (WHERE f.counted AND a.reason = 'excused') AS excused,
+                      count(a.id) FILTER (WHERE f.counted AND a.reason = 'unexcused') AS unexcused,
+                      count(a.id) FILTER (WHERE f.counted AND a.reason IS NULL) AS no_reason
+               FROM pupils pu
+               JOIN group_pupil gp ON gp.school_id = $1 AND gp.pupil_id = pu.pupil_id
+               JOIN lesson l ON l.school_id = gp.school_id AND l.group_id = gp.group_id
+                AND l.lesson_date BETWEEN greatest($4, gp.starts_on) AND least($5, coalesce(gp.ends_on, $5))
+                AND l.status NOT IN ('moved', 'cancelled')
+               JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+               CROSS JOIN LATERAL (SELECT ($7::bigint IS NULL OR g.subject_id = $7)
+                                      AND ($8::bigint IS NULL OR l.teacher_id = $8) AS counted) f
+               LEFT JOIN absence a ON a.school_id = l.school_id AND a.lesson_id = l.id
+                AND a.pupil_id = pu.pupil_id AND a.absent
+               GROUP BY pu.pupil_id, l.lesson_date
+           )
+           SELECT p.id AS pupil_id, p.last_name || ' ' || p.first_name AS "name!",
+                  pu.class_id, pu.grade::text || pu.letter AS "class_label!",
+                  coalesce(sum(d.lessons), 0)::bigint AS "lessons!",
+                  coalesce(sum(d.missed), 0)::bigint AS "missed!",
+                  coalesce(sum(d.ill), 0)::bigint AS "ill!",
+                  coalesce(sum(d.excused), 0)::bigint AS "excused!",
+                  coalesce(sum(d.unexcused), 0)::bigint AS "unexcused!",
+                  coalesce(sum(d.no_reason), 0)::bigint AS "no_reason!",
+                  count(d.lesson_date) FILTER (WHERE d.missed_all = d.lessons_all) AS "whole_days!"
+           FROM pupils pu
+           JOIN pupil p ON p.school_id = $1 AND p.id = pu.pupil_id
+           LEFT JOIN days d ON d.pupil_id = pu.pupil_id
+           GROUP BY p.id, p.last_name, p.first_name, pu.class_id, pu.grade, pu.letter
+           ORDER BY pu.grade, pu.letter, p.last_name, p.first_name, p.id"#,
+        school.0,
+        f.year_id,
+        f.on_day,
+        f.from,
+        last,
+        f.class_id,
+        f.subject_id,
+        f.teacher_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut report = Attendance::default();
+    for r in rows {
+        let counts = Counts {
+            lessons: r.lessons,
+            missed: r.missed,
+            ill: r.ill,
+            excused: r.excused,
+            unexcused: r.unexcused,
+            no_reason: r.no_reason,
+            whole_days: r.whole_days,
+        };
+        report.school.add(&counts);
+        if report
+            .classes
+            .last()
+            .is_none_or(|c| c.class_id != r.class_id)
+        {
+            report.classes.push(ClassLine {
+                class_id: r.class_id,
+                label: r.class_label.clone(),
+                pupils: 0,
+                counts: Counts::default(),
+            });
+        }
+        if let Some(c) = report.classes.last_mut() {
+            c.pupils += 1;
+            c.counts.add(&counts);
+        }
+        report.pupils.push(PupilLine {
+            pupil_id: r.pupil_id,
+            name: r.name,
+            class_label: r.class_label,
+            counts,
+        });
+    }
+    Ok(report)
+}
