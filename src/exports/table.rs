@@ -45,6 +45,12 @@ pub enum Cell {
     Text(String),
     /// Written as a number cell; in CSV with a decimal comma, as the page shows it.
     Number(f64),
+    /// A number the page shows with fixed places, kept as a whole number scaled by 10^places
+    /// (857 with 1 place is 85,7; 750 is 75,0): the file shows the page's digits exactly.
+    Fixed {
+        scaled: i64,
+        places: u32,
+    },
     Date(NaiveDate),
 }
 
@@ -72,9 +78,27 @@ impl Cell {
             Cell::Empty => String::new(),
             Cell::Text(s) => defused(s),
             Cell::Number(n) => number_text(*n),
+            Cell::Fixed { scaled, places } => fixed_text(*scaled, *places),
             Cell::Date(d) => d.format("%d.%m.%Y").to_string(),
         }
     }
+}
+
+/// A scaled whole number with its places and a decimal comma: (857, 1) → «85,7», (-5, 1) → «-0,5»,
+/// (4, 0) → «4».
+pub fn fixed_text(scaled: i64, places: u32) -> String {
+    if places == 0 {
+        return scaled.to_string();
+    }
+    let unit = 10_i64.pow(places);
+    let sign = if scaled < 0 { "-" } else { "" };
+    let abs = scaled.unsigned_abs();
+    format!(
+        "{sign}{},{:0width$}",
+        abs / unit as u64,
+        abs % unit as u64,
+        width = places as usize
+    )
 }
 
 /// A number as the pages show it: no trailing zeros, a decimal comma («85,7», «4», «3,75»).
@@ -215,6 +239,16 @@ impl Table {
                         .write_string_with_format(r, col, s, &right)
                         .map(|_| ()),
                     Cell::Number(n) => sheet.write_number(r, col, *n).map(|_| ()),
+                    Cell::Fixed { scaled, places } => {
+                        let format = Format::new().set_num_format(match places {
+                            0 => "0".to_string(),
+                            p => format!("0.{}", "0".repeat(*p as usize)),
+                        });
+                        let value = *scaled as f64 / 10_f64.powi(*places as i32);
+                        sheet
+                            .write_number_with_format(r, col, value, &format)
+                            .map(|_| ())
+                    }
                     Cell::Date(d) => {
                         ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
                             .and_then(|d| sheet.write_datetime_with_format(r, col, &d, &date))
@@ -288,6 +322,14 @@ mod tests {
             ],
             notes: vec!["Успеваемость — доля успевающих.".into()],
         }
+    }
+
+    #[test]
+    fn a_fixed_figure_keeps_the_pages_digits_in_the_csv() {
+        assert_eq!(fixed_text(750, 1), "75,0");
+        assert_eq!(fixed_text(383, 2), "3,83");
+        assert_eq!(fixed_text(-5, 1), "-0,5");
+        assert_eq!(fixed_text(4, 0), "4");
     }
 
     #[test]

@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 
 use super::Filter;
-use super::export::{Kind, Table, Value};
+use super::{fixed, whole};
 use crate::error::AppResult;
+use crate::exports::table::{Cell, Column, Kind, Table};
 use crate::tenancy::SchoolId;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -69,35 +70,37 @@ pub struct Attendance {
 impl Attendance {
     /// The report as one table for CSV and XLSX: classes, then pupils, then the school.
     pub fn table(&self, title: &str) -> Table {
-        let mut t = Table::new(
-            title,
-            &[
-                ("Разрез", Kind::Text),
-                ("Класс", Kind::Text),
-                ("Обучающийся", Kind::Text),
-                ("Уроков", Kind::Integer),
-                ("Пропущено уроков", Kind::Integer),
-                ("Пропущено, %", Kind::Decimal(1)),
-                ("Б", Kind::Integer),
-                ("УП", Kind::Integer),
-                ("НП", Kind::Integer),
-                ("Без причины", Kind::Integer),
-                ("Дней целиком", Kind::Integer),
+        let mut t = Table {
+            title: title.into(),
+            columns: vec![
+                Column::new("Разрез", Kind::Text),
+                Column::new("Класс", Kind::Text),
+                Column::new("Обучающийся", Kind::Text),
+                Column::new("Уроков", Kind::Number),
+                Column::new("Пропущено уроков", Kind::Number),
+                Column::new("Пропущено, %", Kind::Number),
+                Column::new("Б", Kind::Number),
+                Column::new("УП", Kind::Number),
+                Column::new("НП", Kind::Number),
+                Column::new("Без причины", Kind::Number),
+                Column::new("Дней целиком", Kind::Number),
             ],
-        );
+            rows: Vec::new(),
+            notes: Vec::new(),
+        };
         let row = |slice: &str, class: &str, pupil: &str, c: &Counts| {
             vec![
-                Value::Text(slice.into()),
-                Value::Text(class.into()),
-                Value::Text(pupil.into()),
-                Value::Scaled(c.lessons),
-                Value::Scaled(c.missed),
-                c.missed_tenths().map_or(Value::Empty, Value::Scaled),
-                Value::Scaled(c.ill),
-                Value::Scaled(c.excused),
-                Value::Scaled(c.unexcused),
-                Value::Scaled(c.no_reason),
-                Value::Scaled(c.whole_days),
+                Cell::text(slice),
+                Cell::text(class),
+                Cell::text(pupil),
+                whole(c.lessons),
+                whole(c.missed),
+                fixed(c.missed_tenths(), 1),
+                whole(c.ill),
+                whole(c.excused),
+                whole(c.unexcused),
+                whole(c.no_reason),
+                whole(c.whole_days),
             ]
         };
         for c in &self.classes {

@@ -6,7 +6,6 @@
 //! No axum here: the pages are `web::reports`.
 
 pub mod attendance;
-pub mod export;
 pub mod progress;
 
 use chrono::NaiveDate;
@@ -449,6 +448,19 @@ pub fn percent_tenths(part: i64, whole: i64) -> Option<i64> {
 }
 
 /// Tenths or hundredths as a Russian decimal: `decimal(857, 1)` = «85,7».
+/// A count as a file's number cell.
+fn whole(n: i64) -> crate::exports::table::Cell {
+    crate::exports::table::Cell::Number(n as f64)
+}
+
+/// A figure the page shows with `places` decimals (a percentage in tenths, an average in
+/// hundredths) as a file's cell with the same digits; none when the page shows «—».
+fn fixed(scaled: Option<i64>, places: u32) -> crate::exports::table::Cell {
+    scaled.map_or(crate::exports::table::Cell::Empty, |scaled| {
+        crate::exports::table::Cell::Fixed { scaled, places }
+    })
+}
+
 pub fn decimal(scaled: i64, places: u32) -> String {
     let unit = 10_i64.pow(places);
     format!(

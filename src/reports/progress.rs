@@ -17,9 +17,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::PgPool;
 
-use super::export::{Kind, Table, Value};
 use super::{Filter, percent_tenths};
+use super::{fixed, whole};
 use crate::error::AppResult;
+use crate::exports::table::{Cell, Column, Kind, Table};
 use crate::tenancy::SchoolId;
 
 /// A pupil counted by the report, with their class on the filter's day.
@@ -387,42 +388,43 @@ impl Progress {
 
     /// The report as one table for CSV and XLSX: the same figures as the page.
     pub fn table(&self, title: &str) -> Table {
-        let mut t = Table::new(
-            title,
-            &[
-                ("Разрез", Kind::Text),
-                ("Название", Kind::Text),
-                ("Обучающихся", Kind::Integer),
-                ("Успевают", Kind::Integer),
-                ("Успеваемость, %", Kind::Decimal(1)),
-                ("На «4» и «5»", Kind::Integer),
-                ("Качество знаний, %", Kind::Decimal(1)),
-                ("Средний балл", Kind::Decimal(2)),
-                ("Отличники", Kind::Integer),
-                ("Хорошисты", Kind::Integer),
-                ("С одной «3»", Kind::Integer),
-                ("С «2», незачётом или Н/А", Kind::Integer),
-                ("С Н/А", Kind::Integer),
-                ("ОСВ", Kind::Integer),
+        let mut t = Table {
+            title: title.into(),
+            columns: vec![
+                Column::new("Разрез", Kind::Text),
+                Column::new("Название", Kind::Text),
+                Column::new("Обучающихся", Kind::Number),
+                Column::new("Успевают", Kind::Number),
+                Column::new("Успеваемость, %", Kind::Number),
+                Column::new("На «4» и «5»", Kind::Number),
+                Column::new("Качество знаний, %", Kind::Number),
+                Column::new("Средний балл", Kind::Number),
+                Column::new("Отличники", Kind::Number),
+                Column::new("Хорошисты", Kind::Number),
+                Column::new("С одной «3»", Kind::Number),
+                Column::new("С «2», незачётом или Н/А", Kind::Number),
+                Column::new("С Н/А", Kind::Number),
+                Column::new("ОСВ", Kind::Number),
             ],
-        );
-        let opt = |v: Option<i64>| v.map_or(Value::Empty, Value::Scaled);
+            rows: Vec::new(),
+            notes: Vec::new(),
+        };
         for (slice, name, f) in self.lines() {
             t.rows.push(vec![
-                Value::Text(slice.into()),
-                Value::Text(name.into()),
-                Value::Scaled(f.pupils),
-                Value::Scaled(f.progressing),
-                opt(f.progress_tenths()),
-                Value::Scaled(f.quality),
-                opt(f.quality_tenths()),
-                opt(f.average_hundredths()),
-                Value::Scaled(f.excellent),
-                Value::Scaled(f.good),
-                Value::Scaled(f.one_three),
-                Value::Scaled(f.failing),
-                Value::Scaled(f.not_attested),
-                Value::Scaled(f.exempt),
+                Cell::text(slice),
+                Cell::text(name),
+                whole(f.pupils),
+                whole(f.progressing),
+                fixed(f.progress_tenths(), 1),
+                whole(f.quality),
+                fixed(f.quality_tenths(), 1),
+                fixed(f.average_hundredths(), 2),
+                whole(f.excellent),
+                whole(f.good),
+                whole(f.one_three),
+                whole(f.failing),
+                whole(f.not_attested),
+                whole(f.exempt),
             ]);
         }
         t

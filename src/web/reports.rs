@@ -7,8 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::AppState;
 use super::extract::Member;
@@ -16,8 +15,8 @@ use super::journal::today;
 use super::layout::Layout;
 use crate::authz::Role;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::exports::table::Table;
 use crate::reports::attendance::{self, Attendance};
-use crate::reports::export::{self, Table};
 use crate::reports::progress::{self, Figures, Progress};
 use crate::reports::{self, Choices, Filter, RawFilter, Scope};
 
@@ -78,36 +77,10 @@ fn pct(v: Option<i64>) -> String {
     v.map_or("—".into(), |t| reports::decimal(t, 1))
 }
 
-fn file(table: &Table, name: &str, xlsx: bool) -> AppResult<Response> {
-    if xlsx {
-        let bytes = export::xlsx(table).map_err(|e| AppError::Internal(e.into()))?;
-        Ok((
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.xlsx\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response())
-    } else {
-        Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.csv\""),
-                ),
-            ],
-            export::csv(table),
-        )
-            .into_response())
-    }
+/// The report as the file asked for (`exports::table`, sent as the class reports are).
+fn file(table: &Table, xlsx: bool) -> AppResult<Response> {
+    let format = if xlsx { "xlsx" } else { "csv" };
+    super::downloads::file(table, Some(format))?.ok_or(AppError::NotFound)
 }
 
 #[derive(Template, WebTemplate)]
@@ -198,7 +171,7 @@ async fn progress_file(
         "Успеваемость и качество знаний: {}, {}",
         f.year_label, f.what
     );
-    file(&report.table(&title), "progress", xlsx)
+    file(&report.table(&title), xlsx)
 }
 
 pub async fn progress_csv(
@@ -282,7 +255,7 @@ async fn attendance_file(
         f.from.format("%d.%m.%Y"),
         f.to.format("%d.%m.%Y")
     );
-    file(&report.table(&title), "attendance", xlsx)
+    file(&report.table(&title), xlsx)
 }
 
 pub async fn attendance_csv(
