@@ -72,7 +72,7 @@ pub async fn fill(
     .await?;
 
     // A lesson-answer column at every held lesson of a graded subject (not grade 1), and a
-    // whole-class independent work now and then.
+    // whole-class independent work at one lesson in four.
     sqlx::query!(
         "INSERT INTO mark_column (school_id, lesson_id, position, work_type_id)
          SELECT l.school_id, l.id, 1, (SELECT id FROM work_type WHERE school_id = $1 AND name = 'Ответ на уроке')
@@ -91,7 +91,7 @@ pub async fn fill(
          SELECT c.school_id, c.lesson_id, 2, (SELECT id FROM work_type WHERE school_id = $1 AND name = 'Самостоятельная работа')
          FROM mark_column c
          JOIN lesson l ON l.school_id = c.school_id AND l.id = c.lesson_id
-         WHERE c.school_id = $1 AND c.position = 1 AND abs(hashtext(l.id::text || 'sr')) % 7 = 0
+         WHERE c.school_id = $1 AND c.position = 1 AND abs(hashtext(l.id::text || 'sr')) % 4 = 0
            AND l.lesson_date < $2::date - 3
          ON CONFLICT DO NOTHING",
         s,
@@ -128,8 +128,9 @@ pub async fn fill(
     .execute(&mut *tx)
     .await?;
 
-    // Marks: three in ten of the present pupils answer at a lesson, everybody writes an independent
-    // work; each pupil has a level, so averages differ.
+    // Marks: more than half of the present pupils answer at a lesson (teachers keep up the
+    // accumulation, so a period mark «Н/А» is the exception, as in a school), everybody writes
+    // an independent work; each pupil has a level, so averages differ.
     let marks = sqlx::query!(
         "INSERT INTO mark (school_id, group_id, pupil_id, column_id, work_type_id, value, given_on, late_entry, entered_by, entered_at)
          SELECT c.school_id, l.group_id, gp.pupil_id, c.id, c.work_type_id,
@@ -153,7 +154,7 @@ pub async fn fill(
          CROSS JOIN LATERAL (SELECT abs(hashtext(gp.pupil_id::text || 'level')) % 4 AS level,
                                     abs(hashtext(c.id::text || gp.pupil_id::text || 'v')) % 10 AS r) v
          WHERE c.school_id = $1
-           AND (c.position = 2 OR abs(hashtext(c.id::text || gp.pupil_id::text)) % 100 < 30)
+           AND (c.position = 2 OR abs(hashtext(c.id::text || gp.pupil_id::text)) % 100 < 55)
            AND NOT EXISTS (SELECT 1 FROM absence a WHERE a.school_id = l.school_id AND a.lesson_id = l.id
                              AND a.pupil_id = gp.pupil_id AND a.absent)
          ON CONFLICT DO NOTHING",

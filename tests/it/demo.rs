@@ -109,6 +109,14 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
     );
     assert!(count("SELECT count(*) FROM substitution").await > 0);
     assert!(count("SELECT count(*) FROM period_mark WHERE value = 'na'").await > 0);
+    // …but as the exception: most pupils have enough marks for every period mark (J11), so the
+    // reports' успеваемость is a school's, not a handful of pupils.
+    let with_na = count(
+        "SELECT (100 * count(DISTINCT pupil_id) FILTER (WHERE value = 'na')
+                 / greatest(count(DISTINCT pupil_id), 1))::bigint FROM period_mark",
+    )
+    .await;
+    assert!(with_na < 25, "{with_na}% of the pupils have an Н/А");
     assert!(count("SELECT count(*) FROM period_mark WHERE value IN ('3', '4', '5')").await > 3_000);
     assert_eq!(
         count("SELECT count(*) FROM correction_request WHERE status = 'pending'").await,
