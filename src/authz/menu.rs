@@ -58,6 +58,7 @@ const ADMINISTRATOR: &[MenuItem] = &[
 const TEACHER: &[MenuItem] = &[
     item("Главная", "/teacher"),
     item("Журналы", "/journal"),
+    item("Отчёты", "/reports"),
     item("Сообщения", "/messages"),
 ];
 const CLASS_TEACHER: &[MenuItem] = &[

@@ -5,6 +5,7 @@
 //! group the pupil was in that day. A whole day missed is a day on which the pupil missed every
 //! such lesson of theirs (of every subject, whatever the subject and teacher filters, which
 //! narrow only the lessons counted). Reasons: Б (ill), УП (excused), НП (unexcused), none given.
+//! A teacher seeing their own journals gets the pupils of their lessons and no whole days.
 
 use chrono::NaiveDate;
 use sqlx::PgPool;
@@ -65,6 +66,9 @@ pub struct Attendance {
     pub pupils: Vec<PupilLine>,
     pub classes: Vec<ClassLine>,
     pub school: Counts,
+    /// Whole days are shown to the school and the class teacher, not to a teacher seeing their
+    /// own journals (they would reveal absences recorded in other teachers' journals).
+    pub whole_days_shown: bool,
 }
 
 impl Attendance {
@@ -111,6 +115,12 @@ impl Attendance {
                 .push(row("Обучающийся", &p.class_label, &p.name, &p.counts));
         }
         t.rows.push(row("Школа", "", "", &self.school));
+        if !self.whole_days_shown {
+            t.columns.pop();
+            for r in &mut t.rows {
+                r.pop();
+            }
+        }
         t
     }
 }
@@ -177,8 +187,15 @@ pub async fn report(
     )
     .fetch_all(pool)
     .await?;
-    let mut report = Attendance::default();
+    let mut report = Attendance {
+        whole_days_shown: !f.own_journals,
+        ..Attendance::default()
+    };
     for r in rows {
+        if f.own_journals && r.lessons == 0 {
+            // Not a pupil of the teacher's journals in these dates.
+            continue;
+        }
         let counts = Counts {
             lessons: r.lessons,
             missed: r.missed,
@@ -186,7 +203,7 @@ pub async fn report(
             excused: r.excused,
             unexcused: r.unexcused,
             no_reason: r.no_reason,
-            whole_days: r.whole_days,
+            whole_days: if f.own_journals { 0 } else { r.whole_days },
         };
         report.school.add(&counts);
         if report

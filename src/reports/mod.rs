@@ -118,6 +118,9 @@ pub enum Scope {
     School,
     /// A class teacher: their class only, whatever the filter says.
     Class(i64),
+    /// A teacher (the account id): their own journals only — the groups they teach — whatever
+    /// the filter says. Figures that would reveal other journals (whole days missed) are left out.
+    Teacher(i64),
 }
 
 /// What the report covers.
@@ -138,6 +141,9 @@ pub struct Filter {
     pub class_id: Option<i64>,
     pub subject_id: Option<i64>,
     pub teacher_id: Option<i64>,
+    /// The viewer is a teacher seeing their own journals (`Scope::Teacher`): the teacher is
+    /// forced, and what other journals hold is not shown.
+    pub own_journals: bool,
     /// Human words for the header: «2-я четверть (10.11.2026–28.12.2026)», «5А», ….
     pub what: String,
 }
@@ -333,7 +339,7 @@ pub fn parse_filter(
     );
     let class_id = match scope {
         Scope::Class(id) => Some(id),
-        Scope::School => pick(
+        Scope::School | Scope::Teacher(_) => pick(
             "class",
             &raw.class,
             &choices.classes.iter().map(|x| x.id).collect::<Vec<_>>(),
@@ -346,12 +352,15 @@ pub fn parse_filter(
         &choices.subjects.iter().map(|x| x.id).collect::<Vec<_>>(),
         "Выберите предмет из списка",
     );
-    let teacher_id = pick(
-        "teacher",
-        &raw.teacher,
-        &choices.teachers.iter().map(|x| x.id).collect::<Vec<_>>(),
-        "Выберите учителя из списка",
-    );
+    let teacher_id = match scope {
+        Scope::Teacher(id) => Some(id),
+        Scope::School | Scope::Class(_) => pick(
+            "teacher",
+            &raw.teacher,
+            &choices.teachers.iter().map(|x| x.id).collect::<Vec<_>>(),
+            "Выберите учителя из списка",
+        ),
+    };
     let in_year = format!(
         "Дата в пределах учебного года: с {} по {}",
         year.starts_on.format("%d.%m.%Y"),
@@ -436,6 +445,7 @@ pub fn parse_filter(
             class_id,
             subject_id,
             teacher_id,
+            own_journals: matches!(scope, Scope::Teacher(_)),
             what,
         }),
         errors,

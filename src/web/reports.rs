@@ -1,8 +1,9 @@
 //! The reports section (regulations §5): `/reports` lists them; each report reads its filter from
 //! GET parameters (so a view can be bookmarked, printed and exported as it is) and exports the
 //! same figures to CSV and XLSX. Who sees what is decided before anything is read: the director
-//! and the deputies the whole school, a class teacher their class (the filter forced), everyone
-//! else 403 (docs/ACCESS.md).
+//! and the deputies the whole school, a class teacher their class (the filter forced), a teacher
+//! their own journals (the teacher forced), everyone else 403 (docs/ACCESS.md).
+//! The helpers here (`scope`, `filter_form`, `FilterForm`, `file`, `pct`) serve every report page.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -21,10 +22,11 @@ use crate::reports::progress::{self, Figures, Progress};
 use crate::reports::{self, Choices, Filter, RawFilter, Scope};
 
 /// The part of the school the member may see, or 403.
-fn scope(member: &Member) -> AppResult<Scope> {
+pub(super) fn scope(member: &Member) -> AppResult<Scope> {
     match member.role {
         Role::Director | Role::Deputy => Ok(Scope::School),
         Role::ClassTeacher => member.class_id.map(Scope::Class).ok_or(AppError::Forbidden),
+        Role::Teacher => Ok(Scope::Teacher(member.viewer.account_id)),
         _ => Err(AppError::Forbidden),
     }
 }
@@ -37,6 +39,8 @@ pub struct FilterForm {
     pub filter: Option<Filter>,
     /// The class is forced (a class teacher): no class list, no drill-down by class.
     pub forced: bool,
+    /// The teacher is forced (a teacher's own journals): no teacher list.
+    pub own_journals: bool,
 }
 
 impl FilterForm {
@@ -53,7 +57,11 @@ impl FilterForm {
     }
 }
 
-async fn filter_form(state: &AppState, member: &Member, raw: RawFilter) -> AppResult<FilterForm> {
+pub(super) async fn filter_form(
+    state: &AppState,
+    member: &Member,
+    raw: RawFilter,
+) -> AppResult<FilterForm> {
     let scope = scope(member)?;
     let today = today(state, member);
     let choices = reports::choices(
@@ -70,15 +78,16 @@ async fn filter_form(state: &AppState, member: &Member, raw: RawFilter) -> AppRe
         errors,
         filter,
         forced: matches!(scope, Scope::Class(_)),
+        own_journals: matches!(scope, Scope::Teacher(_)),
     })
 }
 
-fn pct(v: Option<i64>) -> String {
+pub(super) fn pct(v: Option<i64>) -> String {
     v.map_or("—".into(), |t| reports::decimal(t, 1))
 }
 
 /// The report as the file asked for (`exports::table`, sent as the class reports are).
-fn file(table: &Table, xlsx: bool) -> AppResult<Response> {
+pub(super) fn file(table: &Table, xlsx: bool) -> AppResult<Response> {
     let format = if xlsx { "xlsx" } else { "csv" };
     super::downloads::file(table, Some(format))?.ok_or(AppError::NotFound)
 }

@@ -2,11 +2,10 @@
 //! sheet of the year — every figure against a hand count on a small awkward class, the XLSX read
 //! back equal to the page, the CSV as Russian Excel opens it, and who may open them.
 
-use calamine::{Data, Reader, Xlsx};
 use reqwest::StatusCode;
 
-use crate::helpers::Client;
 use crate::journal::{Journal, journal_of, msk};
+use crate::tables::{strip, table_cells, xlsx};
 
 /// 5«Б» with mathematics (lessons Monday and Wednesday) and Russian, and the first quarter done:
 ///
@@ -168,57 +167,6 @@ async fn awkward_class() -> Awkward {
     Awkward { j, names, q1, q2 }
 }
 
-/// The cells of a page's table (`<table class="… {class}">`): each body row's cells, tags
-/// stripped, entities of the template decoded, whitespace squeezed.
-fn page_rows(html: &str, class: &str) -> Vec<Vec<String>> {
-    let table = html
-        .split(&format!("class=\"grid {class}\""))
-        .nth(1)
-        .expect("the table")
-        .split("</table>")
-        .next()
-        .unwrap();
-    let body = table
-        .split("<tbody>")
-        .nth(1)
-        .unwrap()
-        .split("</tbody>")
-        .next()
-        .unwrap();
-    body.split("<tr")
-        .skip(1)
-        .map(|row| {
-            row.split("<td")
-                .skip(1)
-                .map(|cell| {
-                    let inner = cell.split_once('>').unwrap().1;
-                    let inner = inner.split("</td>").next().unwrap();
-                    strip(inner)
-                })
-                .collect()
-        })
-        .collect()
-}
-
-fn strip(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// A figure of the page's «Итоги класса» table: the cell after its row head.
 fn figure(html: &str, head: &str) -> String {
     let after = html
@@ -226,46 +174,6 @@ fn figure(html: &str, head: &str) -> String {
         .nth(1)
         .unwrap_or_else(|| panic!("{head} on the page"));
     strip(after.split("</td>").next().unwrap())
-}
-
-/// An XLSX download's first sheet as text, numbers written as the pages write them.
-async fn xlsx_rows(client: &Client, path: &str) -> Vec<Vec<String>> {
-    let r = client.get(path).await;
-    assert_eq!(r.status(), StatusCode::OK, "{path}");
-    assert_eq!(
-        r.headers()["content-type"],
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    );
-    assert!(
-        r.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .starts_with("attachment;")
-    );
-    let bytes = r.bytes().await.unwrap();
-    let mut book = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let name = book.sheet_names()[0].clone();
-    let range = book.worksheet_range(&name).unwrap();
-    range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::String(s) => s.clone(),
-                    Data::Float(f) => zhurnal::exports::table::number_text(*f),
-                    Data::Int(i) => i.to_string(),
-                    Data::DateTime(d) => d
-                        .as_datetime()
-                        .unwrap()
-                        .date()
-                        .format("%d.%m.%Y")
-                        .to_string(),
-                    other => panic!("unexpected cell {other:?}"),
-                })
-                .collect()
-        })
-        .collect()
 }
 
 fn number_cell(book_rows: &[Vec<String>], head: &str) -> String {
@@ -299,7 +207,7 @@ async fn s5_the_period_report_counts_progress_quality_and_attendance_as_by_hand_
         assert!(page.contains(link), "{link}");
     }
 
-    let rows = page_rows(&page, "report");
+    let rows = table_cells(&page, "report");
     let row = |i: usize| {
         rows.iter()
             .find(|r| r[0].starts_with(&w.names[i]))
@@ -344,7 +252,7 @@ async fn s5_the_period_report_counts_progress_quality_and_attendance_as_by_hand_
     );
 
     // The XLSX holds the page: the same pupils' cells, the totals line and the figures.
-    let book = xlsx_rows(&ct, &format!("{path}&format=xlsx")).await;
+    let book = xlsx(&ct, &format!("{path}&format=xlsx")).await;
     assert_eq!(
         book[0][..4],
         ["Обучающийся", "Математика", "Русский язык", "Средний балл"]
@@ -393,7 +301,7 @@ async fn s5_the_period_report_counts_progress_quality_and_attendance_as_by_hand_
             .await;
         assert_eq!(status, StatusCode::OK, "{login}");
         assert_eq!(figure(&page, "Успеваемость, %"), "66,7", "{login}");
-        assert_eq!(page_rows(&page, "report"), rows, "{login}");
+        assert_eq!(table_cells(&page, "report"), rows, "{login}");
     }
 }
 
@@ -417,7 +325,7 @@ async fn s5_the_summary_sheet_of_the_year_shows_each_period_with_its_totals_and_
     .await
     .unwrap();
     let n = periods as usize;
-    let rows = page_rows(&page, "summary");
+    let rows = table_cells(&page, "summary");
     let row = |i: usize| {
         rows.iter()
             .find(|r| r[0].starts_with(&w.names[i]))
@@ -440,13 +348,13 @@ async fn s5_the_summary_sheet_of_the_year_shows_each_period_with_its_totals_and_
         "the second quarter's stray mark is not shown"
     );
     // The figures of the first quarter, as counted by hand; the second has none.
-    let totals = page_rows(&page, "totals");
+    let totals = table_cells(&page, "totals");
     assert_eq!(totals.len(), n);
     assert_eq!(totals[0], ["3", "2", "66,7", "1", "33,3", "3,5"]);
     assert_eq!(totals[1], ["0", "0", "—", "0", "—", "—"]);
 
     // The year's XLSX equals the page, the pupil who left with the date in its own column.
-    let book = xlsx_rows(&deputy, &format!("{base}?period=year&format=xlsx")).await;
+    let book = xlsx(&deputy, &format!("{base}?period=year&format=xlsx")).await;
     assert_eq!(book[0][1], "Математика, 1 четверть");
     for page_row in &rows {
         let file_row = book

@@ -51,7 +51,14 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
 ];
 
 /// Reports (regulations §5): the director and the deputies; the class teacher for their class.
-const REPORTS: &[&str] = &["director", "director2", "deputy", "classteacher"];
+const REPORTS: &[&str] = &[
+    "director",
+    "director2",
+    "deputy",
+    "classteacher",
+    "teacher",
+    "teacher2",
+];
 
 /// Internal messages (regulations §4): parents and the teaching staff; not pupils, not the
 /// administrator.

@@ -3,6 +3,7 @@
 
 mod helpers;
 mod smtp;
+mod tables;
 
 mod imports;
 mod journal;

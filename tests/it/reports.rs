@@ -3,13 +3,11 @@
 //! ОСВ, a withdrawn pupil, a day with every lesson missed and a day with one, absences of every
 //! reason); the XLSX read back equals the page; CSV with BOM and `;`; bad filters; who sees what.
 
-use std::io::Cursor;
-
-use calamine::{Data, Reader, Xlsx};
 use chrono::{NaiveDate, TimeZone, Utc};
 use reqwest::StatusCode;
 
-use crate::helpers::{Client, TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
+use crate::tables::{bytes, cells, csv, page, row, strs, xlsx};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -225,79 +223,6 @@ async fn build(app: &TestApp) -> Class {
     }
 }
 
-/// The text of every table row's cells.
-fn rows(html: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    for row in html.split("<tr").skip(1) {
-        let row = row.split("</tr>").next().unwrap_or("");
-        let cells: Vec<String> = row
-            .split("<td")
-            .skip(1)
-            .map(|c| {
-                let c = c.split_once('>').map_or("", |(_, rest)| rest);
-                let c = c.split("</td>").next().unwrap_or("");
-                let mut text = String::new();
-                let mut inside = false;
-                for ch in c.chars() {
-                    match ch {
-                        '<' => inside = true,
-                        '>' => inside = false,
-                        _ if !inside => text.push(ch),
-                        _ => {}
-                    }
-                }
-                text.trim().to_string()
-            })
-            .collect();
-        if !cells.is_empty() {
-            out.push(cells);
-        }
-    }
-    out
-}
-
-fn row<'a>(rows: &'a [Vec<String>], first: &str, second: &str) -> &'a [String] {
-    rows.iter()
-        .find(|r| r[0] == first && r[1] == second)
-        .unwrap_or_else(|| panic!("a row {first} {second} in {rows:?}"))
-}
-
-async fn page(client: &Client, path: &str) -> String {
-    let (status, body) = client.text(path).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body
-}
-
-async fn bytes(client: &Client, path: &str) -> Vec<u8> {
-    let response = client.get(path).await;
-    assert_eq!(response.status(), StatusCode::OK, "{path}");
-    response.bytes().await.unwrap().to_vec()
-}
-
-/// The XLSX's rows as text (numbers with a decimal point).
-fn xlsx_rows(data: Vec<u8>) -> Vec<Vec<String>> {
-    let mut book = Xlsx::new(Cursor::new(data)).expect("an XLSX");
-    let range = book.worksheet_range_at(0).unwrap().unwrap();
-    range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Float(f) => format!("{f}"),
-                    Data::Int(i) => i.to_string(),
-                    Data::String(s) => s.clone(),
-                    Data::Empty => String::new(),
-                    other => format!("{other:?}"),
-                })
-                .collect()
-        })
-        .collect()
-}
-
-fn strs(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
 #[tokio::test]
 async fn the_period_progress_report_counts_every_figure_as_by_hand_with_na_osv_and_a_withdrawn_pupil()
  {
@@ -306,7 +231,7 @@ async fn the_period_progress_report_counts_every_figure_as_by_hand_with_na_osv_a
     let deputy = app.signed_in("deputy").await;
     let query = format!("period={}&class={}", c.period, c.id);
     let body = page(&deputy, &format!("/reports/progress?{query}")).await;
-    let table = rows(&body);
+    let table = cells(&body);
     // Pupils 4 (the withdrawn one is not counted); progressing 3; quality 2 (5/5 and 4/ОСВ);
     // the mean of 5 5 2 4 3 4 = 3,83; one «2»/Н/А pupil, one Н/А, one ОСВ.
     let expected = strs(&[
@@ -362,20 +287,18 @@ async fn the_period_progress_report_counts_every_figure_as_by_hand_with_na_osv_a
     )));
 
     // The XLSX holds the same figures as numbers; the CSV has the BOM, `;` and decimal commas.
-    let x = xlsx_rows(bytes(&deputy, &format!("/reports/progress.xlsx?{query}")).await);
+    let x = xlsx(&deputy, &format!("/reports/progress.xlsx?{query}")).await;
     assert_eq!(x[0][4], "Успеваемость, %");
     let school = x.iter().find(|r| r[0] == "Школа").unwrap();
     assert_eq!(
         school[2..],
         strs(&[
-            "4", "3", "75", "2", "50", "3.83", "1", "1", "1", "1", "1", "1"
+            "4", "3", "75", "2", "50", "3,83", "1", "1", "1", "1", "1", "1"
         ])[..]
     );
     let russian = x.iter().find(|r| r[1] == "Русский-отчёт").unwrap();
-    assert_eq!(russian[4], "66.7");
-    let csv = bytes(&deputy, &format!("/reports/progress.csv?{query}")).await;
-    assert!(csv.starts_with(&[0xEF, 0xBB, 0xBF]));
-    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(russian[4], "66,7");
+    let csv = csv(&deputy, &format!("/reports/progress.csv?{query}")).await;
     assert!(
         csv.contains("Школа;Итого;4;3;75,0;2;50,0;3,83;1;1;1;1;1;1\r\n"),
         "{csv}"
@@ -404,7 +327,7 @@ async fn the_progress_report_of_current_marks_rounds_each_pupils_average_half_up
     // 5 and 4 → 5; 2 and 3 → 3 (2,5 rounds up); 3 and 3 → 3: three pupils progress, one in
     // quality, two with one «3», mean of 5 3 3 = 3,67.
     assert_eq!(
-        row(&rows(&body), "Школа", "Итого")[2..],
+        row(&cells(&body), "Школа", "Итого")[2..],
         strs(&[
             "3", "3", "100,0", "1", "33,3", "3,67", "1", "0", "2", "0", "0", "0"
         ])[..]
@@ -419,7 +342,7 @@ async fn the_attendance_report_counts_lessons_whole_days_and_reasons_as_by_hand(
     let deputy = app.signed_in("deputy").await;
     let query = format!("class={}&from=16.11.2026&to=20.11.2026", c.id);
     let body = page(&deputy, &format!("/reports/attendance?{query}")).await;
-    let table = rows(&body);
+    let table = cells(&body);
     let pupil = |name: &str| {
         table
             .iter()
@@ -451,15 +374,13 @@ async fn the_attendance_report_counts_lessons_whole_days_and_reasons_as_by_hand(
         strs(&["4", "16", "5", "31,3", "2", "1", "1", "1", "1"])[..]
     );
     assert!(body.contains("Дни, в которые обучающийся пропустил все свои проведённые уроки"));
-    let x = xlsx_rows(bytes(&deputy, &format!("/reports/attendance.xlsx?{query}")).await);
+    let x = xlsx(&deputy, &format!("/reports/attendance.xlsx?{query}")).await;
     let class = x.iter().find(|r| r[0] == "Класс" && r[1] == "7Т").unwrap();
     assert_eq!(
         class[3..],
-        strs(&["16", "5", "31.3", "2", "1", "1", "1", "1"])[..]
+        strs(&["16", "5", "31,3", "2", "1", "1", "1", "1"])[..]
     );
-    let csv = String::from_utf8(bytes(&deputy, &format!("/reports/attendance.csv?{query}")).await)
-        .unwrap();
-    assert!(csv.starts_with('\u{feff}'));
+    let csv = csv(&deputy, &format!("/reports/attendance.csv?{query}")).await;
     assert!(csv.contains("Класс;7Т;;16;5;31,3;2;1;1;1;1\r\n"), "{csv}");
 }
 
@@ -496,7 +417,8 @@ async fn bad_report_filters_come_back_with_russian_messages_and_no_figures() {
 }
 
 #[tokio::test]
-async fn reports_are_for_the_director_the_deputy_and_the_class_teacher_of_their_class_only() {
+async fn reports_are_for_the_director_the_deputy_the_class_teacher_of_their_class_and_the_teacher_of_their_own_journals()
+ {
     let app = spawn_app().await;
     let c = build(&app).await;
     for login in ["director", "deputy"] {
@@ -533,7 +455,54 @@ async fn reports_are_for_the_director_the_deputy_and_the_class_teacher_of_their_
     }
     let body = page(&class_teacher, "/reports/attendance").await;
     assert!(body.contains("5Б"));
-    for login in ["teacher", "admin", "parent", "student"] {
+    // A teacher sees their own journals, whoever the filter names, and no whole days missed
+    // (they would reveal absences in other teachers' journals).
+    let teacher = app.signed_in("teacher").await;
+    let director_id = app.account_id("director").await;
+    for report in ["progress", "attendance"] {
+        let body = page(
+            &teacher,
+            &format!(
+                "/reports/{report}?class={}&teacher={director_id}&from=16.11.2026&to=20.11.2026",
+                c.id
+            ),
+        )
+        .await;
+        assert!(body.contains("Отчёт по вашим журналам"), "{report}");
+        assert!(
+            !body.contains("id=\"teacher\""),
+            "{report}: no teacher list"
+        );
+        assert!(
+            body.contains("Троечкин"),
+            "{report}: the teacher's own pupils"
+        );
+    }
+    let body = page(
+        &teacher,
+        &format!(
+            "/reports/attendance?class={}&from=16.11.2026&to=20.11.2026",
+            c.id
+        ),
+    )
+    .await;
+    assert!(!body.contains("Дней целиком</th>"));
+    let csv = String::from_utf8(
+        bytes(
+            &teacher,
+            &format!(
+                "/reports/attendance.csv?class={}&from=16.11.2026&to=20.11.2026",
+                c.id
+            ),
+        )
+        .await,
+    )
+    .unwrap();
+    assert!(
+        csv.contains("Троечкин") && !csv.contains("Дней целиком"),
+        "{csv}"
+    );
+    for login in ["admin", "parent", "student"] {
         let client = app.signed_in(login).await;
         for path in [
             "/reports",
