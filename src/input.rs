@@ -74,6 +74,28 @@ pub fn line(errors: &mut FieldErrors, field: &'static str, value: &str, max: usi
     text(errors, field, value, max)
 }
 
+/// An id chosen from a list (a `<select>` of filters): empty is none; a value that is not one of
+/// `ids` — a typo or another school's id alike — gets `message` under `field` and is none.
+pub fn choice(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: &str,
+    ids: impl IntoIterator<Item = i64>,
+    message: &str,
+) -> Option<i64> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    match value.parse::<i64>() {
+        Ok(id) if ids.into_iter().any(|x| x == id) => Some(id),
+        _ => {
+            errors.add(field, message);
+            None
+        }
+    }
+}
+
 /// The Russian plural form for `n`: `one` (1, 21, 101), `few` (2–4, 22–24), `many` (0, 5–20, 25).
 pub fn plural<'a>(n: usize, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
     let (d10, d100) = (n % 10, n % 100);

@@ -377,17 +377,13 @@ pub fn parse_filter(
 ) -> (Filter, crate::error::FieldErrors) {
     let mut errors = crate::error::FieldErrors::new();
     let mut pick = |field: &'static str, value: &str, list: &[Choice], message: &str| {
-        let value = value.trim();
-        if value.is_empty() {
-            return None;
-        }
-        match value.parse::<i64>() {
-            Ok(id) if list.iter().any(|c| c.id == id) => Some(id),
-            _ => {
-                errors.add(field, message);
-                None
-            }
-        }
+        crate::input::choice(
+            &mut errors,
+            field,
+            value,
+            list.iter().map(|c| c.id),
+            message,
+        )
     };
     let actor = pick(
         "person",

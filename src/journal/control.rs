@@ -653,7 +653,7 @@ pub async fn register_substitution(
     match lesson.status.as_str() {
         "moved" | "cancelled" => {
             return Err(AppError::Refused(format!(
-                "Урок {}: замену назначают на проводимый урок (J15).",
+                "Урок {}: замену назначают на проводимый урок.",
                 status_label(&lesson.status)
             )));
         }
@@ -676,7 +676,7 @@ pub async fn register_substitution(
     {
         let mine = lesson_title(&mut tx, school, lesson.group_id).await?;
         return Err(AppError::Refused(format!(
-            "Учитель {} в это время ({}) уже ведёт урок «{}»: замена на урок «{mine}» невозможна (J15).",
+            "Учитель {} в это время ({}) уже ведёт урок «{}»: замена на урок «{mine}» невозможна.",
             busy.teacher,
             lesson_words(lesson.lesson_date, lesson.lesson_number),
             busy.other
@@ -725,8 +725,7 @@ pub async fn remove_substitution(
     };
     if lesson.status == "held" || lesson.has_records {
         return Err(AppError::Refused(
-            "Урок уже проведён: замена остаётся в журнале как запись о том, кто вёл урок (J15)."
-                .into(),
+            "Урок уже проведён: замена остаётся в журнале как запись о том, кто вёл урок.".into(),
         ));
     }
     sqlx::query!(

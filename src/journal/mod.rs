@@ -148,7 +148,7 @@ impl Cell {
         {
             return Err(match scale {
                 Scale::NoMarks => {
-                    "По этому предмету в этом классе отметки не ставятся (в 1 классе — ни по одному предмету, J10); можно отметить только «н»."
+                    "По этому предмету в этом классе отметки не ставятся (в 1 классе — ни по одному предмету); можно отметить только «н»."
                         .to_string()
                 }
                 _ => format!("По этому предмету ставится {}.", scale_hint(scale)),
@@ -339,6 +339,10 @@ mod tests {
     fn j10_a_no_marks_cell_takes_only_absence() {
         let nm = |s| Cell::parse(s, Scale::NoMarks);
         assert!(nm("н").unwrap().absent);
-        assert!(nm("5").unwrap_err().contains("J10"));
+        assert!(
+            nm("5")
+                .unwrap_err()
+                .contains("в 1 классе — ни по одному предмету")
+        );
     }
 }

@@ -83,7 +83,7 @@ pub async fn set_period_marks(
         && super::repo::teaches(&mut tx, school, group_id, author.account_id).await?;
     if !teaches {
         return Err(AppError::Refused(
-            "Итоговые отметки выставляет учитель группы (J12).".into(),
+            "Итоговые отметки выставляет учитель группы.".into(),
         ));
     }
     let today = crate::clock::local_today(author.clock, &head.time_zone);
@@ -132,7 +132,8 @@ pub async fn set_period_marks(
             if existing.is_some() {
                 problems.push((
                     input.pupil_id,
-                    "Выставленную итоговую отметку нельзя стереть: подайте заявку на исправление (J6).".into(),
+                    "Выставленную итоговую отметку нельзя стереть: подайте заявку на исправление."
+                        .into(),
                 ));
             }
             continue;
@@ -140,7 +141,7 @@ pub async fn set_period_marks(
         if before_value.is_some() {
             problems.push((
                 input.pupil_id,
-                "Итоговая отметка уже выставлена: изменить её можно только по заявке на исправление, которую утверждает заместитель директора (J6).".into(),
+                "Итоговая отметка уже выставлена: изменить её можно только по заявке на исправление, которую утверждает заместитель директора.".into(),
             ));
             continue;
         }
@@ -232,7 +233,7 @@ pub async fn request_correction(
         && super::repo::teaches(&mut tx, school, group_id, author.account_id).await?)
     {
         return Err(AppError::Refused(
-            "Заявку на исправление итоговой отметки подаёт учитель группы (J6).".into(),
+            "Заявку на исправление итоговой отметки подаёт учитель группы.".into(),
         ));
     }
     let current = sqlx::query_scalar!(
@@ -505,7 +506,7 @@ pub async fn decide_correction(
         ("awaiting_director", true) => (Decided::Rejected, "correction.rejected"),
         ("awaiting_director", false) => {
             return Err(AppError::Refused(
-                "Заявка уже утверждена и ждёт согласования директора: решение за директором (J6)."
+                "Заявка уже утверждена и ждёт согласования директора: решение за директором ."
                     .into(),
             ));
         }

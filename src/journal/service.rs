@@ -154,7 +154,7 @@ pub async fn lock_note(
     }
     match check(conn, author, lesson, Entry::Absence).await {
         Ok(Timing::Late) => Ok(Some(
-            "Урок прошёл: записи будут отмечены как внесённые с опозданием (J1).".into(),
+            "Урок прошёл: записи будут отмечены как внесённые с опозданием.".into(),
         )),
         Ok(Timing::OnTime) => Ok(None),
         Err(AppError::Refused(why)) => Ok(Some(why)),
@@ -175,7 +175,7 @@ pub async fn homework_note(
     }
     match check(conn, author, lesson, Entry::Homework).await {
         Ok(Timing::Late) => Ok(Some(format!(
-            "Время записи домашнего задания ({} после последнего урока класса) прошло: задание или «Не задано» будут отмечены как внесённые с опозданием (J7).",
+            "Время записи домашнего задания ({} после последнего урока класса) прошло: задание или «Не задано» будут отмечены как внесённые с опозданием.",
             rules::minutes_text(i64::from(lesson.homework_window_minutes))
         ))),
         Ok(Timing::OnTime) | Err(AppError::Refused(_)) => Ok(None),
@@ -387,7 +387,7 @@ async fn write_cell_in(
         && was.trim() != now_cell.text()
     {
         return Err(AppError::Refused(format!(
-            "Эту клетку уже изменили: сейчас в ней «{}». Проверьте и введите ещё раз (J6: отметку не перезаписывают незаметно).",
+            "Эту клетку уже изменили: сейчас в ней «{}». Проверьте и введите ещё раз: отметку не перезаписывают незаметно.",
             now_cell.text()
         )));
     }
@@ -447,7 +447,7 @@ async fn write_cell_in(
         if correcting && reason.chars().count() < 3 {
             return Err(AppError::invalid(
                 "reason",
-                "Исправление отметки: укажите причину (J6).",
+                "Исправление отметки: укажите причину.",
             ));
         }
         let column_id_now = match column_id {
@@ -880,7 +880,7 @@ pub async fn add_external_mark(
     if document.chars().count() < 3 {
         errors.add(
             "document",
-            "Укажите документ: «справка № … от …» организации, где получена отметка (J16).",
+            "Укажите документ: «справка № … от …» организации, где получена отметка.",
         );
     } else {
         input::line(&mut errors, "document", document, DOCUMENT);
@@ -896,7 +896,7 @@ pub async fn add_external_mark(
         && repo::teaches(&mut tx, school, group_id, author.account_id).await?)
     {
         return Err(AppError::Refused(
-            "Отметки из других организаций вносит учитель группы (J16).".into(),
+            "Отметки из других организаций вносит учитель группы.".into(),
         ));
     }
     let value = Cell::parse(&form.value, head.scale())

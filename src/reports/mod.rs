@@ -13,6 +13,7 @@ use serde::Deserialize;
 use sqlx::PgPool;
 
 use crate::error::{AppResult, FieldErrors};
+use crate::input::choice;
 use crate::tenancy::SchoolId;
 
 /// The filter as typed (GET parameters), kept to refill the form.
@@ -318,46 +319,38 @@ pub fn parse_filter(
         errors.add("year", "В школе ещё нет учебного года");
         return (None, errors);
     };
-    let mut pick = |field: &'static str, text: &str, ids: &[i64], message: &str| {
-        let text = text.trim();
-        if text.is_empty() {
-            return None;
-        }
-        match text.parse::<i64>() {
-            Ok(id) if ids.contains(&id) => Some(id),
-            _ => {
-                errors.add(field, message);
-                None
-            }
-        }
-    };
-    let period_id = pick(
+    let e = &mut errors;
+    let period_id = choice(
+        e,
         "period",
         &raw.period,
-        &choices.periods.iter().map(|x| x.id).collect::<Vec<_>>(),
+        choices.periods.iter().map(|x| x.id),
         "Выберите период из списка",
     );
     let class_id = match scope {
         Scope::Class(id) => Some(id),
-        Scope::School | Scope::Teacher(_) => pick(
+        Scope::School | Scope::Teacher(_) => choice(
+            e,
             "class",
             &raw.class,
-            &choices.classes.iter().map(|x| x.id).collect::<Vec<_>>(),
+            choices.classes.iter().map(|x| x.id),
             "Выберите класс из списка",
         ),
     };
-    let subject_id = pick(
+    let subject_id = choice(
+        e,
         "subject",
         &raw.subject,
-        &choices.subjects.iter().map(|x| x.id).collect::<Vec<_>>(),
+        choices.subjects.iter().map(|x| x.id),
         "Выберите предмет из списка",
     );
     let teacher_id = match scope {
         Scope::Teacher(id) => Some(id),
-        Scope::School | Scope::Class(_) => pick(
+        Scope::School | Scope::Class(_) => choice(
+            e,
             "teacher",
             &raw.teacher,
-            &choices.teachers.iter().map(|x| x.id).collect::<Vec<_>>(),
+            choices.teachers.iter().map(|x| x.id),
             "Выберите учителя из списка",
         ),
     };

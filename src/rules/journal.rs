@@ -45,9 +45,10 @@ impl Refusal {
         }
     }
 
-    /// The message with its clause: «Урок закрыт… (J1)».
+    /// The message the user reads; the clause stays in code, logs and tests (no regulation codes
+    /// on the pages users read).
     pub fn text(&self) -> String {
-        format!("{} ({})", self.message, self.clause)
+        self.message.clone()
     }
 }
 

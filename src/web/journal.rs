@@ -416,7 +416,7 @@ pub async fn cell(
             late: saved.late,
             status: saved.changed.then(|| {
                 if saved.late {
-                    "сохранено (с опозданием, J1)".to_string()
+                    "сохранено (с опозданием)".to_string()
                 } else {
                     "сохранено".to_string()
                 }

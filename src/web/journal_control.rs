@@ -214,8 +214,7 @@ pub async fn substitute(
     )
     .await
     .map(|()| {
-        "Замена зарегистрирована (J15): замещающий учитель заполняет журнал этого урока."
-            .to_string()
+        "Замена зарегистрирована: замещающий учитель заполняет журнал этого урока.".to_string()
     });
     after_lesson_write(&state, &member, lesson_id, result, Failed::Substitute(form)).await
 }
@@ -493,8 +492,7 @@ pub async fn add_unlock(
     )
     .await
     .map(|_| {
-        "Журнал разблокирован: учитель может внести записи до указанного времени (J1, J13)."
-            .to_string()
+        "Журнал разблокирован: учитель может внести записи до указанного времени.".to_string()
     });
     let forms = ControlForms {
         unlock: Some(form),

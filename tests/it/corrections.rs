@@ -175,7 +175,10 @@ async fn j6_the_school_may_let_a_deputys_approval_suffice() {
         page.contains("name=\"correction_agreement\" value=\"director\" checked"),
         "the seeds' rule is the default: {page}"
     );
-    assert!(page.contains("J6:"), "{page}");
+    assert!(
+        page.contains("исправление отметок — по согласованию с директором школы"),
+        "{page}"
+    );
     let r = admin
         .post(
             "/admin/settings",

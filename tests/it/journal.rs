@@ -212,7 +212,14 @@ async fn j1_j2_a_mark_on_the_lesson_day_is_on_time_the_next_day_late_and_after_7
 
     j.app.clock.set(msk(10, 13, 0, 1));
     let (_, html) = j.type_cell(&j.teacher, monday, p3, "3", &[]).await;
-    assert!(html.contains("закрыт") && html.contains("(J1)"), "{html}");
+    assert!(
+        html.contains("закрыт: записи вносятся не позднее"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("(J"),
+        "no regulation code on the page: {html}"
+    );
     assert_eq!(j.mark_of(monday, p3).await, None, "nothing written");
 
     // An unlock by a deputy in force reopens it; the entry is still flagged late.
@@ -238,7 +245,10 @@ async fn j1_j2_a_mark_on_the_lesson_day_is_on_time_the_next_day_late_and_after_7
             &[("was", "3"), ("reason", "ошибка")],
         )
         .await;
-    assert!(html.contains("(J1)"), "the unlock has expired: {html}");
+    assert!(
+        html.contains("закрыт: записи вносятся не позднее"),
+        "the unlock has expired: {html}"
+    );
 }
 
 #[tokio::test]
@@ -249,7 +259,7 @@ async fn j3_no_mark_before_the_lesson_starts_and_the_mark_bears_the_lessons_date
     j.app.clock.set(msk(10, 5, 8, 29));
     let (_, html) = j.type_cell(&j.teacher, monday, p, "5", &[]).await;
     assert!(
-        html.contains("ещё не начался") && html.contains("(J3)"),
+        html.contains("ещё не начался") && html.contains("не заранее"),
         "{html}"
     );
     assert_eq!(j.mark_of(monday, p).await, None);
@@ -397,7 +407,10 @@ async fn j9_absence_and_a_later_mark_share_the_cell_and_the_class_teacher_sets_t
         "read-only for the class teacher"
     );
     let (_, html) = j.type_cell(&ct, monday, j.pupils[0], "5", &[]).await;
-    assert!(html.contains("(J9)"), "{html}");
+    assert!(
+        html.contains("записывает только причины пропусков"),
+        "{html}"
+    );
     let r = ct
         .post(
             &format!("/lessons/{monday}/reasons"),
@@ -435,7 +448,10 @@ async fn j10_grade_one_takes_attendance_topic_and_homework_but_refuses_marks() {
     let monday = j.lesson(10, 5).await;
     j.app.clock.set(msk(10, 5, 9, 0));
     let (_, html) = j.type_cell(&j.teacher, monday, j.pupils[0], "5", &[]).await;
-    assert!(html.contains("J10"), "{html}");
+    assert!(
+        html.contains("в 1 классе — ни по одному предмету"),
+        "{html}"
+    );
     let (_, html) = j.type_cell(&j.teacher, monday, j.pupils[0], "н", &[]).await;
     assert!(html.contains("сохранено"), "{html}");
     let r = j
@@ -499,14 +515,14 @@ async fn j7_j1_homework_and_none_set_after_the_window_are_saved_flagged_late_unt
     assert!(page.contains("Запись об уроке сохранена"), "{page}");
     assert!(
         page.contains(
-            "Домашнее задание внесено с опозданием: позже 2 ч после последнего урока класса (J7)"
+            "Домашнее задание внесено с опозданием: позже 2 ч после последнего урока класса."
         ),
         "{page}"
     );
     // The journal shows it over the lesson's column, as late marks are shown in their cells.
     let (_, grid) = j.teacher.text(&format!("/journal/{}", j.group)).await;
     assert_eq!(
-        grid.matches("title=\"Домашнее задание внесено с опозданием (J7)\"")
+        grid.matches("title=\"Домашнее задание внесено с опозданием\"")
             .count(),
         1,
         "only Wednesday's lesson is flagged"
@@ -579,7 +595,7 @@ async fn j7_j1_homework_and_none_set_after_the_window_are_saved_flagged_late_unt
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let page = r.text().await.unwrap();
     assert!(
-        page.contains("(J1)") && page.contains("§ 2, № 1"),
+        page.contains("закрыт: записи вносятся не позднее") && page.contains("§ 2, № 1"),
         "refused by the lock, the text kept: {page}"
     );
     let homework: Option<String> = sqlx::query_scalar("SELECT homework FROM lesson WHERE id = $1")
@@ -621,7 +637,7 @@ async fn j9_the_class_teacher_teaching_their_own_class_marks_the_lesson_and_sets
     // Later that week, as class teacher, the reason of the absence.
     j.app.clock.set(msk(10, 9, 15, 0));
     let (_, page) = j.teacher.text(&format!("/lessons/{tuesday}")).await;
-    assert!(page.contains("Причины пропусков (J9)"), "{page}");
+    assert!(page.contains("<h2>Причины пропусков</h2>"), "{page}");
     assert!(page.contains("name=\"topic\""), "{page}");
     assert!(!page.contains("Только просмотр"), "{page}");
     let r = j
@@ -660,7 +676,12 @@ async fn j9_the_class_teacher_teaching_their_own_class_marks_the_lesson_and_sets
             &[(&format!("reason_{}", other.pupils[1]), "excused")],
         )
         .await;
-    assert!(r.text().await.unwrap().contains("(J9)"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Причину пропуска (УП, НП, Б) указывает классный руководитель.")
+    );
 }
 
 /// Gives the pupils of the period the marks listed (one lesson each, from September 7).
@@ -758,7 +779,12 @@ async fn j12_j13_j14_period_marks_in_the_window_lock_the_period_and_enter_the_su
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = j.teacher.post(&path, &fields).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("(J12)"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Итоговые отметки за период выставляются в последнюю неделю периода")
+    );
     assert_eq!(scalar(&j.app, "SELECT count(*) FROM period_mark").await, 0);
 
     // One pupil is ill: the mark is deferred.
@@ -785,7 +811,10 @@ async fn j12_j13_j14_period_marks_in_the_window_lock_the_period_and_enter_the_su
     // J13: every pupil has a period mark (one deferred): the period is closed for the teacher.
     let monday = j.lesson(10, 19).await;
     let (_, html) = j.type_cell(&j.teacher, monday, j.pupils[1], "5", &[]).await;
-    assert!(html.contains("(J13)"), "{html}");
+    assert!(
+        html.contains("журнал этого периода закрыт для учителя"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -808,7 +837,12 @@ async fn j6_a_period_mark_changes_only_through_a_correction_request_the_deputy_d
     j.teacher.post(&path, &[(&format!("value_{p}"), "3")]).await;
     // Changing it directly is refused.
     let r = j.teacher.post(&path, &[(&format!("value_{p}"), "4")]).await;
-    assert!(r.text().await.unwrap().contains("(J6)"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("изменить её можно только по заявке на исправление")
+    );
     // A request without an explanation comes back with the message, nothing filed.
     let corrections = format!("/journal/{}/corrections?period={period}", j.group);
     let r = j
@@ -1150,7 +1184,7 @@ async fn j15_a_registered_substitute_writes_that_lesson_and_the_journal_shows_it
     j.app.clock.set(msk(10, 7, 10, 0));
     let ct = j.app.signed_in("classteacher").await;
     let (_, html) = j.type_cell(&ct, monday, j.pupils[0], "5", &[]).await;
-    assert!(html.contains("(J9)"));
+    assert!(html.contains("записывает только причины пропусков"));
     let deputy = j.app.account_id("deputy").await;
     let sub = j.app.account_id("classteacher").await;
     sqlx::query(
@@ -1166,7 +1200,10 @@ async fn j15_a_registered_substitute_writes_that_lesson_and_the_journal_shows_it
     let (_, html) = j.type_cell(&ct, wednesday, j.pupils[0], "5", &[]).await;
     assert!(html.contains("сохранено"), "{html}");
     let (_, html) = j.type_cell(&ct, monday, j.pupils[0], "5", &[]).await;
-    assert!(html.contains("(J9)"), "only the substituted lesson: {html}");
+    assert!(
+        html.contains("записывает только причины пропусков"),
+        "only the substituted lesson: {html}"
+    );
     let entered_by: i64 = sqlx::query_scalar("SELECT entered_by FROM mark")
         .fetch_one(&j.app.pool)
         .await
@@ -1376,7 +1413,12 @@ async fn j16_a_mark_from_another_institution_needs_its_document_and_counts_in_th
             ],
         )
         .await;
-    assert!(r.text().await.unwrap().contains("(J16)"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Отметки из других организаций вносит учитель группы.")
+    );
 }
 
 #[tokio::test]

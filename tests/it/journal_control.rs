@@ -291,7 +291,9 @@ async fn j15_a_substitute_busy_at_that_hour_is_refused() {
     assert!(html.contains("Учитель Соколов"), "{html}");
     assert!(html.contains("уже ведёт урок"), "{html}");
     assert!(
-        html.contains("J15") && html.contains("Русский язык") && html.contains("замена на урок «"),
+        html.contains("невозможна")
+            && html.contains("Русский язык")
+            && html.contains("замена на урок «"),
         "{html}"
     );
     assert_eq!(count(&app, "SELECT count(*) FROM substitution").await, 0);
@@ -623,7 +625,7 @@ async fn j1_a_deputy_unlocks_a_locked_lesson_until_a_time_with_a_reason() {
     // Ten days later the lesson is locked (J1).
     let refused = teacher.write(&app, old, pupil, "5").await.unwrap_err();
     assert!(
-        matches!(refused, AppError::Refused(ref m) if m.contains("J1")),
+        matches!(refused, AppError::Refused(ref m) if m.contains("записи вносятся не позднее")),
         "{refused:?}"
     );
 
@@ -696,7 +698,7 @@ async fn j1_a_deputy_unlocks_a_locked_lesson_until_a_time_with_a_reason() {
         .set(Utc.with_ymd_and_hms(2026, 11, 17, 15, 1, 0).unwrap());
     let refused = teacher.write(&app, old, pupil, "4").await.unwrap_err();
     assert!(
-        matches!(refused, AppError::Refused(ref m) if m.contains("J1")),
+        matches!(refused, AppError::Refused(ref m) if m.contains("записи вносятся не позднее")),
         "{refused:?}"
     );
     let (_, html) = deputy.text(&format!("/journal/{maths}/control")).await;
