@@ -18,6 +18,8 @@ pub struct LessonCtx {
     pub status: String,
     pub teacher_id: i64,
     pub substitute_id: Option<i64>,
+    /// «Фамилия Имя Отчество» of the substitute.
+    pub substitute_name: Option<String>,
     pub class_id: Option<i64>,
     pub subject_id: i64,
     pub academic_year_id: i64,
@@ -98,6 +100,7 @@ pub async fn lesson_ctx(
         LessonCtx,
         r#"SELECT l.id, l.group_id, l.lesson_date, l.lesson_number, l.status, l.teacher_id,
                   sub.teacher_id AS "substitute_id?",
+                  sa.last_name || ' ' || sa.first_name || ' ' || sa.middle_name AS "substitute_name?",
                   g.class_id, g.subject_id, g.academic_year_id,
                   y.closed_at IS NOT NULL AS "year_closed!",
                   coalesce(c.grade, ts.grade, 5)::smallint AS "grade!",
@@ -125,6 +128,7 @@ pub async fn lesson_ctx(
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            LEFT JOIN timetable_slot ts ON ts.school_id = l.school_id AND ts.id = l.slot_id
            LEFT JOIN substitution sub ON sub.school_id = l.school_id AND sub.lesson_id = l.id
+           LEFT JOIN account sa ON sa.id = sub.teacher_id
            LEFT JOIN subject_grade_scale sgs ON sgs.school_id = s.school_id AND sgs.subject_id = s.id
                                             AND sgs.grade = coalesce(c.grade, ts.grade)
            LEFT JOIN bell b ON b.school_id = l.school_id AND b.academic_year_id = g.academic_year_id
@@ -589,6 +593,21 @@ pub async fn work_type_choices(
     .into_iter()
     .map(|w| (w.id, w.name))
     .collect())
+}
+
+/// One study group of a class (any: its head gives the class's periods), if it has any.
+pub async fn any_group_of_class(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    class_id: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM study_group WHERE school_id = $1 AND class_id = $2 ORDER BY id LIMIT 1",
+        school.0,
+        class_id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// «Фамилия Имя» of a pupil of the school.

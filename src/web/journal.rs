@@ -646,15 +646,7 @@ async fn lesson_page(
     let lock_note = service::lock_note(&mut conn, &author(state, member, &actor), &lesson).await?;
     let homework_note =
         service::homework_note(&mut conn, &author(state, member, &actor), &lesson).await?;
-    let substitute = match lesson.substitute_id {
-        Some(id) => sqlx::query_scalar!(
-            r#"SELECT last_name || ' ' || first_name || ' ' || middle_name AS "n!" FROM account WHERE id = $1"#,
-            id
-        )
-        .fetch_optional(&mut *conn)
-        .await?,
-        None => None,
-    };
+    let substitute = lesson.substitute_name.clone();
     let shown_homework = lesson.homework.clone().unwrap_or_else(|| {
         if lesson.homework_none {
             "Не задано".into()
@@ -1385,24 +1377,20 @@ pub async fn summary(
     Path(class_id): Path<i64>,
     Query(q): Query<SummaryQuery>,
 ) -> AppResult<Response> {
-    let mut conn = state.pool.acquire().await?;
-    let class = crate::pupils::repo::class(&mut conn, member.school.id, class_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // The director and the deputies, and the class teacher of this class (docs/ACCESS.md).
+    // The director and the deputies, and the class teacher of this class (docs/ACCESS.md),
+    // decided before a row is read.
     let own_class = member.role == Role::ClassTeacher && member.access.class_id == Some(class_id);
     if !(member.access.can_read_every_journal() || own_class) {
         return Err(AppError::Forbidden);
     }
+    let mut conn = state.pool.acquire().await?;
+    let class = crate::pupils::repo::class(&mut conn, member.school.id, class_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     // The periods of the class's grade, through any of its groups' heads.
-    let any_group = sqlx::query_scalar!(
-        "SELECT id FROM study_group WHERE school_id = $1 AND class_id = $2 LIMIT 1",
-        member.school.id.0,
-        class_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| AppError::Refused("У класса ещё нет учебного плана.".into()))?;
+    let any_group = repo::any_group_of_class(&mut conn, member.school.id, class_id)
+        .await?
+        .ok_or_else(|| AppError::Refused("У класса ещё нет учебного плана.".into()))?;
     let head = grid::head(&mut conn, member.school.id, any_group).await?;
     let periods = grid::periods(&mut conn, member.school.id, &head).await?;
     drop(conn);

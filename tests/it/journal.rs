@@ -1302,12 +1302,17 @@ async fn journals_are_closed_to_pupils_parents_other_teachers_and_other_schools(
         format!("/journal/{}", j.group),
         format!("/lessons/{monday}"),
         format!("/journal/{}/period-marks", j.group),
-        format!("/classes/{}/summary", j.class_id),
         format!("/journal/history?lesson={monday}&pupil={}", j.pupils[0]),
     ] {
         let (status, _) = other.text(&path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
+    // A subject teacher has no summary sheet of any class: refused before the class is looked
+    // up; the other school's director, who has, does not find this school's class.
+    let summary = format!("/classes/{}/summary", j.class_id);
+    assert_eq!(other.text(&summary).await.0, StatusCode::FORBIDDEN);
+    let director2 = j.app.signed_in("director2").await;
+    assert_eq!(director2.text(&summary).await.0, StatusCode::NOT_FOUND);
     let r = other
         .post_htmx(
             "/journal/cells",
