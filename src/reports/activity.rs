@@ -130,7 +130,7 @@ impl Activity {
     }
 
     /// The report as one table for CSV and XLSX: sign-ins, the diary and messages, then the
-    /// time sheet with a column per day («+» on a day with entries).
+    /// time sheet with a column per day («✓» on a day with entries).
     pub fn table(&self, title: &str) -> Table {
         let mut columns = vec![
             Column::new("Раздел", Kind::Text),
@@ -175,7 +175,7 @@ impl Activity {
             row.extend(
                 t.days
                     .iter()
-                    .map(|&w| if w { Cell::text("+") } else { Cell::Empty }),
+                    .map(|&w| if w { Cell::text("✓") } else { Cell::Empty }),
             );
             rows.push(pad(row));
         }
