@@ -109,6 +109,11 @@ pub const ACTIONS: &[(&str, &str)] = &[
     // Journal control (J1, J13, J15, §5)
     ("substitution.registered", "Назначена замена"),
     ("substitution.removed", "Снята замена"),
+    (
+        "teacher_absence.registered",
+        "Зарегистрировано отсутствие учителя",
+    ),
+    ("teacher_absence.removed", "Снято отсутствие учителя"),
     ("lesson.moved", "Перенесён урок"),
     (
         "lesson.carried_over",
@@ -137,6 +142,7 @@ pub fn action(code: &str) -> &str {
 pub fn subject(code: &str) -> &str {
     match code {
         "school" => "школа",
+        "teacher_absence" => "отсутствие учителя",
         "account" => "учётная запись",
         "membership" => "роль",
         "academic_year" => "учебный год",

@@ -52,6 +52,7 @@ const ADMINISTRATOR: &[MenuItem] = &[
     item("Замены и переносы", "/deputy/lessons"),
     item("Пользователи", "/admin/users"),
     item("Журнал изменений", "/audit"),
+    item("Активность", "/reports/activity"),
     item("Почта родителям", "/admin/mail"),
     item("Настройки школы", "/admin/settings"),
 ];

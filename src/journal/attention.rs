@@ -150,6 +150,8 @@ pub struct Counts {
     pub unlocked: i64,
     /// Parents with an account, of pupils enrolled now, who never opened the diary.
     pub parents_never: i64,
+    /// Lessons of the next school day whose teacher (the substitute, if any) is absent.
+    pub no_teacher: i64,
 }
 
 impl Counts {
@@ -195,7 +197,8 @@ pub async fn counts(
                                  WHERE pp.school_id = $1 AND pp.parent_id = par.id AND e.ends_on IS NULL)
                      AND NOT EXISTS (SELECT 1 FROM diary_visit v
                                      WHERE v.school_id = $1 AND v.account_id = par.account_id
-                                       AND v.role = 'parent')) AS "parents_never!""#,
+                                       AND v.role = 'parent')) AS "parents_never!",
+                  (SELECT count(*) FROM control_no_teacher($1, $5)) AS "no_teacher!""#,
         school.0,
         year,
         when.local_now,
@@ -215,6 +218,7 @@ pub async fn counts(
         remarks_overdue: r.remarks_overdue,
         unlocked: r.unlocked,
         parents_never: r.parents_never,
+        no_teacher: r.no_teacher,
     })
 }
 
@@ -442,6 +446,53 @@ pub async fn silent_parents(pool: &PgPool, school: SchoolId) -> sqlx::Result<Vec
            ORDER BY min(c.grade), min(c.letter), min(par.last_name), min(par.first_name)
            LIMIT $2"#,
         school.0,
+        LIST_LIMIT
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A lesson of the next school day without a teacher: its teacher (or its substitute) is absent.
+#[derive(Clone, Debug)]
+pub struct NoTeacherRow {
+    pub lesson_id: i64,
+    pub group_id: i64,
+    pub lesson_date: NaiveDate,
+    pub lesson_number: i16,
+    pub class_name: String,
+    pub group_name: String,
+    pub subject: String,
+    /// The absent teacher: the substitute when there is one.
+    pub teacher: String,
+    /// The lesson has a substitute, absent too.
+    pub substituted: bool,
+}
+
+/// The lessons behind the start page's «Уроки завтра без учителя» (`control_no_teacher`), by
+/// lesson number and class, at most [`LIST_LIMIT`].
+pub async fn no_teacher_rows(
+    pool: &PgPool,
+    school: SchoolId,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<NoTeacherRow>> {
+    sqlx::query_as!(
+        NoTeacherRow,
+        r#"SELECT l.id AS lesson_id, l.group_id, p.lesson_date AS "lesson_date!", l.lesson_number,
+                  coalesce(c.grade || '«' || c.letter || '»', '') AS "class_name!",
+                  g.name AS group_name, s.name AS subject,
+                  a.last_name || ' ' || a.first_name || ' ' || a.middle_name AS "teacher!",
+                  EXISTS (SELECT 1 FROM substitution sb
+                          WHERE sb.school_id = l.school_id AND sb.lesson_id = l.id) AS "substituted!"
+           FROM control_no_teacher($1, $2) p
+           JOIN lesson l ON l.school_id = $1 AND l.id = p.lesson_id
+           JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+           JOIN account a ON a.id = p.absent_teacher_id
+           ORDER BY l.lesson_number, c.grade NULLS LAST, c.letter, g.name, l.id
+           LIMIT $3"#,
+        school.0,
+        today,
         LIST_LIMIT
     )
     .fetch_all(pool)

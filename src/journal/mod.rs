@@ -8,6 +8,7 @@ pub mod grid;
 pub mod period;
 pub mod repo;
 pub mod service;
+pub mod teacher_absence;
 pub mod today;
 
 use crate::rules::grading::Scale;

@@ -5,6 +5,7 @@
 //! not the school's is not in the choices, so it is a message, never another school's data.
 //! No axum here: the pages are `web::reports`.
 
+pub mod activity;
 pub mod attendance;
 pub mod progress;
 

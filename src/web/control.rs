@@ -11,7 +11,9 @@ use super::layout::Layout;
 use crate::audit::{self, AuditLine};
 use crate::authz::Role;
 use crate::error::{AppError, AppResult};
-use crate::journal::attention::{self, Counts, Problem, ProblemRow, SilentParent, When, Worst};
+use crate::journal::attention::{
+    self, Counts, NoTeacherRow, Problem, ProblemRow, SilentParent, When, Worst,
+};
 use crate::tenancy::repo::{self as schools, Overview};
 
 /// An item of «Что требует внимания»: what, how many, the list behind it.
@@ -97,6 +99,11 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
         });
     }
     items.push(Item {
+        label: NO_TEACHER,
+        count: counts.no_teacher,
+        href: "/control/no-teacher",
+    });
+    items.push(Item {
         label: "Родители с доступом, ни разу не открывшие дневник",
         count: counts.parents_never,
         href: "/control/parents",
@@ -126,6 +133,9 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
     })
 }
 
+/// The start page's item of lessons without a teacher (the next school day's).
+const NO_TEACHER: &str = "Уроки завтра без учителя";
+
 fn href(p: Problem) -> &'static str {
     match p {
         Problem::NoTopic => "/control/no-topic",
@@ -151,6 +161,8 @@ pub struct ControlList {
     limit: i64,
     /// The rows are lessons (else journals or parents).
     by_lesson: bool,
+    /// `/control/no-teacher`: lessons of the next school day without a teacher.
+    no_teacher: Option<Vec<NoTeacherRow>>,
 }
 
 /// `/control/{what}`: a problem's rows (lesson, journal, teacher, date, each with its link), or
@@ -185,6 +197,21 @@ pub async fn list(
             parents,
             limit: attention::LIST_LIMIT,
             by_lesson: false,
+            no_teacher: None,
+        });
+    }
+    if what == "no-teacher" {
+        let rows = attention::no_teacher_rows(&state.pool, school, when.today).await?;
+        return Ok(ControlList {
+            layout: Layout::for_member(&member, NO_TEACHER).await?,
+            explanation: "Уроки ближайшего учебного дня, учитель которых в этот день отсутствует (отсутствие зарегистрировано на странице «Замены и переносы»), а замена не назначена — или назначена, но замещающий учитель тоже отсутствует.",
+            problem_slug: None,
+            count: counts.no_teacher,
+            rows: Vec::new(),
+            parents: Vec::new(),
+            limit: attention::LIST_LIMIT,
+            by_lesson: false,
+            no_teacher: Some(rows),
         });
     }
     let problem = Problem::parse(&what).ok_or(AppError::NotFound)?;
@@ -211,5 +238,6 @@ pub async fn list(
         parents: Vec::new(),
         limit: attention::LIST_LIMIT,
         by_lesson: Problem::LESSONS.contains(&problem),
+        no_teacher: None,
     })
 }

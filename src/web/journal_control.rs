@@ -20,6 +20,7 @@ use crate::journal::control::{
     self, CancelForm, DayLesson, FixForm, GroupCtx, MoveForm, RemarkForm, RemarkRow, RestoreForm,
     SubstituteForm, UnlockForm, UnlockRow,
 };
+use crate::journal::teacher_absence::{self, AbsenceForm, AbsenceRow};
 use crate::pupils::repo::{self as pupils, StaffOption};
 use crate::school_year::calendar::parse_date;
 
@@ -56,6 +57,11 @@ pub struct LessonsPage {
     lessons: Vec<LessonView>,
     teachers: Vec<StaffOption>,
     can_edit: bool,
+    /// Teachers' absences not over yet, and the form to register one (a deputy, the director).
+    absences: Vec<AbsenceRow>,
+    absence: AbsenceForm,
+    absence_errors: FieldErrors,
+    can_register_absence: bool,
 }
 
 /// A failed form of one lesson, to show again.
@@ -72,6 +78,7 @@ async fn lessons_page(
     date: NaiveDate,
     note: Option<String>,
     failed: Option<(i64, Failed, FieldErrors)>,
+    absence_failed: Option<(AbsenceForm, FieldErrors)>,
 ) -> AppResult<LessonsPage> {
     if !control::may_view_lessons(&member.access) {
         return Err(AppError::Forbidden);
@@ -79,6 +86,7 @@ async fn lessons_page(
     let school = member.school.id;
     let rows = control::day_lessons(&state.pool, school, date).await?;
     let mut failed = failed;
+    let (absence, absence_errors) = absence_failed.unwrap_or_default();
     let lessons = rows
         .into_iter()
         .map(|l| {
@@ -134,6 +142,10 @@ async fn lessons_page(
         lessons,
         teachers: pupils::teachers(&state.pool, school).await?,
         can_edit: control::may_arrange(&member.access),
+        absences: teacher_absence::current(&state.pool, school, today(state, member)).await?,
+        absence,
+        absence_errors,
+        can_register_absence: teacher_absence::may_register(&member.access),
     })
 }
 
@@ -160,7 +172,7 @@ pub async fn lessons(
             ),
         },
     };
-    lessons_page(&state, &member, date, note, None).await
+    lessons_page(&state, &member, date, note, None, None).await
 }
 
 /// After a lesson's write: back to its day, or the page again with the form and its messages
@@ -195,7 +207,15 @@ async fn after_lesson_write(
         }
         Err(e) => return Err(e),
     };
-    let page = lessons_page(state, member, date, None, Some((lesson_id, form, errors))).await?;
+    let page = lessons_page(
+        state,
+        member,
+        date,
+        None,
+        Some((lesson_id, form, errors)),
+        None,
+    )
+    .await?;
     Ok((status, page).into_response())
 }
 
@@ -237,6 +257,53 @@ pub async fn remove_substitute(
         Failed::Substitute(SubstituteForm::default()),
     )
     .await
+}
+
+/// Registers a teacher's absence (a deputy, the director): back to the day's page, or the page
+/// again with the form filled in and a message next to each bad field (422).
+pub async fn register_absence(
+    State(state): State<AppState>,
+    member: Member,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    if !teacher_absence::may_register(&member.access) {
+        return Err(AppError::Forbidden);
+    }
+    // Read only once the member may register absences.
+    let form: AbsenceForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let actor = member.actor();
+    match teacher_absence::register(&state.pool, &author(&state, &member, &actor), &form).await {
+        Ok(_) => {
+            flash(
+                &member.viewer.session,
+                "Отсутствие учителя зарегистрировано: назначьте замены на его уроки.",
+            )
+            .await?;
+            Ok(Redirect::to("/deputy/lessons").into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let today = today(&state, &member);
+            let page =
+                lessons_page(&state, &member, today, None, None, Some((form, errors))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes a teacher's absence (a deputy, the director); another school's: 404.
+pub async fn remove_absence(
+    State(state): State<AppState>,
+    member: Member,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    if !teacher_absence::may_register(&member.access) {
+        return Err(AppError::Forbidden);
+    }
+    let actor = member.actor();
+    teacher_absence::remove(&state.pool, &author(&state, &member, &actor), id).await?;
+    flash(&member.viewer.session, "Отсутствие учителя снято.").await?;
+    Ok(Redirect::to("/deputy/lessons").into_response())
 }
 
 pub async fn move_lesson(

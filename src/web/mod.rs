@@ -29,6 +29,7 @@ mod notifications;
 mod plans;
 mod platform;
 mod readiness;
+mod report_activity;
 mod reports;
 mod school_settings;
 mod setup_catalogues;
@@ -285,6 +286,11 @@ pub fn router(state: AppState) -> Router {
         .route("/classes/{class_id}/gia", get(gia::show).post(gia::enter))
         // Journal control (deputy): substitutions, transfers, unlocks, remarks
         .route("/deputy/lessons", get(journal_control::lessons))
+        .route("/deputy/absences", post(journal_control::register_absence))
+        .route(
+            "/deputy/absences/{id}/delete",
+            post(journal_control::remove_absence),
+        )
         .route(
             "/deputy/lessons/{lesson_id}/substitute",
             post(journal_control::substitute),
@@ -328,6 +334,9 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/attendance", get(reports::attendance_page))
         .route("/reports/attendance.csv", get(reports::attendance_csv))
         .route("/reports/attendance.xlsx", get(reports::attendance_xlsx))
+        .route("/reports/activity", get(report_activity::page))
+        .route("/reports/activity.csv", get(report_activity::csv))
+        .route("/reports/activity.xlsx", get(report_activity::xlsx))
         // The diary (regulations §4).
         .route("/diary", get(diary::week))
         .route("/diary/week", get(diary::week_body))

@@ -96,12 +96,15 @@ pub(super) fn file(table: &Table, xlsx: bool) -> AppResult<Response> {
 #[template(path = "reports/index.html")]
 pub struct IndexPage {
     layout: Layout,
+    /// The activity report is the viewer's (the administrator opens it from the menu).
+    activity: bool,
 }
 
 pub async fn index(member: Member) -> AppResult<IndexPage> {
     scope(&member)?;
     Ok(IndexPage {
         layout: Layout::for_member(&member, "Отчёты").await?,
+        activity: super::report_activity::may_see(&member),
     })
 }
 

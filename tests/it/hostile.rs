@@ -71,6 +71,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("/deputy/lessons/{lesson}/move", "deputy"),
     ("/deputy/lessons/{lesson}/cancel", "deputy"),
     ("/deputy/lessons/{lesson}/restore", "deputy"),
+    ("/deputy/absences", "deputy"),
     ("/journal/{group}/unlocks", "deputy"),
     ("/journal/{group}/remarks", "deputy"),
     ("/journal/{group}/remarks/{remark}/fix", "teacher"),
@@ -89,6 +90,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("/pupils/{pupil}/withdraw", "admin"),
     ("/admin/users/{account}/roles/{membership}/revoke", "admin"),
     ("/setup/control-works/{control_work}/delete", "deputy"),
+    ("/deputy/absences/{teacher_absence}/delete", "deputy"),
     ("/setup/subjects/{subject}/delete", "deputy"),
     ("/setup/rooms/{room}/delete", "deputy"),
     ("/setup/work-types/{work_type}/delete", "deputy"),
@@ -429,6 +431,10 @@ async fn ids(app: &TestApp, school_of: &str, staff: &str) -> HashMap<&'static st
     ids.insert(
         "remark",
         one("SELECT min(id) FROM journal_remark WHERE school_id = $1").await,
+    );
+    ids.insert(
+        "teacher_absence",
+        one("SELECT min(id) FROM teacher_absence WHERE school_id = $1").await,
     );
     ids.insert(
         "promotion_order",

@@ -17,6 +17,7 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/control/remarks", &["director", "director2", "deputy"]),
     ("/control/unlocked", &["director", "director2", "deputy"]),
     ("/control/parents", &["director", "director2", "deputy"]),
+    ("/control/no-teacher", &["director", "director2", "deputy"]),
     ("/admin", &["admin"]),
     ("/teacher", &["teacher", "teacher2"]),
     ("/class-teacher", &["classteacher"]),
@@ -48,7 +49,13 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/reports/attendance", REPORTS),
     ("/reports/attendance.csv", REPORTS),
     ("/reports/attendance.xlsx", REPORTS),
+    ("/reports/activity", ACTIVITY),
+    ("/reports/activity.csv", ACTIVITY),
+    ("/reports/activity.xlsx", ACTIVITY),
 ];
+
+/// The activity report (regulations §5): the management and the administrator.
+const ACTIVITY: &[&str] = &["director", "director2", "deputy", "admin"];
 
 /// Reports (regulations §5): the director and the deputies; the class teacher for their class.
 const REPORTS: &[&str] = &[
