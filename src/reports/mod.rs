@@ -6,6 +6,8 @@
 //! No axum here: the pages are `web::reports`.
 
 pub mod attendance;
+pub mod catch_up;
+pub mod homework_load;
 pub mod progress;
 
 use chrono::NaiveDate;

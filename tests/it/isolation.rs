@@ -48,6 +48,12 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/reports/attendance", REPORTS),
     ("/reports/attendance.csv", REPORTS),
     ("/reports/attendance.xlsx", REPORTS),
+    ("/reports/catch-up", REPORTS),
+    ("/reports/catch-up.csv", REPORTS),
+    ("/reports/catch-up.xlsx", REPORTS),
+    ("/reports/homework-load", CLASS_REPORTS),
+    ("/reports/homework-load.csv", CLASS_REPORTS),
+    ("/reports/homework-load.xlsx", CLASS_REPORTS),
 ];
 
 /// Reports (regulations §5): the director and the deputies; the class teacher for their class.
@@ -59,6 +65,9 @@ const REPORTS: &[&str] = &[
     "teacher",
     "teacher2",
 ];
+
+/// Reports of a class's whole day (the homework load): not a teacher's own journals.
+const CLASS_REPORTS: &[&str] = &["director", "director2", "deputy", "classteacher"];
 
 /// Internal messages (regulations §4): parents and the teaching staff; not pupils, not the
 /// administrator.
