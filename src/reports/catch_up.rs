@@ -160,11 +160,7 @@ impl CatchUp {
         let total = |slice: &str, class: &str, pupil: &str, x: &Totals| {
             let mut row = vec![Cell::text(slice), Cell::text(class), Cell::text(pupil)];
             row.extend(std::iter::repeat_n(Cell::Empty, 7));
-            row.extend([
-                whole(x.missed),
-                whole(x.missed_no_topic),
-                whole(x.failed),
-            ]);
+            row.extend([whole(x.missed), whole(x.missed_no_topic), whole(x.failed)]);
             row
         };
         for c in &self.classes {
@@ -195,8 +191,7 @@ impl CatchUp {
                     Cell::text(&p.class_label),
                     Cell::text(&p.name),
                     Cell::Date(f.date),
-                    f.number
-                        .map_or(Cell::Empty, |n| whole(i64::from(n))),
+                    f.number.map_or(Cell::Empty, |n| whole(i64::from(n))),
                     Cell::text(&f.subject),
                     Cell::text(&f.work_type),
                     f.value_cell(),

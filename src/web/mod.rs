@@ -332,9 +332,18 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/catch-up", get(report_pupils::catch_up_page))
         .route("/reports/catch-up.csv", get(report_pupils::catch_up_csv))
         .route("/reports/catch-up.xlsx", get(report_pupils::catch_up_xlsx))
-        .route("/reports/homework-load", get(report_pupils::homework_load_page))
-        .route("/reports/homework-load.csv", get(report_pupils::homework_load_csv))
-        .route("/reports/homework-load.xlsx", get(report_pupils::homework_load_xlsx))
+        .route(
+            "/reports/homework-load",
+            get(report_pupils::homework_load_page),
+        )
+        .route(
+            "/reports/homework-load.csv",
+            get(report_pupils::homework_load_csv),
+        )
+        .route(
+            "/reports/homework-load.xlsx",
+            get(report_pupils::homework_load_xlsx),
+        )
         // The diary (regulations §4).
         .route("/diary", get(diary::week))
         .route("/diary/week", get(diary::week_body))

@@ -73,8 +73,7 @@ async fn catch_up_file(
     xlsx: bool,
 ) -> AppResult<Response> {
     let form = filter_form(&state, &member, raw).await?;
-    let (Some(f), Some(report)) = (&form.filter, catch_up_of(&state, &member, &form).await?)
-    else {
+    let (Some(f), Some(report)) = (&form.filter, catch_up_of(&state, &member, &form).await?) else {
         return Err(AppError::Invalid(form.errors));
     };
     let title = format!(

@@ -108,6 +108,23 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
         "the last week's reasons still to set"
     );
     assert!(count("SELECT count(*) FROM substitution").await > 0);
+    // The pupils' reports are worth opening: a 5th grade with an hour for each homework of a day,
+    // and an 8th grade missing lessons far more often than the school.
+    assert!(count("SELECT count(*) FROM lesson WHERE homework_minutes = 60").await >= 3);
+    let (poor, school) = (
+        count(
+            "SELECT count(*) / greatest(count(DISTINCT e.pupil_id), 1) FROM absence a
+             JOIN class_enrollment e ON e.pupil_id = a.pupil_id
+             WHERE e.class_id = (SELECT id FROM school_class WHERE grade = 8 AND school_id = e.school_id
+                                 ORDER BY academic_year_id DESC, letter LIMIT 1)",
+        )
+        .await,
+        count("SELECT count(*) / greatest(count(DISTINCT pupil_id), 1) FROM absence").await,
+    );
+    assert!(
+        poor > 2 * school,
+        "{poor} absences a pupil in the 8th grade, {school} in the school"
+    );
     assert!(count("SELECT count(*) FROM period_mark WHERE value = 'na'").await > 0);
     // …but as the exception: most pupils have enough marks for every period mark (J11), so the
     // reports' успеваемость is a school's, not a handful of pupils.

@@ -55,7 +55,8 @@ async fn build(app: &TestApp) -> Class {
     .await;
     let teacher = app.account_id("teacher").await;
     let mut groups = Vec::new();
-    for subject in ["Математика-наверстать", "Русский-наверстать"] {
+    for subject in ["Математика-наверстать", "Русский-наверстать"]
+    {
         let group: i64 = sqlx::query_scalar(
             "WITH s AS (INSERT INTO subject (school_id, name, short_name) VALUES ($1, $3, left($3, 5)) RETURNING id)
              INSERT INTO study_group (school_id, academic_year_id, subject_id, kind, class_id, name)
@@ -213,7 +214,11 @@ async fn the_catch_up_report_lists_each_pupils_missed_topics_and_twos_as_counted
     let body = page(&deputy, &format!("/reports/catch-up?{query}")).await;
     // The class: 2 pupils to catch up, 3 lessons missed (1 without a topic), one «2».
     assert_eq!(
-        row(&table_cells(&body, "report-table catch-up-classes"), "7Ш", "2")[2..],
+        row(
+            &table_cells(&body, "report-table catch-up-classes"),
+            "7Ш",
+            "2"
+        )[2..],
         strs(&["3", "1", "1"])[..]
     );
     assert_eq!(
@@ -227,7 +232,9 @@ async fn the_catch_up_report_lists_each_pupils_missed_topics_and_twos_as_counted
     // Пропускин: the whole Monday and Tuesday's mathematics; not the cancelled Wednesday.
     let late = pupil_section(&body, c.late);
     assert!(late.contains(&format!("/pupils/{}\">Пропускин Тест</a>", c.late)));
-    assert!(late.contains("Пропущено уроков: 3 (без записанной темы: 1). Неудовлетворительных отметок: 0."));
+    assert!(late.contains(
+        "Пропущено уроков: 3 (без записанной темы: 1). Неудовлетворительных отметок: 0."
+    ));
     assert_eq!(
         cells(&late),
         vec![
@@ -242,7 +249,10 @@ async fn the_catch_up_report_lists_each_pupils_missed_topics_and_twos_as_counted
             ]),
         ]
     );
-    assert!(!late.contains("18.11.2026"), "a cancelled lesson is not missed");
+    assert!(
+        !late.contains("18.11.2026"),
+        "a cancelled lesson is not missed"
+    );
     // Links: the journal of the subject, the lesson of the topic.
     assert!(late.contains(&format!("/journal/{}\">Русский-наверстать</a>", c.russian)));
     assert!(late.contains(&format!(
@@ -310,7 +320,9 @@ async fn the_catch_up_report_lists_each_pupils_missed_topics_and_twos_as_counted
     let csv = csv(&deputy, &format!("/reports/catch-up.csv?{query}")).await;
     assert!(csv.contains("Класс;7Ш;;;;;;;;;3;1;1\r\n"), "{csv}");
     assert!(
-        csv.contains("Пропуск;7Ш;Пропускин Тест;16.11.2026;2;Русский-наверстать;;;Б;Причастие;;;\r\n"),
+        csv.contains(
+            "Пропуск;7Ш;Пропускин Тест;16.11.2026;2;Русский-наверстать;;;Б;Причастие;;;\r\n"
+        ),
         "{csv}"
     );
 }
@@ -360,7 +372,11 @@ async fn the_homework_load_report_lists_days_over_the_sanpin_limit_worst_first_a
     // Due Tuesday: 100 + 60 = 160 > 150 (grade 7). Due Thursday (Wednesday's lesson cancelled):
     // 90 + 60 = 150, at the limit. Due Friday: one homework without minutes.
     assert_eq!(
-        row(&table_cells(&body, "report-table homework-classes"), "7Ш", "150")[2..],
+        row(
+            &table_cells(&body, "report-table homework-classes"),
+            "7Ш",
+            "150"
+        )[2..],
         strs(&["3", "160", "1", "1"])[..]
     );
     assert_eq!(
@@ -372,14 +388,20 @@ async fn the_homework_load_report_lists_days_over_the_sanpin_limit_worst_first_a
     assert!(!body.contains("§5"));
     let x = xlsx(&deputy, &format!("/reports/homework-load.xlsx?{query}")).await;
     let class = x.iter().find(|r| r[0] == "Класс").unwrap();
-    assert_eq!(class[1..8], strs(&["7Ш", "", "150", "3", "160", "1", "1"])[..]);
+    assert_eq!(
+        class[1..8],
+        strs(&["7Ш", "", "150", "3", "160", "1", "1"])[..]
+    );
     let over = x.iter().find(|r| r[0] == "День сверх нормы").unwrap();
     assert_eq!(
         over[1..],
         strs(&["7Ш", "17.11.2026", "150", "", "", "", "0", "160", "10"])[..]
     );
     let csv = csv(&deputy, &format!("/reports/homework-load.csv?{query}")).await;
-    assert!(csv.contains("День сверх нормы;7Ш;17.11.2026;150;;;;0;160;10\r\n"), "{csv}");
+    assert!(
+        csv.contains("День сверх нормы;7Ш;17.11.2026;150;;;;0;160;10\r\n"),
+        "{csv}"
+    );
 
     // A class teacher gets their class; a teacher 403 (a class's day is not their journals').
     let teacher = app.signed_in("teacher").await;
@@ -396,7 +418,10 @@ async fn the_homework_load_report_lists_days_over_the_sanpin_limit_worst_first_a
     let body = page(&class_teacher, &format!("/reports/homework-load?{query}")).await;
     assert!(body.contains("Отчёт по вашему классу") && !body.contains("7Ш"));
     let index = page(&deputy, "/reports").await;
-    assert!(index.contains("/reports/homework-load") && index.contains("учителю-предметнику недоступен"));
+    assert!(
+        index.contains("/reports/homework-load")
+            && index.contains("учителю-предметнику недоступен")
+    );
 }
 
 #[tokio::test]
@@ -427,7 +452,10 @@ async fn the_homework_limits_are_school_settings_bad_input_comes_back_with_a_mes
             .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{typed:?}");
         let body = r.text().await.unwrap();
-        assert!(body.contains("целое число от 0 до 600"), "{typed:?}: {body}");
+        assert!(
+            body.contains("целое число от 0 до 600"),
+            "{typed:?}: {body}"
+        );
         assert!(body.contains("name=\"entry_lock_days\" value=\"9\""));
         assert_eq!(stored().await, 150, "nothing saved");
     }
@@ -450,7 +478,10 @@ async fn the_homework_limits_are_school_settings_bad_input_comes_back_with_a_mes
     let deputy = app.signed_in("deputy").await;
     let body = page(
         &deputy,
-        &format!("/reports/homework-load?class={}&from=16.11.2026&to=20.11.2026", c.id),
+        &format!(
+            "/reports/homework-load?class={}&from=16.11.2026&to=20.11.2026",
+            c.id
+        ),
     )
     .await;
     assert_eq!(
