@@ -34,6 +34,10 @@ async fn scalar(app: &TestApp, sql: &str, binds: &[i64]) -> i64 {
     q.fetch_one(&app.pool).await.unwrap()
 }
 
+/// A lesson of the set-up: day, number, group, status, topic, homework minutes (`Some(None)`:
+/// homework without minutes).
+type Planned<'a> = (u32, i16, i64, &'a str, Option<&'a str>, Option<Option<i16>>);
+
 /// Class 7Ш of the first demo school, Friday 20.11.2026. Lessons: mathematics 1st and Russian
 /// 2nd on Monday 16.11, Tuesday 17.11 and Thursday 19.11, mathematics on Friday 20.11, and a
 /// cancelled mathematics on Wednesday 18.11.
@@ -105,8 +109,7 @@ async fn build(app: &TestApp) -> Class {
         .unwrap();
         pupils.push(pupil);
     }
-    // (day, number, group, status, topic, homework minutes: Some(None) = homework without minutes)
-    let plan: [(u32, i16, i64, &str, Option<&str>, Option<Option<i16>>); 9] = [
+    let plan: [Planned; 9] = [
         (16, 1, math, "held", Some("Уравнения"), Some(Some(100))),
         (16, 2, russian, "held", Some("Причастие"), Some(Some(60))),
         (17, 1, math, "held", None, Some(Some(90))),
