@@ -27,19 +27,27 @@ pub async fn fill(
         .execute(&mut *tx)
         .await?;
     let s = school.0;
-    // Lessons held: topic from the КТП, homework or «Не задано»; a few of the last three days
-    // are still unfilled (the teacher's start page shows them).
+    // Lessons held: topic from the КТП, homework or «Не задано» (always in grade 1, which has no
+    // homework); a few of the last three days are still unfilled (the teacher's start page shows
+    // them). Homework minutes keep a class's day within the age limits as a rule (shorter below
+    // grade 9); one homework in 25 has no minutes (the homework load counts them apart).
     let held = sqlx::query!(
         "UPDATE lesson l SET status = 'held',
                 topic = coalesce(l.planned_topic, 'Повторение изученного'),
-                homework_none = (abs(hashtext(l.id::text)) % 7 = 0),
-                homework = CASE WHEN abs(hashtext(l.id::text)) % 7 = 0 THEN NULL
+                homework_none = (coalesce(c.grade, 9) = 1 OR abs(hashtext(l.id::text)) % 7 = 0),
+                homework = CASE WHEN coalesce(c.grade, 9) = 1 OR abs(hashtext(l.id::text)) % 7 = 0 THEN NULL
                                 ELSE 'Учебник § ' || (1 + abs(hashtext(l.id::text || 'p')) % 40)
                                      || ', упр. ' || (1 + abs(hashtext(l.id::text || 'e')) % 300) END,
-                homework_minutes = CASE WHEN abs(hashtext(l.id::text)) % 7 = 0 THEN NULL
+                homework_minutes = CASE WHEN coalesce(c.grade, 9) = 1 OR abs(hashtext(l.id::text)) % 7 = 0 THEN NULL
+                                        WHEN abs(hashtext(l.id::text || 'nm')) % 25 = 0 THEN NULL
+                                        WHEN coalesce(c.grade, 9) < 9
+                                            THEN 10 + 5 * (abs(hashtext(l.id::text || 'm')) % 5)
                                         ELSE 15 + 5 * (abs(hashtext(l.id::text || 'm')) % 6) END,
                 late_entry = (abs(hashtext(l.id::text || 'late')) % 40 = 0)
-         WHERE l.school_id = $1 AND l.lesson_date < $2 AND l.status = 'scheduled'
+         FROM study_group g
+         LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+         WHERE g.school_id = l.school_id AND g.id = l.group_id
+           AND l.school_id = $1 AND l.lesson_date < $2 AND l.status = 'scheduled'
            AND NOT (l.lesson_date >= $2::date - 3 AND abs(hashtext(l.id::text || 'gap')) % 6 = 0)",
         s,
         today

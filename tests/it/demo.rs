@@ -145,6 +145,29 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
     );
     let (_, corrections) = deputy.text("/corrections").await;
     assert!(corrections.contains("ожидает решения"));
+    // The homework load: the overloaded 5th grade's day is the worst; days over the limit are
+    // the exception, and a few homeworks have no minutes.
+    let load = crate::tables::page(&deputy, "/reports/homework-load").await;
+    let over = crate::tables::table_cells(&load, "report-table homework-over");
+    assert!(over[0][0].starts_with('5'), "{:?}", over.first());
+    let classes = crate::tables::table_cells(&load, "report-table homework-classes");
+    let total = classes.last().unwrap();
+    let (days, over_days, unrated): (i64, i64, i64) =
+        classes[..classes.len() - 1]
+            .iter()
+            .fold((0, 0, 0), |(d, o, u), r| {
+                (
+                    d + r[2].parse::<i64>().unwrap(),
+                    o + r[4].parse::<i64>().unwrap(),
+                    u + r[5].parse::<i64>().unwrap(),
+                )
+            });
+    assert_eq!(total[4], over_days.to_string());
+    assert!(
+        over_days * 10 < days,
+        "{over_days} of {days} days over the limit"
+    );
+    assert!(unrated > 0);
     let teacher_client = app.signed_in("teacher").await;
     let group = scalar(
         &app,
