@@ -478,6 +478,23 @@ mod tests {
     }
 
     #[test]
+    fn the_homework_limits_follow_the_sanpin_age_bands_by_default() {
+        let s = parse(&defaults()).expect("valid");
+        let limits: Vec<i16> = (1..=11).map(|g| s.homework_limit(g)).collect();
+        assert_eq!(limits, [0, 90, 90, 120, 120, 150, 150, 150, 210, 210, 210]);
+        let bad = SettingsForm {
+            homework_limit_grades_4_5: "601".into(),
+            ..defaults()
+        };
+        assert_eq!(
+            parse(&bad)
+                .expect_err("refused")
+                .get("homework_limit_grades_4_5"),
+            Some("Введите целое число от 0 до 600.")
+        );
+    }
+
+    #[test]
     fn a_cutoff_is_a_time_of_day_or_empty() {
         let t = |h, m| Some(NaiveTime::from_hms_opt(h, m, 0).unwrap());
         assert_eq!(parse_cutoff("16:00"), Ok(t(16, 0)));
