@@ -249,6 +249,11 @@ fn field(key: &str) -> &str {
         "access_revoked" => "закрыто доступов",
         // The school's settings
         "entry_lock_days" => "урок закрывается для записи через, дней",
+        "homework_limit_grade_1" => "домашние задания в 1 классе, минут в день",
+        "homework_limit_grades_2_3" => "домашние задания во 2–3 классах, минут в день",
+        "homework_limit_grades_4_5" => "домашние задания в 4–5 классах, минут в день",
+        "homework_limit_grades_6_8" => "домашние задания в 6–8 классах, минут в день",
+        "homework_limit_grades_9_11" => "домашние задания в 9–11 классах, минут в день",
         "mark_cutoff" => "отметки в день урока до",
         "homework_window_minutes" => "домашнее задание, минут после уроков",
         "period_mark_grace_days" => "итоговые отметки, дней после периода",

@@ -27,19 +27,27 @@ pub async fn fill(
         .execute(&mut *tx)
         .await?;
     let s = school.0;
-    // Lessons held: topic from the КТП, homework or «Не задано»; a few of the last three days
-    // are still unfilled (the teacher's start page shows them).
+    // Lessons held: topic from the КТП, homework or «Не задано» (always in grade 1, which has no
+    // homework); a few of the last three days are still unfilled (the teacher's start page shows
+    // them). Homework minutes keep a class's day within the age limits as a rule (shorter below
+    // grade 9); one homework in 25 has no minutes (the homework load counts them apart).
     let held = sqlx::query!(
         "UPDATE lesson l SET status = 'held',
                 topic = coalesce(l.planned_topic, 'Повторение изученного'),
-                homework_none = (abs(hashtext(l.id::text)) % 7 = 0),
-                homework = CASE WHEN abs(hashtext(l.id::text)) % 7 = 0 THEN NULL
+                homework_none = (coalesce(c.grade, 9) = 1 OR abs(hashtext(l.id::text)) % 7 = 0),
+                homework = CASE WHEN coalesce(c.grade, 9) = 1 OR abs(hashtext(l.id::text)) % 7 = 0 THEN NULL
                                 ELSE 'Учебник § ' || (1 + abs(hashtext(l.id::text || 'p')) % 40)
                                      || ', упр. ' || (1 + abs(hashtext(l.id::text || 'e')) % 300) END,
-                homework_minutes = CASE WHEN abs(hashtext(l.id::text)) % 7 = 0 THEN NULL
+                homework_minutes = CASE WHEN coalesce(c.grade, 9) = 1 OR abs(hashtext(l.id::text)) % 7 = 0 THEN NULL
+                                        WHEN abs(hashtext(l.id::text || 'nm')) % 25 = 0 THEN NULL
+                                        WHEN coalesce(c.grade, 9) < 9
+                                            THEN 10 + 5 * (abs(hashtext(l.id::text || 'm')) % 5)
                                         ELSE 15 + 5 * (abs(hashtext(l.id::text || 'm')) % 6) END,
                 late_entry = (abs(hashtext(l.id::text || 'late')) % 40 = 0)
-         WHERE l.school_id = $1 AND l.lesson_date < $2 AND l.status = 'scheduled'
+         FROM study_group g
+         LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+         WHERE g.school_id = l.school_id AND g.id = l.group_id
+           AND l.school_id = $1 AND l.lesson_date < $2 AND l.status = 'scheduled'
            AND NOT (l.lesson_date >= $2::date - 3 AND abs(hashtext(l.id::text || 'gap')) % 6 = 0)",
         s,
         today
@@ -100,8 +108,9 @@ pub async fn fill(
     .execute(&mut *tx)
     .await?;
 
-    // Absences: a pupil is away for the whole day now and then; the class teacher has set the
-    // reasons of all but the last week.
+    // Absences: a pupil is away for the whole day now and then (in the first 8th grade — the
+    // class with poor attendance the attendance report shows — four times as often); the class
+    // teacher has set the reasons of all but the last week.
     sqlx::query!(
         "INSERT INTO absence (school_id, lesson_id, pupil_id, absent, reason, late_entry, entered_by, entered_at)
          SELECT l.school_id, l.id, gp.pupil_id, true,
@@ -112,9 +121,43 @@ pub async fn fill(
          FROM lesson l
          JOIN group_pupil gp ON gp.school_id = l.school_id AND gp.group_id = l.group_id
               AND gp.starts_on <= l.lesson_date AND (gp.ends_on IS NULL OR gp.ends_on >= l.lesson_date)
+         JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
          WHERE l.school_id = $1 AND l.status = 'held'
-           AND abs(hashtext(gp.pupil_id::text || l.lesson_date::text)) % 100 < 4
+           AND abs(hashtext(gp.pupil_id::text || l.lesson_date::text)) % 100
+               < CASE WHEN g.class_id = (SELECT c.id FROM school_class c WHERE c.school_id = $1 AND c.grade = 8
+                                         ORDER BY c.academic_year_id DESC, c.letter LIMIT 1)
+                      THEN 16 ELSE 4 END
          ON CONFLICT DO NOTHING",
+        s,
+        today
+    )
+    .execute(&mut *tx)
+    .await?;
+
+    // A homework-overloaded day (the homework load report): in the first 5th grade, every
+    // homework due on its last day held before today takes an hour — 5 or 6 hours against 2.
+    sqlx::query!(
+        "WITH class AS (
+             SELECT c.id FROM school_class c WHERE c.school_id = $1 AND c.grade = 5
+             ORDER BY c.academic_year_id DESC, c.letter LIMIT 1
+         ), day AS (
+             SELECT l.group_id, l.lesson_date, l.lesson_number
+             FROM lesson l JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+             WHERE l.school_id = $1 AND g.class_id = (SELECT id FROM class) AND l.status = 'held'
+               AND l.lesson_date = (SELECT max(l2.lesson_date) FROM lesson l2
+                                    JOIN study_group g2 ON g2.school_id = l2.school_id AND g2.id = l2.group_id
+                                    WHERE l2.school_id = $1 AND g2.class_id = (SELECT id FROM class)
+                                      AND l2.status = 'held' AND l2.lesson_date < $2)
+         ), previous AS (
+             SELECT DISTINCT ON (d.group_id) p.id
+             FROM day d
+             JOIN lesson p ON p.school_id = $1 AND p.group_id = d.group_id
+              AND (p.lesson_date, p.lesson_number) < (d.lesson_date, d.lesson_number)
+              AND p.status NOT IN ('moved', 'cancelled')
+             ORDER BY d.group_id, d.lesson_date, d.lesson_number, p.lesson_date DESC, p.lesson_number DESC
+         )
+         UPDATE lesson l SET homework_minutes = 60
+         FROM previous WHERE l.school_id = $1 AND l.id = previous.id AND l.homework IS NOT NULL",
         s,
         today
     )

@@ -7,6 +7,8 @@
 
 pub mod activity;
 pub mod attendance;
+pub mod catch_up;
+pub mod homework_load;
 pub mod progress;
 
 use chrono::NaiveDate;

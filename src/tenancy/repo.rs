@@ -183,7 +183,8 @@ pub async fn settings(
                 accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
                 accumulation_grace_weeks, accumulation_grace_weeks_one_hour,
                 parent_inactivity_days, digest_hour, digest_weekday, entry_lock_days, gia_entry_days,
-                correction_needs_director
+                correction_needs_director, homework_limit_grade_1, homework_limit_grades_2_3,
+                homework_limit_grades_4_5, homework_limit_grades_6_8, homework_limit_grades_9_11
          FROM school WHERE id = $1",
         id.0
     )
@@ -202,7 +203,8 @@ pub async fn lock_settings(
                 accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
                 accumulation_grace_weeks, accumulation_grace_weeks_one_hour,
                 parent_inactivity_days, digest_hour, digest_weekday, entry_lock_days, gia_entry_days,
-                correction_needs_director
+                correction_needs_director, homework_limit_grade_1, homework_limit_grades_2_3,
+                homework_limit_grades_4_5, homework_limit_grades_6_8, homework_limit_grades_9_11
          FROM school WHERE id = $1 FOR UPDATE",
         id.0
     )
@@ -221,7 +223,10 @@ pub async fn update_settings(
              accumulation_min_marks_one_hour = $5, accumulation_min_marks_more_hours = $6,
              accumulation_grace_weeks = $7, accumulation_grace_weeks_one_hour = $8,
              parent_inactivity_days = $9, digest_hour = $10, digest_weekday = $11,
-             entry_lock_days = $12, gia_entry_days = $13, correction_needs_director = $14
+             entry_lock_days = $12, gia_entry_days = $13, correction_needs_director = $14,
+             homework_limit_grade_1 = $15, homework_limit_grades_2_3 = $16,
+             homework_limit_grades_4_5 = $17, homework_limit_grades_6_8 = $18,
+             homework_limit_grades_9_11 = $19
          WHERE id = $1",
         id.0,
         s.mark_cutoff,
@@ -236,7 +241,12 @@ pub async fn update_settings(
         s.digest_weekday,
         s.entry_lock_days,
         s.gia_entry_days,
-        s.correction_needs_director
+        s.correction_needs_director,
+        s.homework_limit_grade_1,
+        s.homework_limit_grades_2_3,
+        s.homework_limit_grades_4_5,
+        s.homework_limit_grades_6_8,
+        s.homework_limit_grades_9_11
     )
     .execute(conn)
     .await?;

@@ -41,6 +41,13 @@ pub struct Settings {
     /// J6: a deputy's approval of a period-mark correction waits for the director's agreement
     /// (the seeds' rule, the default), or applies it at once.
     pub correction_needs_director: bool,
+    /// §5 (СанПиН 1.2.3685-21): minutes of homework a day allowed in grade 1, 2–3, 4–5, 6–8,
+    /// 9–11 (`homework_limit`).
+    pub homework_limit_grade_1: i16,
+    pub homework_limit_grades_2_3: i16,
+    pub homework_limit_grades_4_5: i16,
+    pub homework_limit_grades_6_8: i16,
+    pub homework_limit_grades_9_11: i16,
 }
 
 /// The form's choices for J6: who has the last word on a period-mark correction.
@@ -66,8 +73,8 @@ const fn number(field: &'static str, min: i16, max: i16) -> Number {
     Number { field, min, max }
 }
 
-/// The numbers in the page's order, with the bounds of migration 1 and 15.
-const NUMBERS: [Number; 10] = [
+/// The numbers in the page's order, with the bounds of migrations 1, 15 and 20261202000301.
+const NUMBERS: [Number; 15] = [
     number("entry_lock_days", 0, 60),
     number("homework_window_minutes", 0, 1440),
     number("period_mark_grace_days", 0, 30),
@@ -78,6 +85,11 @@ const NUMBERS: [Number; 10] = [
     number("parent_inactivity_days", 1, 90),
     number("digest_hour", 0, 23),
     number("gia_entry_days", 0, 30),
+    number("homework_limit_grade_1", 0, 600),
+    number("homework_limit_grades_2_3", 0, 600),
+    number("homework_limit_grades_4_5", 0, 600),
+    number("homework_limit_grades_6_8", 0, 600),
+    number("homework_limit_grades_9_11", 0, 600),
 ];
 
 impl Settings {
@@ -85,7 +97,18 @@ impl Settings {
         DigestTime::from_columns(self.digest_hour, self.digest_weekday)
     }
 
-    fn numbers(&self) -> [i16; 10] {
+    /// The minutes of homework a day allowed in a grade (§5, СанПиН 1.2.3685-21).
+    pub fn homework_limit(&self, grade: i16) -> i16 {
+        match grade {
+            ..=1 => self.homework_limit_grade_1,
+            2..=3 => self.homework_limit_grades_2_3,
+            4..=5 => self.homework_limit_grades_4_5,
+            6..=8 => self.homework_limit_grades_6_8,
+            _ => self.homework_limit_grades_9_11,
+        }
+    }
+
+    fn numbers(&self) -> [i16; 15] {
         [
             self.entry_lock_days,
             self.homework_window_minutes,
@@ -97,6 +120,11 @@ impl Settings {
             self.parent_inactivity_days,
             self.digest_hour,
             self.gia_entry_days,
+            self.homework_limit_grade_1,
+            self.homework_limit_grades_2_3,
+            self.homework_limit_grades_4_5,
+            self.homework_limit_grades_6_8,
+            self.homework_limit_grades_9_11,
         ]
     }
 
@@ -164,6 +192,16 @@ pub struct SettingsForm {
     /// «director» or «deputy» (`CORRECTION_AGREEMENT`).
     #[serde(default)]
     pub correction_agreement: String,
+    #[serde(default)]
+    pub homework_limit_grade_1: String,
+    #[serde(default)]
+    pub homework_limit_grades_2_3: String,
+    #[serde(default)]
+    pub homework_limit_grades_4_5: String,
+    #[serde(default)]
+    pub homework_limit_grades_6_8: String,
+    #[serde(default)]
+    pub homework_limit_grades_9_11: String,
 }
 
 impl SettingsForm {
@@ -188,10 +226,15 @@ impl SettingsForm {
                 "deputy"
             }
             .into(),
+            homework_limit_grade_1: s.homework_limit_grade_1.to_string(),
+            homework_limit_grades_2_3: s.homework_limit_grades_2_3.to_string(),
+            homework_limit_grades_4_5: s.homework_limit_grades_4_5.to_string(),
+            homework_limit_grades_6_8: s.homework_limit_grades_6_8.to_string(),
+            homework_limit_grades_9_11: s.homework_limit_grades_9_11.to_string(),
         }
     }
 
-    fn numbers(&self) -> [&str; 10] {
+    fn numbers(&self) -> [&str; 15] {
         [
             &self.entry_lock_days,
             &self.homework_window_minutes,
@@ -203,6 +246,11 @@ impl SettingsForm {
             &self.parent_inactivity_days,
             &self.digest_hour,
             &self.gia_entry_days,
+            &self.homework_limit_grade_1,
+            &self.homework_limit_grades_2_3,
+            &self.homework_limit_grades_4_5,
+            &self.homework_limit_grades_6_8,
+            &self.homework_limit_grades_9_11,
         ]
     }
 }
@@ -228,7 +276,7 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
         );
         None
     });
-    let mut numbers = [0i16; 10];
+    let mut numbers = [0i16; 15];
     for ((n, typed), value) in NUMBERS.iter().zip(form.numbers()).zip(numbers.iter_mut()) {
         let typed = typed.trim();
         match typed.parse::<i16>() {
@@ -275,6 +323,11 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
         parent_inactivity_days,
         digest_hour,
         gia_entry_days,
+        homework_limit_grade_1,
+        homework_limit_grades_2_3,
+        homework_limit_grades_4_5,
+        homework_limit_grades_6_8,
+        homework_limit_grades_9_11,
     ] = numbers;
     Ok(Settings {
         entry_lock_days,
@@ -290,6 +343,11 @@ pub fn parse(form: &SettingsForm) -> Result<Settings, FieldErrors> {
         digest_weekday,
         gia_entry_days,
         correction_needs_director,
+        homework_limit_grade_1,
+        homework_limit_grades_2_3,
+        homework_limit_grades_4_5,
+        homework_limit_grades_6_8,
+        homework_limit_grades_9_11,
     })
 }
 
@@ -379,6 +437,11 @@ mod tests {
             digest_weekday: "6".into(),
             gia_entry_days: "1".into(),
             correction_agreement: "director".into(),
+            homework_limit_grade_1: "0".into(),
+            homework_limit_grades_2_3: "90".into(),
+            homework_limit_grades_4_5: "120".into(),
+            homework_limit_grades_6_8: "150".into(),
+            homework_limit_grades_9_11: "210".into(),
         }
     }
 
@@ -412,6 +475,23 @@ mod tests {
                 "{typed:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_homework_limits_follow_the_sanpin_age_bands_by_default() {
+        let s = parse(&defaults()).expect("valid");
+        let limits: Vec<i16> = (1..=11).map(|g| s.homework_limit(g)).collect();
+        assert_eq!(limits, [0, 90, 90, 120, 120, 150, 150, 150, 210, 210, 210]);
+        let bad = SettingsForm {
+            homework_limit_grades_4_5: "601".into(),
+            ..defaults()
+        };
+        assert_eq!(
+            parse(&bad)
+                .expect_err("refused")
+                .get("homework_limit_grades_4_5"),
+            Some("Введите целое число от 0 до 600.")
+        );
     }
 
     #[test]

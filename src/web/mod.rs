@@ -30,6 +30,7 @@ mod plans;
 mod platform;
 mod readiness;
 mod report_activity;
+mod report_pupils;
 mod reports;
 mod school_settings;
 mod setup_catalogues;
@@ -337,6 +338,21 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/activity", get(report_activity::page))
         .route("/reports/activity.csv", get(report_activity::csv))
         .route("/reports/activity.xlsx", get(report_activity::xlsx))
+        .route("/reports/catch-up", get(report_pupils::catch_up_page))
+        .route("/reports/catch-up.csv", get(report_pupils::catch_up_csv))
+        .route("/reports/catch-up.xlsx", get(report_pupils::catch_up_xlsx))
+        .route(
+            "/reports/homework-load",
+            get(report_pupils::homework_load_page),
+        )
+        .route(
+            "/reports/homework-load.csv",
+            get(report_pupils::homework_load_csv),
+        )
+        .route(
+            "/reports/homework-load.xlsx",
+            get(report_pupils::homework_load_xlsx),
+        )
         // The diary (regulations §4).
         .route("/diary", get(diary::week))
         .route("/diary/week", get(diary::week_body))

@@ -108,6 +108,23 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
         "the last week's reasons still to set"
     );
     assert!(count("SELECT count(*) FROM substitution").await > 0);
+    // The pupils' reports are worth opening: a 5th grade with an hour for each homework of a day,
+    // and an 8th grade missing lessons far more often than the school.
+    assert!(count("SELECT count(*) FROM lesson WHERE homework_minutes = 60").await >= 3);
+    let (poor, school) = (
+        count(
+            "SELECT count(*) / greatest(count(DISTINCT e.pupil_id), 1) FROM absence a
+             JOIN class_enrollment e ON e.pupil_id = a.pupil_id
+             WHERE e.class_id = (SELECT id FROM school_class WHERE grade = 8 AND school_id = e.school_id
+                                 ORDER BY academic_year_id DESC, letter LIMIT 1)",
+        )
+        .await,
+        count("SELECT count(*) / greatest(count(DISTINCT pupil_id), 1) FROM absence").await,
+    );
+    assert!(
+        poor > 2 * school,
+        "{poor} absences a pupil in the 8th grade, {school} in the school"
+    );
     assert!(count("SELECT count(*) FROM period_mark WHERE value = 'na'").await > 0);
     // …but as the exception: most pupils have enough marks for every period mark (J11), so the
     // reports' успеваемость is a school's, not a handful of pupils.
@@ -128,6 +145,29 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
     );
     let (_, corrections) = deputy.text("/corrections").await;
     assert!(corrections.contains("ожидает решения"));
+    // The homework load: the overloaded 5th grade's day is the worst; days over the limit are
+    // the exception, and a few homeworks have no minutes.
+    let load = crate::tables::page(&deputy, "/reports/homework-load").await;
+    let over = crate::tables::table_cells(&load, "report-table homework-over");
+    assert!(over[0][0].starts_with('5'), "{:?}", over.first());
+    let classes = crate::tables::table_cells(&load, "report-table homework-classes");
+    let total = classes.last().unwrap();
+    let (days, over_days, unrated): (i64, i64, i64) =
+        classes[..classes.len() - 1]
+            .iter()
+            .fold((0, 0, 0), |(d, o, u), r| {
+                (
+                    d + r[2].parse::<i64>().unwrap(),
+                    o + r[4].parse::<i64>().unwrap(),
+                    u + r[5].parse::<i64>().unwrap(),
+                )
+            });
+    assert_eq!(total[4], over_days.to_string());
+    assert!(
+        over_days * 10 < days,
+        "{over_days} of {days} days over the limit"
+    );
+    assert!(unrated > 0);
     let teacher_client = app.signed_in("teacher").await;
     let group = scalar(
         &app,

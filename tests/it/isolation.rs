@@ -52,12 +52,19 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/reports/activity", ACTIVITY),
     ("/reports/activity.csv", ACTIVITY),
     ("/reports/activity.xlsx", ACTIVITY),
+    ("/reports/catch-up", REPORTS),
+    ("/reports/catch-up.csv", REPORTS),
+    ("/reports/catch-up.xlsx", REPORTS),
+    ("/reports/homework-load", CLASS_REPORTS),
+    ("/reports/homework-load.csv", CLASS_REPORTS),
+    ("/reports/homework-load.xlsx", CLASS_REPORTS),
 ];
 
 /// The activity report (regulations §5): the management and the administrator.
 const ACTIVITY: &[&str] = &["director", "director2", "deputy", "admin"];
 
-/// Reports (regulations §5): the director and the deputies; the class teacher for their class.
+/// Reports (regulations §5): the director and the deputies; the class teacher for their class; a
+/// teacher for their own journals.
 const REPORTS: &[&str] = &[
     "director",
     "director2",
@@ -66,6 +73,9 @@ const REPORTS: &[&str] = &[
     "teacher",
     "teacher2",
 ];
+
+/// Reports of a class's whole day (the homework load): not a teacher's own journals.
+const CLASS_REPORTS: &[&str] = &["director", "director2", "deputy", "classteacher"];
 
 /// Internal messages (regulations §4): parents and the teaching staff; not pupils, not the
 /// administrator.

@@ -32,6 +32,7 @@ mod plans;
 mod pupils;
 mod readiness;
 mod report_activity;
+mod report_pupils;
 mod reports;
 mod row_security;
 mod settings;

@@ -44,6 +44,11 @@ pub(crate) fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)
         ("digest_weekday", "6"),
         ("gia_entry_days", "1"),
         ("correction_agreement", "director"),
+        ("homework_limit_grade_1", "0"),
+        ("homework_limit_grades_2_3", "90"),
+        ("homework_limit_grades_4_5", "120"),
+        ("homework_limit_grades_6_8", "150"),
+        ("homework_limit_grades_9_11", "210"),
     ];
     for (name, value) in changes {
         fields
