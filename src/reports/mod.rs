@@ -6,6 +6,8 @@
 //! No axum here: the pages are `web::reports`.
 
 pub mod attendance;
+pub mod control_works;
+pub mod programme;
 pub mod progress;
 
 use chrono::NaiveDate;

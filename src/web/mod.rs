@@ -29,6 +29,7 @@ mod notifications;
 mod plans;
 mod platform;
 mod readiness;
+mod report_programme;
 mod reports;
 mod school_settings;
 mod setup_catalogues;
@@ -328,6 +329,18 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/attendance", get(reports::attendance_page))
         .route("/reports/attendance.csv", get(reports::attendance_csv))
         .route("/reports/attendance.xlsx", get(reports::attendance_xlsx))
+        .route("/reports/programme", get(report_programme::programme_page))
+        .route("/reports/programme.csv", get(report_programme::programme_csv))
+        .route("/reports/programme.xlsx", get(report_programme::programme_xlsx))
+        .route("/reports/control-works", get(report_programme::control_works_page))
+        .route(
+            "/reports/control-works.csv",
+            get(report_programme::control_works_csv),
+        )
+        .route(
+            "/reports/control-works.xlsx",
+            get(report_programme::control_works_xlsx),
+        )
         // The diary (regulations §4).
         .route("/diary", get(diary::week))
         .route("/diary/week", get(diary::week_body))
