@@ -48,6 +48,12 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/reports/attendance", REPORTS),
     ("/reports/attendance.csv", REPORTS),
     ("/reports/attendance.xlsx", REPORTS),
+    ("/reports/programme", REPORTS),
+    ("/reports/programme.csv", REPORTS),
+    ("/reports/programme.xlsx", REPORTS),
+    ("/reports/control-works", REPORTS),
+    ("/reports/control-works.csv", REPORTS),
+    ("/reports/control-works.xlsx", REPORTS),
 ];
 
 /// Reports (regulations §5): the director and the deputies; the class teacher for their class.
