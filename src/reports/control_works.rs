@@ -240,6 +240,7 @@ pub async fn report(
                WHERE cw.school_id = $1 AND g.academic_year_id = $2
                  AND cw.work_date BETWEEN $3 AND $4
                  AND ($5::bigint IS NULL OR g.class_id = $5)
+                 AND (c.grade IS NULL OR c.grade BETWEEN $9 AND $10)
                  AND ($6::bigint IS NULL OR g.subject_id = $6)
                  AND ($7::bigint IS NULL OR EXISTS (
                        SELECT 1 FROM teaching_assignment x
@@ -297,6 +298,8 @@ pub async fn report(
         f.subject_id,
         f.teacher_id,
         today,
+        f.grade_from,
+        f.grade_to,
     )
     .fetch_all(pool)
     .await?;

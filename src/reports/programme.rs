@@ -16,7 +16,8 @@
 //!   and lesson number, so subgroups learning at the same time count once — against those held,
 //!   per subject and in total, with the curriculum's hours a week beside them.
 //!
-//! Groups without a class (streams, electives, individual plans) are in the group part only.
+//! Groups without a class (streams, electives, individual plans) are in the group part only. A
+//! period chosen narrows the classes to the grades of its scheme (as the progress report does).
 
 use std::collections::BTreeMap;
 
@@ -264,9 +265,11 @@ pub async fn report(
                SELECT g.id, g.name, g.class_id, s.name AS subject
                FROM study_group g
                JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+               LEFT JOIN school_class gc ON gc.school_id = g.school_id AND gc.id = g.class_id
                WHERE g.school_id = $1 AND g.academic_year_id = $2
                  AND ($3::bigint IS NULL OR g.class_id = $3)
                  AND ($4::bigint IS NULL OR g.subject_id = $4)
+                 AND (gc.grade IS NULL OR gc.grade BETWEEN $9 AND $10)
                  AND ($5::bigint IS NULL OR EXISTS (
                        SELECT 1 FROM teaching_assignment x
                        WHERE x.school_id = g.school_id AND x.group_id = g.id AND x.teacher_id = $5))
@@ -318,6 +321,8 @@ pub async fn report(
         f.from,
         last,
         last_held,
+        f.grade_from,
+        f.grade_to,
     )
     .fetch_all(pool)
     .await?;
@@ -357,7 +362,7 @@ pub async fn report(
         r#"WITH cls AS (
                SELECT c.id, c.grade, c.letter, c.profile FROM school_class c
                WHERE c.school_id = $1 AND c.academic_year_id = $2
-                 AND ($3::bigint IS NULL OR c.id = $3)
+                 AND ($3::bigint IS NULL OR c.id = $3) AND c.grade BETWEEN $9 AND $10
            ), grp AS (
                SELECT g.id, g.class_id, g.subject_id FROM study_group g
                JOIN cls ON cls.id = g.class_id
@@ -404,6 +409,8 @@ pub async fn report(
         f.from,
         last,
         last_held,
+        f.grade_from,
+        f.grade_to,
     )
     .fetch_all(pool)
     .await?;
@@ -415,15 +422,16 @@ pub async fn report(
             planned: r.planned,
             held: r.held,
         };
-        if report.classes.last().is_none_or(|c| c.class_id != r.class_id) {
+        if report
+            .classes
+            .last()
+            .is_none_or(|c| c.class_id != r.class_id)
+        {
             report.classes.push(ClassLine {
                 class_id: r.class_id,
                 label: r.class_label.clone(),
                 grade: r.grade,
-                profile: r
-                    .profile
-                    .clone()
-                    .filter(|p| !p.trim().is_empty()),
+                profile: r.profile.clone().filter(|p| !p.trim().is_empty()),
                 subjects: Vec::new(),
                 total: Hours::default(),
             });

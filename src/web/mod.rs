@@ -330,9 +330,18 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/attendance.csv", get(reports::attendance_csv))
         .route("/reports/attendance.xlsx", get(reports::attendance_xlsx))
         .route("/reports/programme", get(report_programme::programme_page))
-        .route("/reports/programme.csv", get(report_programme::programme_csv))
-        .route("/reports/programme.xlsx", get(report_programme::programme_xlsx))
-        .route("/reports/control-works", get(report_programme::control_works_page))
+        .route(
+            "/reports/programme.csv",
+            get(report_programme::programme_csv),
+        )
+        .route(
+            "/reports/programme.xlsx",
+            get(report_programme::programme_xlsx),
+        )
+        .route(
+            "/reports/control-works",
+            get(report_programme::control_works_page),
+        )
         .route(
             "/reports/control-works.csv",
             get(report_programme::control_works_csv),

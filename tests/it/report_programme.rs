@@ -182,10 +182,30 @@ async fn build(app: &TestApp) -> Class {
     set(lessons[&(math, d(11, 16), 1)], "cancelled", None).await;
     set(lessons[&(math, d(11, 18), 1)], "held", Some("Проценты")).await;
     set(lessons[&(math, d(11, 20), 1)], "held", Some("Проценты")).await;
-    set(lessons[&(russian, d(11, 10), 2)], "held", Some("Орфография")).await;
-    set(lessons[&(russian, d(11, 12), 2)], "held", Some("Пунктуация")).await;
-    set(lessons[&(russian, d(11, 17), 2)], "held", Some("Пунктуация")).await;
-    set(lessons[&(russian, d(11, 19), 2)], "held", Some("Повторение")).await;
+    set(
+        lessons[&(russian, d(11, 10), 2)],
+        "held",
+        Some("Орфография"),
+    )
+    .await;
+    set(
+        lessons[&(russian, d(11, 12), 2)],
+        "held",
+        Some("Пунктуация"),
+    )
+    .await;
+    set(
+        lessons[&(russian, d(11, 17), 2)],
+        "held",
+        Some("Пунктуация"),
+    )
+    .await;
+    set(
+        lessons[&(russian, d(11, 19), 2)],
+        "held",
+        Some("Повторение"),
+    )
+    .await;
     let extra: i64 = sqlx::query_scalar(
         "INSERT INTO lesson (school_id, group_id, lesson_date, lesson_number, teacher_id, status, topic)
          VALUES ($1, $2, $3, 3, $4, 'held', 'Повторение') RETURNING id",
@@ -289,19 +309,20 @@ async fn build(app: &TestApp) -> Class {
 
 /// «Фамилия И. О.» of a demo account, as the reports write teachers.
 async fn short(app: &TestApp, login: &str) -> String {
-    let (last, first, middle): (String, String, String) = sqlx::query_as(
-        "SELECT last_name, first_name, middle_name FROM account WHERE login = $1",
-    )
-    .bind(login)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let (last, first, middle): (String, String, String) =
+        sqlx::query_as("SELECT last_name, first_name, middle_name FROM account WHERE login = $1")
+            .bind(login)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     zhurnal::reports::short_name(&last, &first, &middle)
 }
 
 /// The page after the filter form: the figures.
 fn report_part(body: &str) -> &str {
-    body.split("<div class=\"report\">").nth(1).expect("figures")
+    body.split("<div class=\"report\">")
+        .nth(1)
+        .expect("figures")
 }
 
 #[tokio::test]
@@ -402,7 +423,10 @@ async fn a_group_behind_its_ktp_comes_first_and_a_group_ahead_after_it_with_ever
     );
     let totals = table_cells(&body, "report-table totals");
     let total = strs(&["10,0", "10", "9", "-1", "90,0"]);
-    assert_eq!(row(&totals, "Профиль", "профиль «технологический»")[2..], total[..]);
+    assert_eq!(
+        row(&totals, "Профиль", "профиль «технологический»")[2..],
+        total[..]
+    );
     assert_eq!(row(&totals, "Параллель", "7-е классы")[2..], total[..]);
     assert_eq!(row(&totals, "Школа", "Итого")[2..], total[..]);
     // The definitions, in Russian, without regulation codes.
@@ -413,7 +437,10 @@ async fn a_group_behind_its_ktp_comes_first_and_a_group_ahead_after_it_with_ever
     // The XLSX and the CSV hold the page's figures.
     let x = xlsx(&deputy, &format!("/reports/programme.xlsx?{query}")).await;
     assert_eq!(x[0][10], "Разница");
-    let math = x.iter().find(|r| r[0] == "Группа" && r[2] == "Математика-программа").unwrap();
+    let math = x
+        .iter()
+        .find(|r| r[0] == "Группа" && r[2] == "Математика-программа")
+        .unwrap();
     assert_eq!(
         math[..],
         strs(&[
@@ -434,10 +461,19 @@ async fn a_group_behind_its_ktp_comes_first_and_a_group_ahead_after_it_with_ever
             "2. Проценты"
         ])[..]
     );
-    let russian = x.iter().find(|r| r[0] == "Группа" && r[2] == "Русский-программа").unwrap();
-    assert_eq!(russian[6..12], strs(&["3", "3", "5", "0", "2", "166,7"])[..]);
+    let russian = x
+        .iter()
+        .find(|r| r[0] == "Группа" && r[2] == "Русский-программа")
+        .unwrap();
+    assert_eq!(
+        russian[6..12],
+        strs(&["3", "3", "5", "0", "2", "166,7"])[..]
+    );
     let class = x.iter().find(|r| r[0] == "Класс" && r[1] == "7П").unwrap();
-    assert_eq!(class[5..12], strs(&["10", "", "10", "9", "", "-1", "90"])[..]);
+    assert_eq!(
+        class[5..12],
+        strs(&["10", "", "10", "9", "", "-1", "90"])[..]
+    );
     let school = x.iter().find(|r| r[0] == "Школа").unwrap();
     assert_eq!(school[7..12], strs(&["10", "9", "", "-1", "90"])[..]);
     let csv = csv(&deputy, &format!("/reports/programme.csv?{query}")).await;
@@ -447,8 +483,14 @@ async fn a_group_behind_its_ktp_comes_first_and_a_group_ahead_after_it_with_ever
         )),
         "{csv}"
     );
-    assert!(csv.contains("Предмет класса;7П;Музыка-программа;;;1,0;;0;0;;0;;;;\r\n"), "{csv}");
-    assert!(csv.contains("Класс;7П;;;;10,0;;10;9;;-1;90,0;;;\r\n"), "{csv}");
+    assert!(
+        csv.contains("Предмет класса;7П;Музыка-программа;;;1,0;;0;0;;0;;;;\r\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("Класс;7П;;;;10,0;;10;9;;-1;90,0;;;\r\n"),
+        "{csv}"
+    );
     assert!(csv.contains("Профиль;профиль «технологический»;;;;10,0;;10;9;;-1;90,0;;;\r\n"));
 }
 
@@ -487,9 +529,7 @@ async fn control_works_held_not_held_and_ahead_with_the_marks_of_the_held_one_co
     // 18.11: on the list 5 (Выбывшев left on 10.11), wrote 4 (a removed mark is no mark), absent
     // 1; 5, 4, 3, 2 once each; успеваемость 3/4 = 75,0 %, качество 2/4 = 50,0 %, (5+4+3+2)/4 =
     // 3,50. The answer column beside it is not the work.
-    let held = strs(&[
-        "5", "4", "1", "1", "1", "1", "1", "75,0", "50,0", "3,50",
-    ]);
+    let held = strs(&["5", "4", "1", "1", "1", "1", "1", "75,0", "50,0", "3,50"]);
     assert_eq!(
         works[1],
         [
@@ -526,7 +566,10 @@ async fn control_works_held_not_held_and_ahead_with_the_marks_of_the_held_one_co
     assert!(body.contains("По графику: 4, проведено: 1, не проведено: 2, впереди: 1."));
     let classes = table_cells(&body, "report-table classes");
     assert_eq!(classes[0], [strs(&["7П", "4", "1"]), held.clone()].concat());
-    assert_eq!(classes[1], [strs(&["Итого", "4", "1"]), held.clone()].concat());
+    assert_eq!(
+        classes[1],
+        [strs(&["Итого", "4", "1"]), held.clone()].concat()
+    );
     // Drill-down to the lesson of the work and its journal.
     assert!(body.contains(&format!(
         "/lessons/{}\">18.11.2026</a>",
@@ -536,18 +579,26 @@ async fn control_works_held_not_held_and_ahead_with_the_marks_of_the_held_one_co
     assert!(body.contains("как в отчёте об успеваемости"));
 
     let x = xlsx(&deputy, &format!("/reports/control-works.xlsx?{query}")).await;
-    let work = x.iter().find(|r| r[0] == "Работа" && r[1] == "18.11.2026").unwrap();
+    let work = x
+        .iter()
+        .find(|r| r[0] == "Работа" && r[1] == "18.11.2026")
+        .unwrap();
     assert_eq!(work[6], "проведена");
     assert_eq!(
         work[9..],
         strs(&["5", "4", "1", "1", "1", "1", "1", "75", "50", "3,5"])[..]
     );
-    let ahead = x.iter().find(|r| r[0] == "Работа" && r[1] == "25.11.2026").unwrap();
+    let ahead = x
+        .iter()
+        .find(|r| r[0] == "Работа" && r[1] == "25.11.2026")
+        .unwrap();
     assert_eq!(ahead[6], "запланирована");
     let school = x.iter().find(|r| r[0] == "Школа").unwrap();
     assert_eq!(
         school[7..],
-        strs(&["4", "1", "5", "4", "1", "1", "1", "1", "1", "75", "50", "3,5"])[..]
+        strs(&[
+            "4", "1", "5", "4", "1", "1", "1", "1", "1", "75", "50", "3,5"
+        ])[..]
     );
     let csv = csv(&deputy, &format!("/reports/control-works.csv?{query}")).await;
     assert!(
@@ -560,8 +611,7 @@ async fn control_works_held_not_held_and_ahead_with_the_marks_of_the_held_one_co
 }
 
 #[tokio::test]
-async fn bad_filters_of_the_programme_and_control_work_reports_come_back_with_russian_messages()
-{
+async fn bad_filters_of_the_programme_and_control_work_reports_come_back_with_russian_messages() {
     let app = spawn_app().await;
     build(&app).await;
     let deputy = app.signed_in("deputy").await;
@@ -589,7 +639,10 @@ async fn the_programme_and_control_work_reports_show_a_teacher_their_own_journal
     let teacher = app.signed_in("teacher").await;
     let body = page(
         &teacher,
-        &format!("/reports/programme?class={}&from=09.11.2026&to=20.11.2026", c.id),
+        &format!(
+            "/reports/programme?class={}&from=09.11.2026&to=20.11.2026",
+            c.id
+        ),
     )
     .await;
     assert!(body.contains("Отчёт по вашим журналам"));
@@ -604,7 +657,10 @@ async fn the_programme_and_control_work_reports_show_a_teacher_their_own_journal
     assert!(!figures.contains("Русский-программа") && !figures.contains("Музыка-программа"));
     let body = page(
         &teacher,
-        &format!("/reports/control-works?class={}&from=09.11.2026&to=30.11.2026", c.id),
+        &format!(
+            "/reports/control-works?class={}&from=09.11.2026&to=30.11.2026",
+            c.id
+        ),
     )
     .await;
     assert_eq!(table_cells(&body, "report-table works").len(), 2);
@@ -612,7 +668,10 @@ async fn the_programme_and_control_work_reports_show_a_teacher_their_own_journal
     let csv = String::from_utf8(
         bytes(
             &teacher,
-            &format!("/reports/control-works.csv?class={}&from=09.11.2026&to=30.11.2026", c.id),
+            &format!(
+                "/reports/control-works.csv?class={}&from=09.11.2026&to=30.11.2026",
+                c.id
+            ),
         )
         .await,
     )
@@ -623,7 +682,10 @@ async fn the_programme_and_control_work_reports_show_a_teacher_their_own_journal
     for report in ["programme", "control-works"] {
         let body = page(
             &class_teacher,
-            &format!("/reports/{report}?class={}&from=09.11.2026&to=20.11.2026", c.id),
+            &format!(
+                "/reports/{report}?class={}&from=09.11.2026&to=20.11.2026",
+                c.id
+            ),
         )
         .await;
         assert!(body.contains("Отчёт по вашему классу"), "{report}");
@@ -651,12 +713,17 @@ async fn the_programme_and_control_work_reports_show_a_teacher_their_own_journal
         let body = page(&other, &format!("/reports/{report}?class={}", c.id)).await;
         assert!(body.contains("Выберите класс из списка"));
         assert!(!body.contains("7П") && !body.contains("Математика-программа"));
-        let response = other.get(&format!("/reports/{report}.csv?class={}", c.id)).await;
+        let response = other
+            .get(&format!("/reports/{report}.csv?class={}", c.id))
+            .await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
     // The index lists both.
     let deputy = app.signed_in("deputy").await;
     let index = page(&deputy, "/reports").await;
-    assert!(index.contains("href=\"/reports/programme\"") && index.contains("href=\"/reports/control-works\""));
+    assert!(
+        index.contains("href=\"/reports/programme\"")
+            && index.contains("href=\"/reports/control-works\"")
+    );
     let _ = cells(&index);
 }
