@@ -492,6 +492,29 @@ async fn a_group_behind_its_ktp_comes_first_and_a_group_ahead_after_it_with_ever
         "{csv}"
     );
     assert!(csv.contains("Профиль;профиль «технологический»;;;;10,0;;10;9;;-1;90,0;;;\r\n"));
+    // A period of a scheme without grade 7 (the senior half-years) leaves 7П out, as the
+    // progress report does.
+    let other_grades: Option<i64> = sqlx::query_scalar(
+        "SELECT sp.id FROM study_period sp JOIN period_scheme ps ON ps.id = sp.scheme_id
+         JOIN school s ON s.id = ps.school_id
+         WHERE s.slug = 'demo-1' AND 7 NOT BETWEEN ps.grade_from AND ps.grade_to LIMIT 1",
+    )
+    .fetch_optional(&app.pool)
+    .await
+    .unwrap();
+    if let Some(period) = other_grades {
+        for report in ["programme", "control-works"] {
+            let body = page(
+                &deputy,
+                &format!("/reports/{report}?class={}&period={period}", c.id),
+            )
+            .await;
+            assert!(
+                !report_part(&body).contains("Математика-программа"),
+                "{report}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
