@@ -6,6 +6,7 @@ mod journal;
 mod mail;
 mod messages;
 mod names;
+mod programme;
 mod school_year;
 
 pub use school_year::{FillState, fill as fill_school_year, fill_state};

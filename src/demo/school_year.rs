@@ -306,7 +306,9 @@ async fn fill_school(
     }
     plans_and_control_works(&ctx, year).await?;
     let today = crate::clock::local_today(clock, "Europe/Moscow");
+    super::programme::before_journal(pool, &ctx.access, &ctx.actor, school, year, today).await?;
     super::journal::fill(pool, school, today).await?;
+    super::programme::after_journal(pool, school, year.0).await?;
     super::diary::fill(pool, school, today, clock.now()).await?;
     super::mail::fill(pool, school, clock.now()).await?;
     super::messages::fill(pool, school, clock).await

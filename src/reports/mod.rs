@@ -9,6 +9,8 @@ pub mod activity;
 pub mod attendance;
 pub mod catch_up;
 pub mod homework_load;
+pub mod control_works;
+pub mod programme;
 pub mod progress;
 
 use chrono::NaiveDate;

@@ -31,6 +31,7 @@ mod platform;
 mod readiness;
 mod report_activity;
 mod report_pupils;
+mod report_programme;
 mod reports;
 mod school_settings;
 mod setup_catalogues;
@@ -352,6 +353,27 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/reports/homework-load.xlsx",
             get(report_pupils::homework_load_xlsx),
+        )
+        .route("/reports/programme", get(report_programme::programme_page))
+        .route(
+            "/reports/programme.csv",
+            get(report_programme::programme_csv),
+        )
+        .route(
+            "/reports/programme.xlsx",
+            get(report_programme::programme_xlsx),
+        )
+        .route(
+            "/reports/control-works",
+            get(report_programme::control_works_page),
+        )
+        .route(
+            "/reports/control-works.csv",
+            get(report_programme::control_works_csv),
+        )
+        .route(
+            "/reports/control-works.xlsx",
+            get(report_programme::control_works_xlsx),
         )
         // The diary (regulations §4).
         .route("/diary", get(diary::week))

@@ -177,6 +177,32 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
     let (status, journal) = teacher_client.text(&format!("/journal/{group}")).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     assert!(journal.contains("hx-post=\"/journal/cells\"") && journal.contains("value=\"5\""));
+    // The programme report opens on a lagging group (the demo teacher's mathematics, three
+    // lessons cancelled) and has a leading one; the control works held and one not held.
+    let started = Instant::now();
+    let (status, programme) = deputy.text("/reports/programme").await;
+    eprintln!(
+        "programme report of the demo school in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let groups = crate::tables::table_cells(&programme, "report-table groups");
+    assert_eq!(groups[0][10], "отстаёт на 3 ч", "{:?}", groups[0]);
+    assert!(groups.iter().any(|g| g[10] == "опережает на 2 ч"));
+    let started = Instant::now();
+    let (status, works) = deputy.text("/reports/control-works").await;
+    eprintln!(
+        "control-works report of the demo school in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(works.contains("проведена <span class=\"muted\">(Контрольная работа ВШК)</span>"));
+    assert_eq!(
+        works
+            .matches(">не проведена: урока в этот день не было<")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]

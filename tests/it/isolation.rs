@@ -58,6 +58,12 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/reports/homework-load", CLASS_REPORTS),
     ("/reports/homework-load.csv", CLASS_REPORTS),
     ("/reports/homework-load.xlsx", CLASS_REPORTS),
+    ("/reports/programme", REPORTS),
+    ("/reports/programme.csv", REPORTS),
+    ("/reports/programme.xlsx", REPORTS),
+    ("/reports/control-works", REPORTS),
+    ("/reports/control-works.csv", REPORTS),
+    ("/reports/control-works.xlsx", REPORTS),
 ];
 
 /// The activity report (regulations §5): the management and the administrator.

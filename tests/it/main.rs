@@ -33,6 +33,7 @@ mod pupils;
 mod readiness;
 mod report_activity;
 mod report_pupils;
+mod report_programme;
 mod reports;
 mod row_security;
 mod settings;
