@@ -5,8 +5,10 @@
 //! not the school's is not in the choices, so it is a message, never another school's data.
 //! No axum here: the pages are `web::reports`.
 
+pub mod accumulation;
 pub mod attendance;
 pub mod progress;
+pub mod timeliness;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
