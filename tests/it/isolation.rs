@@ -48,6 +48,12 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/reports/attendance", REPORTS),
     ("/reports/attendance.csv", REPORTS),
     ("/reports/attendance.xlsx", REPORTS),
+    ("/reports/timeliness", REPORTS),
+    ("/reports/timeliness.csv", REPORTS),
+    ("/reports/timeliness.xlsx", REPORTS),
+    ("/reports/accumulation", REPORTS),
+    ("/reports/accumulation.csv", REPORTS),
+    ("/reports/accumulation.xlsx", REPORTS),
 ];
 
 /// Reports (regulations §5): the director and the deputies; the class teacher for their class.

@@ -31,6 +31,7 @@ mod planned_lessons;
 mod plans;
 mod pupils;
 mod readiness;
+mod report_quality;
 mod reports;
 mod row_security;
 mod settings;
