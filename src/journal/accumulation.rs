@@ -14,6 +14,9 @@ use crate::rules::calendar::Span;
 use crate::rules::journal::{self as rules, AccumulationRule, Attended, Gap};
 use crate::tenancy::SchoolId;
 
+/// A mark given: its date and the lesson of its column (none for a mark from elsewhere).
+type Given = (NaiveDate, Option<i64>);
+
 /// Which journals: every condition given narrows the choice (a teacher: the groups they teach).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Selection {
@@ -218,7 +221,7 @@ pub async fn journals(
             .push((l.id, l.lesson_date));
     }
     // (group, pupil) → (marks given in the period so far, lessons with a mark).
-    let mut marks_of: HashMap<(i64, i64), Vec<(NaiveDate, Option<i64>)>> = HashMap::new();
+    let mut marks_of: HashMap<(i64, i64), Vec<Given>> = HashMap::new();
     for m in &marks {
         marks_of
             .entry((m.group_id, m.pupil_id))
@@ -255,7 +258,7 @@ pub async fn journals(
         let weeks = rules::weeks_into(period, day);
         let mut journal_pupils = Vec::new();
         for p in pupils_of.get(&g.group_id).into_iter().flatten() {
-            let given: Vec<&(NaiveDate, Option<i64>)> = marks_of
+            let given: Vec<&Given> = marks_of
                 .get(&(g.group_id, p.pupil_id))
                 .into_iter()
                 .flatten()

@@ -98,16 +98,18 @@ pub async fn accumulation_alerts(
         teacher_id: Some(account_id),
         ..Default::default()
     };
-    Ok(super::accumulation::journals(pool, school, selection, today)
-        .await?
-        .into_iter()
-        .filter_map(|j| {
-            let pupils = j.pupils.iter().filter(|p| p.gap.is_some()).count();
-            (pupils > 0).then(|| AccumulationAlert {
-                group_id: j.group_id,
-                title: j.title(),
-                pupils,
+    Ok(
+        super::accumulation::journals(pool, school, selection, today)
+            .await?
+            .into_iter()
+            .filter_map(|j| {
+                let pupils = j.pupils.iter().filter(|p| p.gap.is_some()).count();
+                (pupils > 0).then(|| AccumulationAlert {
+                    group_id: j.group_id,
+                    title: j.title(),
+                    pupils,
+                })
             })
-        })
-        .collect())
+            .collect(),
+    )
 }

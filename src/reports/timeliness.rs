@@ -366,4 +366,3 @@ pub async fn report(
     });
     Ok(report)
 }
-

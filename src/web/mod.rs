@@ -330,11 +330,26 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/attendance.csv", get(reports::attendance_csv))
         .route("/reports/attendance.xlsx", get(reports::attendance_xlsx))
         .route("/reports/timeliness", get(report_quality::timeliness_page))
-        .route("/reports/timeliness.csv", get(report_quality::timeliness_csv))
-        .route("/reports/timeliness.xlsx", get(report_quality::timeliness_xlsx))
-        .route("/reports/accumulation", get(report_quality::accumulation_page))
-        .route("/reports/accumulation.csv", get(report_quality::accumulation_csv))
-        .route("/reports/accumulation.xlsx", get(report_quality::accumulation_xlsx))
+        .route(
+            "/reports/timeliness.csv",
+            get(report_quality::timeliness_csv),
+        )
+        .route(
+            "/reports/timeliness.xlsx",
+            get(report_quality::timeliness_xlsx),
+        )
+        .route(
+            "/reports/accumulation",
+            get(report_quality::accumulation_page),
+        )
+        .route(
+            "/reports/accumulation.csv",
+            get(report_quality::accumulation_csv),
+        )
+        .route(
+            "/reports/accumulation.xlsx",
+            get(report_quality::accumulation_xlsx),
+        )
         // The diary (regulations §4).
         .route("/diary", get(diary::week))
         .route("/diary/week", get(diary::week_body))

@@ -64,8 +64,7 @@ pub async fn timeliness_page(
     let form = filter_form(&state, &member, raw).await?;
     let report = timeliness_of(&state, &member, &form).await?;
     Ok(TimelinessPage {
-        layout: Layout::for_member(&member, "Своевременность и полнота записей в журнале")
-            .await?,
+        layout: Layout::for_member(&member, "Своевременность и полнота записей в журнале").await?,
         form,
         report,
     })

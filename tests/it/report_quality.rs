@@ -304,7 +304,9 @@ async fn the_timeliness_report_counts_late_and_missing_topics_homework_j1_j2_lat
     );
     assert_eq!(
         row(&table, "Учитель", &substitute)[2..],
-        strs(&["1", "0", "0", "1", "0", "0", "1", "0", "0", "0", "0", "0", "—"])[..]
+        strs(&[
+            "1", "0", "0", "1", "0", "0", "1", "0", "0", "0", "0", "0", "—"
+        ])[..]
     );
     let journal = strs(&[
         "5", "2", "1", "1", "2", "1", "1", "1", "1", "2", "1", "1", "3,0",
@@ -352,14 +354,18 @@ async fn the_timeliness_report_counts_late_and_missing_topics_homework_j1_j2_lat
     let school = x.iter().find(|r| r[0] == "Школа").unwrap();
     assert_eq!(
         school[2..],
-        strs(&["5", "2", "1", "1", "2", "1", "1", "1", "1", "2", "1", "1", "3"])[..]
+        strs(&[
+            "5", "2", "1", "1", "2", "1", "1", "1", "1", "2", "1", "1", "3"
+        ])[..]
     );
     let csv = csv(&deputy, &format!("/reports/timeliness.csv?{query}")).await;
     assert!(
         csv.contains("Школа;Итого;5;2;1;1;2;1;1;1;1;2;1;1;3,0\r\n"),
         "{csv}"
     );
-    assert!(csv.contains(&format!("Учитель;{substitute};1;0;0;1;0;0;1;0;0;0;0;0;\r\n")));
+    assert!(csv.contains(&format!(
+        "Учитель;{substitute};1;0;0;1;0;0;1;0;0;0;0;0;\r\n"
+    )));
 }
 
 /// The accumulation data set, on Tuesday of the 7th week of the grade's period (6 full weeks):
@@ -369,11 +375,7 @@ async fn the_timeliness_report_counts_late_and_missing_topics_homework_j1_j2_lat
 ///   Редкобывалов music 3; algebra attended 2 lessons with 1 mark: needs 2 (short);
 ///   Отсутствиев absent from every lesson: needs none.
 async fn build_accumulation(app: &TestApp) -> (Setup, i64, i64, NaiveDate) {
-    let (s, pupils) = class_7t(
-        app,
-        &["Полнов", "Нехваткин", "Редкобывалов", "Отсутствиев"],
-    )
-    .await;
+    let (s, pupils) = class_7t(app, &["Полнов", "Нехваткин", "Редкобывалов", "Отсутствиев"]).await;
     let start: NaiveDate = sqlx::query_scalar(
         "SELECT sp.starts_on FROM study_period sp JOIN period_scheme ps ON ps.id = sp.scheme_id
          WHERE ps.school_id = $1 AND ps.academic_year_id = $2 AND 7 BETWEEN ps.grade_from AND ps.grade_to
@@ -386,9 +388,8 @@ async fn build_accumulation(app: &TestApp) -> (Setup, i64, i64, NaiveDate) {
     .unwrap();
     let day = start + Duration::days(42);
     // Noon in Moscow.
-    app.clock.set(
-        Utc.from_utc_datetime(&day.and_hms_opt(9, 0, 0).unwrap()),
-    );
+    app.clock
+        .set(Utc.from_utc_datetime(&day.and_hms_opt(9, 0, 0).unwrap()));
     let music = group(app, &s, "Музыка-накопляемость", 1).await;
     let algebra = group(app, &s, "Алгебра-накопляемость", 2).await;
     let mut music_lessons = Vec::new();
@@ -448,10 +449,7 @@ async fn the_accumulation_report_j11_lists_pupils_short_of_marks_with_the_rules_
     assert_eq!(music_row[4..], strs(&["1", "6", "3", "4", "1", "25,0"])[..]);
     // Worst journal first, then the total.
     assert_eq!(journals[0][1], "Алгебра-накопляемость (7Т)");
-    assert_eq!(
-        journals.last().unwrap()[7..],
-        strs(&["8", "3", "37,5"])[..]
-    );
+    assert_eq!(journals.last().unwrap()[7..], strs(&["8", "3", "37,5"])[..]);
     let pupils = table_cells(&body, "report-table accumulation-pupils");
     let mut listed: Vec<Vec<String>> = pupils
         .iter()
@@ -478,10 +476,7 @@ async fn the_accumulation_report_j11_lists_pupils_short_of_marks_with_the_rules_
         .iter()
         .find(|r| r[0] == "Журнал" && r[2] == "Алгебра-накопляемость (7Т)")
         .unwrap();
-    assert_eq!(
-        algebra_line[5..],
-        strs(&["2", "6", "4", "", "4", "2"])[..]
-    );
+    assert_eq!(algebra_line[5..], strs(&["2", "6", "4", "", "4", "2"])[..]);
     let short = x
         .iter()
         .find(|r| r[0] == "Обучающийся" && r[4] == "Редкобывалов Тест")
@@ -493,8 +488,7 @@ async fn the_accumulation_report_j11_lists_pupils_short_of_marks_with_the_rules_
 }
 
 #[tokio::test]
-async fn the_control_start_page_counts_pupils_short_of_marks_j11_as_the_accumulation_report_does()
- {
+async fn the_control_start_page_counts_pupils_short_of_marks_j11_as_the_accumulation_report_does() {
     let app = spawn_app().await;
     build_accumulation(&app).await;
     let deputy = app.signed_in("deputy").await;
@@ -516,7 +510,11 @@ async fn the_control_start_page_counts_pupils_short_of_marks_j11_as_the_accumula
     // The worst journals are named, each linking to the journal.
     assert!(home.contains("Обучающиеся без достаточного числа отметок: журналы"));
     let director = app.signed_in("director").await;
-    assert!(page(&director, "/director").await.contains(&format!("{count}</a>")));
+    assert!(
+        page(&director, "/director")
+            .await
+            .contains(&format!("{count}</a>"))
+    );
 }
 
 #[tokio::test]
@@ -542,7 +540,7 @@ async fn bad_filters_of_the_quality_reports_come_back_with_russian_messages_and_
 
 #[tokio::test]
 async fn the_quality_reports_show_a_class_teacher_their_class_and_a_teacher_only_their_own_lessons()
- {
+{
     let app = spawn_app().await;
     let (s, _) = build_timeliness(&app).await;
     let query = format!("class={}&from=16.11.2026&to=20.11.2026", s.class);
