@@ -14,8 +14,8 @@ use crate::rules::calendar::Span;
 use crate::rules::journal::{self as rules, AccumulationRule, Attended, Gap};
 use crate::tenancy::SchoolId;
 
-/// A mark given: its date and the lesson of its column (none for a mark from elsewhere).
-type Given = (NaiveDate, Option<i64>);
+/// Marks given at a lesson (none: from elsewhere) and how many.
+type Given = (Option<i64>, i64);
 
 /// Which journals: every condition given narrows the choice (a teacher: the groups they teach).
 #[derive(Clone, Copy, Debug, Default)]
@@ -135,14 +135,18 @@ pub async fn journals(
     }
     let ids: Vec<i64> = groups.iter().map(|g| g.group_id).collect();
     let earliest = groups.iter().map(|g| g.starts_on).min().unwrap_or(day);
+    // Each journal's facts from its own period's start: a half-year journal must not drag a
+    // quarter journal's marks of September along.
+    let starts: Vec<NaiveDate> = groups.iter().map(|g| g.starts_on).collect();
     let lessons = sqlx::query!(
-        "SELECT id, group_id, lesson_date FROM lesson
-         WHERE school_id = $1 AND group_id = ANY($2) AND lesson_date BETWEEN $3 AND $4
-           AND status NOT IN ('moved', 'cancelled')
-         ORDER BY group_id, lesson_date, lesson_number",
+        r#"SELECT l.id, l.group_id, l.lesson_date FROM lesson l
+           JOIN unnest($2::bigint[], $3::date[]) AS j(group_id, starts_on) ON j.group_id = l.group_id
+           WHERE l.school_id = $1 AND l.lesson_date BETWEEN j.starts_on AND $4
+             AND l.status NOT IN ('moved', 'cancelled')
+           ORDER BY l.group_id, l.lesson_date, l.lesson_number"#,
         school.0,
         &ids,
-        earliest,
+        &starts,
         day
     )
     .fetch_all(&mut *conn)
@@ -164,26 +168,31 @@ pub async fn journals(
     )
     .fetch_all(&mut *conn)
     .await?;
+    // Marks of the period so far per pupil and lesson (none: a mark from elsewhere).
     let marks = sqlx::query!(
-        r#"SELECT m.group_id, m.pupil_id, m.given_on, c.lesson_id AS "lesson_id?"
-           FROM mark m LEFT JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
-           WHERE m.school_id = $1 AND m.group_id = ANY($2) AND m.value IS NOT NULL
-             AND m.given_on BETWEEN $3 AND $4"#,
+        r#"SELECT m.group_id, m.pupil_id, c.lesson_id AS "lesson_id?", count(*) AS "marks!"
+           FROM mark m
+           JOIN unnest($2::bigint[], $3::date[]) AS j(group_id, starts_on) ON j.group_id = m.group_id
+           LEFT JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
+           WHERE m.school_id = $1 AND m.value IS NOT NULL
+             AND m.given_on BETWEEN j.starts_on AND $4
+           GROUP BY m.group_id, m.pupil_id, c.lesson_id"#,
         school.0,
         &ids,
-        earliest,
+        &starts,
         day
     )
     .fetch_all(&mut *conn)
     .await?;
     let absences = sqlx::query!(
-        "SELECT a.lesson_id, a.pupil_id
-         FROM absence a JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
-         WHERE a.school_id = $1 AND l.group_id = ANY($2) AND l.lesson_date BETWEEN $3 AND $4
-           AND a.absent",
+        r#"SELECT a.lesson_id, a.pupil_id
+           FROM absence a
+           JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
+           JOIN unnest($2::bigint[], $3::date[]) AS j(group_id, starts_on) ON j.group_id = l.group_id
+           WHERE a.school_id = $1 AND l.lesson_date BETWEEN j.starts_on AND $4 AND a.absent"#,
         school.0,
         &ids,
-        earliest,
+        &starts,
         day
     )
     .fetch_all(&mut *conn)
@@ -220,13 +229,13 @@ pub async fn journals(
             .or_default()
             .push((l.id, l.lesson_date));
     }
-    // (group, pupil) → (marks given in the period so far, lessons with a mark).
+    // (group, pupil) → marks given in the period so far, per lesson.
     let mut marks_of: HashMap<(i64, i64), Vec<Given>> = HashMap::new();
     for m in &marks {
         marks_of
             .entry((m.group_id, m.pupil_id))
             .or_default()
-            .push((m.given_on, m.lesson_id));
+            .push((m.lesson_id, m.marks));
     }
     let mut pupils_of: HashMap<i64, Vec<_>> = HashMap::new();
     for p in &pupils {
@@ -258,14 +267,11 @@ pub async fn journals(
         let weeks = rules::weeks_into(period, day);
         let mut journal_pupils = Vec::new();
         for p in pupils_of.get(&g.group_id).into_iter().flatten() {
-            let given: Vec<&Given> = marks_of
+            let given: &[Given] = marks_of
                 .get(&(g.group_id, p.pupil_id))
-                .into_iter()
-                .flatten()
-                .filter(|(on, _)| period.contains(*on))
-                .collect();
-            let marked: HashSet<i64> = given.iter().filter_map(|(_, l)| *l).collect();
-            let count = given.len() as i64;
+                .map_or(&[], Vec::as_slice);
+            let marked: HashSet<i64> = given.iter().filter_map(|(l, _)| *l).collect();
+            let count: i64 = given.iter().map(|(_, n)| n).sum();
             let lived: Vec<Attended> = own
                 .iter()
                 .zip(&after)
