@@ -366,3 +366,31 @@ pub async fn report(
     });
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_to_fix_a_remark_average_the_fixed_ones_to_tenths_half_up() {
+        let day = 86_400;
+        let x = Figures {
+            remarks: 3,
+            remarks_fixed: 2,
+            remarks_overdue: 1,
+            // 3 days and 1 day 6 hours: 4,25 days / 2 = 2,125 → 2,1.
+            fix_seconds: 3 * day + day + day / 4,
+            ..Figures::default()
+        };
+        assert_eq!(x.fix_days_tenths(), Some(21));
+        let y = Figures {
+            remarks_fixed: 2,
+            // 2,25 days on average → 2,3 (half up).
+            fix_seconds: 4 * day + day / 2,
+            ..Figures::default()
+        };
+        assert_eq!(y.fix_days_tenths(), Some(23));
+        assert_eq!(Figures::default().fix_days_tenths(), None);
+        assert_eq!(x.behind(), 1);
+    }
+}
