@@ -2,6 +2,7 @@
 //! holds, and the writes to it. Decisions come from `rules::journal`; this module loads the facts
 //! they need, writes, and records every change in the audit trail in the same transaction.
 
+pub mod accumulation;
 pub mod attention;
 pub mod control;
 pub mod grid;

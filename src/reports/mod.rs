@@ -5,13 +5,15 @@
 //! not the school's is not in the choices, so it is a message, never another school's data.
 //! No axum here: the pages are `web::reports`.
 
+pub mod accumulation;
 pub mod activity;
 pub mod attendance;
 pub mod catch_up;
-pub mod homework_load;
 pub mod control_works;
+pub mod homework_load;
 pub mod programme;
 pub mod progress;
+pub mod timeliness;
 
 use chrono::NaiveDate;
 use serde::Deserialize;

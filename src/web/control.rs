@@ -11,6 +11,7 @@ use super::layout::Layout;
 use crate::audit::{self, AuditLine};
 use crate::authz::Role;
 use crate::error::{AppError, AppResult};
+use crate::journal::accumulation;
 use crate::journal::attention::{
     self, Counts, NoTeacherRow, Problem, ProblemRow, SilentParent, When, Worst,
 };
@@ -35,10 +36,20 @@ pub struct ControlHome {
     items: Vec<Item>,
     classes: Vec<Worst>,
     teachers: Vec<Worst>,
+    /// Journals with pupils short of marks (J11), the most such pupils first (at most `WORST`).
+    short_journals: Vec<ShortJournal>,
     can_manage_accounts: bool,
     /// The latest changes (the director reads the audit trail), each with whether its values
     /// may be shown.
     recent: Vec<(AuditLine, bool)>,
+}
+
+/// A journal with pupils short of marks (J11).
+pub struct ShortJournal {
+    pub group_id: i64,
+    pub title: String,
+    pub teachers: String,
+    pub pupils: usize,
 }
 
 /// How many classes and teachers the start page names, worst first.
@@ -68,6 +79,30 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
         ),
         None => (Counts::default(), Vec::new(), Vec::new()),
     };
+    // J11: the accumulation report's rule and facts, for the current period of every journal.
+    let mut short_journals: Vec<ShortJournal> = match year {
+        Some(year) => {
+            let selection = accumulation::Selection {
+                year_id: Some(year),
+                ..Default::default()
+            };
+            accumulation::journals(&state.pool, school, selection, when.today)
+                .await?
+                .into_iter()
+                .map(|j| ShortJournal {
+                    group_id: j.group_id,
+                    title: j.title(),
+                    teachers: j.teachers.clone(),
+                    pupils: j.short(),
+                })
+                .filter(|j| j.pupils > 0)
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    short_journals.sort_by_key(|j| std::cmp::Reverse(j.pupils));
+    let short_pupils: usize = short_journals.iter().map(|j| j.pupils).sum();
+    short_journals.truncate(WORST as usize);
     // J6: the director is asked for agreement, a deputy for a decision.
     let agrees = member.access.can_agree_corrections();
     let mut items: Vec<Item> = Problem::LESSONS
@@ -78,6 +113,11 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
             href: href(p),
         })
         .collect();
+    items.push(Item {
+        label: "Обучающиеся без достаточного числа отметок",
+        count: short_pupils as i64,
+        href: "/reports/accumulation",
+    });
     items.push(Item {
         label: if agrees {
             "Исправления итоговых отметок ждут вашего согласования"
@@ -128,6 +168,7 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
         items,
         classes,
         teachers,
+        short_journals,
         can_manage_accounts: member.access.can_manage_accounts(),
         recent,
     })

@@ -30,8 +30,9 @@ mod plans;
 mod platform;
 mod readiness;
 mod report_activity;
-mod report_pupils;
 mod report_programme;
+mod report_pupils;
+mod report_quality;
 mod reports;
 mod school_settings;
 mod setup_catalogues;
@@ -374,6 +375,27 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/reports/control-works.xlsx",
             get(report_programme::control_works_xlsx),
+        )
+        .route("/reports/timeliness", get(report_quality::timeliness_page))
+        .route(
+            "/reports/timeliness.csv",
+            get(report_quality::timeliness_csv),
+        )
+        .route(
+            "/reports/timeliness.xlsx",
+            get(report_quality::timeliness_xlsx),
+        )
+        .route(
+            "/reports/accumulation",
+            get(report_quality::accumulation_page),
+        )
+        .route(
+            "/reports/accumulation.csv",
+            get(report_quality::accumulation_csv),
+        )
+        .route(
+            "/reports/accumulation.xlsx",
+            get(report_quality::accumulation_xlsx),
         )
         // The diary (regulations §4).
         .route("/diary", get(diary::week))

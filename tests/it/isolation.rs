@@ -64,6 +64,12 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/reports/control-works", REPORTS),
     ("/reports/control-works.csv", REPORTS),
     ("/reports/control-works.xlsx", REPORTS),
+    ("/reports/timeliness", REPORTS),
+    ("/reports/timeliness.csv", REPORTS),
+    ("/reports/timeliness.xlsx", REPORTS),
+    ("/reports/accumulation", REPORTS),
+    ("/reports/accumulation.csv", REPORTS),
+    ("/reports/accumulation.xlsx", REPORTS),
 ];
 
 /// The activity report (regulations §5): the management and the administrator.
