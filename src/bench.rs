@@ -309,6 +309,46 @@ pub async fn reports(pool: PgPool, config: Config, rounds: usize) -> anyhow::Res
             REPORT_P95,
         ),
         (
+            "Пропущенные темы и «2» за 1-ю четверть",
+            format!("/reports/catch-up?{dates}"),
+            REPORT_P95,
+        ),
+        (
+            "Своевременность записей за 1-ю четверть",
+            format!("/reports/timeliness?{dates}"),
+            REPORT_P95,
+        ),
+        (
+            "Накопляемость отметок на конец 1-й четверти",
+            format!("/reports/accumulation?{dates}"),
+            REPORT_P95,
+        ),
+        (
+            "Выполнение программы за 1-ю четверть",
+            format!("/reports/programme?{dates}"),
+            REPORT_P95,
+        ),
+        (
+            "Контрольные работы за 1-ю четверть",
+            format!("/reports/control-works?{dates}"),
+            REPORT_P95,
+        ),
+        (
+            "Нагрузка домашними заданиями за 1-ю четверть",
+            format!("/reports/homework-load?{dates}"),
+            REPORT_P95,
+        ),
+        (
+            "Активность пользователей за октябрь",
+            "/reports/activity?month=2026-10".to_string(),
+            REPORT_P95,
+        ),
+        (
+            "Главная страница заместителя директора",
+            "/deputy".to_string(),
+            REPORT_P95,
+        ),
+        (
             "Успеваемость, текущие отметки 1-й четверти, XLSX",
             format!("/reports/progress.xlsx?{dates}"),
             REPORT_FILE_P95,
@@ -316,6 +356,11 @@ pub async fn reports(pool: PgPool, config: Config, rounds: usize) -> anyhow::Res
         (
             "Посещаемость за 1-ю четверть, XLSX",
             format!("/reports/attendance.xlsx?{dates}"),
+            REPORT_FILE_P95,
+        ),
+        (
+            "Пропущенные темы и «2» за 1-ю четверть, XLSX",
+            format!("/reports/catch-up.xlsx?{dates}"),
             REPORT_FILE_P95,
         ),
     ] {

@@ -1,6 +1,7 @@
 //! The demo: two schools with one account per role (password `demo`), seeded deterministically
 //! through the same service functions the pages use, so the audit trail is real too.
 
+mod activity;
 mod diary;
 mod journal;
 mod mail;
@@ -47,7 +48,20 @@ pub async fn prepare(pool: &PgPool, owner_url: &str, clock: &dyn Clock) -> anyho
         wipe(pool, owner_url).await?;
     }
     seed_if_empty(pool).await?;
-    fill_school_year(pool, clock).await?;
+    if fill_school_year(pool, clock).await? {
+        analyze(owner_url).await?;
+    }
+    Ok(())
+}
+
+/// Gathers the planner's statistics after the bulk fill, with the owner's rights (the
+/// application's role may not ANALYZE tables it does not own, and autovacuum comes too late for
+/// the first pages): without them the planner still sees a near-empty school and the control
+/// start page's queries nest loops over the whole year (minutes a page).
+pub async fn analyze(owner_url: &str) -> anyhow::Result<()> {
+    let mut owner = PgConnection::connect(owner_url).await?;
+    sqlx::query("ANALYZE").execute(&mut owner).await?;
+    owner.close().await?;
     Ok(())
 }
 

@@ -311,7 +311,8 @@ async fn fill_school(
     super::programme::after_journal(pool, school, year.0).await?;
     super::diary::fill(pool, school, today, clock.now()).await?;
     super::mail::fill(pool, school, clock.now()).await?;
-    super::messages::fill(pool, school, clock).await
+    super::messages::fill(pool, school, clock).await?;
+    super::activity::fill(pool, school, clock.now()).await
 }
 
 async fn subjects(ctx: &Ctx<'_>) -> crate::error::AppResult<HashMap<&'static str, i64>> {

@@ -27,6 +27,8 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
         .unwrap()
     );
     eprintln!("demo school year filled in {:?}", started.elapsed());
+    // As `demo::prepare` does after the fill.
+    zhurnal::demo::analyze(&app.owner_url).await.unwrap();
     assert!(
         !all_schools(zhurnal::demo::fill_school_year(
             &app.app_pool,
@@ -232,6 +234,7 @@ async fn every_demo_login_still_lands_on_its_start_page_after_the_year_is_filled
     ))
     .await
     .unwrap();
+    zhurnal::demo::analyze(&app.owner_url).await.unwrap();
     for (login, path) in [
         ("teacher", "/teacher"),
         ("classteacher", "/class-teacher"),
