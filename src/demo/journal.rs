@@ -135,7 +135,8 @@ pub async fn fill(
     .await?;
 
     // A homework-overloaded day (the homework load report): in the first 5th grade, every
-    // homework due on its last day held before today takes an hour — 5 or 6 hours against 2.
+    // homework due on its last full day held before today (four subjects or more, whatever the
+    // fill left unfilled) takes an hour — 4 to 6 hours against 2.
     sqlx::query!(
         "WITH class AS (
              SELECT c.id FROM school_class c WHERE c.school_id = $1 AND c.grade = 5
@@ -144,10 +145,12 @@ pub async fn fill(
              SELECT l.group_id, l.lesson_date, l.lesson_number
              FROM lesson l JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
              WHERE l.school_id = $1 AND g.class_id = (SELECT id FROM class) AND l.status = 'held'
-               AND l.lesson_date = (SELECT max(l2.lesson_date) FROM lesson l2
+               AND l.lesson_date = (SELECT l2.lesson_date FROM lesson l2
                                     JOIN study_group g2 ON g2.school_id = l2.school_id AND g2.id = l2.group_id
                                     WHERE l2.school_id = $1 AND g2.class_id = (SELECT id FROM class)
-                                      AND l2.status = 'held' AND l2.lesson_date < $2)
+                                      AND l2.status = 'held' AND l2.lesson_date < $2
+                                    GROUP BY l2.lesson_date HAVING count(DISTINCT l2.group_id) >= 4
+                                    ORDER BY l2.lesson_date DESC LIMIT 1)
          ), previous AS (
              SELECT DISTINCT ON (d.group_id) p.id
              FROM day d
@@ -156,8 +159,9 @@ pub async fn fill(
               AND p.status NOT IN ('moved', 'cancelled')
              ORDER BY d.group_id, d.lesson_date, d.lesson_number, p.lesson_date DESC, p.lesson_number DESC
          )
-         UPDATE lesson l SET homework_minutes = 60
-         FROM previous WHERE l.school_id = $1 AND l.id = previous.id AND l.homework IS NOT NULL",
+         UPDATE lesson l SET homework_minutes = 60, homework_none = false,
+                homework = coalesce(l.homework, 'Учебник § 12, упр. 1–20, конспект параграфа')
+         FROM previous WHERE l.school_id = $1 AND l.id = previous.id",
         s,
         today
     )

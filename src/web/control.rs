@@ -71,35 +71,34 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
     let school = member.school.id;
     let overview = schools::overview(&state.pool, school).await?;
     let year = current_year(state, member, when).await?;
-    let (counts, classes, teachers) = match year {
-        Some(year) => (
-            attention::counts(&state.pool, school, year, when).await?,
-            attention::worst_classes(&state.pool, school, year, when, WORST).await?,
-            attention::worst_teachers(&state.pool, school, year, when, WORST).await?,
-        ),
-        None => (Counts::default(), Vec::new(), Vec::new()),
-    };
-    // J11: the accumulation report's rule and facts, for the current period of every journal.
-    let mut short_journals: Vec<ShortJournal> = match year {
+    // The page's four readings are independent: asked at once, each on its own connection.
+    let (counts, classes, teachers, journals) = match year {
         Some(year) => {
+            // J11: the accumulation report's rule and facts, for the current period of every
+            // journal.
             let selection = accumulation::Selection {
                 year_id: Some(year),
                 ..Default::default()
             };
-            accumulation::journals(&state.pool, school, selection, when.today)
-                .await?
-                .into_iter()
-                .map(|j| ShortJournal {
-                    group_id: j.group_id,
-                    title: j.title(),
-                    teachers: j.teachers.clone(),
-                    pupils: j.short(),
-                })
-                .filter(|j| j.pupils > 0)
-                .collect()
+            tokio::try_join!(
+                attention::counts(&state.pool, school, year, when),
+                attention::worst_classes(&state.pool, school, year, when, WORST),
+                attention::worst_teachers(&state.pool, school, year, when, WORST),
+                accumulation::journals(&state.pool, school, selection, when.today),
+            )?
         }
-        None => Vec::new(),
+        None => (Counts::default(), Vec::new(), Vec::new(), Vec::new()),
     };
+    let mut short_journals: Vec<ShortJournal> = journals
+        .into_iter()
+        .map(|j| ShortJournal {
+            group_id: j.group_id,
+            title: j.title(),
+            teachers: j.teachers.clone(),
+            pupils: j.short(),
+        })
+        .filter(|j| j.pupils > 0)
+        .collect();
     short_journals.sort_by_key(|j| std::cmp::Reverse(j.pupils));
     let short_pupils: usize = short_journals.iter().map(|j| j.pupils).sum();
     short_journals.truncate(WORST as usize);
