@@ -55,6 +55,13 @@ impl FilterForm {
     pub fn query(&self) -> String {
         self.raw.query()
     }
+
+    /// A typed date as a date field shows it (ГГГГ-ММ-ДД; «01.09.2026» in an address too); what
+    /// is not a date stays as typed, its message beside the field.
+    pub fn date_value(&self, text: &str) -> String {
+        crate::school_year::calendar::parse_date(text)
+            .map_or_else(|| text.to_string(), |d| d.format("%Y-%m-%d").to_string())
+    }
 }
 
 pub(super) async fn filter_form(

@@ -342,6 +342,12 @@ async fn the_attendance_report_counts_lessons_whole_days_and_reasons_as_by_hand(
     let deputy = app.signed_in("deputy").await;
     let query = format!("class={}&from=16.11.2026&to=20.11.2026", c.id);
     let body = page(&deputy, &format!("/reports/attendance?{query}")).await;
+    // The dates typed in the address come back in the date fields (which show ГГГГ-ММ-ДД only).
+    assert!(
+        body.contains("name=\"from\" type=\"date\" value=\"2026-11-16\"")
+            && body.contains("name=\"to\" type=\"date\" value=\"2026-11-20\""),
+        "{body}"
+    );
     let table = cells(&body);
     let pupil = |name: &str| {
         table
