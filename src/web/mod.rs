@@ -332,37 +332,55 @@ pub fn router(state: AppState) -> Router {
         .route("/control/{what}", get(control::list))
         .route("/reports", get(reports::index))
         .route("/reports/progress", get(reports::progress_page))
-        .route("/reports/progress.csv", get(reports::progress_csv))
-        .route("/reports/progress.xlsx", get(reports::progress_xlsx))
+        .route(
+            "/reports/progress.csv",
+            get(reports::csv::<crate::reports::progress::Progress>),
+        )
+        .route(
+            "/reports/progress.xlsx",
+            get(reports::xlsx::<crate::reports::progress::Progress>),
+        )
         .route("/reports/attendance", get(reports::attendance_page))
-        .route("/reports/attendance.csv", get(reports::attendance_csv))
-        .route("/reports/attendance.xlsx", get(reports::attendance_xlsx))
+        .route(
+            "/reports/attendance.csv",
+            get(reports::csv::<crate::reports::attendance::Attendance>),
+        )
+        .route(
+            "/reports/attendance.xlsx",
+            get(reports::xlsx::<crate::reports::attendance::Attendance>),
+        )
         .route("/reports/activity", get(report_activity::page))
         .route("/reports/activity.csv", get(report_activity::csv))
         .route("/reports/activity.xlsx", get(report_activity::xlsx))
         .route("/reports/catch-up", get(report_pupils::catch_up_page))
-        .route("/reports/catch-up.csv", get(report_pupils::catch_up_csv))
-        .route("/reports/catch-up.xlsx", get(report_pupils::catch_up_xlsx))
+        .route(
+            "/reports/catch-up.csv",
+            get(reports::csv::<crate::reports::catch_up::CatchUp>),
+        )
+        .route(
+            "/reports/catch-up.xlsx",
+            get(reports::xlsx::<crate::reports::catch_up::CatchUp>),
+        )
         .route(
             "/reports/homework-load",
             get(report_pupils::homework_load_page),
         )
         .route(
             "/reports/homework-load.csv",
-            get(report_pupils::homework_load_csv),
+            get(reports::csv::<crate::reports::homework_load::HomeworkLoad>),
         )
         .route(
             "/reports/homework-load.xlsx",
-            get(report_pupils::homework_load_xlsx),
+            get(reports::xlsx::<crate::reports::homework_load::HomeworkLoad>),
         )
         .route("/reports/programme", get(report_programme::programme_page))
         .route(
             "/reports/programme.csv",
-            get(report_programme::programme_csv),
+            get(reports::csv::<crate::reports::programme::Programme>),
         )
         .route(
             "/reports/programme.xlsx",
-            get(report_programme::programme_xlsx),
+            get(reports::xlsx::<crate::reports::programme::Programme>),
         )
         .route(
             "/reports/control-works",
@@ -370,20 +388,20 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/reports/control-works.csv",
-            get(report_programme::control_works_csv),
+            get(reports::csv::<crate::reports::control_works::ControlWorks>),
         )
         .route(
             "/reports/control-works.xlsx",
-            get(report_programme::control_works_xlsx),
+            get(reports::xlsx::<crate::reports::control_works::ControlWorks>),
         )
         .route("/reports/timeliness", get(report_quality::timeliness_page))
         .route(
             "/reports/timeliness.csv",
-            get(report_quality::timeliness_csv),
+            get(reports::csv::<crate::reports::timeliness::Timeliness>),
         )
         .route(
             "/reports/timeliness.xlsx",
-            get(report_quality::timeliness_xlsx),
+            get(reports::xlsx::<crate::reports::timeliness::Timeliness>),
         )
         .route(
             "/reports/accumulation",
@@ -391,11 +409,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/reports/accumulation.csv",
-            get(report_quality::accumulation_csv),
+            get(reports::csv::<crate::reports::accumulation::Accumulation>),
         )
         .route(
             "/reports/accumulation.xlsx",
-            get(report_quality::accumulation_xlsx),
+            get(reports::xlsx::<crate::reports::accumulation::Accumulation>),
         )
         // The diary (regulations §4).
         .route("/diary", get(diary::week))

@@ -5,17 +5,17 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::response::Response;
 
 use super::AppState;
 use super::extract::Member;
 use super::journal::today;
 use super::layout::Layout;
-use super::reports::{FilterForm, file, filter_form, pct};
-use crate::error::{AppError, AppResult};
+use super::reports::{FilterForm, Report, load, pct};
+use crate::error::AppResult;
+use crate::exports::table::Table;
 use crate::reports::control_works::{self, ControlWorks, Results, State as WorkState};
 use crate::reports::programme::{self, Hours, Programme};
-use crate::reports::{self, RawFilter};
+use crate::reports::{self, Filter, RawFilter};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "reports/programme.html")]
@@ -51,68 +51,17 @@ impl ProgrammePage {
     }
 }
 
-async fn programme_of(
-    state: &AppState,
-    member: &Member,
-    form: &FilterForm,
-) -> AppResult<Option<Programme>> {
-    match &form.filter {
-        Some(f) => Ok(Some(
-            programme::report(&state.pool, member.school.id, f, today(state, member)).await?,
-        )),
-        None => Ok(None),
-    }
-}
-
 pub async fn programme_page(
     State(state): State<AppState>,
     member: Member,
     Query(raw): Query<RawFilter>,
 ) -> AppResult<ProgrammePage> {
-    let form = filter_form(&state, &member, raw).await?;
-    let report = programme_of(&state, &member, &form).await?;
+    let (form, report) = load::<Programme>(&state, &member, raw).await?;
     Ok(ProgrammePage {
         layout: Layout::for_member(&member, "Выполнение программы").await?,
         form,
         report,
     })
-}
-
-async fn programme_file(
-    state: AppState,
-    member: Member,
-    raw: RawFilter,
-    xlsx: bool,
-) -> AppResult<Response> {
-    let form = filter_form(&state, &member, raw).await?;
-    let (Some(f), Some(report)) = (&form.filter, programme_of(&state, &member, &form).await?)
-    else {
-        return Err(AppError::Invalid(form.errors));
-    };
-    let day = report.on_day.unwrap_or(f.to);
-    let title = format!(
-        "Выполнение программы: {}, с {} по {}",
-        f.year_label,
-        f.from.format("%d.%m.%Y"),
-        day.format("%d.%m.%Y")
-    );
-    file(&report.table(&title), xlsx)
-}
-
-pub async fn programme_csv(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    programme_file(state, member, raw, false).await
-}
-
-pub async fn programme_xlsx(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    programme_file(state, member, raw, true).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -151,26 +100,12 @@ impl ControlWorksPage {
     }
 }
 
-async fn control_works_of(
-    state: &AppState,
-    member: &Member,
-    form: &FilterForm,
-) -> AppResult<Option<ControlWorks>> {
-    match &form.filter {
-        Some(f) => Ok(Some(
-            control_works::report(&state.pool, member.school.id, f, today(state, member)).await?,
-        )),
-        None => Ok(None),
-    }
-}
-
 pub async fn control_works_page(
     State(state): State<AppState>,
     member: Member,
     Query(raw): Query<RawFilter>,
 ) -> AppResult<ControlWorksPage> {
-    let form = filter_form(&state, &member, raw).await?;
-    let report = control_works_of(&state, &member, &form).await?;
+    let (form, report) = load::<ControlWorks>(&state, &member, raw).await?;
     Ok(ControlWorksPage {
         layout: Layout::for_member(&member, "Контрольные работы (ВШК)").await?,
         form,
@@ -178,40 +113,34 @@ pub async fn control_works_page(
     })
 }
 
-async fn control_works_file(
-    state: AppState,
-    member: Member,
-    raw: RawFilter,
-    xlsx: bool,
-) -> AppResult<Response> {
-    let form = filter_form(&state, &member, raw).await?;
-    let (Some(f), Some(report)) = (
-        &form.filter,
-        control_works_of(&state, &member, &form).await?,
-    ) else {
-        return Err(AppError::Invalid(form.errors));
-    };
-    let title = format!(
-        "Контрольные работы: {}, с {} по {}",
-        f.year_label,
-        f.from.format("%d.%m.%Y"),
-        f.to.format("%d.%m.%Y")
-    );
-    file(&report.table(&title), xlsx)
+impl Report for Programme {
+    const NAME: &'static str = "Выполнение программы";
+
+    async fn read(state: &AppState, member: &Member, f: &Filter) -> AppResult<Self> {
+        programme::report(&state.pool, member.school.id, f, today(state, member)).await
+    }
+
+    fn span(&self, f: &Filter) -> String {
+        format!(
+            "с {} по {}",
+            f.from.format("%d.%m.%Y"),
+            self.on_day.unwrap_or(f.to).format("%d.%m.%Y")
+        )
+    }
+
+    fn file_table(&self, title: &str) -> Table {
+        self.table(title)
+    }
 }
 
-pub async fn control_works_csv(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    control_works_file(state, member, raw, false).await
-}
+impl Report for ControlWorks {
+    const NAME: &'static str = "Контрольные работы";
 
-pub async fn control_works_xlsx(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    control_works_file(state, member, raw, true).await
+    async fn read(state: &AppState, member: &Member, f: &Filter) -> AppResult<Self> {
+        control_works::report(&state.pool, member.school.id, f, today(state, member)).await
+    }
+
+    fn file_table(&self, title: &str) -> Table {
+        self.table(title)
+    }
 }

@@ -8,17 +8,17 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::response::Response;
 
 use super::AppState;
 use super::extract::Member;
 use super::journal::today;
 use super::layout::Layout;
-use super::reports::{FilterForm, file, filter_form, scope};
+use super::reports::{FilterForm, Report, load, scope};
 use crate::error::{AppError, AppResult};
+use crate::exports::table::Table;
 use crate::reports::catch_up::{self, CatchUp};
 use crate::reports::homework_load::{self, HomeworkLoad};
-use crate::reports::{RawFilter, Scope};
+use crate::reports::{Filter, RawFilter, Scope};
 use crate::tenancy::settings;
 
 #[derive(Template, WebTemplate)]
@@ -38,67 +38,18 @@ impl CatchUpPage {
     }
 }
 
-async fn catch_up_of(
-    state: &AppState,
-    member: &Member,
-    form: &FilterForm,
-) -> AppResult<Option<CatchUp>> {
-    match &form.filter {
-        Some(f) => Ok(Some(
-            catch_up::report(&state.pool, member.school.id, f, today(state, member)).await?,
-        )),
-        None => Ok(None),
-    }
-}
-
 pub async fn catch_up_page(
     State(state): State<AppState>,
     member: Member,
     Query(raw): Query<RawFilter>,
 ) -> AppResult<CatchUpPage> {
-    let form = filter_form(&state, &member, raw).await?;
-    let report = catch_up_of(&state, &member, &form).await?;
+    let (form, report) = load::<CatchUp>(&state, &member, raw).await?;
     Ok(CatchUpPage {
         layout: Layout::for_member(&member, "Пропущенные темы и неудовлетворительные отметки")
             .await?,
         form,
         report,
     })
-}
-
-async fn catch_up_file(
-    state: AppState,
-    member: Member,
-    raw: RawFilter,
-    xlsx: bool,
-) -> AppResult<Response> {
-    let form = filter_form(&state, &member, raw).await?;
-    let (Some(f), Some(report)) = (&form.filter, catch_up_of(&state, &member, &form).await?) else {
-        return Err(AppError::Invalid(form.errors));
-    };
-    let title = format!(
-        "Пропущенные темы и неудовлетворительные отметки: {}, с {} по {}",
-        f.year_label,
-        f.from.format("%d.%m.%Y"),
-        f.to.format("%d.%m.%Y")
-    );
-    file(&report.table(&title), xlsx)
-}
-
-pub async fn catch_up_csv(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    catch_up_file(state, member, raw, false).await
-}
-
-pub async fn catch_up_xlsx(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    catch_up_file(state, member, raw, true).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -118,38 +69,12 @@ impl HomeworkLoadPage {
     }
 }
 
-/// The school and a class teacher only: a teacher's own journals are not a class's whole day.
-fn load_scope(member: &Member) -> AppResult<()> {
-    match scope(member)? {
-        Scope::School | Scope::Class(_) => Ok(()),
-        Scope::Teacher(_) => Err(AppError::Forbidden),
-    }
-}
-
-async fn homework_load_of(
-    state: &AppState,
-    member: &Member,
-    form: &FilterForm,
-) -> AppResult<Option<HomeworkLoad>> {
-    match &form.filter {
-        Some(f) => {
-            let limits = settings::current(&state.pool, member.school.id).await?;
-            Ok(Some(
-                homework_load::report(&state.pool, member.school.id, f, &limits).await?,
-            ))
-        }
-        None => Ok(None),
-    }
-}
-
 pub async fn homework_load_page(
     State(state): State<AppState>,
     member: Member,
     Query(raw): Query<RawFilter>,
 ) -> AppResult<HomeworkLoadPage> {
-    load_scope(&member)?;
-    let form = filter_form(&state, &member, raw).await?;
-    let report = homework_load_of(&state, &member, &form).await?;
+    let (form, report) = load::<HomeworkLoad>(&state, &member, raw).await?;
     Ok(HomeworkLoadPage {
         layout: Layout::for_member(&member, "Нагрузка домашними заданиями").await?,
         form,
@@ -157,41 +82,35 @@ pub async fn homework_load_page(
     })
 }
 
-async fn homework_load_file(
-    state: AppState,
-    member: Member,
-    raw: RawFilter,
-    xlsx: bool,
-) -> AppResult<Response> {
-    load_scope(&member)?;
-    let form = filter_form(&state, &member, raw).await?;
-    let (Some(f), Some(report)) = (
-        &form.filter,
-        homework_load_of(&state, &member, &form).await?,
-    ) else {
-        return Err(AppError::Invalid(form.errors));
-    };
-    let title = format!(
-        "Нагрузка домашними заданиями: {}, с {} по {}",
-        f.year_label,
-        f.from.format("%d.%m.%Y"),
-        f.to.format("%d.%m.%Y")
-    );
-    file(&report.table(&title), xlsx)
+impl Report for CatchUp {
+    const NAME: &'static str = "Пропущенные темы и неудовлетворительные отметки";
+
+    async fn read(state: &AppState, member: &Member, f: &Filter) -> AppResult<Self> {
+        catch_up::report(&state.pool, member.school.id, f, today(state, member)).await
+    }
+
+    fn file_table(&self, title: &str) -> Table {
+        self.table(title)
+    }
 }
 
-pub async fn homework_load_csv(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    homework_load_file(state, member, raw, false).await
-}
+impl Report for HomeworkLoad {
+    const NAME: &'static str = "Нагрузка домашними заданиями";
 
-pub async fn homework_load_xlsx(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    homework_load_file(state, member, raw, true).await
+    /// The school and a class teacher only: a teacher's own journals are not a class's whole day.
+    fn check(member: &Member) -> AppResult<()> {
+        match scope(member)? {
+            Scope::School | Scope::Class(_) => Ok(()),
+            Scope::Teacher(_) => Err(AppError::Forbidden),
+        }
+    }
+
+    async fn read(state: &AppState, member: &Member, f: &Filter) -> AppResult<Self> {
+        let limits = settings::current(&state.pool, member.school.id).await?;
+        homework_load::report(&state.pool, member.school.id, f, &limits).await
+    }
+
+    fn file_table(&self, title: &str) -> Table {
+        self.table(title)
+    }
 }

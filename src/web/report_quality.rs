@@ -6,18 +6,18 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::response::Response;
 
 use super::AppState;
 use super::extract::Member;
 use super::journal::today;
 use super::layout::Layout;
-use super::reports::{FilterForm, file, filter_form, pct};
-use crate::error::{AppError, AppResult};
+use super::reports::{FilterForm, Report, load, pct};
+use crate::error::AppResult;
+use crate::exports::table::Table;
 use crate::journal::attention::When;
 use crate::reports::accumulation::{self, Accumulation, Line};
 use crate::reports::timeliness::{self, Figures, Timeliness};
-use crate::reports::{self, RawFilter};
+use crate::reports::{self, Filter, RawFilter};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "reports/timeliness.html")]
@@ -42,68 +42,17 @@ impl TimelinessPage {
     }
 }
 
-async fn timeliness_of(
-    state: &AppState,
-    member: &Member,
-    form: &FilterForm,
-) -> AppResult<Option<Timeliness>> {
-    let when = When::at(state.clock.now(), &member.school.time_zone);
-    match &form.filter {
-        Some(f) => Ok(Some(
-            timeliness::report(&state.pool, member.school.id, f, when.local_now).await?,
-        )),
-        None => Ok(None),
-    }
-}
-
 pub async fn timeliness_page(
     State(state): State<AppState>,
     member: Member,
     Query(raw): Query<RawFilter>,
 ) -> AppResult<TimelinessPage> {
-    let form = filter_form(&state, &member, raw).await?;
-    let report = timeliness_of(&state, &member, &form).await?;
+    let (form, report) = load::<Timeliness>(&state, &member, raw).await?;
     Ok(TimelinessPage {
         layout: Layout::for_member(&member, "Своевременность и полнота записей в журнале").await?,
         form,
         report,
     })
-}
-
-async fn timeliness_file(
-    state: AppState,
-    member: Member,
-    raw: RawFilter,
-    xlsx: bool,
-) -> AppResult<Response> {
-    let form = filter_form(&state, &member, raw).await?;
-    let (Some(f), Some(report)) = (&form.filter, timeliness_of(&state, &member, &form).await?)
-    else {
-        return Err(AppError::Invalid(form.errors));
-    };
-    let title = format!(
-        "Своевременность и полнота записей в журнале: {}, с {} по {}",
-        f.year_label,
-        f.from.format("%d.%m.%Y"),
-        f.to.format("%d.%m.%Y")
-    );
-    file(&report.table(&title), xlsx)
-}
-
-pub async fn timeliness_csv(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    timeliness_file(state, member, raw, false).await
-}
-
-pub async fn timeliness_xlsx(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    timeliness_file(state, member, raw, true).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -125,26 +74,12 @@ impl AccumulationPage {
     }
 }
 
-async fn accumulation_of(
-    state: &AppState,
-    member: &Member,
-    form: &FilterForm,
-) -> AppResult<Option<Accumulation>> {
-    match &form.filter {
-        Some(f) => Ok(Some(
-            accumulation::report(&state.pool, member.school.id, f, today(state, member)).await?,
-        )),
-        None => Ok(None),
-    }
-}
-
 pub async fn accumulation_page(
     State(state): State<AppState>,
     member: Member,
     Query(raw): Query<RawFilter>,
 ) -> AppResult<AccumulationPage> {
-    let form = filter_form(&state, &member, raw).await?;
-    let report = accumulation_of(&state, &member, &form).await?;
+    let (form, report) = load::<Accumulation>(&state, &member, raw).await?;
     Ok(AccumulationPage {
         layout: Layout::for_member(&member, "Накопляемость отметок").await?,
         form,
@@ -152,38 +87,31 @@ pub async fn accumulation_page(
     })
 }
 
-async fn accumulation_file(
-    state: AppState,
-    member: Member,
-    raw: RawFilter,
-    xlsx: bool,
-) -> AppResult<Response> {
-    let form = filter_form(&state, &member, raw).await?;
-    let (Some(f), Some(report)) = (&form.filter, accumulation_of(&state, &member, &form).await?)
-    else {
-        return Err(AppError::Invalid(form.errors));
-    };
-    let day = report.day.unwrap_or(f.to);
-    let title = format!(
-        "Накопляемость отметок: {}, на {}",
-        f.year_label,
-        day.format("%d.%m.%Y")
-    );
-    file(&report.table(&title), xlsx)
+impl Report for Timeliness {
+    const NAME: &'static str = "Своевременность и полнота записей в журнале";
+
+    async fn read(state: &AppState, member: &Member, f: &Filter) -> AppResult<Self> {
+        let when = When::at(state.clock.now(), &member.school.time_zone);
+        timeliness::report(&state.pool, member.school.id, f, when.local_now).await
+    }
+
+    fn file_table(&self, title: &str) -> Table {
+        self.table(title)
+    }
 }
 
-pub async fn accumulation_csv(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    accumulation_file(state, member, raw, false).await
-}
+impl Report for Accumulation {
+    const NAME: &'static str = "Накопляемость отметок";
 
-pub async fn accumulation_xlsx(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    accumulation_file(state, member, raw, true).await
+    async fn read(state: &AppState, member: &Member, f: &Filter) -> AppResult<Self> {
+        accumulation::report(&state.pool, member.school.id, f, today(state, member)).await
+    }
+
+    fn span(&self, f: &Filter) -> String {
+        format!("на {}", self.day.unwrap_or(f.to).format("%d.%m.%Y"))
+    }
+
+    fn file_table(&self, title: &str) -> Table {
+        self.table(title)
+    }
 }

@@ -99,6 +99,84 @@ pub(super) fn file(table: &Table, xlsx: bool) -> AppResult<Response> {
     super::downloads::file(table, Some(format))?.ok_or(AppError::NotFound)
 }
 
+/// A report read through the shared filter: what its page, its CSV and its XLSX have in common.
+/// A page handler calls `load`; the files are the generic handlers `csv::<R>` and `xlsx::<R>`.
+pub(super) trait Report: Sized + Send + 'static {
+    /// The report's name, first in its files' titles.
+    const NAME: &'static str;
+
+    /// A refusal beyond `scope`, decided before anything is read.
+    fn check(_member: &Member) -> AppResult<()> {
+        Ok(())
+    }
+
+    /// The report for a valid filter.
+    fn read(
+        state: &AppState,
+        member: &Member,
+        f: &Filter,
+    ) -> impl std::future::Future<Output = AppResult<Self>> + Send;
+
+    /// What the file's title says after the name and the year: the dates by default.
+    fn span(&self, f: &Filter) -> String {
+        format!(
+            "с {} по {}",
+            f.from.format("%d.%m.%Y"),
+            f.to.format("%d.%m.%Y")
+        )
+    }
+
+    /// The figures as one table for the files (the same as the page's).
+    fn file_table(&self, title: &str) -> Table;
+}
+
+/// The filter form and, when the filter is valid, the report (permissions first).
+pub(super) async fn load<R: Report>(
+    state: &AppState,
+    member: &Member,
+    raw: RawFilter,
+) -> AppResult<(FilterForm, Option<R>)> {
+    R::check(member)?;
+    let form = filter_form(state, member, raw).await?;
+    let report = match &form.filter {
+        Some(f) => Some(R::read(state, member, f).await?),
+        None => None,
+    };
+    Ok((form, report))
+}
+
+async fn send<R: Report>(
+    state: AppState,
+    member: Member,
+    raw: RawFilter,
+    xlsx: bool,
+) -> AppResult<Response> {
+    let (form, report) = load::<R>(&state, &member, raw).await?;
+    let (Some(f), Some(report)) = (&form.filter, report) else {
+        return Err(AppError::Invalid(form.errors));
+    };
+    let title = format!("{}: {}, {}", R::NAME, f.year_label, report.span(f));
+    file(&report.file_table(&title), xlsx)
+}
+
+/// `/reports/<name>.csv` of the report `R`.
+pub(super) async fn csv<R: Report>(
+    State(state): State<AppState>,
+    member: Member,
+    Query(raw): Query<RawFilter>,
+) -> AppResult<Response> {
+    send::<R>(state, member, raw, false).await
+}
+
+/// `/reports/<name>.xlsx` of the report `R`.
+pub(super) async fn xlsx<R: Report>(
+    State(state): State<AppState>,
+    member: Member,
+    Query(raw): Query<RawFilter>,
+) -> AppResult<Response> {
+    send::<R>(state, member, raw, true).await
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "reports/index.html")]
 pub struct IndexPage {
@@ -149,64 +227,17 @@ impl ProgressPage {
     }
 }
 
-async fn progress_of(
-    state: &AppState,
-    member: &Member,
-    form: &FilterForm,
-) -> AppResult<Option<Progress>> {
-    match &form.filter {
-        Some(f) => Ok(Some(
-            progress::report(&state.pool, member.school.id, f).await?,
-        )),
-        None => Ok(None),
-    }
-}
-
 pub async fn progress_page(
     State(state): State<AppState>,
     member: Member,
     Query(raw): Query<RawFilter>,
 ) -> AppResult<ProgressPage> {
-    let form = filter_form(&state, &member, raw).await?;
-    let report = progress_of(&state, &member, &form).await?;
+    let (form, report) = load::<Progress>(&state, &member, raw).await?;
     Ok(ProgressPage {
         layout: Layout::for_member(&member, "Успеваемость и качество знаний").await?,
         form,
         report,
     })
-}
-
-async fn progress_file(
-    state: AppState,
-    member: Member,
-    raw: RawFilter,
-    xlsx: bool,
-) -> AppResult<Response> {
-    let form = filter_form(&state, &member, raw).await?;
-    let (Some(f), Some(report)) = (&form.filter, progress_of(&state, &member, &form).await?) else {
-        return Err(AppError::Invalid(form.errors));
-    };
-    let title = format!(
-        "Успеваемость и качество знаний: {}, {}",
-        f.year_label, f.what
-    );
-    file(&report.table(&title), xlsx)
-}
-
-pub async fn progress_csv(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    progress_file(state, member, raw, false).await
-}
-
-pub async fn progress_xlsx(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    progress_file(state, member, raw, true).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -230,26 +261,12 @@ impl AttendancePage {
     }
 }
 
-async fn attendance_of(
-    state: &AppState,
-    member: &Member,
-    form: &FilterForm,
-) -> AppResult<Option<Attendance>> {
-    match &form.filter {
-        Some(f) => Ok(Some(
-            attendance::report(&state.pool, member.school.id, f, today(state, member)).await?,
-        )),
-        None => Ok(None),
-    }
-}
-
 pub async fn attendance_page(
     State(state): State<AppState>,
     member: Member,
     Query(raw): Query<RawFilter>,
 ) -> AppResult<AttendancePage> {
-    let form = filter_form(&state, &member, raw).await?;
-    let report = attendance_of(&state, &member, &form).await?;
+    let (form, report) = load::<Attendance>(&state, &member, raw).await?;
     Ok(AttendancePage {
         layout: Layout::for_member(&member, "Посещаемость").await?,
         form,
@@ -257,38 +274,30 @@ pub async fn attendance_page(
     })
 }
 
-async fn attendance_file(
-    state: AppState,
-    member: Member,
-    raw: RawFilter,
-    xlsx: bool,
-) -> AppResult<Response> {
-    let form = filter_form(&state, &member, raw).await?;
-    let (Some(f), Some(report)) = (&form.filter, attendance_of(&state, &member, &form).await?)
-    else {
-        return Err(AppError::Invalid(form.errors));
-    };
-    let title = format!(
-        "Посещаемость: {}, с {} по {}",
-        f.year_label,
-        f.from.format("%d.%m.%Y"),
-        f.to.format("%d.%m.%Y")
-    );
-    file(&report.table(&title), xlsx)
+impl Report for Progress {
+    const NAME: &'static str = "Успеваемость и качество знаний";
+
+    async fn read(state: &AppState, member: &Member, f: &Filter) -> AppResult<Self> {
+        progress::report(&state.pool, member.school.id, f).await
+    }
+
+    fn span(&self, f: &Filter) -> String {
+        f.what.clone()
+    }
+
+    fn file_table(&self, title: &str) -> Table {
+        self.table(title)
+    }
 }
 
-pub async fn attendance_csv(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    attendance_file(state, member, raw, false).await
-}
+impl Report for Attendance {
+    const NAME: &'static str = "Посещаемость";
 
-pub async fn attendance_xlsx(
-    State(state): State<AppState>,
-    member: Member,
-    Query(raw): Query<RawFilter>,
-) -> AppResult<Response> {
-    attendance_file(state, member, raw, true).await
+    async fn read(state: &AppState, member: &Member, f: &Filter) -> AppResult<Self> {
+        attendance::report(&state.pool, member.school.id, f, today(state, member)).await
+    }
+
+    fn file_table(&self, title: &str) -> Table {
+        self.table(title)
+    }
 }
