@@ -1,6 +1,7 @@
 //! Integration tests: the real server over real HTTP on a real PostgreSQL (a private cluster
 //! started by the harness, or `DATABASE_URL`). One test binary, so the cluster starts once.
 
+mod awkward;
 mod helpers;
 mod smtp;
 mod tables;

@@ -9,6 +9,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use reqwest::StatusCode;
 
+use crate::awkward::{first_school, scalar, whole_class_group};
 use crate::helpers::{TestApp, spawn_app};
 use crate::tables::{cells, csv, page, row, strs, table_cells, xlsx};
 
@@ -26,14 +27,6 @@ struct Class {
     lessons: std::collections::HashMap<(u32, i64), i64>,
 }
 
-async fn scalar(app: &TestApp, sql: &str, binds: &[i64]) -> i64 {
-    let mut q = sqlx::query_scalar::<_, i64>(sql);
-    for b in binds {
-        q = q.bind(*b);
-    }
-    q.fetch_one(&app.pool).await.unwrap()
-}
-
 /// A lesson of the set-up: day, number, group, status, topic, homework minutes (`Some(None)`:
 /// homework without minutes).
 type Planned<'a> = (u32, i16, i64, &'a str, Option<&'a str>, Option<Option<i16>>);
@@ -44,13 +37,7 @@ type Planned<'a> = (u32, i16, i64, &'a str, Option<&'a str>, Option<Option<i16>>
 async fn build(app: &TestApp) -> Class {
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap());
-    let school = scalar(app, "SELECT id FROM school WHERE slug = 'demo-1'", &[]).await;
-    let year = scalar(
-        app,
-        "SELECT id FROM academic_year WHERE school_id = $1 ORDER BY starts_on LIMIT 1",
-        &[school],
-    )
-    .await;
+    let (school, year) = first_school(app).await;
     let class = scalar(
         app,
         "INSERT INTO school_class (school_id, academic_year_id, grade, letter) VALUES ($1, $2, 7, 'Ш') RETURNING id",
@@ -61,27 +48,7 @@ async fn build(app: &TestApp) -> Class {
     let mut groups = Vec::new();
     for subject in ["Математика-наверстать", "Русский-наверстать"]
     {
-        let group: i64 = sqlx::query_scalar(
-            "WITH s AS (INSERT INTO subject (school_id, name, short_name) VALUES ($1, $3, left($3, 5)) RETURNING id)
-             INSERT INTO study_group (school_id, academic_year_id, subject_id, kind, class_id, name)
-             SELECT $1, $2, s.id, 'whole_class', $4, '7Ш' FROM s RETURNING id",
-        )
-        .bind(school)
-        .bind(year)
-        .bind(subject)
-        .bind(class)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO teaching_assignment (school_id, group_id, teacher_id, hours_per_week) VALUES ($1, $2, $3, 2)",
-        )
-        .bind(school)
-        .bind(group)
-        .bind(teacher)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+        let group = whole_class_group(app, (school, year), class, subject, "7Ш", teacher).await;
         groups.push(group);
     }
     let (math, russian) = (groups[0], groups[1]);

@@ -6,6 +6,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use reqwest::StatusCode;
 
+use crate::awkward::{first_school, scalar, whole_class_group};
 use crate::helpers::{TestApp, spawn_app};
 use crate::tables::{bytes, cells, csv, page, row, strs, xlsx};
 
@@ -21,25 +22,11 @@ struct Class {
     russian: i64,
 }
 
-async fn scalar(app: &TestApp, sql: &str, binds: &[i64]) -> i64 {
-    let mut q = sqlx::query_scalar::<_, i64>(sql);
-    for b in binds {
-        q = q.bind(*b);
-    }
-    q.fetch_one(&app.pool).await.unwrap()
-}
-
 async fn build(app: &TestApp) -> Class {
     // Friday 20.11.2026, noon in Moscow.
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap());
-    let school = scalar(app, "SELECT id FROM school WHERE slug = 'demo-1'", &[]).await;
-    let year = scalar(
-        app,
-        "SELECT id FROM academic_year WHERE school_id = $1 ORDER BY starts_on LIMIT 1",
-        &[school],
-    )
-    .await;
+    let (school, year) = first_school(app).await;
     let class = scalar(
         app,
         "INSERT INTO school_class (school_id, academic_year_id, grade, letter) VALUES ($1, $2, 7, 'Т') RETURNING id",
@@ -59,27 +46,7 @@ async fn build(app: &TestApp) -> Class {
     let teacher = app.account_id("teacher").await;
     let mut groups = Vec::new();
     for subject in ["Математика-отчёт", "Русский-отчёт"] {
-        let group: i64 = sqlx::query_scalar(
-            "WITH s AS (INSERT INTO subject (school_id, name, short_name) VALUES ($1, $3, left($3, 5)) RETURNING id)
-             INSERT INTO study_group (school_id, academic_year_id, subject_id, kind, class_id, name)
-             SELECT $1, $2, s.id, 'whole_class', $4, '7Т' FROM s RETURNING id",
-        )
-        .bind(school)
-        .bind(year)
-        .bind(subject)
-        .bind(class)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO teaching_assignment (school_id, group_id, teacher_id, hours_per_week) VALUES ($1, $2, $3, 2)",
-        )
-        .bind(school)
-        .bind(group)
-        .bind(teacher)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+        let group = whole_class_group(app, (school, year), class, subject, "7Т", teacher).await;
         groups.push(group);
     }
     let (math, russian) = (groups[0], groups[1]);
