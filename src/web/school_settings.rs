@@ -3,7 +3,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -63,8 +62,13 @@ pub async fn show(State(state): State<AppState>, member: Member) -> AppResult<Se
 pub async fn save(
     State(state): State<AppState>,
     member: Member,
-    Form(form): Form<SettingsForm>,
+    body: axum::body::Bytes,
 ) -> AppResult<Response> {
+    if !member.access.can_change_school_settings() {
+        return Err(AppError::Forbidden);
+    }
+    // Read only once the member may change the settings.
+    let form: SettingsForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     match settings::save(&state.pool, &member.access, &member.actor(), &form).await {
         Ok(changed) => {
             let done = if changed {
