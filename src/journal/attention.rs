@@ -258,14 +258,17 @@ impl Worst {
     }
 }
 
+/// (grade, letter) of a class; none for a group without a class.
+type ClassOrder = (Option<i16>, Option<String>);
+
 /// One cell of the tally: the lesson problems of one kind of one class (none: a group without a
 /// class) and one teacher.
 #[derive(Clone, Debug)]
 struct TallyRow {
     class_id: Option<i64>,
     class_name: String,
-    /// (grade, letter): the classes' order when their totals are equal.
-    class_order: (Option<i16>, Option<String>),
+    /// The classes' order when their totals are equal.
+    class_order: ClassOrder,
     teacher_id: Option<i64>,
     /// (last name, first name).
     teacher: Option<(String, String)>,
@@ -291,7 +294,7 @@ impl Tally {
 
     /// The classes with the most lesson problems, worst first (at most `limit`).
     pub fn worst_classes(&self, limit: usize) -> Vec<Worst> {
-        let mut by: Vec<(Worst, (Option<i16>, Option<String>))> = Vec::new();
+        let mut by: Vec<(Worst, ClassOrder)> = Vec::new();
         for r in &self.rows {
             let at = match by.iter().position(|(w, _)| w.id == r.class_id) {
                 Some(i) => i,
