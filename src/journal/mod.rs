@@ -6,6 +6,8 @@ pub mod accumulation;
 pub mod attention;
 pub mod control;
 pub mod grid;
+pub mod outage;
+pub mod paper;
 pub mod period;
 pub mod repo;
 pub mod service;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
+use super::outage;
 use super::repo::{self, LessonCtx, MarkWrite};
 use super::{AbsenceReason, Cell, MarkValue};
 use crate::audit::{self, Actor, Change};
@@ -121,10 +122,16 @@ async fn state(
         }
         _ => false,
     };
+    // 001 §6: did the lesson start during a registered break in the system's work?
+    let starts = lesson
+        .lesson_date
+        .and_time(lesson.starts_at.unwrap_or(chrono::NaiveTime::MIN));
+    let outage_ended = super::outage::ended_after(conn, school, &lesson.time_zone, starts).await?;
     Ok(JournalState {
         unlocked,
         period_closed,
         year_closed: lesson.year_closed,
+        outage_ended,
     })
 }
 
@@ -156,6 +163,9 @@ pub async fn lock_note(
         Ok(Timing::Late) => Ok(Some(
             "Урок прошёл: записи будут отмечены как внесённые с опозданием.".into(),
         )),
+        Ok(Timing::FromPaper) => Ok(Some(
+            "Урок прошёл во время перерыва в работе системы: внесите записи с бумажного журнала — они не считаются внесёнными с опозданием.".into(),
+        )),
         Ok(Timing::OnTime) => Ok(None),
         Err(AppError::Refused(why)) => Ok(Some(why)),
         Err(e) => Err(e),
@@ -178,7 +188,7 @@ pub async fn homework_note(
             "Время записи домашнего задания ({} после последнего урока класса) прошло: задание или «Не задано» будут отмечены как внесённые с опозданием.",
             rules::minutes_text(i64::from(lesson.homework_window_minutes))
         ))),
-        Ok(Timing::OnTime) | Err(AppError::Refused(_)) => Ok(None),
+        Ok(Timing::OnTime | Timing::FromPaper) | Err(AppError::Refused(_)) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -425,7 +435,8 @@ async fn write_cell_in(
                 id,
             )
             .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": now_cell.absent, "reason": current.reason}))
-            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": typed.absent, "late_entry": timing == Timing::Late})),
+            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": typed.absent, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}))
+            .reason_if(timing == Timing::FromPaper, outage::PAPER_REASON),
         )
         .await?;
     }
@@ -478,9 +489,11 @@ async fn write_cell_in(
         };
         let mut change = Change::new(action, "mark", id)
             .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": now_cell.mark.map(MarkValue::show)}))
-            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": typed.mark.map(MarkValue::show), "work_type_id": work_type_id, "late_entry": timing == Timing::Late}));
+            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": typed.mark.map(MarkValue::show), "work_type_id": work_type_id, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}));
         if correcting {
             change = change.reason(reason);
+        } else if timing == Timing::FromPaper {
+            change = change.reason(outage::PAPER_REASON);
         }
         audit::record(conn, school, author.actor, change).await?;
     }
@@ -595,12 +608,16 @@ pub async fn save_lesson(
         return Ok(());
     }
     let mut late = false;
+    let mut from_paper = false;
     if topic_changed {
-        late |= check(&mut tx, author, &lesson, Entry::Topic).await? == Timing::Late;
+        let timing = check(&mut tx, author, &lesson, Entry::Topic).await?;
+        late |= timing == Timing::Late;
+        from_paper |= timing == Timing::FromPaper;
     }
     // J7 + J1: after the window homework (and «Не задано») is late, not refused.
     let homework_late = if homework_changed {
         let timing = check(&mut tx, author, &lesson, Entry::Homework).await?;
+        from_paper |= timing == Timing::FromPaper;
         Some(timing == Timing::Late && (new_homework.is_some() || none))
     } else {
         None
@@ -626,7 +643,8 @@ pub async fn save_lesson(
         author.actor,
         Change::new("lesson.recorded", "lesson", lesson.id)
             .before(json!({"topic": lesson.topic, "homework": lesson.homework, "homework_none": lesson.homework_none, "homework_minutes": lesson.homework_minutes, "comment": lesson.teacher_comment}))
-            .after(json!({"topic": new_topic, "homework": new_homework, "homework_none": none, "homework_minutes": minutes, "comment": new_comment, "late_entry": late, "homework_late": homework_late.unwrap_or(lesson.homework_late)})),
+            .after(json!({"topic": new_topic, "homework": new_homework, "homework_none": none, "homework_minutes": minutes, "comment": new_comment, "late_entry": late, "homework_late": homework_late.unwrap_or(lesson.homework_late), "from_paper": from_paper}))
+            .reason_if(from_paper, outage::PAPER_REASON),
     )
     .await?;
     // J1/J3: «held» is a fact of the date. A topic saved on the lesson's day or later means

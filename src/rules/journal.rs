@@ -114,6 +114,9 @@ pub enum Timing {
     OnTime,
     /// J1: recorded after its time, within the limits; flagged in the journal.
     Late,
+    /// 001 §6: the lesson fell in a registered break in the system's work; what was written on
+    /// paper is entered afterwards, not late, with the reason recorded in the audit trail.
+    FromPaper,
 }
 
 /// The state of the journal the lesson belongs to.
@@ -125,6 +128,9 @@ pub struct JournalState {
     pub period_closed: bool,
     /// The academic year is closed.
     pub year_closed: bool,
+    /// 001 §6: the lesson started during a registered break in the system's work, which ended
+    /// then (local time).
+    pub outage_ended: Option<NaiveDateTime>,
 }
 
 /// May a person holding `caps` make `entry` at a lesson at `now` (local time), and is it on
@@ -193,6 +199,22 @@ pub fn may_write(
         Entry::Mark { checking_days } => settings.entry_lock_days.max(checking_days),
         _ => settings.entry_lock_days,
     };
+    if let Some(ended) = state.outage_ended {
+        // 001 §6: the paper record is entered within the lock's days after the break ended.
+        let days_after_break = (now.date() - ended.date()).num_days();
+        if days_after_break > lock_days && !state.unlocked {
+            return Err(Refusal::new(
+                "J1",
+                format!(
+                    "Урок {} прошёл во время перерыва в работе системы: записи с бумажного журнала вносятся не позднее {} дн. после окончания перерыва ({}). Открыть урок может заместитель директора.",
+                    lesson.date.format("%d.%m.%Y"),
+                    lock_days,
+                    ended.format("%d.%m.%Y %H:%M")
+                ),
+            ));
+        }
+        return Ok(Timing::FromPaper);
+    }
     if days_after > lock_days && !state.unlocked {
         return Err(Refusal::new(
             "J1",
@@ -578,6 +600,56 @@ mod tests {
             JournalState::default(),
             settings,
         )
+    }
+
+    #[test]
+    fn s6_001_a_lesson_during_a_break_in_the_systems_work_is_entered_from_paper_until_the_lock_after_the_break()
+     {
+        let s = Settings::default();
+        let ended = Some(at(10, 5, 13, 0));
+        let state = JournalState {
+            outage_ended: ended,
+            ..JournalState::default()
+        };
+        let write_at = |entry, now| may_write(TEACHES, entry, &lesson(10, 5), now, state, &s);
+        // The same day, the next day, and long after the lesson's own lock: from paper, not late.
+        assert_eq!(write_at(MARK, at(10, 5, 15, 0)), Ok(Timing::FromPaper));
+        assert_eq!(
+            write_at(Entry::Absence, at(10, 6, 8, 0)),
+            Ok(Timing::FromPaper)
+        );
+        assert_eq!(
+            write_at(Entry::Homework, at(10, 12, 23, 0)),
+            Ok(Timing::FromPaper)
+        );
+        // Counted from the break's end, the lock still comes.
+        let lock = s.entry_lock_days;
+        let last = d(10, 5) + chrono::Duration::days(lock);
+        assert_eq!(
+            write_at(Entry::Topic, last.and_hms_opt(23, 0, 0).unwrap()),
+            Ok(Timing::FromPaper)
+        );
+        let late = write_at(
+            Entry::Topic,
+            (last + chrono::Duration::days(1))
+                .and_hms_opt(8, 0, 0)
+                .unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(late.clause, "J1");
+        assert!(late.message.contains("перерыва в работе системы"));
+        // Marks are still not given before the lesson started (J3).
+        assert_eq!(write_at(MARK, at(10, 5, 8, 0)).unwrap_err().clause, "J3");
+        // A lesson outside any break: as before.
+        let plain = may_write(
+            TEACHES,
+            MARK,
+            &lesson(10, 5),
+            at(10, 6, 8, 0),
+            JournalState::default(),
+            &s,
+        );
+        assert_eq!(plain, Ok(Timing::Late));
     }
 
     #[test]

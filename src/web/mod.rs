@@ -26,6 +26,7 @@ mod journal_control;
 pub mod layout;
 mod messages;
 mod notifications;
+mod outage;
 mod plans;
 mod platform;
 mod readiness;
@@ -290,6 +291,12 @@ pub fn router(state: AppState) -> Router {
         // Journal control (deputy): substitutions, transfers, unlocks, remarks
         .route("/deputy/lessons", get(journal_control::lessons))
         .route("/deputy/absences", post(journal_control::register_absence))
+        .route(
+            "/control/outages",
+            get(outage::outages).post(outage::register),
+        )
+        .route("/control/outages/{id}/delete", post(outage::remove))
+        .route("/paper", get(outage::paper_page))
         .route(
             "/deputy/absences/{id}/delete",
             post(journal_control::remove_absence),

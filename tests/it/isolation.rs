@@ -18,6 +18,19 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/control/unlocked", &["director", "director2", "deputy"]),
     ("/control/parents", &["director", "director2", "deputy"]),
     ("/control/no-teacher", &["director", "director2", "deputy"]),
+    // Breaks in the system's work and the blank journal pages (issue 14, 001 §6).
+    ("/control/outages", &["director", "director2", "deputy"]),
+    (
+        "/paper",
+        &[
+            "director",
+            "director2",
+            "deputy",
+            "teacher",
+            "teacher2",
+            "classteacher",
+        ],
+    ),
     ("/admin", &["admin"]),
     ("/teacher", &["teacher", "teacher2"]),
     ("/class-teacher", &["classteacher"]),

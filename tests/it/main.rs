@@ -27,6 +27,7 @@ mod isolation;
 mod journal_control;
 mod mail;
 mod messages;
+mod outage;
 mod pages;
 mod planned_lessons;
 mod plans;
