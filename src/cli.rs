@@ -1,4 +1,5 @@
-//! The command line: `serve`, `demo`, `migrate`, `create-school`, `create-operator`, `bench`.
+//! The command line: `serve`, `demo`, `migrate`, `create-school`, `create-operator`, `bench`,
+//! `audit verify`.
 
 use std::process::ExitCode;
 
@@ -39,6 +40,20 @@ enum Command {
         /// Requests of each kind to time.
         #[arg(long, default_value_t = 60)]
         rounds: usize,
+    },
+    /// The audit trail: `audit verify` re-computes each school's hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Re-compute the audit trail's hash chain of every school (or one) and name the first event
+    /// that does not match; exits with a failure on any break.
+    Verify {
+        /// Only this school (its id).
+        #[arg(long)]
+        school: Option<i64>,
     },
 }
 
@@ -129,6 +144,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     .await
                     .map(|reports_met| met && reports_met);
             }
+            if let Ok(met) = result {
+                result = crate::bench::audit_chain(&db.pool)
+                    .await
+                    .map(|chain_met| met && chain_met);
+            }
             db.close().await;
             let uploads = crate::bench::uploads();
             anyhow::ensure!(
@@ -136,6 +156,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 "цель по скорости или памяти не достигнута"
             );
             Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { school }) => {
+            let db = Database::open(&config).await?;
+            let result = audit_verify(&db, school).await;
+            db.close().await;
+            result
         }
         Command::CreateOperator(args) => {
             let db = Database::open(&config).await?;
@@ -194,6 +220,29 @@ async fn create(db: &Database, args: SchoolArgs) -> anyhow::Result<()> {
         created.admin.login, created.admin.password
     );
     println!("Пароль нужно сменить при первом входе.");
+    Ok(())
+}
+
+/// `zhurnal audit verify [--school ID]`: one Russian line per school; an error (a non-zero exit
+/// status) when any chain is broken or the school does not exist.
+async fn audit_verify(db: &Database, school: Option<i64>) -> anyhow::Result<()> {
+    let only = school.map(crate::tenancy::SchoolId);
+    let Some(lines) = crate::audit::chain::verify_schools(&db.pool, only).await? else {
+        anyhow::bail!("школы с номером {} нет", school.unwrap_or_default());
+    };
+    let mut broken = 0usize;
+    for line in &lines {
+        println!("{}", line.line());
+        if !line.verdict.intact() {
+            broken += 1;
+        }
+    }
+    anyhow::ensure!(
+        broken == 0,
+        "цепочка журнала аудита нарушена в {broken} {} из {}",
+        crate::input::plural(broken, "школе", "школах", "школах"),
+        lines.len()
+    );
     Ok(())
 }
 

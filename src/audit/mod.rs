@@ -2,6 +2,7 @@
 //! its record commit or fail together. The table is append-only (the database refuses UPDATE,
 //! DELETE and TRUNCATE).
 
+pub mod chain;
 pub mod labels;
 
 use serde::Serialize;

@@ -135,6 +135,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/audit", get(audit_page::list))
         .route(
+            "/audit/chain",
+            get(audit_page::chain).post(audit_page::verify_chain),
+        )
+        .route(
             "/setup/years",
             get(setup_year::years).post(setup_year::add_year),
         )
