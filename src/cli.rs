@@ -159,7 +159,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Audit(AuditCommand::Verify { school }) => {
             let db = Database::open(&config).await?;
-            let result = audit_verify(&db, school).await;
+            let result = audit_verify(&db.pool, school, &mut std::io::stdout()).await;
             db.close().await;
             result
         }
@@ -223,16 +223,21 @@ async fn create(db: &Database, args: SchoolArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `zhurnal audit verify [--school ID]`: one Russian line per school; an error (a non-zero exit
-/// status) when any chain is broken or the school does not exist.
-async fn audit_verify(db: &Database, school: Option<i64>) -> anyhow::Result<()> {
+/// `zhurnal audit verify [--school ID]`: one Russian line per school written to `out`; an error
+/// (`main` turns it into a non-zero exit status) when any chain is broken or the school does not
+/// exist. Public so that the tests run exactly what the command runs.
+pub async fn audit_verify(
+    pool: &sqlx::PgPool,
+    school: Option<i64>,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
     let only = school.map(crate::tenancy::SchoolId);
-    let Some(lines) = crate::audit::chain::verify_schools(&db.pool, only).await? else {
+    let Some(lines) = crate::audit::chain::verify_schools(pool, only).await? else {
         anyhow::bail!("школы с номером {} нет", school.unwrap_or_default());
     };
     let mut broken = 0usize;
     for line in &lines {
-        println!("{}", line.line());
+        writeln!(out, "{}", line.line())?;
         if !line.verdict.intact() {
             broken += 1;
         }

@@ -30,9 +30,9 @@ impl Kind {
     /// In Russian, for the page and the command line.
     pub fn label(self) -> &'static str {
         match self {
-            Kind::Changed => "событие изменено после записи",
-            Kind::Deleted => "события удалены",
-            Kind::Inserted => "событие вставлено вне цепочки",
+            Kind::Changed => "изменено после записи",
+            Kind::Deleted => "удалено",
+            Kind::Inserted => "вставлено вне цепочки",
         }
     }
 
@@ -63,31 +63,35 @@ pub struct Break {
 impl Break {
     /// One Russian sentence: what, where, when and by whom.
     pub fn describe(&self, time_zone: &str) -> String {
-        let mut text = match (self.kind, self.missing) {
-            (Kind::Deleted, Some((from, to))) if from == to => {
-                format!("удалено событие № {from}")
+        let event = |seq: i64| {
+            let mut text = format!("событие № {seq}");
+            if let Some(id) = self.event_id {
+                text.push_str(&format!(" (запись {id}"));
+                if let Some(at) = self.at {
+                    text.push_str(&format!(", {}", local_time(at, time_zone)));
+                }
+                text.push_str(&format!(
+                    ", автор: {})",
+                    self.author.as_deref().unwrap_or("система")
+                ));
             }
-            (Kind::Deleted, Some((from, to))) => format!("удалены события № {from}–{to}"),
-            (kind, _) => format!("{} (№ {})", kind.label(), self.seq),
+            text
         };
-        if let Some(id) = self.event_id {
-            let place = if self.kind == Kind::Deleted {
-                "перед событием"
-            } else {
-                "событие"
-            };
-            text.push_str(&format!("; {place} № {} (запись {id})", self.seq));
-            if let Some(at) = self.at {
-                text.push_str(&format!(", {}", local_time(at, time_zone)));
+        match (self.kind, self.missing) {
+            (Kind::Deleted, Some((from, to))) => {
+                let gone = if from == to {
+                    format!("удалено событие № {from}")
+                } else {
+                    format!("удалены события № {from}–{to}")
+                };
+                if self.event_id.is_some() {
+                    format!("{gone}; следующее за удалённым: {}", event(self.seq))
+                } else {
+                    format!("{gone}; это были последние события цепочки")
+                }
             }
-            text.push_str(&format!(
-                ", автор: {}",
-                self.author.as_deref().unwrap_or("система")
-            ));
-        } else {
-            text.push_str("; это были последние события цепочки");
+            (kind, _) => format!("{} {}", event(self.seq), kind.label()),
         }
-        text
     }
 }
 
