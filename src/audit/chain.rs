@@ -234,8 +234,8 @@ pub async fn verify(pool: &PgPool, school: SchoolId) -> sqlx::Result<Verdict> {
     let (checked, first_break) = match bad {
         Some(row) => {
             let kind = Kind::of(&row.kind);
-            let missing = (kind == Kind::Deleted)
-                .then(|| (row.prev_seq.unwrap_or(0) + 1, row.seq - 1));
+            let missing =
+                (kind == Kind::Deleted).then(|| (row.prev_seq.unwrap_or(0) + 1, row.seq - 1));
             (
                 row.n - 1,
                 Some(Break {

@@ -92,8 +92,7 @@ pub struct ChainPage {
 
 impl ChainPage {
     fn when(&self, b: &audit::chain::Break) -> String {
-        b.at
-            .map(|at| audit::chain::local_time(at, &self.tz))
+        b.at.map(|at| audit::chain::local_time(at, &self.tz))
             .unwrap_or_else(|| "—".to_string())
     }
 

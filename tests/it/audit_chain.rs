@@ -161,7 +161,9 @@ async fn s7_an_event_altered_by_the_database_owner_is_named_with_its_time_and_au
     let (id, seq) = mark_event(app, 1).await;
     tamper(
         &app.pool,
-        &format!("UPDATE audit_event SET after = jsonb_set(after, '{{value}}', '\"5\"') WHERE id = {id}"),
+        &format!(
+            "UPDATE audit_event SET after = jsonb_set(after, '{{value}}', '\"5\"') WHERE id = {id}"
+        ),
     )
     .await;
 
@@ -179,8 +181,15 @@ async fn s7_an_event_altered_by_the_database_owner_is_named_with_its_time_and_au
         out.contains(&format!("событие № {seq} (запись {id}, ")),
         "{out}"
     );
-    assert!(out.contains("автор: Васильева Наталья) изменено после записи"), "{out}");
-    assert_eq!(out.lines().filter(|l| l.starts_with("Школа ")).count(), 1, "one school only: {out}");
+    assert!(
+        out.contains("автор: Васильева Наталья) изменено после записи"),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("Школа ")).count(),
+        1,
+        "one school only: {out}"
+    );
 
     let director = app.signed_in("director").await;
     let html = director
@@ -227,7 +236,10 @@ async fn s7_a_deleted_event_is_named_by_the_gap_it_leaves() {
     )
     .await;
     let school_2 = school(app, "demo-2").await;
-    assert!(verify(app, school_2).await.intact(), "the other school's chain holds");
+    assert!(
+        verify(app, school_2).await.intact(),
+        "the other school's chain holds"
+    );
     let v = verify(app, s1).await;
     let b = v.first_break.expect("a break");
     assert_eq!((b.kind, b.missing), (Kind::Deleted, Some((seq, seq + 1))));
@@ -240,10 +252,16 @@ async fn s7_a_tail_deleted_after_the_head_was_taken_is_named() {
     let s1 = school(app, "demo-1").await;
     let (_, last_seq) = mark_event(app, 2).await;
     let head = verify(app, s1).await;
-    assert_eq!(head.head_seq, last_seq, "the teacher's mark is the last event");
+    assert_eq!(
+        head.head_seq, last_seq,
+        "the teacher's mark is the last event"
+    );
     tamper(
         &app.pool,
-        &format!("DELETE FROM audit_event WHERE school_id = {} AND chain_seq = {last_seq}", s1.0),
+        &format!(
+            "DELETE FROM audit_event WHERE school_id = {} AND chain_seq = {last_seq}",
+            s1.0
+        ),
     )
     .await;
     let v = verify(app, s1).await;
@@ -251,7 +269,10 @@ async fn s7_a_tail_deleted_after_the_head_was_taken_is_named() {
     assert_eq!(b.kind, Kind::Deleted);
     assert_eq!(b.missing, Some((last_seq, last_seq)));
     assert_eq!(b.event_id, None);
-    assert!(v.summary("Europe/Moscow").contains("последние события цепочки"));
+    assert!(
+        v.summary("Europe/Moscow")
+            .contains("последние события цепочки")
+    );
 
     // The next honest event continues after the head, so the gap stays visible.
     let mut tx = app.pool.begin().await.unwrap();
@@ -267,7 +288,10 @@ async fn s7_a_tail_deleted_after_the_head_was_taken_is_named() {
     let v = verify(app, s1).await;
     assert_eq!(v.head_seq, last_seq + 1);
     let b = v.first_break.expect("still broken");
-    assert_eq!((b.kind, b.missing), (Kind::Deleted, Some((last_seq, last_seq))));
+    assert_eq!(
+        (b.kind, b.missing),
+        (Kind::Deleted, Some((last_seq, last_seq)))
+    );
 }
 
 #[tokio::test]
@@ -308,8 +332,15 @@ async fn s7_a_forged_event_slipped_in_by_the_database_owner_is_named() {
     assert!(out.contains("вставлено вне цепочки"), "{out}");
 
     // A row given a place before the chain begins is outside it too.
-    tamper(&app.pool, &format!("DELETE FROM audit_event WHERE id = {forged}")).await;
-    assert!(verify(app, s1).await.intact(), "the forged row gone, the chain holds");
+    tamper(
+        &app.pool,
+        &format!("DELETE FROM audit_event WHERE id = {forged}"),
+    )
+    .await;
+    assert!(
+        verify(app, s1).await.intact(),
+        "the forged row gone, the chain holds"
+    );
     tamper(
         &app.pool,
         &format!(
@@ -335,22 +366,25 @@ async fn s7_two_schools_writing_their_trails_at_once_both_verify_and_never_wait_
     for w in 0..16i64 {
         let pool = app.app_pool.clone();
         let school = if w % 2 == 0 { s1 } else { s2 };
-        tasks.push(tokio::spawn(zhurnal::db::scope::school(school, async move {
-            for round in 0..3i64 {
-                let mut tx = pool.begin().await.unwrap();
-                for k in 0..5i64 {
-                    zhurnal::audit::record(
-                        &mut tx,
-                        school,
-                        &Actor::system(),
-                        Change::new("school.renamed", "school", w * 100 + round * 10 + k),
-                    )
-                    .await
-                    .unwrap();
+        tasks.push(tokio::spawn(zhurnal::db::scope::school(
+            school,
+            async move {
+                for round in 0..3i64 {
+                    let mut tx = pool.begin().await.unwrap();
+                    for k in 0..5i64 {
+                        zhurnal::audit::record(
+                            &mut tx,
+                            school,
+                            &Actor::system(),
+                            Change::new("school.renamed", "school", w * 100 + round * 10 + k),
+                        )
+                        .await
+                        .unwrap();
+                    }
+                    tx.commit().await.unwrap();
                 }
-                tx.commit().await.unwrap();
-            }
-        })));
+            },
+        )));
     }
     for t in tasks {
         t.await.unwrap();
@@ -385,7 +419,10 @@ async fn s7_two_schools_writing_their_trails_at_once_both_verify_and_never_wait_
         tx.commit().await.unwrap();
     })
     .await;
-    assert!(other.is_ok(), "school 2 wrote while school 1's head was held");
+    assert!(
+        other.is_ok(),
+        "school 2 wrote while school 1's head was held"
+    );
     open.commit().await.unwrap();
     assert!(verify(&app, s1).await.intact());
     assert!(verify(&app, s2).await.intact());
@@ -394,7 +431,14 @@ async fn s7_two_schools_writing_their_trails_at_once_both_verify_and_never_wait_
 #[tokio::test]
 async fn s7_only_the_director_verifies_and_only_their_own_schools_chain() {
     let app = spawn_app().await;
-    for login in ["teacher", "deputy", "admin", "classteacher", "parent", "student"] {
+    for login in [
+        "teacher",
+        "deputy",
+        "admin",
+        "classteacher",
+        "parent",
+        "student",
+    ] {
         let client = app.signed_in(login).await;
         let (status, html) = client.text("/audit/chain").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{login}");

@@ -11,6 +11,7 @@ mod journal;
 
 mod accounts;
 mod audit;
+mod audit_chain;
 mod auth;
 mod browser;
 mod catalogues;
@@ -44,4 +45,3 @@ mod timetable;
 mod timetable_groups;
 mod year_end;
 mod year_setup;
-mod audit_chain;
