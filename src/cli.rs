@@ -145,7 +145,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     .map(|reports_met| met && reports_met);
             }
             if let Ok(met) = result {
-                result = crate::bench::audit_chain(&db.pool)
+                result = crate::bench::audit_chain(&db.pool, crate::bench::CHAIN_EVENTS)
                     .await
                     .map(|chain_met| met && chain_met);
             }

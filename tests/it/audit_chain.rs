@@ -500,3 +500,29 @@ async fn s7_the_application_role_cannot_move_a_chain_head_or_forge_a_link() {
     .unwrap();
     assert!(verify(&app, s1).await.intact());
 }
+
+#[tokio::test]
+async fn s7_the_bench_fills_a_school_of_its_own_and_verifies_its_chain() {
+    let app = spawn_app().await;
+    let s1 = school(&app, "demo-1").await;
+    let before = events(&app, s1).await;
+    let met = zhurnal::db::scope::all_schools(zhurnal::bench::audit_chain(&app.app_pool, 3_000))
+        .await
+        .unwrap();
+    assert!(met, "3 000 events verify within the target");
+    let bench = school(&app, "bench-audit").await;
+    assert!(events(&app, bench).await >= 3_000);
+    assert_eq!(
+        events(&app, s1).await,
+        before,
+        "the demo's trail is left alone"
+    );
+    let v = verify(&app, bench).await;
+    assert!(v.intact() && v.head_seq == v.checked);
+    // A second run finds the events there and only verifies.
+    let again = zhurnal::db::scope::all_schools(zhurnal::bench::audit_chain(&app.app_pool, 3_000))
+        .await
+        .unwrap();
+    assert!(again);
+    assert_eq!(verify(&app, bench).await.checked, v.checked);
+}
