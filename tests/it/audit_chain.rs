@@ -122,6 +122,14 @@ async fn s7_a_clean_chain_verifies_on_the_command_line_and_on_the_directors_page
         .await
         .unwrap();
     assert!(heads.contains(&(s1, seq, hash.clone())));
+    let seen_by_2 = zhurnal::db::scope::school(s2, chain::heads(&app.app_pool))
+        .await
+        .unwrap();
+    assert_eq!(
+        seen_by_2.iter().map(|h| h.0).collect::<Vec<_>>(),
+        vec![s2],
+        "row security: one school's heads only"
+    );
     assert!(verify(app, s2).await.intact());
 
     let (ok, out) = cli(app, None).await;
