@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 
 use super::AppState;
-use super::extract::Member;
+use super::extract::{Member, Viewer};
 use super::layout::Layout;
 use crate::audit::{self, AuditLine, Choices, RawFilter};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -132,5 +132,44 @@ pub async fn verify_chain(State(state): State<AppState>, member: Member) -> AppR
         layout: Layout::for_member(&member, CHAIN_TITLE).await?,
         verdict: Some(verdict),
         tz: member.school.time_zone.clone(),
+    })
+}
+
+/// The platform operator's «Целостность журналов аудита»: every school's chain at once (the
+/// same lines as `zhurnal audit verify`).
+#[derive(Template, WebTemplate)]
+#[template(path = "platform_audit_chain.html")]
+pub struct PlatformChainPage {
+    layout: Layout,
+    /// `None` before the button is pressed.
+    lines: Option<Vec<audit::chain::SchoolLine>>,
+}
+
+const PLATFORM_CHAIN_TITLE: &str = "Целостность журналов аудита";
+
+pub async fn platform_chain(viewer: Viewer) -> AppResult<PlatformChainPage> {
+    if !viewer.is_operator {
+        return Err(AppError::Forbidden);
+    }
+    Ok(PlatformChainPage {
+        layout: Layout::for_viewer(&viewer, PLATFORM_CHAIN_TITLE).await?,
+        lines: None,
+    })
+}
+
+pub async fn platform_verify_chain(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> AppResult<PlatformChainPage> {
+    if !viewer.is_operator {
+        return Err(AppError::Forbidden);
+    }
+    // Every school's rows: the operator verifies every school's chain (checked above).
+    let lines = crate::db::scope::all_schools(audit::chain::verify_schools(&state.pool, None))
+        .await?
+        .unwrap_or_default();
+    Ok(PlatformChainPage {
+        layout: Layout::for_viewer(&viewer, PLATFORM_CHAIN_TITLE).await?,
+        lines: Some(lines),
     })
 }

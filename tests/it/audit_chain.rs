@@ -534,3 +534,63 @@ async fn s7_the_bench_fills_a_school_of_its_own_and_verifies_its_chain() {
     assert!(again);
     assert_eq!(verify(&app, bench).await.checked, v.checked);
 }
+
+#[tokio::test]
+async fn s7_the_platform_operator_verifies_every_schools_chain_and_sees_a_break() {
+    let j = three_marks().await;
+    let app = &j.app;
+    let s1 = school(app, "demo-1").await;
+    let s2 = school(app, "demo-2").await;
+    let operator = app.signed_in("operator").await;
+    let (status, html) = operator.text("/platform").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("/platform/audit-chain"));
+    let (status, html) = operator.text("/platform/audit-chain").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Проверить все школы") && !html.contains("цепочка цела"));
+    let html = operator
+        .post("/platform/audit-chain", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(html.matches("цепочка цела").count(), 2, "{html}");
+    assert!(html.contains(&verify(app, s2).await.head_hash));
+
+    let (id, seq) = mark_event(app, 0).await;
+    tamper(
+        &app.pool,
+        &format!("UPDATE audit_event SET reason = 'подделка' WHERE id = {id}"),
+    )
+    .await;
+    let html = operator
+        .post("/platform/audit-chain", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        html.matches("цепочка цела").count(),
+        1,
+        "school 2 still whole"
+    );
+    assert!(
+        html.contains(&format!("ЦЕПОЧКА НАРУШЕНА: событие № {seq} (запись {id}")),
+        "{html}"
+    );
+    assert!(!verify(app, s1).await.intact());
+
+    for login in ["director", "admin", "teacher"] {
+        let client = app.signed_in(login).await;
+        assert_eq!(
+            client.get("/platform/audit-chain").await.status(),
+            StatusCode::FORBIDDEN,
+            "{login}"
+        );
+        assert_eq!(
+            client.post("/platform/audit-chain", &[]).await.status(),
+            StatusCode::FORBIDDEN,
+            "{login}"
+        );
+    }
+}
