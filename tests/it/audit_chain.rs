@@ -1,8 +1,8 @@
 //! The tamper-evident audit trail (regulations §7, and §6: integrity verifiable for the whole
-//! period; issue 14, item 1): each school's events form a hash chain the database links as they are written;
-//! `zhurnal audit verify` and the director's «Целостность журнала аудита» page re-compute it and
-//! name the first event that does not match — changed, deleted or slipped in by someone with the
-//! database owner's rights — with its time and author.
+//! period; issue 14, item 1): each school's events form a hash chain the database links as they
+//! are written; `zhurnal audit verify` and the director's «Целостность журнала аудита» page
+//! re-compute it and name the first event that does not match — changed, deleted or slipped in
+//! by someone with the database owner's rights — with its time and author.
 
 use reqwest::StatusCode;
 use sqlx::PgPool;
