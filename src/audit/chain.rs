@@ -361,3 +361,77 @@ pub async fn verify_schools(
     }
     Ok(Some(lines))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn verdict(checked: i64, first_break: Option<Break>) -> Verdict {
+        Verdict {
+            school: SchoolId(1),
+            checked,
+            head_seq: checked,
+            head_hash: "ab".repeat(32),
+            first_break,
+        }
+    }
+
+    #[test]
+    fn a_whole_chain_says_how_many_events_in_russian_and_its_head() {
+        for (n, word) in [
+            (1, "событие"),
+            (3, "события"),
+            (12, "событий"),
+            (12_700, "событий"),
+        ] {
+            assert_eq!(
+                verdict(n, None).summary("Europe/Moscow"),
+                format!("цепочка цела: {n} {word}, голова {}", "ab".repeat(32))
+            );
+        }
+    }
+
+    #[test]
+    fn a_break_names_the_event_its_moscow_time_and_author() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 7, 15, 4).unwrap();
+        let changed = Break {
+            kind: Kind::Changed,
+            seq: 57,
+            event_id: Some(901),
+            at: Some(at),
+            author: Some("Васильева Наталья".into()),
+            missing: None,
+        };
+        assert_eq!(
+            verdict(56, Some(changed)).summary("Europe/Moscow"),
+            "ЦЕПОЧКА НАРУШЕНА: событие № 57 (запись 901, 23.11.2026 10:15:04, автор: Васильева \
+             Наталья) изменено после записи"
+        );
+        let deleted = Break {
+            kind: Kind::Deleted,
+            seq: 60,
+            event_id: Some(905),
+            at: Some(at),
+            author: None,
+            missing: Some((58, 59)),
+        };
+        assert_eq!(
+            deleted.describe("Europe/Moscow"),
+            "удалены события № 58–59; следующее за удалённым: событие № 60 (запись 905, \
+             23.11.2026 10:15:04, автор: система)"
+        );
+        let tail = Break {
+            kind: Kind::Deleted,
+            seq: 60,
+            event_id: None,
+            at: None,
+            author: None,
+            missing: Some((60, 60)),
+        };
+        assert_eq!(
+            tail.describe("Europe/Moscow"),
+            "удалено событие № 60; это были последние события цепочки"
+        );
+    }
+}
