@@ -1,4 +1,5 @@
-//! The command line: `serve`, `demo`, `migrate`, `create-school`, `create-operator`, `bench`.
+//! The command line: `serve`, `demo`, `migrate`, `create-school`, `create-operator`, `bench`,
+//! `audit verify`.
 
 use std::process::ExitCode;
 
@@ -42,6 +43,20 @@ enum Command {
         /// Measure only the reports (the control reports and the deputy's start page).
         #[arg(long)]
         reports_only: bool,
+    },
+    /// The audit trail: `audit verify` re-computes each school's hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Re-compute the audit trail's hash chain of every school (or one) and name the first event
+    /// that does not match; exits with a failure on any break.
+    Verify {
+        /// Only this school (its id).
+        #[arg(long)]
+        school: Option<i64>,
     },
 }
 
@@ -140,6 +155,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     .await
                     .map(|reports_met| met && reports_met);
             }
+            if let Ok(met) = result {
+                result = crate::bench::audit_chain(&db.pool, crate::bench::CHAIN_EVENTS)
+                    .await
+                    .map(|chain_met| met && chain_met);
+            }
             db.close().await;
             let uploads = reports_only || crate::bench::uploads();
             anyhow::ensure!(
@@ -147,6 +167,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 "цель по скорости или памяти не достигнута"
             );
             Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { school }) => {
+            let db = Database::open(&config).await?;
+            let result = audit_verify(&db.pool, school, &mut std::io::stdout()).await;
+            db.close().await;
+            result
         }
         Command::CreateOperator(args) => {
             let db = Database::open(&config).await?;
@@ -205,6 +231,34 @@ async fn create(db: &Database, args: SchoolArgs) -> anyhow::Result<()> {
         created.admin.login, created.admin.password
     );
     println!("Пароль нужно сменить при первом входе.");
+    Ok(())
+}
+
+/// `zhurnal audit verify [--school ID]`: one Russian line per school written to `out`; an error
+/// (`main` turns it into a non-zero exit status) when any chain is broken or the school does not
+/// exist. Public so that the tests run exactly what the command runs.
+pub async fn audit_verify(
+    pool: &sqlx::PgPool,
+    school: Option<i64>,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    let only = school.map(crate::tenancy::SchoolId);
+    let Some(lines) = crate::audit::chain::verify_schools(pool, only).await? else {
+        anyhow::bail!("школы с номером {} нет", school.unwrap_or_default());
+    };
+    let mut broken = 0usize;
+    for line in &lines {
+        writeln!(out, "{}", line.line())?;
+        if !line.verdict.intact() {
+            broken += 1;
+        }
+    }
+    anyhow::ensure!(
+        broken == 0,
+        "цепочка журнала аудита нарушена в {broken} {} из {}",
+        crate::input::plural(broken, "школе", "школах", "школах"),
+        lines.len()
+    );
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! The audit trail: `record` writes one event in the caller's transaction, so that a change and
 //! its record commit or fail together. The table is append-only (the database refuses UPDATE,
-//! DELETE and TRUNCATE).
+//! DELETE and TRUNCATE), and the database links every event into its school's hash chain as it is
+//! inserted, so that a change made around the application is found ([`chain`]).
 
+pub mod chain;
 pub mod labels;
 
 use serde::Serialize;

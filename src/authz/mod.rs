@@ -135,6 +135,12 @@ impl Access {
         matches!(self.role, Role::Administrator | Role::Director)
     }
 
+    /// Verify the audit trail's hash chain (regulations §7, issue 14 item 1): the director, who
+    /// answers for the school's records.
+    pub fn can_verify_audit_chain(&self) -> bool {
+        self.role == Role::Director
+    }
+
     /// Set up the school year: periods, holidays, bells, … (regulations §2: the deputy and the
     /// administrator).
     pub fn can_setup_year(&self) -> bool {

@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 
 use super::AppState;
-use super::extract::Member;
+use super::extract::{Member, Viewer};
 use super::layout::Layout;
 use crate::audit::{self, AuditLine, Choices, RawFilter};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -77,5 +77,99 @@ pub async fn list(
         errors,
         tz: member.school.time_zone.clone(),
         access: member.access,
+    })
+}
+
+/// «Целостность журнала аудита»: the director runs the verification of the school's hash chain
+/// and sees the verdict (regulations §7, issue 14 item 1).
+#[derive(Template, WebTemplate)]
+#[template(path = "audit_chain.html")]
+pub struct ChainPage {
+    layout: Layout,
+    verdict: Option<audit::chain::Verdict>,
+    tz: String,
+}
+
+impl ChainPage {
+    fn when(&self, b: &audit::chain::Break) -> String {
+        b.at.map(|at| audit::chain::local_time(at, &self.tz))
+            .unwrap_or_else(|| "—".to_string())
+    }
+
+    fn author(&self, b: &audit::chain::Break) -> String {
+        match (b.event_id, &b.author) {
+            (None, _) => "—".to_string(),
+            (Some(_), Some(a)) => a.clone(),
+            (Some(_), None) => "система".to_string(),
+        }
+    }
+
+    fn what(&self, b: &audit::chain::Break) -> String {
+        b.describe(&self.tz)
+    }
+}
+
+const CHAIN_TITLE: &str = "Целостность журнала аудита";
+
+pub async fn chain(member: Member) -> AppResult<ChainPage> {
+    if !member.access.can_verify_audit_chain() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(ChainPage {
+        layout: Layout::for_member(&member, CHAIN_TITLE).await?,
+        verdict: None,
+        tz: member.school.time_zone.clone(),
+    })
+}
+
+/// The form carries only the CSRF token (checked by the middleware); nothing else is read.
+pub async fn verify_chain(State(state): State<AppState>, member: Member) -> AppResult<ChainPage> {
+    if !member.access.can_verify_audit_chain() {
+        return Err(AppError::Forbidden);
+    }
+    let verdict = audit::chain::verify(&state.pool, member.school.id).await?;
+    Ok(ChainPage {
+        layout: Layout::for_member(&member, CHAIN_TITLE).await?,
+        verdict: Some(verdict),
+        tz: member.school.time_zone.clone(),
+    })
+}
+
+/// The platform operator's «Целостность журналов аудита»: every school's chain at once (the
+/// same lines as `zhurnal audit verify`).
+#[derive(Template, WebTemplate)]
+#[template(path = "platform_audit_chain.html")]
+pub struct PlatformChainPage {
+    layout: Layout,
+    /// `None` before the button is pressed.
+    lines: Option<Vec<audit::chain::SchoolLine>>,
+}
+
+const PLATFORM_CHAIN_TITLE: &str = "Целостность журналов аудита";
+
+pub async fn platform_chain(viewer: Viewer) -> AppResult<PlatformChainPage> {
+    if !viewer.is_operator {
+        return Err(AppError::Forbidden);
+    }
+    Ok(PlatformChainPage {
+        layout: Layout::for_viewer(&viewer, PLATFORM_CHAIN_TITLE).await?,
+        lines: None,
+    })
+}
+
+pub async fn platform_verify_chain(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> AppResult<PlatformChainPage> {
+    if !viewer.is_operator {
+        return Err(AppError::Forbidden);
+    }
+    // Every school's rows: the operator verifies every school's chain (checked above).
+    let lines = crate::db::scope::all_schools(audit::chain::verify_schools(&state.pool, None))
+        .await?
+        .unwrap_or_default();
+    Ok(PlatformChainPage {
+        layout: Layout::for_viewer(&viewer, PLATFORM_CHAIN_TITLE).await?,
+        lines: Some(lines),
     })
 }

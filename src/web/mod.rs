@@ -136,6 +136,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/audit", get(audit_page::list))
         .route(
+            "/audit/chain",
+            get(audit_page::chain).post(audit_page::verify_chain),
+        )
+        .route(
             "/setup/years",
             get(setup_year::years).post(setup_year::add_year),
         )
@@ -451,6 +455,10 @@ pub fn router(state: AppState) -> Router {
             get(messages::show).post(messages::reply),
         )
         .route("/platform", get(platform::schools).post(platform::create))
+        .route(
+            "/platform/audit-chain",
+            get(audit_page::platform_chain).post(audit_page::platform_verify_chain),
+        )
         .fallback(errors::not_found)
         .layer(middleware::from_fn(input_guard::refuse_control_chars))
         .layer(middleware::from_fn_with_state(

@@ -83,6 +83,7 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/reports/accumulation", REPORTS),
     ("/reports/accumulation.csv", REPORTS),
     ("/reports/accumulation.xlsx", REPORTS),
+    ("/audit/chain", &["director", "director2"]),
 ];
 
 /// The activity report (regulations §5): the management and the administrator.

@@ -11,6 +11,7 @@ mod journal;
 
 mod accounts;
 mod audit;
+mod audit_chain;
 mod auth;
 mod browser;
 mod catalogues;
