@@ -342,15 +342,33 @@ pub async fn write_cell(
     form: &CellForm,
 ) -> AppResult<CellSaved> {
     let mut tx = pool.begin().await?;
-    let saved = write_cell_in(&mut tx, author, form).await?;
+    let saved = write_cell_in(&mut tx, author, form, None).await?;
     tx.commit().await?;
     Ok(saved)
 }
 
+/// Puts a cell back as it was before a change made with compromised credentials (000 §21,
+/// 004 §5.4), in the caller's transaction: the same write as a teacher's, by the director or a
+/// deputy, with no capacity or time window (the management's decision), `form.was` as the state
+/// the cell must still be in, and `reason` recorded on every audit event it makes.
+pub async fn revert_cell(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    form: &CellForm,
+    reason: &str,
+) -> AppResult<CellSaved> {
+    if !author.access.can_read_every_journal() {
+        return Err(AppError::Forbidden);
+    }
+    write_cell_in(conn, author, form, Some(reason)).await
+}
+
+/// `revert`: the reason of a revert (see `revert_cell`); `None` for a teacher's write.
 async fn write_cell_in(
     conn: &mut PgConnection,
     author: &Author<'_>,
     form: &CellForm,
+    revert: Option<&str>,
 ) -> AppResult<CellSaved> {
     let school = author.access.school_id;
     // Permission first: the journal is readable by the author (else 403), the pupil is the
@@ -359,13 +377,13 @@ async fn write_cell_in(
     pupil_of_lesson(conn, author, &lesson, form.pupil).await?;
     let columns = repo::lesson_columns(conn, school, lesson.id).await?;
     let column = column_of(&columns, form.column)?;
-    if !capacities(conn, author, &lesson).await?.writes_lesson() {
+    if revert.is_none() && !capacities(conn, author, &lesson).await?.writes_lesson() {
         // Somebody who reads the journal but does not write into it (the director, a deputy,
         // the class teacher, a substitute of another lesson): the rule's refusal, which names
         // no value, before the stored cell is compared with what they saw.
         check(conn, author, &lesson, Entry::Absence).await?;
     }
-    let reason = form.reason.trim();
+    let reason = revert.unwrap_or(form.reason.trim());
     let mut errors = FieldErrors::new();
     input::line(&mut errors, "reason", reason, limits::LINE);
     errors.into_result()?;
@@ -402,7 +420,10 @@ async fn write_cell_in(
     let now = author.now();
     let mut late = false;
     if typed.absent != now_cell.absent {
-        let timing = check(conn, author, &lesson, Entry::Absence).await?;
+        let timing = match revert {
+            Some(_) => Timing::OnTime,
+            None => check(conn, author, &lesson, Entry::Absence).await?,
+        };
         late |= timing == Timing::Late;
         let id = repo::upsert_absence(
             conn,
@@ -415,19 +436,17 @@ async fn write_cell_in(
             now,
         )
         .await?;
-        audit::record(
-            conn,
-            school,
-            author.actor,
-            Change::new(
-                if typed.absent { "absence.marked" } else { "absence.removed" },
-                "absence",
-                id,
-            )
-            .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": now_cell.absent, "reason": current.reason}))
-            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": typed.absent, "late_entry": timing == Timing::Late})),
+        let mut change = Change::new(
+            if typed.absent { "absence.marked" } else { "absence.removed" },
+            "absence",
+            id,
         )
-        .await?;
+        .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": now_cell.absent, "reason": current.reason}))
+        .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": typed.absent, "late_entry": timing == Timing::Late}));
+        if let Some(why) = revert {
+            change = change.reason(why);
+        }
+        audit::record(conn, school, author.actor, change).await?;
     }
     let mut column_id = column.as_ref().map(|c| c.id);
     if typed.mark != now_cell.mark {
@@ -441,7 +460,10 @@ async fn write_cell_in(
                 (wt, i64::from(days))
             }
         };
-        let timing = check(conn, author, &lesson, Entry::Mark { checking_days }).await?;
+        let timing = match revert {
+            Some(_) => Timing::OnTime,
+            None => check(conn, author, &lesson, Entry::Mark { checking_days }).await?,
+        };
         late |= timing == Timing::Late;
         let correcting = now_cell.mark.is_some();
         if correcting && reason.chars().count() < 3 {
@@ -479,7 +501,7 @@ async fn write_cell_in(
         let mut change = Change::new(action, "mark", id)
             .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": now_cell.mark.map(MarkValue::show)}))
             .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": typed.mark.map(MarkValue::show), "work_type_id": work_type_id, "late_entry": timing == Timing::Late}));
-        if correcting {
+        if correcting || revert.is_some() {
             change = change.reason(reason);
         }
         audit::record(conn, school, author.actor, change).await?;
@@ -749,7 +771,7 @@ pub async fn write_cells(
         if cell.lesson != lesson_id {
             return Err(AppError::NotFound);
         }
-        match write_cell_in(&mut tx, author, cell).await {
+        match write_cell_in(&mut tx, author, cell, None).await {
             Ok(saved) => changed += usize::from(saved.changed),
             Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => {
                 problems.push((cell.pupil, message_of(e)));
