@@ -30,7 +30,11 @@ pub const LOCKED_HASH: &str = "!credentials-compromised";
 /// Reads T as typed in the school's local time: empty — now; «2026-11-30T10:15[:30]» (the
 /// browser's date-time field) or «30.11.2026 10:15[:30]». Not in the future, not more than
 /// `MAX_DAYS_BACK` days back. The error is the Russian message for the field.
-pub fn parse_since(raw: &str, now: DateTime<Utc>, time_zone: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_since(
+    raw: &str,
+    now: DateTime<Utc>,
+    time_zone: &str,
+) -> Result<DateTime<Utc>, String> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(now);
@@ -87,8 +91,20 @@ mod tests {
             parse_since("30.11.2026 14:30:15", now(), tz),
             Ok(Utc.with_ymd_and_hms(2026, 11, 30, 11, 30, 15).unwrap())
         );
-        assert!(parse_since("вчера", now(), tz).unwrap_err().contains("ДД.ММ.ГГГГ"));
-        assert!(parse_since("30.11.2026 16:00", now(), tz).unwrap_err().contains("в будущем"));
-        assert!(parse_since("01.10.2026 10:00", now(), tz).unwrap_err().contains("30 дней"));
+        assert!(
+            parse_since("вчера", now(), tz)
+                .unwrap_err()
+                .contains("ДД.ММ.ГГГГ")
+        );
+        assert!(
+            parse_since("30.11.2026 16:00", now(), tz)
+                .unwrap_err()
+                .contains("в будущем")
+        );
+        assert!(
+            parse_since("01.10.2026 10:00", now(), tz)
+                .unwrap_err()
+                .contains("30 дней")
+        );
     }
 }

@@ -69,8 +69,9 @@ pub async fn declare(
         &mut tx,
         school,
         actor,
-        Change::new("account.credentials_compromised", "account", account_id)
-            .after(json!({"since": since, "sessions_ended": sessions_ended, "must_change_password": true})),
+        Change::new("account.credentials_compromised", "account", account_id).after(
+            json!({"since": since, "sessions_ended": sessions_ended, "must_change_password": true}),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -152,8 +153,13 @@ impl Line {
 /// absences and period marks.
 fn manual_note(action: &str) -> Option<&'static str> {
     match action {
-        "mark.given" | "mark.corrected" | "mark.removed" | "absence.marked"
-        | "absence.removed" | "period_mark.set" | "period_mark.deferred"
+        "mark.given"
+        | "mark.corrected"
+        | "mark.removed"
+        | "absence.marked"
+        | "absence.removed"
+        | "period_mark.set"
+        | "period_mark.deferred"
         | "period_mark.corrected" => None,
         "lesson.recorded" => Some(
             "не отменяется автоматически: исправьте тему и домашнее задание на странице урока (прежний текст — в графе «Было»)",
@@ -266,7 +272,9 @@ fn mark_shown(shown: Option<&str>) -> AppResult<Option<MarkValue>> {
             .into_iter()
             .find(|m| m.show() == s)
             .map(Some)
-            .ok_or_else(|| AppError::Refused("Отметку в записи журнала изменений не прочитать.".into())),
+            .ok_or_else(|| {
+                AppError::Refused("Отметку в записи журнала изменений не прочитать.".into())
+            }),
     }
 }
 
@@ -345,7 +353,16 @@ pub async fn revert(
                 absent: current.absent,
                 mark: mark_shown(text_in(before, "value").as_deref())?,
             };
-            revert_cell(&mut tx, author, lesson, Some(column), pupil, &current, &target).await?;
+            revert_cell(
+                &mut tx,
+                author,
+                lesson,
+                Some(column),
+                pupil,
+                &current,
+                &target,
+            )
+            .await?;
         }
         "absence" => {
             let lesson = id_in(after, "lesson_id").ok_or(AppError::NotFound)?;
@@ -377,7 +394,11 @@ pub async fn revert(
             let pupil = id_in(after, "pupil_id").ok_or(AppError::NotFound)?;
             let period = id_in(after, "period_id").ok_or(AppError::NotFound)?;
             let left = (text_in(after, "value"), date_in(after, "deferred_until"));
-            let left = if left.0.is_some() { (left.0, None) } else { left };
+            let left = if left.0.is_some() {
+                (left.0, None)
+            } else {
+                left
+            };
             let was = (text_in(before, "value"), date_in(before, "deferred_until"));
             crate::journal::period::revert_period_mark(
                 &mut tx, author, group, period, pupil, &left, &was, REASON,
@@ -456,5 +477,7 @@ pub async fn revert_all(
 /// The time of a change in the school's zone: «23.11.2026 10:15:30».
 pub fn local_time(at: &DateTime<Utc>, time_zone: &str) -> String {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
-    at.with_timezone(&tz).format("%d.%m.%Y %H:%M:%S").to_string()
+    at.with_timezone(&tz)
+        .format("%d.%m.%Y %H:%M:%S")
+        .to_string()
 }

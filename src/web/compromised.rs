@@ -133,9 +133,11 @@ async fn person_name(state: &AppState, member: &Member, account_id: i64) -> AppR
     let p = accounts_repo::person(&mut conn, member.school.id, account_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(format!("{} {} {}", p.last_name, p.first_name, p.middle_name)
-        .trim()
-        .to_string())
+    Ok(
+        format!("{} {} {}", p.last_name, p.first_name, p.middle_name)
+            .trim()
+            .to_string(),
+    )
 }
 
 pub async fn other_form(
@@ -212,8 +214,7 @@ pub async fn declare_other(
         }
         Err(AppError::Invalid(errors)) => {
             let person = person_name(&state, &member, account_id).await?;
-            let page =
-                declare_page(&member, false, account_id, person, form.since, errors).await?;
+            let page = declare_page(&member, false, account_id, person, form.since, errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),

@@ -132,7 +132,10 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
     let week = "/diary?week=2026-10-05";
     let student = app.signed_in("student").await;
     let (_, diary) = student.text(week).await;
-    assert!(diary.contains(">2<small>") && diary.contains(">н</span>"), "{diary}");
+    assert!(
+        diary.contains(">2<small>") && diary.contains(">н</span>"),
+        "{diary}"
+    );
 
     // The director declares the teacher's credentials lost as of T: both her sessions end.
     app.clock.set(Utc::now());
@@ -160,11 +163,20 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
     let (status, page) = deputy.text(&page_path).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page.matches("<tr id=\"event-").count(), 4, "{page}");
-    assert!(!page.contains(&format!("id=\"event-{before_t}\"")), "{page}");
-    assert!(page.contains("Исправлена отметка") && page.contains("значение: 4"), "{page}");
+    assert!(
+        !page.contains(&format!("id=\"event-{before_t}\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains("Исправлена отметка") && page.contains("значение: 4"),
+        "{page}"
+    );
     assert!(page.contains("Отмечен пропуск"), "{page}");
     assert!(page.contains("Выставлена итоговая отметка"), "{page}");
-    assert!(page.contains("позже это изменил другой пользователь"), "{page}");
+    assert!(
+        page.contains("позже это изменил другой пользователь"),
+        "{page}"
+    );
     assert!(page.contains("Отменить все (3)"), "{page}");
 
     // Revert all: three reverts, each audited with the reason; the colleague's «3» stays.
@@ -186,12 +198,18 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
         .await,
         3
     );
-    assert!(html.contains(">отменено<") || html.contains("отменено"), "{html}");
+    assert!(
+        html.contains(">отменено<") || html.contains("отменено"),
+        "{html}"
+    );
 
     // The pupil's diary shows the old state again.
     let (_, diary) = student.text(week).await;
     assert!(diary.contains(">4<small>"), "{diary}");
-    assert!(!diary.contains(">2<small>") && !diary.contains(">н</span>"), "{diary}");
+    assert!(
+        !diary.contains(">2<small>") && !diary.contains(">н</span>"),
+        "{diary}"
+    );
 
     // Nothing is reverted twice.
     let r = deputy.post(&format!("{page_path}/revert"), &[]).await;
@@ -212,7 +230,10 @@ async fn r000_21_a_user_declaring_their_own_is_signed_out_and_cannot_sign_in_unt
     let r = j.teacher.post("/compromised", &[("since", "")]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Учётные данные объявлены утраченными"), "{html}");
+    assert!(
+        html.contains("Учётные данные объявлены утраченными"),
+        "{html}"
+    );
     // Signed out at once, the stolen session too.
     assert_eq!(path_of(&j.teacher.get("/journal").await), "/login");
     assert_eq!(path_of(&thief.get("/journal").await), "/login");
@@ -221,7 +242,11 @@ async fn r000_21_a_user_declaring_their_own_is_signed_out_and_cannot_sign_in_unt
         0
     );
     assert_eq!(
-        count(app, "SELECT count(*) FROM audit_event WHERE action = 'account.credentials_compromised'").await,
+        count(
+            app,
+            "SELECT count(*) FROM audit_event WHERE action = 'account.credentials_compromised'"
+        )
+        .await,
         1
     );
     // The old password no longer opens the account.
@@ -232,7 +257,10 @@ async fn r000_21_a_user_declaring_their_own_is_signed_out_and_cannot_sign_in_unt
     let admin = app.signed_in("admin").await;
     let teacher_id = app.account_id("teacher").await;
     let (_, card) = admin.text(&format!("/admin/users/{teacher_id}")).await;
-    assert!(card.contains(&format!("/admin/users/{teacher_id}/compromised")), "{card}");
+    assert!(
+        card.contains(&format!("/admin/users/{teacher_id}/compromised")),
+        "{card}"
+    );
     let r = admin
         .post(&format!("/admin/users/{teacher_id}/password"), &[])
         .await;
@@ -256,7 +284,10 @@ async fn r000_21_a_teacher_cannot_declare_someone_elses_account_and_another_scho
     let deputy_id = app.account_id("deputy").await;
     let r = j
         .teacher
-        .post(&format!("/admin/users/{deputy_id}/compromised"), &[("since", "")])
+        .post(
+            &format!("/admin/users/{deputy_id}/compromised"),
+            &[("since", "")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(
@@ -279,7 +310,10 @@ async fn r000_21_a_teacher_cannot_declare_someone_elses_account_and_another_scho
     // Another school's administrator: 404, nothing happens.
     let other_admin = app.account_id("admin2").await;
     let r = admin
-        .post(&format!("/admin/users/{other_admin}/compromised"), &[("since", "")])
+        .post(
+            &format!("/admin/users/{other_admin}/compromised"),
+            &[("since", "")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(
@@ -290,7 +324,10 @@ async fn r000_21_a_teacher_cannot_declare_someone_elses_account_and_another_scho
     // Another school's declaration: 404 for this school's director.
     let director = app.signed_in("director").await;
     let r = admin
-        .post(&format!("/admin/users/{deputy_id}/compromised"), &[("since", "")])
+        .post(
+            &format!("/admin/users/{deputy_id}/compromised"),
+            &[("since", "")],
+        )
         .await;
     assert!(r.status().is_success());
     let id: i64 = count(app, "SELECT id FROM credential_compromise").await;
@@ -328,7 +365,10 @@ async fn r000_21_a_bad_moment_comes_back_in_russian_with_the_form_filled_in_and_
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{typed}");
         let html = r.text().await.unwrap();
         assert!(html.contains(message), "{typed}: {html}");
-        assert!(html.contains(&format!("value=\"{typed}\"")), "{typed}: {html}");
+        assert!(
+            html.contains(&format!("value=\"{typed}\"")),
+            "{typed}: {html}"
+        );
     }
     assert_eq!(
         count(app, "SELECT count(*) FROM credential_compromise").await,
