@@ -12,7 +12,7 @@ use crate::auth::repo as auth_repo;
 use crate::authz::Access;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
-use crate::journal::service::{Author, CellForm};
+use crate::journal::service::{Author, CellForm, LessonForm};
 use crate::journal::{Cell, MarkValue};
 
 /// May the member declare the credentials of somebody else of the school lost: the administrator
@@ -150,7 +150,8 @@ impl Line {
 }
 
 /// The kinds of change reverted automatically, through the journal's own writes: marks,
-/// absences and period marks.
+/// absences, period marks, a lesson's topic, homework and comment. `None`: revertible; else what
+/// a person does instead.
 fn manual_note(action: &str) -> Option<&'static str> {
     match action {
         "mark.given"
@@ -160,10 +161,8 @@ fn manual_note(action: &str) -> Option<&'static str> {
         | "absence.removed"
         | "period_mark.set"
         | "period_mark.deferred"
-        | "period_mark.corrected" => None,
-        "lesson.recorded" => Some(
-            "не отменяется автоматически: исправьте тему и домашнее задание на странице урока (прежний текст — в графе «Было»)",
-        ),
+        | "period_mark.corrected"
+        | "lesson.recorded" => None,
         "school.settings_changed" => Some(
             "не отменяется автоматически: верните значения на странице «Настройки школы» (прежние — в графе «Было»)",
         ),
@@ -388,6 +387,40 @@ pub async fn revert(
                 mark: current.mark,
             };
             revert_cell(&mut tx, author, lesson, None, pupil, &current, &target).await?;
+        }
+        "lesson" => {
+            let lesson = event.subject_id.ok_or(AppError::NotFound)?;
+            let shown_homework = |v: &Option<Value>| {
+                text_in(v, "homework").unwrap_or_else(|| {
+                    let none = v
+                        .as_ref()
+                        .and_then(|v| v.get("homework_none"))
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    if none {
+                        "Не задано".into()
+                    } else {
+                        String::new()
+                    }
+                })
+            };
+            let was_none = before
+                .as_ref()
+                .and_then(|b| b.get("homework_none"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let form = LessonForm {
+                topic: text_in(before, "topic").unwrap_or_default(),
+                homework: text_in(before, "homework").unwrap_or_default(),
+                homework_none: was_none.then(|| "on".to_string()),
+                homework_minutes: id_in(before, "homework_minutes")
+                    .map(|m| m.to_string())
+                    .unwrap_or_default(),
+                teacher_comment: text_in(before, "comment").unwrap_or_default(),
+                was_topic: Some(text_in(after, "topic").unwrap_or_default()),
+                was_homework: Some(shown_homework(after)),
+            };
+            crate::journal::service::revert_lesson(&mut tx, author, lesson, &form, REASON).await?;
         }
         "period_mark" => {
             let group = event.subject_id.ok_or(AppError::NotFound)?;

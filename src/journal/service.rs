@@ -549,9 +549,39 @@ pub async fn save_lesson(
     lesson_id: i64,
     form: &LessonForm,
 ) -> AppResult<()> {
-    let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let lesson = lesson(&mut tx, author, lesson_id).await?;
+    save_lesson_in(&mut tx, author, lesson_id, form, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Puts a lesson's record (topic, homework, comment) back as it was before a change made with
+/// compromised credentials (000 §21, 004 §5.4), in the caller's transaction: the same write as
+/// the teacher's, by the director or a deputy, with no capacity or time window; `form.was_*` is
+/// what the record must still show, and `reason` is recorded on the audit event.
+pub async fn revert_lesson(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson_id: i64,
+    form: &LessonForm,
+    reason: &str,
+) -> AppResult<()> {
+    if !author.access.can_read_every_journal() {
+        return Err(AppError::Forbidden);
+    }
+    save_lesson_in(conn, author, lesson_id, form, Some(reason)).await
+}
+
+/// `revert`: the reason of a revert (see `revert_lesson`); `None` for a teacher's write.
+async fn save_lesson_in(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson_id: i64,
+    form: &LessonForm,
+    revert: Option<&str>,
+) -> AppResult<()> {
+    let school = author.access.school_id;
+    let lesson = lesson(&mut *conn, author, lesson_id).await?;
     let mut errors = FieldErrors::new();
     let topic = form.topic.trim();
     let homework = form.homework.trim();
@@ -617,18 +647,21 @@ pub async fn save_lesson(
         return Ok(());
     }
     let mut late = false;
-    if topic_changed {
-        late |= check(&mut tx, author, &lesson, Entry::Topic).await? == Timing::Late;
+    if topic_changed && revert.is_none() {
+        late |= check(&mut *conn, author, &lesson, Entry::Topic).await? == Timing::Late;
     }
     // J7 + J1: after the window homework (and «Не задано») is late, not refused.
     let homework_late = if homework_changed {
-        let timing = check(&mut tx, author, &lesson, Entry::Homework).await?;
+        let timing = match revert {
+            Some(_) => Timing::OnTime,
+            None => check(&mut *conn, author, &lesson, Entry::Homework).await?,
+        };
         Some(timing == Timing::Late && (new_homework.is_some() || none))
     } else {
         None
     };
     repo::update_lesson_record(
-        &mut tx,
+        &mut *conn,
         school,
         lesson.id,
         &repo::LessonRecord {
@@ -642,23 +675,20 @@ pub async fn save_lesson(
         },
     )
     .await?;
-    audit::record(
-        &mut tx,
-        school,
-        author.actor,
-        Change::new("lesson.recorded", "lesson", lesson.id)
-            .before(json!({"topic": lesson.topic, "homework": lesson.homework, "homework_none": lesson.homework_none, "homework_minutes": lesson.homework_minutes, "comment": lesson.teacher_comment}))
-            .after(json!({"topic": new_topic, "homework": new_homework, "homework_none": none, "homework_minutes": minutes, "comment": new_comment, "late_entry": late, "homework_late": homework_late.unwrap_or(lesson.homework_late)})),
-    )
-    .await?;
+    let mut change = Change::new("lesson.recorded", "lesson", lesson.id)
+        .before(json!({"topic": lesson.topic, "homework": lesson.homework, "homework_none": lesson.homework_none, "homework_minutes": lesson.homework_minutes, "comment": lesson.teacher_comment}))
+        .after(json!({"topic": new_topic, "homework": new_homework, "homework_none": none, "homework_minutes": minutes, "comment": new_comment, "late_entry": late, "homework_late": homework_late.unwrap_or(lesson.homework_late)}));
+    if let Some(why) = revert {
+        change = change.reason(why);
+    }
+    audit::record(&mut *conn, school, author.actor, change).await?;
     // J1/J3: «held» is a fact of the date. A topic saved on the lesson's day or later means
     // the lesson was given; one planned ahead (with homework, a comment, columns) does not, so
     // the deputy may still move or cancel the lesson, and a timetable change carries the plan.
     let today = crate::clock::local_today(author.clock, &lesson.time_zone);
     if new_topic.is_some() && lesson.lesson_date <= today {
-        repo::mark_held(&mut tx, school, lesson.id).await?;
+        repo::mark_held(&mut *conn, school, lesson.id).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

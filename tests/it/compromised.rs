@@ -99,6 +99,14 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
     // Before T: the teacher herself gives Иван a «4» — not listed, not touched.
     app.clock.set(msk(10, 5, 9, 0));
     type_cell(&j, &j.teacher, monday, ivan, "4", "").await;
+    let r = j
+        .teacher
+        .post(
+            &format!("/lessons/{monday}"),
+            &[("topic", "Натуральные числа"), ("homework", "§ 1, № 5–9")],
+        )
+        .await;
+    assert!(r.status().is_success());
     let before_t: i64 = count(app, "SELECT max(id) FROM audit_event").await;
     let (_, t) = moment_now().await;
 
@@ -107,6 +115,18 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
     let thief = app.signed_in("teacher").await;
     type_cell(&j, &thief, monday, ivan, "2", "пересмотрено").await;
     type_cell(&j, &thief, monday, other, "2", "").await;
+    let r = thief
+        .post(
+            &format!("/lessons/{monday}"),
+            &[
+                ("topic", "Натуральные числа"),
+                ("homework", "Не задано никому ничего"),
+                ("was_topic", "Натуральные числа"),
+                ("was_homework", "§ 1, № 5–9"),
+            ],
+        )
+        .await;
+    assert!(r.status().is_success());
     app.clock.set(msk(10, 7, 10, 30));
     type_cell(&j, &thief, wednesday, ivan, "н", "").await;
     app.clock.set(msk(10, 22, 12, 0));
@@ -136,6 +156,7 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
         diary.contains(">2<small>") && diary.contains(">н</span>"),
         "{diary}"
     );
+    assert!(diary.contains("Не задано никому ничего"), "{diary}");
 
     // The director declares the teacher's credentials lost as of T: both her sessions end.
     app.clock.set(Utc::now());
@@ -153,7 +174,7 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
     assert_eq!(path_of(&thief.get("/journal").await), "/login");
     assert_eq!(path_of(&j.teacher.get("/journal").await), "/login");
 
-    // The deputy sees exactly the four changes made after T, with before and after in Russian.
+    // The deputy sees exactly the five changes made after T, with before and after in Russian.
     let deputy = app.signed_in("deputy").await;
     let (status, list) = deputy.text("/compromised/declarations").await;
     assert_eq!(status, StatusCode::OK);
@@ -162,7 +183,7 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
     let page_path = format!("/compromised/declarations/{id}");
     let (status, page) = deputy.text(&page_path).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert_eq!(page.matches("<tr id=\"event-").count(), 4, "{page}");
+    assert_eq!(page.matches("<tr id=\"event-").count(), 5, "{page}");
     assert!(
         !page.contains(&format!("id=\"event-{before_t}\"")),
         "{page}"
@@ -173,17 +194,18 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
     );
     assert!(page.contains("Отмечен пропуск"), "{page}");
     assert!(page.contains("Выставлена итоговая отметка"), "{page}");
+    assert!(page.contains("Записаны тема и задание урока"), "{page}");
     assert!(
         page.contains("позже это изменил другой пользователь"),
         "{page}"
     );
-    assert!(page.contains("Отменить все (3)"), "{page}");
+    assert!(page.contains("Отменить все (4)"), "{page}");
 
-    // Revert all: three reverts, each audited with the reason; the colleague's «3» stays.
+    // Revert all: four reverts, each audited with the reason; the colleague's «3» stays.
     let r = deputy.post(&format!("{page_path}/revert"), &[]).await;
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("Отменено изменений: 3. Оставлено для решения вручную: 1."),
+        html.contains("Отменено изменений: 4. Оставлено для решения вручную: 1."),
         "{html}"
     );
     assert_eq!(j.mark_of(monday, ivan).await.as_deref(), Some("4"));
@@ -196,18 +218,19 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
             &format!("SELECT count(*) FROM audit_event WHERE reason = '{REASON}'")
         )
         .await,
-        3
+        4
     );
-    assert!(
-        html.contains(">отменено<") || html.contains("отменено"),
-        "{html}"
-    );
+    assert!(html.contains("<td>отменено</td>"), "{html}");
 
     // The pupil's diary shows the old state again.
     let (_, diary) = student.text(week).await;
     assert!(diary.contains(">4<small>"), "{diary}");
     assert!(
         !diary.contains(">2<small>") && !diary.contains(">н</span>"),
+        "{diary}"
+    );
+    assert!(
+        diary.contains("§ 1, № 5–9") && !diary.contains("Не задано никому ничего"),
         "{diary}"
     );
 
