@@ -250,6 +250,16 @@ async fn r000_21_a_user_declaring_their_own_is_signed_out_and_cannot_sign_in_unt
     let (status, page) = j.teacher.text("/password").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("href=\"/compromised\""), "{page}");
+    // The stolen session's row, to be written back as a request under way at the declaration
+    // would.
+    let rows: Vec<(String, i64, serde_json::Value)> = sqlx::query_as(
+        "SELECT id_hash, account_id, data FROM session s
+         WHERE account_id = (SELECT id FROM account WHERE login = 'teacher')",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
     let r = j.teacher.post("/compromised", &[("since", "")]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
@@ -264,6 +274,19 @@ async fn r000_21_a_user_declaring_their_own_is_signed_out_and_cannot_sign_in_unt
         count(app, "SELECT count(*) FROM session s JOIN account a ON a.id = s.account_id WHERE a.login = 'teacher'").await,
         0
     );
+    for (id_hash, account_id, data) in &rows {
+        sqlx::query(
+            "INSERT INTO session (id_hash, account_id, data, expires_at)
+             VALUES ($1, $2, $3, now() + interval '1 day')",
+        )
+        .bind(id_hash)
+        .bind(account_id)
+        .bind(data)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    assert_eq!(path_of(&thief.get("/journal").await), "/login");
     assert_eq!(
         count(
             app,
