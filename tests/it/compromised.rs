@@ -422,3 +422,79 @@ async fn r000_21_a_bad_moment_comes_back_in_russian_with_the_form_filled_in_and_
     );
     assert_eq!(path_of(&j.teacher.get("/journal").await), "/journal");
 }
+
+#[tokio::test]
+async fn r000_21_changes_are_reverted_one_by_one_the_stolen_sessions_later_change_of_the_same_mark_first()
+ {
+    let j = maths_5b().await;
+    let app = &j.app;
+    let ivan = pupil_id(app, "student").await;
+    let monday = j.lesson(10, 5).await;
+    let (_, t) = moment_now().await;
+    let thief = app.signed_in("teacher").await;
+    app.clock.set(msk(10, 5, 9, 0));
+    type_cell(&j, &thief, monday, ivan, "5", "").await;
+    type_cell(&j, &thief, monday, ivan, "3", "пересмотрено").await;
+    let events: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM audit_event WHERE action LIKE 'mark.%' ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    let [given, corrected] = events[..] else {
+        panic!("two mark events: {events:?}")
+    };
+
+    app.clock.set(Utc::now());
+    let admin = app.signed_in("admin").await;
+    let teacher_id = app.account_id("teacher").await;
+    admin
+        .post(
+            &format!("/admin/users/{teacher_id}/compromised"),
+            &[("since", &t)],
+        )
+        .await;
+    let id: i64 = count(app, "SELECT id FROM credential_compromise").await;
+    let director = app.signed_in("director").await;
+    let page = format!("/compromised/declarations/{id}");
+    let (_, html) = director.text(&page).await;
+    assert!(
+        html.contains("будет отменено после более позднего изменения того же"),
+        "{html}"
+    );
+
+    // The earlier «5» first: refused, the later «3» must go first.
+    let r = director
+        .post(&format!("{page}/events/{given}/revert"), &[])
+        .await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Сначала отмените более позднее"), "{html}");
+    assert_eq!(j.mark_of(monday, ivan).await.as_deref(), Some("3"));
+
+    let r = director
+        .post(&format!("{page}/events/{corrected}/revert"), &[])
+        .await;
+    assert!(r.text().await.unwrap().contains("Изменение отменено."));
+    assert_eq!(j.mark_of(monday, ivan).await.as_deref(), Some("5"));
+    let r = director
+        .post(&format!("{page}/events/{given}/revert"), &[])
+        .await;
+    assert!(r.text().await.unwrap().contains("Изменение отменено."));
+    assert_eq!(j.mark_of(monday, ivan).await, None);
+    // Once is enough.
+    let r = director
+        .post(&format!("{page}/events/{given}/revert"), &[])
+        .await;
+    assert!(r.text().await.unwrap().contains("уже отменено"));
+
+    let student = app.signed_in("student").await;
+    let (_, diary) = student.text("/diary?week=2026-10-05").await;
+    assert!(
+        !diary.contains(">5<small>") && !diary.contains(">3<small>"),
+        "{diary}"
+    );
+    // An event that is not the account's, or another declaration's: 404.
+    let r = director
+        .post(&format!("{page}/events/{}/revert", given - 1), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
