@@ -282,6 +282,13 @@ fn field(key: &str) -> &str {
         // Compromised credentials (000 §21)
         "since" => "утрачены с",
         "sessions_ended" => "завершено сеансов",
+        // A lesson's record and a period mark, as the list of changes shows them
+        "topic" => "тема",
+        "homework" => "домашнее задание",
+        "homework_none" => "«Не задано»",
+        "homework_minutes" => "минут на задание",
+        "comment" => "комментарий",
+        "deferred_until" => "отложена до",
         other => other,
     }
 }
