@@ -19,6 +19,7 @@ pub mod bench;
 pub mod catalogues;
 pub mod cli;
 pub mod clock;
+pub mod compromised;
 pub mod config;
 pub mod curriculum;
 pub mod db;

@@ -128,6 +128,15 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("parent.notify_mode", "Изменён выбор уведомлений по почте"),
     // Internal messages (§4)
     ("message_thread.created", "Начата переписка"),
+    // Compromised credentials (000 §21, 004 §5.4)
+    (
+        "account.credentials_compromised",
+        "Учётные данные объявлены утраченными",
+    ),
+    (
+        "period_mark.reverted",
+        "Итоговая отметка возвращена к прежней",
+    ),
 ];
 
 /// «Создана учётная запись» for `account.created`; the code itself when unknown.
@@ -270,6 +279,16 @@ fn field(key: &str) -> &str {
         "requested_by" => "заявку подал",
         "approved_by" => "утвердил",
         "agreed_by" => "согласовал",
+        // Compromised credentials (000 §21)
+        "since" => "утрачены с",
+        "sessions_ended" => "завершено сеансов",
+        // A lesson's record and a period mark, as the list of changes shows them
+        "topic" => "тема",
+        "homework" => "домашнее задание",
+        "homework_none" => "«Не задано»",
+        "homework_minutes" => "минут на задание",
+        "comment" => "комментарий",
+        "deferred_until" => "отложена до",
         other => other,
     }
 }

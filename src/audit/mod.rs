@@ -67,11 +67,6 @@ impl<'a> Change<'a> {
         self.reason = Some(reason);
         self
     }
-
-    /// The reason, when `when` holds.
-    pub fn reason_if(self, when: bool, reason: &'a str) -> Self {
-        if when { self.reason(reason) } else { self }
-    }
 }
 
 /// Records `change` in the caller's transaction. The pupil and the journal (study group) the

@@ -252,8 +252,8 @@ pub struct CurrentRow {
     pub unread_messages: i64,
 }
 
-/// The account (if enabled) and, when given, its membership (if still active) with the count
-/// of unread messages in its school.
+/// The account (if enabled, and its credentials not declared compromised) and, when given, its
+/// membership (if still active) with the count of unread messages in its school.
 pub async fn current(
     pool: &PgPool,
     account_id: i64,
@@ -285,10 +285,14 @@ pub async fn current(
                   ON m.school_id = $2 AND m.id = $3 AND m.account_id = a.id
                  AND m.revoked_at IS NULL
            LEFT JOIN school s ON s.id = m.school_id
-           WHERE a.id = $1 AND a.disabled_at IS NULL"#,
+           WHERE a.id = $1 AND a.disabled_at IS NULL
+             -- Credentials declared compromised: no session of the account works until a new
+             -- password is issued (even one written back by a request under way at the time).
+             AND a.password_hash <> $4"#,
         account_id,
         school_id,
-        membership_id
+        membership_id,
+        crate::compromised::LOCKED_HASH
     )
     .fetch_optional(pool)
     .await

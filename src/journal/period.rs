@@ -200,6 +200,90 @@ pub async fn set_period_marks(
     Ok(Ok(written))
 }
 
+/// A period mark's stored state: its value and the date it is deferred until.
+pub type PeriodMarkState = (Option<String>, Option<NaiveDate>);
+
+/// Puts a pupil's period mark back as it was before a change made with compromised credentials
+/// (000 §21, 004 §5.4), in the caller's transaction: by the director or a deputy, whatever the
+/// window; `expected` is what the change left (anything else: refused, it was changed since);
+/// `before` with neither value nor date removes the mark. Audited with `reason`.
+#[allow(clippy::too_many_arguments)]
+pub async fn revert_period_mark(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    group_id: i64,
+    period_id: i64,
+    pupil_id: i64,
+    expected: &PeriodMarkState,
+    before: &PeriodMarkState,
+    reason: &str,
+) -> AppResult<()> {
+    if !author.access.can_read_every_journal() {
+        return Err(AppError::Forbidden);
+    }
+    let school = author.access.school_id;
+    let head = readable_head(conn, author, group_id).await?;
+    period_of(conn, school, &head, period_id).await?;
+    let current = sqlx::query!(
+        "SELECT value, deferred_until FROM period_mark
+         WHERE school_id = $1 AND group_id = $2 AND period_id = $3 AND pupil_id = $4
+         FOR UPDATE",
+        school.0,
+        group_id,
+        period_id,
+        pupil_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .map_or((None, None), |r| (r.value, r.deferred_until));
+    if &current != expected {
+        return Err(AppError::Refused(
+            "Итоговую отметку уже изменили после этого: решите вручную.".into(),
+        ));
+    }
+    if before.0.is_none() && before.1.is_none() {
+        sqlx::query!(
+            "DELETE FROM period_mark
+             WHERE school_id = $1 AND group_id = $2 AND period_id = $3 AND pupil_id = $4",
+            school.0,
+            group_id,
+            period_id,
+            pupil_id
+        )
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query!(
+            "INSERT INTO period_mark (school_id, group_id, period_id, pupil_id, value, deferred_until, set_by, set_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (school_id, group_id, period_id, pupil_id) DO UPDATE
+             SET value = EXCLUDED.value, deferred_until = EXCLUDED.deferred_until,
+                 set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at",
+            school.0,
+            group_id,
+            period_id,
+            pupil_id,
+            before.0,
+            if before.0.is_some() { None } else { before.1 },
+            author.account_id,
+            author.clock.now()
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    audit::record(
+        conn,
+        school,
+        author.actor,
+        Change::new("period_mark.reverted", "period_mark", group_id)
+            .before(json!({"pupil_id": pupil_id, "period_id": period_id, "value": current.0, "deferred_until": current.1}))
+            .after(json!({"pupil_id": pupil_id, "period_id": period_id, "value": before.0, "deferred_until": before.1}))
+            .reason(reason),
+    )
+    .await?;
+    Ok(())
+}
+
 /// The teacher's written explanation asking to change a period mark (J6).
 pub async fn request_correction(
     pool: &PgPool,

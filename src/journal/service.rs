@@ -352,15 +352,33 @@ pub async fn write_cell(
     form: &CellForm,
 ) -> AppResult<CellSaved> {
     let mut tx = pool.begin().await?;
-    let saved = write_cell_in(&mut tx, author, form).await?;
+    let saved = write_cell_in(&mut tx, author, form, None).await?;
     tx.commit().await?;
     Ok(saved)
 }
 
+/// Puts a cell back as it was before a change made with compromised credentials (000 §21,
+/// 004 §5.4), in the caller's transaction: the same write as a teacher's, by the director or a
+/// deputy, with no capacity or time window (the management's decision), `form.was` as the state
+/// the cell must still be in, and `reason` recorded on every audit event it makes.
+pub async fn revert_cell(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    form: &CellForm,
+    reason: &str,
+) -> AppResult<CellSaved> {
+    if !author.access.can_read_every_journal() {
+        return Err(AppError::Forbidden);
+    }
+    write_cell_in(conn, author, form, Some(reason)).await
+}
+
+/// `revert`: the reason of a revert (see `revert_cell`); `None` for a teacher's write.
 async fn write_cell_in(
     conn: &mut PgConnection,
     author: &Author<'_>,
     form: &CellForm,
+    revert: Option<&str>,
 ) -> AppResult<CellSaved> {
     let school = author.access.school_id;
     // Permission first: the journal is readable by the author (else 403), the pupil is the
@@ -369,13 +387,13 @@ async fn write_cell_in(
     pupil_of_lesson(conn, author, &lesson, form.pupil).await?;
     let columns = repo::lesson_columns(conn, school, lesson.id).await?;
     let column = column_of(&columns, form.column)?;
-    if !capacities(conn, author, &lesson).await?.writes_lesson() {
+    if revert.is_none() && !capacities(conn, author, &lesson).await?.writes_lesson() {
         // Somebody who reads the journal but does not write into it (the director, a deputy,
         // the class teacher, a substitute of another lesson): the rule's refusal, which names
         // no value, before the stored cell is compared with what they saw.
         check(conn, author, &lesson, Entry::Absence).await?;
     }
-    let reason = form.reason.trim();
+    let reason = revert.unwrap_or(form.reason.trim());
     let mut errors = FieldErrors::new();
     input::line(&mut errors, "reason", reason, limits::LINE);
     errors.into_result()?;
@@ -412,7 +430,10 @@ async fn write_cell_in(
     let now = author.now();
     let mut late = false;
     if typed.absent != now_cell.absent {
-        let timing = check(conn, author, &lesson, Entry::Absence).await?;
+        let timing = match revert {
+            Some(_) => Timing::OnTime,
+            None => check(conn, author, &lesson, Entry::Absence).await?,
+        };
         late |= timing == Timing::Late;
         let id = repo::upsert_absence(
             conn,
@@ -425,20 +446,19 @@ async fn write_cell_in(
             now,
         )
         .await?;
-        audit::record(
-            conn,
-            school,
-            author.actor,
-            Change::new(
-                if typed.absent { "absence.marked" } else { "absence.removed" },
-                "absence",
-                id,
-            )
-            .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": now_cell.absent, "reason": current.reason}))
-            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": typed.absent, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}))
-            .reason_if(timing == Timing::FromPaper, outage::PAPER_REASON),
+        let mut change = Change::new(
+            if typed.absent { "absence.marked" } else { "absence.removed" },
+            "absence",
+            id,
         )
-        .await?;
+        .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": now_cell.absent, "reason": current.reason}))
+        .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": typed.absent, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}));
+        if let Some(why) = revert {
+            change = change.reason(why);
+        } else if timing == Timing::FromPaper {
+            change = change.reason(outage::PAPER_REASON);
+        }
+        audit::record(conn, school, author.actor, change).await?;
     }
     let mut column_id = column.as_ref().map(|c| c.id);
     if typed.mark != now_cell.mark {
@@ -452,7 +472,10 @@ async fn write_cell_in(
                 (wt, i64::from(days))
             }
         };
-        let timing = check(conn, author, &lesson, Entry::Mark { checking_days }).await?;
+        let timing = match revert {
+            Some(_) => Timing::OnTime,
+            None => check(conn, author, &lesson, Entry::Mark { checking_days }).await?,
+        };
         late |= timing == Timing::Late;
         let correcting = now_cell.mark.is_some();
         if correcting && reason.chars().count() < 3 {
@@ -490,7 +513,7 @@ async fn write_cell_in(
         let mut change = Change::new(action, "mark", id)
             .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": now_cell.mark.map(MarkValue::show)}))
             .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": typed.mark.map(MarkValue::show), "work_type_id": work_type_id, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}));
-        if correcting {
+        if correcting || revert.is_some() {
             change = change.reason(reason);
         } else if timing == Timing::FromPaper {
             change = change.reason(outage::PAPER_REASON);
@@ -540,9 +563,39 @@ pub async fn save_lesson(
     lesson_id: i64,
     form: &LessonForm,
 ) -> AppResult<()> {
-    let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let lesson = lesson(&mut tx, author, lesson_id).await?;
+    save_lesson_in(&mut tx, author, lesson_id, form, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Puts a lesson's record (topic, homework, comment) back as it was before a change made with
+/// compromised credentials (000 §21, 004 §5.4), in the caller's transaction: the same write as
+/// the teacher's, by the director or a deputy, with no capacity or time window; `form.was_*` is
+/// what the record must still show, and `reason` is recorded on the audit event.
+pub async fn revert_lesson(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson_id: i64,
+    form: &LessonForm,
+    reason: &str,
+) -> AppResult<()> {
+    if !author.access.can_read_every_journal() {
+        return Err(AppError::Forbidden);
+    }
+    save_lesson_in(conn, author, lesson_id, form, Some(reason)).await
+}
+
+/// `revert`: the reason of a revert (see `revert_lesson`); `None` for a teacher's write.
+async fn save_lesson_in(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson_id: i64,
+    form: &LessonForm,
+    revert: Option<&str>,
+) -> AppResult<()> {
+    let school = author.access.school_id;
+    let lesson = lesson(&mut *conn, author, lesson_id).await?;
     let mut errors = FieldErrors::new();
     let topic = form.topic.trim();
     let homework = form.homework.trim();
@@ -609,21 +662,24 @@ pub async fn save_lesson(
     }
     let mut late = false;
     let mut from_paper = false;
-    if topic_changed {
-        let timing = check(&mut tx, author, &lesson, Entry::Topic).await?;
+    if topic_changed && revert.is_none() {
+        let timing = check(&mut *conn, author, &lesson, Entry::Topic).await?;
         late |= timing == Timing::Late;
         from_paper |= timing == Timing::FromPaper;
     }
     // J7 + J1: after the window homework (and «Не задано») is late, not refused.
     let homework_late = if homework_changed {
-        let timing = check(&mut tx, author, &lesson, Entry::Homework).await?;
+        let timing = match revert {
+            Some(_) => Timing::OnTime,
+            None => check(&mut *conn, author, &lesson, Entry::Homework).await?,
+        };
         from_paper |= timing == Timing::FromPaper;
         Some(timing == Timing::Late && (new_homework.is_some() || none))
     } else {
         None
     };
     repo::update_lesson_record(
-        &mut tx,
+        &mut *conn,
         school,
         lesson.id,
         &repo::LessonRecord {
@@ -637,24 +693,22 @@ pub async fn save_lesson(
         },
     )
     .await?;
-    audit::record(
-        &mut tx,
-        school,
-        author.actor,
-        Change::new("lesson.recorded", "lesson", lesson.id)
-            .before(json!({"topic": lesson.topic, "homework": lesson.homework, "homework_none": lesson.homework_none, "homework_minutes": lesson.homework_minutes, "comment": lesson.teacher_comment}))
-            .after(json!({"topic": new_topic, "homework": new_homework, "homework_none": none, "homework_minutes": minutes, "comment": new_comment, "late_entry": late, "homework_late": homework_late.unwrap_or(lesson.homework_late), "from_paper": from_paper}))
-            .reason_if(from_paper, outage::PAPER_REASON),
-    )
-    .await?;
+    let mut change = Change::new("lesson.recorded", "lesson", lesson.id)
+        .before(json!({"topic": lesson.topic, "homework": lesson.homework, "homework_none": lesson.homework_none, "homework_minutes": lesson.homework_minutes, "comment": lesson.teacher_comment}))
+        .after(json!({"topic": new_topic, "homework": new_homework, "homework_none": none, "homework_minutes": minutes, "comment": new_comment, "late_entry": late, "homework_late": homework_late.unwrap_or(lesson.homework_late), "from_paper": from_paper}));
+    if let Some(why) = revert {
+        change = change.reason(why);
+    } else if from_paper {
+        change = change.reason(outage::PAPER_REASON);
+    }
+    audit::record(&mut *conn, school, author.actor, change).await?;
     // J1/J3: «held» is a fact of the date. A topic saved on the lesson's day or later means
     // the lesson was given; one planned ahead (with homework, a comment, columns) does not, so
     // the deputy may still move or cancel the lesson, and a timetable change carries the plan.
     let today = crate::clock::local_today(author.clock, &lesson.time_zone);
     if new_topic.is_some() && lesson.lesson_date <= today {
-        repo::mark_held(&mut tx, school, lesson.id).await?;
+        repo::mark_held(&mut *conn, school, lesson.id).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -767,7 +821,7 @@ pub async fn write_cells(
         if cell.lesson != lesson_id {
             return Err(AppError::NotFound);
         }
-        match write_cell_in(&mut tx, author, cell).await {
+        match write_cell_in(&mut tx, author, cell, None).await {
             Ok(saved) => changed += usize::from(saved.changed),
             Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => {
                 problems.push((cell.pupil, message_of(e)));

@@ -7,6 +7,7 @@ mod audit_page;
 mod auth_pages;
 mod class_teacher;
 mod classes;
+mod compromised;
 mod control;
 mod credentials;
 pub mod csrf;
@@ -458,6 +459,25 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/platform/audit-chain",
             get(audit_page::platform_chain).post(audit_page::platform_verify_chain),
+        )
+        // Compromised credentials (000 §21, 004 §5.4)
+        .route(
+            "/compromised",
+            get(compromised::own_form).post(compromised::declare_own),
+        )
+        .route(
+            "/admin/users/{account_id}/compromised",
+            get(compromised::other_form).post(compromised::declare_other),
+        )
+        .route("/compromised/declarations", get(compromised::list))
+        .route("/compromised/declarations/{id}", get(compromised::changes))
+        .route(
+            "/compromised/declarations/{id}/revert",
+            post(compromised::revert_all),
+        )
+        .route(
+            "/compromised/declarations/{id}/events/{event_id}/revert",
+            post(compromised::revert_one),
         )
         .fallback(errors::not_found)
         .layer(middleware::from_fn(input_guard::refuse_control_chars))

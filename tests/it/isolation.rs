@@ -84,6 +84,11 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/reports/accumulation.csv", REPORTS),
     ("/reports/accumulation.xlsx", REPORTS),
     ("/audit/chain", &["director", "director2"]),
+    // Compromised credentials (000 §21, 004 §5.4): the changes are journal data.
+    (
+        "/compromised/declarations",
+        &["director", "director2", "deputy"],
+    ),
 ];
 
 /// The activity report (regulations §5): the management and the administrator.

@@ -17,6 +17,7 @@ mod browser;
 mod catalogues;
 mod class_reports;
 mod cluster;
+mod compromised;
 mod control_centre;
 mod corrections;
 mod curriculum;
