@@ -43,3 +43,4 @@ pub mod telemetry;
 pub mod tenancy;
 pub mod timetable;
 pub mod web;
+pub mod backup;
