@@ -213,10 +213,13 @@ async fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> 
     let restored = crate::backup::restore(&owner.url, &role, file).await;
     owner.close().await;
     let restored = restored?;
+    let rows = usize::try_from(restored.rows).unwrap_or(usize::MAX);
     println!(
-        "Восстановлено: {} таблиц, {} строк{}.",
+        "Восстановлено: {} {}, {} {}{}.",
         restored.tables,
+        crate::input::plural(restored.tables, "таблица", "таблицы", "таблиц"),
         restored.rows,
+        crate::input::plural(rows, "строка", "строки", "строк"),
         if restored.checked_against_json {
             "; число строк каждой таблицы совпадает с записанным в копии"
         } else {

@@ -88,7 +88,10 @@ pub struct Owner {
 }
 
 fn socket_url(dir: &Path) -> String {
-    format!("postgres://postgres@localhost/{DATABASE}?host={}", dir.display())
+    format!(
+        "postgres://postgres@localhost/{DATABASE}?host={}",
+        dir.display()
+    )
 }
 
 impl Owner {
@@ -786,7 +789,11 @@ mod tests {
                 fs::write(dir.path().join(format!("{stem}{suffix}")), b"x").unwrap();
             }
         }
-        fs::write(dir.path().join(".zhurnal-20260122-000000.dump.partial"), b"x").unwrap();
+        fs::write(
+            dir.path().join(".zhurnal-20260122-000000.dump.partial"),
+            b"x",
+        )
+        .unwrap();
         fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
         assert_eq!(prune(dir.path(), 2).unwrap(), 1);
         let mut left: Vec<String> = fs::read_dir(dir.path())
@@ -822,7 +829,10 @@ mod tests {
         assert_eq!(verify(&dump).unwrap(), sha);
         fs::write(&dump, b"PGDMP broke").unwrap();
         let refused = verify(&dump).unwrap_err().to_string();
-        assert!(refused.contains("zhurnal-20260101-000000.dump повреждена"), "{refused}");
+        assert!(
+            refused.contains("zhurnal-20260101-000000.dump повреждена"),
+            "{refused}"
+        );
         fs::remove_file(checksum_path(&dump)).unwrap();
         let refused = verify(&dump).unwrap_err().to_string();
         assert!(refused.contains("нет файла контрольной суммы"), "{refused}");

@@ -12,6 +12,7 @@ mod journal;
 mod accounts;
 mod audit;
 mod auth;
+mod backup;
 mod browser;
 mod catalogues;
 mod class_reports;
