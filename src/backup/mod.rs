@@ -687,7 +687,7 @@ pub fn list(dir: &Path, limit: usize) -> Vec<Listed> {
         .filter_map(|stem| fs::read(dir.join(format!("{stem}.json"))).ok())
         .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
         .collect();
-    infos.sort_by(|a, b| b.made_at.cmp(&a.made_at));
+    infos.sort_by_key(|i| std::cmp::Reverse(i.made_at));
     infos.truncate(limit);
     infos
         .into_iter()

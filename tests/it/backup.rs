@@ -472,7 +472,7 @@ async fn s6_the_weekly_backup_is_made_when_due_once_at_a_time_copied_and_checked
         [newest_old.clone(), first.info.file.clone()],
         "the oldest beyond the last 2 is removed"
     );
-    assert_eq!(dumps_in(&copy), [first.info.file.clone()]);
+    assert_eq!(dumps_in(&copy), std::slice::from_ref(&first.info.file));
     let listed = backups::list(&dir, 10);
     assert_eq!(listed.len(), 2);
     assert!(listed[0].intact, "the new backup is whole on disk");
