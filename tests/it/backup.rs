@@ -240,6 +240,8 @@ async fn s6_a_backup_restored_into_a_fresh_cluster_has_every_row_and_its_row_sec
         Some(cluster.url_as(zhurnal::db::APP_ROLE, zhurnal::startup::DATABASE));
     config.mail_poll_seconds = 0;
     config.smtp_url = None;
+    config.backup_dir = dir.clone();
+    config.backup_every_days = 7;
     let db = zhurnal::startup::Database::open(&config)
         .await
         .expect("the restored database opens");
@@ -276,6 +278,26 @@ async fn s6_a_backup_restored_into_a_fresh_cluster_has_every_row_and_its_row_sec
             "{login} signs in on the restored data"
         );
     }
+    // The platform operator sees the last backup, whole and copied.
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let operator = Client {
+        http: reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap(),
+        jar,
+        base: base.clone(),
+    };
+    operator.login("operator", zhurnal::demo::PASSWORD).await;
+    let (status, html) = operator.text("/platform").await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = &html[html.find("id=\"backups\"").expect("the backups are listed")..];
+    assert!(listed.contains(&info.made_at.format("%d.%m.%Y %H:%M UTC").to_string()));
+    assert!(
+        listed.contains("в порядке") && listed.contains("проверена"),
+        "{listed}"
+    );
+    assert!(html.contains("Копия базы делается раз в 7 дней."));
     let _ = stop.send(());
     running.await.unwrap().unwrap();
     db.close().await;
