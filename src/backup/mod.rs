@@ -15,6 +15,7 @@ pub mod schedule;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
@@ -240,7 +241,7 @@ fn stem_of(file: &str) -> &str {
 /// The dump and its `.sha256` (no `.json` yet: `backup_now` writes it).
 async fn make(lock: &mut BackupLock, dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Made> {
     let bins = tokio::task::spawn_blocking(PgBinaries::find).await??;
-    fs::create_dir_all(dir).map_err(|e| io_error("создать каталог копий", dir, &e))?;
+    private_dir(dir)?;
     let stem = format!("zhurnal-{}", now.format("%Y%m%d-%H%M%S"));
     let file = format!("{stem}.dump");
     let path = dir.join(&file);
@@ -288,6 +289,11 @@ async fn make(lock: &mut BackupLock, dir: &Path, now: DateTime<Utc>) -> anyhow::
                 return Err(e);
             }
         };
+    // The whole school's personal data and password hashes: the owner's eyes only.
+    if let Err(e) = fs::set_permissions(&partial, fs::Permissions::from_mode(0o600)) {
+        let _ = fs::remove_file(&partial);
+        return Err(io_error("закрыть от других копию", &partial, &e));
+    }
     let hashed = {
         let partial = partial.clone();
         tokio::task::spawn_blocking(move || sha256_of(&partial)).await?
@@ -452,7 +458,7 @@ async fn copy_to(made: &Made, copy_dir: &Path) -> CopyInfo {
     let file = made.info.file.clone();
     let sha = made.info.sha256.clone();
     let result = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
-        fs::create_dir_all(&to_dir).map_err(|e| io_error("создать каталог копий", &to_dir, &e))?;
+        private_dir(&to_dir)?;
         let target = to_dir.join(&file);
         let partial = to_dir.join(format!(".{file}.partial"));
         fs::copy(&from, &partial).map_err(|e| io_error("скопировать копию в", &to_dir, &e))?;
@@ -494,6 +500,16 @@ async fn copy_to(made: &Made, copy_dir: &Path) -> CopyInfo {
     }
 }
 
+/// Creates a backup directory (and its parents) readable by the owner only; an existing one is
+/// left as it is.
+fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| io_error("создать каталог копий", dir, &e))
+}
+
 /// SHA-256 (hex) and size of a file.
 pub fn sha256_of(path: &Path) -> anyhow::Result<(String, u64)> {
     let mut file = fs::File::open(path).map_err(|e| io_error("прочитать", path, &e))?;
@@ -523,7 +539,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .unwrap_or("backup");
     let partial = dir.join(format!(".{name}.partial"));
     let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&partial)?;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&partial)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&partial, path)?;

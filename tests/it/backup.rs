@@ -167,6 +167,19 @@ async fn s6_a_backup_restored_into_a_fresh_cluster_has_every_row_and_its_row_sec
         std::fs::read(&dump).unwrap(),
         "the second medium holds the same dump"
     );
+    // The whole school's personal data: readable by the owner only, on both media.
+    use std::os::unix::fs::PermissionsExt;
+    for path in [
+        dump.clone(),
+        backups::checksum_path(&dump),
+        dump.with_extension("json"),
+        copy.join(&name),
+        dir.clone(),
+        copy.clone(),
+    ] {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{} is private", path.display());
+    }
     let sums = std::fs::read_to_string(backups::checksum_path(&dump)).unwrap();
     assert_eq!(sums, format!("{}  {name}\n", info.sha256));
 
