@@ -196,6 +196,12 @@ async fn s6_a_backup_restored_into_a_fresh_cluster_has_every_row_and_its_row_sec
         "{stdout}"
     );
 
+    // The private cluster's own backup: `zhurnal backup` with no DATABASE_URL starts it...
+    let again = work.path().join("again");
+    let data_env = [("ZHURNAL_DATA_DIR", data.to_str().unwrap())];
+    let (ok, _, stderr) = zhurnal(&["backup", "--to", again.to_str().unwrap()], &data_env).await;
+    assert!(ok, "a backup of the stopped private cluster: {stderr}");
+
     let cluster = {
         let data = data.clone();
         tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&data, Durability::Ephemeral))
@@ -205,6 +211,27 @@ async fn s6_a_backup_restored_into_a_fresh_cluster_has_every_row_and_its_row_sec
     };
     let restored_url = cluster.url(zhurnal::startup::DATABASE);
     assert_eq!(fingerprint(&restored_url).await, source);
+
+    // ... or uses the running one (here the test's), on its socket.
+    let attached = work.path().join("attached");
+    let (ok, _, stderr) = zhurnal(&["backup", "--to", attached.to_str().unwrap()], &data_env).await;
+    assert!(ok, "a backup of the running private cluster: {stderr}");
+    let both: Vec<_> = [&again, &attached]
+        .iter()
+        .flat_map(|d| backups::list(d, 10))
+        .collect();
+    assert_eq!(both.len(), 2);
+    for listed in both {
+        assert_eq!(
+            listed.info.tables, info.tables,
+            "the same rows backed up again"
+        );
+        assert!(listed.intact);
+    }
+    // A restore never goes into a data directory a running server uses.
+    let (ok, _, stderr) = zhurnal(&["restore", dump.to_str().unwrap()], &data_env).await;
+    assert!(!ok);
+    assert!(stderr.contains("работает запущенный «Журнал»"), "{stderr}");
     let (walls, _) = row_security(&app.owner_url).await;
     assert_eq!(
         row_security(&restored_url).await,
