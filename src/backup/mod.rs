@@ -661,7 +661,10 @@ pub async fn restore(owner_url: &str, app_role: &str, file: &Path) -> anyhow::Re
         .await?;
     let granted = db::ensure_app_role(&owner, app_role).await;
     owner.close().await;
-    granted?;
+    granted.context(
+        "данные восстановлены, но роль приложения не получила права; исправьте причину и \
+         выполните `zhurnal migrate` с теми же настройками",
+    )?;
     let json = file.with_extension("json");
     let recorded: Option<BackupInfo> = fs::read(&json)
         .ok()

@@ -167,59 +167,59 @@ impl Counts {
     }
 }
 
+/// The start page's counts, the school's lesson problems counted once: the problems per class,
+/// teacher and kind (for the counts and both «worst» lists) and the other counts, asked at once.
 pub async fn counts(
     pool: &PgPool,
     school: SchoolId,
     year: i64,
     when: When,
-) -> sqlx::Result<Counts> {
-    let r = sqlx::query!(
-        r#"WITH p AS (SELECT kind FROM control_lesson_problems($1, $2, $3, $4))
-           SELECT (SELECT count(*) FROM p WHERE kind = 'no_topic') AS "no_topic!",
-                  (SELECT count(*) FROM p WHERE kind = 'no_homework') AS "no_homework!",
-                  (SELECT count(*) FROM p WHERE kind = 'late_mark') AS "late_marks!",
-                  (SELECT count(*) FROM p WHERE kind = 'unchecked') AS "unchecked!",
-                  (SELECT count(*) FROM correction_request
-                   WHERE school_id = $1 AND status = 'pending') AS "corrections_pending!",
-                  (SELECT count(*) FROM correction_request
-                   WHERE school_id = $1 AND status = 'awaiting_director') AS "corrections_awaiting_director!",
-                  (SELECT count(*) FROM journal_remark r
-                   JOIN study_group g ON g.school_id = r.school_id AND g.id = r.group_id
-                   WHERE r.school_id = $1 AND g.academic_year_id = $2
-                     AND r.fixed_at IS NULL AND r.due_on < $5) AS "remarks_overdue!",
-                  (SELECT count(DISTINCT u.group_id) FROM journal_unlock u
-                   JOIN study_group g ON g.school_id = u.school_id AND g.id = u.group_id
-                   WHERE u.school_id = $1 AND g.academic_year_id = $2 AND u.until > $6) AS "unlocked!",
-                  (SELECT count(*) FROM parent par
-                   WHERE par.school_id = $1 AND par.account_id IS NOT NULL
-                     AND EXISTS (SELECT 1 FROM pupil_parent pp
-                                 JOIN class_enrollment e ON e.school_id = pp.school_id AND e.pupil_id = pp.pupil_id
-                                 WHERE pp.school_id = $1 AND pp.parent_id = par.id AND e.ends_on IS NULL)
-                     AND NOT EXISTS (SELECT 1 FROM diary_visit v
-                                     WHERE v.school_id = $1 AND v.account_id = par.account_id
-                                       AND v.role = 'parent')) AS "parents_never!",
-                  (SELECT count(*) FROM control_no_teacher($1, $5)) AS "no_teacher!""#,
-        school.0,
-        year,
-        when.local_now,
-        when.week_start,
-        when.today,
-        when.now
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(Counts {
-        no_topic: r.no_topic,
-        no_homework: r.no_homework,
-        late_marks: r.late_marks,
-        unchecked: r.unchecked,
-        corrections_pending: r.corrections_pending,
-        corrections_awaiting_director: r.corrections_awaiting_director,
-        remarks_overdue: r.remarks_overdue,
-        unlocked: r.unlocked,
-        parents_never: r.parents_never,
-        no_teacher: r.no_teacher,
-    })
+) -> sqlx::Result<(Counts, Tally)> {
+    let (r, tally) = tokio::try_join!(
+        sqlx::query!(
+            r#"SELECT (SELECT count(*) FROM correction_request
+                       WHERE school_id = $1 AND status = 'pending') AS "corrections_pending!",
+                      (SELECT count(*) FROM correction_request
+                       WHERE school_id = $1 AND status = 'awaiting_director') AS "corrections_awaiting_director!",
+                      (SELECT count(*) FROM journal_remark r
+                       JOIN study_group g ON g.school_id = r.school_id AND g.id = r.group_id
+                       WHERE r.school_id = $1 AND g.academic_year_id = $2
+                         AND r.fixed_at IS NULL AND r.due_on < $3) AS "remarks_overdue!",
+                      (SELECT count(DISTINCT u.group_id) FROM journal_unlock u
+                       JOIN study_group g ON g.school_id = u.school_id AND g.id = u.group_id
+                       WHERE u.school_id = $1 AND g.academic_year_id = $2 AND u.until > $4) AS "unlocked!",
+                      (SELECT count(*) FROM parent par
+                       WHERE par.school_id = $1 AND par.account_id IS NOT NULL
+                         AND EXISTS (SELECT 1 FROM pupil_parent pp
+                                     JOIN class_enrollment e ON e.school_id = pp.school_id AND e.pupil_id = pp.pupil_id
+                                     WHERE pp.school_id = $1 AND pp.parent_id = par.id AND e.ends_on IS NULL)
+                         AND NOT EXISTS (SELECT 1 FROM diary_visit v
+                                         WHERE v.school_id = $1 AND v.account_id = par.account_id
+                                           AND v.role = 'parent')) AS "parents_never!",
+                      (SELECT count(*) FROM control_no_teacher($1, $3)) AS "no_teacher!""#,
+            school.0,
+            year,
+            when.today,
+            when.now
+        )
+        .fetch_one(pool),
+        tally(pool, school, year, when),
+    )?;
+    Ok((
+        Counts {
+            no_topic: tally.count(Problem::NoTopic),
+            no_homework: tally.count(Problem::NoHomework),
+            late_marks: tally.count(Problem::LateMarks),
+            unchecked: tally.count(Problem::Unchecked),
+            corrections_pending: r.corrections_pending,
+            corrections_awaiting_director: r.corrections_awaiting_director,
+            remarks_overdue: r.remarks_overdue,
+            unlocked: r.unlocked,
+            parents_never: r.parents_never,
+            no_teacher: r.no_teacher,
+        },
+        tally,
+    ))
 }
 
 /// A class or a teacher with its lesson problems, for «where it is worst».
@@ -234,69 +234,148 @@ pub struct Worst {
     pub total: i64,
 }
 
-/// The classes with the most lesson problems, worst first (at most `limit`).
-pub async fn worst_classes(
-    pool: &PgPool,
-    school: SchoolId,
-    year: i64,
-    when: When,
-    limit: i64,
-) -> sqlx::Result<Vec<Worst>> {
-    sqlx::query_as!(
-        Worst,
-        r#"SELECT g.class_id AS id,
-                  coalesce(min(c.grade || '«' || c.letter || '»'), 'без класса') AS "name!",
-                  count(*) FILTER (WHERE p.kind = 'no_topic') AS "no_topic!",
-                  count(*) FILTER (WHERE p.kind = 'no_homework') AS "no_homework!",
-                  count(*) FILTER (WHERE p.kind = 'late_mark') AS "late_marks!",
-                  count(*) FILTER (WHERE p.kind = 'unchecked') AS "unchecked!",
-                  count(*) AS "total!"
+impl Worst {
+    fn new(id: Option<i64>, name: String) -> Self {
+        Worst {
+            id,
+            name,
+            no_topic: 0,
+            no_homework: 0,
+            late_marks: 0,
+            unchecked: 0,
+            total: 0,
+        }
+    }
+
+    fn add(&mut self, kind: &str, n: i64) {
+        match kind {
+            "no_topic" => self.no_topic += n,
+            "no_homework" => self.no_homework += n,
+            "late_mark" => self.late_marks += n,
+            _ => self.unchecked += n,
+        }
+        self.total += n;
+    }
+}
+
+/// (grade, letter) of a class; none for a group without a class.
+type ClassOrder = (Option<i16>, Option<String>);
+
+/// One cell of the tally: the lesson problems of one kind of one class (none: a group without a
+/// class) and one teacher.
+#[derive(Clone, Debug)]
+struct TallyRow {
+    class_id: Option<i64>,
+    class_name: String,
+    /// The classes' order when their totals are equal.
+    class_order: ClassOrder,
+    teacher_id: Option<i64>,
+    /// (last name, first name).
+    teacher: Option<(String, String)>,
+    kind: String,
+    n: i64,
+}
+
+/// The school's lesson problems (`control_lesson_problems`) counted per class, teacher and kind.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    rows: Vec<TallyRow>,
+}
+
+impl Tally {
+    pub fn count(&self, problem: Problem) -> i64 {
+        let kind = problem.kind();
+        self.rows
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.n)
+            .sum()
+    }
+
+    /// The classes with the most lesson problems, worst first (at most `limit`).
+    pub fn worst_classes(&self, limit: usize) -> Vec<Worst> {
+        let mut by: Vec<(Worst, ClassOrder)> = Vec::new();
+        for r in &self.rows {
+            let at = match by.iter().position(|(w, _)| w.id == r.class_id) {
+                Some(i) => i,
+                None => {
+                    by.push((
+                        Worst::new(r.class_id, r.class_name.clone()),
+                        r.class_order.clone(),
+                    ));
+                    by.len() - 1
+                }
+            };
+            by[at].0.add(&r.kind, r.n);
+        }
+        // Worst first; equal totals by grade and letter, a group without a class last.
+        by.sort_by(|(a, ao), (b, bo)| {
+            b.total
+                .cmp(&a.total)
+                .then_with(|| ao.0.is_none().cmp(&bo.0.is_none()))
+                .then_with(|| ao.cmp(bo))
+        });
+        by.into_iter().take(limit).map(|(w, _)| w).collect()
+    }
+
+    /// The teachers with the most lesson problems, worst first (at most `limit`).
+    pub fn worst_teachers(&self, limit: usize) -> Vec<Worst> {
+        let mut by: Vec<(Worst, (String, String))> = Vec::new();
+        for r in &self.rows {
+            let (Some(id), Some(name)) = (r.teacher_id, &r.teacher) else {
+                continue;
+            };
+            let at = match by.iter().position(|(w, _)| w.id == Some(id)) {
+                Some(i) => i,
+                None => {
+                    by.push((
+                        Worst::new(Some(id), format!("{} {}", name.0, name.1)),
+                        name.clone(),
+                    ));
+                    by.len() - 1
+                }
+            };
+            by[at].0.add(&r.kind, r.n);
+        }
+        by.sort_by(|(a, an), (b, bn)| b.total.cmp(&a.total).then_with(|| an.cmp(bn)));
+        by.into_iter().take(limit).map(|(w, _)| w).collect()
+    }
+}
+
+/// Counts the school's lesson problems per class, teacher and kind: `control_lesson_problems`
+/// once for the start page's counts and both lists.
+pub async fn tally(pool: &PgPool, school: SchoolId, year: i64, when: When) -> sqlx::Result<Tally> {
+    let rows = sqlx::query!(
+        r#"SELECT g.class_id AS "class_id?", min(c.grade || '«' || c.letter || '»') AS "class_name?",
+                  min(c.grade) AS "grade?", min(c.letter) AS "letter?",
+                  p.teacher_id AS "teacher_id?", min(a.last_name) AS "last_name?",
+                  min(a.first_name) AS "first_name?", p.kind AS "kind!", count(*) AS "n!"
            FROM control_lesson_problems($1, $2, $3, $4) p
            JOIN study_group g ON g.school_id = $1 AND g.id = p.group_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
-           GROUP BY g.class_id
-           ORDER BY count(*) DESC, min(c.grade), min(c.letter)
-           LIMIT $5"#,
+           LEFT JOIN account a ON a.id = p.teacher_id
+           GROUP BY g.class_id, p.teacher_id, p.kind"#,
         school.0,
         year,
         when.local_now,
-        when.week_start,
-        limit
+        when.week_start
     )
     .fetch_all(pool)
-    .await
-}
-
-/// The teachers with the most lesson problems, worst first (at most `limit`).
-pub async fn worst_teachers(
-    pool: &PgPool,
-    school: SchoolId,
-    year: i64,
-    when: When,
-    limit: i64,
-) -> sqlx::Result<Vec<Worst>> {
-    sqlx::query_as!(
-        Worst,
-        r#"SELECT p.teacher_id AS "id?",
-                  min(a.last_name || ' ' || a.first_name) AS "name!",
-                  count(*) FILTER (WHERE p.kind = 'no_topic') AS "no_topic!",
-                  count(*) FILTER (WHERE p.kind = 'no_homework') AS "no_homework!",
-                  count(*) FILTER (WHERE p.kind = 'late_mark') AS "late_marks!",
-                  count(*) FILTER (WHERE p.kind = 'unchecked') AS "unchecked!",
-                  count(*) AS "total!"
-           FROM control_lesson_problems($1, $2, $3, $4) p
-           JOIN account a ON a.id = p.teacher_id
-           GROUP BY p.teacher_id
-           ORDER BY count(*) DESC, min(a.last_name), min(a.first_name)
-           LIMIT $5"#,
-        school.0,
-        year,
-        when.local_now,
-        when.week_start,
-        limit
-    )
-    .fetch_all(pool)
-    .await
+    .await?;
+    Ok(Tally {
+        rows: rows
+            .into_iter()
+            .map(|r| TallyRow {
+                class_id: r.class_id,
+                class_name: r.class_name.unwrap_or_else(|| "без класса".into()),
+                class_order: (r.grade, r.letter),
+                teacher_id: r.teacher_id,
+                teacher: r.last_name.zip(r.first_name),
+                kind: r.kind,
+                n: r.n,
+            })
+            .collect(),
+    })
 }
 
 /// A row of a list behind a count: a lesson (or a journal) with what is wrong.

@@ -111,6 +111,7 @@ impl Totals {
 pub struct PupilLine {
     pub pupil_id: i64,
     pub name: String,
+    pub class_id: i64,
     pub class_label: String,
     pub missed: Vec<Missed>,
     pub failed: Vec<Failed>,
@@ -363,6 +364,7 @@ pub async fn report(
         report.pupils.push(PupilLine {
             pupil_id: p.id,
             name: p.name,
+            class_id: p.class_id,
             class_label: p.class_label,
             missed,
             failed,

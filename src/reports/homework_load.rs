@@ -167,32 +167,34 @@ pub async fn report(
                       lead(lesson_date) OVER (PARTITION BY group_id
                                               ORDER BY lesson_date, lesson_number) AS due_on
                FROM setting
-           ), entries AS (
-               SELECT c.id AS class_id, gp.pupil_id, d.due_on, d.id AS lesson_id,
-                      d.homework_minutes
-               FROM due d
-               JOIN group_pupil gp ON gp.school_id = $1 AND gp.group_id = d.group_id
-                AND gp.starts_on <= d.due_on AND (gp.ends_on IS NULL OR gp.ends_on >= d.due_on)
-               JOIN class_enrollment e ON e.school_id = $1 AND e.pupil_id = gp.pupil_id
-                AND e.starts_on <= d.due_on AND (e.ends_on IS NULL OR e.ends_on >= d.due_on)
+           ), member AS (
+               SELECT gp.group_id, gp.pupil_id, c.id AS class_id,
+                      greatest(gp.starts_on, e.starts_on) AS starts_on,
+                      least(coalesce(gp.ends_on, 'infinity'), coalesce(e.ends_on, 'infinity')) AS ends_on
+               FROM group_pupil gp
+               JOIN class_enrollment e ON e.school_id = gp.school_id AND e.pupil_id = gp.pupil_id
                JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
                 AND c.academic_year_id = $2
-               WHERE d.has_homework AND d.due_on BETWEEN $3 AND $4
+               WHERE gp.school_id = $1 AND gp.group_id IN (SELECT id FROM groups)
                  AND ($5::bigint IS NULL OR c.id = $5)
+           ), entries AS (
+               SELECT m.class_id, m.pupil_id, d.due_on, d.id AS lesson_id, d.homework_minutes
+               FROM due d
+               JOIN member m ON m.group_id = d.group_id AND d.due_on BETWEEN m.starts_on AND m.ends_on
+               WHERE d.has_homework AND d.due_on BETWEEN $3 AND $4
            ), pupil_day AS (
                SELECT class_id, due_on, pupil_id, coalesce(sum(homework_minutes), 0) AS minutes
                FROM entries GROUP BY class_id, due_on, pupil_id
-           ), class_day AS (
-               SELECT class_id, due_on,
-                      count(DISTINCT lesson_id) FILTER (WHERE homework_minutes IS NULL) AS unrated
-               FROM entries GROUP BY class_id, due_on
+           ), unrated AS (
+               SELECT class_id, due_on, count(DISTINCT lesson_id) AS unrated
+               FROM entries WHERE homework_minutes IS NULL GROUP BY class_id, due_on
            )
-           SELECT cd.class_id, cd.due_on AS "due_on!", cd.unrated AS "unrated!",
+           SELECT pd.class_id, pd.due_on AS "due_on!", coalesce(max(u.unrated), 0) AS "unrated!",
                   max(pd.minutes)::bigint AS "minutes!"
-           FROM class_day cd
-           JOIN pupil_day pd ON pd.class_id = cd.class_id AND pd.due_on = cd.due_on
-           GROUP BY cd.class_id, cd.due_on, cd.unrated
-           ORDER BY cd.class_id, cd.due_on"#,
+           FROM pupil_day pd
+           LEFT JOIN unrated u ON u.class_id = pd.class_id AND u.due_on = pd.due_on
+           GROUP BY pd.class_id, pd.due_on
+           ORDER BY pd.class_id, pd.due_on"#,
         school.0,
         f.year_id,
         f.from,

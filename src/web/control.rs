@@ -53,7 +53,7 @@ pub struct ShortJournal {
 }
 
 /// How many classes and teachers the start page names, worst first.
-const WORST: i64 = 10;
+const WORST: usize = 10;
 
 fn when(state: &AppState, member: &Member) -> When {
     When::at(state.clock.now(), &member.school.time_zone)
@@ -71,7 +71,8 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
     let school = member.school.id;
     let overview = schools::overview(&state.pool, school).await?;
     let year = current_year(state, member, when).await?;
-    // The page's four readings are independent: asked at once, each on its own connection.
+    // The page's readings are independent: asked at once, each on its own connection (the
+    // counts ask two: the lesson problems and the rest).
     let (counts, classes, teachers, journals) = match year {
         Some(year) => {
             // J11: the accumulation report's rule and facts, for the current period of every
@@ -80,12 +81,16 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
                 year_id: Some(year),
                 ..Default::default()
             };
-            tokio::try_join!(
+            let ((counts, tally), journals) = tokio::try_join!(
                 attention::counts(&state.pool, school, year, when),
-                attention::worst_classes(&state.pool, school, year, when, WORST),
-                attention::worst_teachers(&state.pool, school, year, when, WORST),
                 accumulation::journals(&state.pool, school, selection, when.today),
-            )?
+            )?;
+            (
+                counts,
+                tally.worst_classes(WORST),
+                tally.worst_teachers(WORST),
+                journals,
+            )
         }
         None => (Counts::default(), Vec::new(), Vec::new(), Vec::new()),
     };
@@ -101,7 +106,7 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
         .collect();
     short_journals.sort_by_key(|j| std::cmp::Reverse(j.pupils));
     let short_pupils: usize = short_journals.iter().map(|j| j.pupils).sum();
-    short_journals.truncate(WORST as usize);
+    short_journals.truncate(WORST);
     // J6: the director is asked for agreement, a deputy for a decision.
     let agrees = member.access.can_agree_corrections();
     let mut items: Vec<Item> = Problem::LESSONS
@@ -219,7 +224,7 @@ pub async fn list(
     let school = member.school.id;
     let year = current_year(&state, &member, when).await?;
     let counts = match year {
-        Some(year) => attention::counts(&state.pool, school, year, when).await?,
+        Some(year) => attention::counts(&state.pool, school, year, when).await?.0,
         None => Counts::default(),
     };
     if what == "parents" {

@@ -176,6 +176,43 @@ fn pupil_section(body: &str, pupil: i64) -> String {
 }
 
 #[tokio::test]
+async fn the_catch_up_report_of_the_whole_school_gives_each_pupil_one_line_linking_to_their_class()
+{
+    let app = spawn_app().await;
+    let c = build(&app).await;
+    let deputy = app.signed_in("deputy").await;
+    let body = page(&deputy, "/reports/catch-up?from=16.11.2026&to=20.11.2026").await;
+    // A whole school's topics would be megabytes: one line per pupil, the details in the class.
+    let pupils = table_cells(&body, "report-table catch-up-pupils");
+    assert_eq!(
+        row(&pupils, "Пропускин Тест", "7Ш")[2..],
+        strs(&["3", "1", "0"])[..]
+    );
+    assert_eq!(
+        row(&pupils, "Двойкин Тест", "7Ш")[2..],
+        strs(&["0", "0", "1"])[..]
+    );
+    assert!(
+        !body.contains("catch-up-missed"),
+        "no topic lists for the whole school"
+    );
+    assert!(
+        body.contains(&format!("class={}", c.id))
+            && body.contains(&format!("#pupil-{}\">Пропускин Тест</a>", c.late))
+    );
+    // The class's own page lists the topics.
+    let class = page(
+        &deputy,
+        &format!(
+            "/reports/catch-up?class={}&from=16.11.2026&to=20.11.2026",
+            c.id
+        ),
+    )
+    .await;
+    assert!(class.contains("catch-up-missed") && !class.contains("catch-up-pupils"));
+}
+
+#[tokio::test]
 async fn the_catch_up_report_lists_each_pupils_missed_topics_and_twos_as_counted_by_hand() {
     let app = spawn_app().await;
     let c = build(&app).await;
