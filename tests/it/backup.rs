@@ -15,10 +15,19 @@ use zhurnal::db::embedded::{Durability, EmbeddedPostgres};
 
 use crate::helpers::{Client, path_of, spawn_app};
 
+/// The built `zhurnal`: cargo's, or `ZHURNAL_TEST_BIN` where several checkouts share one target
+/// directory and `target/debug/zhurnal` may be another checkout's build (docs/TESTING.md).
+fn binary() -> String {
+    std::env::var("ZHURNAL_TEST_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_zhurnal").to_string())
+}
+
 /// Runs the built `zhurnal` with only the given settings (none inherited from the test's own
 /// environment); its exit status, stdout and stderr.
 async fn zhurnal(args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_zhurnal"));
+    let mut cmd = tokio::process::Command::new(binary());
     cmd.args(args).env("RUST_LOG", "warn");
     for name in [
         "DATABASE_URL",
