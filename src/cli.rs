@@ -1,5 +1,5 @@
 //! The command line: `serve`, `demo`, `migrate`, `create-school`, `create-operator`, `bench`,
-//! `audit verify`.
+//! `backup`, `restore`, `audit verify`.
 
 use std::process::ExitCode;
 
@@ -43,6 +43,17 @@ enum Command {
         /// Measure only the reports (the control reports and the deputy's start page).
         #[arg(long)]
         reports_only: bool,
+    },
+    /// Back up the whole database (pg_dump, with a .sha256 and a .json beside it).
+    Backup {
+        /// The directory to write to (default: ZHURNAL_BACKUP_DIR, or <data dir>/backups).
+        #[arg(long)]
+        to: Option<std::path::PathBuf>,
+    },
+    /// Restore a backup into an empty database (DATABASE_URL, or a new ZHURNAL_DATA_DIR).
+    Restore {
+        /// The .dump file (its .sha256 must be beside it).
+        file: std::path::PathBuf,
     },
     /// The audit trail: `audit verify` re-computes each school's hash chain.
     #[command(subcommand)]
@@ -192,7 +203,67 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("Пароль нужно сменить при первом входе.");
             Ok(())
         }
+        Command::Backup { to } => backup(&config, to).await,
+        Command::Restore { file } => restore(&config, &file).await,
     }
+}
+
+async fn backup(config: &Config, to: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let owner = crate::backup::Owner::for_backup(config).await?;
+    let dir = to.unwrap_or_else(|| config.backup_dir.clone());
+    let made = async {
+        let mut lock = crate::backup::lock_or_refuse(&owner.url).await?;
+        let made = crate::backup::backup_now(
+            &mut lock,
+            &dir,
+            config.backup_copy_dir.as_deref(),
+            chrono::Utc::now(),
+        )
+        .await;
+        lock.release().await;
+        made
+    }
+    .await;
+    owner.close().await;
+    let made = made?;
+    println!("Резервная копия сделана: {}", made.path.display());
+    println!(
+        "Размер: {} байт, SHA-256: {}",
+        made.info.size_bytes, made.info.sha256
+    );
+    if let Some(copy) = &made.info.copy {
+        match &copy.error {
+            None => println!("Копия на втором носителе проверена: {}", copy.dir),
+            Some(e) => anyhow::bail!("копия на второй носитель {} не удалась: {e}", copy.dir),
+        }
+    }
+    Ok(())
+}
+
+async fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let role = crate::backup::app_role(config)?;
+    // The checksum before anything is started or touched.
+    let checked = file.to_path_buf();
+    tokio::task::spawn_blocking(move || crate::backup::verify(&checked)).await??;
+    let owner = crate::backup::Owner::for_restore(config).await?;
+    let restored = crate::backup::restore(&owner.url, &role, file).await;
+    owner.close().await;
+    let restored = restored?;
+    let rows = usize::try_from(restored.rows).unwrap_or(usize::MAX);
+    println!(
+        "Восстановлено: {} {}, {} {}{}.",
+        restored.tables,
+        crate::input::plural(restored.tables, "таблица", "таблицы", "таблиц"),
+        restored.rows,
+        crate::input::plural(rows, "строка", "строки", "строк"),
+        if restored.checked_against_json {
+            "; число строк каждой таблицы совпадает с записанным в копии"
+        } else {
+            ""
+        }
+    );
+    println!("Запустите `zhurnal serve` с теми же настройками.");
+    Ok(())
 }
 
 fn describe(e: crate::error::AppError) -> anyhow::Error {
@@ -273,7 +344,10 @@ async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
     }
     let state = startup::state(db.pool.clone(), config.clone(), startup::system_clock());
     let app = match Application::bind(state, config.bind).await {
-        Ok(app) => app,
+        Ok(app) => app.with_backups(crate::backup::schedule::Schedule::from_config(
+            &config,
+            &db.owner_url,
+        )),
         Err(e) => {
             db.close().await;
             return Err(e);

@@ -30,6 +30,14 @@ pub struct Config {
     pub mail_from: String,
     /// How often the mail worker looks for work; 0 turns the background worker off.
     pub mail_poll_seconds: u64,
+    /// Scheduled backups (`backup::schedule`): every this many days, 0 = none.
+    pub backup_every_days: u32,
+    /// How many scheduled backups each directory keeps (the newest).
+    pub backup_keep: usize,
+    /// Where backups are written (`<data_dir>/backups` unless set).
+    pub backup_dir: PathBuf,
+    /// The second medium each new backup is copied to and checked on, if set.
+    pub backup_copy_dir: Option<PathBuf>,
 }
 
 /// The sender when `ZHURNAL_MAIL_FROM` is not set.
@@ -68,16 +76,36 @@ impl Config {
             .context("ZHURNAL_MAIL_POLL_SECONDS должен быть целым числом секунд")?
             .unwrap_or(30)
             .min(24 * 3600);
+        let backup_every_days = var("ZHURNAL_BACKUP_EVERY_DAYS")
+            .map(|v| v.parse::<u32>())
+            .transpose()
+            .context("ZHURNAL_BACKUP_EVERY_DAYS должен быть целым числом дней (0 — не делать)")?
+            .unwrap_or(7)
+            .min(366);
+        let backup_keep = var("ZHURNAL_BACKUP_KEEP")
+            .map(|v| v.parse::<usize>())
+            .transpose()
+            .context("ZHURNAL_BACKUP_KEEP должен быть целым числом копий")?
+            .unwrap_or(8)
+            .clamp(1, 1000);
+        let data_dir: PathBuf = var("ZHURNAL_DATA_DIR")
+            .unwrap_or_else(|| "data".into())
+            .into();
+        let backup_dir = var("ZHURNAL_BACKUP_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("backups"));
         Ok(Self {
+            backup_every_days,
+            backup_keep,
+            backup_dir,
+            backup_copy_dir: var("ZHURNAL_BACKUP_COPY_DIR").map(PathBuf::from),
             smtp_url: var("ZHURNAL_SMTP_URL"),
             mail_from,
             mail_poll_seconds,
             public_url,
             database_url: var("DATABASE_URL"),
             app_database_url: var("ZHURNAL_APP_DATABASE_URL"),
-            data_dir: var("ZHURNAL_DATA_DIR")
-                .unwrap_or_else(|| "data".into())
-                .into(),
+            data_dir,
             bind,
             secure_cookies,
             session_idle_hours,
@@ -101,6 +129,10 @@ impl fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
             .field("mail_from", &self.mail_from)
             .field("mail_poll_seconds", &self.mail_poll_seconds)
+            .field("backup_every_days", &self.backup_every_days)
+            .field("backup_keep", &self.backup_keep)
+            .field("backup_dir", &self.backup_dir)
+            .field("backup_copy_dir", &self.backup_copy_dir)
             .finish()
     }
 }

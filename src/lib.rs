@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod backup;
 pub mod bench;
 pub mod catalogues;
 pub mod cli;

@@ -264,6 +264,32 @@ impl PgBinaries {
     fn program(&self, name: &str) -> PathBuf {
         self.bin_dir.join(name)
     }
+
+    /// A client program of the same installation (`pg_dump`, `pg_restore`): never older than
+    /// the server it works with.
+    pub fn tool(&self, name: &str) -> PathBuf {
+        self.program(name)
+    }
+}
+
+/// The socket directory of the private cluster under `data_dir` if a server of it is running
+/// and ready under a live parent (another copy of the program, e.g. `serve`): commands such as
+/// `zhurnal backup` connect to it there instead of starting their own.
+pub fn running_cluster(data_dir: &Path) -> Option<PathBuf> {
+    let dir = data_dir.join("pg").canonicalize().ok()?;
+    let text = fs::read_to_string(dir.join("postmaster.pid")).ok()?;
+    let pid = text.lines().next()?.trim().parse::<i32>().ok()?;
+    let ready = text.lines().nth(7).map(str::trim) == Some("ready");
+    (ready
+        && process_alive(pid)
+        && holder(pid, &dir) == Holder::OurServer
+        && supervisor_of(pid).is_some())
+    .then_some(dir)
+}
+
+/// Has a private cluster ever been made under `data_dir`?
+pub fn cluster_exists(data_dir: &Path) -> bool {
+    data_dir.join("pg").join("PG_VERSION").exists()
 }
 
 fn server_major(dir: &Path) -> Option<u32> {

@@ -1,4 +1,5 @@
-//! The platform operator's page: the schools, and a new school with its first administrator.
+//! The platform operator's page: the schools, a new school with its first administrator, and the
+//! last backups of the whole database.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -25,6 +26,53 @@ pub struct PlatformPage {
     errors: FieldErrors,
     zones: [&'static str; 11],
     issued: Option<Issued>,
+    backups: Vec<BackupLine>,
+    /// «Копия базы делается раз в 7 дней», or why not.
+    backup_schedule: String,
+}
+
+/// One of the last backups, as the operator reads it.
+pub struct BackupLine {
+    made_at: String,
+    size: String,
+    intact: bool,
+    copied: &'static str,
+}
+
+/// The last backups of the configured directory (`backup::list`), newest first.
+async fn last_backups(state: &AppState) -> Vec<BackupLine> {
+    let dir = state.config.backup_dir.clone();
+    let listed = tokio::task::spawn_blocking(move || crate::backup::list(&dir, 10))
+        .await
+        .unwrap_or_default();
+    listed
+        .into_iter()
+        .map(|l| BackupLine {
+            made_at: l.info.made_at.format("%d.%m.%Y %H:%M UTC").to_string(),
+            size: megabytes(l.info.size_bytes),
+            intact: l.intact,
+            copied: match &l.info.copy {
+                None => "не настроена",
+                Some(c) if c.verified => "проверена",
+                Some(_) => "не удалась",
+            },
+        })
+        .collect()
+}
+
+fn schedule_line(days: u32) -> String {
+    match days {
+        0 => "Копии по расписанию выключены (ZHURNAL_BACKUP_EVERY_DAYS=0).".into(),
+        1 => "Копия базы делается каждый день.".into(),
+        n => format!(
+            "Копия базы делается раз в {n} {}.",
+            crate::input::plural(n as usize, "день", "дня", "дней")
+        ),
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} МБ", bytes as f64 / 1_048_576.0).replace('.', ",")
 }
 
 async fn page(
@@ -41,6 +89,8 @@ async fn page(
         errors,
         zones: RUSSIAN_TIME_ZONES,
         issued,
+        backups: last_backups(state).await,
+        backup_schedule: schedule_line(state.config.backup_every_days),
     })
 }
 

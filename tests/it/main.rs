@@ -13,6 +13,7 @@ mod accounts;
 mod audit;
 mod audit_chain;
 mod auth;
+mod backup;
 mod browser;
 mod catalogues;
 mod class_reports;
