@@ -1,4 +1,5 @@
-//! The command line: `serve`, `demo`, `migrate`, `create-school`, `create-operator`, `bench`.
+//! The command line: `serve`, `demo`, `migrate`, `create-school`, `create-operator`, `bench`,
+//! `archive verify`.
 
 use std::process::ExitCode;
 
@@ -40,6 +41,22 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         rounds: usize,
     },
+    /// The year's sealed archive (regulations §6).
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
+}
+
+#[derive(Subcommand)]
+enum ArchiveCommand {
+    /// Check an archive's directory: every file's SHA-256 against manifest.json and the
+    /// signature of manifest.sig; names each file that differs; fails on any difference.
+    Verify {
+        /// The archive's directory (with manifest.json and manifest.sig).
+        dir: std::path::PathBuf,
+        /// The school's public key as printed (hex); the manifest must be signed with it.
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -80,6 +97,10 @@ struct OperatorArgs {
 pub fn main() -> ExitCode {
     telemetry::init();
     let cli = Cli::parse();
+    // Needs neither the database nor the configuration: an archive is checked anywhere.
+    if let Command::Archive(ArchiveCommand::Verify { dir, key }) = &cli.command {
+        return verify_archive(dir, key.as_deref());
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -137,6 +158,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Archive(ArchiveCommand::Verify { .. }) => unreachable!("checked in main"),
         Command::CreateOperator(args) => {
             let db = Database::open(&config).await?;
             let result = crate::accounts::service::create_operator(
@@ -155,6 +177,36 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("Пароль нужно сменить при первом входе.");
             Ok(())
         }
+    }
+}
+
+fn verify_archive(dir: &std::path::Path, key: Option<&str>) -> ExitCode {
+    let (manifest, problems) = crate::archive::seal::verify(dir, key);
+    if let Some(m) = &manifest {
+        println!(
+            "Архив: {}, учебный год {}, создан {}; файлов в описи: {}.",
+            m.school,
+            m.year,
+            m.made_at,
+            m.files.len()
+        );
+        println!(
+            "Открытый ключ: {}",
+            crate::archive::seal::PublicKey::of_hex(&m.public_key)
+        );
+        if let Some(head) = &m.audit_chain_head {
+            println!("Вершина цепочки журнала изменений: {head}");
+        }
+    }
+    if problems.is_empty() {
+        println!("Архив цел: все файлы совпадают с описью, подпись верна.");
+        ExitCode::SUCCESS
+    } else {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        eprintln!("Архив не прошёл проверку: расхождений — {}.", problems.len());
+        ExitCode::FAILURE
     }
 }
 

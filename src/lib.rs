@@ -13,6 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod accounts;
 pub mod audit;
+pub mod archive;
 pub mod auth;
 pub mod authz;
 pub mod bench;

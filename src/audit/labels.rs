@@ -128,6 +128,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("parent.notify_mode", "Изменён выбор уведомлений по почте"),
     // Internal messages (§4)
     ("message_thread.created", "Начата переписка"),
+    // The year's archive (§6)
+    ("archive.started", "Начато создание архива года"),
+    ("archive.made", "Создан архив года"),
 ];
 
 /// «Создана учётная запись» for `account.created`; the code itself when unknown.

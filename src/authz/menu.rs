@@ -28,6 +28,7 @@ const DIRECTOR: &[MenuItem] = &[
     item("Журнал изменений", "/audit"),
     item("Настройки школы", "/admin/settings"),
     item("Сообщения", "/messages"),
+    item("Архив года", "/archive"),
 ];
 const DEPUTY: &[MenuItem] = &[
     item("Главная", "/deputy"),
@@ -41,6 +42,7 @@ const DEPUTY: &[MenuItem] = &[
     item("Замечания к журналам", "/remarks"),
     item("Отчёты", "/reports"),
     item("Сообщения", "/messages"),
+    item("Архив года", "/archive"),
 ];
 /// No journals (regulations §1: the administrator keeps accounts and lists, «no marks»).
 const ADMINISTRATOR: &[MenuItem] = &[

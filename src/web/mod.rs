@@ -39,6 +39,7 @@ mod setup_catalogues;
 mod setup_year;
 mod timetable;
 mod year_end;
+mod archive;
 
 use std::sync::Arc;
 
@@ -444,6 +445,9 @@ pub fn router(state: AppState) -> Router {
             get(messages::show).post(messages::reply),
         )
         .route("/platform", get(platform::schools).post(platform::create))
+        // The year's sealed archive (regulations §6)
+        .route("/archive", get(archive::show).post(archive::start))
+        .route("/archive/{id}/zip", get(archive::download))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(input_guard::refuse_control_chars))
         .layer(middleware::from_fn_with_state(
