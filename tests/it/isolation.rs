@@ -70,6 +70,8 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
     ("/reports/accumulation", REPORTS),
     ("/reports/accumulation.csv", REPORTS),
     ("/reports/accumulation.xlsx", REPORTS),
+    // The year's archive (§6): the director and the deputies.
+    ("/archive", &["director", "director2", "deputy"]),
 ];
 
 /// The activity report (regulations §5): the management and the administrator.

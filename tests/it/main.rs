@@ -44,3 +44,4 @@ mod timetable;
 mod timetable_groups;
 mod year_end;
 mod year_setup;
+mod archive;
