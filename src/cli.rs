@@ -205,7 +205,10 @@ fn verify_archive(dir: &std::path::Path, key: Option<&str>) -> ExitCode {
         for p in &problems {
             eprintln!("{p}");
         }
-        eprintln!("Архив не прошёл проверку: расхождений — {}.", problems.len());
+        eprintln!(
+            "Архив не прошёл проверку: расхождений — {}.",
+            problems.len()
+        );
         ExitCode::FAILURE
     }
 }

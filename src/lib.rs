@@ -12,8 +12,8 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod accounts;
-pub mod audit;
 pub mod archive;
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod bench;

@@ -210,16 +210,46 @@ pub fn journal_pdf(frame: &Frame<'_>, title: &str, j: &Journal) -> Result<Vec<u8
         );
         if j.groups.is_empty() {
             w.paragraph(10.0, "Журналов нет.");
+        } else {
+            let rows = j
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    vec![
+                        (i + 1).to_string(),
+                        g.subject.clone(),
+                        g.name.clone(),
+                        g.teachers.clone(),
+                    ]
+                })
+                .collect();
+            w.titled_table(
+                "Содержание",
+                &Grid {
+                    columns: vec![
+                        ("№".into(), NUMBER_WIDTH),
+                        ("Предмет".into(), 50.0),
+                        ("Группа".into(), 50.0),
+                        ("Учитель".into(), TEXT_WIDTH - 106.0),
+                    ],
+                    rows,
+                },
+            );
         }
         for g in &j.groups {
             group_pages(w, j, g);
         }
+        w.running(None);
     })
 }
 
 fn group_pages(w: &mut Writer<'_>, j: &Journal, g: &GroupInfo) {
+    w.running(None);
     w.page_break();
-    w.heading(12.0, &format!("{} — {}", g.subject, g.name));
+    let title = format!("{} — {}", g.subject, g.name);
+    w.heading(12.0, &title);
+    w.running(Some(title));
     if !g.teachers.is_empty() {
         w.paragraph(9.0, &format!("Учитель: {}", g.teachers));
     }
@@ -241,13 +271,16 @@ fn group_pages(w: &mut Writer<'_>, j: &Journal, g: &GroupInfo) {
     for ((y, m), month) in &months {
         let first = NaiveDate::from_ymd_opt(*y, *m, 1).expect("a month's first day");
         for chunk in month.chunks(LESSONS_ACROSS) {
-            w.heading(10.0, &format!("Отметки и посещаемость: {}", month_words(first)));
             let width = (TEXT_WIDTH - NAME_WIDTH - NUMBER_WIDTH) / LESSONS_ACROSS as f32;
             let mut columns = vec![
                 ("№".to_string(), NUMBER_WIDTH),
                 ("Обучающийся".to_string(), NAME_WIDTH),
             ];
-            columns.extend(chunk.iter().map(|l| (l.date.format("%d").to_string(), width)));
+            columns.extend(
+                chunk
+                    .iter()
+                    .map(|l| (l.date.format("%d").to_string(), width)),
+            );
             let rows = pupils
                 .iter()
                 .enumerate()
@@ -257,11 +290,13 @@ fn group_pages(w: &mut Writer<'_>, j: &Journal, g: &GroupInfo) {
                     row
                 })
                 .collect();
-            w.table(&Grid { columns, rows });
+            w.titled_table(
+                &format!("Отметки и посещаемость: {}", month_words(first)),
+                &Grid { columns, rows },
+            );
         }
     }
     // Topics and homework.
-    w.heading(10.0, "Темы уроков и домашние задания");
     let rows = lessons
         .iter()
         .map(|l| {
@@ -276,17 +311,19 @@ fn group_pages(w: &mut Writer<'_>, j: &Journal, g: &GroupInfo) {
             ]
         })
         .collect();
-    w.table(&Grid {
-        columns: vec![
-            ("Дата".into(), 20.0),
-            ("Тема урока".into(), 82.0),
-            ("Домашнее задание".into(), TEXT_WIDTH - 102.0),
-        ],
-        rows,
-    });
+    w.titled_table(
+        "Темы уроков и домашние задания",
+        &Grid {
+            columns: vec![
+                ("Дата".into(), 20.0),
+                ("Тема урока".into(), 82.0),
+                ("Домашнее задание".into(), TEXT_WIDTH - 102.0),
+            ],
+            rows,
+        },
+    );
     // Period marks.
     if !j.periods.is_empty() {
-        w.heading(10.0, "Отметки за периоды");
         let width = ((TEXT_WIDTH - NAME_WIDTH - NUMBER_WIDTH) / j.periods.len() as f32).min(25.0);
         let mut columns = vec![
             ("№".to_string(), NUMBER_WIDTH),
@@ -308,7 +345,7 @@ fn group_pages(w: &mut Writer<'_>, j: &Journal, g: &GroupInfo) {
                 row
             })
             .collect();
-        w.table(&Grid { columns, rows });
+        w.titled_table("Отметки за периоды", &Grid { columns, rows });
     }
 }
 
@@ -411,8 +448,10 @@ pub fn attendance_pdf(
         );
         let day_width = (TEXT_WIDTH - NAME_WIDTH - 16.0) / 31.0;
         for month in &a.months {
-            let days: Vec<NaiveDate> = month.iter_days().take_while(|d| d.month() == month.month()).collect();
-            w.heading(10.0, &format!("Посещаемость: {}", month_words(*month)));
+            let days: Vec<NaiveDate> = month
+                .iter_days()
+                .take_while(|d| d.month() == month.month())
+                .collect();
             let mut columns = vec![("Обучающийся".to_string(), NAME_WIDTH)];
             columns.extend(days.iter().map(|d| (d.day().to_string(), day_width)));
             columns.push(("Всего".into(), 8.0));
@@ -438,7 +477,10 @@ pub fn attendance_pdf(
                     row
                 })
                 .collect();
-            w.table(&Grid { columns, rows });
+            w.titled_table(
+                &format!("Посещаемость: {}", month_words(*month)),
+                &Grid { columns, rows },
+            );
         }
     })
 }
@@ -455,7 +497,6 @@ pub fn summary_pdf(
         let periods = sheet.periods.len().max(1);
         let width = ((TEXT_WIDTH - NAME_WIDTH - 24.0) / subjects as f32).min(14.0);
         for (p, period) in sheet.periods.iter().enumerate() {
-            w.heading(10.0, &format!("Отметки: {period}"));
             let mut columns = vec![("Обучающийся".to_string(), NAME_WIDTH)];
             columns.extend(sheet.subjects.iter().map(|s| (short(s), width)));
             columns.push(("Примечание".into(), 24.0));
@@ -471,7 +512,7 @@ pub fn summary_pdf(
                     row
                 })
                 .collect();
-            w.table(&Grid { columns, rows });
+            w.titled_table(&format!("Отметки: {period}"), &Grid { columns, rows });
             if let Some(t) = sheet.totals.get(p) {
                 use crate::rules::class_totals::show;
                 w.paragraph(

@@ -346,10 +346,7 @@ async fn make(
                         .to_string(),
                 };
                 let journal = book::journal(pool, school, span, chosen, periods).await?;
-                blocking(move || {
-                    book::journal_pdf(&frame(&frame_owned), &title, &journal)
-                })
-                .await?
+                blocking(move || book::journal_pdf(&frame(&frame_owned), &title, &journal)).await?
             }
             ("attendance", Some((class_id, name, _))) => {
                 let a = book::attendance(pool, school, *class_id, span).await?;

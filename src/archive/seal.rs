@@ -368,7 +368,11 @@ mod tests {
             ]
         );
         std::fs::remove_file(dir.join("5Б/journal.pdf")).unwrap();
-        assert!(verify(&dir, None).1.contains(&Problem::Missing("5Б/journal.pdf".into())));
+        assert!(
+            verify(&dir, None)
+                .1
+                .contains(&Problem::Missing("5Б/journal.pdf".into()))
+        );
 
         // A manifest re-signed with another key verifies only without the printed key.
         seal(&dir, &manifest, &other).unwrap();

@@ -79,7 +79,13 @@ pub async fn start(
     // Read only once the member may start an archive.
     let form: StartForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let Ok(year_id) = form.year_id.trim().parse::<i64>() else {
-        return refused(&state, &member, form.year_id, "Выберите учебный год.".into()).await;
+        return refused(
+            &state,
+            &member,
+            form.year_id,
+            "Выберите учебный год.".into(),
+        )
+        .await;
     };
     match archive::start(
         &state.pool,
@@ -125,7 +131,12 @@ pub async fn download(
     request: Request,
 ) -> AppResult<Response> {
     let row = archive::finished(&state.pool, &member.access, id).await?;
-    let path = archive::zip_path(&state.config.data_dir, member.school.id, row.year_id, row.id);
+    let path = archive::zip_path(
+        &state.config.data_dir,
+        member.school.id,
+        row.year_id,
+        row.id,
+    );
     if !path.exists() {
         return Err(AppError::NotFound);
     }

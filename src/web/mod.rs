@@ -2,6 +2,7 @@
 //! one askama page. No SQL here.
 
 mod admin_users;
+mod archive;
 mod assets;
 mod audit_page;
 mod auth_pages;
@@ -39,7 +40,6 @@ mod setup_catalogues;
 mod setup_year;
 mod timetable;
 mod year_end;
-mod archive;
 
 use std::sync::Arc;
 

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::AppState;
 use super::extract::Member;
 use super::layout::{Layout, flash};
-use crate::error::{AppError, AppResult, FieldErrors};
 use crate::archive::seal::{self, PublicKey};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::mail::WEEKDAYS;
 use crate::tenancy::settings::{self, SettingsForm};
 
@@ -105,7 +105,8 @@ pub async fn save(
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 page(layout, form, errors, archive_key(&state, &member)),
-            ).into_response())
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }

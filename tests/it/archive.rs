@@ -211,7 +211,9 @@ fn verify(dir: &Path, key: Option<&str>) -> (bool, String) {
 async fn printed_key(director: &Client) -> String {
     let (status, page) = director.text("/admin/settings").await;
     assert_eq!(status, StatusCode::OK);
-    let at = page.find("Открытый ключ (Ed25519): <code>").expect("the key is shown")
+    let at = page
+        .find("Открытый ключ (Ed25519): <code>")
+        .expect("the key is shown")
         + "Открытый ключ (Ed25519): <code>".len();
     page[at..at + 64].to_string()
 }
@@ -245,7 +247,10 @@ async fn s6_the_years_archive_prints_every_class_on_a4_pages_signed_and_verified
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let page = r.text().await.unwrap();
     assert!(page.contains("можно создать с 01.06."), "{page}");
-    assert!(page.contains(&format!("<option value=\"{year}\" selected")), "{page}");
+    assert!(
+        page.contains(&format!("<option value=\"{year}\" selected")),
+        "{page}"
+    );
     assert_eq!(scalar(app, "SELECT count(*) FROM archive", &[]).await, 0);
 
     june(app).await;
@@ -314,8 +319,15 @@ async fn s6_the_years_archive_prints_every_class_on_a4_pages_signed_and_verified
     ] {
         assert!(journal.contains(expected), "{expected} in the journal");
     }
-    let first_school_words: String = school_name.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
-    assert!(journal.contains(&first_school_words), "{first_school_words}");
+    let first_school_words: String = school_name
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        journal.contains(&first_school_words),
+        "{first_school_words}"
+    );
     let pupil_line = journal
         .lines()
         .find(|l| l.contains(&written.pupil) && l.contains('5'))
@@ -340,7 +352,10 @@ async fn s6_the_years_archive_prints_every_class_on_a4_pages_signed_and_verified
     let (_, page) = director.text("/archive").await;
     assert!(page.contains("готов"), "{page}");
     let kept = ends.checked_add_months(chrono::Months::new(300)).unwrap();
-    assert!(page.contains(&kept.format("%d.%m.%Y").to_string()), "{page}");
+    assert!(
+        page.contains(&kept.format("%d.%m.%Y").to_string()),
+        "{page}"
+    );
     assert!(page.contains(&format!("/archive/{id}/zip")));
     assert_eq!(
         scalar(
@@ -370,15 +385,28 @@ async fn s6_the_years_archive_prints_every_class_on_a4_pages_signed_and_verified
     let (ok, out) = verify(copy.path(), Some(&key));
     assert!(!ok);
     assert!(
-        out.contains(&format!("файл изменён (SHA-256 не совпадает): {}/summary.pdf", written.class)),
+        out.contains(&format!(
+            "файл изменён (SHA-256 не совпадает): {}/summary.pdf",
+            written.class
+        )),
         "{out}"
     );
     // A file removed and one added: both named.
-    std::fs::remove_file(copy.path().join(format!("{}/attendance.pdf", written.class))).unwrap();
+    std::fs::remove_file(
+        copy.path()
+            .join(format!("{}/attendance.pdf", written.class)),
+    )
+    .unwrap();
     std::fs::write(copy.path().join("note.txt"), "x").unwrap();
     let (_, out) = verify(copy.path(), None);
-    assert!(out.contains(&format!("файла нет: {}/attendance.pdf", written.class)), "{out}");
-    assert!(out.contains("лишний файл, которого нет в описи: note.txt"), "{out}");
+    assert!(
+        out.contains(&format!("файла нет: {}/attendance.pdf", written.class)),
+        "{out}"
+    );
+    assert!(
+        out.contains("лишний файл, которого нет в описи: note.txt"),
+        "{out}"
+    );
 
     // The manifest tampered with (a hash rewritten to the changed file's): a bad signature.
     let copy = tempfile::tempdir().unwrap();
@@ -466,7 +494,11 @@ async fn s6_only_the_director_makes_an_archive_the_deputies_download_it_others_a
             StatusCode::FORBIDDEN,
             "{login}"
         );
-        assert_eq!(client.get(&zip).await.status(), StatusCode::FORBIDDEN, "{login}");
+        assert_eq!(
+            client.get(&zip).await.status(),
+            StatusCode::FORBIDDEN,
+            "{login}"
+        );
         let r = client
             .post("/archive", &[("year_id", &year.to_string())])
             .await;

@@ -10,6 +10,7 @@ mod imports;
 mod journal;
 
 mod accounts;
+mod archive;
 mod audit;
 mod auth;
 mod browser;
@@ -44,4 +45,3 @@ mod timetable;
 mod timetable_groups;
 mod year_end;
 mod year_setup;
-mod archive;
