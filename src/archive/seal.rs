@@ -267,7 +267,7 @@ pub fn verify(dir: &Path, key_hex: Option<&str>) -> (Option<Manifest>, Vec<Probl
         _ => problems.push(Problem::BadSignature),
     }
     if let Some(given) = key_hex
-        && given.trim().to_ascii_lowercase() != manifest.public_key.to_ascii_lowercase()
+        && !given.trim().eq_ignore_ascii_case(&manifest.public_key)
     {
         problems.push(Problem::OtherKey);
     }
