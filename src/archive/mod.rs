@@ -38,6 +38,9 @@ use crate::tenancy::SchoolId;
 pub const JOURNAL_YEARS: u32 = 5;
 pub const SUMMARY_YEARS: u32 = 25;
 
+/// An archive still «running» after this long was cut off (its server stopped).
+const STALE: chrono::TimeDelta = chrono::TimeDelta::hours(2);
+
 /// The director and the deputies see the archives and download them.
 pub fn may_view(access: &Access) -> bool {
     matches!(access.role, Role::Director | Role::Deputy)
@@ -189,6 +192,18 @@ pub async fn start(
     if let Some(why) = not_yet(&year, clock::local_today(clock.as_ref(), &time_zone)) {
         return Err(AppError::Refused(why));
     }
+    // A worker lives as long as its server: one "running" for longer than `STALE` was cut off by
+    // a restart and is marked failed, so the year can be archived again.
+    sqlx::query!(
+        "UPDATE archive SET status = 'failed', error = $4
+         WHERE school_id = $1 AND year_id = $2 AND status = 'running' AND started_at < $3",
+        school.0,
+        year_id,
+        clock.now() - STALE,
+        "Создание прервано (сервер перезапускался); создайте архив заново."
+    )
+    .execute(&mut *tx)
+    .await?;
     let running = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM archive WHERE school_id = $1 AND year_id = $2
                           AND status = 'running') AS "running!""#,
