@@ -181,34 +181,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 fn verify_archive(dir: &std::path::Path, key: Option<&str>) -> ExitCode {
-    let (manifest, problems) = crate::archive::seal::verify(dir, key);
-    if let Some(m) = &manifest {
-        println!(
-            "Архив: {}, учебный год {}, создан {}; файлов в описи: {}.",
-            m.school,
-            m.year,
-            m.made_at,
-            m.files.len()
-        );
-        println!(
-            "Открытый ключ: {}",
-            crate::archive::seal::PublicKey::of_hex(&m.public_key)
-        );
-        if let Some(head) = &m.audit_chain_head {
-            println!("Вершина цепочки журнала изменений: {head}");
-        }
-    }
-    if problems.is_empty() {
-        println!("Архив цел: все файлы совпадают с описью, подпись верна.");
+    let (intact, report) = crate::archive::seal::report(dir, key);
+    if intact {
+        print!("{report}");
         ExitCode::SUCCESS
     } else {
-        for p in &problems {
-            eprintln!("{p}");
-        }
-        eprintln!(
-            "Архив не прошёл проверку: расхождений — {}.",
-            problems.len()
-        );
+        eprint!("{report}");
         ExitCode::FAILURE
     }
 }

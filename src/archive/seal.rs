@@ -301,6 +301,42 @@ pub fn verify(dir: &Path, key_hex: Option<&str>) -> (Option<Manifest>, Vec<Probl
     (Some(manifest), problems)
 }
 
+/// What `zhurnal archive verify` prints: the archive's description, then «Архив цел» or each
+/// difference and their count. `true` when the archive is intact.
+pub fn report(dir: &Path, key_hex: Option<&str>) -> (bool, String) {
+    use std::fmt::Write as _;
+    let (manifest, problems) = verify(dir, key_hex);
+    let mut out = String::new();
+    if let Some(m) = &manifest {
+        let _ = writeln!(
+            out,
+            "Архив: {}, учебный год {}, создан {}; файлов в описи: {}.",
+            m.school,
+            m.year,
+            m.made_at,
+            m.files.len()
+        );
+        let _ = writeln!(out, "Открытый ключ: {}", PublicKey::of_hex(&m.public_key));
+        if let Some(head) = &m.audit_chain_head {
+            let _ = writeln!(out, "Вершина цепочки журнала изменений: {head}");
+        }
+    }
+    if problems.is_empty() {
+        out.push_str("Архив цел: все файлы совпадают с описью, подпись верна.\n");
+        (true, out)
+    } else {
+        for p in &problems {
+            let _ = writeln!(out, "{p}");
+        }
+        let _ = writeln!(
+            out,
+            "Архив не прошёл проверку: расхождений — {}.",
+            problems.len()
+        );
+        (false, out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

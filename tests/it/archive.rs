@@ -189,22 +189,11 @@ fn manifest(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
 }
 
-/// `zhurnal archive verify DIR [--key KEY]`: (succeeded, what it printed).
+/// `zhurnal archive verify DIR [--key KEY]`: (succeeded, what it printed). The command prints
+/// `seal::report` and exits with its verdict; it is called in process, since the shared build
+/// directory's `zhurnal` binary may be another worktree's.
 fn verify(dir: &Path, key: Option<&str>) -> (bool, String) {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_zhurnal"));
-    command.arg("archive").arg("verify").arg(dir);
-    if let Some(k) = key {
-        command.args(["--key", k]);
-    }
-    let out = command.output().expect("the zhurnal binary runs");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    zhurnal::archive::seal::report(dir, key)
 }
 
 /// The public key the settings page shows for printing.
