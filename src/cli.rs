@@ -1,5 +1,5 @@
 //! The command line: `serve`, `demo`, `migrate`, `create-school`, `create-operator`, `bench`,
-//! `backup`, `restore`, `audit verify`.
+//! `backup`, `restore`, `audit verify`, `archive verify`.
 
 use std::process::ExitCode;
 
@@ -58,6 +58,9 @@ enum Command {
     /// The audit trail: `audit verify` re-computes each school's hash chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The year's sealed archive (regulations §6).
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
 }
 
 #[derive(Subcommand)]
@@ -68,6 +71,19 @@ enum AuditCommand {
         /// Only this school (its id).
         #[arg(long)]
         school: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ArchiveCommand {
+    /// Check an archive's directory: every file's SHA-256 against manifest.json and the
+    /// signature of manifest.sig; names each file that differs; fails on any difference.
+    Verify {
+        /// The archive's directory (with manifest.json and manifest.sig).
+        dir: std::path::PathBuf,
+        /// The school's public key as printed (hex); the manifest must be signed with it.
+        #[arg(long)]
+        key: Option<String>,
     },
 }
 
@@ -109,6 +125,10 @@ struct OperatorArgs {
 pub fn main() -> ExitCode {
     telemetry::init();
     let cli = Cli::parse();
+    // Needs neither the database nor the configuration: an archive is checked anywhere.
+    if let Command::Archive(ArchiveCommand::Verify { dir, key }) = &cli.command {
+        return verify_archive(dir, key.as_deref());
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -185,6 +205,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             db.close().await;
             result
         }
+        Command::Archive(ArchiveCommand::Verify { .. }) => unreachable!("checked in main"),
         Command::CreateOperator(args) => {
             let db = Database::open(&config).await?;
             let result = crate::accounts::service::create_operator(
@@ -264,6 +285,17 @@ async fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> 
     );
     println!("Запустите `zhurnal serve` с теми же настройками.");
     Ok(())
+}
+
+fn verify_archive(dir: &std::path::Path, key: Option<&str>) -> ExitCode {
+    let (intact, report) = crate::archive::seal::report(dir, key);
+    if intact {
+        print!("{report}");
+        ExitCode::SUCCESS
+    } else {
+        eprint!("{report}");
+        ExitCode::FAILURE
+    }
 }
 
 fn describe(e: crate::error::AppError) -> anyhow::Error {

@@ -12,6 +12,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod accounts;
+pub mod archive;
 pub mod audit;
 pub mod auth;
 pub mod authz;

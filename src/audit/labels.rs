@@ -137,6 +137,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "period_mark.reverted",
         "Итоговая отметка возвращена к прежней",
     ),
+    // The year's archive (§6)
+    ("archive.started", "Начато создание архива года"),
+    ("archive.made", "Создан архив года"),
 ];
 
 /// «Создана учётная запись» for `account.created`; the code itself when unknown.

@@ -29,6 +29,7 @@ const DIRECTOR: &[MenuItem] = &[
     item("Настройки школы", "/admin/settings"),
     item("Сообщения", "/messages"),
     item("Утраченные учётные данные", "/compromised/declarations"),
+    item("Архив года", "/archive"),
 ];
 const DEPUTY: &[MenuItem] = &[
     item("Главная", "/deputy"),
@@ -43,6 +44,7 @@ const DEPUTY: &[MenuItem] = &[
     item("Отчёты", "/reports"),
     item("Сообщения", "/messages"),
     item("Утраченные учётные данные", "/compromised/declarations"),
+    item("Архив года", "/archive"),
 ];
 /// No journals (regulations §1: the administrator keeps accounts and lists, «no marks»).
 const ADMINISTRATOR: &[MenuItem] = &[

@@ -11,6 +11,7 @@
 //! The PDF font is DejaVu Sans (`assets/fonts`, Bitstream Vera licence in
 //! `assets/fonts/LICENSE-DejaVu.txt`), compiled into the binary and subset into each file.
 
+pub mod archive_pdf;
 pub mod diary_pdf;
 pub mod pdf;
 pub mod table;

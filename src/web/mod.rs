@@ -2,6 +2,7 @@
 //! one askama page. No SQL here.
 
 mod admin_users;
+mod archive;
 mod assets;
 mod audit_page;
 mod auth_pages;
@@ -479,6 +480,9 @@ pub fn router(state: AppState) -> Router {
             "/compromised/declarations/{id}/events/{event_id}/revert",
             post(compromised::revert_one),
         )
+        // The year's sealed archive (regulations §6)
+        .route("/archive", get(archive::show).post(archive::start))
+        .route("/archive/{id}/zip", get(archive::download))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(input_guard::refuse_control_chars))
         .layer(middleware::from_fn_with_state(

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::AppState;
 use super::extract::Member;
 use super::layout::{Layout, flash};
+use crate::archive::seal::{self, PublicKey};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::mail::WEEKDAYS;
 use crate::tenancy::settings::{self, SettingsForm};
@@ -29,10 +30,29 @@ pub struct SettingsPage {
     /// J6: who has the last word on a period-mark correction (value, words).
     agreements: &'static [(&'static str, &'static str)],
     errors: FieldErrors,
+    /// The public key the year's archives are signed with (§6), to print and keep on paper.
+    archive_key: Option<PublicKey>,
 }
 
-fn page(layout: Layout, form: SettingsForm, errors: FieldErrors) -> SettingsPage {
+/// The school's archive key, made on first use; `None` if the data directory cannot hold it.
+fn archive_key(state: &AppState, member: &Member) -> Option<PublicKey> {
+    match seal::signing_key(&state.config.data_dir, member.school.id.0) {
+        Ok(key) => Some(PublicKey::of(&key.verifying_key())),
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "the school's archive key is unavailable");
+            None
+        }
+    }
+}
+
+fn page(
+    layout: Layout,
+    form: SettingsForm,
+    errors: FieldErrors,
+    archive_key: Option<PublicKey>,
+) -> SettingsPage {
     SettingsPage {
+        archive_key,
         layout,
         form,
         weekdays: WEEKDAYS
@@ -56,6 +76,7 @@ pub async fn show(State(state): State<AppState>, member: Member) -> AppResult<Se
         Layout::for_member(&member, TITLE).await?,
         SettingsForm::of(&stored),
         FieldErrors::new(),
+        archive_key(&state, &member),
     ))
 }
 
@@ -81,7 +102,11 @@ pub async fn save(
         }
         Err(AppError::Invalid(errors)) => {
             let layout = Layout::for_member(&member, TITLE).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page(layout, form, errors)).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(layout, form, errors, archive_key(&state, &member)),
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }

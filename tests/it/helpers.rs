@@ -161,6 +161,8 @@ pub struct TestApp {
     /// The owner's URL of this test's database.
     pub owner_url: String,
     pub clock: Arc<ManualClock>,
+    /// The app's own data directory (archives, keys), removed with the test run's folder.
+    pub data_dir: std::path::PathBuf,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -209,6 +211,12 @@ pub async fn spawn_app_until(
     // Mail is sent by the tests' own `mail::run_once` rounds (tests/it/mail.rs), not a worker.
     config.smtp_url = None;
     config.mail_poll_seconds = 0;
+    // Files the app writes (archives, keys) go to a directory of this test's own.
+    let data_dir = std::env::temp_dir()
+        .join(format!("zhurnal-test-{}", std::process::id()))
+        .join(format!("files-{db}"));
+    std::fs::create_dir_all(&data_dir).expect("the test's data directory");
+    config.data_dir = data_dir.clone();
     let state = startup::state(app_pool.clone(), config, clock.clone());
     let app = Application::bind(state, "127.0.0.1:0".parse().unwrap())
         .await
@@ -221,6 +229,7 @@ pub async fn spawn_app_until(
         app_pool,
         owner_url: server.url(&db),
         clock,
+        data_dir,
     };
     (app, running)
 }

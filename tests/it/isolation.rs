@@ -89,6 +89,8 @@ const ROLE_PAGES: &[(&str, &[&str])] = &[
         "/compromised/declarations",
         &["director", "director2", "deputy"],
     ),
+    // The year's archive (§6): the director and the deputies.
+    ("/archive", &["director", "director2", "deputy"]),
 ];
 
 /// The activity report (regulations §5): the management and the administrator.

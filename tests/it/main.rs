@@ -10,6 +10,7 @@ mod imports;
 mod journal;
 
 mod accounts;
+mod archive;
 mod audit;
 mod audit_chain;
 mod auth;

@@ -1,0 +1,505 @@
+//! The year's sealed archive (regulations §6): for every class the journal as the paper journal
+//! looks (marks and absences by month, topics and homework, period marks), the class teacher's
+//! attendance pages and the summary sheet, plus one journal of the groups outside classes — A4
+//! PDFs with the school, the year, «Стр. N из M» and the director's signature line — and
+//! `manifest.json` (every file's SHA-256, size and retention date, the audit chain head, the
+//! time it was made) signed with the school's Ed25519 key (`seal`).
+//!
+//! The director starts it (`start`) for a closed year, or for the current one from June 1 (the
+//! regulations ask for the printed journal by June 30); it is made in the background
+//! (`tokio::spawn` under the school's `db::scope`), progress in the `archive` row, into
+//! `<data_dir>/archives/<school>/<year>/<archive>/` and one ZIP beside it
+//! (`<archive>.zip`). Nothing deletes an archive: there is no delete path, and the table
+//! refuses a DELETE before `retain_until` (migration `year_archive`).
+
+pub mod book;
+pub mod seal;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::audit::{self, Actor, Change};
+use crate::authz::{Access, Role};
+use crate::clock::{self, Clock};
+use crate::error::{AppError, AppResult};
+use crate::exports::archive_pdf::Frame;
+use crate::journal::grid::{self, PeriodTab};
+use crate::journal::period::{self, SheetPeriod};
+use crate::school_year::repo::{self as years, YearRow};
+use crate::tenancy::SchoolId;
+
+/// Journals and attendance are kept 5 years, summary sheets 25 (regulations §6), from the end
+/// of the year.
+pub const JOURNAL_YEARS: u32 = 5;
+pub const SUMMARY_YEARS: u32 = 25;
+
+/// An archive still «running» after this long was cut off (its server stopped).
+const STALE: chrono::TimeDelta = chrono::TimeDelta::hours(2);
+
+/// The director and the deputies see the archives and download them.
+pub fn may_view(access: &Access) -> bool {
+    matches!(access.role, Role::Director | Role::Deputy)
+}
+
+/// Only the director makes one (it is signed in the school's name).
+pub fn may_make(access: &Access) -> bool {
+    access.role == Role::Director
+}
+
+/// The directory of one archive.
+pub fn dir(data_dir: &Path, school: SchoolId, year_id: i64, id: i64) -> PathBuf {
+    data_dir
+        .join("archives")
+        .join(school.0.to_string())
+        .join(year_id.to_string())
+        .join(id.to_string())
+}
+
+/// The ZIP of one archive, beside its directory.
+pub fn zip_path(data_dir: &Path, school: SchoolId, year_id: i64, id: i64) -> PathBuf {
+    dir(data_dir, school, year_id, id).with_extension("zip")
+}
+
+fn retain(ends_on: NaiveDate, years: u32) -> NaiveDate {
+    ends_on
+        .checked_add_months(Months::new(12 * years))
+        .unwrap_or(ends_on)
+}
+
+/// Why a year's archive may not be made yet (`None`: it may).
+pub fn not_yet(year: &YearRow, today: NaiveDate) -> Option<String> {
+    let june = NaiveDate::from_ymd_opt(year.ends_on.year(), 6, 1)
+        .unwrap_or(year.ends_on)
+        .min(year.ends_on);
+    if year.closed || today >= june {
+        None
+    } else {
+        Some(format!(
+            "Архив учебного года {} можно создать с {} или после закрытия года.",
+            year.name,
+            june.format("%d.%m.%Y")
+        ))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ArchiveRow {
+    pub id: i64,
+    pub year_id: i64,
+    pub year_name: String,
+    pub status: String,
+    pub files_done: i32,
+    pub files_total: i32,
+    pub started_at: DateTime<Utc>,
+    pub made_at: Option<DateTime<Utc>>,
+    pub retain_until: Option<NaiveDate>,
+    pub manifest_sha256: Option<String>,
+    pub error: Option<String>,
+}
+
+impl ArchiveRow {
+    pub fn status_text(&self) -> &'static str {
+        match self.status.as_str() {
+            "running" => "создаётся",
+            "done" => "готов",
+            _ => "не удался",
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.status == "running"
+    }
+
+    pub fn done(&self) -> bool {
+        self.status == "done"
+    }
+
+    pub fn made(&self, time_zone: &str) -> String {
+        let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+        self.made_at
+            .map(|t| t.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string())
+            .unwrap_or_default()
+    }
+
+    pub fn retain_text(&self) -> String {
+        self.retain_until
+            .map(|d| d.format("%d.%m.%Y").to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// The school's archives, newest first.
+pub async fn list(pool: &PgPool, access: &Access) -> AppResult<Vec<ArchiveRow>> {
+    if !may_view(access) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(sqlx::query_as!(
+        ArchiveRow,
+        r#"SELECT a.id, a.year_id, y.name AS year_name, a.status, a.files_done, a.files_total,
+                  a.started_at, a.made_at, a.retain_until, a.manifest_sha256, a.error
+           FROM archive a JOIN academic_year y ON y.school_id = a.school_id AND y.id = a.year_id
+           WHERE a.school_id = $1 ORDER BY a.id DESC"#,
+        access.school_id.0
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// One finished archive of the school (another school's id, or one not finished: `NotFound`).
+pub async fn finished(pool: &PgPool, access: &Access, id: i64) -> AppResult<ArchiveRow> {
+    if !may_view(access) {
+        return Err(AppError::Forbidden);
+    }
+    sqlx::query_as!(
+        ArchiveRow,
+        r#"SELECT a.id, a.year_id, y.name AS year_name, a.status, a.files_done, a.files_total,
+                  a.started_at, a.made_at, a.retain_until, a.manifest_sha256, a.error
+           FROM archive a JOIN academic_year y ON y.school_id = a.school_id AND y.id = a.year_id
+           WHERE a.school_id = $1 AND a.id = $2 AND a.status = 'done'"#,
+        access.school_id.0,
+        id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// Starts making the archive of a year in the background; its id.
+pub async fn start(
+    pool: &PgPool,
+    clock: Arc<dyn Clock>,
+    access: &Access,
+    actor: &Actor,
+    year_id: i64,
+    data_dir: PathBuf,
+) -> AppResult<i64> {
+    if !may_make(access) {
+        return Err(AppError::Forbidden);
+    }
+    let school = access.school_id;
+    let mut tx = pool.begin().await?;
+    let year = years::year(&mut tx, school, year_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let time_zone = sqlx::query_scalar!("SELECT time_zone FROM school WHERE id = $1", school.0)
+        .fetch_one(&mut *tx)
+        .await?;
+    if let Some(why) = not_yet(&year, clock::local_today(clock.as_ref(), &time_zone)) {
+        return Err(AppError::Refused(why));
+    }
+    // A worker lives as long as its server: one "running" for longer than `STALE` was cut off by
+    // a restart and is marked failed, so the year can be archived again.
+    sqlx::query!(
+        "UPDATE archive SET status = 'failed', error = $4
+         WHERE school_id = $1 AND year_id = $2 AND status = 'running' AND started_at < $3",
+        school.0,
+        year_id,
+        clock.now() - STALE,
+        "Создание прервано (сервер перезапускался); создайте архив заново."
+    )
+    .execute(&mut *tx)
+    .await?;
+    let running = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM archive WHERE school_id = $1 AND year_id = $2
+                          AND status = 'running') AS "running!""#,
+        school.0,
+        year_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if running {
+        return Err(AppError::Refused(format!(
+            "Архив учебного года {} уже создаётся.",
+            year.name
+        )));
+    }
+    let id = sqlx::query_scalar!(
+        "INSERT INTO archive (school_id, year_id, started_by, started_at) VALUES ($1, $2, $3, $4)
+         RETURNING id",
+        school.0,
+        year_id,
+        actor.account_id,
+        clock.now()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        school,
+        actor,
+        Change::new("archive.started", "archive", id).after(json!({"year": year.name})),
+    )
+    .await?;
+    tx.commit().await?;
+
+    let pool = pool.clone();
+    let actor = actor.clone();
+    tokio::spawn(crate::db::scope::school(school, async move {
+        let made = make(&pool, clock.as_ref(), school, id, &year, &data_dir, &actor).await;
+        if let Err(e) = made {
+            tracing::error!(archive = id, error = %format!("{e:#}"), "the year's archive failed");
+            let message = "Не удалось создать архив; подробности в журнале сервера.";
+            if let Err(e) = sqlx::query!(
+                "UPDATE archive SET status = 'failed', error = $3 WHERE school_id = $1 AND id = $2",
+                school.0,
+                id,
+                message
+            )
+            .execute(&pool)
+            .await
+            {
+                tracing::error!(archive = id, error = %e, "the archive's failure not recorded");
+            }
+        }
+    }));
+    Ok(id)
+}
+
+/// The head of the school's audit hash chain, printed in the manifest.
+///
+/// LEAD: wire this to `audit::chain::head` (issue 14 item 1) when the branches are merged; it
+/// is the archive's one call site of the chain. Until then no head is recorded.
+async fn audit_chain_head(_pool: &PgPool, _school: SchoolId) -> anyhow::Result<Option<String>> {
+    Ok(None)
+}
+
+/// A file to make: its path in the archive, its kind and how long it is kept.
+struct Planned {
+    path: String,
+    kind: &'static str,
+    class: Option<(i64, String, i16)>,
+}
+
+async fn make(
+    pool: &PgPool,
+    clock: &dyn Clock,
+    school: SchoolId,
+    id: i64,
+    year: &YearRow,
+    data_dir: &Path,
+    actor: &Actor,
+) -> anyhow::Result<()> {
+    let out = dir(data_dir, school, year.id, id);
+    tokio::fs::create_dir_all(&out).await?;
+    let school_name = sqlx::query_scalar!("SELECT name FROM school WHERE id = $1", school.0)
+        .fetch_one(pool)
+        .await?;
+    let director = sqlx::query_scalar!(
+        r#"SELECT a.last_name || ' ' || a.first_name || ' ' || a.middle_name AS "name!"
+           FROM membership m JOIN account a ON a.id = m.account_id
+           WHERE m.school_id = $1 AND m.role = 'director' AND m.revoked_at IS NULL
+           ORDER BY m.id LIMIT 1"#,
+        school.0
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(|n| n.trim().to_string())
+    .unwrap_or_default();
+    let classes = sqlx::query!(
+        "SELECT id, grade, letter FROM school_class WHERE school_id = $1 AND academic_year_id = $2
+         ORDER BY grade, letter",
+        school.0,
+        year.id
+    )
+    .fetch_all(pool)
+    .await?;
+    let groups = book::groups(pool, school, year.id).await?;
+    let mut plan: Vec<Planned> = Vec::new();
+    for c in &classes {
+        let name = format!("{}{}", c.grade, c.letter);
+        for kind in ["journal", "attendance", "summary"] {
+            plan.push(Planned {
+                path: format!("{name}/{kind}.pdf"),
+                kind,
+                class: Some((c.id, name.clone(), c.grade)),
+            });
+        }
+    }
+    if groups.iter().any(|g| g.class_id.is_none()) {
+        plan.push(Planned {
+            path: "groups/journal.pdf".into(),
+            kind: "journal",
+            class: None,
+        });
+    }
+    sqlx::query!(
+        "UPDATE archive SET files_total = $3 WHERE school_id = $1 AND id = $2",
+        school.0,
+        id,
+        plan.len() as i32 + 1
+    )
+    .execute(pool)
+    .await?;
+
+    let year_text = format!("Учебный год {}", year.name);
+    let span = (year.starts_on, year.ends_on);
+    let mut entries = Vec::with_capacity(plan.len());
+    for (done, file) in plan.iter().enumerate() {
+        let periods: Vec<PeriodTab> = match &file.class {
+            Some((_, _, grade)) => {
+                let mut conn = pool.acquire().await?;
+                grid::grade_periods(&mut conn, school, year.id, *grade).await?
+            }
+            None => Vec::new(),
+        };
+        let frame_owned = (school_name.clone(), year_text.clone(), director.clone());
+        let bytes = match (file.kind, &file.class) {
+            ("journal", class) => {
+                let chosen: Vec<book::GroupInfo> = groups
+                    .iter()
+                    .filter(|g| g.class_id == class.as_ref().map(|c| c.0))
+                    .cloned()
+                    .collect();
+                let title = match class {
+                    Some((_, name, _)) => format!("Классный журнал {name} класса"),
+                    None => "Журнал групп вне классов (потоки, элективы, индивидуальные планы)"
+                        .to_string(),
+                };
+                let journal = book::journal(pool, school, span, chosen, periods).await?;
+                blocking(move || book::journal_pdf(&frame(&frame_owned), &title, &journal)).await?
+            }
+            ("attendance", Some((class_id, name, _))) => {
+                let a = book::attendance(pool, school, *class_id, span).await?;
+                let title = format!("Учёт посещаемости {name} класса");
+                blocking(move || book::attendance_pdf(&frame(&frame_owned), &title, &a)).await?
+            }
+            (_, Some((class_id, name, _))) => {
+                let shown: Vec<SheetPeriod> = periods
+                    .iter()
+                    .map(|p| SheetPeriod {
+                        id: p.id,
+                        name: &p.name,
+                        span: p.span,
+                    })
+                    .collect();
+                let sheet = period::summary_sheet(pool, school, *class_id, &shown).await?;
+                let title = format!("Сводная ведомость {name} класса");
+                blocking(move || book::summary_pdf(&frame(&frame_owned), &title, &sheet)).await?
+            }
+            _ => unreachable!("only journals are planned without a class"),
+        };
+        let path = out.join(&file.path);
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::write(&path, &bytes).await?;
+        let (sha256, size) = seal::digest_file(&path)?;
+        let years = if file.kind == "summary" {
+            SUMMARY_YEARS
+        } else {
+            JOURNAL_YEARS
+        };
+        entries.push(seal::Entry {
+            path: file.path.clone(),
+            kind: file.kind.to_string(),
+            sha256,
+            size,
+            retain_until: retain(year.ends_on, years).to_string(),
+        });
+        sqlx::query!(
+            "UPDATE archive SET files_done = $3 WHERE school_id = $1 AND id = $2",
+            school.0,
+            id,
+            done as i32 + 1
+        )
+        .execute(pool)
+        .await?;
+    }
+
+    let head = audit_chain_head(pool, school).await?;
+    let made_at = clock.now();
+    let key = seal::signing_key(data_dir, school.0)?;
+    let manifest = seal::Manifest {
+        format: seal::FORMAT.into(),
+        school_id: school.0,
+        school: school_name.clone(),
+        year: year.name.clone(),
+        year_ends_on: year.ends_on.to_string(),
+        made_at: made_at.to_rfc3339(),
+        audit_chain_head: head.clone(),
+        public_key: seal::PublicKey::of(&key.verifying_key()).hex,
+        files: entries,
+    };
+    let manifest_sha256 = seal::seal(&out, &manifest, &key)?;
+    let zip = zip_path(data_dir, school, year.id, id);
+    let names: Vec<String> = manifest
+        .files
+        .iter()
+        .map(|e| e.path.clone())
+        .chain([seal::MANIFEST.to_string(), seal::SIGNATURE.to_string()])
+        .collect();
+    let from = out.clone();
+    tokio::task::spawn_blocking(move || write_zip(&from, &names, &zip)).await??;
+
+    let retain_until = retain(year.ends_on, SUMMARY_YEARS);
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "UPDATE archive SET status = 'done', files_done = files_total, made_at = $3,
+                retain_until = $4, head = $5, manifest_sha256 = $6
+         WHERE school_id = $1 AND id = $2",
+        school.0,
+        id,
+        made_at,
+        retain_until,
+        head,
+        manifest_sha256
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        school,
+        actor,
+        Change::new("archive.made", "archive", id).after(json!({
+            "year": year.name,
+            "files": manifest.files.len(),
+            "manifest_sha256": manifest_sha256,
+            "retain_until": retain_until.to_string(),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn frame(owned: &(String, String, String)) -> Frame<'_> {
+    Frame {
+        school: &owned.0,
+        year: &owned.1,
+        director: &owned.2,
+    }
+}
+
+/// Lays a PDF out off the async threads.
+async fn blocking(
+    f: impl FnOnce() -> Result<Vec<u8>, crate::exports::ExportError> + Send + 'static,
+) -> anyhow::Result<Vec<u8>> {
+    Ok(tokio::task::spawn_blocking(f).await??)
+}
+
+/// The archive's files (and manifest) into one ZIP, streamed file by file.
+fn write_zip(dir: &Path, names: &[String], zip: &Path) -> anyhow::Result<()> {
+    let tmp = zip.with_extension("zip.part");
+    let file = std::fs::File::create(&tmp)?;
+    let mut writer = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for name in names {
+        writer.start_file(name.as_str(), options)?;
+        let mut input = std::fs::File::open(dir.join(name))?;
+        std::io::copy(&mut input, &mut writer)?;
+    }
+    let mut inner = writer.finish()?;
+    inner.flush()?;
+    inner
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .sync_all()?;
+    std::fs::rename(&tmp, zip)?;
+    Ok(())
+}
