@@ -252,6 +252,13 @@ async fn backup(config: &Config, to: Option<std::path::PathBuf>) -> anyhow::Resu
         "Размер: {} байт, SHA-256: {}",
         made.info.size_bytes, made.info.sha256
     );
+    let heads = made.info.audit_chain_heads.as_ref();
+    for head in heads.and_then(|h| h.as_array()).into_iter().flatten() {
+        println!(
+            "Вершина цепочки журнала изменений школы {}: событие № {}, {}",
+            head["school_id"], head["seq"], head["hash"]
+        );
+    }
     if let Some(copy) = &made.info.copy {
         match &copy.error {
             None => println!("Копия на втором носителе проверена: {}", copy.dir),
@@ -283,6 +290,11 @@ async fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> 
             ""
         }
     );
+    // The trail restored is the one backed up: each school's chain re-computed.
+    let db = Database::open(config).await?;
+    let verified = audit_verify(&db.pool, None, &mut std::io::stdout()).await;
+    db.close().await;
+    verified?;
     println!("Запустите `zhurnal serve` с теми же настройками.");
     Ok(())
 }

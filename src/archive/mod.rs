@@ -262,10 +262,11 @@ pub async fn start(
 
 /// The head of the school's audit hash chain, printed in the manifest.
 ///
-/// LEAD: wire this to `audit::chain::head` (issue 14 item 1) when the branches are merged; it
-/// is the archive's one call site of the chain. Until then no head is recorded.
-async fn audit_chain_head(_pool: &PgPool, _school: SchoolId) -> anyhow::Result<Option<String>> {
-    Ok(None)
+/// As `«number of the last event»:«its hash in hex»` (`audit::chain::head`): a later
+/// `zhurnal audit verify` or comparison with this line proves the trail up to it unchanged.
+async fn audit_chain_head(pool: &PgPool, school: SchoolId) -> anyhow::Result<Option<String>> {
+    let (seq, hash) = crate::audit::chain::head(pool, school).await?;
+    Ok(Some(format!("{seq}:{hash}")))
 }
 
 /// A file to make: its path in the archive, its kind and how long it is kept.

@@ -151,12 +151,14 @@ pub async fn head(pool: &PgPool, school: SchoolId) -> sqlx::Result<(i64, String)
 /// Every school's head the connection may see (row security: the backup and the archive run in
 /// `db::scope::all_schools`, or as the owner), by school. A school appears once it has an event
 /// (its creation is one).
-pub async fn heads(pool: &PgPool) -> sqlx::Result<Vec<(SchoolId, i64, String)>> {
+pub async fn heads<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+) -> sqlx::Result<Vec<(SchoolId, i64, String)>> {
     let rows = sqlx::query!(
         r#"SELECT school_id, seq, encode(hash, 'hex') AS "hash!"
            FROM audit_chain_head ORDER BY school_id"#
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()

@@ -51,8 +51,8 @@ pub struct BackupInfo {
     pub postgres_version: String,
     /// Rows of every table of schema `public`, in the dump's own snapshot.
     pub tables: BTreeMap<String, i64>,
-    /// The head of each school's audit chain in the dump's snapshot (`audit::chain::heads`);
-    /// `null` until the chain exists (see `make`).
+    /// The head of each school's audit chain in the dump's snapshot (`audit::chain::heads`):
+    /// `[{"school_id", "seq", "hash"}]`.
     pub audit_chain_heads: Option<serde_json::Value>,
     /// The copy on the second medium, when one is configured.
     pub copy: Option<CopyInfo>,
@@ -268,9 +268,16 @@ async fn make(lock: &mut BackupLock, dir: &Path, now: DateTime<Utc>) -> anyhow::
         .fetch_one(&mut *conn)
         .await?;
         let tables = row_counts(conn).await?;
-        // The lead wires the audit chain here, in the dump's snapshot:
-        // `Some(crate::audit::chain::heads(&mut *conn).await?)` (issue 14, item 1).
-        let audit_chain_heads: Option<serde_json::Value> = None;
+        // Each school's audit chain head in the dump's snapshot: a later comparison proves the
+        // trail up to it unchanged (issue 14, item 1).
+        let heads: Vec<serde_json::Value> = crate::audit::chain::heads(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|(school, seq, hash)| {
+                serde_json::json!({"school_id": school.0, "seq": seq, "hash": hash})
+            })
+            .collect();
+        let audit_chain_heads = Some(serde_json::Value::Array(heads));
         anyhow::Ok((snapshot, database, size, version, tables, audit_chain_heads))
     }
     .await;

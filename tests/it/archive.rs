@@ -270,7 +270,20 @@ async fn s6_the_years_archive_prints_every_class_on_a4_pages_signed_and_verified
     assert_eq!(m["school_id"], school);
     assert_eq!(m["year"], "2026/2027");
     assert!(m["made_at"].as_str().unwrap().starts_with("2027-06-02"));
-    assert!(m.get("audit_chain_head").is_some());
+    // The audit chain's head when the archive was made: a link of the school's chain.
+    let head = m["audit_chain_head"].as_str().expect("the chain head");
+    let (seq, hash) = head.split_once(':').expect("number:hash");
+    let linked: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_event
+         WHERE school_id = $1 AND chain_seq = $2 AND encode(chain_hash, 'hex') = $3",
+    )
+    .bind(m["school_id"].as_i64().unwrap())
+    .bind(seq.parse::<i64>().unwrap())
+    .bind(hash)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(linked, 1, "{head}");
 
     // Retention: the journal 5 years, the summary sheet 25 years from the year's end.
     let ends = year_ends_on(app).await;
