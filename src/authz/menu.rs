@@ -65,6 +65,7 @@ const TEACHER: &[MenuItem] = &[
     item("Журналы", "/journal"),
     item("Отчёты", "/reports"),
     item("Сообщения", "/messages"),
+    item("Бланки журнала", "/paper"),
 ];
 const CLASS_TEACHER: &[MenuItem] = &[
     item("Мой класс", "/class-teacher"),
