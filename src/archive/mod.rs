@@ -169,6 +169,14 @@ pub async fn finished(pool: &PgPool, access: &Access, id: i64) -> AppResult<Arch
     .ok_or(AppError::NotFound)
 }
 
+/// Where archives are kept: under the data directory, and copied to the second medium
+/// (`ZHURNAL_BACKUP_COPY_DIR`) when one is configured.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    pub data_dir: PathBuf,
+    pub second_medium: Option<PathBuf>,
+}
+
 /// Starts making the archive of a year in the background; its id.
 pub async fn start(
     pool: &PgPool,
@@ -176,7 +184,7 @@ pub async fn start(
     access: &Access,
     actor: &Actor,
     year_id: i64,
-    data_dir: PathBuf,
+    storage: Storage,
 ) -> AppResult<i64> {
     if !may_make(access) {
         return Err(AppError::Forbidden);
@@ -240,7 +248,7 @@ pub async fn start(
     let pool = pool.clone();
     let actor = actor.clone();
     tokio::spawn(crate::db::scope::school(school, async move {
-        let made = make(&pool, clock.as_ref(), school, id, &year, &data_dir, &actor).await;
+        let made = make(&pool, clock.as_ref(), school, id, &year, &storage, &actor).await;
         if let Err(e) = made {
             tracing::error!(archive = id, error = %format!("{e:#}"), "the year's archive failed");
             let message = "Не удалось создать архив; подробности в журнале сервера.";
@@ -282,9 +290,10 @@ async fn make(
     school: SchoolId,
     id: i64,
     year: &YearRow,
-    data_dir: &Path,
+    storage: &Storage,
     actor: &Actor,
 ) -> anyhow::Result<()> {
+    let data_dir = storage.data_dir.as_path();
     let out = dir(data_dir, school, year.id, id);
     tokio::fs::create_dir_all(&out).await?;
     let school_name = sqlx::query_scalar!("SELECT name FROM school WHERE id = $1", school.0)
@@ -435,7 +444,26 @@ async fn make(
         .chain([seal::MANIFEST.to_string(), seal::SIGNATURE.to_string()])
         .collect();
     let from = out.clone();
-    tokio::task::spawn_blocking(move || write_zip(&from, &names, &zip)).await??;
+    let zipped = zip.clone();
+    tokio::task::spawn_blocking(move || write_zip(&from, &names, &zipped)).await??;
+    // The second medium (regulations §6: «at least two media»): the ZIP copied and re-hashed.
+    let second_medium = match &storage.second_medium {
+        Some(copy_dir) => {
+            let to = copy_dir
+                .join("archives")
+                .join(format!("school-{}", school.0))
+                .join(format!("{}-{id}.zip", year.id));
+            let (from, dest) = (zip.clone(), to.clone());
+            match tokio::task::spawn_blocking(move || copy_checked(&from, &dest)).await? {
+                Ok(()) => json!({"copied_to": to.display().to_string()}),
+                Err(e) => {
+                    tracing::error!(archive = id, error = %format!("{e:#}"), "the archive's second copy failed");
+                    json!({"copy_failed": to.display().to_string(), "error": format!("{e:#}")})
+                }
+            }
+        }
+        None => serde_json::Value::Null,
+    };
 
     let retain_until = retain(year.ends_on, SUMMARY_YEARS);
     let mut tx = pool.begin().await?;
@@ -461,6 +489,7 @@ async fn make(
             "files": manifest.files.len(),
             "manifest_sha256": manifest_sha256,
             "retain_until": retain_until.to_string(),
+            "second_medium": second_medium,
         })),
     )
     .await?;
@@ -484,6 +513,31 @@ async fn blocking(
 }
 
 /// The archive's files (and manifest) into one ZIP, streamed file by file.
+/// Copies `from` to `to` (its directories made, written under a temporary name, synced, renamed)
+/// and checks the copy's SHA-256 against the original's.
+fn copy_checked(from: &Path, to: &Path) -> anyhow::Result<()> {
+    use sha2::{Digest, Sha256};
+    let hash = |p: &Path| -> anyhow::Result<Vec<u8>> {
+        let mut file = std::fs::File::open(p)?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher)?;
+        Ok(hasher.finalize().to_vec())
+    };
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = to.with_extension("zip.part");
+    std::fs::copy(from, &tmp)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, to)?;
+    anyhow::ensure!(
+        hash(from)? == hash(to)?,
+        "the copy of {} differs from the original",
+        from.display()
+    );
+    Ok(())
+}
+
 fn write_zip(dir: &Path, names: &[String], zip: &Path) -> anyhow::Result<()> {
     let tmp = zip.with_extension("zip.part");
     let file = std::fs::File::create(&tmp)?;

@@ -93,7 +93,10 @@ pub async fn start(
         &member.access,
         &member.actor(),
         year_id,
-        state.config.data_dir.clone(),
+        archive::Storage {
+            data_dir: state.config.data_dir.clone(),
+            second_medium: state.config.backup_copy_dir.clone(),
+        },
     )
     .await
     {

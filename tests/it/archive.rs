@@ -454,6 +454,19 @@ async fn s6_the_years_archive_prints_every_class_on_a4_pages_signed_and_verified
     expected.insert("manifest.json".into());
     expected.insert("manifest.sig".into());
     assert_eq!(names, expected);
+    // The second medium holds the same ZIP, byte for byte (regulations §6: two media).
+    let (school_id, year_id): (i64, i64) =
+        sqlx::query_as("SELECT school_id, year_id FROM archive WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let copy = app
+        .data_dir
+        .join("second-medium/archives")
+        .join(format!("school-{school_id}"))
+        .join(format!("{year_id}-{id}.zip"));
+    assert_eq!(std::fs::read(&copy).unwrap(), zipped.to_vec(), "{copy:?}");
 
     // Kept: the row cannot be deleted before its retention date, even by the owner.
     assert!(

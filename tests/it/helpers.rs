@@ -217,6 +217,8 @@ pub async fn spawn_app_until(
         .join(format!("files-{db}"));
     std::fs::create_dir_all(&data_dir).expect("the test's data directory");
     config.data_dir = data_dir.clone();
+    // The second medium of backups and archives (regulations §6: «at least two media»).
+    config.backup_copy_dir = Some(data_dir.join("second-medium"));
     let state = startup::state(app_pool.clone(), config, clock.clone());
     let app = Application::bind(state, "127.0.0.1:0".parse().unwrap())
         .await
