@@ -71,20 +71,52 @@ fn retain(ends_on: NaiveDate, years: u32) -> NaiveDate {
         .unwrap_or(ends_on)
 }
 
-/// Why a year's archive may not be made yet (`None`: it may).
-pub fn not_yet(year: &YearRow, today: NaiveDate) -> Option<String> {
+/// What a year's archive made on `today` covers: the whole year once it is closed or from
+/// June 1 of its last calendar year (`Ok(None)`); before that, the records up to `period_end` —
+/// the last day by which every grade's study period has ended (`Ok(Some(day))`), if there is
+/// one; otherwise why it may not be made yet.
+pub fn covers(
+    year: &YearRow,
+    today: NaiveDate,
+    period_end: Option<NaiveDate>,
+) -> Result<Option<NaiveDate>, String> {
     let june = NaiveDate::from_ymd_opt(year.ends_on.year(), 6, 1)
         .unwrap_or(year.ends_on)
         .min(year.ends_on);
     if year.closed || today >= june {
-        None
+        Ok(None)
+    } else if let Some(end) = period_end.filter(|e| *e < today && *e < year.ends_on) {
+        Ok(Some(end))
     } else {
-        Some(format!(
-            "Архив учебного года {} можно создать с {} или после закрытия года.",
+        Err(format!(
+            "Архив учебного года {} можно создать с {}, после закрытия года или по окончании учебного периода.",
             year.name,
             june.format("%d.%m.%Y")
         ))
     }
+}
+
+/// The last day before `today` by which a study period of every grade's scheme of the year has
+/// ended (none while some grade's first period is still going on).
+async fn closed_periods_end(
+    conn: &mut sqlx::PgConnection,
+    school: SchoolId,
+    year_id: i64,
+    today: NaiveDate,
+) -> sqlx::Result<Option<NaiveDate>> {
+    sqlx::query_scalar!(
+        r#"SELECT CASE WHEN bool_and(last_end IS NOT NULL) THEN min(last_end) END AS "end?"
+           FROM (SELECT max(sp.ends_on) FILTER (WHERE sp.ends_on < $3) AS last_end
+                 FROM period_scheme ps
+                 JOIN study_period sp ON sp.school_id = ps.school_id AND sp.scheme_id = ps.id
+                 WHERE ps.school_id = $1 AND ps.academic_year_id = $2
+                 GROUP BY ps.id) s"#,
+        school.0,
+        year_id,
+        today
+    )
+    .fetch_one(conn)
+    .await
 }
 
 #[derive(Debug, Clone)]
@@ -100,9 +132,19 @@ pub struct ArchiveRow {
     pub retain_until: Option<NaiveDate>,
     pub manifest_sha256: Option<String>,
     pub error: Option<String>,
+    /// Made before the year's end: the last day it covers.
+    pub covers_until: Option<NaiveDate>,
 }
 
 impl ArchiveRow {
+    /// «2026/2027», or «2026/2027, записи по 27.12.2026».
+    pub fn what(&self) -> String {
+        match self.covers_until {
+            Some(d) => format!("{}, записи по {}", self.year_name, d.format("%d.%m.%Y")),
+            None => self.year_name.clone(),
+        }
+    }
+
     pub fn status_text(&self) -> &'static str {
         match self.status.as_str() {
             "running" => "создаётся",
@@ -141,7 +183,8 @@ pub async fn list(pool: &PgPool, access: &Access) -> AppResult<Vec<ArchiveRow>> 
     Ok(sqlx::query_as!(
         ArchiveRow,
         r#"SELECT a.id, a.year_id, y.name AS year_name, a.status, a.files_done, a.files_total,
-                  a.started_at, a.made_at, a.retain_until, a.manifest_sha256, a.error
+                  a.started_at, a.made_at, a.retain_until, a.manifest_sha256, a.error,
+                  a.covers_until
            FROM archive a JOIN academic_year y ON y.school_id = a.school_id AND y.id = a.year_id
            WHERE a.school_id = $1 ORDER BY a.id DESC"#,
         access.school_id.0
@@ -158,7 +201,8 @@ pub async fn finished(pool: &PgPool, access: &Access, id: i64) -> AppResult<Arch
     sqlx::query_as!(
         ArchiveRow,
         r#"SELECT a.id, a.year_id, y.name AS year_name, a.status, a.files_done, a.files_total,
-                  a.started_at, a.made_at, a.retain_until, a.manifest_sha256, a.error
+                  a.started_at, a.made_at, a.retain_until, a.manifest_sha256, a.error,
+                  a.covers_until
            FROM archive a JOIN academic_year y ON y.school_id = a.school_id AND y.id = a.year_id
            WHERE a.school_id = $1 AND a.id = $2 AND a.status = 'done'"#,
         access.school_id.0,
@@ -197,9 +241,9 @@ pub async fn start(
     let time_zone = sqlx::query_scalar!("SELECT time_zone FROM school WHERE id = $1", school.0)
         .fetch_one(&mut *tx)
         .await?;
-    if let Some(why) = not_yet(&year, clock::local_today(clock.as_ref(), &time_zone)) {
-        return Err(AppError::Refused(why));
-    }
+    let today = clock::local_today(clock.as_ref(), &time_zone);
+    let period_end = closed_periods_end(&mut tx, school, year_id, today).await?;
+    let until = covers(&year, today, period_end).map_err(AppError::Refused)?;
     // A worker lives as long as its server: one "running" for longer than `STALE` was cut off by
     // a restart and is marked failed, so the year can be archived again.
     sqlx::query!(
@@ -227,12 +271,13 @@ pub async fn start(
         )));
     }
     let id = sqlx::query_scalar!(
-        "INSERT INTO archive (school_id, year_id, started_by, started_at) VALUES ($1, $2, $3, $4)
-         RETURNING id",
+        "INSERT INTO archive (school_id, year_id, started_by, started_at, covers_until)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
         school.0,
         year_id,
         actor.account_id,
-        clock.now()
+        clock.now(),
+        until
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -240,7 +285,8 @@ pub async fn start(
         &mut tx,
         school,
         actor,
-        Change::new("archive.started", "archive", id).after(json!({"year": year.name})),
+        Change::new("archive.started", "archive", id)
+            .after(json!({"year": year.name, "covers_until": until})),
     )
     .await?;
     tx.commit().await?;
@@ -248,7 +294,8 @@ pub async fn start(
     let pool = pool.clone();
     let actor = actor.clone();
     tokio::spawn(crate::db::scope::school(school, async move {
-        let made = make(&pool, clock.as_ref(), school, id, &year, &storage, &actor).await;
+        let job = Job { id, year, until };
+        let made = make(&pool, clock.as_ref(), school, &job, &storage, &actor).await;
         if let Err(e) = made {
             tracing::error!(archive = id, error = %format!("{e:#}"), "the year's archive failed");
             let message = "Не удалось создать архив; подробности в журнале сервера.";
@@ -284,15 +331,23 @@ struct Planned {
     class: Option<(i64, String, i16)>,
 }
 
+/// One archive to make: its id, its year, and the last day it covers when made before the
+/// year's end (`covers`).
+struct Job {
+    id: i64,
+    year: YearRow,
+    until: Option<NaiveDate>,
+}
+
 async fn make(
     pool: &PgPool,
     clock: &dyn Clock,
     school: SchoolId,
-    id: i64,
-    year: &YearRow,
+    job: &Job,
     storage: &Storage,
     actor: &Actor,
 ) -> anyhow::Result<()> {
+    let (id, year) = (job.id, &job.year);
     let data_dir = storage.data_dir.as_path();
     let out = dir(data_dir, school, year.id, id);
     tokio::fs::create_dir_all(&out).await?;
@@ -346,8 +401,15 @@ async fn make(
     .execute(pool)
     .await?;
 
-    let year_text = format!("Учебный год {}", year.name);
-    let span = (year.starts_on, year.ends_on);
+    let year_text = match job.until {
+        Some(until) => format!(
+            "Учебный год {}, записи по {}",
+            year.name,
+            until.format("%d.%m.%Y")
+        ),
+        None => format!("Учебный год {}", year.name),
+    };
+    let span = (year.starts_on, job.until.unwrap_or(year.ends_on));
     let mut entries = Vec::with_capacity(plan.len());
     for (done, file) in plan.iter().enumerate() {
         let periods: Vec<PeriodTab> = match &file.class {
@@ -430,6 +492,7 @@ async fn make(
         school: school_name.clone(),
         year: year.name.clone(),
         year_ends_on: year.ends_on.to_string(),
+        covers_until: job.until.map(|d| d.to_string()),
         made_at: made_at.to_rfc3339(),
         audit_chain_head: head.clone(),
         public_key: seal::PublicKey::of(&key.verifying_key()).hex,

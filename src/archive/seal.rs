@@ -143,6 +143,10 @@ pub struct Manifest {
     pub school: String,
     pub year: String,
     pub year_ends_on: String,
+    /// Made before the year's end: the last day of the records it holds (the end of the study
+    /// periods over by then); absent for the whole year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covers_until: Option<String>,
     /// RFC 3339.
     pub made_at: String,
     /// The head of the school's audit hash chain when the archive was made (`None` until the
@@ -353,6 +357,7 @@ mod tests {
             year_ends_on: "2027-08-31".into(),
             made_at: "2027-06-01T10:00:00+03:00".into(),
             audit_chain_head: None,
+            covers_until: None,
             public_key: PublicKey::of(&key.verifying_key()).hex,
             files: vec![Entry {
                 path: "5Б/journal.pdf".into(),

@@ -479,6 +479,69 @@ async fn s6_the_years_archive_prints_every_class_on_a4_pages_signed_and_verified
 }
 
 #[tokio::test]
+async fn s6_an_archive_of_the_periods_over_is_made_mid_year_with_the_records_up_to_their_end() {
+    let j = crate::journal::maths_5b().await;
+    let app = &j.app;
+    let written = write_journal(app).await;
+    let (school, year) = first_school(app).await;
+    // 5«Б» mathematics: a topic in October, inside the periods that will be over, and one in
+    // January, after them.
+    for (day, topic) in [
+        ("2026-10-05", "Тема октября"),
+        ("2027-01-13", "Тема января"),
+    ] {
+        let done = sqlx::query(
+            "UPDATE lesson SET status = 'held', topic = $3
+             WHERE id = (SELECT id FROM lesson WHERE group_id = $1 AND lesson_date >= $2::date
+                         ORDER BY lesson_date, lesson_number LIMIT 1)",
+        )
+        .bind(j.group)
+        .bind(day)
+        .bind(topic)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(done.rows_affected(), 1, "a lesson from {day}");
+    }
+    let director = app.signed_in("director").await;
+
+    // 30.11.2026: the first quarter is over for grades 1–9, the first half-year of grades 10–11
+    // is not — no period is over for the whole school yet.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap());
+    let r = director
+        .post("/archive", &[("year_id", &year.to_string())])
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("по окончании учебного периода")
+    );
+
+    // 10.01.2027: the demo's second quarter and first half-year both ended on 27.12.2026.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 10, 9, 0, 0).unwrap());
+    let (_, dir) = make(app, &director).await;
+    let m = manifest(&dir);
+    assert_eq!(m["covers_until"], "2026-12-27");
+    let page = director.text("/archive").await.1;
+    assert!(page.contains("записи по 27.12.2026"), "{page}");
+    let first = pdf_text(&dir.join(&written.class).join("journal.pdf"));
+    assert!(
+        first.contains("записи по 27.12.2026"),
+        "the title says what it holds"
+    );
+    assert!(first.contains("Сложение дробей"), "September's topic is in");
+    let fifth = pdf_text(&dir.join("5Б").join("journal.pdf"));
+    assert!(fifth.contains("Тема октября"), "October's topic is in");
+    assert!(!fifth.contains("Тема января"), "January's is not");
+    let (intact, report) = verify(&dir, None);
+    assert!(intact, "{report}");
+}
+
+#[tokio::test]
 async fn s6_only_the_director_makes_an_archive_the_deputies_download_it_others_are_refused() {
     let app = spawn_app().await;
     june(&app).await;
