@@ -483,7 +483,7 @@ async fn s6_an_archive_of_the_periods_over_is_made_mid_year_with_the_records_up_
     let j = crate::journal::maths_5b().await;
     let app = &j.app;
     let written = write_journal(app).await;
-    let (school, year) = first_school(app).await;
+    let (_, year) = first_school(app).await;
     // 5«Б» mathematics: a topic in October, inside the periods that will be over, and one in
     // January, after them.
     for (day, topic) in [
