@@ -114,6 +114,12 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "Зарегистрировано отсутствие учителя",
     ),
     ("teacher_absence.removed", "Снято отсутствие учителя"),
+    // Breaks in the system's work (001 §6)
+    (
+        "system_outage.registered",
+        "Зарегистрирован перерыв в работе системы",
+    ),
+    ("system_outage.removed", "Удалён перерыв в работе системы"),
     ("lesson.moved", "Перенесён урок"),
     (
         "lesson.carried_over",
@@ -155,6 +161,7 @@ pub fn subject(code: &str) -> &str {
     match code {
         "school" => "школа",
         "teacher_absence" => "отсутствие учителя",
+        "system_outage" => "перерыв в работе системы",
         "account" => "учётная запись",
         "membership" => "роль",
         "academic_year" => "учебный год",
@@ -237,6 +244,12 @@ fn field(key: &str) -> &str {
         "absent" => "отсутствовал",
         "reason" => "причина",
         "late_entry" => "внесено с опозданием",
+        "from_paper" => "перенесено с бумажного журнала",
+        "starts_at" => "начало",
+        "ends_at" => "окончание",
+        "note" => "примечание",
+        "covers_until" => "записи по",
+        "second_medium" => "второй носитель",
         "homework_late" => "домашнее задание внесено с опозданием",
         "period_id" => "период",
         "work_type_id" => "вид работы",
