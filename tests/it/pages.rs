@@ -157,10 +157,12 @@ async fn the_audit_trail_refuses_update_delete_and_truncate() {
             .execute(&app.pool)
             .await
             .expect_err(statement);
-        assert!(
-            error.to_string().contains("append-only"),
-            "{statement}: {error}"
-        );
+        // TRUNCATE is refused by the trigger, or before it by the reverts of compromised
+        // credentials that refer to events (a foreign key): either way nothing goes.
+        let refused = error.to_string().contains("append-only")
+            || (statement.starts_with("TRUNCATE")
+                && error.to_string().contains("referenced in a foreign key"));
+        assert!(refused, "{statement}: {error}");
     }
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_event")
         .fetch_one(&app.pool)
