@@ -431,3 +431,54 @@ async fn database_refusals_are_a_conflict_or_bad_input_and_faults_stay_faults() 
         "{duplicate}"
     );
 }
+
+/// Issue 15 (3): a page of the journal goes gzipped to a browser that accepts it — the school's
+/// line is slow — and unpacks to the same page; files that are compressed already go as they are.
+#[tokio::test]
+async fn pages_go_gzipped_to_a_browser_that_accepts_it_and_files_as_they_are() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let deputy = app.signed_in("deputy").await;
+    let plain = deputy
+        .http
+        .get(deputy.url("/journal"))
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.text().await.unwrap();
+    let packed = deputy
+        .http
+        .get(deputy.url("/journal"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(packed.headers()["content-encoding"], "gzip");
+    let bytes = packed.bytes().await.unwrap();
+    assert!(
+        bytes.len() * 2 < plain.len(),
+        "{} bytes gzipped of {}",
+        bytes.len(),
+        plain.len()
+    );
+    let mut page = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut page)
+        .unwrap();
+    assert_eq!(page.len(), plain.len());
+    assert!(page.starts_with("<!doctype html>") && page.contains("Журналы"));
+
+    let file = deputy
+        .http
+        .get(deputy.url("/reports/activity.xlsx?month=2026-11"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    assert!(
+        file.headers().get("content-encoding").is_none(),
+        "an XLSX is a ZIP already"
+    );
+}
