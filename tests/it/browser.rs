@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::journal::{maths_5b, msk};
 
-struct Driver {
+pub(crate) struct Driver {
     process: Child,
     http: reqwest::Client,
     session: String,
@@ -25,7 +25,13 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    async fn start() -> Driver {
+    /// A desktop-sized headless Chromium (1366×900).
+    pub(crate) async fn start() -> Driver {
+        Driver::with_size(1366, 900).await
+    }
+
+    /// A headless Chromium with a window of `width`×`height` CSS pixels (390×844: a phone).
+    pub(crate) async fn with_size(width: u32, height: u32) -> Driver {
         let binary = [
             "chromedriver",
             "/usr/bin/chromedriver",
@@ -59,7 +65,7 @@ impl Driver {
             .find(|p| std::path::Path::new(p).exists());
         let mut options = json!({
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1366,900", "--lang=ru"]
+                     format!("--window-size={width},{height}"), "--lang=ru"]
         });
         if let Some(path) = chromium {
             options["binary"] = json!(path);
@@ -85,7 +91,7 @@ impl Driver {
         }
     }
 
-    async fn command(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn command(&self, path: &str, body: Value) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let answer: Value = self
             .http
@@ -100,11 +106,11 @@ impl Driver {
         answer["value"].clone()
     }
 
-    async fn go(&self, url: &str) {
+    pub(crate) async fn go(&self, url: &str) {
         self.command("/url", json!({ "url": url })).await;
     }
 
-    async fn element(&self, css: &str) -> String {
+    pub(crate) async fn element(&self, css: &str) -> String {
         let found = self
             .command("/element", json!({"using": "css selector", "value": css}))
             .await;
@@ -115,7 +121,7 @@ impl Driver {
             .to_string()
     }
 
-    async fn type_into(&self, element: &str, text: &str) {
+    pub(crate) async fn type_into(&self, element: &str, text: &str) {
         self.command(
             &format!("/element/{element}/value"),
             json!({ "text": text }),
@@ -123,18 +129,18 @@ impl Driver {
         .await;
     }
 
-    async fn click(&self, element: &str) {
+    pub(crate) async fn click(&self, element: &str) {
         self.command(&format!("/element/{element}/click"), json!({}))
             .await;
     }
 
-    async fn script(&self, script: &str, args: Value) -> Value {
+    pub(crate) async fn script(&self, script: &str, args: Value) -> Value {
         self.command("/execute/sync", json!({"script": script, "args": args}))
             .await
     }
 
     /// Waits until `script` returns something truthy; returns it.
-    async fn until(&self, script: &str, args: Value) -> Value {
+    pub(crate) async fn until(&self, script: &str, args: Value) -> Value {
         let started = Instant::now();
         loop {
             let v = self.script(script, args.clone()).await;
@@ -147,6 +153,19 @@ impl Driver {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+impl Driver {
+    /// Signs in through the login form as `login` (password `demo`) and waits to leave it.
+    pub(crate) async fn sign_in(&self, base: &str, login: &str) {
+        self.go(&format!("{base}/login")).await;
+        let field = self.element("input[name=login]").await;
+        self.type_into(&field, login).await;
+        let password = self.element("input[name=password]").await;
+        self.type_into(&password, "demo\u{E007}").await; // Enter submits
+        self.until("return location.pathname !== '/login'", json!([]))
+            .await;
     }
 }
 
@@ -165,14 +184,7 @@ async fn in_a_browser_a_teacher_types_marks_with_the_keyboard_and_sees_saved_or_
     let driver = Driver::start().await;
     let base = j.teacher.base.clone();
 
-    driver.go(&format!("{base}/login")).await;
-    let login = driver.element("input[name=login]").await;
-    driver.type_into(&login, "teacher").await;
-    let password = driver.element("input[name=password]").await;
-    driver.type_into(&password, "demo\u{E007}").await; // Enter submits
-    driver
-        .until("return location.pathname === '/teacher'", json!([]))
-        .await;
+    driver.sign_in(&base, "teacher").await;
 
     driver.go(&format!("{base}/journal/{}", j.group)).await;
     // The first pupil's cell on October 5: type «5», move down with the arrow key.
@@ -266,14 +278,7 @@ async fn s4_in_a_browser_an_open_diary_shows_the_teachers_new_mark_without_reloa
     let driver = Driver::start().await;
     let base = j.teacher.base.clone();
 
-    driver.go(&format!("{base}/login")).await;
-    let login = driver.element("input[name=login]").await;
-    driver.type_into(&login, "parent").await;
-    let password = driver.element("input[name=password]").await;
-    driver.type_into(&password, "demo\u{E007}").await;
-    driver
-        .until("return location.pathname !== '/login'", json!([]))
-        .await;
+    driver.sign_in(&base, "parent").await;
     driver
         .go(&format!("{base}/diary?pupil={ivan}&week=2026-10-05"))
         .await;
