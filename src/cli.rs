@@ -43,6 +43,12 @@ enum Command {
         /// Measure only the reports (the control reports and the deputy's start page).
         #[arg(long)]
         reports_only: bool,
+        /// Measure only the pages and the cell save under load (CPU per request).
+        #[arg(long)]
+        load_only: bool,
+        /// Seconds of load for each page in the load phase.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
     },
     /// Back up the whole database (pg_dump, with a .sha256 and a .json beside it).
     Backup {
@@ -167,32 +173,40 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Bench {
             rounds,
             reports_only,
+            load_only,
+            seconds,
         } => {
             let db = Database::open(&config).await?;
-            let mut result = if reports_only {
+            let full = !reports_only && !load_only;
+            let mut result = if full {
+                crate::bench::journal(db.pool.clone(), config.clone(), rounds.max(1)).await
+            } else {
                 // The demo must be filled already (a full run has done it).
                 Ok(true)
-            } else {
-                crate::bench::journal(db.pool.clone(), config.clone(), rounds.max(1)).await
             };
             if result.is_ok()
-                && !reports_only
+                && full
                 && let Err(e) = crate::bench::composer(&db.pool).await
             {
                 result = Err(e);
             }
-            if let Ok(met) = result {
+            if !load_only && let Ok(met) = result {
                 result = crate::bench::reports(db.pool.clone(), config.clone(), rounds.max(1))
                     .await
                     .map(|reports_met| met && reports_met);
             }
-            if let Ok(met) = result {
+            if !reports_only && let Ok(met) = result {
+                result = crate::bench::load::pages(db.pool.clone(), config.clone(), seconds.max(1))
+                    .await
+                    .map(|load_met| met && load_met);
+            }
+            if !load_only && let Ok(met) = result {
                 result = crate::bench::audit_chain(&db.pool, crate::bench::CHAIN_EVENTS)
                     .await
                     .map(|chain_met| met && chain_met);
             }
             db.close().await;
-            let uploads = reports_only || crate::bench::uploads();
+            let uploads = !full || crate::bench::uploads();
             anyhow::ensure!(
                 result? && uploads,
                 "цель по скорости или памяти не достигнута"

@@ -16,6 +16,8 @@ use tower::ServiceExt;
 use crate::clock::ManualClock;
 use crate::config::Config;
 
+pub mod load;
+
 /// The targets (release build, a 2-core machine).
 pub const PAGE_P95: Duration = Duration::from_millis(100);
 pub const CELL_P95: Duration = Duration::from_millis(50);
@@ -131,44 +133,83 @@ fn rss_mb(key: &str) -> u64 {
         .map_or(0, |kb| kb / 1024)
 }
 
+/// A time of 2026 in Moscow: month, day, hour.
+fn moscow(month: u32, day: u32, hour: u32) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    chrono_tz::Europe::Moscow
+        .with_ymd_and_hms(2026, month, day, hour, 0, 0)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok_or_else(|| anyhow::anyhow!("a date"))
+}
+
+/// The demo teacher's biggest group, its first lesson from Monday, November 23, 2026 (the demo
+/// is filled up to that day) and its pupils.
+struct DemoJournal {
+    group: i64,
+    lesson: i64,
+    lesson_date: chrono::NaiveDate,
+    pupils: Vec<i64>,
+}
+
+impl DemoJournal {
+    async fn find(pool: &PgPool) -> anyhow::Result<Self> {
+        let group: i64 = sqlx::query_scalar(
+            "SELECT t.group_id FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
+             JOIN group_pupil gp ON gp.school_id = t.school_id AND gp.group_id = t.group_id AND gp.ends_on IS NULL
+             WHERE a.login = 'teacher' GROUP BY t.group_id ORDER BY count(*) DESC, t.group_id LIMIT 1",
+        )
+        .fetch_one(pool)
+        .await?;
+        let (lesson, lesson_date): (i64, chrono::NaiveDate) = sqlx::query_as(
+            "SELECT id, lesson_date FROM lesson WHERE group_id = $1 AND lesson_date >= '2026-11-23'
+             AND status <> 'cancelled' ORDER BY lesson_date, lesson_number LIMIT 1",
+        )
+        .bind(group)
+        .fetch_one(pool)
+        .await?;
+        let pupils: Vec<i64> = sqlx::query_scalar(
+            "SELECT pupil_id FROM group_pupil WHERE group_id = $1 AND ends_on IS NULL ORDER BY pupil_id",
+        )
+        .bind(group)
+        .fetch_all(pool)
+        .await?;
+        Ok(DemoJournal {
+            group,
+            lesson,
+            lesson_date,
+            pupils,
+        })
+    }
+}
+
+/// The demo school's first quarter (of the youngest grades' scheme): its id, first and last day.
+async fn first_quarter(
+    pool: &PgPool,
+) -> anyhow::Result<(i64, chrono::NaiveDate, chrono::NaiveDate)> {
+    Ok(sqlx::query_as(
+        "SELECT sp.id, sp.starts_on, sp.ends_on FROM study_period sp
+         JOIN period_scheme ps ON ps.school_id = sp.school_id AND ps.id = sp.scheme_id
+         JOIN school s ON s.id = sp.school_id
+         WHERE s.slug = $1 AND sp.number = 1 ORDER BY ps.grade_from LIMIT 1",
+    )
+    .bind(crate::demo::SLUG_1)
+    .fetch_one(pool)
+    .await?)
+}
+
 /// Measures the journal; returns whether every target was met.
 pub async fn journal(pool: PgPool, config: Config, rounds: usize) -> anyhow::Result<bool> {
-    // The demo as of Monday, November 23, 2026 (its journal is filled up to that day).
-    let moscow = chrono_tz::Europe::Moscow;
-    let at = |m: u32, d: u32, h: u32| {
-        moscow
-            .with_ymd_and_hms(2026, m, d, h, 0, 0)
-            .single()
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .ok_or_else(|| anyhow::anyhow!("a date"))
-    };
-    let clock = Arc::new(ManualClock::new(at(11, 23, 12)?));
+    let clock = Arc::new(ManualClock::new(moscow(11, 23, 12)?));
     crate::demo::seed_if_empty(&pool).await?;
     crate::demo::fill_school_year(&pool, clock.as_ref()).await?;
-
-    // The demo teacher's biggest group, and its lesson on the clock's day.
-    let group: i64 = sqlx::query_scalar(
-        "SELECT t.group_id FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
-         JOIN group_pupil gp ON gp.school_id = t.school_id AND gp.group_id = t.group_id AND gp.ends_on IS NULL
-         WHERE a.login = 'teacher' GROUP BY t.group_id ORDER BY count(*) DESC, t.group_id LIMIT 1",
-    )
-    .fetch_one(&pool)
-    .await?;
-    let (lesson, lesson_date): (i64, chrono::NaiveDate) = sqlx::query_as(
-        "SELECT id, lesson_date FROM lesson WHERE group_id = $1 AND lesson_date >= '2026-11-23'
-         AND status <> 'cancelled' ORDER BY lesson_date, lesson_number LIMIT 1",
-    )
-    .bind(group)
-    .fetch_one(&pool)
-    .await?;
-    let pupils: Vec<i64> = sqlx::query_scalar(
-        "SELECT pupil_id FROM group_pupil WHERE group_id = $1 AND ends_on IS NULL ORDER BY pupil_id",
-    )
-    .bind(group)
-    .fetch_all(&pool)
-    .await?;
+    let DemoJournal {
+        group,
+        lesson,
+        lesson_date,
+        pupils,
+    } = DemoJournal::find(&pool).await?;
     use chrono::Datelike;
-    clock.set(at(lesson_date.month(), lesson_date.day(), 15)?);
+    clock.set(moscow(lesson_date.month(), lesson_date.day(), 15)?);
 
     let state = crate::startup::state(pool.clone(), config, clock.clone());
     let mut browser = Browser::new(crate::web::router(state));
@@ -260,21 +301,8 @@ pub async fn journal(pool: PgPool, config: Config, rounds: usize) -> anyhow::Res
 /// subject, the heavier mode — and for its period marks) and the XLSX of the biggest ones. Run
 /// after `journal` (the demo is filled). Returns whether every target was met.
 pub async fn reports(pool: PgPool, config: Config, rounds: usize) -> anyhow::Result<bool> {
-    let at = chrono_tz::Europe::Moscow
-        .with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
-        .single()
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .ok_or_else(|| anyhow::anyhow!("a date"))?;
-    let clock = Arc::new(ManualClock::new(at));
-    let (period, from, to): (i64, chrono::NaiveDate, chrono::NaiveDate) = sqlx::query_as(
-        "SELECT sp.id, sp.starts_on, sp.ends_on FROM study_period sp
-         JOIN period_scheme ps ON ps.school_id = sp.school_id AND ps.id = sp.scheme_id
-         JOIN school s ON s.id = sp.school_id
-         WHERE s.slug = $1 AND sp.number = 1 ORDER BY ps.grade_from LIMIT 1",
-    )
-    .bind(crate::demo::SLUG_1)
-    .fetch_one(&pool)
-    .await?;
+    let clock = Arc::new(ManualClock::new(moscow(11, 23, 12)?));
+    let (period, from, to) = first_quarter(&pool).await?;
     let state = crate::startup::state(pool.clone(), config, clock);
     let mut browser = Browser::new(crate::web::router(state));
     browser.get("/login").await?;

@@ -1,0 +1,417 @@
+//! `zhurnal bench` under load: for each page and for the cell save, `CONNECTIONS` people at once
+//! (each with their own session) for a few seconds, and what one request costs — requests per
+//! second, CPU milliseconds per request split into the server's (this process) and PostgreSQL's
+//! (every process of the database cluster, read from /proc around the run), the median and 99th
+//! percentile, bytes, and the peak memory. CPU time is the figure that holds still on a shared
+//! machine; wall time wanders with the neighbours.
+//!
+//! The requests go through the whole router in process (session, CSRF, rules, queries, template),
+//! without a socket: the HTTP parsing left out costs a few microseconds a request.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::StatusCode;
+use chrono::Datelike;
+use sqlx::PgPool;
+
+use super::{Browser, peak_rss_mb};
+use crate::config::Config;
+
+/// How many people use the server at once.
+pub const CONNECTIONS: usize = 8;
+/// The targets of a page read (grid) and of the lighter pages, CPU ms per request all told.
+pub const GRID_CPU_MS: f64 = 1.0;
+pub const LIGHT_CPU_MS: f64 = 0.8;
+/// A cell save: CPU ms all told, saves per second at `CONNECTIONS`, the 99th percentile.
+pub const SAVE_CPU_MS: f64 = 1.0;
+pub const SAVES_PER_SECOND: f64 = 1500.0;
+pub const SAVE_P99: Duration = Duration::from_millis(20);
+
+/// What a person does over and over.
+#[derive(Clone)]
+enum Act {
+    Get(String),
+    /// Marks the given pupils absent («н») at the lesson and clears it, in turn (a changed mark
+    /// would need a written reason; the absence goes through the same save, rules and audit).
+    Save {
+        lesson: i64,
+        pupils: Vec<i64>,
+    },
+}
+
+struct Scenario {
+    what: &'static str,
+    login: &'static str,
+    act: Act,
+    /// CPU ms per request all told; none: measured, no target.
+    cpu_target: Option<f64>,
+}
+
+/// A figure of one scenario.
+struct Figure {
+    requests: usize,
+    elapsed: Duration,
+    bytes: usize,
+    p50: Duration,
+    p99: Duration,
+    app_ms: f64,
+    pg_ms: Option<f64>,
+}
+
+/// CPU time of this process, in nanoseconds.
+fn own_cpu_ns() -> u64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec for the call to fill.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    if rc != 0 {
+        return 0;
+    }
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+/// The parent process id from /proc/<pid>/stat (the field after the state).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU time of a process, ns: /proc/<pid>/schedstat's first field.
+fn cpu_ns_of(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The database cluster's processes: its postmaster and the postmaster's children. None when
+/// the database is on another machine (or its processes are not visible here).
+async fn cluster_root(pool: &PgPool) -> Option<u32> {
+    let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(pool)
+        .await
+        .ok()?;
+    let root = parent_of(u32::try_from(backend).ok()?)?;
+    cpu_ns_of(root).map(|_| root)
+}
+
+/// CPU time of the whole cluster so far, ns (processes that ended are not counted: the pool's
+/// connections live through a run).
+fn cluster_cpu_ns(root: u32) -> u64 {
+    let mut total = cpu_ns_of(root).unwrap_or(0);
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return total;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if parent_of(pid) == Some(root) {
+            total += cpu_ns_of(pid).unwrap_or(0);
+        }
+    }
+    total
+}
+
+/// Signs `login` in (password `demo`) and enters the first of their memberships under which
+/// `check` answers 200.
+async fn signed_in(app: &Router, login: &str, check: &str) -> anyhow::Result<Browser> {
+    let mut b = Browser::new(app.clone());
+    b.get("/login").await?;
+    let (status, _) = b
+        .post(
+            "/login",
+            &[("login", login), ("password", crate::demo::PASSWORD)],
+            false,
+        )
+        .await?;
+    anyhow::ensure!(
+        status == StatusCode::SEE_OTHER,
+        "{login} signs in ({status})"
+    );
+    let (status, page) = b.get("/choose").await?;
+    if status == StatusCode::OK {
+        // Several memberships: try each.
+        let choices: Vec<String> = page
+            .split("name=\"membership\" value=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_string))
+            .collect();
+        for choice in choices {
+            b.post("/choose", &[("membership", &choice)], false).await?;
+            if b.get(check).await?.0 == StatusCode::OK {
+                return Ok(b);
+            }
+        }
+    }
+    let (status, _) = b.get(check).await?;
+    anyhow::ensure!(
+        status == StatusCode::OK,
+        "{login}: {check} answers {status}"
+    );
+    Ok(b)
+}
+
+/// One request of `act` for the `n`-th time by the `person`-th person: its status, body.
+async fn act_once(
+    b: &mut Browser,
+    act: &Act,
+    person: usize,
+    n: usize,
+) -> anyhow::Result<(StatusCode, String)> {
+    match act {
+        Act::Get(path) => b.get(path).await,
+        Act::Save { lesson, pupils } => {
+            // Each person their own pupils, so that two never write one cell at once.
+            let mine: Vec<i64> = pupils
+                .iter()
+                .copied()
+                .skip(person)
+                .step_by(CONNECTIONS)
+                .collect();
+            let pupil = mine[n % mine.len()];
+            let value = if (n / mine.len()).is_multiple_of(2) {
+                "н"
+            } else {
+                ""
+            };
+            let (status, body) = b
+                .post(
+                    "/journal/cells",
+                    &[
+                        ("lesson", &lesson.to_string()),
+                        ("pupil", &pupil.to_string()),
+                        ("value", value),
+                    ],
+                    true,
+                )
+                .await?;
+            anyhow::ensure!(
+                status != StatusCode::OK || !body.contains("cell-why"),
+                "a cell save is refused: {body}"
+            );
+            Ok((status, body))
+        }
+    }
+}
+
+async fn measure(
+    app: &Router,
+    root: Option<u32>,
+    s: &Scenario,
+    seconds: u64,
+) -> anyhow::Result<Figure> {
+    let check = match &s.act {
+        Act::Get(path) => path.clone(),
+        Act::Save { .. } => "/teacher".to_string(),
+    };
+    let mut people = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        people.push(signed_in(app, s.login, &check).await?);
+    }
+    // Warm up: every connection of the pool opened, the plans and the caches made.
+    for (i, b) in people.iter_mut().enumerate() {
+        for n in 0..3 {
+            let (status, _) = act_once(b, &s.act, i, n).await?;
+            anyhow::ensure!(status == StatusCode::OK, "{}: {status}", s.what);
+        }
+    }
+    let app_before = own_cpu_ns();
+    let pg_before = root.map(cluster_cpu_ns);
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, mut b) in people.into_iter().enumerate() {
+        let act = s.act.clone();
+        tasks.spawn(async move {
+            let mut times = Vec::new();
+            let mut bytes = 0usize;
+            let mut n = 3;
+            while Instant::now() < until {
+                let t = Instant::now();
+                let (status, body) = act_once(&mut b, &act, i, n).await?;
+                times.push(t.elapsed());
+                anyhow::ensure!(status == StatusCode::OK, "answers {status}");
+                bytes = body.len();
+                n += 1;
+            }
+            Ok::<_, anyhow::Error>((times, bytes))
+        });
+    }
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (t, b) = done??;
+        times.extend(t);
+        bytes = bytes.max(b);
+    }
+    let elapsed = started.elapsed();
+    let app_ns = own_cpu_ns().saturating_sub(app_before);
+    let pg_ns = match (root, pg_before) {
+        (Some(root), Some(before)) => Some(cluster_cpu_ns(root).saturating_sub(before)),
+        _ => None,
+    };
+    times.sort();
+    let requests = times.len().max(1);
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    Ok(Figure {
+        requests,
+        elapsed,
+        bytes,
+        p50: at(0.5),
+        p99: at(0.99),
+        app_ms: app_ns as f64 / 1e6 / requests as f64,
+        pg_ms: pg_ns.map(|ns| ns as f64 / 1e6 / requests as f64),
+    })
+}
+
+/// Runs every scenario for `seconds` each on the filled demo; prints the table; returns whether
+/// every target was met.
+pub async fn pages(pool: PgPool, config: Config, seconds: u64) -> anyhow::Result<bool> {
+    let demo = super::DemoJournal::find(&pool).await?;
+    let clock = std::sync::Arc::new(crate::clock::ManualClock::new(super::moscow(
+        demo.lesson_date.month(),
+        demo.lesson_date.day(),
+        15,
+    )?));
+    let (_, from, to) = super::first_quarter(&pool).await?;
+    let state = crate::startup::state(pool.clone(), config, clock);
+    let app = crate::web::router(state);
+    let root = cluster_root(&pool).await;
+    let dates = format!("from={from}&to={to}");
+    let scenarios = [
+        Scenario {
+            what: "Журнал группы (сетка четверти)",
+            login: "teacher",
+            act: Act::Get(format!("/journal/{}", demo.group)),
+            cpu_target: Some(GRID_CPU_MS),
+        },
+        Scenario {
+            what: "Урок (посещаемость)",
+            login: "teacher",
+            act: Act::Get(format!("/lessons/{}", demo.lesson)),
+            cpu_target: Some(LIGHT_CPU_MS),
+        },
+        Scenario {
+            what: "Дневник: неделя",
+            login: "parent",
+            act: Act::Get("/diary".into()),
+            cpu_target: Some(LIGHT_CPU_MS),
+        },
+        Scenario {
+            what: "Дневник: отметки",
+            login: "parent",
+            act: Act::Get("/diary/marks".into()),
+            cpu_target: Some(LIGHT_CPU_MS),
+        },
+        Scenario {
+            what: "Главная классного руководителя",
+            login: "classteacher",
+            act: Act::Get("/class-teacher".into()),
+            cpu_target: None,
+        },
+        Scenario {
+            what: "Главная заместителя директора",
+            login: "deputy",
+            act: Act::Get("/deputy".into()),
+            cpu_target: None,
+        },
+        Scenario {
+            what: "Отчёт: пропущенные темы и «2» за четверть",
+            login: "deputy",
+            act: Act::Get(format!("/reports/catch-up?{dates}")),
+            cpu_target: None,
+        },
+        Scenario {
+            what: "Замены на день",
+            login: "deputy",
+            act: Act::Get(format!("/deputy/lessons?date={}", demo.lesson_date)),
+            cpu_target: None,
+        },
+        Scenario {
+            what: "Запись клетки (htmx)",
+            login: "teacher",
+            act: Act::Save {
+                lesson: demo.lesson,
+                pupils: demo.pupils.clone(),
+            },
+            cpu_target: Some(SAVE_CPU_MS),
+        },
+    ];
+    println!(
+        "Под нагрузкой: {CONNECTIONS} человек одновременно, по {seconds} с на строку; ЦП — мс на запрос (сервер + PostgreSQL){}",
+        if root.is_none() {
+            "; процессы PostgreSQL не видны отсюда — считается только сервер"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "{:<44} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  цель",
+        "страница", "запр/с", "ЦП серв", "ЦП БД", "ЦП всего", "медиана", "99%", "КБ"
+    );
+    let mut met = true;
+    for s in &scenarios {
+        let f = measure(&app, root, s, seconds).await?;
+        let rps = f.requests as f64 / f.elapsed.as_secs_f64();
+        let total = f.app_ms + f.pg_ms.unwrap_or(0.0);
+        let mut verdict = String::new();
+        if let Some(target) = s.cpu_target {
+            let ok = total <= target;
+            met &= ok;
+            verdict = format!(
+                "ЦП ≤ {target} мс: {}",
+                if ok {
+                    "достигнута"
+                } else {
+                    "НЕ достигнута"
+                }
+            );
+        }
+        if matches!(s.act, Act::Save { .. }) {
+            let ok = rps >= SAVES_PER_SECOND && f.p99 <= SAVE_P99;
+            met &= ok;
+            verdict.push_str(&format!(
+                "; ≥ {SAVES_PER_SECOND} в с и 99% ≤ {SAVE_P99:?}: {}",
+                if ok {
+                    "достигнута"
+                } else {
+                    "НЕ достигнута"
+                }
+            ));
+        }
+        println!(
+            "{:<44} {:>8.0} {:>8.2} {:>8} {:>8.2} {:>8.1?} {:>8.1?} {:>8}  {verdict}",
+            s.what,
+            rps,
+            f.app_ms,
+            f.pg_ms.map_or("—".to_string(), |ms| format!("{ms:.2}")),
+            total,
+            f.p50,
+            f.p99,
+            f.bytes / 1024
+        );
+    }
+    let rss = peak_rss_mb();
+    let rss_ok = rss <= super::PEAK_RSS_MB;
+    println!(
+        "Пик памяти сервера: {rss} МБ (цель ≤ {} МБ: {})",
+        super::PEAK_RSS_MB,
+        if rss_ok {
+            "достигнута"
+        } else {
+            "НЕ достигнута"
+        }
+    );
+    Ok(met && rss_ok)
+}
