@@ -288,6 +288,21 @@ pub async fn pages(pool: PgPool, config: Config, seconds: u64) -> anyhow::Result
     let state = crate::startup::state(pool.clone(), config, clock);
     let app = crate::web::router(state);
     let root = cluster_root(&pool).await;
+    // The cell saves go to pupils without a mark at the lesson (a changed mark needs a reason).
+    let unmarked: Vec<i64> = sqlx::query_scalar(
+        "SELECT p FROM unnest($2::bigint[]) AS p
+         WHERE NOT EXISTS (SELECT 1 FROM mark m JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
+                           WHERE c.lesson_id = $1 AND m.pupil_id = p)",
+    )
+    .bind(demo.lesson)
+    .bind(&demo.pupils)
+    .fetch_all(&pool)
+    .await?;
+    anyhow::ensure!(
+        unmarked.len() >= CONNECTIONS,
+        "too few pupils without a mark at lesson {}",
+        demo.lesson
+    );
     let dates = format!("from={from}&to={to}");
     let scenarios = [
         Scenario {
@@ -343,7 +358,7 @@ pub async fn pages(pool: PgPool, config: Config, seconds: u64) -> anyhow::Result
             login: "teacher",
             act: Act::Save {
                 lesson: demo.lesson,
-                pupils: demo.pupils.clone(),
+                pupils: unmarked,
             },
             cpu_target: Some(SAVE_CPU_MS),
         },

@@ -23,14 +23,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub const APP_ROLE: &str = "zhurnal_app";
 
 pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
-    // Every statement is planned for its own parameters. The reports' queries take optional
-    // filters (`$6::bigint IS NULL OR c.id = $6`) and call whole-school set functions; after five
-    // runs of a prepared statement PostgreSQL may switch to a generic plan made without the
-    // values, and for those it was up to fifty times slower (the timeliness report: 95 ms with
-    // its values, 4.5 s generic — `zhurnal bench`). Planning costs a fraction of a millisecond.
-    let options = PgConnectOptions::from_str(url)
-        .context("адрес базы данных не разобран")?
-        .options([("plan_cache_mode", "force_custom_plan")]);
+    // How statements are planned is set on every acquire with the scope (`scope::Planning`).
+    let options = PgConnectOptions::from_str(url).context("адрес базы данных не разобран")?;
     let pool = pool_options()
         .max_connections(20)
         .acquire_timeout(Duration::from_secs(10))

@@ -107,12 +107,13 @@ pub async fn lesson_ctx(
                   s.scale AS subject_scale, sgs.scale AS "grade_scale?",
                   b.starts_at AS "starts_at?",
                   (SELECT max(b2.ends_at)
-                   FROM lesson l2
-                   JOIN study_group g2 ON g2.school_id = l2.school_id AND g2.id = l2.group_id
+                   FROM study_group g2
+                   JOIN lesson l2 ON l2.school_id = g2.school_id AND l2.group_id = g2.id
+                                 AND l2.lesson_date = l.lesson_date
                    JOIN bell b2 ON b2.school_id = l2.school_id AND b2.academic_year_id = g2.academic_year_id
                                AND b2.shift = coalesce(c.shift, ts.shift, 1)
                                AND b2.lesson_number = l2.lesson_number
-                   WHERE l2.school_id = l.school_id AND l2.lesson_date = l.lesson_date
+                   WHERE g2.school_id = l.school_id AND (g2.class_id = g.class_id OR g2.id = g.id)
                      AND l2.status <> 'cancelled'
                      AND (g2.class_id = g.class_id OR l2.id = l.id)) AS "day_ends_at?",
                   p.id AS "period_id?", p.starts_on AS "period_starts?", p.ends_on AS "period_ends?",

@@ -579,8 +579,27 @@ async fn school_scope(
         .await
         .ok()
         .flatten();
-    match membership {
-        Some((school, _)) => crate::db::scope::school(school, next.run(request)).await,
-        None => crate::db::scope::nobody(next.run(request)).await,
+    let cached = cached_plans(request.uri().path());
+    let run = async move {
+        match membership {
+            Some((school, _)) => crate::db::scope::school(school, next.run(request)).await,
+            None => crate::db::scope::nobody(next.run(request)).await,
+        }
+    };
+    if cached {
+        crate::db::scope::cached_plans(run).await
+    } else {
+        run.await
     }
+}
+
+/// The pages read and written all day, whose statements take plain keys, keep PostgreSQL's
+/// cached plans (`db::scope::Planning::Cached`): the journal of a group, its cells and
+/// corrections, the lesson, the diary. The rest — the reports, the control pages, the lists
+/// with optional filters — are planned for their values on every call.
+fn cached_plans(path: &str) -> bool {
+    (path.starts_with("/journal/") && !path.ends_with("/control"))
+        || path.starts_with("/lessons/")
+        || path == "/diary"
+        || path.starts_with("/diary/")
 }
