@@ -83,8 +83,8 @@ async fn s4_a_mark_absence_and_homework_saved_by_the_teacher_show_in_the_pupils_
         );
         assert!(week.contains("Натуральные числа"), "the topic: {week}");
         assert!(
-            week.contains("Домашнее задание к 07.10") && week.contains("§ 1, № 5–9"),
-            "homework with its due lesson: {week}"
+            week.contains("Задано к 07.10: § 1, № 5–9"),
+            "homework on the day set, with the day it is due: {week}"
         );
         assert!(week.contains(">н</span>"), "the absence: {week}");
         let marks = body(&who, "/diary/marks").await;
