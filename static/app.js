@@ -70,7 +70,8 @@ document.addEventListener("keydown", function (event) {
       }
     }
   }
-  toToday();
+  // A form that came back with its errors keeps the reader there.
+  if (!document.querySelector(".field-error")) toToday();
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a.to-today");
     if (link && link.getAttribute("href") === "#today") {
