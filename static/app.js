@@ -46,6 +46,41 @@ document.addEventListener("keydown", function (event) {
   }
 });
 
+// The journal grid opens on today (issue 15): its scroller shows today's column (or the last
+// lesson before today) just right of the sticky names, and the first pupil's cell there has the
+// focus. «Сегодня» does the same; without JavaScript it is a plain link to #today.
+(function () {
+  var table = document.getElementById("journal");
+  var today = table && document.getElementById("today");
+  if (!today) return;
+  var wrap = table.parentElement;
+  function toToday() {
+    var name = table.querySelector("thead th.name");
+    var left = name ? name.offsetLeft + name.offsetWidth : 0;
+    // A few earlier lessons stay in sight for context.
+    wrap.scrollLeft = today.offsetLeft - left - (wrap.clientWidth - left) / 4;
+    var col = today.cellIndex;
+    var rows = table.tBodies[0] ? table.tBodies[0].rows : [];
+    for (var i = 0; i < rows.length; i++) {
+      var input = rows[i].cells[col] && rows[i].cells[col].querySelector("input[name=value]");
+      if (input) {
+        input.focus({ preventScroll: true });
+        input.select();
+        break;
+      }
+    }
+  }
+  // A form that came back with its errors keeps the reader there.
+  if (!document.querySelector(".field-error")) toToday();
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.to-today");
+    if (link && link.getAttribute("href") === "#today") {
+      event.preventDefault();
+      toToday();
+    }
+  });
+})();
+
 // The live diary: an open week listens to the server's events and fetches itself again when a
 // teacher saves a mark, an absence or homework (regulations §4). Without JavaScript the page is
 // as fresh as its last load.

@@ -44,9 +44,16 @@ pub struct PeriodMarkLine {
     pub value: String,
     pub work_type: String,
     pub document: Option<String>,
+    /// The work type's weight, in tenths.
+    pub weight_tenths: i64,
 }
 
 impl PeriodMarkLine {
+    /// «вес 2».
+    pub fn weight_text(&self) -> String {
+        super::weight_text(self.weight_tenths)
+    }
+
     pub fn shown(&self) -> &'static str {
         show_mark(&self.value)
     }
@@ -220,6 +227,7 @@ pub async fn subjects(
                     value: m.value.clone(),
                     work_type: m.work_type.clone(),
                     document: m.document.clone(),
+                    weight_tenths: m.weight_tenths,
                 })
                 .collect(),
             absences: absences.get(&g.id).copied().unwrap_or(0),

@@ -255,6 +255,15 @@ pub fn show_mark(value: &str) -> &'static str {
     crate::journal::MarkValue::parse(value).map_or("", crate::journal::MarkValue::show)
 }
 
+/// «вес 1», «вес 1,5»: a work type's weight in the weighted average, given in tenths.
+pub fn weight_text(tenths: i64) -> String {
+    if tenths % 10 == 0 {
+        format!("вес {}", tenths / 10)
+    } else {
+        format!("вес {},{}", tenths / 10, tenths % 10)
+    }
+}
+
 /// «пн, 23.11» — a short day heading.
 pub fn day_heading(day: NaiveDate) -> String {
     const DAYS: [&str; 7] = [
@@ -284,5 +293,12 @@ mod tests {
         assert_eq!(monday(sunday), monday_);
         assert_eq!(monday(monday_), monday_);
         assert_eq!(day_heading(monday_), "Понедельник, 23.11");
+    }
+
+    #[test]
+    fn a_weight_reads_as_a_russian_number() {
+        assert_eq!(weight_text(10), "вес 1");
+        assert_eq!(weight_text(20), "вес 2");
+        assert_eq!(weight_text(15), "вес 1,5");
     }
 }

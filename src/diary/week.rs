@@ -1,5 +1,6 @@
 //! A week of a pupil's diary: each day's lessons with time, subject, teacher (the substitute when
-//! there is one, J15), room, topic, homework with the lesson it is due, marks with work types,
+//! there is one, J15), room, topic, the homework due at the lesson (set at the group's lesson
+//! before) and the homework set at it with the day it is due, marks with work types and weights,
 //! the teacher's comment, absences; moved and cancelled lessons marked; holidays and control
 //! works of the day. Five queries, whatever the week holds — for one
 //! pupil or a whole class.
@@ -24,9 +25,16 @@ pub struct DiaryMark {
     /// J16: the document a mark from another institution came with.
     pub document: Option<String>,
     pub subject: String,
+    /// The work type's weight, in tenths.
+    pub weight_tenths: i64,
 }
 
 impl DiaryMark {
+    /// «вес 2».
+    pub fn weight_text(&self) -> String {
+        super::weight_text(self.weight_tenths)
+    }
+
     pub fn shown(&self) -> &'static str {
         show_mark(&self.value)
     }
@@ -54,11 +62,13 @@ pub struct DiaryLesson {
     pub room: Option<String>,
     pub status: String,
     pub topic: Option<String>,
+    /// The homework set at this lesson.
     pub homework: Option<String>,
-    pub homework_none: bool,
-    pub homework_minutes: Option<i16>,
     /// The date of the group's next lesson: when the homework is due.
     pub homework_due: Option<NaiveDate>,
+    /// The homework due at this lesson (set at the group's lesson before): the diary shows
+    /// homework under the day it is due, as paper diaries do.
+    pub due: Option<DueHomework>,
     pub comment: Option<String>,
     pub change_reason: Option<String>,
     /// A lesson moved here from that date.
@@ -67,6 +77,16 @@ pub struct DiaryLesson {
     pub moved_to: Option<NaiveDate>,
     pub marks: Vec<DiaryMark>,
     pub absence: Option<Option<AbsenceReason>>,
+}
+
+/// Homework due at a lesson: set at the group's lesson before it (not moved, not cancelled).
+#[derive(Clone, Debug)]
+pub struct DueHomework {
+    /// None: «Не задано».
+    pub homework: Option<String>,
+    pub minutes: Option<i16>,
+    /// The day it was set.
+    pub set_on: NaiveDate,
 }
 
 impl DiaryLesson {
@@ -203,7 +223,7 @@ pub async fn weeks(
                       CASE WHEN ta.middle_name = '' THEN '' ELSE ' ' || left(ta.middle_name, 1) || '.' END
                       AS "teacher!",
                   sub.teacher_id IS NOT NULL AS "substitute!",
-                  r.name AS "room?", l.topic, l.homework, l.homework_none, l.homework_minutes,
+                  r.name AS "room?", l.topic, l.homework,
                   l.teacher_comment, l.change_reason,
                   CASE WHEN l.homework IS NOT NULL THEN
                       (SELECT n.lesson_date FROM lesson n
@@ -212,6 +232,8 @@ pub async fn weeks(
                          AND n.status NOT IN ('moved', 'cancelled')
                        ORDER BY n.lesson_date, n.lesson_number LIMIT 1)
                   END AS "homework_due?",
+                  prev.homework AS "due_homework?", prev.homework_none AS "due_none?",
+                  prev.homework_minutes AS "due_minutes?", prev.lesson_date AS "due_set_on?",
                   mf.lesson_date AS "moved_from?",
                   CASE WHEN l.status = 'moved' THEN
                       (SELECT n.lesson_date FROM lesson n
@@ -231,6 +253,13 @@ pub async fn weeks(
            LEFT JOIN bell b ON b.school_id = l.school_id AND b.academic_year_id = g.academic_year_id
                            AND b.shift = coalesce(c.shift, ts.shift, 1) AND b.lesson_number = l.lesson_number
            LEFT JOIN lesson mf ON mf.school_id = l.school_id AND mf.id = l.moved_from_id
+           LEFT JOIN LATERAL (
+               SELECT p.homework, p.homework_none, p.homework_minutes, p.lesson_date FROM lesson p
+               WHERE p.school_id = l.school_id AND p.group_id = l.group_id
+                 AND (p.lesson_date, p.lesson_number) < (l.lesson_date, l.lesson_number)
+                 AND p.status NOT IN ('moved', 'cancelled')
+               ORDER BY p.lesson_date DESC, p.lesson_number DESC LIMIT 1
+           ) prev ON l.status NOT IN ('moved', 'cancelled')
            ORDER BY l.lesson_date, l.lesson_number, s.name"#,
         school.0,
         &ids,
@@ -242,7 +271,8 @@ pub async fn weeks(
 
     let marks = sqlx::query!(
         r#"SELECT m.pupil_id, m.value AS "value!", mc.lesson_id AS "lesson_id?", m.given_on, m.document,
-                  w.name AS work_type, w.short_name AS work_short, s.name AS subject
+                  w.name AS work_type, w.short_name AS work_short, s.name AS subject,
+                  (w.weight * 10)::bigint AS "weight_tenths!"
            FROM mark m
            JOIN work_type w ON w.school_id = m.school_id AND w.id = m.work_type_id
            JOIN study_group g ON g.school_id = m.school_id AND g.id = m.group_id
@@ -374,9 +404,15 @@ pub async fn weeks(
             status: l.status,
             topic: l.topic,
             homework: l.homework,
-            homework_none: l.homework_none,
-            homework_minutes: l.homework_minutes,
             homework_due: l.homework_due,
+            due: l
+                .due_set_on
+                .filter(|_| l.due_homework.is_some() || l.due_none == Some(true))
+                .map(|set_on| DueHomework {
+                    homework: l.due_homework,
+                    minutes: l.due_minutes,
+                    set_on,
+                }),
             comment: l.teacher_comment,
             change_reason: l.change_reason,
             moved_from: l.moved_from,
@@ -392,6 +428,7 @@ pub async fn weeks(
             work_short: m.work_short,
             document: m.document,
             subject: m.subject,
+            weight_tenths: m.weight_tenths,
         };
         let Some(day) = index
             .get(&m.pupil_id)

@@ -78,12 +78,21 @@ pub fn weekly_extract(
                 if let Some(t) = &l.topic {
                     writer.wrapped(false, &format!("Тема: {t}"), 9.0);
                 }
+                // Homework under the day it is due, as on the page (issue 15); where it was set,
+                // «задано».
+                if let Some(due) = &l.due {
+                    let text = match &due.homework {
+                        Some(hw) => format!("Д/з: {hw} (задано {})", due.set_on.format("%d.%m")),
+                        None => "Д/з: не задано".to_string(),
+                    };
+                    writer.wrapped(false, &text, 9.0);
+                }
                 if let Some(hw) = &l.homework {
                     let due = l.due_text();
                     let label = if due.is_empty() {
-                        "Д/з".to_string()
+                        "Задано".to_string()
                     } else {
-                        format!("Д/з {due}")
+                        format!("Задано {due}")
                     };
                     writer.wrapped(false, &format!("{label}: {hw}"), 9.0);
                 }

@@ -238,6 +238,26 @@ pub struct Grid {
     pub rows: Vec<Row>,
     /// Weeks of the period gone by (for J11).
     pub weeks: i64,
+    /// The column the page opens on (issue 15): the first column of today's first lesson, else of
+    /// the nearest lesson before today, else the first column.
+    pub today_column: Option<usize>,
+}
+
+impl Grid {
+    /// Whether column `i` is the one the page opens on.
+    pub fn opens_on(&self, i: impl std::borrow::Borrow<usize>) -> bool {
+        self.today_column == Some(*i.borrow())
+    }
+}
+
+/// The column a grid opens on: the first column of `today`'s first lesson, else of the last
+/// lesson before it, else the first column (a period that has not begun); none without lessons.
+pub fn today_column(heads: &[HeadCell], today: NaiveDate) -> Option<usize> {
+    heads
+        .iter()
+        .position(|h| h.first && h.date == today)
+        .or_else(|| heads.iter().rposition(|h| h.first && h.date < today))
+        .or_else(|| (!heads.is_empty()).then_some(0))
 }
 
 /// Builds the grid of `group` for `period` as of `today`.
@@ -506,7 +526,13 @@ pub async fn grid(
             rows[r].deferred_until = pm.deferred_until;
         }
     }
-    Ok(Grid { heads, rows, weeks })
+    let today_column = today_column(&heads, today);
+    Ok(Grid {
+        heads,
+        rows,
+        weeks,
+        today_column,
+    })
 }
 
 /// The school's holidays («каникулы») that touch `span` for a grade in a year — the holiday
@@ -683,4 +709,47 @@ pub async fn lesson_pupils(
                 .collect(),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(lesson_id: i64, day: u32, first: bool) -> HeadCell {
+        HeadCell {
+            lesson_id,
+            column_id: None,
+            date: NaiveDate::from_ymd_opt(2026, 10, day).unwrap(),
+            lesson_number: 1,
+            first,
+            work_type: String::new(),
+            work_type_short: String::new(),
+            topic: None,
+            planned_topic: None,
+            homework_set: false,
+            homework_late: false,
+            substitute: None,
+            status: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_grid_opens_on_todays_first_lesson_else_the_last_before_else_the_first() {
+        // 05.10 (two columns), 07.10, 07.10 (a second lesson), 12.10.
+        let heads = [
+            head(1, 5, true),
+            head(1, 5, false),
+            head(2, 7, true),
+            head(3, 7, true),
+            head(4, 12, true),
+        ];
+        let on = |d| today_column(&heads, NaiveDate::from_ymd_opt(2026, 10, d).unwrap());
+        assert_eq!(on(7), Some(2), "today's first lesson");
+        assert_eq!(on(5), Some(0));
+        assert_eq!(on(6), Some(0), "the lesson before, at its first column");
+        assert_eq!(on(10), Some(3), "the last lesson before today");
+        assert_eq!(on(30), Some(4));
+        assert_eq!(on(1), Some(0), "the period has not begun");
+        assert_eq!(today_column(&[], NaiveDate::MIN), None);
+    }
 }

@@ -197,6 +197,9 @@ pub struct JournalPage {
     periods: Vec<PeriodTab>,
     period: PeriodTab,
     grid: Grid,
+    /// «Сегодня»: the column the grid opens on (`#today`), on this page when it shows the
+    /// period a plain visit shows, else on that page.
+    today_href: String,
     can_write: bool,
     scale_hint: &'static str,
     work_types: Vec<(i64, String)>,
@@ -298,6 +301,11 @@ async fn journal_page(
     let periods = grid::periods(&mut conn, member.school.id, &head).await?;
     let today = today(&state, &member);
     let period = choose_period(&periods, q.period, today)?;
+    let today_href = if choose_period(&periods, None, today)?.id == period.id {
+        "#today".to_string()
+    } else {
+        format!("/journal/{group_id}#today")
+    };
     let grid = grid::grid(&mut conn, member.school.id, &head, &period, today).await?;
     let can_write = matches!(member.role, Role::Teacher | Role::ClassTeacher)
         && (teaches(&state, &member, group_id).await?
@@ -323,6 +331,7 @@ async fn journal_page(
         periods,
         period,
         grid,
+        today_href,
         can_write,
     })
 }
@@ -442,22 +451,25 @@ pub async fn cell(
             return Ok((StatusCode::FORBIDDEN, fragment).into_response());
         }
         Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => {
-            // A refusal reaches only someone who reads the journal; the cell goes back to what
-            // is stored (asked again with the same permission checks).
+            // A refusal reaches only someone who reads the journal (asked again with the same
+            // permission checks). What was typed stays in the cell, marked, until corrected
+            // (issue 15); the next write is checked against what is stored. Only when someone
+            // else changed the cell meanwhile does it show the current value.
             let needs_reason =
                 matches!(&e, AppError::Invalid(errors) if errors.get("reason").is_some());
             let mut conn = state.pool.acquire().await?;
             let now =
                 service::readable_cell(&mut conn, &author, form.lesson, form.column, form.pupil)
                     .await?;
+            let changed_meanwhile = form.was.as_deref().is_some_and(|w| w.trim() != now.text());
             CellFragment {
                 lesson: form.lesson,
                 column: form.column,
                 pupil: form.pupil,
-                value: if needs_reason {
-                    form.value.clone()
-                } else {
+                value: if changed_meanwhile {
                     now.text()
+                } else {
+                    form.value.clone()
                 },
                 was: now.text(),
                 late: false,

@@ -83,8 +83,8 @@ async fn s4_a_mark_absence_and_homework_saved_by_the_teacher_show_in_the_pupils_
         );
         assert!(week.contains("Натуральные числа"), "the topic: {week}");
         assert!(
-            week.contains("Домашнее задание к 07.10") && week.contains("§ 1, № 5–9"),
-            "homework with its due lesson: {week}"
+            week.contains("Задано к 07.10: § 1, № 5–9"),
+            "homework on the day set, with the day it is due: {week}"
         );
         assert!(week.contains(">н</span>"), "the absence: {week}");
         let marks = body(&who, "/diary/marks").await;
@@ -675,5 +675,103 @@ async fn s4_the_printed_weekly_extract_has_a_page_per_pupil_with_the_weeks_marks
             .await
             .status(),
         StatusCode::FORBIDDEN
+    );
+}
+
+/// The day's section of a diary week.
+fn day<'a>(week: &'a str, date: &str) -> &'a str {
+    let at = week
+        .find(&format!("data-date=\"{date}\""))
+        .unwrap_or_else(|| panic!("{date} in the week"));
+    let rest = &week[at..];
+    &rest[..rest.find("</section>").expect("the day's end")]
+}
+
+#[tokio::test]
+async fn s4_homework_shows_under_the_day_it_is_due_and_as_set_on_the_day_it_was_set() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let wednesday = j.lesson(10, 7).await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    j.teacher
+        .post(
+            &format!("/lessons/{monday}"),
+            &[
+                ("topic", "Натуральные числа"),
+                ("homework", "§ 1, № 5–9"),
+                ("homework_minutes", "30"),
+            ],
+        )
+        .await;
+    // Wednesday's homework is due next week's Monday.
+    j.app.clock.set(msk(10, 7, 10, 30));
+    j.teacher
+        .post(
+            &format!("/lessons/{wednesday}"),
+            &[("topic", "Сложение"), ("homework", "§ 2, № 12")],
+        )
+        .await;
+
+    let parent = j.app.signed_in("parent").await;
+    let week = body(&parent, "/diary?week=2026-10-05").await;
+    let (mon, wed) = (day(&week, "2026-10-05"), day(&week, "2026-10-07"));
+    assert!(
+        wed.contains("Домашнее задание:</span> § 1, № 5–9")
+            && wed.contains("(~30 мин)")
+            && wed.contains("задано 05.10"),
+        "under the day it is due: {wed}"
+    );
+    assert!(
+        mon.contains("Задано к 07.10: § 1, № 5–9"),
+        "«задано» on the day set: {mon}"
+    );
+    assert!(!mon.contains("Домашнее задание:"), "nothing due: {mon}");
+    assert!(wed.contains("Задано к 12.10: § 2, № 12"), "{wed}");
+    let next = body(&parent, "/diary?week=2026-10-12").await;
+    assert!(
+        day(&next, "2026-10-12").contains("Домашнее задание:</span> § 2, № 12")
+            && day(&next, "2026-10-12").contains("задано 07.10"),
+        "due across the week's edge: {next}"
+    );
+}
+
+#[tokio::test]
+async fn s4_a_mark_opens_its_work_type_weight_and_date_without_hovering_in_the_week_and_the_marks()
+{
+    let j = maths_5b().await;
+    let ivan = pupil_id(&j.app, "student").await;
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let control: i64 = sqlx::query_scalar(
+        "SELECT w.id FROM work_type w JOIN school s ON s.id = w.school_id
+         WHERE s.slug = 'demo-1' AND w.name = 'Контрольная работа'",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    j.teacher
+        .post(
+            &format!("/lessons/{monday}/columns/type"),
+            &[("work_type", &control.to_string())],
+        )
+        .await;
+    type_cell(&j, monday, ivan, "4").await;
+
+    let parent = j.app.signed_in("parent").await;
+    let week = body(&parent, "/diary?week=2026-10-05").await;
+    assert!(
+        day(&week, "2026-10-05").contains(
+            "<details class=\"mark-d\"><summary class=\"mark\">4<small>К</small></summary>\
+             <span class=\"mark-facts\">Контрольная работа, вес 2, 05.10.2026</span></details>"
+        ),
+        "{week}"
+    );
+    let marks = body(&parent, "/diary/marks").await;
+    assert!(
+        marks.contains(
+            "<details class=\"mark-d\"><summary class=\"mark\">4</summary>\
+             <span class=\"mark-facts\">05.10.2026, Контрольная работа, вес 2</span></details>"
+        ),
+        "{marks}"
     );
 }

@@ -1465,3 +1465,103 @@ async fn the_teachers_start_page_lists_todays_lessons_with_what_is_unfilled_and_
     let (_, home) = j.teacher.text("/teacher").await;
     assert!(!home.contains(&format!("/lessons/{wednesday}")));
 }
+
+/// The `<th>` the grid opens on (`id="today"`), up to its end.
+fn today_head(page: &str) -> &str {
+    let at = page.find("id=\"today\"").expect("a column marked today");
+    let rest = &page[at..];
+    &rest[..rest.find("</th>").expect("the head's end")]
+}
+
+#[tokio::test]
+async fn the_grid_opens_on_todays_lesson_else_the_last_before_with_a_today_link_and_cells_named_by_pupil_and_date()
+ {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let wednesday = j.lesson(10, 7).await;
+    let p = j.pupils[0];
+    let name: String =
+        sqlx::query_scalar("SELECT last_name || ' ' || first_name FROM pupil WHERE id = $1")
+            .bind(p)
+            .fetch_one(&j.app.pool)
+            .await
+            .unwrap();
+    let grid = format!("/journal/{}", j.group);
+
+    // Wednesday with a lesson: its column.
+    j.app.clock.set(msk(10, 7, 10, 0));
+    let (status, page) = j.teacher.text(&grid).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page.matches("id=\"today\"").count(), 1, "one column");
+    assert!(
+        today_head(&page).contains(&format!("<a id=\"d{wednesday}\"")),
+        "{}",
+        today_head(&page)
+    );
+    assert!(
+        page.contains("<a href=\"#today\" class=\"to-today\">Сегодня</a>"),
+        "the jump, an anchor without JavaScript"
+    );
+    // Each cell is named by the pupil's name and the lesson's date, not «Отметка».
+    assert!(page.contains(&format!("<span id=\"r{p}\">{name}</span>")));
+    assert!(page.contains(&format!(
+        "<a id=\"d{monday}\" href=\"/lessons/{monday}\">05.10</a>"
+    )));
+    assert!(page.contains(&format!("aria-labelledby=\"r{p} d{monday}\"")));
+    assert!(!page.contains("aria-label=\"Отметка\""));
+
+    // Tuesday without one: Monday's, the nearest before.
+    j.app.clock.set(msk(10, 6, 10, 0));
+    let (_, page) = j.teacher.text(&grid).await;
+    assert!(today_head(&page).contains(&format!("<a id=\"d{monday}\"")));
+
+    // Another period's page: «Сегодня» leads to the current period's page.
+    let later: i64 = sqlx::query_scalar(
+        "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
+         JOIN school s ON s.id = ps.school_id
+         WHERE s.slug = 'demo-1' AND 5 BETWEEN ps.grade_from AND ps.grade_to AND p.starts_on > '2026-10-07'
+         ORDER BY p.starts_on LIMIT 1",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let (_, page) = j.teacher.text(&format!("{grid}?period={later}")).await;
+    assert!(
+        page.contains(&format!("href=\"/journal/{}#today\"", j.group)),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_value_stays_in_the_cell_marked_invalid_with_its_reason_until_corrected() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let p = j.pupils[0];
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let (status, html) = j
+        .type_cell(&j.teacher, monday, p, "9", &[("was", "")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("value=\"9\""), "not erased: {html}");
+    assert!(html.contains("class=\"c refused\""), "{html}");
+    assert!(html.contains("aria-invalid=\"true\""), "{html}");
+    assert!(
+        html.contains(&format!("aria-describedby=\"w{monday}-{p}\""))
+            && html.contains(&format!("id=\"w{monday}-{p}\"")),
+        "the reason is the field's description: {html}"
+    );
+    assert!(html.contains("«9» — не отметка"), "{html}");
+    // The next write is still checked against what is stored (nothing).
+    assert!(html.contains("\"was\": \"\""), "{html}");
+    assert_eq!(j.mark_of(monday, p).await, None);
+
+    let (_, html) = j
+        .type_cell(&j.teacher, monday, p, "5", &[("was", "")])
+        .await;
+    assert!(html.contains("сохранено") && html.contains("value=\"5\""));
+    assert!(
+        !html.contains("aria-invalid") && !html.contains("refused"),
+        "{html}"
+    );
+    assert_eq!(j.mark_of(monday, p).await.as_deref(), Some("5"));
+}

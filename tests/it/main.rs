@@ -16,6 +16,7 @@ mod audit_chain;
 mod auth;
 mod backup;
 mod browser;
+mod browser_grid;
 mod catalogues;
 mod class_reports;
 mod cluster;
