@@ -101,7 +101,7 @@ pub async fn is_absent(
     teacher_id: i64,
     date: NaiveDate,
 ) -> sqlx::Result<bool> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM teacher_absence
                           WHERE school_id = $1 AND teacher_id = $2
                             AND starts_on <= $3 AND ends_on >= $3) AS "absent!""#,
@@ -110,7 +110,7 @@ pub async fn is_absent(
         date
     )
     .fetch_one(conn)
-    .await?)
+    .await
 }
 
 /// Registers a teacher's absence from `from` to `to` (both included). Bad input: a message next

@@ -292,11 +292,12 @@ async fn lessons_page(
         teacher_absent: absent.contains(&l.teacher_id),
         l: l.clone(),
     };
-    let needs = day
+    let mut needs: Vec<ListLine> = day
         .iter()
         .filter(|l| substitutes::needs_substitute(l, &absent))
         .map(line)
         .collect();
+    needs.sort_by_key(|v| v.l.lesson_number);
     let mut class_options: Vec<(String, String)> = Vec::new();
     for l in &day {
         if let Some(c) = l.class_id

@@ -1311,7 +1311,7 @@ async fn j15_a_refused_substitute_is_named_next_to_the_lessons_form_filled_in_ag
         .filter(|(_, _, selected)| *selected)
         .map(|(value, _, _)| value)
         .collect();
-    assert_eq!(chosen, [kuznetsov.clone()]);
+    assert_eq!(chosen, vec![kuznetsov.clone()]);
     assert!(html.contains("value=\"болезнь\""));
 
     // A teacher absent that day is refused too, and offered last, marked.
