@@ -45,6 +45,19 @@ pub struct ListLine {
     teacher_absent: bool,
 }
 
+impl ListLine {
+    /// The group's name, when it says more than the class's heading («5Б, 1 группа», a stream).
+    fn group_note(&self) -> Option<&str> {
+        let class: String = self
+            .l
+            .class_name
+            .chars()
+            .filter(|c| !matches!(c, '«' | '»'))
+            .collect();
+        (self.l.group_name != class).then_some(self.l.group_name.as_str())
+    }
+}
+
 /// The day's lessons of one class (or of the groups of no class).
 pub struct ClassBlock {
     name: String,
