@@ -63,15 +63,22 @@ pub struct DayLesson {
     pub id: i64,
     pub group_id: i64,
     pub group_name: String,
+    /// «5«А»», or empty for a group of no class (a stream, an elective).
+    pub class_name: String,
+    pub class_id: Option<i64>,
+    pub subject_id: i64,
     pub subject: String,
     pub lesson_date: NaiveDate,
     pub lesson_number: i16,
     pub status: String,
     pub teacher_id: i64,
     pub teacher: String,
+    /// «Васильева Н. С.»
+    pub teacher_short: String,
     pub room: Option<String>,
     pub substitute_id: Option<i64>,
     pub substitute: Option<String>,
+    pub substitute_short: Option<String>,
     pub substitution_reason: Option<String>,
     pub change_reason: Option<String>,
     /// Where a moved lesson went.
@@ -107,9 +114,25 @@ impl DayLesson {
             self.moved_from_number?
         ))
     }
+
+    /// Who gives it: the substitute when there is one, else the timetable's teacher.
+    pub fn giver(&self) -> i64 {
+        self.substitute_id.unwrap_or(self.teacher_id)
+    }
+
+    /// Whether it takes its teacher's hour: not moved away, not cancelled.
+    pub fn takes_place(&self) -> bool {
+        !matches!(self.status.as_str(), "moved" | "cancelled")
+    }
+
+    /// «Математика — 5А»
+    pub fn title(&self) -> String {
+        format!("{} — {}", self.subject, self.group_name)
+    }
 }
 
-/// All lessons of the school on a date, by lesson number.
+/// All lessons of the school on a date, by class (grade, letter; groups of no class last) and
+/// lesson number. Where a moved lesson went is looked up only for the day's moved lessons.
 pub async fn day_lessons(
     pool: &PgPool,
     school: SchoolId,
@@ -117,30 +140,46 @@ pub async fn day_lessons(
 ) -> sqlx::Result<Vec<DayLesson>> {
     sqlx::query_as!(
         DayLesson,
-        r#"SELECT l.id, l.group_id, g.name AS group_name, s.name AS subject, l.lesson_date,
-                  l.lesson_number, l.status, l.teacher_id,
+        r#"WITH day AS (
+               SELECT l.* FROM lesson l WHERE l.school_id = $1 AND l.lesson_date = $2
+           ), moved_to AS (
+               SELECT DISTINCT ON (m.moved_from_id) m.moved_from_id, m.lesson_date, m.lesson_number
+               FROM lesson m
+               WHERE m.school_id = $1
+                 AND m.moved_from_id IN (SELECT d.id FROM day d WHERE d.status = 'moved')
+               ORDER BY m.moved_from_id, m.id DESC
+           )
+           SELECT l.id AS "id!", l.group_id AS "group_id!", g.name AS group_name,
+                  coalesce(c.grade || '«' || c.letter || '»', '') AS "class_name!",
+                  c.id AS "class_id?", s.id AS subject_id, s.name AS subject,
+                  l.lesson_date AS "lesson_date!", l.lesson_number AS "lesson_number!",
+                  l.status AS "status!", l.teacher_id AS "teacher_id!",
                   a.last_name || ' ' || a.first_name || ' ' || a.middle_name AS "teacher!",
+                  a.last_name || ' ' || left(a.first_name, 1) || '.'
+                      || CASE WHEN a.middle_name = '' THEN '' ELSE ' ' || left(a.middle_name, 1) || '.' END
+                      AS "teacher_short!",
                   r.name AS "room?",
                   su.teacher_id AS "substitute_id?",
                   sa.last_name || ' ' || sa.first_name || ' ' || sa.middle_name AS "substitute?",
+                  sa.last_name || ' ' || left(sa.first_name, 1) || '.'
+                      || CASE WHEN sa.middle_name = '' THEN '' ELSE ' ' || left(sa.middle_name, 1) || '.' END
+                      AS "substitute_short?",
                   su.reason AS "substitution_reason?",
                   l.change_reason,
                   mt.lesson_date AS "moved_to_date?", mt.lesson_number AS "moved_to_number?",
                   mf.lesson_date AS "moved_from_date?", mf.lesson_number AS "moved_from_number?"
-           FROM lesson l
+           FROM day l
            JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            JOIN account a ON a.id = l.teacher_id
            LEFT JOIN room r ON r.school_id = l.school_id AND r.id = l.room_id
            LEFT JOIN substitution su ON su.school_id = l.school_id AND su.lesson_id = l.id
            LEFT JOIN account sa ON sa.id = su.teacher_id
-           LEFT JOIN LATERAL (SELECT m.lesson_date, m.lesson_number FROM lesson m
-                              WHERE m.school_id = l.school_id AND m.moved_from_id = l.id
-                              ORDER BY m.id DESC LIMIT 1) mt ON true
+           LEFT JOIN moved_to mt ON mt.moved_from_id = l.id
            LEFT JOIN lesson mf ON mf.school_id = l.school_id AND mf.id = l.moved_from_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
-           WHERE l.school_id = $1 AND l.lesson_date = $2
-           ORDER BY l.lesson_number, c.grade NULLS LAST, g.name COLLATE "ru", s.name"#,
+           ORDER BY c.grade NULLS LAST, c.letter COLLATE "ru", l.lesson_number,
+                    g.name COLLATE "ru", s.name"#,
         school.0,
         date
     )
@@ -620,7 +659,8 @@ pub struct SubstituteForm {
 }
 
 /// Registers (or changes) the substitute teacher of a lesson (J15). Refused for a teacher who
-/// gives or substitutes another lesson at that time.
+/// is absent that day (a registered absence), or who gives or substitutes another lesson at
+/// that time.
 pub async fn register_substitution(
     pool: &PgPool,
     author: &Author<'_>,
@@ -663,6 +703,12 @@ pub async fn register_substitution(
         && lesson.substitution_reason.as_deref() == Some(reason)
     {
         return Ok(());
+    }
+    if super::teacher_absence::is_absent(&mut tx, school, teacher, lesson.lesson_date).await? {
+        return Err(AppError::Refused(format!(
+            "Этот учитель {} отсутствует (отсутствие зарегистрировано): выберите другого учителя.",
+            lesson.lesson_date.format("%d.%m.%Y")
+        )));
     }
     if let Some(busy) = teacher_busy(
         &mut tx,

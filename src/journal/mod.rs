@@ -11,6 +11,7 @@ pub mod paper;
 pub mod period;
 pub mod repo;
 pub mod service;
+pub mod substitutes;
 pub mod teacher_absence;
 pub mod today;
 

@@ -10,7 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::service::Author;
 use crate::audit::{self, Change};
@@ -91,6 +91,25 @@ pub async fn current(
         today
     )
     .fetch_all(pool)
+    .await
+}
+
+/// Whether a teacher has a registered absence covering `date`.
+pub async fn is_absent(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    teacher_id: i64,
+    date: NaiveDate,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM teacher_absence
+                          WHERE school_id = $1 AND teacher_id = $2
+                            AND starts_on <= $3 AND ends_on >= $3) AS "absent!""#,
+        school.0,
+        teacher_id,
+        date
+    )
+    .fetch_one(conn)
     .await
 }
 

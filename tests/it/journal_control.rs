@@ -1067,3 +1067,327 @@ async fn every_text_of_journal_control_has_a_limit_and_a_too_long_one_comes_back
         );
     }
 }
+
+/// The options of a select, in order: (value, text, selected).
+fn options_of(html: &str, select_id: &str) -> Vec<(String, String, bool)> {
+    let start = html
+        .find(&format!("<select id=\"{select_id}\""))
+        .unwrap_or_else(|| panic!("select {select_id}: {html}"));
+    let select = &html[start..];
+    let select = &select[..select.find("</select>").unwrap()];
+    select
+        .split("<option value=\"")
+        .skip(1)
+        .map(|o| {
+            let (value, rest) = o.split_once('"').unwrap();
+            let (attrs, text) = rest.split_once('>').unwrap();
+            let text = text.split("</option>").next().unwrap();
+            (
+                value.to_string(),
+                text.to_string(),
+                attrs.contains("selected"),
+            )
+        })
+        .filter(|(value, _, _)| !value.is_empty())
+        .collect()
+}
+
+/// Issue 15 item 2: the day's page lists lessons without a form or a teacher list each.
+#[tokio::test]
+async fn j15_the_days_list_has_no_teacher_select_per_lesson_and_grows_by_a_short_line_a_lesson() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let mut groups = Vec::new();
+    for (class, subject, teacher) in [
+        ("5А", "Математика", "teacher"),
+        ("5Б", "Русский язык", "classteacher"),
+        ("5А", "История", "deputy"),
+        ("5Б", "Физика", "director"),
+    ] {
+        groups.push(group(&app, "demo-1", class, subject, teacher).await);
+    }
+    let mut lessons = Vec::new();
+    for g in &groups {
+        for number in 1..=8 {
+            lessons.push(lesson(&app, *g, d(2026, 11, 19), number).await);
+        }
+    }
+    let lone = lesson(&app, groups[0], d(2026, 11, 20), 1).await;
+    let deputy = app.signed_in("deputy").await;
+    let (_, small) = deputy.text("/deputy/lessons?date=2026-11-20").await;
+    let (status, big) = deputy.text("/deputy/lessons?date=2026-11-19").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(big.contains("Уроки дня: 32"), "{big}");
+
+    // The same selects (the class and teacher filters, the absence form) whatever the number of
+    // lessons, no form per lesson, and each lesson a link to its own form.
+    assert_eq!(big.matches("<select").count(), 3, "{big}");
+    assert_eq!(small.matches("<select").count(), 3);
+    assert!(!big.contains("<form method=\"post\" action=\"/deputy/lessons/"));
+    for id in &lessons {
+        assert!(
+            big.contains(&format!("lesson={id}#lesson-form\"")),
+            "a link to lesson {id}"
+        );
+    }
+    assert!(small.contains(&format!("lesson={lone}#lesson-form\"")));
+    let per_lesson = (big.len() - small.len()) / 31;
+    assert!(
+        per_lesson < 700,
+        "{per_lesson} bytes a lesson: 188 lessons would not fit in 100 KB"
+    );
+
+    // Filtered by class: only that class's lessons.
+    let class_5b: i64 = count(
+        &app,
+        &format!("SELECT class_id FROM study_group WHERE id = {}", groups[1]),
+    )
+    .await;
+    let (_, only_5b) = deputy
+        .text(&format!("/deputy/lessons?date=2026-11-19&class={class_5b}"))
+        .await;
+    assert!(
+        only_5b.contains("Русский язык") && only_5b.contains("Физика"),
+        "{only_5b}"
+    );
+    assert!(
+        !only_5b.contains(">Математика<") && !only_5b.contains(">История<"),
+        "{only_5b}"
+    );
+}
+
+/// Issue 15 item 2: the absent teacher's day, and the one lesson's form offering the free first.
+#[tokio::test]
+async fn j15_the_chosen_lessons_form_offers_a_free_teacher_of_its_subject_first_and_marks_the_busy()
+{
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths_5a = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let maths_5b = group(&app, "demo-1", "5Б", "Математика", "classteacher").await;
+    let russian_5b = group(&app, "demo-1", "5Б", "Русский язык", "deputy").await;
+    let second = lesson(&app, maths_5a, d(2026, 11, 17), 2).await;
+    let fourth = lesson(&app, maths_5a, d(2026, 11, 17), 4).await;
+    lesson(&app, maths_5b, d(2026, 11, 17), 3).await;
+    lesson(&app, russian_5b, d(2026, 11, 17), 2).await;
+    let vasilyeva = app.account_id("teacher").await;
+    let deputy = app.signed_in("deputy").await;
+
+    // Before any absence nothing needs a substitute.
+    let (_, day) = deputy.text("/deputy/lessons?date=2026-11-17").await;
+    assert!(day.contains("Уроков без учителя в этот день нет"), "{day}");
+
+    // Registering Васильева's absence opens her day: each of her lessons with its form.
+    let response = deputy
+        .post(
+            "/deputy/absences",
+            &[
+                ("teacher", &vasilyeva.to_string()),
+                ("from", "17.11.2026"),
+                ("to", "17.11.2026"),
+                ("reason", "Больничный"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let her_day = response.text().await.unwrap();
+    assert!(
+        her_day.contains("Уроки учителя Васильева Наталья Сергеевна — 17.11.2026"),
+        "{her_day}"
+    );
+    for id in [second, fourth] {
+        assert!(
+            her_day.contains(&format!(
+                "action=\"/deputy/lessons/{id}/substitute?teacher={vasilyeva}\""
+            )),
+            "the form of lesson {id}: {her_day}"
+        );
+    }
+
+    // The day's page puts her two lessons first, as needing a substitute.
+    let (_, day) = deputy.text("/deputy/lessons?date=2026-11-17").await;
+    let needs = day
+        .find("Нужна замена: 2")
+        .expect("the lessons needing a substitute");
+    let list = day.find("Уроки дня: 4").expect("the day's list");
+    assert!(needs < list);
+    assert!(day[needs..list].contains(&format!("lesson={second}#lesson-form")));
+    assert!(day[needs..list].contains(&format!("lesson={fourth}#lesson-form")));
+    assert!(
+        day.contains("Васильева Наталья Сергеевна</a> — уроков: 2, без замены: <strong>2</strong>"),
+        "{day}"
+    );
+
+    // The 2nd lesson's form: Соколов (teaches maths, free at the 2nd hour) first, then Смирнова
+    // (free), then Кузнецов, marked busy with his own lesson; not Васильева, its own teacher.
+    let (status, form) = deputy
+        .text(&format!("/deputy/lessons?date=2026-11-17&lesson={second}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let options = options_of(&form, &format!("teacher-{second}"));
+    let texts: Vec<&str> = options.iter().map(|(_, t, _)| t.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Соколов Дмитрий Алексеевич",
+            "Смирнова Елена Викторовна",
+            "Кузнецов Андрей Петрович — занят: урок «Русский язык — 5Б»",
+        ],
+        "{form}"
+    );
+    assert!(form.contains("<optgroup label=\"Свободны, ведут «Математика»\">"));
+    assert!(form.contains("<optgroup label=\"Заняты в это время\">"));
+    assert!(form.contains("свободны в это время: 2"), "{form}");
+    // Without the date, the lesson's own day.
+    let (_, same) = deputy
+        .text(&format!("/deputy/lessons?lesson={second}"))
+        .await;
+    assert!(same.contains("Замены и переносы — 17.11.2026"));
+
+    // The 4th hour: all three are free, Соколов (maths) first.
+    let (_, form) = deputy
+        .text(&format!("/deputy/lessons?date=2026-11-17&lesson={fourth}"))
+        .await;
+    let options = options_of(&form, &format!("teacher-{fourth}"));
+    assert_eq!(options[0].1, "Соколов Дмитрий Алексеевич");
+    assert!(form.contains("свободны в это время: 3"), "{form}");
+    assert!(!options.iter().any(|(v, _, _)| *v == vasilyeva.to_string()));
+
+    // Chosen: the lesson has its substitute and leaves the list of those needing one.
+    let sokolov = app.account_id("classteacher").await.to_string();
+    let response = deputy
+        .post(
+            &format!("/deputy/lessons/{second}/substitute"),
+            &[("teacher", &sokolov), ("reason", "")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, day) = deputy.text("/deputy/lessons?date=2026-11-17").await;
+    assert!(day.contains("Нужна замена: 1"), "{day}");
+    assert!(day.contains("без замены: <strong>1</strong>"), "{day}");
+}
+
+/// Issue 15 item 2: a refusal is shown with the lesson's form, not at the top of the page.
+#[tokio::test]
+async fn j15_a_refused_substitute_is_named_next_to_the_lessons_form_filled_in_again() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths_5a = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let russian_5b = group(&app, "demo-1", "5Б", "Русский язык", "deputy").await;
+    let history_5b = group(&app, "demo-1", "5Б", "История", "classteacher").await;
+    let second = lesson(&app, maths_5a, d(2026, 11, 17), 2).await;
+    let third = lesson(&app, maths_5a, d(2026, 11, 17), 3).await;
+    lesson(&app, russian_5b, d(2026, 11, 17), 2).await;
+    lesson(&app, history_5b, d(2026, 11, 17), 3).await;
+    let vasilyeva = app.account_id("teacher").await.to_string();
+    let kuznetsov = app.account_id("deputy").await.to_string();
+    let sokolov = app.account_id("classteacher").await.to_string();
+    let smirnova = app.account_id("director").await.to_string();
+    let deputy = app.signed_in("deputy").await;
+
+    // Кузнецов gives 5Б at the 2nd hour: refused, the message inside the lesson's section,
+    // before its form, with his name still chosen and the reason as typed.
+    let response = deputy
+        .post(
+            &format!("/deputy/lessons/{second}/substitute"),
+            &[("teacher", &kuznetsov), ("reason", "болезнь")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap();
+    let section = html
+        .find(&format!("id=\"lesson-{second}\""))
+        .expect("the lesson's section");
+    let refusal = html.find("role=\"alert\"").expect("the refusal");
+    let form = html
+        .find(&format!("action=\"/deputy/lessons/{second}/substitute\""))
+        .expect("the lesson's form");
+    assert!(section < refusal && refusal < form, "{html}");
+    assert!(
+        html[refusal..form].contains("уже ведёт урок «Русский язык — 5Б»"),
+        "{html}"
+    );
+    let chosen: Vec<String> = options_of(&html, &format!("teacher-{second}"))
+        .into_iter()
+        .filter(|(_, _, selected)| *selected)
+        .map(|(value, _, _)| value)
+        .collect();
+    assert_eq!(chosen, vec![kuznetsov.clone()]);
+    assert!(html.contains("value=\"болезнь\""));
+
+    // A teacher absent that day is refused too, and offered last, marked.
+    deputy
+        .post(
+            "/deputy/absences",
+            &[
+                ("teacher", &smirnova),
+                ("from", "17.11.2026"),
+                ("to", "17.11.2026"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    let response = deputy
+        .post(
+            &format!("/deputy/lessons/{second}/substitute"),
+            &[("teacher", &smirnova), ("reason", "")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Этот учитель 17.11.2026 отсутствует"),
+        "{html}"
+    );
+    let options = options_of(&html, &format!("teacher-{second}"));
+    assert_eq!(
+        options.last().map(|(_, t, _)| t.as_str()),
+        Some("Смирнова Елена Викторовна — отсутствует")
+    );
+
+    // From Васильева's day: the refusal stays on that day, next to the lesson refused.
+    deputy
+        .post(
+            "/deputy/absences",
+            &[
+                ("teacher", &vasilyeva),
+                ("from", "17.11.2026"),
+                ("to", "17.11.2026"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    let response = deputy
+        .post(
+            &format!("/deputy/lessons/{third}/substitute?teacher={vasilyeva}"),
+            &[("teacher", &sokolov), ("reason", "курсы")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Уроки учителя Васильева Наталья Сергеевна"),
+        "{html}"
+    );
+    let section = html.find(&format!("id=\"lesson-{third}\"")).unwrap();
+    let refusal = html.find("role=\"alert\"").unwrap();
+    assert!(section < refusal, "{html}");
+    assert!(html[refusal..].contains("уже ведёт урок «История — 5Б»"));
+    assert!(html.contains("value=\"курсы\""));
+    assert_eq!(count(&app, "SELECT count(*) FROM substitution").await, 0);
+
+    // Кузнецов is free at the 3rd hour: registered, back on Васильева's day.
+    let response = deputy
+        .post(
+            &format!("/deputy/lessons/{third}/substitute?teacher={vasilyeva}"),
+            &[("teacher", &kuznetsov), ("reason", "курсы")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Замена зарегистрирована")
+            && html.contains("Уроки учителя Васильева Наталья Сергеевна"),
+        "{html}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM substitution").await, 1);
+}

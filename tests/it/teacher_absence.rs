@@ -196,11 +196,12 @@ async fn j15_lessons_of_the_next_school_day_whose_teacher_is_absent_and_not_subs
             "Васильева Наталья Сергеевна (замещающий)"
         ]
     );
+    // Each links to its lesson's substitution form.
     assert!(list.contains(&format!(
-        "href=\"/deputy/lessons?date=2026-11-23#lesson-{first}\""
+        "href=\"/deputy/lessons?date=2026-11-23&amp;lesson={first}#lesson-form\""
     )));
     assert!(list.contains(&format!(
-        "href=\"/deputy/lessons?date=2026-11-23#lesson-{fourth}\""
+        "href=\"/deputy/lessons?date=2026-11-23&amp;lesson={fourth}#lesson-form\""
     )));
 
     // A substitute for the 1st lesson: one left.
