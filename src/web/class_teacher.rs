@@ -251,7 +251,12 @@ async fn week_of(
     class: &ClassCtx,
     asked: Option<&str>,
 ) -> AppResult<NaiveDate> {
-    match asked.and_then(crate::school_year::calendar::parse_date) {
+    use chrono::Datelike;
+    // A date far outside any school year would overflow the week's arithmetic: not asked.
+    let asked = asked
+        .and_then(crate::school_year::calendar::parse_date)
+        .filter(|d| (1900..=2200).contains(&d.year()));
+    match asked {
         Some(day) => Ok(diary::monday(day)),
         None => {
             class::last_lesson_week(
