@@ -67,14 +67,18 @@ const TEACHER: &[MenuItem] = &[
     item("Сообщения", "/messages"),
     item("Бланки журнала", "/paper"),
 ];
+/// Both hats: a class teacher teaches too (their start page holds the teacher's day), so the
+/// teacher's items are here as well — every page of `TEACHER` but its start page, which
+/// `/class-teacher` replaces.
 const CLASS_TEACHER: &[MenuItem] = &[
-    item("Мой класс", "/class-teacher"),
+    item("Главная", "/class-teacher"),
     item("Журналы", "/journal"),
     item("Пропуски", "/class-teacher/absences"),
     item("Родители", "/class-teacher/parents"),
     item("Отчёт за период", "/class-teacher/report"),
     item("Отчёты", "/reports"),
     item("Сообщения", "/messages"),
+    item("Бланки журнала", "/paper"),
 ];
 const PARENT: &[MenuItem] = &[
     item("Дневник", "/parent"),
@@ -108,6 +112,17 @@ pub const OPERATOR: &[MenuItem] = &[item("Школы", "/platform")];
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_class_teachers_menu_holds_every_teachers_page_too() {
+        for teacher in &TEACHER[1..] {
+            assert!(
+                CLASS_TEACHER.iter().any(|i| i.href == teacher.href),
+                "{}",
+                teacher.href
+            );
+        }
+    }
 
     #[test]
     fn every_role_menu_starts_with_its_home_page() {

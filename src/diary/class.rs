@@ -360,6 +360,31 @@ pub async fn week_absences(
     .await?)
 }
 
+/// The Monday of the last week in which the class had lessons before `today` (today's are not
+/// over yet): where the class teacher's absences page and the printed extract open — on a Monday
+/// the week just ended, not the new empty one; after the holidays the last week of lessons. The
+/// current week when the class has had no lessons yet. One query.
+pub async fn last_lesson_week(
+    pool: &PgPool,
+    school: SchoolId,
+    class_id: i64,
+    today: NaiveDate,
+) -> AppResult<NaiveDate> {
+    let last = sqlx::query_scalar!(
+        r#"SELECT max(l.lesson_date) AS "last?"
+           FROM study_group g
+           JOIN lesson l ON l.school_id = g.school_id AND l.group_id = g.id
+           WHERE g.school_id = $1 AND g.class_id = $2 AND l.lesson_date < $3
+             AND l.status IN ('scheduled', 'held')"#,
+        school.0,
+        class_id,
+        today
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(super::monday(last.unwrap_or(today)))
+}
+
 /// A pupil's line of the period report.
 #[derive(Clone, Debug)]
 pub struct ReportRow {

@@ -488,6 +488,66 @@ pub async fn set_absence_reason(
     Ok(())
 }
 
+/// Whether the pupil was ever enrolled in the class (the class teacher's reasons for days: another
+/// class's pupil is 404).
+pub async fn ever_in_class(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    class_id: i64,
+    pupil_id: i64,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM class_enrollment
+                          WHERE school_id = $1 AND class_id = $2 AND pupil_id = $3) AS "e!""#,
+        school.0,
+        class_id,
+        pupil_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// An absence («н») of a pupil, for a reason set for whole days.
+#[derive(Debug, Clone)]
+pub struct PupilAbsence {
+    pub lesson_id: i64,
+    pub lesson_date: NaiveDate,
+    pub lesson_number: i16,
+    pub subject: String,
+}
+
+/// The pupil's absences from `from` to `to` while in the class (as the class teacher's week of
+/// absences lists them), in the order of the day.
+pub async fn pupil_absences(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    class_id: i64,
+    pupil_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<PupilAbsence>> {
+    sqlx::query_as!(
+        PupilAbsence,
+        r#"SELECT a.lesson_id, l.lesson_date, l.lesson_number,
+                  s.name AS subject
+           FROM class_enrollment e
+           JOIN absence a ON a.school_id = e.school_id AND a.pupil_id = e.pupil_id AND a.absent
+           JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
+           JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           WHERE e.school_id = $1 AND e.class_id = $2 AND e.pupil_id = $3
+             AND l.lesson_date BETWEEN greatest($4, e.starts_on) AND least($5, coalesce(e.ends_on, $5))
+           ORDER BY l.lesson_date, l.lesson_number, a.id"#,
+        school.0,
+        class_id,
+        pupil_id,
+        from,
+        to
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// Marks the lesson as held: called when marks or absences are recorded at it (never before it
 /// starts, J3) and when its record with a topic is saved on its date or later — not for what is
 /// planned ahead. Held lessons are never regenerated, moved or cancelled.

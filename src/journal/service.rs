@@ -858,13 +858,7 @@ pub async fn set_absence_reason(
     pupil_id: i64,
     reason: &str,
 ) -> AppResult<()> {
-    let reason = match reason {
-        "" => None,
-        r => Some(
-            AbsenceReason::parse(r)
-                .ok_or_else(|| AppError::invalid("reason", "Выберите причину: УП, НП или Б."))?,
-        ),
-    };
+    let reason = parse_reason(reason)?;
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
     // Who may set it before whether the pupil was absent is looked at.
@@ -877,24 +871,208 @@ pub async fn set_absence_reason(
             "Причину указывают только для отмеченного пропуска «н».".into(),
         ));
     };
-    repo::set_absence_reason(
+    write_reason(
         &mut tx,
-        school,
+        author,
         absence_id,
-        reason.map(AbsenceReason::as_str),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        school,
-        author.actor,
-        Change::new("absence.reason_set", "absence", absence_id)
-            .before(json!({"pupil_id": pupil_id, "lesson_id": lesson.id, "reason": current.reason}))
-            .after(json!({"pupil_id": pupil_id, "lesson_id": lesson.id, "reason": reason.map(AbsenceReason::as_str)})),
+        lesson.id,
+        pupil_id,
+        current.reason.as_deref(),
+        reason,
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// «УП», «НП», «Б» as a form sends them (`excused`, …); empty takes the reason away.
+fn parse_reason(reason: &str) -> AppResult<Option<AbsenceReason>> {
+    match reason {
+        "" => Ok(None),
+        r => AbsenceReason::parse(r)
+            .map(Some)
+            .ok_or_else(|| AppError::invalid("reason", "Выберите причину: УП, НП или Б.")),
+    }
+}
+
+/// Writes an absence's reason and its audit event (the caller's transaction).
+async fn write_reason(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    absence_id: i64,
+    lesson_id: i64,
+    pupil_id: i64,
+    before: Option<&str>,
+    reason: Option<AbsenceReason>,
+) -> AppResult<()> {
+    let school = author.access.school_id;
+    let after = reason.map(AbsenceReason::as_str);
+    repo::set_absence_reason(conn, school, absence_id, after).await?;
+    audit::record(
+        conn,
+        school,
+        author.actor,
+        Change::new("absence.reason_set", "absence", absence_id)
+            .before(json!({"pupil_id": pupil_id, "lesson_id": lesson_id, "reason": before}))
+            .after(json!({"pupil_id": pupil_id, "lesson_id": lesson_id, "reason": after})),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The reason for a pupil's absences of whole days, as typed on the class teacher's absences
+/// page: one day (`to` empty) or the days `from`..=`to`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DaysReasonForm {
+    #[serde(default)]
+    pub pupil: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The most days one reason is set for at once (a month of illness).
+pub const MAX_REASON_DAYS: i64 = 31;
+
+/// What a reason for whole days did.
+#[derive(Debug)]
+pub struct DaysReasonDone {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub reason: AbsenceReason,
+    /// Absences whose reason was changed (each audited).
+    pub changed: usize,
+    /// Absences that had this reason already.
+    pub unchanged: usize,
+    /// Absences the rules kept as they were, each with why («12.10, 3 урок, Физика: …»).
+    pub refused: Vec<String>,
+}
+
+/// J9: the class teacher sets one reason for every absence («н») of a pupil of their class on
+/// a day or over a range of days, at once, in one transaction: each absence passes the same
+/// rule as one set on its own (`check`: the class teacher's capacity at the lesson, the closed
+/// year) and each change is audited. Only absences that were marked are changed — lessons the
+/// pupil attended or that nobody marked stay as they are (an absence is the teacher's entry on
+/// the day, J9; the class teacher gives its reason). Another class's pupil is 404.
+pub async fn set_absence_reason_for_days(
+    pool: &PgPool,
+    author: &Author<'_>,
+    form: &DaysReasonForm,
+) -> AppResult<DaysReasonDone> {
+    // Only a class teacher sets reasons for days, and only for their own class: decided before
+    // the form is looked at.
+    let (Role::ClassTeacher, Some(class_id)) = (author.access.role, author.access.class_id) else {
+        return Err(AppError::Forbidden);
+    };
+    let school = author.access.school_id;
+    let mut errors = FieldErrors::new();
+    let pupil_id = form.pupil.trim().parse::<i64>().ok();
+    if pupil_id.is_none() {
+        errors.add("pupil", "Выберите обучающегося.");
+    }
+    let from = crate::school_year::calendar::parse_date(&form.from);
+    if from.is_none() {
+        errors.add("from", "Укажите день пропуска, например 12.10.2026.");
+    }
+    let to = if form.to.trim().is_empty() {
+        from
+    } else {
+        let to = crate::school_year::calendar::parse_date(&form.to);
+        if to.is_none() {
+            errors.add(
+                "to",
+                "Укажите последний день, например 16.10.2026, или оставьте поле пустым для одного дня.",
+            );
+        }
+        to
+    };
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            errors.add("to", "Последний день не может быть раньше первого.");
+        } else if (t - f).num_days() >= MAX_REASON_DAYS {
+            errors.add(
+                "to",
+                format!("Укажите не больше {MAX_REASON_DAYS} дней за раз."),
+            );
+        }
+    }
+    // A reason is named: taking reasons away stays one absence at a time.
+    let reason = AbsenceReason::parse(form.reason.trim());
+    if reason.is_none() {
+        errors.add("reason", "Выберите причину: УП, НП или Б.");
+    }
+    let (Some(pupil_id), Some(from), Some(to), Some(reason)) = (pupil_id, from, to, reason) else {
+        return Err(AppError::Invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = pool.begin().await?;
+    if !repo::ever_in_class(&mut tx, school, class_id, pupil_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let absences = repo::pupil_absences(&mut tx, school, class_id, pupil_id, from, to).await?;
+    let after = Some(reason.as_str());
+    let mut done = DaysReasonDone {
+        from,
+        to,
+        reason,
+        changed: 0,
+        unchanged: 0,
+        refused: Vec::new(),
+    };
+    for a in absences {
+        let place = format!(
+            "{}, {} урок, {}",
+            a.lesson_date.format("%d.%m"),
+            a.lesson_number,
+            a.subject
+        );
+        let lesson = match readable_lesson(&mut tx, author, a.lesson_id, true).await {
+            Ok(lesson) => lesson,
+            Err(AppError::Forbidden) => {
+                done.refused.push(format!(
+                    "{place}: причину указывает классный руководитель класса этой группы."
+                ));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        match check(&mut tx, author, &lesson, Entry::AbsenceReason).await {
+            Ok(_) => {}
+            Err(AppError::Refused(why)) => {
+                done.refused.push(format!("{place}: {why}"));
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        // Read again under the lesson's lock (the order of every journal write: lesson first),
+        // so that what the audit event says was before is what was.
+        let current = repo::cell(&mut tx, school, lesson.id, None, pupil_id).await?;
+        let (Some(absence_id), true) = (current.absence_id, current.absent) else {
+            continue;
+        };
+        if current.reason.as_deref() == after {
+            done.unchanged += 1;
+            continue;
+        }
+        write_reason(
+            &mut tx,
+            author,
+            absence_id,
+            lesson.id,
+            pupil_id,
+            current.reason.as_deref(),
+            Some(reason),
+        )
+        .await?;
+        done.changed += 1;
+    }
+    tx.commit().await?;
+    Ok(done)
 }
 
 /// A mark brought from another institution (hospital school, sanatorium) with the document it

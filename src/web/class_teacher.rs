@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
@@ -16,16 +16,18 @@ use serde::Deserialize;
 use super::AppState;
 use super::downloads;
 use super::extract::Member;
+use super::home::TeacherDay;
 use super::journal::{author, today};
 use super::layout::{Layout, flash_outcome};
 use crate::authz::Role;
 use crate::diary::class::{self, ClassCtx, ClassReport, ParentActivity, RiskLine, WeekAbsence};
 use crate::diary::marks as period_marks;
 use crate::diary::{self, DiaryPupil};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::input::plural;
 use crate::journal::AbsenceReason;
 use crate::journal::grid::PeriodTab;
-use crate::journal::service;
+use crate::journal::service::{self, DaysReasonDone, DaysReasonForm};
 
 /// The class teacher's class.
 async fn my_class(state: &AppState, member: &Member) -> AppResult<ClassCtx> {
@@ -48,6 +50,10 @@ pub struct ClassTeacherHome {
     /// Pupils whose parents get the diary on paper (§4).
     paper_pupils: usize,
     draft: RiskDraft,
+    /// The class teacher teaches too: their day as on the teacher's start page.
+    teacher: TeacherDay,
+    /// The week the printed extract offers first (the last week with lessons).
+    extract_week: NaiveDate,
 }
 
 /// What was typed into the risk-group form and why it was refused, to show it again.
@@ -58,7 +64,9 @@ pub struct RiskDraft {
     error: Option<String>,
 }
 
-/// «Мой класс»: the risk group of the day and the parents to contact.
+/// The class teacher's start page, with both hats: their own lessons of the day, remarks and
+/// accumulation warnings on their journals (as a teacher's start page), and the class — the risk
+/// group of the day and the parents to contact.
 pub async fn home(State(state): State<AppState>, member: Member) -> AppResult<ClassTeacherHome> {
     home_page(&state, &member, RiskDraft::default()).await
 }
@@ -97,6 +105,8 @@ async fn home_page(
         inactivity_days: days,
         paper_pupils: paper.len(),
         draft,
+        teacher: TeacherDay::of(state, member).await?,
+        extract_week: class::last_lesson_week(&state.pool, school, class.id, today).await?,
         class,
     })
 }
@@ -188,6 +198,11 @@ pub struct AbsencesPage {
     monday: NaiveDate,
     absences: Vec<WeekAbsence>,
     reasons: [AbsenceReason; 3],
+    /// The class's pupils, for the reason of whole days.
+    pupils: Vec<crate::tenancy::repo::PupilLine>,
+    /// The reason of whole days as typed (or offered by a row's «весь день»), and its errors.
+    days: DaysReasonForm,
+    errors: FieldErrors,
 }
 
 impl AbsencesPage {
@@ -204,38 +219,95 @@ impl AbsencesPage {
             (self.monday + Duration::days(6)).format("%d.%m.%Y")
         )
     }
+    /// The first absence of a pupil's day offers the reason for the whole day.
+    fn starts_day(&self, i: usize) -> bool {
+        i == 0
+            || self.absences.get(i - 1).map(|p| (p.pupil_id, p.date))
+                != self.absences.get(i).map(|a| (a.pupil_id, a.date))
+    }
+    /// A typed date as a date field shows it (ГГГГ-ММ-ДД); what is not a date stays as typed.
+    fn date_value(&self, text: &str) -> String {
+        crate::school_year::calendar::parse_date(text)
+            .map_or_else(|| text.to_string(), |d| d.format("%Y-%m-%d").to_string())
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct WeekQuery {
     #[serde(default)]
     week: Option<String>,
+    /// A row's «весь день»: the reason form offers this pupil and day.
+    #[serde(default)]
+    pupil: Option<String>,
+    #[serde(default)]
+    day: Option<String>,
 }
 
-fn monday_of(q: &WeekQuery, today: NaiveDate) -> NaiveDate {
-    diary::monday(
-        q.week
-            .as_deref()
-            .and_then(|w| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
-            .unwrap_or(today),
-    )
+/// The Monday of the week asked for (any day of it, ГГГГ-ММ-ДД or ДД.ММ.ГГГГ), else of the last
+/// week with lessons before today (`class::last_lesson_week`): on a Monday the week just ended.
+async fn week_of(
+    state: &AppState,
+    member: &Member,
+    class: &ClassCtx,
+    asked: Option<&str>,
+) -> AppResult<NaiveDate> {
+    use chrono::Datelike;
+    // A date far outside any school year would overflow the week's arithmetic: not asked.
+    let asked = asked
+        .and_then(crate::school_year::calendar::parse_date)
+        .filter(|d| (1900..=2200).contains(&d.year()));
+    match asked {
+        Some(day) => Ok(diary::monday(day)),
+        None => {
+            class::last_lesson_week(
+                &state.pool,
+                member.school.id,
+                class.id,
+                today(state, member),
+            )
+            .await
+        }
+    }
 }
 
-/// The class's absences of a week with their reasons (J9: УП, НП, Б).
+async fn absences_page(
+    state: &AppState,
+    member: &Member,
+    class: ClassCtx,
+    monday: NaiveDate,
+    days: DaysReasonForm,
+    errors: FieldErrors,
+) -> AppResult<AbsencesPage> {
+    let school = member.school.id;
+    Ok(AbsencesPage {
+        layout: Layout::for_member(member, "Пропуски за неделю").await?,
+        absences: class::week_absences(&state.pool, school, class.id, monday).await?,
+        pupils: crate::tenancy::repo::class_pupils(&state.pool, school, class.id).await?,
+        class,
+        monday,
+        reasons: AbsenceReason::ALL,
+        days,
+        errors,
+    })
+}
+
+/// The class's absences of a week with their reasons (J9: УП, НП, Б), and the form that sets a
+/// reason for a pupil's whole day or several days at once.
 pub async fn absences(
     State(state): State<AppState>,
     member: Member,
     Query(q): Query<WeekQuery>,
 ) -> AppResult<AbsencesPage> {
     let class = my_class(&state, &member).await?;
-    let monday = monday_of(&q, today(&state, &member));
-    Ok(AbsencesPage {
-        layout: Layout::for_member(&member, "Пропуски за неделю").await?,
-        absences: class::week_absences(&state.pool, member.school.id, class.id, monday).await?,
-        class,
-        monday,
-        reasons: AbsenceReason::ALL,
-    })
+    let monday = week_of(&state, &member, &class, q.week.as_deref()).await?;
+    let day = q.day.unwrap_or_default();
+    let days = DaysReasonForm {
+        pupil: q.pupil.unwrap_or_default(),
+        from: day.clone(),
+        to: day,
+        reason: String::new(),
+    };
+    absences_page(&state, &member, class, monday, days, FieldErrors::new()).await
 }
 
 /// Saves the reasons changed on the week's page; each through the journal's one write (J9,
@@ -247,7 +319,7 @@ pub async fn save_absences(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let class = my_class(&state, &member).await?;
-    let monday = monday_of(&q, today(&state, &member));
+    let monday = week_of(&state, &member, &class, q.week.as_deref()).await?;
     let current = class::week_absences(&state.pool, member.school.id, class.id, monday).await?;
     let actor = member.actor();
     let author = author(&state, &member, &actor);
@@ -283,6 +355,76 @@ pub async fn save_absences(
         Ok(message),
     )
     .await
+}
+
+/// Sets one reason for every absence of a pupil of the class on a day or over several days
+/// (J9, `service::set_absence_reason_for_days`: one transaction, each change audited). A
+/// mistyped form comes back filled in with the message next to its field; then the week of the
+/// first day is shown with what was done.
+pub async fn save_days_reason(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<WeekQuery>,
+    request: axum::extract::Request,
+) -> AppResult<Response> {
+    // The class teacher of a class, or 403 before the body is read.
+    let class = my_class(&state, &member).await?;
+    let form = match Form::<DaysReasonForm>::from_request(request, &state).await {
+        Ok(Form(form)) => form,
+        Err(rejection) => return Ok(rejection.into_response()),
+    };
+    let actor = member.actor();
+    let author = author(&state, &member, &actor);
+    match service::set_absence_reason_for_days(&state.pool, &author, &form).await {
+        Ok(done) => {
+            let to = format!("/class-teacher/absences?week={}", diary::monday(done.from));
+            flash_outcome(&member.viewer.session, &to, Ok(days_message(&done))).await
+        }
+        Err(AppError::Invalid(errors)) => {
+            let monday = week_of(&state, &member, &class, q.week.as_deref()).await?;
+            let page = absences_page(&state, &member, class, monday, form, errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// «Причина «Б — болезнь» указана для 5 пропусков 12.10–13.10.», with what was not changed.
+fn days_message(done: &DaysReasonDone) -> String {
+    let days = if done.from == done.to {
+        done.from.format("%d.%m.%Y").to_string()
+    } else {
+        format!(
+            "с {} по {}",
+            done.from.format("%d.%m.%Y"),
+            done.to.format("%d.%m.%Y")
+        )
+    };
+    let reason = format!("«{} — {}»", done.reason.short(), done.reason.label());
+    let mut message = if done.changed + done.unchanged == 0 && done.refused.is_empty() {
+        format!(
+            "У обучающегося нет отмеченных пропусков «н» ({days}): причина не указана. Пропуск отмечает учитель на уроке."
+        )
+    } else {
+        let n = done.changed;
+        format!(
+            "Причина {reason} указана для {n} {} ({days}).",
+            plural(n, "пропуска", "пропусков", "пропусков")
+        )
+    };
+    if done.unchanged > 0 {
+        let n = done.unchanged;
+        message.push_str(&format!(
+            " Уже с этой причиной: {n} {}.",
+            plural(n, "пропуск", "пропуска", "пропусков")
+        ));
+    }
+    if !done.refused.is_empty() {
+        message.push_str(" Не изменено: ");
+        message.push_str(&done.refused.join("; "));
+        message.push('.');
+    }
+    message
 }
 
 #[derive(Template, WebTemplate)]
@@ -439,6 +581,7 @@ pub async fn set_paper(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ExtractQuery {
+    /// Any day of the week (ГГГГ-ММ-ДД or ДД.ММ.ГГГГ); else the last week with lessons.
     #[serde(default)]
     week: Option<String>,
     /// `paper`: only the pupils whose parents get the diary on paper.
@@ -458,12 +601,7 @@ pub async fn extract(
 ) -> AppResult<Response> {
     let class = my_class(&state, &member).await?;
     let today = today(&state, &member);
-    let monday = monday_of(
-        &WeekQuery {
-            week: q.week.clone(),
-        },
-        today,
-    );
+    let monday = week_of(&state, &member, &class, q.week.as_deref()).await?;
     let school = member.school.id;
     let mut lines = crate::tenancy::repo::class_pupils(&state.pool, school, class.id).await?;
     if let Some(asked) = q.pupil.as_deref() {

@@ -106,27 +106,44 @@ pub async fn administrator(
     management(&state, &member, Role::Administrator).await
 }
 
+/// What a teacher's day holds, on the teacher's start page and the class teacher's (one person,
+/// one start page with both hats): today's lessons (own and substituted), the open remarks on
+/// their journals, and their journals where pupils lack marks (J11).
+pub struct TeacherDay {
+    pub lessons: Vec<TodayLesson>,
+    pub alerts: Vec<AccumulationAlert>,
+    pub remarks: Vec<RemarkRow>,
+    pub day: chrono::NaiveDate,
+}
+
+impl TeacherDay {
+    /// The member's own lessons, remarks and alerts (by their account: whatever their role, a
+    /// person teaches the groups they are the teacher of).
+    pub(super) async fn of(state: &AppState, member: &Member) -> AppResult<Self> {
+        let day = crate::clock::local_today(state.clock.as_ref(), &member.school.time_zone);
+        let (school, account) = (member.school.id, member.viewer.account_id);
+        Ok(TeacherDay {
+            lessons: today::lessons(&state.pool, school, account, day).await?,
+            alerts: today::accumulation_alerts(&state.pool, school, account, day).await?,
+            remarks: open_remarks_for_teacher(&state.pool, school, account).await?,
+            day,
+        })
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "home_teacher.html")]
 pub struct TeacherHome {
     layout: Layout,
     today: String,
-    lessons: Vec<TodayLesson>,
-    alerts: Vec<AccumulationAlert>,
-    remarks: Vec<RemarkRow>,
-    day: chrono::NaiveDate,
+    teacher: TeacherDay,
 }
 
 pub async fn teacher(State(state): State<AppState>, member: Member) -> AppResult<TeacherHome> {
     member.require(&[Role::Teacher])?;
-    let day = crate::clock::local_today(state.clock.as_ref(), &member.school.time_zone);
-    let account = member.viewer.account_id;
     Ok(TeacherHome {
         layout: Layout::for_member(&member, "Учитель").await?,
         today: today_in_words(&state, &member.school.time_zone),
-        lessons: today::lessons(&state.pool, member.school.id, account, day).await?,
-        alerts: today::accumulation_alerts(&state.pool, member.school.id, account, day).await?,
-        remarks: open_remarks_for_teacher(&state.pool, member.school.id, account).await?,
-        day,
+        teacher: TeacherDay::of(&state, &member).await?,
     })
 }

@@ -115,6 +115,10 @@ pub fn router(state: AppState) -> Router {
             "/class-teacher/absences",
             get(class_teacher::absences).post(class_teacher::save_absences),
         )
+        .route(
+            "/class-teacher/absences/days",
+            post(class_teacher::save_days_reason),
+        )
         .route("/class-teacher/report", get(class_teacher::report))
         .route("/class-teacher/extract.pdf", get(class_teacher::extract))
         .route("/parent", get(diary::parent_home))

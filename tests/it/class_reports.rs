@@ -469,3 +469,379 @@ async fn s5_the_class_reports_are_for_the_class_teacher_of_the_class_and_the_man
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("5«А»") && !page.contains(&w.names[0]));
 }
+
+// ------------------------------------------------------- issue 15: both hats, reasons for days
+
+/// Issue 15, item 7: Соколов is 5«Б»'s class teacher and teaches it history (Tuesdays and
+/// Thursdays); his start page is one page with both hats.
+#[tokio::test]
+async fn the_class_teachers_start_page_shows_the_class_and_their_own_lessons_today_and_a_remark_on_their_journal()
+ {
+    let j = crate::journal::journal_with(
+        5,
+        "Б",
+        "История",
+        "five_point",
+        "classteacher",
+        &[("2", "1"), ("4", "2")],
+    )
+    .await;
+    let tuesday = j.lesson(10, 6).await;
+    j.app.clock.set(msk(10, 6, 7, 30));
+    let deputy = j.app.signed_in("deputy").await;
+    let remark = "Не записаны темы уроков истории за сентябрь";
+    let html = deputy
+        .post(
+            &format!("/journal/{}/remarks", j.group),
+            &[("text", remark), ("due_on", "09.10.2026")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Замечание к журналу записано"), "{html}");
+
+    let (status, home) = j.teacher.text("/class-teacher").await;
+    assert_eq!(status, StatusCode::OK);
+    // The class's block…
+    assert!(
+        home.contains("Мой класс: 5«Б»") && home.contains("Группа риска"),
+        "{home}"
+    );
+    // …and the teacher's: today's lesson with its link, what is still to fill in, the remark.
+    let lessons = home
+        .split("Мои уроки сегодня")
+        .nth(1)
+        .expect("the teacher's block");
+    assert!(
+        lessons.contains(&format!("href=\"/lessons/{tuesday}\""))
+            && lessons.contains("История")
+            && lessons.contains("домашнее задание"),
+        "{lessons}"
+    );
+    let remarks = home.split("Замечания к журналам").nth(1).unwrap();
+    assert!(
+        remarks.contains(remark)
+            && remarks.contains(&format!("href=\"/journal/{}/control\"", j.group))
+            && remarks.contains("исправить до 09.10.2026"),
+        "{remarks}"
+    );
+    assert!(home.contains("Накопляемость отметок"), "{home}");
+    // The menu holds the teacher's pages too.
+    assert!(home.contains("href=\"/paper\""), "{home}");
+    // Wednesday: no lesson of his that day.
+    j.app.clock.set(msk(10, 7, 7, 30));
+    let (_, home) = j.teacher.text("/class-teacher").await;
+    assert!(home.contains("Сегодня уроков нет."), "{home}");
+}
+
+/// 5«Б» mathematics with `teacher` at lessons 1 and 2 on Mondays and lesson 2 on Wednesdays:
+/// a pupil (Морозов Иван, whose parent is the demo `parent`) absent at both lessons of Monday
+/// 05.10 and at Wednesday's 07.10, a classmate absent
+/// at Monday's first lesson. Returns the journal, the pupil, the classmate and the class
+/// teacher's client (the clock on Friday 09.10).
+async fn absent_two_days() -> (Journal, i64, i64, crate::helpers::Client) {
+    let j = crate::journal::journal_with(
+        5,
+        "Б",
+        "Математика",
+        "five_point",
+        "teacher",
+        &[("1", "1"), ("1", "2"), ("3", "2")],
+    )
+    .await;
+    // Морозов Иван, the demo parent's child.
+    let pupil: i64 = sqlx::query_scalar(
+        "SELECT m.pupil_id FROM membership m JOIN account a ON a.id = m.account_id
+         WHERE a.login = 'student'",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let classmate = *j.pupils.iter().find(|&&p| p != pupil).unwrap();
+    let lessons: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM lesson WHERE group_id = $1
+           AND lesson_date IN ('2026-10-05', '2026-10-07') ORDER BY lesson_date, lesson_number",
+    )
+    .bind(j.group)
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(lessons.len(), 3, "two lessons on Monday, one on Wednesday");
+    j.app.clock.set(msk(10, 5, 13, 0));
+    for (lesson, who) in [
+        (lessons[0], pupil),
+        (lessons[1], pupil),
+        (lessons[0], classmate),
+    ] {
+        let (_, html) = j.type_cell(&j.teacher, lesson, who, "н", &[]).await;
+        assert!(html.contains("сохранено"), "{html}");
+    }
+    j.app.clock.set(msk(10, 7, 13, 0));
+    let (_, html) = j.type_cell(&j.teacher, lessons[2], pupil, "н", &[]).await;
+    assert!(html.contains("сохранено"), "{html}");
+    j.app.clock.set(msk(10, 9, 15, 0));
+    let class_teacher = j.app.signed_in("classteacher").await;
+    (j, pupil, classmate, class_teacher)
+}
+
+/// The reasons of a pupil's absences by date, and of the classmate's.
+async fn reasons_of(j: &Journal, pupil: i64) -> Vec<(String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT to_char(l.lesson_date, 'DD.MM') || ' ' || l.lesson_number, a.reason
+         FROM absence a JOIN lesson l ON l.id = a.lesson_id
+         WHERE a.pupil_id = $1 AND a.absent ORDER BY l.lesson_date, l.lesson_number",
+    )
+    .bind(pupil)
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap()
+}
+
+async fn reasons_audited(j: &Journal) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_event WHERE action = 'absence.reason_set'")
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn j9_a_reason_for_a_pupils_whole_day_changes_every_absence_of_that_day_at_once_and_audits_each()
+ {
+    let (j, pupil, classmate, class_teacher) = absent_two_days().await;
+    // The first absence of a pupil's day offers the reason for the whole day, the form filled in.
+    let (_, page) = class_teacher
+        .text("/class-teacher/absences?week=2026-10-05")
+        .await;
+    let offer = format!("pupil={pupil}&amp;day=2026-10-05#days");
+    assert!(page.contains(&offer), "{page}");
+    let (_, page) = class_teacher
+        .text(&format!(
+            "/class-teacher/absences?week=2026-10-05&pupil={pupil}&day=2026-10-05"
+        ))
+        .await;
+    assert!(
+        page.contains(&format!("<option value=\"{pupil}\" selected>"))
+            && page.contains("name=\"from\" value=\"2026-10-05\""),
+        "{page}"
+    );
+
+    let r = class_teacher
+        .post(
+            "/class-teacher/absences/days?week=2026-10-05",
+            &[
+                ("pupil", &pupil.to_string()),
+                ("from", "2026-10-05"),
+                ("to", ""),
+                ("reason", "ill"),
+            ],
+        )
+        .await;
+    assert_eq!(r.url().path(), "/class-teacher/absences");
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Причина «Б — болезнь» указана для 2 пропусков (05.10.2026)."),
+        "{page}"
+    );
+    assert_eq!(
+        reasons_of(&j, pupil).await,
+        vec![
+            ("05.10 1".to_string(), Some("ill".to_string())),
+            ("05.10 2".to_string(), Some("ill".to_string())),
+            ("07.10 2".to_string(), None),
+        ],
+        "Monday's two absences, not Wednesday's"
+    );
+    assert_eq!(
+        reasons_of(&j, classmate).await,
+        vec![("05.10 1".to_string(), None)],
+        "the classmate's absence is not touched"
+    );
+    assert_eq!(reasons_audited(&j).await, 2, "each change audited");
+    let before_after: Vec<(serde_json::Value, serde_json::Value)> = sqlx::query_as(
+        "SELECT before, after FROM audit_event WHERE action = 'absence.reason_set' ORDER BY id",
+    )
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap();
+    for (before, after) in before_after {
+        assert_eq!(before["reason"], serde_json::Value::Null);
+        assert_eq!(after["reason"], "ill");
+        assert_eq!(after["pupil_id"], pupil);
+    }
+    // The parent sees it in the diary.
+    let (_, week) = j
+        .app
+        .signed_in("parent")
+        .await
+        .text("/diary?week=2026-10-05")
+        .await;
+    assert!(week.contains("н (Б)"), "{week}");
+}
+
+#[tokio::test]
+async fn j9_a_reason_for_a_range_of_days_changes_every_absence_in_it_and_a_mistyped_range_comes_back_filled_in()
+ {
+    let (j, pupil, classmate, class_teacher) = absent_two_days().await;
+    let pupil_text = pupil.to_string();
+    // The last day before the first: refused next to the field, the form as typed, nothing written.
+    let r = class_teacher
+        .post(
+            "/class-teacher/absences/days?week=2026-10-05",
+            &[
+                ("pupil", &pupil_text),
+                ("from", "07.10.2026"),
+                ("to", "05.10.2026"),
+                ("reason", "excused"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Последний день не может быть раньше первого."),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"from\" value=\"2026-10-07\"")
+            && page.contains("name=\"to\" value=\"2026-10-05\"")
+            && page.contains("<option value=\"excused\" selected>")
+            && page.contains(&format!("<option value=\"{pupil}\" selected>")),
+        "the form is kept: {page}"
+    );
+    assert_eq!(reasons_audited(&j).await, 0);
+
+    let form = [
+        ("pupil", pupil_text.as_str()),
+        ("from", "05.10.2026"),
+        ("to", "07.10.2026"),
+        ("reason", "excused"),
+    ];
+    let page = class_teacher
+        .post("/class-teacher/absences/days?week=2026-10-05", &form)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(
+            "Причина «УП — уважительная причина» указана для 3 пропусков (с 05.10.2026 по 07.10.2026)."
+        ),
+        "{page}"
+    );
+    assert!(
+        reasons_of(&j, pupil)
+            .await
+            .iter()
+            .all(|(_, r)| r.as_deref() == Some("excused"))
+    );
+    assert_eq!(reasons_of(&j, classmate).await[0].1, None);
+    assert_eq!(reasons_audited(&j).await, 3);
+    // Again: nothing to change, nothing audited.
+    let page = class_teacher
+        .post("/class-teacher/absences/days?week=2026-10-05", &form)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Уже с этой причиной: 3 пропуска."), "{page}");
+    assert_eq!(reasons_audited(&j).await, 3);
+    // Days without a marked absence: said so, nothing written.
+    let page = class_teacher
+        .post(
+            "/class-teacher/absences/days?week=2026-10-05",
+            &[
+                ("pupil", &classmate.to_string()),
+                ("from", "2026-10-06"),
+                ("to", "2026-10-08"),
+                ("reason", "ill"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("У обучающегося нет отмеченных пропусков «н» (с 06.10.2026 по 08.10.2026)"),
+        "{page}"
+    );
+    assert_eq!(reasons_audited(&j).await, 3);
+}
+
+#[tokio::test]
+async fn j9_reasons_for_days_are_refused_for_another_classs_pupil_and_to_anyone_but_the_class_teacher()
+ {
+    let (j, pupil, _, class_teacher) = absent_two_days().await;
+    let other_class: i64 = sqlx::query_scalar(
+        "SELECT e.pupil_id FROM class_enrollment e JOIN school_class c ON c.id = e.class_id
+         JOIN school s ON s.id = c.school_id
+         WHERE s.slug = 'demo-1' AND c.grade = 5 AND c.letter = 'А' LIMIT 1",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let days = |who: String| {
+        vec![
+            ("pupil", who),
+            ("from", "2026-10-05".to_string()),
+            ("to", "2026-10-07".to_string()),
+            ("reason", "ill".to_string()),
+        ]
+    };
+    let form = days(other_class.to_string());
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = class_teacher
+        .post("/class-teacher/absences/days", &form)
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // The subject teacher of the class is not its class teacher: refused before the form is read.
+    let form = days(pupil.to_string());
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = j.teacher.post("/class-teacher/absences/days", &form).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(reasons_audited(&j).await, 0);
+    assert!(reasons_of(&j, pupil).await.iter().all(|(_, r)| r.is_none()));
+}
+
+#[tokio::test]
+async fn j9_on_a_monday_the_absences_page_and_the_printed_extract_open_on_the_week_just_ended() {
+    let (j, _, _, class_teacher) = absent_two_days().await;
+    // Monday 12.10, before the first lesson: the new week is still empty.
+    j.app.clock.set(msk(10, 12, 7, 0));
+    let (_, page) = class_teacher.text("/class-teacher/absences").await;
+    assert!(page.contains("05.10.2026 — 11.10.2026"), "{page}");
+    assert!(
+        page.contains("07.10"),
+        "Wednesday's absence is listed: {page}"
+    );
+    let extract = |r: reqwest::Response| {
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let r = class_teacher.get("/class-teacher/extract.pdf").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(extract(r).contains("extract-2026-10-05.pdf"));
+    // The start page offers the extract of that week, and any other week may be picked.
+    let (_, home) = class_teacher.text("/class-teacher").await;
+    assert!(
+        home.contains("name=\"week\" value=\"2026-10-05\""),
+        "{home}"
+    );
+    let r = class_teacher
+        .get("/class-teacher/extract.pdf?week=14.10.2026")
+        .await;
+    assert!(extract(r).contains("extract-2026-10-12.pdf"));
+    let (_, page) = class_teacher
+        .text("/class-teacher/absences?week=2026-10-12")
+        .await;
+    assert!(
+        page.contains("href=\"/class-teacher/extract.pdf?week=2026-10-12\""),
+        "{page}"
+    );
+    // Tuesday: Monday's lessons are over, the page opens on the new week.
+    j.app.clock.set(msk(10, 13, 7, 0));
+    let (_, page) = class_teacher.text("/class-teacher/absences").await;
+    assert!(page.contains("12.10.2026 — 18.10.2026"), "{page}");
+}

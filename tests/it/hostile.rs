@@ -20,6 +20,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("/class-teacher/risk", "classteacher"),
     ("/class-teacher/paper", "classteacher"),
     ("/class-teacher/absences", "classteacher"),
+    ("/class-teacher/absences/days", "classteacher"),
     ("/admin/users/new", "admin"),
     ("/admin/users/{account}/roles", "admin"),
     (
