@@ -142,7 +142,7 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
     thief
         .post(
             &format!("/journal/{}/period-marks?period={period}", j.group),
-            &[(&format!("value_{ivan}"), "2")],
+            &[(&format!("value_{ivan}"), "2"), ("confirm", "1")],
         )
         .await;
     assert_eq!(period_mark(app, ivan).await.as_deref(), Some("2"));
