@@ -60,7 +60,7 @@ pub fn parse_since(
         .ok_or_else(|| "Такого времени в часовом поясе школы нет.".to_string())?
         .with_timezone(&Utc);
     if since > now {
-        return Err("Момент утраты не может быть в будущем.".into());
+        return Err("Укажите момент утраты не позже текущего.".into());
     }
     if since < now - Duration::days(MAX_DAYS_BACK) {
         return Err(format!(

@@ -469,7 +469,7 @@ async fn section_2_a_promotion_order_dated_in_the_future_without_a_number_or_out
             "01.12.2026",
             "",
             "order_date",
-            "Дата приказа не может быть в будущем",
+            "Укажите дату подписанного приказа",
         ),
         ("112", "", "", "order_date", "Укажите дату приказа."),
         (
@@ -498,7 +498,7 @@ async fn section_2_a_promotion_order_dated_in_the_future_without_a_number_or_out
             "31.02.2027",
             "",
             "order_date",
-            "Дата приказа — в виде ДД.ММ.ГГГГ.",
+            "Укажите дату приказа в виде ДД.ММ.ГГГГ.",
         ),
     ];
     for (number, date, effective, field, message) in cases {

@@ -225,7 +225,7 @@ async fn section_2_holidays_must_lie_inside_the_year_and_removing_one_opens_a_ga
     let response = deputy.post(&path, &outside).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
-    assert!(html.contains("Каникулы должны быть внутри учебного года"));
+    assert!(html.contains("Укажите даты каникул внутри учебного года"));
     assert!(html.contains(r#"value="Лишние""#));
     let reversed = [
         ("kind", "extra"),
@@ -242,7 +242,7 @@ async fn section_2_holidays_must_lie_inside_the_year_and_removing_one_opens_a_ga
             .text()
             .await
             .unwrap()
-            .contains("Дата окончания раньше даты начала.")
+            .contains("Укажите дату окончания не раньше даты начала.")
     );
 
     let autumn: i64 = sqlx::query_scalar(
