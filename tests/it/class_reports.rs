@@ -469,3 +469,37 @@ async fn s5_the_class_reports_are_for_the_class_teacher_of_the_class_and_the_man
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("5«А»") && !page.contains(&w.names[0]));
 }
+
+#[tokio::test]
+async fn issue_15_the_preliminary_report_explains_its_na_and_shows_the_average_and_number_of_marks_beside_it()
+ {
+    // Mathematics, 2 hours a week: a period mark needs 5 marks (J11); a pupil with two has «н/а».
+    let j = journal_of(5, "Б", "Математика", "five_point").await;
+    j.app.clock.set(msk(10, 5, 10, 0));
+    let monday = j.lesson(10, 5).await;
+    let (status, _) = j.type_cell(&j.teacher, monday, j.pupils[0], "5", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    j.app.clock.set(msk(10, 7, 10, 0));
+    let wednesday = j.lesson(10, 7).await;
+    j.type_cell(&j.teacher, wednesday, j.pupils[0], "4", &[]).await;
+    j.app.clock.set(msk(10, 9, 12, 0));
+    let q1: i64 = sqlx::query_scalar(
+        "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
+         JOIN school s ON s.id = ps.school_id
+         WHERE s.slug = 'demo-1' AND 5 BETWEEN ps.grade_from AND ps.grade_to AND p.number = 1",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let ct = j.app.signed_in("classteacher").await;
+    let (status, page) = ct
+        .text(&format!("/class-teacher/report?period={q1}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Предварительный отчёт — 1 четверть"), "{page}");
+    assert!(page.contains("<td>н/а (ср. 4,50, 2 отм.)</td>"), "{page}");
+    assert!(
+        page.contains("отметок за период пока меньше, чем нужно для аттестации: не меньше 3 при 1 часе в неделю и 5 при 2 часах и больше"),
+        "{page}"
+    );
+}
