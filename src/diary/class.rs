@@ -703,10 +703,9 @@ pub async fn report(
                     if forecast == rules::Suggestion::NotAttested {
                         let count = five.len() + passes + fails;
                         note = match rules::weighted_average(&five) {
-                            Some(a) => format!(
-                                "ср. {}, {count} отм.",
-                                format!("{a:.2}").replace('.', ",")
-                            ),
+                            Some(a) => {
+                                format!("ср. {}, {count} отм.", format!("{a:.2}").replace('.', ","))
+                            }
                             None if count > 0 => format!("{count} отм."),
                             None => "нет отметок".to_string(),
                         };

@@ -1239,7 +1239,10 @@ pub async fn unlock(
     let now = author.clock.now();
     let until = match parse_local_datetime(&form.until).and_then(|l| to_utc(l, &group.time_zone)) {
         None => {
-            errors.add("until", "Укажите, до какого времени, например 24.11.2026 18:00.");
+            errors.add(
+                "until",
+                "Укажите, до какого времени, например 24.11.2026 18:00.",
+            );
             None
         }
         Some(u) if u <= now => {
@@ -1346,7 +1349,10 @@ pub async fn add_remark(
             None
         }
         None => {
-            errors.add("due_on", "Укажите срок исправления датой, например 30.11.2026.");
+            errors.add(
+                "due_on",
+                "Укажите срок исправления датой, например 30.11.2026.",
+            );
             None
         }
     };

@@ -214,7 +214,10 @@ pub async fn set_period_marks(
     if !confirmed {
         let mut preview = PeriodMarksPreview::default();
         for v in &allowed {
-            let n = writes.iter().filter(|(i, _, _)| i.value == Some(*v)).count();
+            let n = writes
+                .iter()
+                .filter(|(i, _, _)| i.value == Some(*v))
+                .count();
             if n > 0 {
                 preview.values.push((*v, n));
             }
@@ -224,10 +227,7 @@ pub async fn set_period_marks(
             .filter(|(i, _, _)| i.value == Some(PeriodMarkValue::NotAttested))
             .map(|(i, _, _)| i.pupil_id)
             .collect();
-        preview.deferred = writes
-            .iter()
-            .filter(|(i, _, _)| i.value.is_none())
-            .count();
+        preview.deferred = writes.iter().filter(|(i, _, _)| i.value.is_none()).count();
         preview.without = members
             .iter()
             .copied()

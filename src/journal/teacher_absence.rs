@@ -118,7 +118,10 @@ pub async fn register(pool: &PgPool, author: &Author<'_>, form: &AbsenceForm) ->
         }
         let parsed = parse_date(text);
         if parsed.is_none() {
-            errors.add(field, "Укажите дату в виде ДД.ММ.ГГГГ, например 24.11.2026.");
+            errors.add(
+                field,
+                "Укажите дату в виде ДД.ММ.ГГГГ, например 24.11.2026.",
+            );
         }
         parsed
     };

@@ -105,7 +105,10 @@ pub fn check(exam: Exam, typed: &Typed<'_>, today: NaiveDate) -> Result<Checked,
     if let Some(r) = results_on
         && r > today
     {
-        errors.add("results_on", "Укажите дату не позже сегодняшней: результаты ещё не пришли");
+        errors.add(
+            "results_on",
+            "Укажите дату не позже сегодняшней: результаты ещё не пришли",
+        );
     }
     if let (Some(e), Some(r)) = (exam_date, results_on)
         && r < e
@@ -208,7 +211,10 @@ mod tests {
             ..typed
         };
         let errors = check(Exam::Oge, &future, d(6, 30)).expect_err("refused");
-        assert_eq!(errors.get("exam_date"), Some("Укажите дату в виде ДД.ММ.ГГГГ"));
+        assert_eq!(
+            errors.get("exam_date"),
+            Some("Укажите дату в виде ДД.ММ.ГГГГ")
+        );
         assert!(errors.get("results_on").unwrap().contains("в будущем"));
     }
 }

@@ -357,7 +357,12 @@ impl PromotionPlan {
         let pupils = |n: usize| input::plural(n, "обучающийся", "обучающихся", "обучающихся");
         format!(
             "{} {} {}, {} {} на повторное обучение, {} {}.",
-            input::plural(self.promoted, "Будет переведён", "Будут переведены", "Будут переведены"),
+            input::plural(
+                self.promoted,
+                "Будет переведён",
+                "Будут переведены",
+                "Будут переведены"
+            ),
             self.promoted,
             pupils(self.promoted),
             self.repeating,

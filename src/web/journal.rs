@@ -964,13 +964,16 @@ impl PeriodMarksPage {
     /// The value preselected for a pupil: what was typed, else the suggestion — but never «н/а»:
     /// not attesting a pupil is the teacher's own choice, not a default.
     fn chosen(&self, pupil: &i64, suggestion: &str) -> String {
-        self.typed.get(pupil).map(|t| t.0.clone()).unwrap_or_else(|| {
-            if suggestion == "na" {
-                String::new()
-            } else {
-                suggestion.to_string()
-            }
-        })
+        self.typed
+            .get(pupil)
+            .map(|t| t.0.clone())
+            .unwrap_or_else(|| {
+                if suggestion == "na" {
+                    String::new()
+                } else {
+                    suggestion.to_string()
+                }
+            })
     }
 
     /// The typed fields the confirmation form carries again: (`value_<id>`, value) and

@@ -37,11 +37,15 @@ pub(super) async fn year_or_current(
         return Ok(year);
     }
     let mut conn = state.pool.acquire().await?;
-    repo::current_year(&mut conn, member.school.id, super::journal::today(state, member))
-        .await?
-        .ok_or_else(|| {
-            AppError::Refused("Учебных годов пока нет: сначала добавьте учебный год.".into())
-        })
+    repo::current_year(
+        &mut conn,
+        member.school.id,
+        super::journal::today(state, member),
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::Refused("Учебных годов пока нет: сначала добавьте учебный год.".into())
+    })
 }
 
 #[derive(Template, WebTemplate)]

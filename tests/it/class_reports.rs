@@ -481,7 +481,8 @@ async fn issue_15_the_preliminary_report_explains_its_na_and_shows_the_average_a
     assert_eq!(status, StatusCode::OK);
     j.app.clock.set(msk(10, 7, 10, 0));
     let wednesday = j.lesson(10, 7).await;
-    j.type_cell(&j.teacher, wednesday, j.pupils[0], "4", &[]).await;
+    j.type_cell(&j.teacher, wednesday, j.pupils[0], "4", &[])
+        .await;
     j.app.clock.set(msk(10, 9, 12, 0));
     let q1: i64 = sqlx::query_scalar(
         "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
@@ -492,11 +493,12 @@ async fn issue_15_the_preliminary_report_explains_its_na_and_shows_the_average_a
     .await
     .unwrap();
     let ct = j.app.signed_in("classteacher").await;
-    let (status, page) = ct
-        .text(&format!("/class-teacher/report?period={q1}"))
-        .await;
+    let (status, page) = ct.text(&format!("/class-teacher/report?period={q1}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("Предварительный отчёт — 1 четверть"), "{page}");
+    assert!(
+        page.contains("Предварительный отчёт — 1 четверть"),
+        "{page}"
+    );
     assert!(page.contains("<td>н/а (ср. 4,50, 2 отм.)</td>"), "{page}");
     assert!(
         page.contains("отметок за период пока меньше, чем нужно для аттестации: не меньше 3 при 1 часе в неделю и 5 при 2 часах и больше"),

@@ -907,7 +907,11 @@ async fn j12_j13_issue_15_period_marks_ask_before_closing_the_period_with_how_ma
         "{html}"
     );
     assert_eq!(
-        scalar(&j.app, "SELECT count(*) FROM period_mark WHERE value = 'na'").await,
+        scalar(
+            &j.app,
+            "SELECT count(*) FROM period_mark WHERE value = 'na'"
+        )
+        .await,
         1
     );
 }

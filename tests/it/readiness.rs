@@ -207,9 +207,7 @@ async fn issue_15_an_empty_next_year_is_not_ready_on_any_count_and_the_start_til
         .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap());
     let admin = app.signed_in("admin").await;
     let year = scalar(&app, "SELECT y.id FROM academic_year y JOIN school s ON s.id = y.school_id WHERE s.slug = 'demo-1' AND y.name = '2026/2027'").await;
-    admin
-        .post(&format!("/setup/years/{year}/next"), &[])
-        .await;
+    admin.post(&format!("/setup/years/{year}/next"), &[]).await;
     let next = scalar(&app, "SELECT y.id FROM academic_year y JOIN school s ON s.id = y.school_id WHERE s.slug = 'demo-1' AND y.name = '2027/2028'").await;
     let (status, html) = admin.text(&format!("/setup/readiness?year={next}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -235,10 +233,18 @@ async fn issue_15_an_empty_next_year_is_not_ready_on_any_count_and_the_start_til
             .split(&format!("</span><span>{label}</span>"))
             .next()
             .unwrap();
-        before.rsplit(r#"<span class="n">"#).next().unwrap().to_string()
+        before
+            .rsplit(r#"<span class="n">"#)
+            .next()
+            .unwrap()
+            .to_string()
     };
     assert_eq!(tile("учебный год"), "2026/2027", "{home}");
-    let classes = scalar(&app, &format!("SELECT count(*) FROM school_class WHERE academic_year_id = {year}")).await;
+    let classes = scalar(
+        &app,
+        &format!("SELECT count(*) FROM school_class WHERE academic_year_id = {year}"),
+    )
+    .await;
     assert_eq!(tile("классов"), classes.to_string());
     let pupils = scalar(&app, &format!("SELECT count(DISTINCT e.pupil_id) FROM class_enrollment e JOIN school_class c ON c.id = e.class_id WHERE c.academic_year_id = {year} AND e.ends_on IS NULL")).await;
     assert_eq!(tile("обучающихся"), pupils.to_string());

@@ -223,7 +223,11 @@ async fn only_the_administrator_and_the_director_end_a_year_and_only_their_own()
         let response = deputy
             .post(
                 &format!("/setup/years/{year}/{path}"),
-                &[("order_number", "1"), ("order_date", "30.11.2026"), ("confirm", "1")],
+                &[
+                    ("order_number", "1"),
+                    ("order_date", "30.11.2026"),
+                    ("confirm", "1"),
+                ],
             )
             .await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
@@ -667,13 +671,21 @@ async fn issue_15_the_promotion_asks_before_it_acts_saying_how_many_move_up_stay
     let plural = zhurnal::input::plural;
     let summary = format!(
         "{} {promoted} {}, 1 оставлен на повторное обучение, {graduates} {}.",
-        plural(promoted, "Будет переведён", "Будут переведены", "Будут переведены"),
+        plural(
+            promoted,
+            "Будет переведён",
+            "Будут переведены",
+            "Будут переведены"
+        ),
         plural(promoted, "обучающийся", "обучающихся", "обучающихся"),
         plural(graduates, "выпущен", "выпущены", "выпущены"),
     );
     assert!(html.contains(&summary), "{summary}: {html}");
     assert!(html.contains("Проверьте перевод по приказу № 112 от 28.05.2027"));
-    assert!(html.contains("Остаются на повторное обучение: Морозов Иван"), "{html}");
+    assert!(
+        html.contains("Остаются на повторное обучение: Морозов Иван"),
+        "{html}"
+    );
     assert!(html.contains("вступит в силу сразу после подтверждения"));
     assert!(html.contains("→ 6Б"), "5Б moves up to 6Б");
     let confirm = html
@@ -684,11 +696,21 @@ async fn issue_15_the_promotion_asks_before_it_acts_saying_how_many_move_up_stay
     assert!(confirm.contains(r#"name="confirm" value="1""#));
     assert!(confirm.contains(&format!(r#"name="{repeat}" value="repeat""#)));
     assert!(confirm.contains("Подтвердить"));
-    assert!(!html.contains("data-confirm=\"Внести"), "no JavaScript-only guard left");
-    assert_eq!(scalar(&app, "SELECT count(*) FROM promotion_order").await, 0);
+    assert!(
+        !html.contains("data-confirm=\"Внести"),
+        "no JavaScript-only guard left"
+    );
+    assert_eq!(
+        scalar(&app, "SELECT count(*) FROM promotion_order").await,
+        0
+    );
     assert_eq!(class_of(&app, ivan).await, 52, "Иван still in 5Б");
     assert_eq!(
-        scalar(&app, "SELECT count(*) FROM audit_event WHERE action LIKE 'promotion_order.%'").await,
+        scalar(
+            &app,
+            "SELECT count(*) FROM audit_event WHERE action LIKE 'promotion_order.%'"
+        )
+        .await,
         0
     );
 
@@ -700,7 +722,10 @@ async fn issue_15_the_promotion_asks_before_it_acts_saying_how_many_move_up_stay
         html.contains("Перевод по приказу № 112 от 28.05.2027 вступил в силу"),
         "{html}"
     );
-    assert_eq!(scalar(&app, "SELECT count(*) FROM promotion_order").await, 1);
+    assert_eq!(
+        scalar(&app, "SELECT count(*) FROM promotion_order").await,
+        1
+    );
     assert_eq!(class_of(&app, ivan).await, 52, "Иван repeats 5Б next year");
 
     // Closing the year asks too, and closes only when confirmed.
@@ -710,13 +735,21 @@ async fn issue_15_the_promotion_asks_before_it_acts_saying_how_many_move_up_stay
     assert!(html.contains("Закрыть учебный год 2026/2027?"), "{html}");
     assert!(html.contains("Открыть год снова нельзя."));
     assert_eq!(
-        scalar(&app, "SELECT count(*) FROM academic_year WHERE closed_at IS NOT NULL").await,
+        scalar(
+            &app,
+            "SELECT count(*) FROM academic_year WHERE closed_at IS NOT NULL"
+        )
+        .await,
         0
     );
     let (_, html) = post_text(&admin, &close, &[("confirm", "1")]).await;
     assert!(html.contains("Учебный год закрыт."), "{html}");
     assert_eq!(
-        scalar(&app, "SELECT count(*) FROM academic_year WHERE closed_at IS NOT NULL").await,
+        scalar(
+            &app,
+            "SELECT count(*) FROM academic_year WHERE closed_at IS NOT NULL"
+        )
+        .await,
         1
     );
 }

@@ -419,7 +419,8 @@ async fn another_schools_year_answers_404_on_every_calendar_route() {
 }
 
 #[tokio::test]
-async fn issue_15_the_years_setup_pages_opened_without_a_year_show_the_current_year_with_the_menu() {
+async fn issue_15_the_years_setup_pages_opened_without_a_year_show_the_current_year_with_the_menu()
+{
     let app = spawn_app().await;
     let year = year_id(&app, "demo-1", "2026/2027").await;
     let admin = app.signed_in("admin").await;
@@ -446,10 +447,7 @@ async fn issue_15_the_years_setup_pages_opened_without_a_year_show_the_current_y
     .await
     .unwrap();
     assert_eq!(
-        deputy
-            .get(&format!("/groups?year={other}"))
-            .await
-            .status(),
+        deputy.get(&format!("/groups?year={other}")).await.status(),
         StatusCode::NOT_FOUND
     );
 }
