@@ -99,7 +99,7 @@ mod tests {
         assert!(
             parse_since("30.11.2026 16:00", now(), tz)
                 .unwrap_err()
-                .contains("в будущем")
+                .contains("не позже текущего")
         );
         assert!(
             parse_since("01.10.2026 10:00", now(), tz)

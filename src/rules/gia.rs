@@ -215,6 +215,11 @@ mod tests {
             errors.get("exam_date"),
             Some("Укажите дату в виде ДД.ММ.ГГГГ")
         );
-        assert!(errors.get("results_on").unwrap().contains("в будущем"));
+        assert!(
+            errors
+                .get("results_on")
+                .unwrap()
+                .contains("не позже сегодняшней")
+        );
     }
 }

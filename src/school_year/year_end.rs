@@ -910,7 +910,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.get("order_number"), Some("Укажите номер приказа."));
-        assert!(e.get("order_date").unwrap().contains("в будущем"));
+        assert!(
+            e.get("order_date")
+                .unwrap()
+                .contains("не позже сегодняшней")
+        );
         let e = check_order(
             &form("5", "02.06.2027", "01.06.2027"),
             &year(),
@@ -921,7 +925,7 @@ mod tests {
         assert!(
             e.get("effective_on")
                 .unwrap()
-                .contains("раньше, чем подписан")
+                .contains("не раньше даты приказа")
         );
     }
 }
