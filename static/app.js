@@ -1,8 +1,11 @@
 // Small progressive enhancements; every page works without JavaScript.
-// Forms marked data-confirm ask before sending.
+// A form, or the button that sends it, marked data-confirm asks before sending. Irreversible
+// actions do not rely on it: their server answers with a confirmation step first.
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  var question = form.getAttribute && form.getAttribute("data-confirm");
+  var button = event.submitter;
+  var question = (button && button.getAttribute && button.getAttribute("data-confirm")) ||
+    (form.getAttribute && form.getAttribute("data-confirm"));
   if (question && !window.confirm(question)) {
     event.preventDefault();
   }

@@ -422,7 +422,7 @@ pub fn parse_filter(
         }
         let date = crate::school_year::calendar::parse_date(value);
         if date.is_none() {
-            errors.add(field, "Дата в виде ДД.ММ.ГГГГ");
+            errors.add(field, "Укажите дату в виде ДД.ММ.ГГГГ");
         }
         date
     };
@@ -431,7 +431,7 @@ pub fn parse_filter(
     if let (Some(f), Some(t)) = (from_day, to_day)
         && t < f
     {
-        errors.add("to", "Конец периода раньше его начала");
+        errors.add("to", "Укажите конец периода не раньше его начала");
     }
     let start_of = |d: chrono::NaiveDate| {
         d.and_hms_opt(0, 0, 0)

@@ -159,6 +159,13 @@ impl Access {
         matches!(self.role, Role::Administrator | Role::Director)
     }
 
+    /// See the year's end page: the order waiting or in force, whether the year is closed. The
+    /// deputies read it (they set up the next year's classes); the director and the
+    /// administrator act on it (`can_close_year`).
+    pub fn can_view_year_end(&self) -> bool {
+        self.can_close_year() || self.role == Role::Deputy
+    }
+
     /// See how the school year is set up (the director approves it).
     pub fn can_view_year_setup(&self) -> bool {
         self.can_setup_year() || self.role == Role::Director

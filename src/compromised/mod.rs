@@ -60,7 +60,7 @@ pub fn parse_since(
         .ok_or_else(|| "Такого времени в часовом поясе школы нет.".to_string())?
         .with_timezone(&Utc);
     if since > now {
-        return Err("Момент утраты не может быть в будущем.".into());
+        return Err("Укажите момент утраты не позже текущего.".into());
     }
     if since < now - Duration::days(MAX_DAYS_BACK) {
         return Err(format!(
@@ -99,7 +99,7 @@ mod tests {
         assert!(
             parse_since("30.11.2026 16:00", now(), tz)
                 .unwrap_err()
-                .contains("в будущем")
+                .contains("не позже текущего")
         );
         assert!(
             parse_since("01.10.2026 10:00", now(), tz)

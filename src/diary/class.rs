@@ -392,6 +392,9 @@ pub struct ReportRow {
     pub pupil: String,
     /// Per subject (in `ClassReport::subjects` order): the period mark, or the forecast.
     pub cells: Vec<String>,
+    /// Per subject: for a forecast «н/а», what the pupil has so far — «ср. 3,67, 2 отм.» —
+    /// else empty.
+    pub notes: Vec<String>,
     /// What the pupil's marks make of them (успеваемость, качество, средний балл).
     pub standing: PupilStanding,
     pub lows: usize,
@@ -407,6 +410,15 @@ pub struct ReportRow {
 }
 
 impl ReportRow {
+    /// A subject's cell as the page shows it: «4», or a forecast «н/а (ср. 3,67, 2 отм.)».
+    pub fn shown(&self, i: usize) -> String {
+        match (self.cells.get(i), self.notes.get(i)) {
+            (Some(c), Some(n)) if !n.is_empty() => format!("{c} ({n})"),
+            (Some(c), _) => c.clone(),
+            _ => String::new(),
+        }
+    }
+
     /// «выбыл(а) 05.10.2026», or nothing.
     pub fn note(&self) -> String {
         left_note(self.left_on)
@@ -444,6 +456,11 @@ pub struct AbsenceTotals {
 #[derive(Clone, Debug)]
 pub struct ClassReport {
     pub final_report: bool,
+    /// J11 as the school sets it: the marks a period needs at 1 hour a week and at 2 or more
+    /// (the preliminary report's «н/а» means fewer than that so far).
+    pub min_marks: (i64, i64),
+    /// Some forecast is «н/а»: the page explains it.
+    pub forecast_na: bool,
     pub subjects: Vec<String>,
     pub rows: Vec<ReportRow>,
     pub totals: Totals,
@@ -670,6 +687,7 @@ pub async fn report(
             pupil_id: p.id,
             pupil: format!("{} {}", p.last_name, p.first_name),
             cells: vec![String::new(); subjects.len()],
+            notes: vec![String::new(); subjects.len()],
             standing: PupilStanding::default(),
             lows: 0,
             not_attested: 0,
@@ -694,6 +712,7 @@ pub async fn report(
             if scale == Scale::NoMarks || (cell.is_none() && set_value.is_none()) {
                 continue;
             }
+            let mut note = String::new();
             let value: String = match set_value {
                 Some(Some(v)) => v.clone(),
                 _ => {
@@ -704,9 +723,19 @@ pub async fn report(
                         ..AccumulationRule::default()
                     };
                     let hours = i64::from((g.hours + 9) / 10).max(1);
-                    rules::suggest(&five, passes, fails, rule.min_marks(hours) as usize)
-                        .value()
-                        .to_string()
+                    let forecast =
+                        rules::suggest(&five, passes, fails, rule.min_marks(hours) as usize);
+                    if forecast == rules::Suggestion::NotAttested {
+                        let count = five.len() + passes + fails;
+                        note = match rules::weighted_average(&five) {
+                            Some(a) => {
+                                format!("ср. {}, {count} отм.", format!("{a:.2}").replace('.', ","))
+                            }
+                            None if count > 0 => format!("{count} отм."),
+                            None => "нет отметок".to_string(),
+                        };
+                    }
+                    forecast.value().to_string()
                 }
             };
             if matches!(value.as_str(), "2" | "fail") {
@@ -716,6 +745,7 @@ pub async fn report(
                 row.not_attested += 1;
             }
             row.cells[column_of[&g.id]] = show_period_value(&value).to_string();
+            row.notes[column_of[&g.id]] = note;
             values.push(value);
         }
         row.standing = PupilStanding::of(values.iter().map(String::as_str));
@@ -742,8 +772,17 @@ pub async fn report(
         absences.unexcused += r.unexcused;
         absences.no_reason += r.no_reason;
     }
+    let min_marks = groups.first().map_or((3, 5), |g| {
+        (
+            i64::from(g.accumulation_min_marks_one_hour),
+            i64::from(g.accumulation_min_marks_more_hours),
+        )
+    });
+    let forecast_na = rows.iter().any(|r| r.notes.iter().any(|n| !n.is_empty()));
     Ok(ClassReport {
         final_report,
+        min_marks,
+        forecast_na,
         subjects,
         rows,
         totals,

@@ -930,14 +930,14 @@ pub async fn move_lesson(
     let mut errors = FieldErrors::new();
     let date = match parse_date(&form.date) {
         None => {
-            errors.add("move_date", "Дата — например 15.12.2026.");
+            errors.add("move_date", "Укажите дату, например 15.12.2026.");
             None
         }
         Some(d) if d < today => {
             errors.add(
                 "move_date",
                 format!(
-                    "Перенести можно на сегодня или позже (сегодня {}).",
+                    "Укажите сегодняшний день или более поздний (сегодня {}).",
                     today.format("%d.%m.%Y")
                 ),
             );
@@ -947,7 +947,7 @@ pub async fn move_lesson(
             errors.add(
                 "move_date",
                 format!(
-                    "Дата внутри учебного года: с {} по {}.",
+                    "Укажите дату внутри учебного года: с {} по {}.",
                     lesson.year_starts.format("%d.%m.%Y"),
                     lesson.year_ends.format("%d.%m.%Y")
                 ),
@@ -959,7 +959,7 @@ pub async fn move_lesson(
     let number = match form.number.trim().parse::<i16>() {
         Ok(n) if (0..=12).contains(&n) => Some(n),
         _ => {
-            errors.add("move_number", "Номер урока — число от 0 до 12.");
+            errors.add("move_number", "Укажите номер урока — число от 0 до 12.");
             None
         }
     };
@@ -1285,11 +1285,14 @@ pub async fn unlock(
     let now = author.clock.now();
     let until = match parse_local_datetime(&form.until).and_then(|l| to_utc(l, &group.time_zone)) {
         None => {
-            errors.add("until", "До какого времени — например 24.11.2026 18:00.");
+            errors.add(
+                "until",
+                "Укажите, до какого времени, например 24.11.2026 18:00.",
+            );
             None
         }
         Some(u) if u <= now => {
-            errors.add("until", "Время окончания — в будущем.");
+            errors.add("until", "Укажите время окончания позже текущего.");
             None
         }
         Some(u) if u > now + Duration::days(MAX_UNLOCK_DAYS) => {
@@ -1385,14 +1388,17 @@ pub async fn add_remark(
             errors.add(
                 "due_on",
                 format!(
-                    "Срок — сегодня или позже (сегодня {}).",
+                    "Укажите срок не раньше сегодняшнего дня (сегодня {}).",
                     today.format("%d.%m.%Y")
                 ),
             );
             None
         }
         None => {
-            errors.add("due_on", "Срок исправления — дата, например 30.11.2026.");
+            errors.add(
+                "due_on",
+                "Укажите срок исправления датой, например 30.11.2026.",
+            );
             None
         }
     };

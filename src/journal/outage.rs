@@ -155,7 +155,7 @@ pub async fn register(
         if parsed.is_none() {
             errors.add(
                 field,
-                "Дата и время в виде ДД.ММ.ГГГГ ЧЧ:ММ, например 30.11.2026 08:00.",
+                "Укажите дату и время в виде ДД.ММ.ГГГГ ЧЧ:ММ, например 30.11.2026 08:00.",
             );
         }
         parsed
@@ -164,7 +164,7 @@ pub async fn register(
     let to = moment("to", &form.to);
     if let (Some(f), Some(t)) = (from, to) {
         if t <= f {
-            errors.add("to", "Окончание перерыва должно быть позже его начала.");
+            errors.add("to", "Укажите окончание перерыва позже его начала.");
         } else if t - f > Duration::days(LONGEST_DAYS) {
             errors.add(
                 "to",

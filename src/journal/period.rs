@@ -62,16 +62,58 @@ async fn period_of(
         .ok_or(AppError::NotFound)
 }
 
+/// What setting the typed period marks would do, shown before they are set (issue 15, item 4):
+/// how many of each value, how many deferred, who is left without one, whether the period
+/// closes (J13).
+#[derive(Debug, Clone, Default)]
+pub struct PeriodMarksPreview {
+    /// Each value with how many pupils get it, in the scale's order («5» 4, «4» 7, «н/а» 2).
+    pub values: Vec<(PeriodMarkValue, usize)>,
+    /// The pupils who get «н/а».
+    pub not_attested: Vec<i64>,
+    pub deferred: usize,
+    /// Pupils of the group who would still have no period mark and no deferral.
+    pub without: Vec<i64>,
+    /// Every pupil would have a period mark or a deferral: the period closes for the teacher.
+    pub closes: bool,
+}
+
+impl PeriodMarksPreview {
+    /// How many marks would be set.
+    pub fn set(&self) -> usize {
+        self.values.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// What `set_period_marks` did or would do.
+#[derive(Debug, Clone)]
+pub enum PeriodMarksOutcome {
+    /// Not confirmed: nothing written, this is what confirming would do.
+    ToConfirm(PeriodMarksPreview),
+    /// Confirmed: this many written.
+    Saved(usize),
+}
+
+/// Why nothing was set: a refusal for the whole form (the window, once) and per pupil.
+#[derive(Debug, Clone, Default)]
+pub struct PeriodMarkProblems {
+    pub general: Option<String>,
+    pub pupils: Vec<(i64, String)>,
+}
+
 /// Sets period marks of a group (J12): by its teacher, in the window, on its scale; a mark
-/// already set changes only through a correction request (J6). All or nothing; the problems
-/// come back per pupil.
+/// already set changes only through a correction request (J6). All or nothing; a refusal of the
+/// whole form (the window) comes back once, the others per pupil. Unless `confirmed`, nothing is
+/// written and the preview of what would be comes back: setting them closes the period (J13)
+/// and is corrected only through a request, so the teacher confirms the numbers first.
 pub async fn set_period_marks(
     pool: &PgPool,
     author: &Author<'_>,
     group_id: i64,
     period_id: i64,
     inputs: &[PeriodMarkInput],
-) -> AppResult<Result<usize, Vec<(i64, String)>>> {
+    confirmed: bool,
+) -> AppResult<Result<PeriodMarksOutcome, PeriodMarkProblems>> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
     let head = readable_head(&mut tx, author, group_id).await?;
@@ -110,11 +152,11 @@ pub async fn set_period_marks(
     )
     .fetch_all(&mut *tx)
     .await?;
-    let mut problems = Vec::new();
-    let mut written = 0;
+    let mut problems = PeriodMarkProblems::default();
+    let mut writes = Vec::new();
     for input in inputs {
         if !members.contains(&input.pupil_id) {
-            problems.push((
+            problems.pupils.push((
                 input.pupil_id,
                 "Обучающийся не числится в группе в этом периоде.".to_string(),
             ));
@@ -130,7 +172,7 @@ pub async fn set_period_marks(
         }
         if input.value.is_none() && input.deferred_until.is_none() {
             if existing.is_some() {
-                problems.push((
+                problems.pupils.push((
                     input.pupil_id,
                     "Выставленную итоговую отметку нельзя стереть: подайте заявку на исправление."
                         .into(),
@@ -139,7 +181,7 @@ pub async fn set_period_marks(
             continue;
         }
         if before_value.is_some() {
-            problems.push((
+            problems.pupils.push((
                 input.pupil_id,
                 "Итоговая отметка уже выставлена: изменить её можно только по заявке на исправление, которую утверждает заместитель директора.".into(),
             ));
@@ -149,18 +191,57 @@ pub async fn set_period_marks(
         if before_deferred.is_none()
             && let Err(r) = &window
         {
-            problems.push((input.pupil_id, r.text()));
+            problems.general = Some(r.text());
             continue;
         }
         if let Some(v) = input.value
             && !allowed.contains(&v)
         {
-            problems.push((
+            problems.pupils.push((
                 input.pupil_id,
                 format!("По этому предмету нет итоговой отметки «{}».", v.show()),
             ));
             continue;
         }
+        writes.push((input, before_value, before_deferred));
+    }
+    if problems.general.is_some() || !problems.pupils.is_empty() {
+        return Ok(Err(problems));
+    }
+    if writes.is_empty() {
+        return Ok(Ok(PeriodMarksOutcome::Saved(0)));
+    }
+    if !confirmed {
+        let mut preview = PeriodMarksPreview::default();
+        for v in &allowed {
+            let n = writes
+                .iter()
+                .filter(|(i, _, _)| i.value == Some(*v))
+                .count();
+            if n > 0 {
+                preview.values.push((*v, n));
+            }
+        }
+        preview.not_attested = writes
+            .iter()
+            .filter(|(i, _, _)| i.value == Some(PeriodMarkValue::NotAttested))
+            .map(|(i, _, _)| i.pupil_id)
+            .collect();
+        preview.deferred = writes.iter().filter(|(i, _, _)| i.value.is_none()).count();
+        preview.without = members
+            .iter()
+            .copied()
+            .filter(|p| {
+                !current.iter().any(|c| c.pupil_id == *p)
+                    && !writes.iter().any(|(i, _, _)| i.pupil_id == *p)
+            })
+            .collect();
+        preview.closes = preview.without.is_empty();
+        return Ok(Ok(PeriodMarksOutcome::ToConfirm(preview)));
+    }
+    let mut written = 0;
+    for (input, before_value, before_deferred) in writes {
+        let new_value = input.value.map(PeriodMarkValue::as_str);
         sqlx::query!(
             "INSERT INTO period_mark (school_id, group_id, period_id, pupil_id, value, deferred_until, set_by, set_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -193,11 +274,8 @@ pub async fn set_period_marks(
         .await?;
         written += 1;
     }
-    if !problems.is_empty() {
-        return Ok(Err(problems));
-    }
     tx.commit().await?;
-    Ok(Ok(written))
+    Ok(Ok(PeriodMarksOutcome::Saved(written)))
 }
 
 /// A period mark's stored state: its value and the date it is deferred until.

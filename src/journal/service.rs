@@ -1124,7 +1124,7 @@ pub async fn add_external_mark(
     }
     let given_on = crate::school_year::calendar::parse_date(&form.given_on);
     if given_on.is_none() {
-        errors.add("given_on", "Дата — в виде ДД.ММ.ГГГГ.");
+        errors.add("given_on", "Укажите дату в виде ДД.ММ.ГГГГ.");
     }
     let document = form.document.trim();
     if document.chars().count() < 3 {
@@ -1163,7 +1163,7 @@ pub async fn add_external_mark(
     if given_on > today {
         return Err(AppError::invalid(
             "given_on",
-            "Дата не может быть в будущем.",
+            "Укажите дату не позже сегодняшней.",
         ));
     }
     if !repo::member_on(&mut tx, school, group_id, pupil, given_on).await?

@@ -137,7 +137,10 @@ pub async fn register(pool: &PgPool, author: &Author<'_>, form: &AbsenceForm) ->
         }
         let parsed = parse_date(text);
         if parsed.is_none() {
-            errors.add(field, "Дата в виде ДД.ММ.ГГГГ, например 24.11.2026.");
+            errors.add(
+                field,
+                "Укажите дату в виде ДД.ММ.ГГГГ, например 24.11.2026.",
+            );
         }
         parsed
     };
@@ -146,7 +149,7 @@ pub async fn register(pool: &PgPool, author: &Author<'_>, form: &AbsenceForm) ->
     if let (Some(f), Some(t)) = (from, to)
         && t < f
     {
-        errors.add("to", "Дата окончания раньше даты начала.");
+        errors.add("to", "Укажите дату окончания не раньше даты начала.");
     }
     let reason = form.reason.trim();
     input::line(&mut errors, "reason", reason, REASON);

@@ -72,6 +72,32 @@ pub async fn check(
             .collect(),
     )];
 
+    // What the year holds at all: a year with nothing in it is not ready on any count (issue 15,
+    // item 12), though none of the lists below would name a problem.
+    let held = sqlx::query!(
+        r#"SELECT
+             (SELECT count(*) FROM curriculum_line l
+              JOIN school_class c ON c.school_id = l.school_id AND c.id = l.class_id
+              WHERE l.school_id = $1 AND c.academic_year_id = $2) AS "lines!",
+             (SELECT count(*) FROM timetable_slot x
+              JOIN study_group g ON g.school_id = x.school_id AND g.id = x.group_id
+              WHERE x.school_id = $1 AND g.academic_year_id = $2) AS "slots!",
+             (SELECT count(*) FROM study_group g
+              WHERE g.school_id = $1 AND g.academic_year_id = $2) AS "groups!",
+             (SELECT count(*) FROM class_enrollment e
+              JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
+              WHERE e.school_id = $1 AND c.academic_year_id = $2 AND e.ends_on IS NULL) AS "pupils!""#,
+        school.0,
+        year_id
+    )
+    .fetch_one(pool)
+    .await?;
+    let classes_href = format!("/classes?year={year_id}");
+    let missing = |text: &str| Item {
+        text: text.to_string(),
+        href: classes_href.clone(),
+    };
+
     let classes = sqlx::query_as!(
         ClassFacts,
         r#"SELECT c.id, c.grade || c.letter AS "name!",
@@ -138,15 +164,20 @@ pub async fn check(
     )
     .fetch_all(pool)
     .await?;
-    sections.push(section(
-        "Учебный план и нагрузка",
-        load.into_iter()
-            .map(|m| Item {
-                href: format!("/classes/{}/curriculum", m.target),
-                text: m.text,
-            })
-            .collect(),
-    ));
+    let mut load_items: Vec<Item> = load
+        .into_iter()
+        .map(|m| Item {
+            href: format!("/classes/{}/curriculum", m.target),
+            text: m.text,
+        })
+        .collect();
+    if held.lines == 0 {
+        load_items.insert(
+            0,
+            missing("Учебного плана нет ни у одного класса: задайте предметы и часы, затем нагрузку учителей."),
+        );
+    }
+    sections.push(section("Учебный план и нагрузка", load_items));
 
     // Timetable against curriculum: weekly lessons of each group on `on`.
     let timetable = sqlx::query_as!(
@@ -170,16 +201,20 @@ pub async fn check(
     )
     .fetch_all(pool)
     .await?;
-    sections.push(section(
-        "Расписание",
-        timetable
-            .into_iter()
-            .map(|m| Item {
-                href: format!("/classes/{}/timetable", m.target),
-                text: m.text,
-            })
-            .collect(),
-    ));
+    let mut timetable_items: Vec<Item> = timetable
+        .into_iter()
+        .map(|m| Item {
+            href: format!("/classes/{}/timetable", m.target),
+            text: m.text,
+        })
+        .collect();
+    if held.slots == 0 {
+        timetable_items.insert(
+            0,
+            missing("Расписание не составлено: в учебном году нет ни одного урока в расписании."),
+        );
+    }
+    sections.push(section("Расписание", timetable_items));
 
     let empty_groups = sqlx::query_as!(
         Mismatch,
@@ -195,16 +230,20 @@ pub async fn check(
     )
     .fetch_all(pool)
     .await?;
-    sections.push(section(
-        "Подгруппы, потоки, элективы",
-        empty_groups
-            .into_iter()
-            .map(|m| Item {
-                href: format!("/groups/{}", m.target),
-                text: m.text,
-            })
-            .collect(),
-    ));
+    let mut group_items: Vec<Item> = empty_groups
+        .into_iter()
+        .map(|m| Item {
+            href: format!("/groups/{}", m.target),
+            text: m.text,
+        })
+        .collect();
+    if held.groups == 0 {
+        group_items.insert(
+            0,
+            missing("В учебном году нет учебных групп: они появляются из учебного плана классов."),
+        );
+    }
+    sections.push(section("Подгруппы, потоки, элективы", group_items));
 
     // КТП: every group of the curriculum has one, with as many hours as it has lessons.
     let plans = sqlx::query_as!(
@@ -228,16 +267,20 @@ pub async fn check(
     )
     .fetch_all(pool)
     .await?;
-    sections.push(section(
-        "КТП",
-        plans
-            .into_iter()
-            .map(|m| Item {
-                href: format!("/groups/{}/plan", m.target),
-                text: m.text,
-            })
-            .collect(),
-    ));
+    let mut plan_items: Vec<Item> = plans
+        .into_iter()
+        .map(|m| Item {
+            href: format!("/groups/{}/plan", m.target),
+            text: m.text,
+        })
+        .collect();
+    if held.groups == 0 {
+        plan_items.insert(
+            0,
+            missing("КТП нет: их пишут учителя групп, а групп в учебном году ещё нет."),
+        );
+    }
+    sections.push(section("КТП", plan_items));
 
     let families = sqlx::query_as!(
         PupilGap,
@@ -259,15 +302,19 @@ pub async fn check(
     )
     .fetch_all(pool)
     .await?;
-    sections.push(section(
-        "Обучающиеся и родители",
-        families
-            .into_iter()
-            .map(|g| Item {
-                href: format!("/pupils/{}", g.pupil_id),
-                text: g.text,
-            })
-            .collect(),
-    ));
+    let mut family_items: Vec<Item> = families
+        .into_iter()
+        .map(|g| Item {
+            href: format!("/pupils/{}", g.pupil_id),
+            text: g.text,
+        })
+        .collect();
+    if held.pupils == 0 {
+        family_items.insert(
+            0,
+            missing("В классах учебного года нет обучающихся: зачислите их или загрузите список."),
+        );
+    }
+    sections.push(section("Обучающиеся и родители", family_items));
     Ok(sections)
 }

@@ -378,7 +378,7 @@ pub fn parse_filter(
                 None
             }
             None => {
-                errors.add(field, "Дата в виде ДД.ММ.ГГГГ");
+                errors.add(field, "Укажите дату в виде ДД.ММ.ГГГГ");
                 None
             }
         }
@@ -395,7 +395,7 @@ pub fn parse_filter(
     if let (Some(f), Some(t)) = (from_day, to_day)
         && f > t
     {
-        errors.add("to", "Конец раньше начала");
+        errors.add("to", "Укажите конец не раньше начала");
     }
     if !errors.is_empty() {
         return (None, errors);

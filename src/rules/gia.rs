@@ -70,7 +70,7 @@ pub struct Checked {
 fn date(errors: &mut FieldErrors, field: &'static str, typed: &str) -> Option<NaiveDate> {
     let d = crate::school_year::calendar::parse_date(typed);
     if d.is_none() {
-        errors.add(field, "Дата в виде ДД.ММ.ГГГГ");
+        errors.add(field, "Укажите дату в виде ДД.ММ.ГГГГ");
     }
     d
 }
@@ -105,12 +105,15 @@ pub fn check(exam: Exam, typed: &Typed<'_>, today: NaiveDate) -> Result<Checked,
     if let Some(r) = results_on
         && r > today
     {
-        errors.add("results_on", "Результаты ещё не пришли: дата в будущем");
+        errors.add(
+            "results_on",
+            "Укажите дату не позже сегодняшней: результаты ещё не пришли",
+        );
     }
     if let (Some(e), Some(r)) = (exam_date, results_on)
         && r < e
     {
-        errors.add("results_on", "Результаты не могут прийти раньше экзамена");
+        errors.add("results_on", "Укажите дату не раньше дня экзамена");
     }
     let primary = score(&mut errors, "primary_score", typed.primary_score, 100);
     if primary == Some(None) {
@@ -199,7 +202,7 @@ mod tests {
         let errors = check(Exam::Oge, &typed, d(6, 30)).expect_err("refused");
         assert_eq!(
             errors.get("results_on"),
-            Some("Результаты не могут прийти раньше экзамена")
+            Some("Укажите дату не раньше дня экзамена")
         );
         assert!(errors.get("primary_score").is_some() && errors.get("mark").is_some());
         let future = Typed {
@@ -208,7 +211,15 @@ mod tests {
             ..typed
         };
         let errors = check(Exam::Oge, &future, d(6, 30)).expect_err("refused");
-        assert_eq!(errors.get("exam_date"), Some("Дата в виде ДД.ММ.ГГГГ"));
-        assert!(errors.get("results_on").unwrap().contains("в будущем"));
+        assert_eq!(
+            errors.get("exam_date"),
+            Some("Укажите дату в виде ДД.ММ.ГГГГ")
+        );
+        assert!(
+            errors
+                .get("results_on")
+                .unwrap()
+                .contains("не позже сегодняшней")
+        );
     }
 }

@@ -445,7 +445,7 @@ pub async fn add_holiday(
     let span = match (parse_date(&form.starts_on), parse_date(&form.ends_on)) {
         (Some(a), Some(b)) if a <= b => Some(Span::new(a, b)),
         (Some(_), Some(_)) => {
-            errors.add("h_dates", "Дата окончания раньше даты начала.");
+            errors.add("h_dates", "Укажите дату окончания не раньше даты начала.");
             None
         }
         _ => {
@@ -462,7 +462,7 @@ pub async fn add_holiday(
         errors.add(
             "h_dates",
             format!(
-                "Каникулы должны быть внутри учебного года {}.",
+                "Укажите даты каникул внутри учебного года {}.",
                 span_of(&year).show()
             ),
         );
@@ -540,7 +540,7 @@ pub async fn set_bells(
             _ => {
                 return Err(AppError::invalid(
                     "bells",
-                    format!("Урок {n}: время как 08:30."),
+                    format!("Урок {n}: укажите время как 08:30."),
                 ));
             }
         }

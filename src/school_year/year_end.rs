@@ -36,13 +36,15 @@ fn require(access: &Access) -> AppResult<()> {
     }
 }
 
-/// Closes a year: from now on nothing of it can be changed.
+/// Closes a year: from now on nothing of it can be changed. Refused unless `confirmed` (the
+/// person was shown what closing does and pressed «Подтвердить»).
 pub async fn close_year(
     pool: &PgPool,
     clock: &dyn Clock,
     access: &Access,
     actor: &Actor,
     year_id: i64,
+    confirmed: bool,
 ) -> AppResult<()> {
     require(access)?;
     let mut tx = pool.begin().await?;
@@ -54,6 +56,11 @@ pub async fn close_year(
             "Учебный год {} уже закрыт.",
             year.name
         )));
+    }
+    if !confirmed {
+        return Err(AppError::Refused(
+            "Год не закрыт: нажмите «Подтвердить», чтобы закрыть его.".into(),
+        ));
     }
     repo::close_year(&mut tx, access.school_id, year_id, clock.now()).await?;
     audit::record(
@@ -189,6 +196,8 @@ pub struct PromotionForm {
     /// Empty: the year's last day.
     pub effective_on: String,
     pub decisions: HashMap<i64, Decision>,
+    /// The person saw what the order will do and confirmed it (`confirm=1`).
+    pub confirmed: bool,
 }
 
 /// The order's fields, checked.
@@ -228,13 +237,13 @@ fn check_order(
         }
         typed => match parse_date(typed) {
             None => {
-                errors.add("order_date", "Дата приказа — в виде ДД.ММ.ГГГГ.");
+                errors.add("order_date", "Укажите дату приказа в виде ДД.ММ.ГГГГ.");
                 None
             }
             Some(d) if d > today => {
                 errors.add(
                     "order_date",
-                    "Дата приказа не может быть в будущем: вносится подписанный приказ.",
+                    "Укажите дату подписанного приказа — не позже сегодняшней.",
                 );
                 None
             }
@@ -261,7 +270,7 @@ fn check_order(
             None => {
                 errors.add(
                     "effective_on",
-                    "Дата вступления в силу — в виде ДД.ММ.ГГГГ.",
+                    "Укажите дату вступления в силу в виде ДД.ММ.ГГГГ.",
                 );
                 None
             }
@@ -286,7 +295,7 @@ fn check_order(
         errors.add(
             "effective_on",
             format!(
-                "Приказ не может вступить в силу раньше, чем подписан ({}).",
+                "Укажите дату вступления в силу не раньше даты приказа ({}).",
                 day(signed)
             ),
         );
@@ -314,9 +323,184 @@ pub struct Recorded {
     pub graduated: usize,
 }
 
+/// One class of the year in an order about to be entered.
+#[derive(Debug, Clone)]
+pub struct ClassPlan {
+    /// «5Б».
+    pub name: String,
+    /// The class its promoted pupils go to: «6Б».
+    pub next_name: String,
+    pub promoted: usize,
+    pub repeating: usize,
+    pub graduated: usize,
+}
+
+/// What an order would do, shown before it is entered (issue 15, item 4): checked like the
+/// order itself, nothing written.
+#[derive(Debug, Clone)]
+pub struct PromotionPlan {
+    pub reference: String,
+    pub effective_on: NaiveDate,
+    /// Its date has come: the movements would be written at once.
+    pub applies_now: bool,
+    pub promoted: usize,
+    pub repeating: usize,
+    pub graduated: usize,
+    pub classes: Vec<ClassPlan>,
+    /// «Морозов Иван Петрович (5Б)»: the pupils who stay in their grade.
+    pub repeaters: Vec<String>,
+}
+
+impl PromotionPlan {
+    /// «Будут переведены 612 обучающихся, 24 оставлены на повторное обучение, 52 выпущены.»
+    pub fn summary(&self) -> String {
+        let pupils = |n: usize| input::plural(n, "обучающийся", "обучающихся", "обучающихся");
+        format!(
+            "{} {} {}, {} {} на повторное обучение, {} {}.",
+            input::plural(
+                self.promoted,
+                "Будет переведён",
+                "Будут переведены",
+                "Будут переведены"
+            ),
+            self.promoted,
+            pupils(self.promoted),
+            self.repeating,
+            input::plural(self.repeating, "оставлен", "оставлены", "оставлены"),
+            self.graduated,
+            input::plural(self.graduated, "выпущен", "выпущены", "выпущены"),
+        )
+    }
+
+    pub fn total(&self) -> usize {
+        self.promoted + self.repeating + self.graduated
+    }
+}
+
+/// The order checked and each pupil's outcome decided: what entering it would do.
+struct Planned {
+    order: CheckedOrder,
+    next: YearRow,
+    outcomes: Vec<OutcomeRow>,
+    plan: PromotionPlan,
+}
+
+async fn plan_order(
+    pool: &PgPool,
+    conn: &mut PgConnection,
+    access: &Access,
+    year_id: i64,
+    form: &PromotionForm,
+    today: NaiveDate,
+) -> AppResult<Planned> {
+    require(access)?;
+    let school = access.school_id;
+    let year = repo::year(conn, school, year_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let last_period_end = orders::last_period_end(conn, school, year_id).await?;
+    let order = check_order(form, &year, last_period_end, today).map_err(AppError::Invalid)?;
+    let next = next_year(pool, access, &year)
+        .await?
+        .ok_or(AppError::Refused(
+            "Сначала откройте следующий учебный год.".into(),
+        ))?;
+    if let Some(waiting) = orders::latest_order(conn, school, year_id).await?
+        && waiting.applied_at.is_none()
+    {
+        return Err(AppError::Refused(format!(
+            "Приказ {} уже ждёт вступления в силу {}. Чтобы внести другой, сначала отмените его.",
+            waiting.reference(),
+            waiting.effective()
+        )));
+    }
+    let mut outcomes = Vec::new();
+    let mut classes = Vec::new();
+    let mut repeaters = Vec::new();
+    for class in pupils::classes(pool, school, year_id).await? {
+        let mut line = ClassPlan {
+            name: class.name(),
+            next_name: format!("{}{}", class.grade + 1, class.letter),
+            promoted: 0,
+            repeating: 0,
+            graduated: 0,
+        };
+        for pupil in pupils::class_pupils(pool, school, class.id).await? {
+            let decision = form
+                .decisions
+                .get(&pupil.id)
+                .copied()
+                .unwrap_or(Decision::usual(class.grade));
+            let decision = match decision {
+                Decision::Promote if class.grade == 11 => Decision::Graduate,
+                Decision::Graduate if class.grade != 9 && class.grade != 11 => {
+                    return Err(AppError::invalid(
+                        "decisions",
+                        "Выпуск — только из 9 и 11 классов: выберите для обучающихся других классов перевод или повторное обучение.",
+                    ));
+                }
+                d => d,
+            };
+            match decision {
+                Decision::Promote => line.promoted += 1,
+                Decision::Repeat => {
+                    line.repeating += 1;
+                    repeaters.push(format!("{} ({})", pupil.full_name(), line.name));
+                }
+                Decision::Graduate => line.graduated += 1,
+            }
+            outcomes.push(OutcomeRow {
+                pupil_id: pupil.id,
+                from_class_id: class.id,
+                outcome: decision.outcome().to_string(),
+            });
+        }
+        if line.promoted + line.repeating + line.graduated > 0 {
+            classes.push(line);
+        }
+    }
+    if outcomes.is_empty() {
+        return Err(AppError::Refused(
+            "В классах этого года нет обучающихся: переводить некого.".into(),
+        ));
+    }
+    let plan = PromotionPlan {
+        reference: orders::reference(&order.number, order.order_date),
+        effective_on: order.effective_on,
+        applies_now: order.effective_on <= today,
+        promoted: classes.iter().map(|c| c.promoted).sum(),
+        repeating: classes.iter().map(|c| c.repeating).sum(),
+        graduated: classes.iter().map(|c| c.graduated).sum(),
+        classes,
+        repeaters,
+    };
+    Ok(Planned {
+        order,
+        next,
+        outcomes,
+        plan,
+    })
+}
+
+/// What entering the order would do, checked as `record_promotion` checks it; nothing is
+/// written. The page shows it and asks for confirmation before the order is entered.
+pub async fn preview_promotion(
+    pool: &PgPool,
+    access: &Access,
+    year_id: i64,
+    form: &PromotionForm,
+    today: NaiveDate,
+) -> AppResult<PromotionPlan> {
+    let mut conn = pool.acquire().await?;
+    Ok(plan_order(pool, &mut conn, access, year_id, form, today)
+        .await?
+        .plan)
+}
+
 /// Records the order promoting the pupils of `year_id` into the next year: each pupil by
 /// `form.decisions` (absent: the usual one). Applied at once if its effective date is `today`
-/// (the school's) or earlier, else on that date.
+/// (the school's) or earlier, else on that date. Refused unless `form.confirmed`: the person
+/// saw `preview_promotion`'s consequences and confirmed them.
 pub async fn record_promotion(
     pool: &PgPool,
     clock: &dyn Clock,
@@ -329,61 +513,18 @@ pub async fn record_promotion(
     require(access)?;
     let school = access.school_id;
     let mut tx = pool.begin().await?;
-    let year = repo::year(&mut tx, school, year_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let last_period_end = orders::last_period_end(&mut tx, school, year_id).await?;
-    let order = check_order(form, &year, last_period_end, today).map_err(AppError::Invalid)?;
-    let next = next_year(pool, access, &year)
-        .await?
-        .ok_or(AppError::Refused(
-            "Сначала откройте следующий учебный год.".into(),
-        ))?;
-    if let Some(waiting) = orders::latest_order(&mut tx, school, year_id).await?
-        && waiting.applied_at.is_none()
-    {
-        return Err(AppError::Refused(format!(
-            "Приказ {} уже ждёт вступления в силу {}. Чтобы внести другой, сначала отмените его.",
-            waiting.reference(),
-            waiting.effective()
-        )));
-    }
-    let mut outcomes = Vec::new();
-    let (mut promoted, mut repeating, mut graduated) = (0, 0, 0);
-    for class in pupils::classes(pool, school, year_id).await? {
-        for pupil in pupils::class_pupils(pool, school, class.id).await? {
-            let decision = form
-                .decisions
-                .get(&pupil.id)
-                .copied()
-                .unwrap_or(Decision::usual(class.grade));
-            let decision = match decision {
-                Decision::Promote if class.grade == 11 => Decision::Graduate,
-                Decision::Graduate if class.grade != 9 && class.grade != 11 => {
-                    return Err(AppError::invalid(
-                        "decisions",
-                        "Выпуск — только из 9 и 11 классов.",
-                    ));
-                }
-                d => d,
-            };
-            match decision {
-                Decision::Promote => promoted += 1,
-                Decision::Repeat => repeating += 1,
-                Decision::Graduate => graduated += 1,
-            }
-            outcomes.push(OutcomeRow {
-                pupil_id: pupil.id,
-                from_class_id: class.id,
-                outcome: decision.outcome().to_string(),
-            });
-        }
-    }
-    if outcomes.is_empty() {
+    let Planned {
+        order,
+        next,
+        outcomes,
+        plan,
+    } = plan_order(pool, &mut tx, access, year_id, form, today).await?;
+    if !form.confirmed {
         return Err(AppError::Refused(
-            "В классах этого года нет обучающихся: переводить некого.".into(),
+            "Перевод не оформлен: проверьте, что он сделает, и нажмите «Подтвердить».".into(),
         ));
     }
+    let (promoted, repeating, graduated) = (plan.promoted, plan.repeating, plan.graduated);
     let order_id = orders::insert_order(
         &mut tx,
         school,
@@ -397,7 +538,7 @@ pub async fn record_promotion(
     )
     .await?;
     orders::insert_outcomes(&mut tx, school, order_id, &outcomes).await?;
-    let reference = orders::reference(&order.number, order.order_date);
+    let reference = plan.reference;
     let graduates: Vec<i64> = outcomes
         .iter()
         .filter(|o| o.outcome == "graduated")
@@ -415,7 +556,7 @@ pub async fn record_promotion(
         }))
         .reason(&reference);
     audit::record(&mut tx, school, actor, change).await?;
-    let applied = order.effective_on <= today;
+    let applied = plan.applies_now;
     if applied {
         apply_order(&mut tx, clock, school, actor, order_id).await?;
     }
@@ -718,6 +859,7 @@ mod tests {
             order_date: date.into(),
             effective_on: effective.into(),
             decisions: HashMap::new(),
+            confirmed: false,
         }
     }
 
@@ -768,7 +910,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.get("order_number"), Some("Укажите номер приказа."));
-        assert!(e.get("order_date").unwrap().contains("в будущем"));
+        assert!(
+            e.get("order_date")
+                .unwrap()
+                .contains("не позже сегодняшней")
+        );
         let e = check_order(
             &form("5", "02.06.2027", "01.06.2027"),
             &year(),
@@ -779,7 +925,7 @@ mod tests {
         assert!(
             e.get("effective_on")
                 .unwrap()
-                .contains("раньше, чем подписан")
+                .contains("не раньше даты приказа")
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Queries of schools.
 
+use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
 use super::{School, SchoolId};
@@ -78,17 +79,25 @@ pub struct Overview {
     pub signed_in_last_week: i64,
 }
 
-pub async fn overview(pool: &PgPool, id: SchoolId) -> sqlx::Result<Overview> {
+/// The school's figures on `today` (the school's day): the current year — the one containing
+/// today, else the open one that started last, else the latest (the order of
+/// `school_year::repo::current_year`) — with its classes and its pupils; a next year already
+/// opened does not lend its name to this year's counts.
+pub async fn overview(pool: &PgPool, id: SchoolId, today: NaiveDate) -> sqlx::Result<Overview> {
     sqlx::query_as!(
         Overview,
-        r#"SELECT
-             (SELECT y.name FROM academic_year y WHERE y.school_id = $1 AND y.closed_at IS NULL
-              ORDER BY y.starts_on DESC LIMIT 1) AS year,
-             (SELECT count(*) FROM school_class c
-              JOIN academic_year y ON y.school_id = c.school_id AND y.id = c.academic_year_id
-              WHERE c.school_id = $1 AND y.closed_at IS NULL) AS "classes!",
+        r#"WITH y AS (SELECT y.id, y.name FROM academic_year y WHERE y.school_id = $1
+                      ORDER BY ($2 BETWEEN y.starts_on AND y.ends_on) DESC, (y.closed_at IS NULL) DESC,
+                               y.starts_on DESC
+                      LIMIT 1)
+           SELECT
+             (SELECT y.name FROM y) AS year,
+             (SELECT count(*) FROM school_class c JOIN y ON y.id = c.academic_year_id
+              WHERE c.school_id = $1) AS "classes!",
              (SELECT count(DISTINCT e.pupil_id) FROM class_enrollment e
-              WHERE e.school_id = $1 AND e.ends_on IS NULL) AS "pupils!",
+              JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
+              JOIN y ON y.id = c.academic_year_id
+              WHERE e.school_id = $1 AND (e.ends_on IS NULL OR e.ends_on >= $2)) AS "pupils!",
              (SELECT count(DISTINCT m.account_id) FROM membership m
               WHERE m.school_id = $1 AND m.revoked_at IS NULL
                 AND m.role IN ('director', 'deputy', 'administrator', 'teacher', 'class_teacher'))
@@ -101,7 +110,8 @@ pub async fn overview(pool: &PgPool, id: SchoolId) -> sqlx::Result<Overview> {
              (SELECT count(DISTINCT e.account_id) FROM account_event e
               WHERE e.school_id = $1 AND e.kind = 'school_entered'
                 AND e.at > now() - interval '7 days') AS "signed_in_last_week!""#,
-        id.0
+        id.0,
+        today
     )
     .fetch_one(pool)
     .await

@@ -228,7 +228,7 @@ fn slot_fields(form: &SlotForm, year: &YearRow, errors: &mut FieldErrors) -> Opt
         .ok()
         .filter(|n| (0..=12).contains(n));
     if number.is_none() {
-        errors.add("t_number", "Номер урока: от 0 до 12.");
+        errors.add("t_number", "Укажите номер урока от 0 до 12.");
     }
     let room: Option<i64> = form.room.trim().parse().ok();
     let from = match form.from.trim() {
@@ -236,7 +236,7 @@ fn slot_fields(form: &SlotForm, year: &YearRow, errors: &mut FieldErrors) -> Opt
         f => parse_date(f).filter(|d| *d >= year.starts_on && *d <= year.ends_on),
     };
     if from.is_none() {
-        errors.add("t_from", "Дата начала — внутри учебного года.");
+        errors.add("t_from", "Укажите дату начала внутри учебного года.");
     }
     Some(SlotFields {
         weekday: weekday?,

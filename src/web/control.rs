@@ -69,7 +69,7 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
     member.require(&[role])?;
     let when = when(state, member);
     let school = member.school.id;
-    let overview = schools::overview(&state.pool, school).await?;
+    let overview = schools::overview(&state.pool, school, when.today).await?;
     let year = current_year(state, member, when).await?;
     // The page's readings are independent: asked at once, each on its own connection (the
     // counts ask two: the lesson problems and the rest).

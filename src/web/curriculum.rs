@@ -339,6 +339,12 @@ pub struct YearQuery {
     year: i64,
 }
 
+/// `?year=`, optional on the pages: without it, the current year.
+#[derive(Debug, Deserialize)]
+pub struct MaybeYear {
+    year: Option<i64>,
+}
+
 async fn groups_page(
     state: &AppState,
     member: &Member,
@@ -368,12 +374,13 @@ async fn groups_page(
 pub async fn groups(
     State(state): State<AppState>,
     member: Member,
-    Query(q): Query<YearQuery>,
+    Query(q): Query<MaybeYear>,
 ) -> AppResult<GroupsPage> {
+    let year = super::setup_year::year_or_current(&state, &member, q.year).await?;
     groups_page(
         &state,
         &member,
-        q.year,
+        year,
         YearGroupForm {
             kind: "elective".into(),
             ..YearGroupForm::default()

@@ -67,7 +67,12 @@ pub struct ManagementHome {
 
 async fn management(state: &AppState, member: &Member, role: Role) -> AppResult<ManagementHome> {
     member.require(&[role])?;
-    let overview = schools::overview(&state.pool, member.school.id).await?;
+    let overview = schools::overview(
+        &state.pool,
+        member.school.id,
+        super::journal::today(state, member),
+    )
+    .await?;
     let recent = if member.access.can_read_audit() {
         audit::latest(&state.pool, member.school.id, 5)
             .await?

@@ -36,6 +36,12 @@ pub struct YearQuery {
     year: i64,
 }
 
+/// `?year=`, optional on the page: without it, the current year.
+#[derive(Debug, Deserialize)]
+pub struct MaybeYear {
+    year: Option<i64>,
+}
+
 async fn page(
     state: &AppState,
     member: &Member,
@@ -68,9 +74,10 @@ async fn page(
 pub async fn show(
     State(state): State<AppState>,
     member: Member,
-    Query(q): Query<YearQuery>,
+    Query(q): Query<MaybeYear>,
 ) -> AppResult<ImportsPage> {
-    page(&state, &member, q.year, None, Vec::new()).await
+    let year = super::setup_year::year_or_current(&state, &member, q.year).await?;
+    page(&state, &member, year, None, Vec::new()).await
 }
 
 /// The uploaded file of the form: (bytes, file name), read chunk by chunk and refused past

@@ -23,7 +23,9 @@ use crate::journal::attention::{
     self, BehindLine, JournalChoices, Problem, RawJournalFilter, When,
 };
 use crate::journal::grid::{self, Grid, Head, JournalLine, LessonPupil, PeriodTab};
-use crate::journal::period::{self, CorrectionRow, PeriodMarkInput, SummarySheet};
+use crate::journal::period::{
+    self, CorrectionRow, PeriodMarkInput, PeriodMarksOutcome, PeriodMarksPreview, SummarySheet,
+};
 use crate::journal::repo::{self, ColumnRow, HistoryLine, LessonCtx};
 use crate::journal::service::{self, Author, CellForm, ExternalMarkForm, LessonForm};
 use crate::journal::{AbsenceReason, PeriodMarkValue};
@@ -958,6 +960,10 @@ pub struct PeriodMarksPage {
     values: Vec<PeriodMarkValue>,
     typed: HashMap<i64, (String, String)>,
     problems: HashMap<i64, String>,
+    /// A refusal of the whole form (the window), shown once beside the button.
+    refusal: Option<String>,
+    /// What the typed marks will do, waiting for «Подтвердить» (issue 15, item 4).
+    preview: Option<PeriodMarksPreview>,
     corrections: Vec<CorrectionRow>,
     /// J6: the school needs the director's agreement to a correction.
     needs_director: bool,
@@ -967,12 +973,53 @@ pub struct PeriodMarksPage {
 }
 
 impl PeriodMarksPage {
-    /// The value preselected for a pupil: what was typed, else the suggestion.
+    /// The value preselected for a pupil: what was typed, else the suggestion — but never «н/а»:
+    /// not attesting a pupil is the teacher's own choice, not a default.
     fn chosen(&self, pupil: &i64, suggestion: &str) -> String {
         self.typed
             .get(pupil)
             .map(|t| t.0.clone())
-            .unwrap_or_else(|| suggestion.to_string())
+            .unwrap_or_else(|| {
+                if suggestion == "na" {
+                    String::new()
+                } else {
+                    suggestion.to_string()
+                }
+            })
+    }
+
+    /// The typed fields the confirmation form carries again: (`value_<id>`, value) and
+    /// (`deferred_<id>`, date).
+    fn typed_fields(&self) -> Vec<(String, String)> {
+        let mut list = Vec::new();
+        for (id, (value, deferred)) in &self.typed {
+            list.push((format!("value_{id}"), value.clone()));
+            if !deferred.is_empty() {
+                list.push((format!("deferred_{id}"), deferred.clone()));
+            }
+        }
+        list.sort();
+        list
+    }
+
+    /// The pupils' names, in the grid's order, of `ids`.
+    fn names(&self, ids: &[i64]) -> String {
+        self.grid
+            .rows
+            .iter()
+            .filter(|r| ids.contains(&r.pupil_id))
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// How many suggestions are «н/а» among pupils without a period mark.
+    fn suggested_na(&self) -> usize {
+        self.grid
+            .rows
+            .iter()
+            .filter(|r| r.period_mark.is_none() && r.suggestion == "na")
+            .count()
     }
 
     fn deferred(&self, pupil: &i64) -> String {
@@ -1030,6 +1077,8 @@ async fn period_marks_page(
         can_write,
         typed,
         problems,
+        refusal: None,
+        preview: None,
         corrections,
         needs_director,
         correction_errors,
@@ -1055,7 +1104,9 @@ pub async fn period_marks(
     .await
 }
 
-/// Fields `value_<pupil>` and `deferred_<pupil>` (a date).
+/// Fields `value_<pupil>` and `deferred_<pupil>` (a date), and `confirm=1` once the teacher
+/// saw what they will do: without it nothing is written and the page shows the numbers with a
+/// «Подтвердить» button carrying the same fields.
 pub async fn save_period_marks(
     State(state): State<AppState>,
     Path(group_id): Path<i64>,
@@ -1078,7 +1129,10 @@ pub async fn save_period_marks(
             typed.entry(p).or_default().1 = value.clone();
         }
     }
+    let confirmed = fields.iter().any(|(k, v)| k == "confirm" && v == "1");
     let mut problems: HashMap<i64, String> = HashMap::new();
+    let mut refusal = None;
+    let mut preview = None;
     let mut inputs = Vec::new();
     for (&pupil, (value, deferred)) in &typed {
         let deferred_until = match deferred.trim() {
@@ -1086,7 +1140,7 @@ pub async fn save_period_marks(
             d => match crate::school_year::calendar::parse_date(d) {
                 Some(d) => Some(d),
                 None => {
-                    problems.insert(pupil, "Дата — в виде ДД.ММ.ГГГГ.".into());
+                    problems.insert(pupil, "Укажите дату в виде ДД.ММ.ГГГГ.".into());
                     continue;
                 }
             },
@@ -1115,10 +1169,11 @@ pub async fn save_period_marks(
             group_id,
             period_id,
             &inputs,
+            confirmed,
         )
         .await?
         {
-            Ok(n) => {
+            Ok(PeriodMarksOutcome::Saved(n)) => {
                 flash(
                     &member.viewer.session,
                     format!("Итоговые отметки сохранены: {n}. Они уже в сводной ведомости."),
@@ -1129,10 +1184,19 @@ pub async fn save_period_marks(
                 ))
                 .into_response());
             }
-            Err(list) => problems.extend(list),
+            Ok(PeriodMarksOutcome::ToConfirm(p)) => preview = Some(p),
+            Err(list) => {
+                refusal = list.general;
+                problems.extend(list.pupils);
+            }
         }
     }
-    let page = period_marks_page(
+    let status = if preview.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut page = period_marks_page(
         &state,
         &member,
         group_id,
@@ -1142,7 +1206,9 @@ pub async fn save_period_marks(
         FieldErrors::new(),
     )
     .await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    page.refusal = refusal;
+    page.preview = preview;
+    Ok((status, page).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -154,7 +154,7 @@ pub async fn paper_page(
         today(&state, &member) + chrono::Duration::days(1)
     } else {
         parse_date(&q.date).unwrap_or_else(|| {
-            error = Some("Дата в виде ДД.ММ.ГГГГ, например 01.12.2026.".to_string());
+            error = Some("Укажите дату в виде ДД.ММ.ГГГГ, например 01.12.2026.".to_string());
             today(&state, &member)
         })
     };

@@ -144,6 +144,12 @@ pub struct YearQuery {
     year: i64,
 }
 
+/// `?year=`, optional on the page: without it, the current year.
+#[derive(Debug, Deserialize)]
+pub struct MaybeYear {
+    year: Option<i64>,
+}
+
 async fn works_page(
     state: &AppState,
     member: &Member,
@@ -172,13 +178,14 @@ async fn works_page(
 pub async fn works(
     State(state): State<AppState>,
     member: Member,
-    Query(q): Query<YearQuery>,
+    Query(q): Query<MaybeYear>,
 ) -> AppResult<ControlWorksPage> {
+    let year = super::setup_year::year_or_current(&state, &member, q.year).await?;
     let form = ControlWorkForm {
         form: "контрольная работа".into(),
         ..ControlWorkForm::default()
     };
-    works_page(&state, &member, q.year, form, FieldErrors::new()).await
+    works_page(&state, &member, year, form, FieldErrors::new()).await
 }
 
 pub async fn add_work(

@@ -25,6 +25,29 @@ fn require_view(member: &Member) -> AppResult<()> {
     }
 }
 
+/// The year a page of the year's setup shows when opened without `?year=` (issue 15, item 13):
+/// the one asked for, else the year containing today, else the open one started last, else the
+/// latest. A school without any year is told to add one.
+pub(super) async fn year_or_current(
+    state: &AppState,
+    member: &Member,
+    year: Option<i64>,
+) -> AppResult<i64> {
+    if let Some(year) = year {
+        return Ok(year);
+    }
+    let mut conn = state.pool.acquire().await?;
+    repo::current_year(
+        &mut conn,
+        member.school.id,
+        super::journal::today(state, member),
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::Refused("Учебных годов пока нет: сначала добавьте учебный год.".into())
+    })
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "setup_years.html")]
 pub struct YearsPage {

@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::pupils::repo::{self as pupils, ClassLine, PupilCard};
 use crate::school_year::orders::OrderRow;
 use crate::school_year::repo::{self as years, YearRow};
-use crate::school_year::year_end::{self, Decision, PromotionForm};
+use crate::school_year::year_end::{self, Decision, PromotionForm, PromotionPlan};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "year_end.html")]
@@ -29,6 +29,12 @@ pub struct YearEndPage {
     order: Option<OrderRow>,
     form: PromotionForm,
     errors: FieldErrors,
+    /// What the typed order will do, waiting for «Подтвердить» (issue 15, item 4).
+    plan: Option<PromotionPlan>,
+    /// «Закрыть учебный год» was pressed: the consequences, waiting for «Подтвердить».
+    confirm_close: bool,
+    /// The deputy: what stands, without the forms (the director and the administrator act).
+    read_only: bool,
 }
 
 impl YearEndPage {
@@ -45,6 +51,23 @@ impl YearEndPage {
     fn waiting(&self) -> bool {
         self.order.as_ref().is_some_and(|o| o.applied_at.is_none())
     }
+
+    /// The typed decisions, carried by the confirmation form.
+    fn typed_decisions(&self) -> Vec<(String, &'static str)> {
+        let mut list: Vec<(String, &'static str)> = self
+            .form
+            .decisions
+            .iter()
+            .map(|(id, d)| (format!("p{id}"), d.as_str()))
+            .collect();
+        list.sort();
+        list
+    }
+
+    /// How many pupils the year's classes hold.
+    fn pupil_count(&self) -> usize {
+        self.classes.iter().map(|(_, list)| list.len()).sum()
+    }
 }
 
 async fn page(
@@ -54,7 +77,8 @@ async fn page(
     form: Option<PromotionForm>,
     errors: FieldErrors,
 ) -> AppResult<YearEndPage> {
-    if !member.access.can_close_year() {
+    let read_only = !member.access.can_close_year();
+    if read_only && !member.access.can_view_year_end() {
         return Err(AppError::Forbidden);
     }
     let mut conn = state.pool.acquire().await?;
@@ -83,6 +107,9 @@ async fn page(
         order,
         form,
         errors,
+        plan: None,
+        confirm_close: false,
+        read_only,
     })
 }
 
@@ -103,17 +130,38 @@ async fn done(member: &Member, year_id: i64, result: AppResult<String>) -> AppRe
     .await
 }
 
+/// Whether the form carries `confirm=1`: the person saw the consequences and confirmed them.
+fn confirmed(fields: &[(String, String)]) -> bool {
+    fields.iter().any(|(k, v)| k == "confirm" && v == "1")
+}
+
+/// «Закрыть учебный год»: without `confirm=1` the page comes back with what closing does and
+/// a «Подтвердить» button; nothing is written.
 pub async fn close(
     State(state): State<AppState>,
     member: Member,
     Path(year_id): Path<i64>,
+    body: Bytes,
 ) -> AppResult<Response> {
+    if !member.access.can_close_year() {
+        return Err(AppError::Forbidden);
+    }
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let confirm = confirmed(&fields);
+    if !confirm {
+        let mut p = page(&state, &member, year_id, None, FieldErrors::new()).await?;
+        if !p.year.closed {
+            p.confirm_close = true;
+            return Ok(p.into_response());
+        }
+    }
     let result = year_end::close_year(
         &state.pool,
         state.clock.as_ref(),
         &member.access,
         &member.actor(),
         year_id,
+        confirm,
     )
     .await;
     done(
@@ -141,6 +189,8 @@ pub async fn open_next(
 
 /// The order: `order_number`, `order_date`, `effective_on` (empty: the year's end), and
 /// `p<pupil id>` = promote | repeat | graduate. The body is read after the permission check.
+/// Without `confirm=1` nothing is written: the page comes back with what the order will do
+/// (in words and numbers) and a «Подтвердить» button carrying the same fields and `confirm=1`.
 pub async fn promote(
     State(state): State<AppState>,
     member: Member,
@@ -166,7 +216,25 @@ pub async fn promote(
             .iter()
             .filter_map(|(k, v)| Some((k.strip_prefix('p')?.parse().ok()?, Decision::parse(v)?)))
             .collect(),
+        confirmed: confirmed(&fields),
     };
+    if !form.confirmed {
+        let today = today(&state, &member);
+        let preview =
+            year_end::preview_promotion(&state.pool, &member.access, year_id, &form, today).await;
+        return match preview {
+            Ok(plan) => {
+                let mut p = page(&state, &member, year_id, Some(form), FieldErrors::new()).await?;
+                p.plan = Some(plan);
+                Ok(p.into_response())
+            }
+            Err(AppError::Invalid(errors)) => {
+                let p = page(&state, &member, year_id, Some(form), errors).await?;
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+            }
+            Err(e) => done(&member, year_id, Err(e)).await,
+        };
+    }
     let result = year_end::record_promotion(
         &state.pool,
         state.clock.as_ref(),

@@ -119,7 +119,7 @@ async fn s5_bad_audit_filters_get_a_russian_message_next_to_the_filter_never_a_5
         "Выберите обучающегося из списка",
         "Выберите журнал из списка",
         "Выберите вид изменения из списка",
-        "Дата в виде ДД.ММ.ГГГГ",
+        "Укажите дату в виде ДД.ММ.ГГГГ",
     ] {
         assert!(html.contains(message), "{message}");
     }
@@ -135,7 +135,7 @@ async fn s5_bad_audit_filters_get_a_russian_message_next_to_the_filter_never_a_5
     assert!(!other_school_name_in_rows);
 
     let (_, html) = director.text("/audit?from=2026-11-20&to=2026-11-10").await;
-    assert!(html.contains("Конец периода раньше его начала"));
+    assert!(html.contains("Укажите конец периода не раньше его начала"));
     let (status, html) = director.text("/audit?older=zzz").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Неверная ссылка на страницу"));

@@ -142,7 +142,7 @@ async fn r000_21_r004_5_4_a_mark_an_absence_and_a_period_mark_made_by_a_stolen_s
     thief
         .post(
             &format!("/journal/{}/period-marks?period={period}", j.group),
-            &[(&format!("value_{ivan}"), "2")],
+            &[(&format!("value_{ivan}"), "2"), ("confirm", "1")],
         )
         .await;
     assert_eq!(period_mark(app, ivan).await.as_deref(), Some("2"));
@@ -404,7 +404,10 @@ async fn r000_21_a_bad_moment_comes_back_in_russian_with_the_form_filled_in_and_
     let path = format!("/admin/users/{teacher_id}/compromised");
     for (typed, message) in [
         ("вчера вечером", "ДД.ММ.ГГГГ ЧЧ:ММ"),
-        ("31.12.2099 10:00", "не может быть в будущем"),
+        (
+            "31.12.2099 10:00",
+            "Укажите момент утраты не позже текущего",
+        ),
         ("01.01.2020 10:00", "не раньше чем за 30 дней"),
     ] {
         let r = admin.post(&path, &[("since", typed)]).await;

@@ -31,7 +31,7 @@ async fn requested() -> (Journal, i64, String) {
         .to_string();
     let marks = format!("/journal/{}/period-marks?period={period}", j.group);
     j.teacher
-        .post(&marks, &[(&format!("value_{p}"), "3")])
+        .post(&marks, &[(&format!("value_{p}"), "3"), ("confirm", "1")])
         .await;
     let r = j
         .teacher

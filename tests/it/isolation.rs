@@ -352,7 +352,7 @@ async fn seeded_journal() -> Seeded {
     j.teacher
         .post(
             &format!("/journal/{}/period-marks?period={period}", j.group),
-            &[(&format!("value_{pupil}"), "3")],
+            &[(&format!("value_{pupil}"), "3"), ("confirm", "1")],
         )
         .await;
     j.teacher

@@ -790,6 +790,7 @@ async fn j12_j13_j14_period_marks_in_the_window_lock_the_period_and_enter_the_su
     // One pupil is ill: the mark is deferred.
     form[0] = (format!("value_{}", j.pupils[0]), String::new());
     form.push((format!("deferred_{}", j.pupils[0]), "15.11.2026".into()));
+    form.push(("confirm".into(), "1".into()));
     j.app.clock.set(msk(10, 21, 12, 0));
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = j.teacher.post(&path, &fields).await;
@@ -818,6 +819,104 @@ async fn j12_j13_j14_period_marks_in_the_window_lock_the_period_and_enter_the_su
 }
 
 #[tokio::test]
+async fn j12_j13_issue_15_period_marks_ask_before_closing_the_period_with_how_many_are_set_and_how_many_are_na_which_is_never_preselected()
+ {
+    let j = maths_5b().await;
+    give_marks(
+        &j,
+        &[
+            (0, &["4", "4", "5", "4", "4"]), // 4.2 → 4
+            (1, &["5", "5", "5", "5", "5"]), // 5
+            (2, &["5", "5"]),                // too few → н/а
+        ],
+    )
+    .await;
+    let period: i64 = sqlx::query_scalar(
+        "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
+         JOIN school s ON s.id = ps.school_id
+         WHERE s.slug = 'demo-1' AND 5 BETWEEN ps.grade_from AND ps.grade_to AND p.number = 1",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let path = format!("/journal/{}/period-marks?period={period}", j.group);
+    j.app.clock.set(msk(10, 21, 12, 0));
+    let (_, page) = j.teacher.text(&path).await;
+    let select = |page: &str, pupil: i64| -> String {
+        page.split(&format!(r#"name="value_{pupil}""#))
+            .nth(1)
+            .and_then(|s| s.split("</select>").next())
+            .expect("the pupil's select")
+            .to_string()
+    };
+    assert!(
+        select(&page, j.pupils[0]).contains(r#"<option value="4" selected>"#),
+        "a mark suggested is preselected"
+    );
+    let na = select(&page, j.pupils[2]);
+    assert!(!na.contains("selected"), "н/а is not preselected: {na}");
+    assert!(page.contains("заранее не выбирается: выберите её сами"));
+
+    // Every pupil gets a value: «4», «5», н/а for the third, «3» for the rest.
+    let mut form: Vec<(String, String)> = j
+        .pupils
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let v = ["4", "5", "na"].get(i).copied().unwrap_or("3");
+            (format!("value_{p}"), v.to_string())
+        })
+        .collect();
+    // Too early: the window's refusal is said once, not on every row.
+    j.app.clock.set(msk(10, 16, 12, 0));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = j.teacher.post(&path, &fields).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert_eq!(
+        html.matches("Итоговые отметки за период выставляются в последнюю неделю периода")
+            .count(),
+        1,
+        "{html}"
+    );
+
+    // In the window, without JavaScript: the numbers first, nothing written.
+    j.app.clock.set(msk(10, 21, 12, 0));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = j.teacher.post(&path, &fields).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let n = j.pupils.len();
+    let expected = format!(
+        "Будут выставлены {n} {}: «5» — 1, «4» — 1, «3» — {}, «н/а» — 1.",
+        zhurnal::input::plural(n, "отметка", "отметки", "отметок"),
+        n - 3
+    );
+    assert!(html.contains(&expected), "{expected}: {html}");
+    assert!(html.contains("Н/А (не аттестован) — 1:"), "{html}");
+    assert!(html.contains("журнал периода закроется для изменений"));
+    assert!(html.contains(r#"name="confirm" value="1""#));
+    assert_eq!(scalar(&j.app, "SELECT count(*) FROM period_mark").await, 0);
+
+    // «Подтвердить» sends the same marks with confirm=1.
+    form.push(("confirm".into(), "1".into()));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let html = j.teacher.post(&path, &fields).await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("Итоговые отметки сохранены: {n}.")),
+        "{html}"
+    );
+    assert_eq!(
+        scalar(
+            &j.app,
+            "SELECT count(*) FROM period_mark WHERE value = 'na'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn j6_a_period_mark_changes_only_through_a_correction_request_the_deputy_decides_and_the_director_agrees()
  {
     let j = maths_5b().await;
@@ -834,7 +933,9 @@ async fn j6_a_period_mark_changes_only_through_a_correction_request_the_deputy_d
         .unwrap()
         .to_string();
     let path = format!("/journal/{}/period-marks?period={period}", j.group);
-    j.teacher.post(&path, &[(&format!("value_{p}"), "3")]).await;
+    j.teacher
+        .post(&path, &[(&format!("value_{p}"), "3"), ("confirm", "1")])
+        .await;
     // Changing it directly is refused.
     let r = j.teacher.post(&path, &[(&format!("value_{p}"), "4")]).await;
     assert!(

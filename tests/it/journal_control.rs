@@ -728,7 +728,7 @@ async fn section_5_a_deputys_remark_is_fixed_by_the_teacher_and_leaves_the_open_
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
-    assert!(html.contains("Срок исправления — дата"), "{html}");
+    assert!(html.contains("Укажите срок исправления датой"), "{html}");
     assert!(html.contains(text), "the form is kept");
 
     let html = deputy

@@ -116,7 +116,7 @@ async fn s6_001_the_break_form_keeps_what_was_typed_refuses_bad_times_and_is_the
             "2026-10-05T12:00",
             "2026-10-05T08:00",
             "",
-            "Окончание перерыва должно быть позже его начала.",
+            "Укажите окончание перерыва позже его начала.",
         ),
         ("вчера", "2026-10-05T08:00", "", "ДД.ММ.ГГГГ ЧЧ:ММ"),
         (
@@ -280,7 +280,7 @@ async fn s6_001_blank_journal_pages_of_a_day_list_each_lesson_with_its_pupils_to
     // A bad date: a message, not an error.
     let (status, bad) = deputy.text("/paper?date=32.13.2026").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(bad.contains("Дата в виде ДД.ММ.ГГГГ"));
+    assert!(bad.contains("Укажите дату в виде ДД.ММ.ГГГГ"));
     // Parents and pupils do not print the journal.
     let parent = j.app.signed_in("parent").await;
     assert_eq!(parent.get("/paper").await.status(), StatusCode::FORBIDDEN);

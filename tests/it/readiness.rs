@@ -198,3 +198,58 @@ async fn another_schools_year_answers_404_on_the_readiness_page() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn issue_15_an_empty_next_year_is_not_ready_on_any_count_and_the_start_tiles_keep_this_years_name_and_figures()
+ {
+    let app = spawn_app().await;
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap());
+    let admin = app.signed_in("admin").await;
+    let year = scalar(&app, "SELECT y.id FROM academic_year y JOIN school s ON s.id = y.school_id WHERE s.slug = 'demo-1' AND y.name = '2026/2027'").await;
+    admin.post(&format!("/setup/years/{year}/next"), &[]).await;
+    let next = scalar(&app, "SELECT y.id FROM academic_year y JOIN school s ON s.id = y.school_id WHERE s.slug = 'demo-1' AND y.name = '2027/2028'").await;
+    let (status, html) = admin.text(&format!("/setup/readiness?year={next}")).await;
+    assert_eq!(status, StatusCode::OK);
+    // The calendar came with the year (the usual periods, holidays and bells); nothing else did.
+    assert_eq!(html.matches("✓ в порядке").count(), 1, "{html}");
+    for missing in [
+        "В учебном году нет классов.",
+        "Учебного плана нет ни у одного класса",
+        "Расписание не составлено",
+        "В учебном году нет учебных групп",
+        "КТП нет",
+        "В классах учебного года нет обучающихся",
+    ] {
+        assert!(html.contains(missing), "{missing}: {html}");
+    }
+    assert!(!html.contains("Всё готово"));
+
+    // The administrator's start page: the current year (the one containing today) with its own
+    // classes and pupils, not the new year's name.
+    let (_, home) = admin.text("/admin").await;
+    let tile = |label: &str| -> String {
+        let before = home
+            .split(&format!("</span><span>{label}</span>"))
+            .next()
+            .unwrap();
+        before
+            .rsplit(r#"<span class="n">"#)
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(tile("учебный год"), "2026/2027", "{home}");
+    let classes = scalar(
+        &app,
+        &format!("SELECT count(*) FROM school_class WHERE academic_year_id = {year}"),
+    )
+    .await;
+    assert_eq!(tile("классов"), classes.to_string());
+    let pupils = scalar(&app, &format!("SELECT count(DISTINCT e.pupil_id) FROM class_enrollment e JOIN school_class c ON c.id = e.class_id WHERE c.academic_year_id = {year} AND e.ends_on IS NULL")).await;
+    assert_eq!(tile("обучающихся"), pupils.to_string());
+    // The director's start page says the same year.
+    let director = app.signed_in("director").await;
+    let (_, home) = director.text("/director").await;
+    assert!(home.contains("Учебный год 2026/2027:"), "{home}");
+}

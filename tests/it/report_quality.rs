@@ -525,8 +525,11 @@ async fn bad_filters_of_the_quality_reports_come_back_with_russian_messages_and_
     for (query, message) in [
         ("class=999999", "Выберите класс из списка"),
         ("teacher=x", "Выберите учителя из списка"),
-        ("from=31.02.2026", "Дата в виде ДД.ММ.ГГГГ"),
-        ("from=20.11.2026&to=16.11.2026", "Конец раньше начала"),
+        ("from=31.02.2026", "Укажите дату в виде ДД.ММ.ГГГГ"),
+        (
+            "from=20.11.2026&to=16.11.2026",
+            "Укажите конец не раньше начала",
+        ),
     ] {
         for report in ["timeliness", "accumulation"] {
             let body = page(&deputy, &format!("/reports/{report}?{query}")).await;

@@ -250,7 +250,7 @@ async fn a_bad_absence_form_comes_back_filled_in_with_a_russian_message_and_noth
             "2026-11-25",
             "2026-11-23",
             "Курсы",
-            "Дата окончания раньше даты начала.",
+            "Укажите дату окончания не раньше даты начала.",
         ),
         (
             "999999999",
@@ -279,7 +279,7 @@ async fn a_bad_absence_form_comes_back_filled_in_with_a_russian_message_and_noth
             "32.11.2026",
             "2026-11-23",
             "Курсы",
-            "Дата в виде ДД.ММ.ГГГГ",
+            "Укажите дату в виде ДД.ММ.ГГГГ",
         ),
         (
             teacher.as_str(),

@@ -413,8 +413,8 @@ async fn section_2_a_group_without_members_cannot_be_placed() {
     let html = response.text().await.unwrap();
     for message in [
         "Выберите день недели.",
-        "Номер урока: от 0 до 12.",
-        "Дата начала — внутри учебного года.",
+        "Укажите номер урока от 0 до 12.",
+        "Укажите дату начала внутри учебного года.",
     ] {
         assert!(html.contains(message), "{message}");
     }

@@ -125,6 +125,7 @@ async fn section_2_the_next_year_opens_and_pupils_move_up_by_the_order_with_repe
                 ("effective_on", ""),
                 (&repeat, "repeat"),
                 (&leaves, "graduate"),
+                ("confirm", "1"),
             ],
         )
         .await
@@ -163,14 +164,14 @@ async fn section_2_the_next_year_opens_and_pupils_move_up_by_the_order_with_repe
     );
 
     let html = admin
-        .post(&format!("/setup/years/{year}/close"), &[])
+        .post(&format!("/setup/years/{year}/close"), &[("confirm", "1")])
         .await
         .text()
         .await
         .unwrap();
     assert!(html.contains("Учебный год закрыт."));
     let again = admin
-        .post(&format!("/setup/years/{year}/close"), &[])
+        .post(&format!("/setup/years/{year}/close"), &[("confirm", "1")])
         .await
         .text()
         .await
@@ -206,14 +207,31 @@ async fn section_2_the_next_year_opens_and_pupils_move_up_by_the_order_with_repe
 async fn only_the_administrator_and_the_director_end_a_year_and_only_their_own() {
     let app = spawn_app().await;
     let year = scalar(&app, "SELECT y.id FROM academic_year y JOIN school s ON s.id = y.school_id WHERE s.slug = 'demo-1'").await;
+    // Issue 15, item 13: the deputy reads the page the year's setup links to — no forms — and
+    // may not act on it.
     let deputy = app.signed_in("deputy").await;
-    assert_eq!(
-        deputy
-            .get(&format!("/setup/years/{year}/year-end"))
-            .await
-            .status(),
-        StatusCode::FORBIDDEN
+    let (status, page) = deputy.text(&format!("/setup/years/{year}/year-end")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Приказ о переводе вносят директор и администратор"),
+        "{page}"
     );
+    assert!(!page.contains("/promote\""), "no promotion form: {page}");
+    assert!(!page.contains("/close\""), "no closing form");
+    assert!(!page.contains("/next\""), "no opening form");
+    for path in ["close", "next", "promote"] {
+        let response = deputy
+            .post(
+                &format!("/setup/years/{year}/{path}"),
+                &[
+                    ("order_number", "1"),
+                    ("order_date", "30.11.2026"),
+                    ("confirm", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
     let director = app.signed_in("director").await;
     assert_eq!(
         director
@@ -296,6 +314,7 @@ async fn promotion_run_in_november_takes_effect_on_the_orders_date_and_families_
             ("order_number", "112"),
             ("order_date", "30.11.2026"),
             ("effective_on", "31.08.2027"),
+            ("confirm", "1"),
         ],
     )
     .await;
@@ -409,6 +428,7 @@ async fn section_2_grade_9_graduates_only_the_pupils_the_order_names_after_the_s
             ("order_date", "28.06.2027"),
             ("effective_on", "28.06.2027"),
             (&named, "graduate"),
+            ("confirm", "1"),
         ],
     )
     .await;
@@ -453,7 +473,7 @@ async fn section_2_a_promotion_order_dated_in_the_future_without_a_number_or_out
             "01.12.2026",
             "",
             "order_date",
-            "Дата приказа не может быть в будущем",
+            "Укажите дату подписанного приказа",
         ),
         ("112", "", "", "order_date", "Укажите дату приказа."),
         (
@@ -482,7 +502,7 @@ async fn section_2_a_promotion_order_dated_in_the_future_without_a_number_or_out
             "31.02.2027",
             "",
             "order_date",
-            "Дата приказа — в виде ДД.ММ.ГГГГ.",
+            "Укажите дату приказа в виде ДД.ММ.ГГГГ.",
         ),
     ];
     for (number, date, effective, field, message) in cases {
@@ -536,7 +556,11 @@ async fn section_2_a_pending_promotion_order_is_cancelled_before_its_date_and_no
     post_text(
         &admin,
         &path,
-        &[("order_number", "7"), ("order_date", "30.11.2026")],
+        &[
+            ("order_number", "7"),
+            ("order_date", "30.11.2026"),
+            ("confirm", "1"),
+        ],
     )
     .await;
     let order = scalar(
@@ -591,7 +615,11 @@ async fn section_2_a_pending_promotion_order_is_cancelled_before_its_date_and_no
     post_text(
         &admin,
         &path,
-        &[("order_number", "8"), ("order_date", "31.08.2027")],
+        &[
+            ("order_number", "8"),
+            ("order_date", "31.08.2027"),
+            ("confirm", "1"),
+        ],
     )
     .await;
     assert_eq!(
@@ -614,5 +642,114 @@ async fn section_2_a_pending_promotion_order_is_cancelled_before_its_date_and_no
         refused
             .contains("Приказ № 8 от 31.08.2027 вступил в силу 31.08.2027: отменить его нельзя."),
         "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn issue_15_the_promotion_asks_before_it_acts_saying_how_many_move_up_stay_and_leave_and_works_without_javascript()
+ {
+    let app = spawn_app().await;
+    let admin = app.signed_in("admin").await;
+    let year = demo_year(&app).await;
+    post_text(&admin, &format!("/setup/years/{year}/next"), &[]).await;
+    set_clock(&app, "2027-08-31T07:00:00Z");
+    let ivan = ivan(&app).await;
+    let repeat = format!("p{ivan}");
+    let order = [
+        ("order_number", "112"),
+        ("order_date", "28.05.2027"),
+        ("effective_on", ""),
+        (repeat.as_str(), "repeat"),
+    ];
+    let path = format!("/setup/years/{year}/promote");
+    // «Внести приказ» without JavaScript: a confirmation step with the numbers, nothing written.
+    let (status, html) = post_text(&admin, &path, &order).await;
+    assert_eq!(status, StatusCode::OK);
+    let pupils = scalar(&app, &format!("SELECT count(*) FROM class_enrollment e JOIN school_class c ON c.id = e.class_id WHERE c.academic_year_id = {year} AND e.ends_on IS NULL")).await as usize;
+    let graduates = scalar(&app, &format!("SELECT count(*) FROM class_enrollment e JOIN school_class c ON c.id = e.class_id WHERE c.academic_year_id = {year} AND c.grade = 11 AND e.ends_on IS NULL")).await as usize;
+    let promoted = pupils - graduates - 1;
+    let plural = zhurnal::input::plural;
+    let summary = format!(
+        "{} {promoted} {}, 1 оставлен на повторное обучение, {graduates} {}.",
+        plural(
+            promoted,
+            "Будет переведён",
+            "Будут переведены",
+            "Будут переведены"
+        ),
+        plural(promoted, "обучающийся", "обучающихся", "обучающихся"),
+        plural(graduates, "выпущен", "выпущены", "выпущены"),
+    );
+    assert!(html.contains(&summary), "{summary}: {html}");
+    assert!(html.contains("Проверьте перевод по приказу № 112 от 28.05.2027"));
+    assert!(
+        html.contains("Остаются на повторное обучение: Морозов Иван"),
+        "{html}"
+    );
+    assert!(html.contains("вступит в силу сразу после подтверждения"));
+    assert!(html.contains("→ 6Б"), "5Б moves up to 6Б");
+    let confirm = html
+        .split(r#"id="promotion-confirm""#)
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("the confirmation step");
+    assert!(confirm.contains(r#"name="confirm" value="1""#));
+    assert!(confirm.contains(&format!(r#"name="{repeat}" value="repeat""#)));
+    assert!(confirm.contains("Подтвердить"));
+    assert!(
+        !html.contains("data-confirm=\"Внести"),
+        "no JavaScript-only guard left"
+    );
+    assert_eq!(
+        scalar(&app, "SELECT count(*) FROM promotion_order").await,
+        0
+    );
+    assert_eq!(class_of(&app, ivan).await, 52, "Иван still in 5Б");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM audit_event WHERE action LIKE 'promotion_order.%'"
+        )
+        .await,
+        0
+    );
+
+    // «Подтвердить» sends the same order with confirm=1: now it acts.
+    let mut confirmed = order.to_vec();
+    confirmed.push(("confirm", "1"));
+    let (_, html) = post_text(&admin, &path, &confirmed).await;
+    assert!(
+        html.contains("Перевод по приказу № 112 от 28.05.2027 вступил в силу"),
+        "{html}"
+    );
+    assert_eq!(
+        scalar(&app, "SELECT count(*) FROM promotion_order").await,
+        1
+    );
+    assert_eq!(class_of(&app, ivan).await, 52, "Иван repeats 5Б next year");
+
+    // Closing the year asks too, and closes only when confirmed.
+    let close = format!("/setup/years/{year}/close");
+    let (status, html) = post_text(&admin, &close, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Закрыть учебный год 2026/2027?"), "{html}");
+    assert!(html.contains("Открыть год снова нельзя."));
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM academic_year WHERE closed_at IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    let (_, html) = post_text(&admin, &close, &[("confirm", "1")]).await;
+    assert!(html.contains("Учебный год закрыт."), "{html}");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM academic_year WHERE closed_at IS NOT NULL"
+        )
+        .await,
+        1
     );
 }

@@ -225,7 +225,7 @@ async fn section_2_holidays_must_lie_inside_the_year_and_removing_one_opens_a_ga
     let response = deputy.post(&path, &outside).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
-    assert!(html.contains("Каникулы должны быть внутри учебного года"));
+    assert!(html.contains("Укажите даты каникул внутри учебного года"));
     assert!(html.contains(r#"value="Лишние""#));
     let reversed = [
         ("kind", "extra"),
@@ -242,7 +242,7 @@ async fn section_2_holidays_must_lie_inside_the_year_and_removing_one_opens_a_ga
             .text()
             .await
             .unwrap()
-            .contains("Дата окончания раньше даты начала.")
+            .contains("Укажите дату окончания не раньше даты начала.")
     );
 
     let autumn: i64 = sqlx::query_scalar(
@@ -415,5 +415,39 @@ async fn another_schools_year_answers_404_on_every_calendar_route() {
         )
         .await,
         5
+    );
+}
+
+#[tokio::test]
+async fn issue_15_the_years_setup_pages_opened_without_a_year_show_the_current_year_with_the_menu()
+{
+    let app = spawn_app().await;
+    let year = year_id(&app, "demo-1", "2026/2027").await;
+    let admin = app.signed_in("admin").await;
+    // A next year opened already: the pages still open on the year containing today.
+    admin.post(&format!("/setup/years/{year}/next"), &[]).await;
+    let deputy = app.signed_in("deputy").await;
+    for (who, path, title) in [
+        (&deputy, "/groups", "Потоки, элективы, ИУП"),
+        (&deputy, "/setup/control-works", "График контрольных работ"),
+        (&admin, "/setup/imports", "Загрузка списков"),
+    ] {
+        let (status, html) = who.text(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(html.contains(title), "{path}: {html}");
+        assert!(html.contains("Классы"), "{path}: the menu is there");
+        assert!(html.contains(&format!("year={year}")), "{path}: {html}");
+    }
+    // A year asked for by name is still 404 when it is another school's.
+    let other: i64 = sqlx::query_scalar(
+        "SELECT coalesce((SELECT y.id FROM academic_year y JOIN school s ON s.id = y.school_id
+                          WHERE s.slug = 'demo-2' LIMIT 1), 9223372036854775807)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        deputy.get(&format!("/groups?year={other}")).await.status(),
+        StatusCode::NOT_FOUND
     );
 }
