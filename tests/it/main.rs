@@ -16,6 +16,7 @@ mod audit_chain;
 mod auth;
 mod backup;
 mod browser;
+mod browser_suite;
 mod catalogues;
 mod class_reports;
 mod cluster;
