@@ -32,7 +32,18 @@ const AXE: &str = include_str!("../assets/axe.min.js");
 
 /// Latin-letter words a page may show: file formats, Roman numerals of periods, units.
 /// (Text in `<code>` — a command, a key, a checksum — is shown as such and not looked at.)
-const ALLOWED_WORDS: &[&str] = &["PDF", "XLSX", "CSV", "ZIP", "Excel", "Ctrl"];
+const ALLOWED_WORDS: &[&str] = &[
+    "PDF",
+    "XLSX",
+    "CSV",
+    "ZIP",
+    "Excel",
+    "JavaScript",
+    "Ctrl",
+    "Tab",
+    "Enter",
+    "Shift",
+];
 
 /// Findings that belong to another helper of issue 15 and are fixed on their branch:
 /// `(page path prefix, kind of finding, who)`. Remove a line once that branch is merged.
@@ -246,13 +257,67 @@ async fn every_roles_menu_pages_fit_a_phone_read_in_russian_without_codes_or_ids
     let monday = j.lesson(10, 5).await;
     j.type_cell(&j.teacher, monday, j.pupils[0], "5", &[]).await;
     j.type_cell(&j.teacher, monday, j.pupils[1], "н", &[]).await;
-    j.teacher
+    j.app
+        .signed_in("classteacher")
+        .await
         .post(
             &format!("/lessons/{monday}/reasons"),
             &[(&format!("reason_{}", j.pupils[1]), "ill")],
         )
         .await;
     j.app.clock.set(msk(10, 7, 11, 0));
+    // A parent's message to the class teacher with a long link in it.
+    let ivan: i64 = sqlx::query_scalar(
+        "SELECT m.pupil_id FROM membership m JOIN account a ON a.id = m.account_id
+         WHERE a.login = 'student' AND m.role = 'pupil'",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let to = format!("{ivan}:{}", j.app.account_id("classteacher").await);
+    let sent = j
+        .app
+        .signed_in("parent")
+        .await
+        .post(
+            "/messages/new",
+            &[
+                ("to", &to),
+                ("subject", "Справка о болезни"),
+                (
+                    "body",
+                    "Здравствуйте! Справка: справка-о-болезни-с-05.10.2026-по-07.10.2026-выдана-поликлиникой-номер-три-строка-без-пробелов-шире-телефона\nС уважением, родитель.",
+                ),
+            ],
+        )
+        .await;
+    let thread = crate::helpers::path_of(&sent);
+    assert!(thread.starts_with("/messages/"), "{thread}");
+    // Pages the issue names beyond the menus: the grid, a lesson, period marks, the class, a
+    // pupil's card, a class's report and summary sheet, a message thread, a new message.
+    let (group, class) = (j.group, j.class_id);
+    let more = |role: &str| -> Vec<String> {
+        match role {
+            "director" | "deputy" => vec![
+                format!("/classes/{class}"),
+                format!("/pupils/{ivan}"),
+                format!("/journal/{group}/control"),
+                format!("/classes/{class}/summary"),
+            ],
+            "teacher" => vec![
+                format!("/journal/{group}"),
+                format!("/journal/{group}/period-marks"),
+                format!("/lessons/{monday}"),
+            ],
+            "classteacher" => vec![
+                format!("/classes/{class}/report"),
+                thread.clone(),
+                "/messages/new".into(),
+            ],
+            "parent" => vec![thread.clone(), "/messages/new".into()],
+            _ => vec![],
+        }
+    };
     let base = j.app.base.clone();
     let logins: BTreeSet<String> = sqlx::query_scalar("SELECT login FROM account")
         .fetch_all(&j.app.pool)
@@ -268,7 +333,11 @@ async fn every_roles_menu_pages_fit_a_phone_read_in_russian_without_codes_or_ids
     let mut findings: Vec<Finding> = Vec::new();
     let mut pages = 0;
     for (width, height) in [(1366u32, 900u32), (390, 844)] {
-        let driver = Driver::with_size(width, height).await;
+        let driver = if width < 600 {
+            Driver::phone().await
+        } else {
+            Driver::with_size(width, height).await
+        };
         for &role in ROLES {
             driver.sign_in(&base, role).await;
             let menu = driver
@@ -287,6 +356,7 @@ async fn every_roles_menu_pages_fit_a_phone_read_in_russian_without_codes_or_ids
                 }
             }
             assert!(paths.len() > 2, "{role} has a menu: {paths:?}");
+            paths.extend(more(role));
             for path in paths {
                 driver.go(&format!("{base}{path}")).await;
                 pages += 1;
@@ -304,6 +374,11 @@ async fn every_roles_menu_pages_fit_a_phone_read_in_russian_without_codes_or_ids
                     add("страница ошибки", seen["title"].to_string());
                 }
                 if width < 600 {
+                    assert_eq!(
+                        seen["width"],
+                        json!(width),
+                        "the page is laid out at {width} px"
+                    );
                     let (w, sw) = (seen["width"].as_i64(), seen["scrollWidth"].as_i64());
                     if let (Some(w), Some(sw)) = (w, sw)
                         && sw > w + 1
@@ -453,4 +528,181 @@ async fn static_files_have_content_addressed_urls_cached_for_a_year_and_plain_ur
         client.get("/static/app.zz.css").await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+/// The start page's tiles: `(number, noun)` pairs.
+fn tiles(html: &str) -> Vec<(usize, String)> {
+    html.split("<div class=\"tile\"><span class=\"n\">")
+        .skip(1)
+        .filter_map(|t| {
+            let (n, rest) = t.split_once("</span><span>")?;
+            let noun = rest.split_once("</span>")?.0;
+            Some((n.trim().parse().ok()?, noun.to_string()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn counts_on_pages_take_the_right_plural_form_of_their_noun() {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(10, 7, 11, 0));
+    let admin = j.app.signed_in("admin").await;
+    let (_, admin_home) = admin.text("/").await;
+    let found = tiles(&admin_home);
+    assert!(found.len() >= 4, "the school's tiles: {admin_home}");
+    let forms: &[(&str, &str, &str)] = &[
+        ("класс", "класса", "классов"),
+        ("обучающийся", "обучающихся", "обучающихся"),
+        ("сотрудник", "сотрудника", "сотрудников"),
+        (
+            "родитель с доступом",
+            "родителя с доступом",
+            "родителей с доступом",
+        ),
+    ];
+    for ((n, noun), (one, few, many)) in found.iter().zip(forms) {
+        assert_eq!(
+            noun,
+            zhurnal::input::plural(*n, one, few, many),
+            "{n} {noun}"
+        );
+    }
+    // 54 staff read «54 сотрудника», not «54 сотрудников».
+    for i in 0..49 {
+        sqlx::query(
+            "INSERT INTO account (login, last_name, first_name, password_hash)
+             VALUES ($1, 'Тестова', 'Мария', 'x')",
+        )
+        .bind(format!("staff{i}"))
+        .execute(&j.app.pool)
+        .await
+        .map(|_| ())
+        .unwrap_or_else(|e| panic!("an account: {e}"));
+    }
+    sqlx::query(
+        "INSERT INTO membership (school_id, account_id, role)
+         SELECT s.id, a.id, 'teacher' FROM school s, account a
+         WHERE s.slug = 'demo-1' AND a.login LIKE 'staff%'",
+    )
+    .execute(&j.app.pool)
+    .await
+    .unwrap();
+    let (_, admin_home) = admin.text("/").await;
+    let staff = tiles(&admin_home)
+        .into_iter()
+        .find(|(_, noun)| noun.starts_with("сотрудник"))
+        .unwrap_or_else(|| panic!("the staff tile: {admin_home}"));
+    assert_eq!(
+        staff.1,
+        zhurnal::input::plural(staff.0, "сотрудник", "сотрудника", "сотрудников")
+    );
+    assert_eq!(
+        zhurnal::input::count(54, "сотрудник", "сотрудника", "сотрудников"),
+        "54 сотрудника"
+    );
+
+    // The teacher's accumulation alert: «у 13 обучающихся», «у 1 обучающегося».
+    let (_, teacher_home) = j.teacher.text("/").await;
+    let alert = teacher_home
+        .split("не хватает отметок у ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("an accumulation alert: {teacher_home}"));
+    let (n, rest) = alert.split_once(' ').unwrap();
+    let n: usize = n.parse().unwrap();
+    assert!(
+        rest.starts_with(zhurnal::input::plural(
+            n,
+            "обучающегося",
+            "обучающихся",
+            "обучающихся"
+        )),
+        "{n} {rest}"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_page_shows_names_words_and_russian_dates_not_ids_codes_or_iso_dates() {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(10, 5, 10, 0));
+    let monday = j.lesson(10, 5).await;
+    j.type_cell(&j.teacher, monday, j.pupils[1], "н", &[]).await;
+    let saved = j
+        .app
+        .signed_in("classteacher")
+        .await
+        .post(
+            &format!("/lessons/{monday}/reasons"),
+            &[(&format!("reason_{}", j.pupils[1]), "ill")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(saved.contains("Причины пропусков сохранены (1)"), "{saved}");
+    let director = j.app.signed_in("director").await;
+    let (status, audit) = director.text("/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = audit.split("<tbody>").nth(1).unwrap_or_default();
+    assert!(rows.contains("причина: болезнь"), "{rows}");
+    assert!(rows.contains("уроков создано: "), "{rows}");
+    assert!(rows.contains("действует с: 01.09.2026"), "{rows}");
+    for raw in [
+        "ill",
+        "обучающийся: ",
+        "урок: ",
+        "учётная запись: ",
+        "другое: ",
+        "grade_from",
+        "2026-09-01",
+        "_id",
+    ] {
+        assert!(!rows.contains(raw), "«{raw}» on the audit page: {rows}");
+    }
+
+    // The platform's schools and the time zone choice: «Москва (МСК)», not «Europe/Moscow».
+    let (_, platform) = j.app.signed_in("operator").await.text("/platform").await;
+    assert!(platform.contains("Москва (МСК)"), "{platform}");
+    assert!(
+        platform.contains("value=\"Europe/Moscow\""),
+        "the form still sends the zone"
+    );
+    assert!(!platform.contains(">Europe/Moscow<"), "{platform}");
+}
+
+#[tokio::test]
+async fn on_a_phone_the_header_is_one_line_and_the_menu_opens_from_its_button() {
+    let app = spawn_app().await;
+    let driver = Driver::phone().await;
+    driver.sign_in(&app.base, "director").await;
+    let header = driver
+        .script(
+            "return document.querySelector('header.top').getBoundingClientRect().height",
+            json!([]),
+        )
+        .await;
+    assert!(
+        header.as_f64().unwrap() <= 60.0,
+        "a one-line header: {header} px"
+    );
+    // The menu's links are out of sight until «Меню» is pressed.
+    let visible = "return [...document.querySelectorAll('nav[aria-label=\"Меню\"] a')]
+        .filter(a => a.getAttribute('href') === '/audit' && a.checkVisibility()).length";
+    assert_eq!(driver.script(visible, json!([])).await, json!(0));
+    let button = driver.element("details.phone-menu > summary").await;
+    driver.click(&button).await;
+    assert_eq!(driver.script(visible, json!([])).await, json!(1));
+    let link = driver
+        .element("details.phone-menu nav a[href='/audit']")
+        .await;
+    driver.click(&link).await;
+    driver
+        .until("return location.pathname === '/audit'", json!([]))
+        .await;
+    let width = driver
+        .script(
+            "return [innerWidth, document.scrollingElement.scrollWidth]",
+            json!([]),
+        )
+        .await;
+    assert_eq!(width, json!([390, 390]), "the audit page fits the phone");
 }
