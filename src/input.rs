@@ -171,7 +171,13 @@ mod tests {
         assert_eq!(staff(21), "21 сотрудник");
         assert_eq!(staff(112), "112 сотрудников");
         assert_eq!(staff(0), "0 сотрудников");
-        assert_eq!(count(&&3usize, "класс", "класса", "классов"), "3 класса");
+        // Templates pass a reference.
+        let classes = [3usize];
+        let by_reference = classes.first().unwrap();
+        assert_eq!(
+            count(by_reference, "класс", "класса", "классов"),
+            "3 класса"
+        );
         assert_eq!(count(-2i32, "урок", "урока", "уроков"), "0 уроков");
     }
 
