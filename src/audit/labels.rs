@@ -446,6 +446,21 @@ fn scalar(key: &str, value: &Value) -> String {
             .join(", "),
         Value::Object(_) => state(value),
         Value::Null => String::new(),
+        // ISO weekdays as their names.
+        Value::Number(n)
+            if key.ends_with("weekday") && (1..=7).contains(&n.as_u64().unwrap_or(0)) =>
+        {
+            let names = [
+                "понедельник",
+                "вторник",
+                "среда",
+                "четверг",
+                "пятница",
+                "суббота",
+                "воскресенье",
+            ];
+            names[n.as_u64().unwrap_or(1) as usize - 1].to_string()
+        }
         // «2» for 2.0, «1,5» for 1.5.
         Value::Number(n) => match n.as_f64() {
             Some(f) if !n.is_i64() && !n.is_u64() => {
@@ -516,6 +531,7 @@ mod tests {
             "часовой пояс: Москва (МСК)"
         );
         assert_eq!(state(&json!({"mystery_key": 1})), "другое: 1");
+        assert_eq!(state(&json!({"weekday": 3})), "день недели: среда");
         assert_eq!(
             state(&json!({"hours": 2.0, "weight": 1.5})),
             "часов: 2; вес: 1,5"
