@@ -97,7 +97,9 @@ pub fn choice(
 }
 
 /// The Russian plural form for `n`: `one` (1, 21, 101), `few` (2–4, 22–24), `many` (0, 5–20, 25).
-pub fn plural<'a>(n: usize, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
+/// Any integer (or a reference to one, as templates pass it): see [`Count`].
+pub fn plural<'a>(n: impl Count, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
+    let n = n.amount();
     let (d10, d100) = (n % 10, n % 100);
     if d10 == 1 && d100 != 11 {
         one
@@ -105,6 +107,37 @@ pub fn plural<'a>(n: usize, one: &'a str, few: &'a str, many: &'a str) -> &'a st
         few
     } else {
         many
+    }
+}
+
+/// A count with its noun, for pages and messages: `count(54, "сотрудник", "сотрудника",
+/// "сотрудников")` is «54 сотрудника». Templates call it as
+/// `{{ crate::input::count(n, "класс", "класса", "классов") }}` with any integer (askama passes a
+/// reference: [`Count`] takes both).
+pub fn count(n: impl Count, one: &str, few: &str, many: &str) -> String {
+    let n = n.amount();
+    format!("{n} {}", plural(n, one, few, many))
+}
+
+/// An integer that can be counted with [`count`] (a negative one counts as 0).
+pub trait Count {
+    fn amount(&self) -> usize;
+}
+
+macro_rules! count_for {
+    ($($t:ty),*) => {$(
+        impl Count for $t {
+            fn amount(&self) -> usize {
+                usize::try_from(*self).unwrap_or(0)
+            }
+        }
+    )*};
+}
+count_for!(i16, i32, i64, u16, u32, u64, usize);
+
+impl<T: Count + ?Sized> Count for &T {
+    fn amount(&self) -> usize {
+        (**self).amount()
     }
 }
 
@@ -128,6 +161,25 @@ pub fn local_path<'a>(candidate: Option<&'a str>, fallback: &'a str) -> &'a str 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_goes_with_the_right_form_of_its_noun() {
+        let staff = |n: i64| count(n, "сотрудник", "сотрудника", "сотрудников");
+        assert_eq!(staff(54), "54 сотрудника");
+        assert_eq!(staff(1), "1 сотрудник");
+        assert_eq!(staff(11), "11 сотрудников");
+        assert_eq!(staff(21), "21 сотрудник");
+        assert_eq!(staff(112), "112 сотрудников");
+        assert_eq!(staff(0), "0 сотрудников");
+        // Templates pass a reference.
+        let classes = [3usize];
+        let by_reference = classes.first().unwrap();
+        assert_eq!(
+            count(by_reference, "класс", "класса", "классов"),
+            "3 класса"
+        );
+        assert_eq!(count(-2i32, "урок", "урока", "уроков"), "0 уроков");
+    }
 
     #[test]
     fn nul_and_other_control_characters_are_refused_line_breaks_are_not() {

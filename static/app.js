@@ -118,3 +118,19 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// A table that scrolls sideways inside itself (on a phone) can be scrolled with the keyboard:
+// without a link or field inside, it takes the focus itself.
+function focusableScrollers() {
+  var found = document.querySelectorAll("main table, main .scroll, main .report-scroll, main .journal-wrap");
+  Array.prototype.forEach.call(found, function (el) {
+    var style = window.getComputedStyle(el);
+    var scrolls = (style.overflowX === "auto" || style.overflowX === "scroll") && el.scrollWidth > el.clientWidth + 1;
+    if (scrolls && !el.hasAttribute("tabindex") && !el.querySelector("a[href], input, select, textarea, button")) {
+      el.setAttribute("tabindex", "0");
+    }
+  });
+}
+focusableScrollers();
+window.addEventListener("resize", focusableScrollers);
+document.addEventListener("htmx:afterSwap", focusableScrollers);

@@ -1,5 +1,7 @@
 //! Russian words for what the audit trail records, for the pages that show it.
 
+use std::str::FromStr;
+
 use serde_json::Value;
 
 /// Every recorded action and its Russian words, in the order the audit page's filter lists them.
@@ -194,8 +196,13 @@ pub fn subject(code: &str) -> &str {
     }
 }
 
-fn field(key: &str) -> &str {
-    match key {
+/// The Russian name of a recorded field; `None` for ids (`pupil_id`, `requested_by`, …), which
+/// mean nothing to a reader (the line's «Кто», the filters and the values say who and what).
+fn field(key: &str) -> Option<&str> {
+    if key.ends_with("_id") || key.ends_with("_ids") || ID_KEYS.contains(&key) {
+        return None;
+    }
+    Some(match key {
         "name" => "название",
         "short_name" => "краткое название",
         "slug" => "адрес",
@@ -305,33 +312,195 @@ fn field(key: &str) -> &str {
         "homework_minutes" => "минут на задание",
         "comment" => "комментарий",
         "deferred_until" => "отложена до",
-        other => other,
-    }
+        // Movement, classes, groups, timetable, imports, archive, backups
+        "grade_from" => "из параллели",
+        "grade_to" => "в параллель",
+        "from" => "откуда",
+        "to" => "куда",
+        "on" => "дата",
+        "given_on" => "дата",
+        "work_date" => "дата работы",
+        "valid_from" => "действует с",
+        "joined" => "вошли",
+        "left" => "вышли",
+        "weekday" => "день недели",
+        "hours" => "часов",
+        "topics" => "тем",
+        "subgroups" => "подгрупп",
+        "pupils" => "обучающихся",
+        "parents" => "родителей",
+        "teachers" => "учителей",
+        "accounts" => "учётных записей",
+        "classes_opened" => "открыто классов",
+        "created" => "создано",
+        "removed" => "удалено",
+        "skipped" => "пропущено",
+        "records" => "записей",
+        "marks" => "отметок",
+        "period_marks" => "итоговых отметок",
+        "lessons_held" => "проведено уроков",
+        "lessons_planned" => "запланировано уроков",
+        "writes" => "записей",
+        "relation" => "кем приходится",
+        "phone" => "телефон",
+        "pd_consent" => "согласие на обработку персональных данных",
+        "pd_consent_on" => "дата согласия",
+        "refused_consent" => "отказались от согласия",
+        "risk" => "группа риска",
+        "timetable_editor" => "составляет расписание",
+        "title" => "заголовок",
+        "document" => "документ",
+        "form" => "форма",
+        "file" => "файл",
+        "files" => "файлов",
+        "year" => "учебный год",
+        "retain_until" => "хранить до",
+        "copied_to" => "копия",
+        "copy_failed" => "копия не записана",
+        "error" => "ошибка",
+        "lessons_created" => "уроков создано",
+        "lessons_removed" => "уроков удалено",
+        "lessons_updated" => "уроков изменено",
+        "lessons_carried_over" => "уроков перенесено",
+        "lessons_left_in_place" => "уроков оставлено на месте",
+        _ => "другое",
+    })
 }
 
-fn scalar(value: &Value) -> String {
+/// Fields holding ids that do not end in `_id`.
+const ID_KEYS: &[&str] = &[
+    "requested_by",
+    "approved_by",
+    "agreed_by",
+    "g",
+    "p",
+    "s",
+    "seq",
+    "hash",
+];
+
+/// A recorded code as people say it («болезнь» for an absence's `ill`); `None` when the value
+/// is not one of the codes the field takes.
+fn coded(key: &str, value: &str) -> Option<&'static str> {
+    use crate::journal::AbsenceReason;
+    match (key, value) {
+        ("reason", v) => AbsenceReason::parse(v).map(AbsenceReason::label),
+        ("sex", "m") => Some("мужской"),
+        ("sex", "f") => Some("женский"),
+        ("notify_mode", v) => crate::mail::NotifyMode::from_code(v).map(|m| m.label()),
+        ("component", "federal") => Some("обязательная часть"),
+        ("component", "school") => Some("часть, формируемая участниками"),
+        ("time_zone", v) => crate::tenancy::service::RUSSIAN_TIME_ZONES
+            .iter()
+            .find(|z| **z == v)
+            .map(|z| crate::tenancy::service::time_zone_label(z)),
+        _ => None,
+    }
+    .or_else(|| crate::authz::Role::from_str(value).ok().map(|r| r.label()))
+    .or_else(|| word(value))
+}
+
+/// Codes stored as values in several fields.
+fn word(value: &str) -> Option<&'static str> {
+    Some(match value {
+        "excused" => "уважительная причина",
+        "unexcused" => "неуважительная причина",
+        "ill" => "болезнь",
+        "five_point" => "пятибалльная",
+        "pass_fail" => "зачёт/незачёт",
+        "pending" => "ждёт",
+        "approved" => "утверждена",
+        "agreed" => "согласована",
+        "rejected" => "отклонена",
+        "whole" => "весь класс",
+        "subgroup" => "подгруппа",
+        "stream" => "поток",
+        "elective" => "факультатив",
+        "individual" => "индивидуальный план",
+        "held" => "проведён",
+        "cancelled" => "отменён",
+        "moved" => "перенесён",
+        "planned" => "запланирован",
+        "mother" => "мать",
+        "father" => "отец",
+        "guardian" => "опекун",
+        _ => return None,
+    })
+}
+
+fn scalar(key: &str, value: &Value) -> String {
     match value {
-        Value::String(s) => match s.parse::<crate::authz::Role>() {
-            Ok(role) => role.label().to_string(),
-            Err(_) => s.clone(),
+        Value::String(s) => match coded(key, s) {
+            Some(label) => label.to_string(),
+            None => date_text(s).unwrap_or_else(|| s.clone()),
         },
         Value::Bool(true) => "да".into(),
         Value::Bool(false) => "нет".into(),
-        other => other.to_string(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::Object(_) => format!("({})", state(v)),
+                other => scalar(key, other),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(_) => state(value),
+        Value::Null => String::new(),
+        // ISO weekdays as their names.
+        Value::Number(n)
+            if key.ends_with("weekday") && (1..=7).contains(&n.as_u64().unwrap_or(0)) =>
+        {
+            let names = [
+                "понедельник",
+                "вторник",
+                "среда",
+                "четверг",
+                "пятница",
+                "суббота",
+                "воскресенье",
+            ];
+            names[n.as_u64().unwrap_or(1) as usize - 1].to_string()
+        }
+        // «2» for 2.0, «1,5» for 1.5.
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if !n.is_i64() && !n.is_u64() => {
+                if f.fract() == 0.0 {
+                    format!("{f:.0}")
+                } else {
+                    f.to_string().replace('.', ",")
+                }
+            }
+            _ => n.to_string(),
+        },
     }
 }
 
-/// A recorded state as «фамилия: Ёлкина; логин: elkina.m», leaving out empty fields.
+/// «05.10.2026» for `2026-10-05`; «05.10.2026 08:00 (МСК)» for a moment in time (stored in UTC).
+fn date_text(s: &str) -> Option<String> {
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(d.format("%d.%m.%Y").to_string());
+    }
+    let at = chrono::DateTime::parse_from_rfc3339(s).ok()?;
+    Some(
+        at.with_timezone(&chrono_tz::Europe::Moscow)
+            .format("%d.%m.%Y %H:%M (МСК)")
+            .to_string(),
+    )
+}
+
+/// A recorded state as «фамилия: Ёлкина; логин: elkina.m», leaving out empty fields and ids.
 pub fn state(value: &Value) -> String {
     match value {
         Value::Object(map) => map
             .iter()
-            .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
-            .map(|(k, v)| format!("{}: {}", field(k), scalar(v)))
+            .filter(|(_, v)| {
+                !v.is_null() && v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty())
+            })
+            .filter_map(|(k, v)| field(k).map(|name| format!("{name}: {}", scalar(k, v))))
             .collect::<Vec<_>>()
             .join("; "),
         Value::Null => String::new(),
-        other => scalar(other),
+        other => scalar("", other),
     }
 }
 
@@ -345,6 +514,32 @@ mod tests {
         let v = json!({"login": "elkina.m", "role": "teacher", "email": null, "middle_name": ""});
         assert_eq!(state(&v), "логин: elkina.m; роль: Учитель");
         assert_eq!(action("membership.granted"), "Выдана роль");
+    }
+
+    #[test]
+    fn ids_codes_iso_dates_and_lists_read_as_words() {
+        let v = json!({"account_id": 6, "pupil_id": 37, "reason": "ill", "requested_by": 3});
+        assert_eq!(state(&v), "причина: болезнь");
+        let v = state(&json!({"grade_from": 5, "grade_to": 6, "on_date": "2027-08-31"}));
+        assert!(v.contains("из параллели: 5; в параллель: 6"), "{v}");
+        assert!(v.contains("дата: 31.08.2027"), "{v}");
+        let v = state(&json!({"starts_at": "2026-10-05T05:00:00Z", "periods": ["I", "II"]}));
+        assert!(v.contains("начало: 05.10.2026 08:00 (МСК)"), "{v}");
+        assert!(v.contains("периоды: I, II"), "{v}");
+        assert_eq!(
+            state(&json!({"time_zone": "Europe/Moscow"})),
+            "часовой пояс: Москва (МСК)"
+        );
+        assert_eq!(state(&json!({"mystery_key": 1})), "другое: 1");
+        assert_eq!(state(&json!({"weekday": 3})), "день недели: среда");
+        assert_eq!(
+            state(&json!({"hours": 2.0, "weight": 1.5})),
+            "часов: 2; вес: 1,5"
+        );
+        assert_eq!(
+            state(&json!({"lessons_carried_over": [], "lessons_created": 34})),
+            "уроков создано: 34"
+        );
     }
 }
 

@@ -49,6 +49,25 @@ pub const RUSSIAN_TIME_ZONES: [&str; 11] = [
     "Asia/Kamchatka",
 ];
 
+/// A time zone as people name it: «Москва (МСК)» for `Europe/Moscow`; the name itself when it
+/// is not one of [`RUSSIAN_TIME_ZONES`].
+pub fn time_zone_label(zone: &str) -> &str {
+    match zone {
+        "Europe/Kaliningrad" => "Калининград (МСК−1)",
+        "Europe/Moscow" => "Москва (МСК)",
+        "Europe/Samara" => "Самара (МСК+1)",
+        "Asia/Yekaterinburg" => "Екатеринбург (МСК+2)",
+        "Asia/Omsk" => "Омск (МСК+3)",
+        "Asia/Krasnoyarsk" => "Красноярск (МСК+4)",
+        "Asia/Irkutsk" => "Иркутск (МСК+5)",
+        "Asia/Yakutsk" => "Якутск (МСК+6)",
+        "Asia/Vladivostok" => "Владивосток (МСК+7)",
+        "Asia/Magadan" => "Магадан (МСК+8)",
+        "Asia/Kamchatka" => "Петропавловск-Камчатский (МСК+9)",
+        other => other,
+    }
+}
+
 /// The created school and the first administrator's initial credentials.
 #[derive(Debug, Clone)]
 pub struct CreatedSchool {

@@ -167,6 +167,22 @@ impl Driver {
         self.until("return location.pathname !== '/login'", json!([]))
             .await;
     }
+
+    /// A phone: pages laid out at 390×844 CSS pixels as on a phone (`mobile` viewport). A
+    /// headless window is never narrower than 500 px, so `with_size(390, …)` alone lays pages out
+    /// 500 px wide.
+    pub(crate) async fn phone() -> Driver {
+        let driver = Driver::with_size(390, 844).await;
+        driver
+            .command(
+                "/goog/cdp/execute",
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                    "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true
+                }}),
+            )
+            .await;
+        driver
+    }
 }
 
 /// The id of the grid's input of a lesson and pupil (the page marks each with its hx-vals).

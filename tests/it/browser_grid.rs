@@ -231,16 +231,7 @@ async fn in_a_browser_on_a_phone_a_tap_on_a_mark_shows_its_work_type_and_date() 
         .await;
     j.type_cell(&j.teacher, monday, ivan, "4", &[]).await;
 
-    let driver = Driver::with_size(390, 844).await;
-    // Headless Chromium keeps its window at least 500 px wide: the page is laid out at 390 as
-    // on a phone.
-    driver
-        .command(
-            "/goog/cdp/execute",
-            json!({"cmd": "Emulation.setDeviceMetricsOverride",
-                   "params": {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}}),
-        )
-        .await;
+    let driver = Driver::phone().await;
     let base = j.teacher.base.clone();
     driver.sign_in(&base, "parent").await;
     for (page, mark) in [

@@ -17,6 +17,7 @@ mod auth;
 mod backup;
 mod browser;
 mod browser_grid;
+mod browser_suite;
 mod catalogues;
 mod class_reports;
 mod cluster;
