@@ -37,8 +37,8 @@ pub enum Planning {
     /// timeliness report: 95 ms with its values, 4.5 s generic). The default.
     PerCall,
     /// One generic plan per prepared statement and connection, made once and kept
-    /// (`force_generic_plan`). For the pages read and written all day (the journal, the lesson,
-    /// the cell save, the diary), whose statements take plain keys: the diary week's statement
+    /// (`force_generic_plan`). For the pages read all day (the journal, the lesson, the diary),
+    /// whose statements take plain keys: the diary week's statement
     /// took 8–13 ms to plan and 2.4 ms to run with its values, 1.8 ms to run generic. PostgreSQL's
     /// own choice (`auto`) kept planning it: a generic plan's estimate over an unknown array looks
     /// dearer than the custom ones.

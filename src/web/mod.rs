@@ -583,7 +583,7 @@ async fn school_scope(
         .await
         .ok()
         .flatten();
-    let cached = cached_plans(request.uri().path());
+    let cached = request.method() == axum::http::Method::GET && cached_plans(request.uri().path());
     let run = async move {
         match membership {
             Some((school, _)) => crate::db::scope::school(school, next.run(request)).await,
@@ -597,10 +597,12 @@ async fn school_scope(
     }
 }
 
-/// The pages read and written all day, whose statements take plain keys, keep PostgreSQL's
-/// cached plans (`db::scope::Planning::Cached`): the journal of a group, its cells and
-/// corrections, the lesson, the diary. The rest — the reports, the control pages, the lists
-/// with optional filters — are planned for their values on every call.
+/// The pages read all day, whose statements take plain keys, use generic plans
+/// (`db::scope::Planning::Cached`): the journal of a group, the lesson, the diary — read with GET.
+/// The writes keep planning per call: the cell save's triggers (the audit chain, the diary's
+/// notifications) ran several times dearer on generic plans (`zhurnal bench`: 4 → 29 ms of
+/// PostgreSQL CPU a save). The rest — the reports, the control pages, the lists with optional
+/// filters — are planned for their values on every call.
 fn cached_plans(path: &str) -> bool {
     (path.starts_with("/journal/") && !path.ends_with("/control"))
         || path.starts_with("/lessons/")
