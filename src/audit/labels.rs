@@ -196,7 +196,7 @@ pub fn subject(code: &str) -> &str {
     }
 }
 
-/// The Russian name of a recorded field; `None` for ids (`pupil_id`, `requested_by`, …), which
+/// The Russian name of a recorded field; `None` for ids (`pupil_id`, `seq`, …), which
 /// mean nothing to a reader (the line's «Кто», the filters and the values say who and what).
 fn field(key: &str) -> Option<&str> {
     if key.ends_with("_id") || key.ends_with("_ids") || ID_KEYS.contains(&key) {
@@ -368,16 +368,8 @@ fn field(key: &str) -> Option<&str> {
 }
 
 /// Fields holding ids that do not end in `_id`.
-const ID_KEYS: &[&str] = &[
-    "requested_by",
-    "approved_by",
-    "agreed_by",
-    "g",
-    "p",
-    "s",
-    "seq",
-    "hash",
-];
+/// (`requested_by`, `approved_by`, `agreed_by` hold people's names: they are shown.)
+const ID_KEYS: &[&str] = &["g", "p", "s", "seq", "hash"];
 
 /// A recorded code as people say it («болезнь» for an absence's `ill`); `None` when the value
 /// is not one of the codes the field takes.
@@ -518,8 +510,13 @@ mod tests {
 
     #[test]
     fn ids_codes_iso_dates_and_lists_read_as_words() {
-        let v = json!({"account_id": 6, "pupil_id": 37, "reason": "ill", "requested_by": 3});
+        let v = json!({"account_id": 6, "pupil_id": 37, "reason": "ill", "seq": 3});
         assert_eq!(state(&v), "причина: болезнь");
+        let v = json!({"requested_by": "Петрова Анна Ивановна", "value": "4"});
+        assert_eq!(
+            state(&v),
+            "заявку подал: Петрова Анна Ивановна; значение: 4"
+        );
         let v = state(&json!({"grade_from": 5, "grade_to": 6, "on_date": "2027-08-31"}));
         assert!(v.contains("из параллели: 5; в параллель: 6"), "{v}");
         assert!(v.contains("дата: 31.08.2027"), "{v}");
