@@ -442,16 +442,7 @@ fn scalar(key: &str, value: &Value) -> String {
         Value::Number(n)
             if key.ends_with("weekday") && (1..=7).contains(&n.as_u64().unwrap_or(0)) =>
         {
-            let names = [
-                "понедельник",
-                "вторник",
-                "среда",
-                "четверг",
-                "пятница",
-                "суббота",
-                "воскресенье",
-            ];
-            names[n.as_u64().unwrap_or(1) as usize - 1].to_string()
+            crate::mail::WEEKDAYS[n.as_u64().unwrap_or(1) as usize - 1].to_string()
         }
         // «2» for 2.0, «1,5» for 1.5.
         Value::Number(n) => match n.as_f64() {

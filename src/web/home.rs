@@ -20,15 +20,6 @@ use crate::tenancy::repo::{self as schools, Overview};
 pub(super) fn today_in_words(state: &AppState, time_zone: &str) -> String {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     let today = state.clock.now().with_timezone(&tz).date_naive();
-    const WEEKDAYS: [&str; 7] = [
-        "понедельник",
-        "вторник",
-        "среда",
-        "четверг",
-        "пятница",
-        "суббота",
-        "воскресенье",
-    ];
     const MONTHS: [&str; 12] = [
         "января",
         "февраля",
@@ -45,7 +36,7 @@ pub(super) fn today_in_words(state: &AppState, time_zone: &str) -> String {
     ];
     format!(
         "{}, {} {} {} г.",
-        WEEKDAYS[today.weekday().num_days_from_monday() as usize],
+        crate::mail::WEEKDAYS[today.weekday().num_days_from_monday() as usize],
         today.day(),
         MONTHS[today.month0() as usize],
         today.year()
