@@ -49,6 +49,9 @@ enum Command {
         /// Seconds of load for each page in the load phase.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Load only the pages whose name contains this text (e.g. «Дневник»).
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Back up the whole database (pg_dump, with a .sha256 and a .json beside it).
     Backup {
@@ -175,6 +178,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             reports_only,
             load_only,
             seconds,
+            only,
         } => {
             let db = Database::open(&config).await?;
             let full = !reports_only && !load_only;
@@ -196,7 +200,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     .map(|reports_met| met && reports_met);
             }
             if !reports_only && let Ok(met) = result {
-                result = crate::bench::load::pages(db.pool.clone(), config.clone(), seconds.max(1))
+                result = crate::bench::load::pages(
+                    db.pool.clone(),
+                    config.clone(),
+                    seconds.max(1),
+                    only.as_deref(),
+                )
                     .await
                     .map(|load_met| met && load_met);
             }

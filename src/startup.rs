@@ -107,6 +107,7 @@ pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
         config: Arc::new(config),
         lockout: LockoutPolicy::default(),
         live: crate::diary::live::Hub::new(),
+        visits: crate::diary::visits::VisitBook::new(),
     }
 }
 
@@ -158,6 +159,10 @@ impl Application {
         let cleanup = PgSessionStore::new(self.state.pool.clone()).spawn_cleanup();
         let live = self.state.live.clone();
         let listener = live.spawn_listener(self.state.pool.clone());
+        let visits = self.state.visits.clone();
+        let visit_flusher =
+            visits.spawn_flusher(self.state.pool.clone(), std::time::Duration::from_secs(2));
+        let pool = self.state.pool.clone();
         // Promotion orders take effect on their date (regulations §2): checked every minute.
         let promotion = crate::school_year::year_end::spawn_worker(
             self.state.pool.clone(),
@@ -198,6 +203,10 @@ impl Application {
         .await?;
         cleanup.abort();
         listener.abort();
+        visit_flusher.abort();
+        if let Err(e) = visits.flush(&pool).await {
+            tracing::warn!(error = %e, "the last diary views were not written");
+        }
         promotion.abort();
         if let Some(backups) = backups {
             backups.abort();

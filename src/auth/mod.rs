@@ -12,4 +12,10 @@ pub mod keys {
     pub const MEMBERSHIP: &str = "membership";
     pub const CSRF: &str = "csrf";
     pub const FLASH: &str = "flash";
+    /// When the session was last prolonged (Unix minutes): see `web::school_scope`.
+    pub const SEEN: &str = "seen";
 }
+
+/// A signed-in session is written back (its idle expiry moved on) at most this often while it is
+/// used; a page view that changes nothing in it writes nothing.
+pub const SESSION_TOUCH_MINUTES: i64 = 10;

@@ -277,7 +277,12 @@ async fn measure(
 
 /// Runs every scenario for `seconds` each on the filled demo; prints the table; returns whether
 /// every target was met.
-pub async fn pages(pool: PgPool, config: Config, seconds: u64) -> anyhow::Result<bool> {
+pub async fn pages(
+    pool: PgPool,
+    config: Config,
+    seconds: u64,
+    only: Option<&str>,
+) -> anyhow::Result<bool> {
     let demo = super::DemoJournal::find(&pool).await?;
     // The cell saves go to a lesson of the group from November 23 with pupils without a mark
     // (a changed mark needs a reason; earlier runs leave marks behind), the clock on its day.
@@ -386,7 +391,10 @@ pub async fn pages(pool: PgPool, config: Config, seconds: u64) -> anyhow::Result
         "страница", "запр/с", "ЦП серв", "ЦП БД", "ЦП всего", "медиана", "99%", "КБ"
     );
     let mut met = true;
-    for s in &scenarios {
+    for s in scenarios
+        .iter()
+        .filter(|s| only.is_none_or(|o| s.what.contains(o)))
+    {
         let f = measure(&app, root, s, seconds).await?;
         let rps = f.requests as f64 / f.elapsed.as_secs_f64();
         let total = f.app_ms + f.pg_ms.unwrap_or(0.0);

@@ -107,6 +107,9 @@ pub async fn subjects(
     period: &PeriodTab,
 ) -> AppResult<Vec<SubjectMarks>> {
     let (from, to) = (period.span.starts_on, period.span.ends_on);
+    // One connection for the page's statements: each acquire from the pool costs a round trip
+    // that sets the request's scope (`db::scope`).
+    let mut conn = pool.acquire().await?;
     let groups = sqlx::query!(
         r#"SELECT DISTINCT ON (s.name, g.id) g.id, s.name AS subject, s.scale AS subject_scale,
                   (SELECT sgs.scale FROM subject_grade_scale sgs
@@ -133,7 +136,7 @@ pub async fn subjects(
         pupil.grade,
         pupil.academic_year_id.unwrap_or(0)
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
 
     let marks = sqlx::query!(
@@ -149,7 +152,7 @@ pub async fn subjects(
         from,
         to
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
 
     let period_marks = sqlx::query!(
@@ -159,7 +162,7 @@ pub async fn subjects(
         pupil.id,
         period.id
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
 
     let absences = sqlx::query!(
@@ -174,7 +177,7 @@ pub async fn subjects(
         from,
         to
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let absences: HashMap<i64, i64> = absences.into_iter().map(|a| (a.group_id, a.n)).collect();
 

@@ -8,6 +8,7 @@
 pub mod class;
 pub mod live;
 pub mod marks;
+pub mod visits;
 pub mod week;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
@@ -162,39 +163,6 @@ pub async fn children(pool: &PgPool, school: SchoolId, account_id: i64) -> AppRe
     )
     .fetch_all(pool)
     .await?)
-}
-
-/// Registers that a parent or the pupil opened the diary today (003: the class teacher sees
-/// who has not). One upsert; staff views are not counted.
-pub async fn record_visit(
-    pool: &PgPool,
-    school: SchoolId,
-    pupil_id: i64,
-    account_id: i64,
-    reader: Reader,
-    now: DateTime<Utc>,
-    today: NaiveDate,
-) -> AppResult<()> {
-    let role = match reader {
-        Reader::Parent => "parent",
-        Reader::Pupil => "pupil",
-        Reader::Staff => return Ok(()),
-    };
-    sqlx::query!(
-        "INSERT INTO diary_visit (school_id, pupil_id, account_id, role, on_date, first_at, last_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)
-         ON CONFLICT (school_id, pupil_id, account_id, on_date)
-         DO UPDATE SET last_at = EXCLUDED.last_at, views = diary_visit.views + 1",
-        school.0,
-        pupil_id,
-        account_id,
-        role,
-        today,
-        now
-    )
-    .execute(pool)
-    .await?;
-    Ok(())
 }
 
 /// When a parent acknowledged the week, if they did.

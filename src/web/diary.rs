@@ -99,16 +99,17 @@ async fn head(
         Vec::new()
     };
     if reader != Reader::Staff {
-        diary::record_visit(
-            &state.pool,
+        let full = state.visits.record(
             member.school.id,
             pupil_id,
             member.viewer.account_id,
             reader,
             state.clock.now(),
             today(state, member),
-        )
-        .await?;
+        );
+        if full {
+            state.visits.flush(&state.pool).await?;
+        }
     }
     Ok(DiaryHead {
         other: member.pupil_id != Some(pupil_id),

@@ -79,8 +79,14 @@ pub async fn flash(session: &Session, message: impl Into<String>) -> AppResult<(
     Ok(())
 }
 
+/// The message left by the last write, removed from the session. Only a session that holds one
+/// is changed: removing marks a session changed, and a changed session is written back.
 async fn take_flash(session: &Session) -> AppResult<Option<String>> {
-    Ok(session.remove::<String>(keys::FLASH).await?)
+    let flash = session.get::<String>(keys::FLASH).await?;
+    if flash.is_some() {
+        session.remove::<String>(keys::FLASH).await?;
+    }
+    Ok(flash)
 }
 
 /// After a write: its outcome — `done`, a rule's refusal, or what was wrong with the input — as

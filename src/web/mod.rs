@@ -74,6 +74,8 @@ pub struct AppState {
     pub lockout: LockoutPolicy,
     /// Diary events from the database, for the live diary pages.
     pub live: crate::diary::live::Hub,
+    /// Diary views counted in memory and written in batches (`diary::visits`).
+    pub visits: Arc<crate::diary::visits::VisitBook>,
 }
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -583,6 +585,7 @@ async fn school_scope(
         .await
         .ok()
         .flatten();
+    touch(&session).await;
     let cached = request.method() == axum::http::Method::GET && cached_plans(request.uri().path());
     let run = async move {
         match membership {
@@ -594,6 +597,23 @@ async fn school_scope(
         crate::db::scope::cached_plans(run).await
     } else {
         run.await
+    }
+}
+
+/// Prolongs a signed-in session that is in use (its idle expiry, `Expiry::OnInactivity`): the
+/// session is written back when something in it changed, so a page view marks it changed once
+/// every `SESSION_TOUCH_MINUTES` — not on every request, which cost a write and a commit each.
+async fn touch(session: &tower_sessions::Session) {
+    use crate::auth::keys;
+    if !matches!(session.get::<i64>(keys::ACCOUNT_ID).await, Ok(Some(_))) {
+        return;
+    }
+    let minutes = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| (d.as_secs() / 60) as i64);
+    let seen = session.get::<i64>(keys::SEEN).await.ok().flatten();
+    if seen.is_none_or(|s| minutes - s >= crate::auth::SESSION_TOUCH_MINUTES) {
+        let _ = session.insert(keys::SEEN, minutes).await;
     }
 }
 

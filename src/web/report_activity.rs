@@ -78,6 +78,8 @@ async fn read(
         Ok(first) => first,
         Err(errors) => return Ok((Err(errors), today)),
     };
+    // The diary views counted so far (`diary::visits`) are part of what this page shows.
+    state.visits.flush(&state.pool).await?;
     let report = activity::report(
         &state.pool,
         member.school.id,

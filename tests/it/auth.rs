@@ -223,6 +223,40 @@ async fn expired_sessions_are_swept_and_never_loaded() {
     assert_eq!(path_of(&client.get("/teacher").await), "/login");
 }
 
+#[tokio::test]
+async fn reading_pages_writes_nothing_to_the_session_yet_a_session_in_use_is_prolonged_every_ten_minutes()
+ {
+    let app = spawn_app().await;
+    let client = app.signed_in("teacher").await;
+    assert_eq!(path_of(&client.get("/teacher").await), "/teacher");
+    let stamp = || async {
+        sqlx::query_as::<_, (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>(
+            "SELECT updated_at, expires_at FROM session",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    };
+    let before = stamp().await;
+    for path in ["/teacher", "/journal", "/teacher", "/messages"] {
+        client.get(path).await;
+    }
+    assert_eq!(stamp().await, before, "a page view is not a write");
+
+    // Eleven minutes after it was last prolonged, the next page view moves the idle expiry on.
+    sqlx::query(
+        "UPDATE session SET data = jsonb_set(data, '{seen}', to_jsonb((data->>'seen')::bigint - 11)),
+                            expires_at = expires_at - interval '11 minutes'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let aged = stamp().await;
+    assert_eq!(path_of(&client.get("/teacher").await), "/teacher");
+    let after = stamp().await;
+    assert!(after.1 > aged.1 + chrono::Duration::minutes(10), "{aged:?} → {after:?}");
+}
+
 /// A browser at another address of this machine (127.0.0.0/8 all lead to the server).
 fn client_from(app: &TestApp, ip: &str) -> Client {
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
