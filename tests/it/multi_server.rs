@@ -345,10 +345,12 @@ async fn regulation_4_with_two_servers_sending_mail_each_queued_message_is_deliv
 }
 
 #[tokio::test]
-async fn failures_split_between_two_servers_lock_the_login_and_the_address_on_both() {
+async fn failures_split_between_two_servers_lock_the_login_and_the_address_on_both_even_when_sent_at_once()
+ {
     let app = spawn_app().await;
     let a = Server::start(&app, 8807, &[]).await;
     let b = Server::start(&app, 8808, &[]).await;
+    let either = |i: usize| if i % 2 == 0 { &a } else { &b };
 
     // Five wrong passwords for one login, now on A, now on B (the policy's count)…
     let guesser_a = browser(&a, Some("127.0.0.5"));
@@ -364,18 +366,54 @@ async fn failures_split_between_two_servers_lock_the_login_and_the_address_on_bo
         assert!(html.contains("Вход временно заблокирован"), "{}: {html}", who.base);
     }
 
-    // Thirty failures of different logins from one address, split between the servers…
-    let flood_a = browser(&a, Some("127.0.0.9"));
-    let flood_b = on(&flood_a, &b);
-    for i in 0..30 {
-        let who = if i % 2 == 0 { &flood_a } else { &flood_b };
-        let response = who.login(&format!("guess{i}"), "123456").await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{i}");
+    // Ten wrong passwords sent at the same moment, half to each server, are counted one after
+    // another: five are tried, the other five find the login locked.
+    let guessers: Vec<Client> = (0..10)
+        .map(|i| browser(either(i), Some("127.0.0.6")))
+        .collect();
+    futures_util::future::join_all(guessers.iter().map(|g| g.login("deputy", "wrong"))).await;
+    let (failed, locked): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE kind = 'login_failed'),
+                count(*) FILTER (WHERE kind = 'login_locked')
+         FROM account_event WHERE login = 'deputy'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((failed, locked), (5, 5), "tried, refused as locked");
+    for server in [&a, &b] {
+        let response = browser(server, Some("127.0.0.6")).login("deputy", "demo").await;
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Вход временно заблокирован"), "{}: {html}", server.base);
     }
-    // …refuse the address on both, before any password is checked.
-    for who in [&flood_a, &flood_b] {
-        let response = who.login("director", "demo").await;
-        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{}", who.base);
+
+    // Forty failures of different logins from one address at the same moment, split between
+    // the servers: thirty are tried, then the address is refused (429) on both…
+    let flood: Vec<Client> = (0..40)
+        .map(|i| browser(either(i), Some("127.0.0.9")))
+        .collect();
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(
+        flood
+            .iter()
+            .enumerate()
+            .map(|(i, c)| async move { c.login(&format!("guess{i}"), "123456").await.status() }),
+    )
+    .await;
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let tried = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    assert_eq!((tried, refused), (30, 10), "{statuses:?}");
+    // …before any password is checked, even the right one.
+    for server in [&a, &b] {
+        let response = browser(server, Some("127.0.0.9"))
+            .login("director", "demo")
+            .await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{}", server.base);
         let html = response.text().await.unwrap();
         assert!(
             html.contains("Слишком много неудачных попыток входа с этого компьютера"),
