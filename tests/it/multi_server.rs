@@ -173,7 +173,10 @@ async fn a_session_made_on_one_server_works_on_the_other_and_signing_out_on_eith
     let (status, page_a) = on_a.text("/teacher").await;
     assert_eq!(status, StatusCode::OK);
     let (_, page_b) = on_b.text("/teacher").await;
-    assert!(page_a.contains("Выйти") && page_b.contains("Выйти"), "{page_b}");
+    assert!(
+        page_a.contains("Выйти") && page_b.contains("Выйти"),
+        "{page_b}"
+    );
     // A form whose token was read from a page of A is accepted by B (the token is the
     // session's, kept in the database).
     let token = crate::helpers::csrf_of(&page_a).expect("a token on A's page");
@@ -189,7 +192,11 @@ async fn a_session_made_on_one_server_works_on_the_other_and_signing_out_on_eith
         .send()
         .await
         .unwrap();
-    assert_ne!(response.status(), StatusCode::FORBIDDEN, "B takes A's token");
+    assert_ne!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "B takes A's token"
+    );
     assert_eq!(on_a.session_cookie().as_deref(), Some(session.as_str()));
 
     // Signing out on B ends the session on A too.
@@ -296,7 +303,11 @@ async fn regulation_4_with_two_servers_sending_mail_each_queued_message_is_deliv
     .await
     .unwrap();
     assert_eq!(
-        scalar(&app, "SELECT count(*) FROM mail_outbox WHERE dedupe_key LIKE 'multi:%'").await,
+        scalar(
+            &app,
+            "SELECT count(*) FROM mail_outbox WHERE dedupe_key LIKE 'multi:%'"
+        )
+        .await,
         LETTERS
     );
 
@@ -327,7 +338,11 @@ async fn regulation_4_with_two_servers_sending_mail_each_queued_message_is_deliv
     let mut subjects: Vec<&str> = got.iter().map(|m| m.subject.as_str()).collect();
     subjects.sort();
     subjects.dedup();
-    assert_eq!(subjects.len() as i64, LETTERS, "no letter twice: {subjects:?}");
+    assert_eq!(
+        subjects.len() as i64,
+        LETTERS,
+        "no letter twice: {subjects:?}"
+    );
     let mut ids: Vec<&str> = got.iter().map(|m| m.message_id.as_str()).collect();
     ids.sort();
     ids.dedup();
@@ -363,7 +378,11 @@ async fn failures_split_between_two_servers_lock_the_login_and_the_address_on_bo
     // …lock it on both: the right password is refused on either.
     for who in [&guesser_a, &guesser_b] {
         let html = who.login("teacher", "demo").await.text().await.unwrap();
-        assert!(html.contains("Вход временно заблокирован"), "{}: {html}", who.base);
+        assert!(
+            html.contains("Вход временно заблокирован"),
+            "{}: {html}",
+            who.base
+        );
     }
 
     // Ten wrong passwords sent at the same moment, half to each server, are counted one after
@@ -382,9 +401,15 @@ async fn failures_split_between_two_servers_lock_the_login_and_the_address_on_bo
     .unwrap();
     assert_eq!((failed, locked), (5, 5), "tried, refused as locked");
     for server in [&a, &b] {
-        let response = browser(server, Some("127.0.0.6")).login("deputy", "demo").await;
+        let response = browser(server, Some("127.0.0.6"))
+            .login("deputy", "demo")
+            .await;
         let html = response.text().await.unwrap();
-        assert!(html.contains("Вход временно заблокирован"), "{}: {html}", server.base);
+        assert!(
+            html.contains("Вход временно заблокирован"),
+            "{}: {html}",
+            server.base
+        );
     }
 
     // Forty failures of different logins from one address at the same moment, split between
@@ -413,7 +438,12 @@ async fn failures_split_between_two_servers_lock_the_login_and_the_address_on_bo
         let response = browser(server, Some("127.0.0.9"))
             .login("director", "demo")
             .await;
-        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{}", server.base);
+        assert_eq!(
+            response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            server.base
+        );
         let html = response.text().await.unwrap();
         assert!(
             html.contains("Слишком много неудачных попыток входа с этого компьютера"),
