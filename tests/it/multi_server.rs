@@ -144,15 +144,33 @@ async fn pupil_of(app: &TestApp, login: &str) -> i64 {
     .unwrap()
 }
 
+/// The archive's public key as «Настройки школы» shows it, or the page's refusal.
+async fn printed_key(director: &Client) -> Result<String, String> {
+    let (status, page) = director.text("/admin/settings").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let marker = "Открытый ключ (Ed25519): <code>";
+    match page.find(marker) {
+        Some(at) => {
+            let rest = &page[at + marker.len()..];
+            Ok(rest[..rest.find('<').expect("the key ends")].to_string())
+        }
+        None => Err(page),
+    }
+}
+
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
 }
 
 #[tokio::test]
-async fn a_session_made_on_one_server_works_on_the_other_and_signing_out_on_either_ends_it() {
+async fn a_session_made_on_one_server_works_on_the_other_signing_out_on_either_ends_it_and_the_archive_key_is_one()
+ {
     let app = spawn_app().await;
-    let a = Server::start(&app, 8801, &[]).await;
-    let b = Server::start(&app, 8802, &[]).await;
+    // As ARCHITECTURE «Several servers» asks: one data directory for both (archives, keys).
+    let shared = tempfile::tempdir().expect("a shared data directory");
+    let data_dir = shared.path().to_str().expect("a UTF-8 path");
+    let a = Server::start(&app, 8801, &[("ZHURNAL_DATA_DIR", data_dir)]).await;
+    let b = Server::start(&app, 8802, &[("ZHURNAL_DATA_DIR", data_dir)]).await;
 
     // The login form is read from A and sent to B: its anonymous CSRF token needs no server's
     // memory.
@@ -213,6 +231,33 @@ async fn a_session_made_on_one_server_works_on_the_other_and_signing_out_on_eith
             .unwrap();
         assert_eq!(path_of(&response), "/login", "{}", server.base);
     }
+
+    // The archives' signing key: the director sees the school's one key through either server
+    // (one data directory)…
+    let director_a = browser(&a, None);
+    assert_eq!(
+        path_of(&director_a.login("director", "demo").await),
+        "/director"
+    );
+    let key = printed_key(&director_a).await.expect("A shows the key");
+    assert_eq!(printed_key(&on(&director_a, &b)).await, Ok(key.clone()));
+    // …and a server given a data directory of its own refuses to sign, saying why, instead of
+    // making the school a second key.
+    let c = Server::start(&app, 8809, &[]).await;
+    let refusal = printed_key(&on(&director_a, &c))
+        .await
+        .expect_err("C holds no key of the school");
+    assert!(
+        refusal.contains("Ключа подписи архивов школы")
+            && refusal.contains(&key)
+            && refusal.contains("ZHURNAL_DATA_DIR"),
+        "{refusal}"
+    );
+    assert_eq!(
+        printed_key(&director_a).await,
+        Ok(key),
+        "the school's key is unchanged"
+    );
 }
 
 #[tokio::test]
@@ -236,7 +281,11 @@ async fn s4_a_diary_open_on_one_server_hears_of_a_mark_saved_through_the_other()
 
     let parent = browser(&b, None);
     let response = parent.login("parent", "demo").await;
-    assert_eq!(response.status(), StatusCode::OK, "the parent signs in on B");
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the parent signs in on B"
+    );
     let mut stream = parent.get("/diary/events").await;
     assert_eq!(stream.status(), StatusCode::OK);
 
