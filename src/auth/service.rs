@@ -62,6 +62,9 @@ pub async fn login(
     let now = clock.now();
     let minutes_until =
         |until: chrono::DateTime<chrono::Utc>| (((until - now).num_seconds() + 59) / 60).max(1);
+    // Read before the turn is taken: a transaction holding the turn never waits for a second
+    // connection (the attempts queued behind it may hold all the others).
+    let account = repo::find_by_login(pool, &login).await?;
     let mut tx = pool.begin().await?;
     // A login that signed in from this address lately is at home here (rules::login).
     let at_home = match origin.ip {
@@ -107,7 +110,6 @@ pub async fn login(
         LoginGate::Slowed(wait) => Some(wait),
         LoginGate::Open => None,
     };
-    let account = repo::find_by_login(pool, &login).await?;
     let attempt = repo::record_event(
         &mut tx,
         event(EventKind::LoginFailed, account.as_ref().map(|a| a.id)),

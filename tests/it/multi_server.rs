@@ -481,7 +481,13 @@ async fn failures_split_between_two_servers_lock_the_login_and_the_address_on_bo
         .iter()
         .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
         .count();
-    assert_eq!((tried, refused), (30, 10), "{statuses:?}");
+    assert_eq!(
+        (tried, refused),
+        (30, 10),
+        "{statuses:?}\nA:\n{}\nB:\n{}",
+        a.log_text(),
+        b.log_text()
+    );
     // …before any password is checked, even the right one.
     for server in [&a, &b] {
         let response = browser(server, Some("127.0.0.9"))
