@@ -414,7 +414,7 @@ async fn failures_split_between_two_servers_lock_the_login_and_the_address_on_bo
     let app = spawn_app().await;
     let a = Server::start(&app, 8807, &[]).await;
     let b = Server::start(&app, 8808, &[]).await;
-    let either = |i: usize| if i % 2 == 0 { &a } else { &b };
+    let either = |i: usize| if i.is_multiple_of(2) { &a } else { &b };
 
     // Five wrong passwords for one login, now on A, now on B (the policy's count)…
     let guesser_a = browser(&a, Some("127.0.0.5"));
