@@ -65,6 +65,58 @@ pub fn zip_path(data_dir: &Path, school: SchoolId, year_id: i64, id: i64) -> Pat
     dir(data_dir, school, year_id, id).with_extension("zip")
 }
 
+/// The school's signing key from this server's data directory (`seal::signing_key`, made on
+/// first use), checked against the public key the database recorded at that first use
+/// (`archive_key`). Several servers must share one data directory: a server that holds another
+/// key, or none while the school has one, refuses to sign — with the reason — instead of giving
+/// the school a second key that the printed one would not verify.
+pub async fn school_key(
+    pool: &PgPool,
+    data_dir: &Path,
+    school: SchoolId,
+) -> AppResult<seal::SigningKey> {
+    let recorded = sqlx::query_scalar!(
+        "SELECT public_key FROM archive_key WHERE school_id = $1",
+        school.0
+    )
+    .fetch_optional(pool)
+    .await?;
+    let refused = |recorded: &str| {
+        AppError::Refused(format!(
+            "Ключа подписи архивов школы (открытый ключ {}) нет в каталоге данных этого сервера. \
+             Если серверов несколько, у них должен быть общий каталог данных (ZHURNAL_DATA_DIR); \
+             обратитесь к администратору.",
+            seal::PublicKey::of_hex(recorded)
+        ))
+    };
+    if let Some(recorded) = &recorded
+        && !seal::key_path(data_dir, school.0).exists()
+    {
+        return Err(refused(recorded));
+    }
+    let key = seal::signing_key(data_dir, school.0).map_err(AppError::Internal)?;
+    let public = seal::PublicKey::of(&key.verifying_key()).hex;
+    let recorded = match recorded {
+        Some(recorded) => recorded,
+        // Two servers' first uses at once: the first key recorded is the school's.
+        None => {
+            sqlx::query_scalar!(
+                "INSERT INTO archive_key (school_id, public_key) VALUES ($1, $2)
+                 ON CONFLICT (school_id) DO UPDATE SET public_key = archive_key.public_key
+                 RETURNING public_key",
+                school.0,
+                public
+            )
+            .fetch_one(pool)
+            .await?
+        }
+    };
+    if recorded != public {
+        return Err(refused(&recorded));
+    }
+    Ok(key)
+}
+
 fn retain(ends_on: NaiveDate, years: u32) -> NaiveDate {
     ends_on
         .checked_add_months(Months::new(12 * years))
@@ -244,6 +296,8 @@ pub async fn start(
     let today = clock::local_today(clock.as_ref(), &time_zone);
     let period_end = closed_periods_end(&mut tx, school, year_id, today).await?;
     let until = covers(&year, today, period_end).map_err(AppError::Refused)?;
+    // Refused at once, next to the year, if this server cannot sign in the school's name.
+    school_key(pool, &storage.data_dir, school).await?;
     // A worker lives as long as its server: one "running" for longer than `STALE` was cut off by
     // a restart and is marked failed, so the year can be archived again.
     sqlx::query!(
@@ -485,7 +539,7 @@ async fn make(
 
     let head = audit_chain_head(pool, school).await?;
     let made_at = clock.now();
-    let key = seal::signing_key(data_dir, school.0)?;
+    let key = school_key(pool, data_dir, school).await?;
     let manifest = seal::Manifest {
         format: seal::FORMAT.into(),
         school_id: school.0,

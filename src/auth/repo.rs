@@ -45,7 +45,7 @@ pub async fn find_by_id(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option
 /// Failed attempts for `login` since its last successful login and not before `since`; only
 /// those from `ip` when it is given.
 pub async fn recent_failures(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     login: &str,
     ip: Option<IpAddr>,
     since: DateTime<Utc>,
@@ -63,13 +63,13 @@ pub async fn recent_failures(
         since,
         ip
     )
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }
 
 /// The latest failed attempts from `ip` (whatever the login) not before `since`, at most `limit`.
 pub async fn address_failures(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     ip: IpAddr,
     since: DateTime<Utc>,
     limit: i64,
@@ -82,13 +82,13 @@ pub async fn address_failures(
         since,
         limit
     )
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }
 
 /// Whether `login` signed in successfully from `ip` since `since`.
 pub async fn signed_in_from(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     login: &str,
     ip: IpAddr,
     since: DateTime<Utc>,
@@ -101,9 +101,47 @@ pub async fn signed_in_from(
         ip.to_string(),
         since
     )
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?;
     Ok(found)
+}
+
+/// Holds, until the transaction ends, the turn of `login` — and of `ip` first when given — for
+/// a login attempt: attempts of one login (or from one address) are decided one after another,
+/// whichever server they reach, so attempts sent at once all see each other (`auth::service::
+/// login`). Always the address before the login, so two attempts never wait for each other.
+pub async fn take_attempt_turn(
+    conn: &mut PgConnection,
+    login: &str,
+    ip: Option<IpAddr>,
+) -> sqlx::Result<()> {
+    let mut keys = Vec::with_capacity(2);
+    if let Some(ip) = ip {
+        keys.push(format!("zhurnal.login-address:{ip}"));
+    }
+    keys.push(format!("zhurnal.login:{login}"));
+    for key in keys {
+        sqlx::query_scalar!(
+            r#"SELECT true AS "taken!" FROM pg_advisory_xact_lock(hashtextextended($1, 0))"#,
+            key
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// An attempt recorded as failed before its password was checked turns out to have succeeded.
+pub async fn attempt_succeeded(pool: &PgPool, event_id: i64, account_id: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE account_event SET kind = 'login_succeeded', account_id = $2
+         WHERE id = $1 AND kind = 'login_failed'",
+        event_id,
+        account_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// An entry of the account security log.
@@ -146,15 +184,17 @@ pub struct AccountEvent<'a> {
     pub school_id: Option<SchoolId>,
 }
 
+/// Writes an entry of the security log; returns its id.
 pub async fn record_event(
     conn: &mut PgConnection,
     event: AccountEvent<'_>,
     origin: &Origin,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<i64> {
     let ip = origin.ip.map(|ip| ip.to_string());
-    sqlx::query!(
+    sqlx::query_scalar!(
         "INSERT INTO account_event (at, login, account_id, kind, school_id, ip, user_agent)
-         VALUES ($1, $2, $3, $4, $5, $6::text::inet, left($7, 300))",
+         VALUES ($1, $2, $3, $4, $5, $6::text::inet, left($7, 300))
+         RETURNING id",
         event.at,
         event.login,
         event.account_id,
@@ -163,9 +203,8 @@ pub async fn record_event(
         ip,
         origin.user_agent,
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await
 }
 
 /// A membership as the "where to work" page lists it.

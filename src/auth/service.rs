@@ -42,6 +42,14 @@ impl From<sqlx::Error> for LoginError {
 }
 
 /// Checks a login and password, slowing down and locking repeated failures (rules::login).
+///
+/// The gate is decided and the attempt written to the security log as a failure in one short
+/// transaction holding the login's turn (and the address's, where its limit applies:
+/// `repo::take_attempt_turn`), before the password is checked; a right password then turns the
+/// entry into a success. So attempts sent at once — to one server or to several — are counted
+/// one after another: the sixth of ten simultaneous guesses is locked like the sixth of ten in
+/// a row, instead of all ten passing a gate that none of them had yet been counted by. No
+/// connection is held while the attempt waits out its slow-down or its password is hashed.
 pub async fn login(
     pool: &PgPool,
     clock: &dyn Clock,
@@ -54,15 +62,21 @@ pub async fn login(
     let now = clock.now();
     let minutes_until =
         |until: chrono::DateTime<chrono::Utc>| (((until - now).num_seconds() + 59) / 60).max(1);
+    // Read before the turn is taken: a transaction holding the turn never waits for a second
+    // connection (the attempts queued behind it may hold all the others).
+    let account = repo::find_by_login(pool, &login).await?;
+    let mut tx = pool.begin().await?;
     // A login that signed in from this address lately is at home here (rules::login).
     let at_home = match origin.ip {
-        Some(ip) => repo::signed_in_from(pool, &login, ip, now - policy.known_for).await?,
+        Some(ip) => repo::signed_in_from(&mut tx, &login, ip, now - policy.known_for).await?,
         None => false,
     };
-    if let (Some(ip), false) = (origin.ip, at_home) {
+    let limited_ip = origin.ip.filter(|_| !at_home);
+    repo::take_attempt_turn(&mut tx, &login, limited_ip).await?;
+    if let Some(ip) = limited_ip {
         let address = policy.for_address();
         let failures = repo::address_failures(
-            pool,
+            &mut tx,
             ip,
             now - gate_rules::lookback(&address),
             address.address_lock_after as i64,
@@ -77,53 +91,50 @@ pub async fn login(
     }
     let from = if at_home { origin.ip } else { None };
     let failures =
-        repo::recent_failures(pool, &login, from, now - gate_rules::lookback(policy)).await?;
+        repo::recent_failures(&mut tx, &login, from, now - gate_rules::lookback(policy)).await?;
     let event = |kind, account_id| AccountEvent {
-        at: clock.now(),
+        at: now,
         login: &login,
         account_id,
         kind,
         school_id: None,
     };
-    match gate_rules::gate(policy, &failures, now) {
+    let wait = match gate_rules::gate(policy, &failures, now) {
         LoginGate::Locked { until } => {
-            let mut conn = pool.acquire().await?;
-            repo::record_event(&mut conn, event(EventKind::LoginLocked, None), origin).await?;
+            repo::record_event(&mut tx, event(EventKind::LoginLocked, None), origin).await?;
+            tx.commit().await?;
             return Err(LoginError::Locked {
                 minutes: minutes_until(until),
             });
         }
-        LoginGate::Slowed(wait) => {
-            tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
-        }
-        LoginGate::Open => {}
+        LoginGate::Slowed(wait) => Some(wait),
+        LoginGate::Open => None,
+    };
+    let attempt = repo::record_event(
+        &mut tx,
+        event(EventKind::LoginFailed, account.as_ref().map(|a| a.id)),
+        origin,
+    )
+    .await?;
+    tx.commit().await?;
+    if let Some(wait) = wait {
+        tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
     }
-    let account = repo::find_by_login(pool, &login).await?;
     let stored = account
         .as_ref()
         .map(|a| a.password_hash.clone())
         .unwrap_or_else(|| password::dummy_hash().to_string());
     let password_ok = password::verify_async(password.to_string(), stored).await;
-    let mut conn = pool.acquire().await?;
     match account {
         Some(a) if password_ok && !a.disabled => {
-            repo::record_event(
-                &mut conn,
-                event(EventKind::LoginSucceeded, Some(a.id)),
-                origin,
-            )
-            .await?;
+            repo::attempt_succeeded(pool, attempt, a.id).await?;
             Ok(SignedIn {
                 account_id: a.id,
                 must_change_password: a.must_change_password,
                 is_operator: a.is_operator,
             })
         }
-        other => {
-            let id = other.map(|a| a.id);
-            repo::record_event(&mut conn, event(EventKind::LoginFailed, id), origin).await?;
-            Err(LoginError::Invalid)
-        }
+        _ => Err(LoginError::Invalid),
     }
 }
 

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::AppState;
 use super::extract::Member;
 use super::layout::{Layout, flash};
-use crate::archive::seal::{self, PublicKey};
+use crate::archive::seal::PublicKey;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::mail::WEEKDAYS;
 use crate::tenancy::settings::{self, SettingsForm};
@@ -31,16 +31,18 @@ pub struct SettingsPage {
     agreements: &'static [(&'static str, &'static str)],
     errors: FieldErrors,
     /// The public key the year's archives are signed with (§6), to print and keep on paper.
-    archive_key: Option<PublicKey>,
+    archive_key: Result<PublicKey, String>,
 }
 
-/// The school's archive key, made on first use; `None` if the data directory cannot hold it.
-fn archive_key(state: &AppState, member: &Member) -> Option<PublicKey> {
-    match seal::signing_key(&state.config.data_dir, member.school.id.0) {
-        Ok(key) => Some(PublicKey::of(&key.verifying_key())),
+/// The school's archive key, made on first use (`archive::school_key`); the reason in words if
+/// this server cannot use it.
+async fn archive_key(state: &AppState, member: &Member) -> Result<PublicKey, String> {
+    match crate::archive::school_key(&state.pool, &state.config.data_dir, member.school.id).await {
+        Ok(key) => Ok(PublicKey::of(&key.verifying_key())),
+        Err(AppError::Refused(message)) => Err(message),
         Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "the school's archive key is unavailable");
-            None
+            tracing::error!(error = %e, "the school's archive key is unavailable");
+            Err("Ключ подписи недоступен: проверьте каталог данных сервера.".into())
         }
     }
 }
@@ -49,7 +51,7 @@ fn page(
     layout: Layout,
     form: SettingsForm,
     errors: FieldErrors,
-    archive_key: Option<PublicKey>,
+    archive_key: Result<PublicKey, String>,
 ) -> SettingsPage {
     SettingsPage {
         archive_key,
@@ -76,7 +78,7 @@ pub async fn show(State(state): State<AppState>, member: Member) -> AppResult<Se
         Layout::for_member(&member, TITLE).await?,
         SettingsForm::of(&stored),
         FieldErrors::new(),
-        archive_key(&state, &member),
+        archive_key(&state, &member).await,
     ))
 }
 
@@ -102,9 +104,10 @@ pub async fn save(
         }
         Err(AppError::Invalid(errors)) => {
             let layout = Layout::for_member(&member, TITLE).await?;
+            let key = archive_key(&state, &member).await;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                page(layout, form, errors, archive_key(&state, &member)),
+                page(layout, form, errors, key),
             )
                 .into_response())
         }

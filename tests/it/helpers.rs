@@ -351,3 +351,13 @@ impl Client {
 pub fn path_of(response: &Response) -> String {
     response.url().path().to_string()
 }
+
+impl TestApp {
+    /// The application role's URL of this test's database: what a `zhurnal serve` process
+    /// started by a test is given as `ZHURNAL_APP_DATABASE_URL` (`owner_url` is its
+    /// `DATABASE_URL`).
+    pub fn app_url(&self) -> String {
+        let owner = reqwest::Url::parse(&self.owner_url).expect("the owner's URL");
+        server().app_url(owner.path().trim_start_matches('/'))
+    }
+}

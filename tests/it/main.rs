@@ -33,6 +33,7 @@ mod isolation;
 mod journal_control;
 mod mail;
 mod messages;
+mod multi_server;
 mod outage;
 mod pages;
 mod planned_lessons;
