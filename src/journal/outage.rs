@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 
 use super::service::Author;
 use crate::audit::{self, Change};
@@ -111,26 +111,18 @@ pub async fn recent(
         .collect())
 }
 
-/// When the break the moment `at` falls in ended (local time), if it falls in one.
-pub async fn ended_after(
-    conn: &mut PgConnection,
-    school: SchoolId,
-    time_zone: &str,
-    at: NaiveDateTime,
-) -> sqlx::Result<Option<NaiveDateTime>> {
-    let tz = zone(time_zone);
-    let Some(at) = tz.from_local_datetime(&at).earliest() else {
-        return Ok(None);
-    };
-    let ended = sqlx::query_scalar!(
-        "SELECT max(ends_at) FROM system_outage
-         WHERE school_id = $1 AND starts_at <= $2 AND ends_at >= $2",
-        school.0,
-        at.with_timezone(&Utc)
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(ended.map(|e| e.with_timezone(&tz).naive_local()))
+/// The instant of a local moment of the school (the earlier one of a repeated hour; none in a
+/// skipped hour).
+pub fn instant(time_zone: &str, at: NaiveDateTime) -> Option<DateTime<Utc>> {
+    zone(time_zone)
+        .from_local_datetime(&at)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The school's local time of an instant.
+pub fn local(time_zone: &str, at: DateTime<Utc>) -> NaiveDateTime {
+    at.with_timezone(&zone(time_zone)).naive_local()
 }
 
 /// Registers a break from `from` to `to` (local times of the school). Bad input: a message next

@@ -172,28 +172,58 @@ pub async fn unlocked(
     .await
 }
 
-/// J13: period marks are set for every pupil in the group on `on` (and at least one is set).
-pub async fn period_closed(
+/// Where an author stands at a lesson's journal, in one statement (it was four round trips,
+/// asked again for every entry a page or a save checks): whether `account_id` teaches the group;
+/// whether a deputy's unlock of the lesson or the whole journal is in force at `now`; J13 whether
+/// period marks of `period` are set for every pupil in the group on `closed_on` (and at least one
+/// is set); 001 §6 the end of a registered break in the system's work that `started` falls in.
+pub struct Standing {
+    pub teaches: bool,
+    pub unlocked: bool,
+    pub period_closed: bool,
+    pub outage_ended: Option<DateTime<Utc>>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn standing(
     conn: &mut PgConnection,
     school: SchoolId,
     group_id: i64,
-    period_id: i64,
-    on: NaiveDate,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM period_mark WHERE school_id = $1 AND group_id = $2 AND period_id = $3)
-              AND NOT EXISTS (
-                  SELECT 1 FROM group_pupil gp
-                  WHERE gp.school_id = $1 AND gp.group_id = $2
-                    AND gp.starts_on <= $4 AND (gp.ends_on IS NULL OR gp.ends_on >= $4)
-                    AND NOT EXISTS (SELECT 1 FROM period_mark pm
-                                    WHERE pm.school_id = $1 AND pm.group_id = $2
-                                      AND pm.period_id = $3 AND pm.pupil_id = gp.pupil_id))
-              AS "closed!""#,
+    lesson_id: i64,
+    account_id: i64,
+    now: DateTime<Utc>,
+    period: Option<(i64, NaiveDate)>,
+    started: Option<DateTime<Utc>>,
+) -> sqlx::Result<Standing> {
+    let (period_id, closed_on) = period.unzip();
+    sqlx::query_as!(
+        Standing,
+        r#"SELECT EXISTS (SELECT 1 FROM teaching_assignment
+                          WHERE school_id = $1 AND group_id = $2 AND teacher_id = $3) AS "teaches!",
+                  EXISTS (SELECT 1 FROM journal_unlock
+                          WHERE school_id = $1 AND group_id = $2 AND until > $5
+                            AND (lesson_id IS NULL OR lesson_id = $4)) AS "unlocked!",
+                  coalesce($6::bigint IS NOT NULL
+                      AND EXISTS (SELECT 1 FROM period_mark
+                                  WHERE school_id = $1 AND group_id = $2 AND period_id = $6)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM group_pupil gp
+                          WHERE gp.school_id = $1 AND gp.group_id = $2
+                            AND gp.starts_on <= $7 AND (gp.ends_on IS NULL OR gp.ends_on >= $7)
+                            AND NOT EXISTS (SELECT 1 FROM period_mark pm
+                                            WHERE pm.school_id = $1 AND pm.group_id = $2
+                                              AND pm.period_id = $6 AND pm.pupil_id = gp.pupil_id)),
+                      false) AS "period_closed!",
+                  (SELECT max(ends_at) FROM system_outage
+                   WHERE school_id = $1 AND starts_at <= $8 AND ends_at >= $8) AS outage_ended"#,
         school.0,
         group_id,
+        account_id,
+        lesson_id,
+        now,
         period_id,
-        on
+        closed_on,
+        started
     )
     .fetch_one(conn)
     .await

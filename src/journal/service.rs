@@ -106,33 +106,52 @@ pub async fn substitutes_in(
     .await?)
 }
 
-/// The journal's state at the lesson: unlocked, period closed (J13), year closed.
-async fn state(
+/// The author's capacities and the journal's state at the lesson (unlocked, period closed —
+/// J13 —, year closed, a break in the system's work — 001 §6), read in one statement.
+async fn standing(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson: &LessonCtx,
-) -> AppResult<JournalState> {
+) -> AppResult<(Capacities, JournalState)> {
     let school = author.access.school_id;
-    let now = author.now();
-    let unlocked = repo::unlocked(conn, school, lesson.group_id, Some(lesson.id), now).await?;
-    let period_closed = match (lesson.period_id, lesson.period_ends) {
+    let period = match (lesson.period_id, lesson.period_ends) {
         (Some(period), Some(ends)) => {
             let today = crate::clock::local_today(author.clock, &lesson.time_zone);
-            repo::period_closed(conn, school, lesson.group_id, period, ends.min(today)).await?
+            Some((period, ends.min(today)))
         }
-        _ => false,
+        _ => None,
     };
-    // 001 §6: did the lesson start during a registered break in the system's work?
     let starts = lesson
         .lesson_date
         .and_time(lesson.starts_at.unwrap_or(chrono::NaiveTime::MIN));
-    let outage_ended = super::outage::ended_after(conn, school, &lesson.time_zone, starts).await?;
-    Ok(JournalState {
-        unlocked,
-        period_closed,
+    let s = repo::standing(
+        conn,
+        school,
+        lesson.group_id,
+        lesson.id,
+        author.account_id,
+        author.now(),
+        period,
+        super::outage::instant(&lesson.time_zone, starts),
+    )
+    .await?;
+    let staff_teacher = matches!(author.access.role, Role::Teacher | Role::ClassTeacher);
+    let caps = Capacities {
+        teaches: staff_teacher && s.teaches,
+        substitutes: staff_teacher && lesson.substitute_id == Some(author.account_id),
+        class_teacher: author.access.role == Role::ClassTeacher
+            && lesson.class_id.is_some()
+            && author.access.class_id == lesson.class_id,
+    };
+    let state = JournalState {
+        unlocked: s.unlocked,
+        period_closed: s.period_closed,
         year_closed: lesson.year_closed,
-        outage_ended,
-    })
+        outage_ended: s
+            .outage_ended
+            .map(|e| super::outage::local(&lesson.time_zone, e)),
+    };
+    Ok((caps, state))
 }
 
 /// Asks the rules; a refusal becomes `Refused` with its clause.
@@ -142,8 +161,7 @@ async fn check(
     lesson: &LessonCtx,
     entry: Entry,
 ) -> AppResult<Timing> {
-    let caps = capacities(conn, author, lesson).await?;
-    let state = state(conn, author, lesson).await?;
+    let (caps, state) = standing(conn, author, lesson).await?;
     let now = crate::clock::local_now(author.clock, &lesson.time_zone);
     rules::may_write(caps, entry, &lesson.time(), now, state, &lesson.settings())
         .map_err(|r| AppError::Refused(r.text()))
