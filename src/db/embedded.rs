@@ -315,6 +315,19 @@ pub fn make_standby(primary: &EmbeddedPostgres, data_dir: &Path) -> anyhow::Resu
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
+    // The primary's socket lives in its cluster directory: the copy took the socket's lock
+    // file, which would make the standby refuse to start (the primary's postmaster is alive).
+    for entry in fs::read_dir(&cluster_dir)
+        .map_err(|e| io_error("прочитать каталог кластера", &cluster_dir, &e))?
+        .flatten()
+    {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".s.PGSQL.") && name.ends_with(".lock") {
+            fs::remove_file(entry.path())
+                .map_err(|e| io_error("удалить копию файла блокировки", &entry.path(), &e))?;
+        }
+    }
     Ok(())
 }
 
