@@ -99,9 +99,11 @@ impl Config {
             .into();
         let read_database_url = var("ZHURNAL_READ_DATABASE_URL");
         if let Some(url) = &read_database_url {
-            let app_role = match var("ZHURNAL_APP_DATABASE_URL") {
-                Some(app) => crate::db::user_of(&app)?,
-                None => crate::db::APP_ROLE.to_string(),
+            // The application's role: the user of ZHURNAL_APP_DATABASE_URL on an external
+            // server, `zhurnal_app` on the private cluster.
+            let app_role = match (var("DATABASE_URL"), var("ZHURNAL_APP_DATABASE_URL")) {
+                (Some(_), Some(app)) => crate::db::user_of(&app)?,
+                _ => crate::db::APP_ROLE.to_string(),
             };
             let read_role = crate::db::user_of(url)
                 .context("ZHURNAL_READ_DATABASE_URL должен быть адресом PostgreSQL")?;
