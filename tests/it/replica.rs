@@ -267,6 +267,43 @@ async fn the_diary_is_read_from_a_streaming_replica_while_the_teacher_sees_the_s
         "the parent's diary comes from the standby too"
     );
 
+    // The management's pages of the class work on the standby too (nothing in them writes,
+    // locks rows or makes temporary tables, which a standby refuses).
+    let class_summary = format!("/classes/{class_id}/summary");
+    let class_report = format!("/classes/{class_id}/report");
+    // (A failure on the standby would be a 500 here: the standby still answers, so no retry.)
+    let before = standby_reads(&standby_owner).await;
+    for path in [
+        "/deputy",
+        "/control/no-topic",
+        "/control/parents",
+        "/reports/progress",
+        "/reports/progress.xlsx",
+        "/reports/attendance",
+        "/reports/activity",
+        "/reports/catch-up",
+        "/reports/homework-load",
+        "/reports/programme",
+        "/reports/control-works",
+        "/reports/timeliness",
+        "/reports/accumulation",
+        &class_summary,
+        &class_report,
+    ] {
+        let r = deputy.get(path).await;
+        let status = r.status();
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{path}: {}",
+            r.text().await.unwrap()
+        );
+    }
+    assert!(
+        standby_read_since(&standby_owner, before).await,
+        "the management's pages are read from the standby"
+    );
+
     // Replay paused: the standby stands still while the teacher saves a mark on the primary.
     sqlx::query("SELECT pg_wal_replay_pause()")
         .execute(&standby_owner)
