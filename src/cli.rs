@@ -206,8 +206,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     seconds.max(1),
                     only.as_deref(),
                 )
-                    .await
-                    .map(|load_met| met && load_met);
+                .await
+                .map(|load_met| met && load_met);
             }
             if !load_only && let Ok(met) = result {
                 result = crate::bench::audit_chain(&db.pool, crate::bench::CHAIN_EVENTS)

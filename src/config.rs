@@ -14,6 +14,12 @@ pub struct Config {
     /// With `database_url`: the role the application serves as (rows only, no DDL, the audit
     /// trail append-only); `database_url` is then only used to apply the migrations.
     pub app_database_url: Option<String>,
+    /// A streaming standby of the database, as the application's role: the diary's and the
+    /// reports' pages read from it (`db::replica`, `web::reads`). `None`: everything on the
+    /// primary.
+    pub read_database_url: Option<String>,
+    /// The replica serves only while it is at most this far behind the primary.
+    pub read_max_lag_seconds: u64,
     pub data_dir: PathBuf,
     pub bind: SocketAddr,
     /// Mark cookies `Secure` (set when the site is served over HTTPS).
@@ -91,6 +97,29 @@ impl Config {
         let data_dir: PathBuf = var("ZHURNAL_DATA_DIR")
             .unwrap_or_else(|| "data".into())
             .into();
+        let read_database_url = var("ZHURNAL_READ_DATABASE_URL");
+        if let Some(url) = &read_database_url {
+            // The application's role: the user of ZHURNAL_APP_DATABASE_URL on an external
+            // server, `zhurnal_app` on the private cluster.
+            let app_role = match (var("DATABASE_URL"), var("ZHURNAL_APP_DATABASE_URL")) {
+                (Some(_), Some(app)) => crate::db::user_of(&app)?,
+                _ => crate::db::APP_ROLE.to_string(),
+            };
+            let read_role = crate::db::user_of(url)
+                .context("ZHURNAL_READ_DATABASE_URL должен быть адресом PostgreSQL")?;
+            anyhow::ensure!(
+                read_role == app_role,
+                "ZHURNAL_READ_DATABASE_URL подключается от имени «{read_role}», а приложение \
+                 работает от имени «{app_role}»: реплика читается той же ролью (без особых прав, \
+                 с защитой строк)"
+            );
+        }
+        let read_max_lag_seconds = var("ZHURNAL_READ_MAX_LAG_SECONDS")
+            .map(|v| v.parse::<u64>())
+            .transpose()
+            .context("ZHURNAL_READ_MAX_LAG_SECONDS должен быть целым числом секунд")?
+            .unwrap_or(30)
+            .clamp(1, 3600);
         let backup_dir = var("ZHURNAL_BACKUP_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("backups"));
@@ -105,6 +134,8 @@ impl Config {
             public_url,
             database_url: var("DATABASE_URL"),
             app_database_url: var("ZHURNAL_APP_DATABASE_URL"),
+            read_database_url,
+            read_max_lag_seconds,
             data_dir,
             bind,
             secure_cookies,
@@ -121,6 +152,11 @@ impl fmt::Debug for Config {
                 "app_database_url",
                 &self.app_database_url.as_ref().map(|_| "<set>"),
             )
+            .field(
+                "read_database_url",
+                &self.read_database_url.as_ref().map(|_| "<set>"),
+            )
+            .field("read_max_lag_seconds", &self.read_max_lag_seconds)
             .field("data_dir", &self.data_dir)
             .field("bind", &self.bind)
             .field("secure_cookies", &self.secure_cookies)

@@ -99,10 +99,21 @@ impl Database {
     }
 }
 
-/// The state handlers share.
+/// The state handlers share. With `config.read_database_url`, the diary's and the reports'
+/// pages read from that streaming replica (`db::replica`; connected when first used).
 pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
+    let replica = config.read_database_url.as_deref().and_then(|url| {
+        let max_lag = std::time::Duration::from_secs(config.read_max_lag_seconds);
+        match db::replica::Replica::connect_lazy(url, max_lag) {
+            Ok(replica) => Some(Arc::new(replica)),
+            Err(e) => {
+                tracing::error!(error = %e, "the read replica is not used");
+                None
+            }
+        }
+    });
     AppState {
-        pool,
+        pool: db::replica::Pools::new(pool, replica),
         clock,
         config: Arc::new(config),
         lockout: LockoutPolicy::default(),
@@ -156,16 +167,23 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let cleanup = PgSessionStore::new(self.state.pool.clone()).spawn_cleanup();
+        // Everything outside a request works on the primary: a standby takes no writes and
+        // cannot LISTEN.
+        let primary = self.state.pool.primary().clone();
+        let cleanup = PgSessionStore::new(primary.clone()).spawn_cleanup();
         let live = self.state.live.clone();
-        let listener = live.spawn_listener(self.state.pool.clone());
+        let listener = live.spawn_listener(primary.clone());
         let visits = self.state.visits.clone();
         let visit_flusher =
-            visits.spawn_flusher(self.state.pool.clone(), std::time::Duration::from_secs(2));
-        let pool = self.state.pool.clone();
+            visits.spawn_flusher(primary.clone(), std::time::Duration::from_secs(2));
+        // The read replica is looked at every second (`db::replica`).
+        let replica = self.state.pool.replica().cloned();
+        let monitor = replica
+            .clone()
+            .map(|r| r.spawn_monitor(primary.clone(), db::replica::MONITOR_EVERY));
         // Promotion orders take effect on their date (regulations §2): checked every minute.
         let promotion = crate::school_year::year_end::spawn_worker(
-            self.state.pool.clone(),
+            primary.clone(),
             self.state.clock.clone(),
             std::time::Duration::from_secs(60),
         );
@@ -173,7 +191,7 @@ impl Application {
         let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
         let mail = (self.state.config.mail_poll_seconds > 0).then(|| {
             mail::spawn_worker(
-                self.state.pool.clone(),
+                primary.clone(),
                 self.state.clock.clone(),
                 mail::MailerConfig::from_config(&self.state.config),
                 std::time::Duration::from_secs(self.state.config.mail_poll_seconds),
@@ -204,8 +222,14 @@ impl Application {
         cleanup.abort();
         listener.abort();
         visit_flusher.abort();
-        if let Err(e) = visits.flush(&pool).await {
+        if let Err(e) = visits.flush(&primary).await {
             tracing::warn!(error = %e, "the last diary views were not written");
+        }
+        if let Some(monitor) = monitor {
+            monitor.abort();
+        }
+        if let Some(replica) = replica {
+            replica.close().await;
         }
         promotion.abort();
         if let Some(backups) = backups {

@@ -272,6 +272,65 @@ impl PgBinaries {
     }
 }
 
+/// Makes `data_dir/pg` a streaming standby of the running cluster `primary` (`pg_basebackup
+/// -R`: a copy of its files, WAL streamed, `standby.signal` and `primary_conninfo` over the
+/// primary's socket as `postgres`, which the private cluster's `pg_hba` trusts for replication).
+/// `EmbeddedPostgres::start(data_dir, …)` then runs it as a hot standby. For the tests of the
+/// read replica and for trying one out; blocking.
+pub fn make_standby(primary: &EmbeddedPostgres, data_dir: &Path) -> anyhow::Result<()> {
+    let bins = PgBinaries::find()?;
+    let run_as = run_as()?;
+    fs::create_dir_all(data_dir).map_err(|e| io_error("создать каталог данных", data_dir, &e))?;
+    let data_dir = data_dir
+        .canonicalize()
+        .map_err(|e| io_error("найти каталог данных", data_dir, &e))?;
+    let cluster_dir = data_dir.join("pg");
+    fs::create_dir(&cluster_dir)
+        .map_err(|e| io_error("создать каталог кластера", &cluster_dir, &e))?;
+    fs::set_permissions(&cluster_dir, fs::Permissions::from_mode(0o700))
+        .map_err(|e| io_error("закрыть от других каталог кластера", &cluster_dir, &e))?;
+    if let Some(ra) = run_as {
+        let mode = fs::metadata(&data_dir)
+            .map_err(|e| io_error("прочитать каталог данных", &data_dir, &e))?
+            .permissions()
+            .mode();
+        fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode | 0o711))
+            .map_err(|e| io_error("открыть для сервера каталог данных", &data_dir, &e))?;
+        check_traversable(&data_dir)?;
+        chown(&cluster_dir, ra)?;
+    }
+    let out = command(&bins, "pg_basebackup", run_as)
+        .arg("-D")
+        .arg(&cluster_dir)
+        .arg("-h")
+        .arg(primary.socket_dir())
+        .args(["-U", "postgres", "-R", "-X", "stream", "-c", "fast"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| io_error("запустить pg_basebackup из", &bins.bin_dir, &e))?;
+    if !out.status.success() {
+        bail!(
+            "pg_basebackup не сделал копию кластера в {}: {}",
+            cluster_dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    // The primary's socket lives in its cluster directory: the copy took the socket's lock
+    // file, which would make the standby refuse to start (the primary's postmaster is alive).
+    for entry in fs::read_dir(&cluster_dir)
+        .map_err(|e| io_error("прочитать каталог кластера", &cluster_dir, &e))?
+        .flatten()
+    {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".s.PGSQL.") && name.ends_with(".lock") {
+            fs::remove_file(entry.path())
+                .map_err(|e| io_error("удалить копию файла блокировки", &entry.path(), &e))?;
+        }
+    }
+    Ok(())
+}
+
 /// The socket directory of the private cluster under `data_dir` if a server of it is running
 /// and ready under a live parent (another copy of the program, e.g. `serve`): commands such as
 /// `zhurnal backup` connect to it there instead of starting their own.
@@ -752,8 +811,12 @@ fn wait_ready(started: &mut Started, dir: &Path) -> anyhow::Result<()> {
             ));
         }
         if let Ok(text) = fs::read_to_string(dir.join("postmaster.pid")) {
-            // Line 8 of the pid file is the server status.
-            if text.lines().nth(7).map(str::trim) == Some("ready") {
+            // Line 8 of the pid file is the server status («standby»: a hot standby that
+            // accepts read-only connections, `make_standby`).
+            if matches!(
+                text.lines().nth(7).map(str::trim),
+                Some("ready" | "standby")
+            ) {
                 return Ok(());
             }
         }

@@ -8,6 +8,7 @@
 
 pub mod embedded;
 pub mod readiness;
+pub mod replica;
 pub mod scope;
 
 use std::str::FromStr;

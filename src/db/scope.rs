@@ -25,6 +25,30 @@ pub enum Scope {
 tokio::task_local! {
     static SCOPE: Scope;
     static PLANNING: Planning;
+    static READS: Reads;
+}
+
+/// Which server a task's reads go to when a streaming replica is configured
+/// (`ZHURNAL_READ_DATABASE_URL`, `db::replica`): `db::replica::Pools` dereferences to the
+/// replica's pool inside [`replica_reads`], to the primary's everywhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// The primary: every write, and every read that must see the latest writes. The default.
+    Primary,
+    /// The streaming replica: set by the web layer for the pages of the replica's route class
+    /// (`web::reads`) when the replica is up, not too far behind, and has replayed this
+    /// browser's own last write.
+    Replica,
+}
+
+/// The server the running task reads from: the primary unless the task asked for the replica.
+pub fn reads() -> Reads {
+    READS.try_with(|r| *r).unwrap_or(Reads::Primary)
+}
+
+/// Runs `fut` reading from the replica (see [`Reads::Replica`]).
+pub async fn replica_reads<F: Future>(fut: F) -> F::Output {
+    READS.scope(Reads::Replica, fut).await
 }
 
 /// How PostgreSQL plans a task's statements (its `plan_cache_mode`, set with the scope on every
@@ -122,5 +146,7 @@ mod tests {
         assert_eq!(settings(Scope::AllSchools), (String::new(), "on"));
         assert_eq!(planning(), Planning::PerCall);
         assert_eq!(cached_plans(async { planning() }).await, Planning::Cached);
+        assert_eq!(reads(), Reads::Primary);
+        assert_eq!(replica_reads(async { reads() }).await, Reads::Replica);
     }
 }

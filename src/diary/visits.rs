@@ -192,13 +192,20 @@ mod tests {
         assert!(!book.record(SchoolId(1), 7, 3, Reader::Staff, at(9), day));
         assert!(!book.record(SchoolId(2), 7, 9, Reader::Parent, at(9), day));
         let pending = book.lock();
-        assert_eq!(pending.len(), 2, "one row per school, pupil, reader and day");
+        assert_eq!(
+            pending.len(),
+            2,
+            "one row per school, pupil, reader and day"
+        );
         let v = pending[&Key {
             school: 1,
             pupil: 7,
             account: 9,
             on_date: day,
         }];
-        assert_eq!((v.role, v.first, v.last, v.count), ("parent", at(8), at(19), 2));
+        assert_eq!(
+            (v.role, v.first, v.last, v.count),
+            ("parent", at(8), at(19), 2)
+        );
     }
 }

@@ -79,8 +79,9 @@ async fn home_page(
     let class = my_class(state, member).await?;
     let school = member.school.id;
     let today = today(state, member);
-    // The diary views counted so far (`diary::visits`) are part of what this page shows.
-    state.visits.flush(&state.pool).await?;
+    // The diary views counted so far (`diary::visits`) are part of what this page shows (a
+    // write: on the primary).
+    state.visits.flush(state.pool.primary()).await?;
     let days = class::inactivity_days(&state.pool, school).await?;
     let parents = class::parents_activity(&state.pool, school, class.id, today).await?;
     let not_acknowledged = parents
@@ -137,8 +138,9 @@ impl ParentsPage {
 pub async fn parents(State(state): State<AppState>, member: Member) -> AppResult<ParentsPage> {
     let class = my_class(&state, &member).await?;
     let today = today(&state, &member);
-    // The diary views counted so far (`diary::visits`) are part of what this page shows.
-    state.visits.flush(&state.pool).await?;
+    // The diary views counted so far (`diary::visits`) are part of what this page shows (a
+    // write: on the primary).
+    state.visits.flush(state.pool.primary()).await?;
     Ok(ParentsPage {
         layout: Layout::for_member(&member, "Активность родителей").await?,
         parents: class::parents_activity(&state.pool, member.school.id, class.id, today).await?,

@@ -81,8 +81,9 @@ pub async fn home(state: &AppState, member: &Member, role: Role) -> AppResult<Co
                 year_id: Some(year),
                 ..Default::default()
             };
-        // The diary views counted so far (`diary::visits`) are part of what this page shows.
-        state.visits.flush(&state.pool).await?;
+            // The diary views counted so far (`diary::visits`) are part of what this page shows (a
+            // write: on the primary).
+            state.visits.flush(state.pool.primary()).await?;
             let ((counts, tally), journals) = tokio::try_join!(
                 attention::counts(&state.pool, school, year, when),
                 accumulation::journals(&state.pool, school, selection, when.today),
@@ -225,8 +226,9 @@ pub async fn list(
     let when = when(&state, &member);
     let school = member.school.id;
     let year = current_year(&state, &member, when).await?;
-    // The diary views counted so far (`diary::visits`) are part of what this page shows.
-    state.visits.flush(&state.pool).await?;
+    // The diary views counted so far (`diary::visits`) are part of what this page shows (a
+    // write: on the primary).
+    state.visits.flush(state.pool.primary()).await?;
     let counts = match year {
         Some(year) => attention::counts(&state.pool, school, year, when).await?.0,
         None => Counts::default(),

@@ -43,8 +43,10 @@ async fn whose(state: &AppState, member: &Member, asked: Option<&str>) -> AppRes
         Some(s) => s.parse::<i64>().map_err(|_| AppError::NotFound)?,
         None => member.pupil_id.ok_or(AppError::Forbidden)?,
     };
+    // May this person read this pupil's diary: asked of the primary even when the diary is read
+    // from the replica (a parent's link removed counts at once; `web::reads`).
     let reader = diary::reader(
-        &state.pool,
+        state.pool.primary(),
         member.school.id,
         member.viewer.account_id,
         member.role,
@@ -108,7 +110,8 @@ async fn head(
             today(state, member),
         );
         if full {
-            state.visits.flush(&state.pool).await?;
+            // A write: on the primary whichever server the page reads from.
+            state.visits.flush(state.pool.primary()).await?;
         }
     }
     Ok(DiaryHead {

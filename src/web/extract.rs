@@ -113,7 +113,9 @@ async fn load(parts: &mut Parts, state: &AppState) -> Result<(Session, CurrentRo
         .get::<(SchoolId, i64)>(keys::MEMBERSHIP)
         .await
         .map_err(|e| AppError::from(e).into_response())?;
-    let row = repo::current(&state.pool, account_id, membership)
+    // On the primary even in a replica page: a disabled account or a role taken away counts at
+    // once (`web::reads`).
+    let row = repo::current(state.pool.primary(), account_id, membership)
         .await
         .map_err(|e| AppError::from(e).into_response())?;
     let Some(row) = row else {

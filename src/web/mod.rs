@@ -32,6 +32,7 @@ mod outage;
 mod plans;
 mod platform;
 mod readiness;
+pub mod reads;
 mod report_activity;
 mod report_programme;
 mod report_pupils;
@@ -49,7 +50,6 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware;
 use axum::routing::{get, post};
-use sqlx::PgPool;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -68,7 +68,9 @@ use crate::rules::login::LockoutPolicy;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: PgPool,
+    /// The primary, or inside a page of the replica's route class the streaming replica
+    /// (`db::replica::Pools`, `web::reads`); `pool.primary()` is always the primary.
+    pub pool: crate::db::replica::Pools,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub lockout: LockoutPolicy,
@@ -81,7 +83,7 @@ pub struct AppState {
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(PgSessionStore::new(state.pool.clone()))
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(state.pool.primary().clone()))
         .with_name("zhurnal_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -492,6 +494,11 @@ pub fn router(state: AppState) -> Router {
         .route("/archive", get(archive::show).post(archive::start))
         .route("/archive/{id}/zip", get(archive::download))
         .fallback(errors::not_found)
+        // Innermost: which server the request reads from (the primary unless a replica is set).
+        .layer(reads::ReadsLayer {
+            pools: state.pool.clone(),
+            secure_cookies: state.config.secure_cookies,
+        })
         .layer(middleware::from_fn(input_guard::refuse_control_chars))
         .layer(middleware::from_fn_with_state(
             state.config.secure_cookies,

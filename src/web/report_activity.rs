@@ -78,8 +78,9 @@ async fn read(
         Ok(first) => first,
         Err(errors) => return Ok((Err(errors), today)),
     };
-    // The diary views counted so far (`diary::visits`) are part of what this page shows.
-    state.visits.flush(&state.pool).await?;
+    // The diary views counted so far (`diary::visits`) are part of what this page shows (a
+    // write: on the primary).
+    state.visits.flush(state.pool.primary()).await?;
     let report = activity::report(
         &state.pool,
         member.school.id,

@@ -254,7 +254,10 @@ async fn reading_pages_writes_nothing_to_the_session_yet_a_session_in_use_is_pro
     let aged = stamp().await;
     assert_eq!(path_of(&client.get("/teacher").await), "/teacher");
     let after = stamp().await;
-    assert!(after.1 > aged.1 + chrono::Duration::minutes(10), "{aged:?} → {after:?}");
+    assert!(
+        after.1 > aged.1 + chrono::Duration::minutes(10),
+        "{aged:?} → {after:?}"
+    );
 }
 
 /// A browser at another address of this machine (127.0.0.0/8 all lead to the server).
