@@ -39,6 +39,7 @@ mod planned_lessons;
 mod plans;
 mod pupils;
 mod readiness;
+mod region;
 mod report_activity;
 mod report_programme;
 mod report_pupils;
