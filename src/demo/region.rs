@@ -117,6 +117,9 @@ pub async fn copy_schools(
     Ok(made)
 }
 
+/// Each table's foreign keys: (referenced table, [(column, referenced column)]).
+type Refs = BTreeMap<String, Vec<(String, Vec<(String, String)>)>>;
+
 /// A tenant table's column and how a copy gets its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Source {
@@ -184,7 +187,7 @@ impl Plan {
         )
         .fetch_all(&mut *owner)
         .await?;
-        let mut refs: BTreeMap<String, Vec<(String, Vec<(String, String)>)>> = BTreeMap::new();
+        let mut refs: Refs = BTreeMap::new();
         for fk in &fks {
             let t: String = fk.get("t");
             let r: String = fk.get("r");
@@ -307,10 +310,7 @@ fn soft_reference(table: &str, column: &str) -> bool {
 }
 
 /// The tables ordered so that each comes after those it references (self-references aside).
-fn in_order(
-    mut tables: Vec<Table>,
-    refs: &BTreeMap<String, Vec<(String, Vec<(String, String)>)>>,
-) -> Vec<Table> {
+fn in_order(mut tables: Vec<Table>, refs: &Refs) -> Vec<Table> {
     let mut done: BTreeSet<String> = BTreeSet::new();
     let mut out = Vec::new();
     let all: BTreeSet<String> = tables.iter().map(|t| t.name.clone()).collect();
