@@ -27,7 +27,15 @@ enum Command {
     /// Serve the product (with no DATABASE_URL, on its own private PostgreSQL).
     Serve,
     /// Serve with the demo schools, seeding them if the database has none.
-    Demo,
+    Demo {
+        /// Schools of the region: the first demo school and N − 1 copies of it with their own
+        /// names, sizes, logins (`teacher-r002`) and audit trails (issue 17; set-based).
+        #[arg(long, default_value_t = 1)]
+        schools: usize,
+        /// Make the demo (and the region) and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
     /// Apply the database migrations and exit.
     Migrate,
     /// Create a school and its first administrator; print the initial credentials.
@@ -160,7 +168,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match command {
         Command::Serve => serve(config, false).await,
-        Command::Demo => serve(config, true).await,
+        Command::Demo { schools, no_serve } => {
+            if schools > 1 || no_serve {
+                region(&config, schools).await?;
+            }
+            if no_serve {
+                return Ok(());
+            }
+            serve(config, true).await
+        }
         Command::Migrate => {
             let db = Database::open(&config).await?;
             println!("Миграции применены.");
@@ -396,6 +412,44 @@ pub async fn audit_verify(
         "цепочка журнала аудита нарушена в {broken} {} из {}",
         crate::input::plural(broken, "школе", "школах", "школах"),
         lines.len()
+    );
+    Ok(())
+}
+
+/// `zhurnal demo --schools N`: the demo and the region's schools, one line a school.
+async fn region(config: &Config, schools: usize) -> anyhow::Result<()> {
+    let db = Database::open(config).await?;
+    let clock = startup::system_clock();
+    let started = std::time::Instant::now();
+    let made = demo::region::generate(
+        &db.pool,
+        &db.owner_url,
+        clock.as_ref(),
+        schools,
+        |n, of, done| match done {
+            None => println!("Школа {n} из {of} …"),
+            Some(g) => println!(
+                "Школа {n} из {of} готова: {} (id {}), {} {}, {:.1} с",
+                demo::region::slug(n),
+                g.school.0,
+                g.pupils,
+                crate::input::plural(
+                    usize::try_from(g.pupils).unwrap_or(0),
+                    "обучающийся",
+                    "обучающихся",
+                    "обучающихся"
+                ),
+                g.seconds
+            ),
+        },
+    )
+    .await;
+    db.close().await;
+    let made = made?;
+    println!(
+        "Демо готово: школ региона создано {} за {:.0} с.",
+        made.len(),
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -8,6 +8,7 @@ mod mail;
 mod messages;
 mod names;
 mod programme;
+pub mod region;
 mod school_year;
 
 pub use school_year::{FillState, fill as fill_school_year, fill_state};

@@ -8,7 +8,7 @@ pub struct Person {
 }
 
 /// Surnames in their masculine form; the feminine adds «а».
-const SURNAMES: [&str; 40] = [
+pub(super) const SURNAMES: [&str; 40] = [
     "Иванов",
     "Смирнов",
     "Кузнецов",
@@ -50,7 +50,7 @@ const SURNAMES: [&str; 40] = [
     "Гусев",
     "Киселёв",
 ];
-const BOYS: [&str; 16] = [
+pub(super) const BOYS: [&str; 16] = [
     "Александр",
     "Максим",
     "Иван",
@@ -68,7 +68,7 @@ const BOYS: [&str; 16] = [
     "Роман",
     "Фёдор",
 ];
-const GIRLS: [&str; 16] = [
+pub(super) const GIRLS: [&str; 16] = [
     "Анастасия",
     "Мария",
     "Дарья",
@@ -87,7 +87,7 @@ const GIRLS: [&str; 16] = [
     "Ярослава",
 ];
 /// Fathers' names: (masculine patronymic, feminine patronymic).
-const FATHERS: [(&str, &str); 10] = [
+pub(super) const FATHERS: [(&str, &str); 10] = [
     ("Александрович", "Александровна"),
     ("Сергеевич", "Сергеевна"),
     ("Андреевич", "Андреевна"),
@@ -123,7 +123,7 @@ pub fn pupil(n: usize) -> Person {
 }
 
 /// Women's names for demo mothers.
-const MOTHERS: [&str; 8] = [
+pub(super) const MOTHERS: [&str; 8] = [
     "Елена",
     "Ольга",
     "Татьяна",

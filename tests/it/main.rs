@@ -40,6 +40,7 @@ mod planned_lessons;
 mod plans;
 mod pupils;
 mod readiness;
+mod region;
 mod replica;
 mod report_activity;
 mod report_programme;
