@@ -105,7 +105,10 @@ async fn listen(pool: &PgPool, events: &broadcast::Sender<LiveEvent>) -> sqlx::R
     }
 }
 
-async fn relay(listener: &mut PgListener, events: &broadcast::Sender<LiveEvent>) -> sqlx::Result<()> {
+async fn relay(
+    listener: &mut PgListener,
+    events: &broadcast::Sender<LiveEvent>,
+) -> sqlx::Result<()> {
     loop {
         let note = listener.recv().await?;
         match serde_json::from_str::<LiveEvent>(note.payload()) {
