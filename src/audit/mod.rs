@@ -71,7 +71,8 @@ impl<'a> Change<'a> {
 
 /// Records `change` in the caller's transaction. The pupil and the journal (study group) the
 /// change concerns are kept in their own columns for the audit page's filters: taken from the
-/// recorded `pupil_id` / `group_id`, the subject, or the group of the recorded lesson.
+/// recorded `pupil_id` / `group_id`, the subject, or the group of the recorded lesson (an
+/// `INSERT … SELECT` joining the lesson: Citus refuses a subquery inside `VALUES`, docs/SCALE.md).
 pub async fn record(
     conn: &mut PgConnection,
     school_id: SchoolId,
@@ -82,16 +83,18 @@ pub async fn record(
         "INSERT INTO audit_event
              (school_id, actor_account_id, actor_role, session_ref, action, subject_type,
               subject_id, before, after, reason, pupil_id, group_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                 COALESCE(audit_json_id($9::jsonb -> 'pupil_id'), audit_json_id($8::jsonb -> 'pupil_id'),
-                          CASE WHEN $6::text = 'pupil' THEN $7::bigint END),
-                 COALESCE(audit_json_id($9::jsonb -> 'group_id'), audit_json_id($8::jsonb -> 'group_id'),
-                          CASE WHEN $6::text = 'study_group' THEN $7::bigint END,
-                          (SELECT l.group_id FROM lesson l
-                            WHERE l.school_id = $1
-                              AND l.id = COALESCE(audit_json_id($9::jsonb -> 'lesson_id'),
-                                                  audit_json_id($8::jsonb -> 'lesson_id'),
-                                                  CASE WHEN $6::text = 'lesson' THEN $7::bigint END))))",
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                COALESCE(audit_json_id($9::jsonb -> 'pupil_id'), audit_json_id($8::jsonb -> 'pupil_id'),
+                         CASE WHEN $6::text = 'pupil' THEN $7::bigint END),
+                COALESCE(audit_json_id($9::jsonb -> 'group_id'), audit_json_id($8::jsonb -> 'group_id'),
+                         CASE WHEN $6::text = 'study_group' THEN $7::bigint END, l.group_id)
+         FROM school s
+         LEFT JOIN lesson l
+           ON l.school_id = s.id
+          AND l.id = COALESCE(audit_json_id($9::jsonb -> 'lesson_id'),
+                              audit_json_id($8::jsonb -> 'lesson_id'),
+                              CASE WHEN $6::text = 'lesson' THEN $7::bigint END)
+         WHERE s.id = $1",
         school_id.0,
         actor.account_id,
         actor.role.map(Role::as_str),

@@ -4,6 +4,8 @@
 //! diary page holds a server-sent-events stream that passes on only the events of its pupil's
 //! groups, and the page fetches its week again. Whatever path wrote the change — a page, the
 //! demo, a future API, another server — the diary hears it, and a rolled-back write says nothing.
+//! On Citus the notifications come from the workers that hold the schools' shards, and the
+//! listener listens there too (`citus_workers`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -84,8 +86,29 @@ impl Hub {
 }
 
 async fn listen(pool: &PgPool, events: &broadcast::Sender<LiveEvent>) -> sqlx::Result<()> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen("diary").await?;
+    let mut listeners = vec![PgListener::connect_with(pool).await?];
+    for worker in citus_workers(pool).await? {
+        listeners.push(PgListener::connect_with(&worker).await?);
+    }
+    let mut relays = tokio::task::JoinSet::new();
+    for mut listener in listeners {
+        listener.listen("diary").await?;
+        let events = events.clone();
+        relays.spawn(async move { relay(&mut listener, &events).await });
+    }
+    // The first relay to fail ends them all (dropping the set aborts the others): the caller
+    // connects again to every node.
+    match relays.join_next().await {
+        Some(Ok(result)) => result,
+        Some(Err(e)) => Err(sqlx::Error::Io(std::io::Error::other(e))),
+        None => Ok(()),
+    }
+}
+
+async fn relay(
+    listener: &mut PgListener,
+    events: &broadcast::Sender<LiveEvent>,
+) -> sqlx::Result<()> {
     loop {
         let note = listener.recv().await?;
         match serde_json::from_str::<LiveEvent>(note.payload()) {
@@ -96,6 +119,42 @@ async fn listen(pool: &PgPool, events: &broadcast::Sender<LiveEvent>) -> sqlx::R
             Err(e) => tracing::warn!(error = %e, payload = note.payload(), "odd diary event"),
         }
     }
+}
+
+/// On a Citus coordinator (docs/SCALE.md), the triggers that notify fire on the shards, so a
+/// school's notifications are sent by the worker that holds it: the listener listens on every
+/// active worker too, as the same role. On plain PostgreSQL there is none. Unchecked queries:
+/// Citus's catalogue does not exist on plain PostgreSQL.
+async fn citus_workers(pool: &PgPool) -> sqlx::Result<Vec<PgPool>> {
+    let citus: bool =
+        sqlx::query_scalar("SELECT to_regclass('pg_catalog.pg_dist_node') IS NOT NULL")
+            .fetch_one(pool)
+            .await?;
+    if !citus {
+        return Ok(Vec::new());
+    }
+    let nodes: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT nodename::text, nodeport FROM pg_catalog.pg_dist_node
+         WHERE isactive AND noderole = 'primary' AND groupid <> 0",
+    )
+    .fetch_all(pool)
+    .await?;
+    let options = pool.connect_options();
+    Ok(nodes
+        .into_iter()
+        .map(|(host, port)| {
+            let at = (*options).clone().port(u16::try_from(port).unwrap_or(5432));
+            // A Unix socket's directory, or a host name.
+            let at = if host.starts_with('/') {
+                at.socket(host)
+            } else {
+                at.host(&host)
+            };
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(at)
+        })
+        .collect())
 }
 
 /// The group ids whose events a pupil's diary follows: every group the pupil has been in (a

@@ -27,6 +27,7 @@ mod corrections;
 mod curriculum;
 mod demo;
 mod diary;
+mod distributable;
 mod gia;
 mod hostile;
 mod isolation;
