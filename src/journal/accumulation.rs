@@ -138,94 +138,102 @@ pub async fn journals(
     // Each journal's facts from its own period's start: a half-year journal must not drag a
     // quarter journal's marks of September along.
     let starts: Vec<NaiveDate> = groups.iter().map(|g| g.starts_on).collect();
-    let lessons = sqlx::query!(
-        r#"SELECT l.id, l.group_id, l.lesson_date FROM lesson l
-           JOIN unnest($2::bigint[], $3::date[]) AS j(group_id, starts_on) ON j.group_id = l.group_id
-           WHERE l.school_id = $1 AND l.lesson_date BETWEEN j.starts_on AND $4
-             AND l.status NOT IN ('moved', 'cancelled')
-           ORDER BY l.group_id, l.lesson_date, l.lesson_number"#,
-        school.0,
-        &ids,
-        &starts,
-        day
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let pupils = sqlx::query!(
-        r#"SELECT gp.group_id AS "group_id!", gp.pupil_id AS "pupil_id!",
-                  min(p.last_name || ' ' || p.first_name) AS "name!",
-                  min(gp.starts_on) AS "starts_on!",
-                  max(coalesce(gp.ends_on, '9999-12-31'::date)) AS "ends_on!"
-           FROM group_pupil gp
-           JOIN pupil p ON p.school_id = gp.school_id AND p.id = gp.pupil_id
-           WHERE gp.school_id = $1 AND gp.group_id = ANY($2)
-             AND gp.starts_on <= $3 AND (gp.ends_on IS NULL OR gp.ends_on >= $3)
-           GROUP BY gp.group_id, gp.pupil_id
-           ORDER BY 1, 3, 2"#,
-        school.0,
-        &ids,
-        day
-    )
-    .fetch_all(&mut *conn)
-    .await?;
     // Marks of the period so far, one row each with its column (none: a mark from elsewhere),
     // read from a covering index (migration 20261203000001) and counted here: for a whole
     // school's quarter (~90,000 marks) grouping them in SQL cost twice the reading. The columns'
     // lessons come apart, for the held lessons only: joined per mark, the planner (which cannot
     // see how many groups the arrays hold) probed the column index once a mark — 190 ms of the
     // report's 320 against 15 ms.
-    let marks = sqlx::query!(
-        r#"SELECT m.group_id, m.pupil_id, m.column_id
-           FROM mark m
-           JOIN unnest($2::bigint[], $3::date[]) AS j(group_id, starts_on) ON j.group_id = m.group_id
-           WHERE m.school_id = $1 AND m.value IS NOT NULL
-             AND m.given_on BETWEEN j.starts_on AND $4"#,
-        school.0,
-        &ids,
-        &starts,
-        day
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let held: Vec<i64> = lessons.iter().map(|l| l.id).collect();
-    let columns = sqlx::query!(
-        "SELECT c.id, c.lesson_id FROM mark_column c WHERE c.school_id = $1 AND c.lesson_id = ANY($2)",
-        school.0,
-        &held
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let marks = async {
+        sqlx::query!(
+            r#"SELECT m.group_id, m.pupil_id, m.column_id
+               FROM mark m
+               JOIN unnest($2::bigint[], $3::date[]) AS j(group_id, starts_on) ON j.group_id = m.group_id
+               WHERE m.school_id = $1 AND m.value IS NOT NULL
+                 AND m.given_on BETWEEN j.starts_on AND $4"#,
+            school.0,
+            &ids,
+            &starts,
+            day
+        )
+        .fetch_all(pool)
+        .await
+    };
+    // Two connections at once: the marks (the biggest read) beside everything else.
+    let facts = async {
+        let lessons = sqlx::query!(
+            r#"SELECT l.id, l.group_id, l.lesson_date FROM lesson l
+               JOIN unnest($2::bigint[], $3::date[]) AS j(group_id, starts_on) ON j.group_id = l.group_id
+               WHERE l.school_id = $1 AND l.lesson_date BETWEEN j.starts_on AND $4
+                 AND l.status NOT IN ('moved', 'cancelled')
+               ORDER BY l.group_id, l.lesson_date, l.lesson_number"#,
+            school.0,
+            &ids,
+            &starts,
+            day
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let pupils = sqlx::query!(
+            r#"SELECT gp.group_id AS "group_id!", gp.pupil_id AS "pupil_id!",
+                      min(p.last_name || ' ' || p.first_name) AS "name!",
+                      min(gp.starts_on) AS "starts_on!",
+                      max(coalesce(gp.ends_on, '9999-12-31'::date)) AS "ends_on!"
+               FROM group_pupil gp
+               JOIN pupil p ON p.school_id = gp.school_id AND p.id = gp.pupil_id
+               WHERE gp.school_id = $1 AND gp.group_id = ANY($2)
+                 AND gp.starts_on <= $3 AND (gp.ends_on IS NULL OR gp.ends_on >= $3)
+               GROUP BY gp.group_id, gp.pupil_id
+               ORDER BY 1, 3, 2"#,
+            school.0,
+            &ids,
+            day
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let held: Vec<i64> = lessons.iter().map(|l| l.id).collect();
+        let columns = sqlx::query!(
+            "SELECT c.id, c.lesson_id FROM mark_column c WHERE c.school_id = $1 AND c.lesson_id = ANY($2)",
+            school.0,
+            &held
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let absences = sqlx::query!(
+            r#"SELECT a.lesson_id, a.pupil_id
+               FROM absence a
+               JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
+               JOIN unnest($2::bigint[], $3::date[]) AS j(group_id, starts_on) ON j.group_id = l.group_id
+               WHERE a.school_id = $1 AND l.lesson_date BETWEEN j.starts_on AND $4 AND a.absent"#,
+            school.0,
+            &ids,
+            &starts,
+            day
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let holidays = sqlx::query!(
+            "SELECT academic_year_id, grade_from, grade_to, starts_on, ends_on FROM holiday
+             WHERE school_id = $1 AND kind <> 'public' AND ends_on >= $2 AND starts_on <= $3",
+            school.0,
+            earliest,
+            day
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let settings = sqlx::query!(
+            "SELECT accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
+                    accumulation_grace_weeks, accumulation_grace_weeks_one_hour
+             FROM school WHERE id = $1",
+            school.0
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok::<_, sqlx::Error>((lessons, pupils, columns, absences, holidays, settings))
+    };
+    let ((lessons, pupils, columns, absences, holidays, settings), marks) =
+        tokio::try_join!(facts, marks)?;
     let lesson_of: HashMap<i64, i64> = columns.iter().map(|c| (c.id, c.lesson_id)).collect();
-    let absences = sqlx::query!(
-        r#"SELECT a.lesson_id, a.pupil_id
-           FROM absence a
-           JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
-           JOIN unnest($2::bigint[], $3::date[]) AS j(group_id, starts_on) ON j.group_id = l.group_id
-           WHERE a.school_id = $1 AND l.lesson_date BETWEEN j.starts_on AND $4 AND a.absent"#,
-        school.0,
-        &ids,
-        &starts,
-        day
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let holidays = sqlx::query!(
-        "SELECT academic_year_id, grade_from, grade_to, starts_on, ends_on FROM holiday
-         WHERE school_id = $1 AND kind <> 'public' AND ends_on >= $2 AND starts_on <= $3",
-        school.0,
-        earliest,
-        day
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let settings = sqlx::query!(
-        "SELECT accumulation_min_marks_one_hour, accumulation_min_marks_more_hours,
-                accumulation_grace_weeks, accumulation_grace_weeks_one_hour
-         FROM school WHERE id = $1",
-        school.0
-    )
-    .fetch_one(&mut *conn)
-    .await?;
     let rule = AccumulationRule {
         min_marks_one_hour: i64::from(settings.accumulation_min_marks_one_hour),
         min_marks_more_hours: i64::from(settings.accumulation_min_marks_more_hours),

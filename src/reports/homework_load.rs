@@ -177,21 +177,36 @@ pub async fn report(
                 AND c.academic_year_id = $2
                WHERE gp.school_id = $1 AND gp.group_id IN (SELECT id FROM groups)
                  AND ($5::bigint IS NULL OR c.id = $5)
+           ), kind AS (
+               -- Pupils of a class in the same groups over the same dates have the same
+               -- homework: one «kind» stands for them all (a class is two or three kinds,
+               -- not thirty pupils), and the busiest pupil's day is the busiest kind's.
+               SELECT class_id, row_number() OVER () AS kind_id, groups, starts, ends
+               FROM (SELECT DISTINCT class_id, groups, starts, ends
+                     FROM (SELECT class_id, pupil_id,
+                                  array_agg(group_id ORDER BY group_id, starts_on) AS groups,
+                                  array_agg(starts_on ORDER BY group_id, starts_on) AS starts,
+                                  array_agg(ends_on ORDER BY group_id, starts_on) AS ends
+                           FROM member GROUP BY class_id, pupil_id) p) k
+           ), kind_member AS (
+               SELECT k.class_id, k.kind_id, u.group_id, u.starts_on, u.ends_on
+               FROM kind k CROSS JOIN LATERAL unnest(k.groups, k.starts, k.ends)
+                    AS u(group_id, starts_on, ends_on)
            ), entries AS (
-               SELECT m.class_id, m.pupil_id, d.due_on, d.id AS lesson_id, d.homework_minutes
+               SELECT m.class_id, m.kind_id, d.due_on, d.id AS lesson_id, d.homework_minutes
                FROM due d
-               JOIN member m ON m.group_id = d.group_id AND d.due_on BETWEEN m.starts_on AND m.ends_on
+               JOIN kind_member m ON m.group_id = d.group_id AND d.due_on BETWEEN m.starts_on AND m.ends_on
                WHERE d.has_homework AND d.due_on BETWEEN $3 AND $4
-           ), pupil_day AS (
-               SELECT class_id, due_on, pupil_id, coalesce(sum(homework_minutes), 0) AS minutes
-               FROM entries GROUP BY class_id, due_on, pupil_id
+           ), kind_day AS (
+               SELECT class_id, due_on, kind_id, coalesce(sum(homework_minutes), 0) AS minutes
+               FROM entries GROUP BY class_id, due_on, kind_id
            ), unrated AS (
                SELECT class_id, due_on, count(DISTINCT lesson_id) AS unrated
                FROM entries WHERE homework_minutes IS NULL GROUP BY class_id, due_on
            )
            SELECT pd.class_id, pd.due_on AS "due_on!", coalesce(max(u.unrated), 0) AS "unrated!",
                   max(pd.minutes)::bigint AS "minutes!"
-           FROM pupil_day pd
+           FROM kind_day pd
            LEFT JOIN unrated u ON u.class_id = pd.class_id AND u.due_on = pd.due_on
            GROUP BY pd.class_id, pd.due_on
            ORDER BY pd.class_id, pd.due_on"#,

@@ -231,8 +231,7 @@ pub async fn report(
         f.subject_id,
         f.teacher_id
     )
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(pool);
     // Remarks of the journals (written in the dates), once per teacher of the journal (only the
     // teacher asked for, if one is).
     let remarks = sqlx::query!(
@@ -267,8 +266,9 @@ pub async fn report(
         f.subject_id,
         f.teacher_id
     )
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(pool);
+    // Both at once, on two connections.
+    let (lessons, remarks) = tokio::try_join!(lessons, remarks)?;
 
     let mut report = Timeliness::default();
     let mut teacher = |id: i64, name: String| -> usize {

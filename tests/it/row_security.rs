@@ -213,4 +213,20 @@ async fn every_table_of_a_schools_data_has_row_security_and_the_school_policy() 
             .await
             .unwrap();
     assert!(walled > 30, "the wall covers the school's tables: {walled}");
+    // One wall, written by `zhurnal_school_wall`: a table walled by hand with another expression
+    // (say, the per-row `zhurnal_school_visible` on plain PostgreSQL) would differ here.
+    let walls: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid)
+         FROM pg_policy WHERE polname = 'school_wall'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(walls.len(), 1, "every table has the same wall: {walls:?}");
+    let (using, check) = &walls[0];
+    assert_eq!(using, check);
+    assert!(
+        using.contains("SELECT zhurnal_scope_school()"),
+        "the school is read once per statement, not once per row: {using}"
+    );
 }
