@@ -197,7 +197,7 @@ pub async fn report(
                       count(*) FILTER (WHERE kind = 'no_homework') AS no_homework,
                       count(*) FILTER (WHERE kind = 'late_mark') AS late_marks,
                       count(*) FILTER (WHERE kind = 'unchecked') AS unchecked
-               FROM control_lesson_problems($1, $2, $5, '-infinity')
+               FROM control_lesson_problems($1, $2, $5, '-infinity', $3)
                WHERE lesson_date BETWEEN $3 AND $4
                GROUP BY lesson_id
            )
