@@ -431,6 +431,86 @@ async fn the_homework_load_report_lists_days_over_the_sanpin_limit_worst_first_a
     );
 }
 
+/// Pupils of one class in different subgroups carry different homework: the class's day is its
+/// most loaded pupil's, not the sum over every subgroup's homework.
+#[tokio::test]
+async fn the_homework_load_of_a_class_split_into_subgroups_is_its_most_loaded_pupils() {
+    let app = spawn_app().await;
+    let c = build(&app).await;
+    let (school, year) = first_school(&app).await;
+    let teacher = app.account_id("teacher").await;
+    let subject: i64 = scalar(
+        &app,
+        "INSERT INTO subject (school_id, name, short_name) VALUES ($1, 'Английский-наверстать', 'Англ') RETURNING id",
+        &[school],
+    )
+    .await;
+    let pupils: Vec<i64> = sqlx::query_scalar(
+        "SELECT pupil_id FROM class_enrollment WHERE class_id = $1 AND ends_on IS NULL ORDER BY pupil_id",
+    )
+    .bind(c.id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    // Subgroup 1: Пропускин and Двойкин, 40 minutes due Thursday; subgroup 2: Отличница, 10.
+    for (name, members, minutes) in [("7Ш-1", &pupils[..2], 40_i16), ("7Ш-2", &pupils[2..], 10)] {
+        let group: i64 = scalar(
+            &app,
+            "INSERT INTO study_group (school_id, academic_year_id, subject_id, kind, class_id, name)
+             VALUES ($1, $2, $3, 'subgroup', $4, 'подгруппа') RETURNING id",
+            &[school, year, subject, c.id],
+        )
+        .await;
+        for pupil in members {
+            sqlx::query(
+                "INSERT INTO group_member (school_id, group_id, pupil_id, starts_on) VALUES ($1, $2, $3, '2026-09-01')",
+            )
+            .bind(school)
+            .bind(group)
+            .bind(pupil)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        }
+        for (day, homework) in [(16, Some(minutes)), (19, None)] {
+            sqlx::query(
+                "INSERT INTO lesson (school_id, group_id, lesson_date, lesson_number, teacher_id, status,
+                                     topic, homework, homework_minutes)
+                 VALUES ($1, $2, $3, 3, $4, 'held', $5, $6, $7)",
+            )
+            .bind(school)
+            .bind(group)
+            .bind(d(day))
+            .bind(teacher)
+            .bind(name)
+            .bind(homework.map(|_| "Текст 2"))
+            .bind(homework)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        }
+    }
+    let deputy = app.signed_in("deputy").await;
+    let query = format!("class={}&from=16.11.2026&to=20.11.2026", c.id);
+    let body = page(&deputy, &format!("/reports/homework-load?{query}")).await;
+    // Due Thursday: 90 + 60 for everyone, + 40 for subgroup 1 (190), + 10 for subgroup 2 (160).
+    assert_eq!(
+        row(
+            &table_cells(&body, "report-table homework-classes"),
+            "7Ш",
+            "150"
+        )[2..],
+        strs(&["3", "190", "2", "1"])[..]
+    );
+    assert_eq!(
+        table_cells(&body, "report-table homework-over"),
+        vec![
+            strs(&["7Ш", "19.11.2026", "190", "150", "40", "0"]),
+            strs(&["7Ш", "17.11.2026", "160", "150", "10", "0"]),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn the_homework_limits_are_school_settings_bad_input_comes_back_with_a_message_and_nothing_saved()
  {
