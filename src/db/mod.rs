@@ -192,6 +192,42 @@ pub async fn ensure_app_role(owner: &PgPool, role: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// On a Citus coordinator (docs/SCALE.md), a pool of one lazy connection to each active worker,
+/// as the same role with the same credentials: the live diary reads the workers' outboxes
+/// (`diary::live`), the bench counts their CPU. On plain PostgreSQL there is none. Unchecked
+/// queries: Citus's catalogue does not exist on plain PostgreSQL.
+pub async fn citus_workers(pool: &PgPool) -> sqlx::Result<Vec<PgPool>> {
+    let citus: bool =
+        sqlx::query_scalar("SELECT to_regclass('pg_catalog.pg_dist_node') IS NOT NULL")
+            .fetch_one(pool)
+            .await?;
+    if !citus {
+        return Ok(Vec::new());
+    }
+    let nodes: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT nodename::text, nodeport FROM pg_catalog.pg_dist_node
+         WHERE isactive AND noderole = 'primary' AND groupid <> 0",
+    )
+    .fetch_all(pool)
+    .await?;
+    let options = pool.connect_options();
+    Ok(nodes
+        .into_iter()
+        .map(|(host, port)| {
+            let at = (*options).clone().port(u16::try_from(port).unwrap_or(5432));
+            // A Unix socket's directory, or a host name.
+            let at = if host.starts_with('/') {
+                at.socket(host)
+            } else {
+                at.host(&host)
+            };
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(at)
+        })
+        .collect())
+}
+
 /// Is the role of this pool's connections free of superuser powers (what the audit trail's
 /// protection relies on)?
 pub async fn is_unprivileged(pool: &PgPool) -> sqlx::Result<bool> {
