@@ -151,7 +151,11 @@ def cell_save_reaches_the_diary():
         JOIN pupil_parent pp ON pp.school_id = gp.school_id AND pp.pupil_id = gp.pupil_id
         JOIN parent pr ON pr.school_id = pp.school_id AND pr.id = pp.parent_id
         JOIN account par ON par.id = pr.account_id AND par.login = 'parent'
-        WHERE l.status = 'held' AND l.lesson_date <= current_date
+        WHERE l.status IN ('held', 'scheduled') AND l.lesson_date <= current_date
+          AND NOT EXISTS (SELECT 1 FROM mark m JOIN mark_column c
+                            ON c.school_id = m.school_id AND c.id = m.column_id
+                          WHERE m.school_id = l.school_id AND c.lesson_id = l.id
+                            AND m.pupil_id = gp.pupil_id)
         ORDER BY l.lesson_date DESC, l.lesson_number DESC LIMIT 1""")
     if not row:
         print("FAIL no held lesson of the teacher with the parent's child", flush=True)
@@ -187,10 +191,7 @@ def cell_save_reaches_the_diary():
     if memberships:
         teacher.choose(memberships[0])
     teacher.request(f"/lessons/{lesson}")
-    value = "5" if "5" not in psql(
-        f"SELECT coalesce(string_agg(value, ','), '') FROM mark WHERE school_id = 1 "
-        f"AND pupil_id = {pupil} AND column_id IN (SELECT id FROM mark_column "
-        f"WHERE school_id = 1 AND lesson_id = {lesson})") else "4"
+    value = "5"
     status, body, _ = teacher.request(
         "/journal/cells", {"lesson": lesson, "pupil": pupil, "value": value}, htmx=True)
     refused = re.search(r'cell-why[^>]*>([^<]*)', body)
@@ -204,6 +205,13 @@ def cell_save_reaches_the_diary():
                 "WHERE school_id = 1 ORDER BY chain_seq DESC LIMIT 1")
     ok = after > before
     print(f"{'ok  ' if ok else 'FAIL'} audit rows {before} → {after}; last: {line}", flush=True)
+    stored = psql(f"SELECT count(*) FROM mark m JOIN mark_column c ON c.school_id = m.school_id "
+                  f"AND c.id = m.column_id WHERE m.school_id = 1 AND c.lesson_id = {lesson} "
+                  f"AND m.pupil_id = {pupil} AND m.value = '{value}'")
+    ok = stored == "1"
+    print(f"{'ok  ' if ok else 'FAIL'} the mark is stored: {stored}", flush=True)
+    if not ok:
+        failures.append("mark not stored")
     if not ok:
         failures.append("no audit row")
     heard.wait(10)

@@ -26,6 +26,12 @@ BEGIN
             f.proname, f.args, f.result,
             CASE f.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END,
             E'#variable_conflict use_column\nBEGIN\nRETURN QUERY\n' || f.body || E';\nEND');
+        -- Citus pushes a call inside a single-school query down to the school's worker, where
+        -- the function's own query (of the same school: every one takes it as a parameter) is
+        -- again distributed: allowed for these functions, and correct, since both are routed
+        -- to the same shard group (a multi-school query calling one would repeat it per shard).
+        EXECUTE format('ALTER FUNCTION public.%I(%s) SET citus.allow_nested_distributed_execution = on',
+                       f.proname, f.args);
     END LOOP;
 END
 $do$;
@@ -55,3 +61,10 @@ END;
 $f$;
 RESET citus.enable_ddl_propagation
 $cmd$);
+
+-- The view `group_pupil` (made by the migrations before its tables were distributed) exists on
+-- the workers too, where the functions above read it, but Citus did not carry the application
+-- role's grant there.
+SELECT run_command_on_workers(
+    format('SET citus.enable_ddl_propagation TO off; GRANT SELECT ON public.group_pupil TO %I',
+           'zhurnal_app'));

@@ -31,7 +31,30 @@ pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?;
+    note_citus(&pool).await?;
     Ok(pool)
+}
+
+/// Whether the database is a Citus coordinator (docs/SCALE.md), noted once when a pool is made.
+static CITUS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Is the database a Citus coordinator? Its planner cannot make a generic plan of a statement it
+/// must split (a school's rows beside a count over every school's shards), so `scope` keeps
+/// planning per call there (`scope::Planning`).
+pub fn is_citus() -> bool {
+    CITUS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+async fn note_citus(pool: &PgPool) -> sqlx::Result<()> {
+    // Unchecked: Citus's catalogue does not exist on plain PostgreSQL.
+    let citus: bool =
+        sqlx::query_scalar("SELECT to_regclass('pg_catalog.pg_dist_node') IS NOT NULL")
+            .fetch_one(pool)
+            .await?;
+    if citus {
+        CITUS.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 /// Pool options that set every connection, when it is made and each time it is taken, to the
