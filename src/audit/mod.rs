@@ -492,7 +492,7 @@ mod tests {
 
     #[test]
     fn the_pupil_and_group_are_read_from_after_then_before_as_the_database_read_them() {
-        let change = Change::new("mark.changed", "mark", 5)
+        let change = Change::new("mark.corrected", "mark", 5)
             .before(serde_json::json!({"pupil_id": 7, "group_id": "3"}))
             .after(serde_json::json!({"pupil_id": 8.9, "lesson_id": 4}));
         assert_eq!(recorded_id(&change, "pupil_id"), Some(8));
