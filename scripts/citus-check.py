@@ -5,8 +5,9 @@ Against a running `scripts/citus demo` (or `serve`): signs in as every demo pers
 jar, enters each of their memberships, walks the links of the start page and of the pages it
 links to (GET only), and prints one line per page with its status; then the writes: a teacher's
 cell save through the page (CSRF token, htmx) with its audit row, while the pupil's parent holds
-the live diary's stream open, which must say `changed`; and the audit chain of every school
-verified (`zhurnal audit verify`). Exits non-zero on any failure.
+the live diary's stream open, which must say `changed`; an import of two pupils from a CSV file
+through the administrator's page; and the audit chain of every school verified (`zhurnal audit
+verify`). Exits non-zero on any failure.
 
 Environment: ZHURNAL_BIND (default 127.0.0.1:8829), CHECK_DEPTH (links followed from the start
 page, default 2), CHECK_PAGES (most pages a membership, default 60). Python 3 standard library
@@ -225,6 +226,44 @@ def cell_save_reaches_the_diary():
         failures.append("diary stream")
 
 
+def an_import():
+    """The administrator imports two pupils and a parent from a CSV file through the page."""
+    year = psql("SELECT id FROM academic_year WHERE school_id = 1 AND closed_at IS NULL "
+                "ORDER BY starts_on DESC LIMIT 1")
+    admin = Person("admin")
+    admin.sign_in()
+    admin.request("/setup/imports")
+    # Names take letters only: the time of day spelled in letters keeps each run's pupils new.
+    stamp = time.strftime("%H%M%S").translate(str.maketrans("0123456789", "абвгдежзик"))
+    csv = ("Фамилия;Имя;Отчество;Дата рождения;Пол;Класс;Фамилия родителя;Имя родителя;"
+           "Отчество родителя;Кем приходится;Телефон;Согласие на обработку ПД\n"
+           f"Проверкина;Алёна{stamp};Петровна;12.04.2015;ж;5 Б;Проверкина;Мария;Ивановна;мать;"
+           "8 (912) 111-22-33;да\n"
+           f"Проверкин;Пётр{stamp};;03.11.2014;м;5 Б;;;;;;\n").encode("cp1251")
+    boundary = "----zhurnal" + time.strftime("%H%M%S")
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"pupils.csv\"\r\nContent-Type: text/csv\r\n\r\n").encode() + csv + \
+        f"\r\n--{boundary}--\r\n".encode()
+    path = f"/setup/imports/pupils?year={year}&csrf={urllib.parse.quote(admin.csrf)}"
+    req = urllib.request.Request(BASE + path, data=body)
+    req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    try:
+        with admin.opener.open(req, timeout=60) as r:
+            status, html = r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        status, html = e.code, e.read().decode("utf-8", "replace")
+    done = re.search(r"Загружено обучающихся: \d+[^<]*", html)
+    if not done:
+        print(re.sub(r"<[^>]+>", " ", html[html.find("<main"):])[:600], flush=True)
+    report("admin", f"POST /setup/imports/pupils: {done.group(0) if done else 'no summary'}",
+           status)
+    stored = psql(f"SELECT count(*) FROM pupil WHERE school_id = 1 AND first_name LIKE '%{stamp}'")
+    ok = status == 200 and done is not None and stored == "2"
+    print(f"{'ok  ' if ok else 'FAIL'} the imported pupils are stored: {stored}", flush=True)
+    if not ok:
+        failures.append("import")
+
+
 def audit_verify():
     env = dict(os.environ)
     out = subprocess.run([os.path.join(HERE, "citus"), "run", "audit", "verify"],
@@ -241,6 +280,7 @@ def audit_verify():
 def main():
     pages()
     cell_save_reaches_the_diary()
+    an_import()
     audit_verify()
     if failures:
         print(f"\n{len(failures)} failure(s):", *failures, sep="\n  ")
