@@ -296,27 +296,37 @@ pub async fn pages(
     let demo = super::DemoJournal::find(&pool).await?;
     // The cell saves go to a lesson of the group from November 23 with pupils without a mark
     // (a changed mark needs a reason; earlier runs leave marks behind), the clock on its day.
+    // Every table names the school: on Citus a statement is routed to the school's worker only
+    // then (docs/SCALE.md).
+    let school: i64 = sqlx::query_scalar("SELECT school_id FROM study_group WHERE id = $1")
+        .bind(demo.group)
+        .fetch_one(&pool)
+        .await?;
     let (lesson, lesson_date): (i64, chrono::NaiveDate) = sqlx::query_as(
         "SELECT l.id, l.lesson_date FROM lesson l
-         WHERE l.group_id = $1 AND l.lesson_date >= '2026-11-23' AND l.status <> 'cancelled'
+         WHERE l.school_id = $4 AND l.group_id = $1 AND l.lesson_date >= '2026-11-23'
+           AND l.status <> 'cancelled'
            AND (SELECT count(*) FROM unnest($2::bigint[]) AS p
                 WHERE NOT EXISTS (SELECT 1 FROM mark m
-                                  JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
-                                  WHERE c.lesson_id = l.id AND m.pupil_id = p)) >= $3
+                                  JOIN mark_column c ON c.school_id = $4 AND c.id = m.column_id
+                                  WHERE m.school_id = $4 AND c.lesson_id = l.id
+                                    AND m.pupil_id = p)) >= $3
          ORDER BY l.lesson_date, l.lesson_number LIMIT 1",
     )
     .bind(demo.group)
     .bind(&demo.pupils)
     .bind(CONNECTIONS as i64)
+    .bind(school)
     .fetch_one(&pool)
     .await?;
     let unmarked: Vec<i64> = sqlx::query_scalar(
         "SELECT p FROM unnest($2::bigint[]) AS p
-         WHERE NOT EXISTS (SELECT 1 FROM mark m JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
-                           WHERE c.lesson_id = $1 AND m.pupil_id = p)",
+         WHERE NOT EXISTS (SELECT 1 FROM mark m JOIN mark_column c ON c.school_id = $3 AND c.id = m.column_id
+                           WHERE m.school_id = $3 AND c.lesson_id = $1 AND m.pupil_id = p)",
     )
     .bind(lesson)
     .bind(&demo.pupils)
+    .bind(school)
     .fetch_all(&pool)
     .await?;
     let clock = std::sync::Arc::new(crate::clock::ManualClock::new(super::moscow(

@@ -158,10 +158,12 @@ async fn poll_outbox(worker: &PgPool, events: &broadcast::Sender<LiveEvent>) -> 
         seen = current;
         first = false;
         polls = polls.wrapping_add(1);
-        if polls % 240 == 0 {
-            sqlx::query("DELETE FROM diary_outbox WHERE at < clock_timestamp() - interval '1 minute'")
-                .execute(worker)
-                .await?;
+        if polls.is_multiple_of(240) {
+            sqlx::query(
+                "DELETE FROM diary_outbox WHERE at < clock_timestamp() - interval '1 minute'",
+            )
+            .execute(worker)
+            .await?;
         }
         tokio::time::sleep(OUTBOX_POLL).await;
     }
@@ -224,4 +226,3 @@ mod tests {
         assert_eq!(parsed.pupil, None);
     }
 }
-
