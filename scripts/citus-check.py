@@ -155,7 +155,8 @@ def cell_save_reaches_the_diary():
         JOIN pupil_parent pp ON pp.school_id = gp.school_id AND pp.pupil_id = gp.pupil_id
         JOIN parent pr ON pr.school_id = pp.school_id AND pr.id = pp.parent_id
         JOIN account par ON par.id = pr.account_id AND par.login = 'parent'
-        WHERE l.status IN ('held', 'scheduled') AND l.lesson_date <= current_date
+        WHERE l.status IN ('held', 'scheduled')
+          AND l.lesson_date < (now() AT TIME ZONE 'Europe/Moscow')::date
           AND NOT EXISTS (SELECT 1 FROM mark m JOIN mark_column c
                             ON c.school_id = m.school_id AND c.id = m.column_id
                           WHERE m.school_id = l.school_id AND c.lesson_id = l.id
