@@ -20,6 +20,22 @@
 SET citus.shard_count = :shards;
 SET client_min_messages = warning;
 
+-- The school wall's operator `===` (migration 20261205000501_school_wall_estimate): Citus 13
+-- propagates the functions of the row-security policies but not CREATE OPERATOR, so the workers
+-- would fail every policy check on a shard («operator does not exist: bigint === bigint»). It is
+-- created on each worker here, before any shard exists (a worker added later needs the same).
+SELECT run_command_on_workers($cmd$
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '==='
+                     AND oprnamespace = 'public'::regnamespace) THEN
+        CREATE OPERATOR public.=== (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = int8eq,
+                                    RESTRICT = neqsel);
+    END IF;
+END
+$do$
+$cmd$);
+
 CREATE TEMP TABLE saved_fk AS
 SELECT k.conrelid::regclass AS tbl, k.conname, pg_get_constraintdef(k.oid) AS def
 FROM pg_constraint k
@@ -49,14 +65,16 @@ SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', tbl, conname, def) FROM sav
 -- tables with their foreign keys to the reference tables; readiness_probe and the migrations'
 -- ledger stay plain.
 
--- Row security on the workers. The policies travel with the shards and are checked there, as
--- the application's role, but Citus does not carry a session's settings (`zhurnal.school`, set
--- by db::scope on the coordinator's connection) to its connections to the workers: the wall
--- would hide every row. On Citus the application's role therefore sees every school on the
--- workers' shards, and the wall is the school in every query, which is also what routes it
--- (docs/SCALE.md «Row security»; not yet: SET LOCAL per transaction, which Citus does carry with
--- citus.propagate_set_commands = 'local').
--- Run on the coordinator, Citus carries ALTER ROLE … SET to every node; the coordinator's own
--- connections are unaffected: db::scope sets both settings on every acquire.
-SELECT format('ALTER ROLE %I IN DATABASE %I SET zhurnal.all_schools = %L',
-              'zhurnal_app', current_database(), 'on') \gexec
+-- Row security on the workers. The policies travel with the shards and would be checked there
+-- as the application's role, but Citus does not carry a session's settings (`zhurnal.school`,
+-- set by db::scope on the coordinator's connection) to its connections to the workers: the
+-- wall would hide every row. And Citus writes the rows of an INSERT … SELECT it cannot push
+-- down (the product's bulk inserts from arrays: `INSERT … SELECT … FROM unnest($n)`) into the
+-- shards with COPY, which PostgreSQL refuses under row security («COPY FROM not supported with
+-- row-level security»). On the workers only, the application's role therefore bypasses row
+-- security (BYPASSRLS there, not on the coordinator, where db::ensure_app_role refuses such a
+-- role and the wall holds): on Citus the wall on the shards is the school in every query, which
+-- is also what routes it (docs/SCALE.md «Row security»). ALTER ROLE on a worker would travel to
+-- every node, the coordinator too; with DDL propagation off it stays on the worker.
+SELECT run_command_on_workers(
+    format('SET citus.enable_ddl_propagation TO off; ALTER ROLE %I BYPASSRLS', 'zhurnal_app'));

@@ -70,31 +70,28 @@ impl<'a> Change<'a> {
 }
 
 /// Records `change` in the caller's transaction. The pupil and the journal (study group) the
-/// change concerns are kept in their own columns for the audit page's filters: taken from the
-/// recorded `pupil_id` / `group_id`, the subject, or the group of the recorded lesson (an
-/// `INSERT … SELECT` joining the lesson: Citus refuses a subquery inside `VALUES`, docs/SCALE.md).
+/// change concerns are kept in their own columns for the audit page's filters: taken here from
+/// the recorded `pupil_id` / `group_id` or the subject, and the group of the recorded lesson by
+/// the chain's row trigger (migration `audit_group_from_lesson_in_trigger`). A plain
+/// `INSERT … VALUES` of parameters, which Citus routes to the school's shard (docs/SCALE.md).
 pub async fn record(
     conn: &mut PgConnection,
     school_id: SchoolId,
     actor: &Actor,
     change: Change<'_>,
 ) -> sqlx::Result<()> {
+    let subject = |kind: &str| {
+        (change.subject_type == kind)
+            .then_some(change.subject_id)
+            .flatten()
+    };
+    let pupil_id = recorded_id(&change, "pupil_id").or_else(|| subject("pupil"));
+    let group_id = recorded_id(&change, "group_id").or_else(|| subject("study_group"));
     sqlx::query!(
         "INSERT INTO audit_event
              (school_id, actor_account_id, actor_role, session_ref, action, subject_type,
               subject_id, before, after, reason, pupil_id, group_id)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                COALESCE(audit_json_id($9::jsonb -> 'pupil_id'), audit_json_id($8::jsonb -> 'pupil_id'),
-                         CASE WHEN $6::text = 'pupil' THEN $7::bigint END),
-                COALESCE(audit_json_id($9::jsonb -> 'group_id'), audit_json_id($8::jsonb -> 'group_id'),
-                         CASE WHEN $6::text = 'study_group' THEN $7::bigint END, l.group_id)
-         FROM school s
-         LEFT JOIN lesson l
-           ON l.school_id = s.id
-          AND l.id = COALESCE(audit_json_id($9::jsonb -> 'lesson_id'),
-                              audit_json_id($8::jsonb -> 'lesson_id'),
-                              CASE WHEN $6::text = 'lesson' THEN $7::bigint END)
-         WHERE s.id = $1",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         school_id.0,
         actor.account_id,
         actor.role.map(Role::as_str),
@@ -105,10 +102,31 @@ pub async fn record(
         change.before,
         change.after,
         change.reason,
+        pupil_id,
+        group_id,
     )
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The id recorded under `key` in the state after the change, else before it: a JSON number,
+/// truncated, as the database's `audit_json_id` reads it (anything else is no id).
+fn recorded_id(change: &Change<'_>, key: &str) -> Option<i64> {
+    let id = |state: &Option<Value>| {
+        let value = state.as_ref()?.get(key)?;
+        value
+            .as_i64()
+            .or_else(|| value.as_u64().and_then(|n| i64::try_from(n).ok()))
+            .or_else(|| {
+                value
+                    .as_f64()
+                    .map(f64::trunc)
+                    .filter(|n| n.abs() < 9.2e18)
+                    .map(|n| n as i64)
+            })
+    };
+    id(&change.after).or_else(|| id(&change.before))
 }
 
 /// One line of the audit trail as the audit page shows it.
@@ -466,4 +484,23 @@ pub fn parse_filter(
         older_than,
     };
     (filter, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pupil_and_group_are_read_from_after_then_before_as_the_database_read_them() {
+        let change = Change::new("mark.corrected", "mark", 5)
+            .before(serde_json::json!({"pupil_id": 7, "group_id": "3"}))
+            .after(serde_json::json!({"pupil_id": 8.9, "lesson_id": 4}));
+        assert_eq!(recorded_id(&change, "pupil_id"), Some(8));
+        assert_eq!(recorded_id(&change, "group_id"), None);
+        assert_eq!(recorded_id(&change, "lesson_id"), Some(4));
+        let before_only = Change::new("mark.removed", "mark", 5)
+            .before(serde_json::json!({"group_id": 3}))
+            .after(serde_json::Value::Null);
+        assert_eq!(recorded_id(&before_only, "group_id"), Some(3));
+    }
 }

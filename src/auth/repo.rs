@@ -292,7 +292,11 @@ pub struct CurrentRow {
 }
 
 /// The account (if enabled, and its credentials not declared compromised) and, when given, its
-/// membership (if still active) with the count of unread messages in its school.
+/// membership (if still active) with the count of unread messages in its school. The subqueries
+/// name the account and the school by the parameters, not by the outer rows: on Citus the count
+/// of the person's memberships (every school's shard) is then planned on its own and the rest
+/// routed to the school's worker (a subquery tied to a row of the reference table `account` is
+/// not planned at all); on plain PostgreSQL the same plan.
 pub async fn current(
     pool: &PgPool,
     account_id: i64,
@@ -306,7 +310,7 @@ pub async fn current(
                   a.must_change_password AS "must_change_password!",
                   a.is_operator AS "is_operator!",
                   (SELECT count(*) FROM membership x
-                   WHERE x.account_id = a.id AND x.revoked_at IS NULL) AS "membership_count!",
+                   WHERE x.account_id = $1 AND x.revoked_at IS NULL) AS "membership_count!",
                   m.school_id AS "school_id?", m.id AS "membership_id?", m.role AS "role?",
                   m.class_id, m.pupil_id,
                   s.name AS "school_name?", s.time_zone AS "school_time_zone?",
@@ -316,7 +320,7 @@ pub async fn current(
                    JOIN message msg ON msg.school_id = tp.school_id AND msg.thread_id = tp.thread_id
                                    AND msg.id > tp.last_read_message_id
                                    AND msg.author_id <> tp.account_id
-                   WHERE tp.school_id = m.school_id AND tp.account_id = a.id
+                   WHERE tp.school_id = $2 AND tp.account_id = $1
                      -- A parent's membership reads the threads about its child (as the inbox).
                      AND (m.role <> 'parent' OR t.about_pupil_id = m.pupil_id)) AS "unread_messages!"
            FROM account a

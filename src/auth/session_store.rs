@@ -95,12 +95,14 @@ impl SessionStore for PgSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_value(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        // `updated_at` from the row proposed (its default, now()): Citus refuses a function
+        // that is not immutable in DO UPDATE SET, even on the coordinator's own table.
         sqlx::query!(
             "INSERT INTO session (id_hash, account_id, data, expires_at)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (id_hash) DO UPDATE
              SET account_id = EXCLUDED.account_id, data = EXCLUDED.data,
-                 expires_at = EXCLUDED.expires_at, updated_at = now()",
+                 expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at",
             id_hash(&record.id),
             account_of(record),
             data,

@@ -90,21 +90,31 @@ fn cpu_ns_of(pid: u32) -> Option<u64> {
         .ok()
 }
 
-/// The database cluster's processes: its postmaster and the postmaster's children. None when
-/// the database is on another machine (or its processes are not visible here).
-async fn cluster_root(pool: &PgPool) -> Option<u32> {
-    let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(pool)
-        .await
-        .ok()?;
-    let root = parent_of(u32::try_from(backend).ok()?)?;
-    cpu_ns_of(root).map(|_| root)
+/// The database's server processes: the postmaster the pool's connections are children of and,
+/// on a Citus coordinator, each worker's postmaster (found the same way, through a connection
+/// to the worker as the same role), so that PostgreSQL's CPU counts every node's backends.
+/// None when the database is on another machine (or its processes are not visible here).
+async fn cluster_roots(pool: &PgPool) -> Option<Vec<u32>> {
+    async fn root_of(pool: &PgPool) -> Option<u32> {
+        let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(pool)
+            .await
+            .ok()?;
+        let root = parent_of(u32::try_from(backend).ok()?)?;
+        cpu_ns_of(root).map(|_| root)
+    }
+    let mut roots = vec![root_of(pool).await?];
+    for worker in crate::db::citus_workers(pool).await.ok()? {
+        roots.push(root_of(&worker).await?);
+        worker.close().await;
+    }
+    Some(roots)
 }
 
-/// CPU time of the whole cluster so far, ns (processes that ended are not counted: the pool's
-/// connections live through a run).
-fn cluster_cpu_ns(root: u32) -> u64 {
-    let mut total = cpu_ns_of(root).unwrap_or(0);
+/// CPU time of the database's servers so far, ns: the postmasters and their children
+/// (processes that ended are not counted: the pool's connections live through a run).
+fn cluster_cpu_ns(roots: &[u32]) -> u64 {
+    let mut total: u64 = roots.iter().filter_map(|&r| cpu_ns_of(r)).sum();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return total;
     };
@@ -116,7 +126,7 @@ fn cluster_cpu_ns(root: u32) -> u64 {
         else {
             continue;
         };
-        if parent_of(pid) == Some(root) {
+        if parent_of(pid).is_some_and(|p| roots.contains(&p)) {
             total += cpu_ns_of(pid).unwrap_or(0);
         }
     }
@@ -207,7 +217,7 @@ async fn act_once(
 
 async fn measure(
     app: &Router,
-    root: Option<u32>,
+    roots: Option<&[u32]>,
     s: &Scenario,
     seconds: u64,
 ) -> anyhow::Result<Figure> {
@@ -227,7 +237,7 @@ async fn measure(
         }
     }
     let app_before = own_cpu_ns();
-    let pg_before = root.map(cluster_cpu_ns);
+    let pg_before = roots.map(cluster_cpu_ns);
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
@@ -257,8 +267,8 @@ async fn measure(
     }
     let elapsed = started.elapsed();
     let app_ns = own_cpu_ns().saturating_sub(app_before);
-    let pg_ns = match (root, pg_before) {
-        (Some(root), Some(before)) => Some(cluster_cpu_ns(root).saturating_sub(before)),
+    let pg_ns = match (roots, pg_before) {
+        (Some(roots), Some(before)) => Some(cluster_cpu_ns(roots).saturating_sub(before)),
         _ => None,
     };
     times.sort();
@@ -286,27 +296,37 @@ pub async fn pages(
     let demo = super::DemoJournal::find(&pool).await?;
     // The cell saves go to a lesson of the group from November 23 with pupils without a mark
     // (a changed mark needs a reason; earlier runs leave marks behind), the clock on its day.
+    // Every table names the school: on Citus a statement is routed to the school's worker only
+    // then (docs/SCALE.md).
+    let school: i64 = sqlx::query_scalar("SELECT school_id FROM study_group WHERE id = $1")
+        .bind(demo.group)
+        .fetch_one(&pool)
+        .await?;
     let (lesson, lesson_date): (i64, chrono::NaiveDate) = sqlx::query_as(
         "SELECT l.id, l.lesson_date FROM lesson l
-         WHERE l.group_id = $1 AND l.lesson_date >= '2026-11-23' AND l.status <> 'cancelled'
+         WHERE l.school_id = $4 AND l.group_id = $1 AND l.lesson_date >= '2026-11-23'
+           AND l.status <> 'cancelled'
            AND (SELECT count(*) FROM unnest($2::bigint[]) AS p
                 WHERE NOT EXISTS (SELECT 1 FROM mark m
-                                  JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
-                                  WHERE c.lesson_id = l.id AND m.pupil_id = p)) >= $3
+                                  JOIN mark_column c ON c.school_id = $4 AND c.id = m.column_id
+                                  WHERE m.school_id = $4 AND c.lesson_id = l.id
+                                    AND m.pupil_id = p)) >= $3
          ORDER BY l.lesson_date, l.lesson_number LIMIT 1",
     )
     .bind(demo.group)
     .bind(&demo.pupils)
     .bind(CONNECTIONS as i64)
+    .bind(school)
     .fetch_one(&pool)
     .await?;
     let unmarked: Vec<i64> = sqlx::query_scalar(
         "SELECT p FROM unnest($2::bigint[]) AS p
-         WHERE NOT EXISTS (SELECT 1 FROM mark m JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
-                           WHERE c.lesson_id = $1 AND m.pupil_id = p)",
+         WHERE NOT EXISTS (SELECT 1 FROM mark m JOIN mark_column c ON c.school_id = $3 AND c.id = m.column_id
+                           WHERE m.school_id = $3 AND c.lesson_id = $1 AND m.pupil_id = p)",
     )
     .bind(lesson)
     .bind(&demo.pupils)
+    .bind(school)
     .fetch_all(&pool)
     .await?;
     let clock = std::sync::Arc::new(crate::clock::ManualClock::new(super::moscow(
@@ -317,7 +337,7 @@ pub async fn pages(
     let (_, from, to) = super::first_quarter(&pool).await?;
     let state = crate::startup::state(pool.clone(), config, clock);
     let app = crate::web::router(state);
-    let root = cluster_root(&pool).await;
+    let roots = cluster_roots(&pool).await;
     let dates = format!("from={from}&to={to}");
     let scenarios = [
         Scenario {
@@ -380,7 +400,7 @@ pub async fn pages(
     ];
     println!(
         "Под нагрузкой: {CONNECTIONS} человек одновременно, по {seconds} с на строку; ЦП — мс на запрос (сервер + PostgreSQL){}",
-        if root.is_none() {
+        if roots.is_none() {
             "; процессы PostgreSQL не видны отсюда — считается только сервер"
         } else {
             ""
@@ -395,7 +415,7 @@ pub async fn pages(
         .iter()
         .filter(|s| only.is_none_or(|o| s.what.contains(o)))
     {
-        let f = measure(&app, root, s, seconds).await?;
+        let f = measure(&app, roots.as_deref(), s, seconds).await?;
         let rps = f.requests as f64 / f.elapsed.as_secs_f64();
         let total = f.app_ms + f.pg_ms.unwrap_or(0.0);
         let mut verdict = String::new();

@@ -31,7 +31,30 @@ pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?;
+    note_citus(&pool).await?;
     Ok(pool)
+}
+
+/// Whether the database is a Citus coordinator (docs/SCALE.md), noted once when a pool is made.
+static CITUS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Is the database a Citus coordinator? Its planner cannot make a generic plan of a statement it
+/// must split (a school's rows beside a count over every school's shards), so `scope` keeps
+/// planning per call there (`scope::Planning`).
+pub fn is_citus() -> bool {
+    CITUS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+async fn note_citus(pool: &PgPool) -> sqlx::Result<()> {
+    // Unchecked: Citus's catalogue does not exist on plain PostgreSQL.
+    let citus: bool =
+        sqlx::query_scalar("SELECT to_regclass('pg_catalog.pg_dist_node') IS NOT NULL")
+            .fetch_one(pool)
+            .await?;
+    if citus {
+        CITUS.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 /// Pool options that set every connection, when it is made and each time it is taken, to the
@@ -190,6 +213,42 @@ pub async fn ensure_app_role(owner: &PgPool, role: &str) -> anyhow::Result<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// On a Citus coordinator (docs/SCALE.md), a pool of one lazy connection to each active worker,
+/// as the same role with the same credentials: the live diary reads the workers' outboxes
+/// (`diary::live`), the bench counts their CPU. On plain PostgreSQL there is none. Unchecked
+/// queries: Citus's catalogue does not exist on plain PostgreSQL.
+pub async fn citus_workers(pool: &PgPool) -> sqlx::Result<Vec<PgPool>> {
+    let citus: bool =
+        sqlx::query_scalar("SELECT to_regclass('pg_catalog.pg_dist_node') IS NOT NULL")
+            .fetch_one(pool)
+            .await?;
+    if !citus {
+        return Ok(Vec::new());
+    }
+    let nodes: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT nodename::text, nodeport FROM pg_catalog.pg_dist_node
+         WHERE isactive AND noderole = 'primary' AND groupid <> 0",
+    )
+    .fetch_all(pool)
+    .await?;
+    let options = pool.connect_options();
+    Ok(nodes
+        .into_iter()
+        .map(|(host, port)| {
+            let at = (*options).clone().port(u16::try_from(port).unwrap_or(5432));
+            // A Unix socket's directory, or a host name.
+            let at = if host.starts_with('/') {
+                at.socket(host)
+            } else {
+                at.host(&host)
+            };
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(at)
+        })
+        .collect())
 }
 
 /// Is the role of this pool's connections free of superuser powers (what the audit trail's

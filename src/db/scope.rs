@@ -52,7 +52,8 @@ pub async fn replica_reads<F: Future>(fut: F) -> F::Output {
 }
 
 /// How PostgreSQL plans a task's statements (its `plan_cache_mode`, set with the scope on every
-/// acquire, in the same round trip).
+/// acquire, in the same round trip). On a Citus coordinator always per call (`db::is_citus`):
+/// Citus cannot plan generically a statement it splits, and the workers plan the routed parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Planning {
     /// Every statement planned for its own values (`force_custom_plan`). The reports' queries
@@ -112,8 +113,8 @@ pub fn settings(scope: Scope) -> (String, &'static str) {
 pub async fn apply(conn: &mut sqlx::PgConnection) -> sqlx::Result<()> {
     let (school, all) = settings(current());
     let plans = match planning() {
-        Planning::PerCall => "force_custom_plan",
-        Planning::Cached => "force_generic_plan",
+        Planning::Cached if !super::is_citus() => "force_generic_plan",
+        _ => "force_custom_plan",
     };
     sqlx::query(
         "SELECT set_config('zhurnal.school', $1, false), set_config('zhurnal.all_schools', $2, false),

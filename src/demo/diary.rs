@@ -16,6 +16,7 @@ pub async fn fill(
     now: DateTime<Utc>,
 ) -> crate::error::AppResult<()> {
     let mut tx = pool.begin().await?;
+    crate::diary::live::quiet(&mut tx).await?;
     let s = school.0;
     let Some(class_id) = sqlx::query_scalar!(
         "SELECT m.class_id FROM membership m JOIN account a ON a.id = m.account_id

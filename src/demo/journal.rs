@@ -19,11 +19,18 @@ pub async fn fill(
     today: NaiveDate,
 ) -> crate::error::AppResult<()> {
     let mut tx = pool.begin().await?;
+    crate::diary::live::quiet(&mut tx).await?;
     // The fill runs as the application's role, whose ANALYZE of tables it does not own is
     // skipped: the planner then sees the pre-fill statistics of a near-empty school and nests
     // loops over tens of thousands of rows (minutes per statement). Every statement here is a
     // whole-school set operation, which hash joins do best.
     sqlx::query("SET LOCAL enable_nestloop = off")
+        .execute(&mut *tx)
+        .await?;
+    // On Citus the ANALYZE below goes to every shard, which after this transaction has read the
+    // reference table `account` must go over one connection per worker (on plain PostgreSQL an
+    // unknown `citus.` setting is a harmless placeholder).
+    sqlx::query("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
         .execute(&mut *tx)
         .await?;
     let s = school.0;
@@ -83,8 +90,9 @@ pub async fn fill(
     // whole-class independent work at one lesson in four.
     sqlx::query!(
         "INSERT INTO mark_column (school_id, lesson_id, position, work_type_id)
-         SELECT l.school_id, l.id, 1, (SELECT id FROM work_type WHERE school_id = $1 AND name = 'Ответ на уроке')
+         SELECT l.school_id, l.id, 1, t.id
          FROM lesson l
+         LEFT JOIN work_type t ON t.school_id = l.school_id AND t.name = 'Ответ на уроке'
          JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
          JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
          LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
@@ -96,8 +104,9 @@ pub async fn fill(
     .await?;
     sqlx::query!(
         "INSERT INTO mark_column (school_id, lesson_id, position, work_type_id)
-         SELECT c.school_id, c.lesson_id, 2, (SELECT id FROM work_type WHERE school_id = $1 AND name = 'Самостоятельная работа')
+         SELECT c.school_id, c.lesson_id, 2, t.id
          FROM mark_column c
+         LEFT JOIN work_type t ON t.school_id = c.school_id AND t.name = 'Самостоятельная работа'
          JOIN lesson l ON l.school_id = c.school_id AND l.id = c.lesson_id
          WHERE c.school_id = $1 AND c.position = 1 AND abs(hashtext(l.id::text || 'sr')) % 4 = 0
            AND l.lesson_date < $2::date - 3

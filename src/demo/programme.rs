@@ -65,6 +65,7 @@ pub async fn before_journal(
 ) -> AppResult<()> {
     let c = chosen(pool, school, year.0).await?;
     let mut tx = pool.begin().await?;
+    crate::diary::live::quiet(&mut tx).await?;
     // Cancelled: the lagging group's first three lessons between three weeks and four days ago
     // (they keep their КТП topics: not given); the leading group's last two lessons of the year.
     let cancelled: Vec<(i64, NaiveDate)> = sqlx::query!(
@@ -94,7 +95,9 @@ pub async fn before_journal(
     .collect();
     // Added (as lesson 0, on days the group learns anyway): the lagging group's make-up lessons
     // on the days of its last three lessons of the year; the leading group's two extra lessons
-    // two and three weeks ago. No КТП topic: the plan was laid before.
+    // two and three weeks ago. No КТП topic: the plan was laid before. The teacher and room of
+    // the day's first lesson (DISTINCT ON rather than a LATERAL … LIMIT 1 over the days, which
+    // Citus does not plan).
     sqlx::query!(
         r#"WITH days AS (
                (SELECT DISTINCT l.group_id, l.lesson_date FROM lesson l
@@ -107,11 +110,12 @@ pub async fn before_journal(
                 ORDER BY l.lesson_date LIMIT 2)
            )
            INSERT INTO lesson (school_id, group_id, lesson_date, lesson_number, teacher_id, room_id, status)
-           SELECT $1, d.group_id, d.lesson_date, 0, x.teacher_id, x.room_id, 'scheduled'
-           FROM days d
-           CROSS JOIN LATERAL (SELECT l.teacher_id, l.room_id FROM lesson l
-                               WHERE l.school_id = $1 AND l.group_id = d.group_id AND l.lesson_date = d.lesson_date
-                               ORDER BY l.lesson_number LIMIT 1) x
+           SELECT DISTINCT ON (l.group_id, l.lesson_date)
+                  l.school_id, l.group_id, l.lesson_date, 0, l.teacher_id, l.room_id, 'scheduled'
+           FROM lesson l
+           WHERE l.school_id = $1
+             AND (l.group_id, l.lesson_date) IN (SELECT d.group_id, d.lesson_date FROM days d)
+           ORDER BY l.group_id, l.lesson_date, l.lesson_number
            ON CONFLICT DO NOTHING"#,
         school.0,
         c.lagging,
@@ -162,13 +166,12 @@ pub async fn before_journal(
     // journal's fill gives every pupil present a mark in a second column).
     sqlx::query!(
         r#"INSERT INTO mark_column (school_id, lesson_id, position, work_type_id)
-           SELECT DISTINCT ON (l.id) w.school_id, l.id, 2,
-                  (SELECT id FROM work_type WHERE school_id = $1 AND name = 'Контрольная работа ВШК')
+           SELECT DISTINCT ON (l.id) w.school_id, l.id, 2, t.id
            FROM control_work w
+           JOIN work_type t ON t.school_id = w.school_id AND t.name = 'Контрольная работа ВШК'
            JOIN lesson l ON l.school_id = w.school_id AND l.group_id = w.group_id
             AND l.lesson_date = w.work_date AND l.status = 'scheduled'
            WHERE w.school_id = $1 AND w.work_date < $2
-             AND (SELECT id FROM work_type WHERE school_id = $1 AND name = 'Контрольная работа ВШК') IS NOT NULL
              AND l.lesson_number = (SELECT min(l2.lesson_number) FROM lesson l2
                                     WHERE l2.school_id = w.school_id AND l2.group_id = w.group_id
                                       AND l2.lesson_date = w.work_date AND l2.status = 'scheduled')
@@ -186,6 +189,8 @@ pub async fn before_journal(
 pub async fn after_journal(pool: &PgPool, school: SchoolId, year: i64) -> AppResult<()> {
     let c = chosen(pool, school, year).await?;
     let groups: Vec<i64> = [c.lagging, c.leading].into_iter().flatten().collect();
+    let mut tx = pool.begin().await?;
+    crate::diary::live::quiet(&mut tx).await?;
     sqlx::query!(
         r#"WITH hours AS (
                SELECT t.group_id, t.title,
@@ -204,7 +209,8 @@ pub async fn after_journal(pool: &PgPool, school: SchoolId, year: i64) -> AppRes
         school.0,
         &groups
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }

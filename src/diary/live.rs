@@ -4,8 +4,8 @@
 //! diary page holds a server-sent-events stream that passes on only the events of its pupil's
 //! groups, and the page fetches its week again. Whatever path wrote the change — a page, the
 //! demo, a future API, another server — the diary hears it, and a rolled-back write says nothing.
-//! On Citus the notifications come from the workers that hold the schools' shards, and the
-//! listener listens there too (`citus_workers`).
+//! On Citus the triggers fire on the workers that hold the schools' shards and write each event
+//! into the worker's outbox table instead, which the listener reads (`poll_outbox`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -86,16 +86,17 @@ impl Hub {
 }
 
 async fn listen(pool: &PgPool, events: &broadcast::Sender<LiveEvent>) -> sqlx::Result<()> {
-    let mut listeners = vec![PgListener::connect_with(pool).await?];
-    for worker in citus_workers(pool).await? {
-        listeners.push(PgListener::connect_with(&worker).await?);
-    }
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen("diary").await?;
     let mut relays = tokio::task::JoinSet::new();
-    for mut listener in listeners {
-        listener.listen("diary").await?;
+    for worker in crate::db::citus_workers(pool).await? {
         let events = events.clone();
-        relays.spawn(async move { relay(&mut listener, &events).await });
+        relays.spawn(async move { poll_outbox(&worker, &events).await });
     }
+    relays.spawn({
+        let events = events.clone();
+        async move { relay(&mut listener, &events).await }
+    });
     // The first relay to fail ends them all (dropping the set aborts the others): the caller
     // connects again to every node.
     match relays.join_next().await {
@@ -111,50 +112,61 @@ async fn relay(
 ) -> sqlx::Result<()> {
     loop {
         let note = listener.recv().await?;
-        match serde_json::from_str::<LiveEvent>(note.payload()) {
-            // No receivers is fine: nobody has a diary open.
-            Ok(event) => {
-                let _ = events.send(event);
-            }
-            Err(e) => tracing::warn!(error = %e, payload = note.payload(), "odd diary event"),
-        }
+        pass_on(note.payload(), events);
     }
 }
 
-/// On a Citus coordinator (docs/SCALE.md), the triggers that notify fire on the shards, so a
-/// school's notifications are sent by the worker that holds it: the listener listens on every
-/// active worker too, as the same role. On plain PostgreSQL there is none. Unchecked queries:
-/// Citus's catalogue does not exist on plain PostgreSQL.
-async fn citus_workers(pool: &PgPool) -> sqlx::Result<Vec<PgPool>> {
-    let citus: bool =
-        sqlx::query_scalar("SELECT to_regclass('pg_catalog.pg_dist_node') IS NOT NULL")
-            .fetch_one(pool)
-            .await?;
-    if !citus {
-        return Ok(Vec::new());
+fn pass_on(payload: &str, events: &broadcast::Sender<LiveEvent>) {
+    match serde_json::from_str::<LiveEvent>(payload) {
+        // No receivers is fine: nobody has a diary open.
+        Ok(event) => {
+            let _ = events.send(event);
+        }
+        Err(e) => tracing::warn!(error = %e, payload, "odd diary event"),
     }
-    let nodes: Vec<(String, i32)> = sqlx::query_as(
-        "SELECT nodename::text, nodeport FROM pg_catalog.pg_dist_node
-         WHERE isactive AND noderole = 'primary' AND groupid <> 0",
-    )
-    .fetch_all(pool)
-    .await?;
-    let options = pool.connect_options();
-    Ok(nodes
-        .into_iter()
-        .map(|(host, port)| {
-            let at = (*options).clone().port(u16::try_from(port).unwrap_or(5432));
-            // A Unix socket's directory, or a host name.
-            let at = if host.starts_with('/') {
-                at.socket(host)
-            } else {
-                at.host(&host)
-            };
-            sqlx::postgres::PgPoolOptions::new()
-                .max_connections(1)
-                .connect_lazy_with(at)
-        })
-        .collect())
+}
+
+/// How often a Citus worker's outbox is read, and how long its rows are read again (a
+/// transaction's row becomes visible at its commit, possibly after rows written later).
+const OUTBOX_POLL: Duration = Duration::from_millis(250);
+const OUTBOX_WINDOW_SECONDS: f64 = 30.0;
+
+/// On a Citus worker the triggers' `diary_send` writes each event into the worker's own table
+/// `diary_outbox` (scripts/citus-functions.sql): a notification there would make Citus's
+/// two-phase commit fail. Every server reads the rows of the last half minute four times a
+/// second and passes on those it has not seen (so every server hears every event, once); rows
+/// older than a minute are removed. Events already there when the listener starts are old news.
+async fn poll_outbox(worker: &PgPool, events: &broadcast::Sender<LiveEvent>) -> sqlx::Result<()> {
+    let mut seen: HashSet<i64> = HashSet::new();
+    let mut first = true;
+    let mut polls: u32 = 0;
+    loop {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, payload FROM diary_outbox
+             WHERE at > clock_timestamp() - make_interval(secs => $1) ORDER BY id",
+        )
+        .bind(OUTBOX_WINDOW_SECONDS)
+        .fetch_all(worker)
+        .await?;
+        let mut current = HashSet::with_capacity(rows.len());
+        for (id, payload) in rows {
+            if !first && !seen.contains(&id) {
+                pass_on(&payload, events);
+            }
+            current.insert(id);
+        }
+        seen = current;
+        first = false;
+        polls = polls.wrapping_add(1);
+        if polls.is_multiple_of(240) {
+            sqlx::query(
+                "DELETE FROM diary_outbox WHERE at < clock_timestamp() - interval '1 minute'",
+            )
+            .execute(worker)
+            .await?;
+        }
+        tokio::time::sleep(OUTBOX_POLL).await;
+    }
 }
 
 /// The group ids whose events a pupil's diary follows: every group the pupil has been in (a
@@ -173,6 +185,19 @@ pub async fn groups_of(
     .fetch_all(pool)
     .await?;
     Ok(Arc::new(ids.into_iter().collect()))
+}
+
+/// Keeps the live diary quiet for the rest of the transaction on `conn`: for the bulk
+/// generators (the demo's year never happened live; on Citus its events would fill the workers'
+/// outboxes). The setting is a `SET LOCAL`, which Citus carries to the workers (migration
+/// `diary_send`). One round trip.
+pub async fn quiet(conn: &mut sqlx::PgConnection) -> sqlx::Result<()> {
+    sqlx::raw_sql(
+        "SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL zhurnal.diary_quiet = 'on'",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -278,7 +278,9 @@ pub async fn weeks(
     let marks = sqlx::query!(
         // The week's marks first, then their names: planned generic (the diary's plans are
         // cached), the joined form cross-joined work types with groups and merged thousands of
-        // rows (3 ms); this one looks up the twenty-odd marks' names by key (0.4 ms).
+        // rows (3 ms); this one looks up the twenty-odd marks' names by key (0.4 ms). Every
+        // table names the school itself: Citus routes the whole statement to the school's
+        // worker only when each of them does (a join through the CTE's column is not enough).
         r#"WITH m AS MATERIALIZED (
                SELECT m.school_id, m.pupil_id, m.value, m.column_id, m.given_on, m.document,
                       m.work_type_id, m.group_id
@@ -291,10 +293,10 @@ pub async fn weeks(
                   w.name AS work_type, w.short_name AS work_short, s.name AS subject,
                   (w.weight * 10)::bigint AS "weight_tenths!"
            FROM m
-           JOIN work_type w ON w.school_id = m.school_id AND w.id = m.work_type_id
-           JOIN study_group g ON g.school_id = m.school_id AND g.id = m.group_id
-           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
-           LEFT JOIN mark_column mc ON mc.school_id = m.school_id AND mc.id = m.column_id
+           JOIN work_type w ON w.school_id = $1 AND w.id = m.work_type_id
+           JOIN study_group g ON g.school_id = $1 AND g.id = m.group_id
+           JOIN subject s ON s.school_id = $1 AND s.id = g.subject_id
+           LEFT JOIN mark_column mc ON mc.school_id = $1 AND mc.id = m.column_id
            ORDER BY m.given_on, mc.position"#,
         school.0,
         &ids,

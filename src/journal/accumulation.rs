@@ -107,8 +107,8 @@ pub async fn journals(
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            CROSS JOIN LATERAL (
-               SELECT coalesce(c.grade, (SELECT min(ts.grade) FROM timetable_slot ts
-                                         WHERE ts.school_id = g.school_id AND ts.group_id = g.id), 5)::smallint AS grade) gr
+               SELECT coalesce(c.grade, min(ts.grade), 5)::smallint AS grade FROM timetable_slot ts
+               WHERE ts.school_id = g.school_id AND ts.group_id = g.id) gr
            JOIN period_scheme ps ON ps.school_id = g.school_id AND ps.academic_year_id = g.academic_year_id
                 AND gr.grade BETWEEN ps.grade_from AND ps.grade_to
            JOIN study_period p ON p.school_id = ps.school_id AND p.scheme_id = ps.id

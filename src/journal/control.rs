@@ -132,7 +132,8 @@ impl DayLesson {
 }
 
 /// All lessons of the school on a date, by class (grade, letter; groups of no class last) and
-/// lesson number. Where a moved lesson went is looked up only for the day's moved lessons.
+/// lesson number. Where a moved lesson went is looked up only for the day's moved lessons. Every
+/// table names the school itself, so that Citus routes the statement to the school's worker.
 pub async fn day_lessons(
     pool: &PgPool,
     school: SchoolId,
@@ -169,15 +170,15 @@ pub async fn day_lessons(
                   mt.lesson_date AS "moved_to_date?", mt.lesson_number AS "moved_to_number?",
                   mf.lesson_date AS "moved_from_date?", mf.lesson_number AS "moved_from_number?"
            FROM day l
-           JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
-           JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
+           JOIN study_group g ON g.school_id = $1 AND g.id = l.group_id
+           JOIN subject s ON s.school_id = $1 AND s.id = g.subject_id
            JOIN account a ON a.id = l.teacher_id
-           LEFT JOIN room r ON r.school_id = l.school_id AND r.id = l.room_id
-           LEFT JOIN substitution su ON su.school_id = l.school_id AND su.lesson_id = l.id
+           LEFT JOIN room r ON r.school_id = $1 AND r.id = l.room_id
+           LEFT JOIN substitution su ON su.school_id = $1 AND su.lesson_id = l.id
            LEFT JOIN account sa ON sa.id = su.teacher_id
            LEFT JOIN moved_to mt ON mt.moved_from_id = l.id
-           LEFT JOIN lesson mf ON mf.school_id = l.school_id AND mf.id = l.moved_from_id
-           LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+           LEFT JOIN lesson mf ON mf.school_id = $1 AND mf.id = l.moved_from_id
+           LEFT JOIN school_class c ON c.school_id = $1 AND c.id = g.class_id
            ORDER BY c.grade NULLS LAST, c.letter COLLATE "ru", l.lesson_number,
                     g.name COLLATE "ru", s.name"#,
         school.0,

@@ -396,36 +396,61 @@ pub struct Claimed {
 
 /// Takes the next due message (not sent, not given up, not held by a live worker), counts the
 /// attempt and holds it until `lease_until`. The address is the parent's current one.
+///
+/// Two statements: the next due message of any school, then its claim, which checks again that
+/// it is still due and free (a row lock and a re-check: of two servers that saw the same message,
+/// one claims it and the other looks for the next). One statement with `FOR UPDATE SKIP LOCKED`
+/// across schools is what Citus cannot run («could not run distributed query with FOR
+/// UPDATE/SHARE commands»: the messages of every school are on every worker; docs/SCALE.md).
 pub async fn claim(
     pool: &PgPool,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     max_attempts: i32,
 ) -> sqlx::Result<Option<Claimed>> {
-    sqlx::query_as!(
-        Claimed,
-        r#"WITH due AS (
-               SELECT o.school_id, o.id FROM mail_outbox o
-               WHERE o.sent_at IS NULL AND o.cancelled_at IS NULL AND o.attempts < $3
+    // Another server may claim the message seen first: a few tries, each finds the next one.
+    for _ in 0..8 {
+        let Some(due) = sqlx::query!(
+            r#"SELECT o.school_id, o.id FROM mail_outbox o
+               WHERE o.sent_at IS NULL AND o.cancelled_at IS NULL AND o.attempts < $2
                  AND o.next_attempt_at <= $1
                  AND (o.claimed_until IS NULL OR o.claimed_until <= $1)
                ORDER BY o.next_attempt_at, o.school_id, o.id
-               LIMIT 1
-               FOR UPDATE OF o SKIP LOCKED)
-           UPDATE mail_outbox o
-           SET attempts = o.attempts + 1, claimed_until = $2,
-               to_address = coalesce(p.email, o.to_address)
-           FROM due, parent p
-           WHERE o.school_id = due.school_id AND o.id = due.id
-             AND p.school_id = o.school_id AND p.id = o.parent_id
-           RETURNING o.school_id, o.id, o.to_address, o.subject, o.body, o.attempts,
-                     (p.pd_consent IS TRUE AND p.email IS NOT NULL) AS "allowed!""#,
-        now,
-        lease_until,
-        max_attempts
-    )
-    .fetch_optional(pool)
-    .await
+               LIMIT 1"#,
+            now,
+            max_attempts
+        )
+        .fetch_optional(pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let claimed = sqlx::query_as!(
+            Claimed,
+            r#"UPDATE mail_outbox o
+               SET attempts = o.attempts + 1, claimed_until = $2,
+                   to_address = coalesce(p.email, o.to_address)
+               FROM parent p
+               WHERE o.school_id = $4 AND o.id = $5
+                 AND o.sent_at IS NULL AND o.cancelled_at IS NULL AND o.attempts < $3
+                 AND o.next_attempt_at <= $1
+                 AND (o.claimed_until IS NULL OR o.claimed_until <= $1)
+                 AND p.school_id = $4 AND p.id = o.parent_id
+               RETURNING o.school_id, o.id, o.to_address, o.subject, o.body, o.attempts,
+                         (p.pd_consent IS TRUE AND p.email IS NOT NULL) AS "allowed!""#,
+            now,
+            lease_until,
+            max_attempts,
+            due.school_id,
+            due.id
+        )
+        .fetch_optional(pool)
+        .await?;
+        if claimed.is_some() {
+            return Ok(claimed);
+        }
+    }
+    Ok(None)
 }
 
 pub async fn mark_sent(

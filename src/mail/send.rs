@@ -1,4 +1,5 @@
-//! The sender: takes one due message at a time (`FOR UPDATE SKIP LOCKED`, a lease), hands it to
+//! The sender: takes one due message at a time (found, then claimed with a lease by an `UPDATE`
+//! that checks again it is due and free: `repo::claim`), hands it to
 //! the SMTP server, and records `sent_at` at once; a failure is recorded with the next attempt's
 //! time. Several workers may run; none sends a message another one holds.
 
