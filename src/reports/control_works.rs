@@ -229,6 +229,8 @@ pub async fn report(
     f: &Filter,
     today: NaiveDate,
 ) -> AppResult<ControlWorks> {
+    // The teacher's EXISTS names the school by `$1`, not `g.school_id`: tied to the outer row
+    // inside an OR, Citus saw every shard and did not route the statement (docs/SCALE.md).
     let rows = sqlx::query!(
         r#"WITH w AS (
                SELECT cw.id, cw.group_id, cw.work_date, cw.form, cw.title, g.name AS group_name,
@@ -244,7 +246,7 @@ pub async fn report(
                  AND ($6::bigint IS NULL OR g.subject_id = $6)
                  AND ($7::bigint IS NULL OR EXISTS (
                        SELECT 1 FROM teaching_assignment x
-                       WHERE x.school_id = g.school_id AND x.group_id = g.id AND x.teacher_id = $7))
+                       WHERE x.school_id = $1 AND x.group_id = g.id AND x.teacher_id = $7))
            ), les AS (
                SELECT w.id AS work_id, l.id AS lesson_id, l.lesson_number
                FROM w JOIN lesson l ON l.school_id = $1 AND l.group_id = w.group_id

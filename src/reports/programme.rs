@@ -260,6 +260,8 @@ pub async fn report(
     let last = report_day(f, today);
     // A range entirely in the future counts nothing held.
     let last_held = if f.from > today { None } else { Some(last) };
+    // The teacher's EXISTS names the school by `$1`, not `g.school_id`: tied to the outer row
+    // inside an OR, Citus saw every shard and its recursive planning crashed (docs/SCALE.md).
     let groups = sqlx::query!(
         r#"WITH grp AS (
                SELECT g.id, g.name, g.class_id, s.name AS subject
@@ -272,7 +274,7 @@ pub async fn report(
                  AND (gc.grade IS NULL OR gc.grade BETWEEN $9 AND $10)
                  AND ($5::bigint IS NULL OR EXISTS (
                        SELECT 1 FROM teaching_assignment x
-                       WHERE x.school_id = g.school_id AND x.group_id = g.id AND x.teacher_id = $5))
+                       WHERE x.school_id = $1 AND x.group_id = g.id AND x.teacher_id = $5))
            )
            SELECT grp.id, grp.name, grp.subject,
                   coalesce(c.grade::text || c.letter, '') AS "class_label!",
@@ -358,6 +360,7 @@ pub async fn report(
     // Lagging first (the most behind first); the query's order within the same difference.
     report.groups.sort_by_key(|g| g.difference());
 
+    // The teacher's EXISTS names `$1` for Citus, as above.
     let lines = sqlx::query!(
         r#"WITH cls AS (
                SELECT c.id, c.grade, c.letter, c.profile FROM school_class c
@@ -370,7 +373,7 @@ pub async fn report(
                  AND ($4::bigint IS NULL OR g.subject_id = $4)
                  AND ($5::bigint IS NULL OR EXISTS (
                        SELECT 1 FROM teaching_assignment x
-                       WHERE x.school_id = g.school_id AND x.group_id = g.id AND x.teacher_id = $5))
+                       WHERE x.school_id = $1 AND x.group_id = g.id AND x.teacher_id = $5))
            ), slots AS (
                SELECT grp.class_id, grp.subject_id, l.lesson_date, l.lesson_number,
                       bool_or(l.status IN ('scheduled', 'held') AND l.lesson_date <= $8) AS held

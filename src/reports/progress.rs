@@ -467,6 +467,8 @@ pub async fn pupils(pool: &PgPool, school: SchoolId, f: &Filter) -> AppResult<Ve
 
 /// The year's groups (the subject and teacher filters applied) with their teachers.
 pub async fn groups(pool: &PgPool, school: SchoolId, f: &Filter) -> AppResult<Vec<GroupRow>> {
+    // The teacher's EXISTS names the school by `$1`, not `g.school_id`, so that Citus routes
+    // the statement (docs/SCALE.md, «Statements Citus does not route»).
     let rows = sqlx::query!(
         r#"SELECT g.id, g.subject_id, s.name AS subject, t.teacher_id AS "teacher_id?",
                   a.last_name AS "last_name?", a.first_name AS "first_name?", a.middle_name AS "middle_name?"
@@ -478,7 +480,7 @@ pub async fn groups(pool: &PgPool, school: SchoolId, f: &Filter) -> AppResult<Ve
              AND ($3::bigint IS NULL OR g.subject_id = $3)
              AND ($4::bigint IS NULL OR EXISTS (
                    SELECT 1 FROM teaching_assignment x
-                   WHERE x.school_id = g.school_id AND x.group_id = g.id AND x.teacher_id = $4))
+                   WHERE x.school_id = $1 AND x.group_id = g.id AND x.teacher_id = $4))
            ORDER BY g.id, a.last_name, a.first_name"#,
         school.0,
         f.year_id,
