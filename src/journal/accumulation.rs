@@ -177,20 +177,31 @@ pub async fn journals(
         )
         .fetch_all(&mut *conn)
         .await?;
+        // The pupils' spans in the groups, then their names apart, in the order of the names:
+        // sorting the spans by name (collated) cost more than reading them.
         let pupils = sqlx::query!(
             r#"SELECT gp.group_id AS "group_id!", gp.pupil_id AS "pupil_id!",
-                      min(p.last_name || ' ' || p.first_name) AS "name!",
                       min(gp.starts_on) AS "starts_on!",
                       max(coalesce(gp.ends_on, '9999-12-31'::date)) AS "ends_on!"
                FROM group_pupil gp
-               JOIN pupil p ON p.school_id = gp.school_id AND p.id = gp.pupil_id
                WHERE gp.school_id = $1 AND gp.group_id = ANY($2)
                  AND gp.starts_on <= $3 AND (gp.ends_on IS NULL OR gp.ends_on >= $3)
-               GROUP BY gp.group_id, gp.pupil_id
-               ORDER BY 1, 3, 2"#,
+               GROUP BY gp.group_id, gp.pupil_id"#,
             school.0,
             &ids,
             day
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut pupil_ids: Vec<i64> = pupils.iter().map(|p| p.pupil_id).collect();
+        pupil_ids.sort_unstable();
+        pupil_ids.dedup();
+        let names = sqlx::query!(
+            r#"SELECT p.id, p.last_name || ' ' || p.first_name AS "name!" FROM pupil p
+               WHERE p.school_id = $1 AND p.id = ANY($2)
+               ORDER BY 2, 1"#,
+            school.0,
+            &pupil_ids
         )
         .fetch_all(&mut *conn)
         .await?;
@@ -232,9 +243,9 @@ pub async fn journals(
         )
         .fetch_one(&mut *conn)
         .await?;
-        Ok::<_, sqlx::Error>((lessons, pupils, columns, absences, holidays, settings))
+        Ok::<_, sqlx::Error>((lessons, pupils, names, columns, absences, holidays, settings))
     };
-    let ((lessons, pupils, columns, absences, holidays, settings), marks) =
+    let ((lessons, pupils, names, columns, absences, holidays, settings), marks) =
         tokio::try_join!(facts, marks)?;
     let lesson_of: HashMap<i64, i64> = columns.iter().map(|c| (c.id, c.lesson_id)).collect();
     let rule = AccumulationRule {
@@ -265,9 +276,23 @@ pub async fn journals(
             }
         }
     }
+    // Each pupil's place in the order of the names, and the name.
+    let named: HashMap<i64, (usize, &str)> = names
+        .iter()
+        .enumerate()
+        .map(|(place, p)| (p.id, (place, p.name.as_str())))
+        .collect();
     let mut pupils_of: HashMap<i64, Vec<_>> = HashMap::new();
     for p in &pupils {
-        pupils_of.entry(p.group_id).or_default().push(p);
+        if let Some(&(place, name)) = named.get(&p.pupil_id) {
+            pupils_of
+                .entry(p.group_id)
+                .or_default()
+                .push((place, name, p));
+        }
+    }
+    for group in pupils_of.values_mut() {
+        group.sort_unstable_by_key(|(place, _, _)| *place);
     }
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
@@ -294,7 +319,7 @@ pub async fn journals(
         let hours = i64::from((g.hours + 9) / 10).max(1);
         let weeks = rules::weeks_into(period, day);
         let mut journal_pupils = Vec::new();
-        for p in pupils_of.get(&g.group_id).into_iter().flatten() {
+        for &(_, name, p) in pupils_of.get(&g.group_id).into_iter().flatten() {
             let given: &[Given] = marks_of
                 .get(&(g.group_id, p.pupil_id))
                 .map_or(&[], Vec::as_slice);
@@ -312,7 +337,7 @@ pub async fn journals(
                 .collect();
             journal_pupils.push(PupilMarks {
                 pupil_id: p.pupil_id,
-                name: p.name.clone(),
+                name: name.to_string(),
                 attended: lived.iter().filter(|l| l.present).count() as i64,
                 marks: count,
                 gap: rules::accumulation_gap(&rule, hours, weeks, &lived, count),
