@@ -178,10 +178,11 @@ pub async fn verify(pool: &PgPool, school: SchoolId) -> sqlx::Result<Verdict> {
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
+    // The subquery names the school by `$1`, not `h.school_id`: Citus routes it (SCALE.md).
     let stored = sqlx::query!(
         r#"SELECT h.seq, h.hash, encode(h.hash, 'hex') AS "hex!",
                   (SELECT e.id FROM audit_event e
-                    WHERE e.school_id = h.school_id AND e.chain_seq = h.seq) AS head_id
+                    WHERE e.school_id = $1 AND e.chain_seq = h.seq) AS head_id
            FROM audit_chain_head h WHERE h.school_id = $1"#,
         school.0
     )

@@ -300,7 +300,7 @@ pub async fn choices(pool: &sqlx::PgPool, school_id: SchoolId) -> sqlx::Result<C
            LEFT JOIN LATERAL (
                SELECT k.grade, k.letter FROM class_enrollment ce
                JOIN school_class k ON k.school_id = ce.school_id AND k.id = ce.class_id
-               WHERE ce.school_id = p.school_id AND ce.pupil_id = p.id
+               WHERE ce.school_id = $1 AND ce.pupil_id = p.id
                ORDER BY ce.starts_on DESC LIMIT 1) c ON true
            WHERE p.school_id = $1
            ORDER BY p.last_name, p.first_name, p.id"#,

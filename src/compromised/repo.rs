@@ -59,7 +59,7 @@ pub async fn declarations(
                   trim(d.last_name || ' ' || d.first_name || ' ' || d.middle_name) AS "declared_by!",
                   c.declared_at,
                   (SELECT count(*) FROM credential_compromise_revert r
-                   WHERE r.school_id = c.school_id AND r.compromise_id = c.id) AS "reverted!"
+                   WHERE r.school_id = $1 AND r.compromise_id = c.id) AS "reverted!"
            FROM credential_compromise c
            JOIN account a ON a.id = c.account_id
            JOIN account d ON d.id = c.declared_by

@@ -599,9 +599,9 @@ pub async fn report(
     let groups = sqlx::query!(
         r#"SELECT g.id, s.name AS subject, s.scale,
                   (SELECT sgs.scale FROM subject_grade_scale sgs
-                   WHERE sgs.school_id = s.school_id AND sgs.subject_id = s.id AND sgs.grade = $3) AS "grade_scale?",
+                   WHERE sgs.school_id = $1 AND sgs.subject_id = s.id AND sgs.grade = $3) AS "grade_scale?",
                   coalesce((SELECT (max(t.hours_per_week) * 10)::integer FROM teaching_assignment t
-                            WHERE t.school_id = g.school_id AND t.group_id = g.id), 10) AS "hours!",
+                            WHERE t.school_id = $1 AND t.group_id = g.id), 10) AS "hours!",
                   sc.accumulation_min_marks_one_hour, sc.accumulation_min_marks_more_hours
            FROM study_group g
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id

@@ -113,14 +113,14 @@ pub async fn subjects(
     let groups = sqlx::query!(
         r#"SELECT DISTINCT ON (s.name, g.id) g.id, s.name AS subject, s.scale AS subject_scale,
                   (SELECT sgs.scale FROM subject_grade_scale sgs
-                   WHERE sgs.school_id = s.school_id AND sgs.subject_id = s.id AND sgs.grade = $5) AS "grade_scale?",
+                   WHERE sgs.school_id = $1 AND sgs.subject_id = s.id AND sgs.grade = $5) AS "grade_scale?",
                   coalesce((SELECT (max(t.hours_per_week) * 10)::integer FROM teaching_assignment t
-                            WHERE t.school_id = g.school_id AND t.group_id = g.id), 10) AS "hours!",
+                            WHERE t.school_id = $1 AND t.group_id = g.id), 10) AS "hours!",
                   coalesce((SELECT string_agg(a.last_name || ' ' || a.first_name ||
                                               CASE WHEN a.middle_name = '' THEN '' ELSE ' ' || a.middle_name END,
                                               ', ' ORDER BY a.last_name)
                             FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
-                            WHERE t.school_id = g.school_id AND t.group_id = g.id), '') AS "teachers!",
+                            WHERE t.school_id = $1 AND t.group_id = g.id), '') AS "teachers!",
                   sc.accumulation_min_marks_one_hour, sc.accumulation_min_marks_more_hours
            FROM group_pupil gp
            JOIN study_group g ON g.school_id = gp.school_id AND g.id = gp.group_id

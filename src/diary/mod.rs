@@ -99,6 +99,7 @@ pub async fn pupil(
     pupil_id: i64,
     day: NaiveDate,
 ) -> AppResult<DiaryPupil> {
+    // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     let r = sqlx::query!(
         r#"SELECT p.id, p.last_name || ' ' || p.first_name AS "full_name!",
                   c.id AS "class_id?", c.grade AS "grade?", c.letter AS "letter?",
@@ -107,7 +108,7 @@ pub async fn pupil(
            FROM pupil p
            LEFT JOIN LATERAL (
                SELECT e.class_id FROM class_enrollment e
-               WHERE e.school_id = p.school_id AND e.pupil_id = p.id
+               WHERE e.school_id = $1 AND e.pupil_id = p.id
                ORDER BY (e.starts_on <= $3 AND (e.ends_on IS NULL OR e.ends_on >= $3)) DESC,
                         e.starts_on DESC
                LIMIT 1) e ON true

@@ -212,6 +212,7 @@ pub async fn weeks(
     // that sets the request's scope (`db::scope`).
     let mut conn = pool.acquire().await?;
     let sunday = monday + Duration::days(6);
+    // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     let lessons = sqlx::query!(
         r#"WITH mine AS (
                SELECT gp.pupil_id, gp.group_id, gp.starts_on, gp.ends_on FROM group_pupil gp
@@ -230,7 +231,7 @@ pub async fn weeks(
                   l.teacher_comment, l.change_reason,
                   CASE WHEN l.homework IS NOT NULL THEN
                       (SELECT n.lesson_date FROM lesson n
-                       WHERE n.school_id = l.school_id AND n.group_id = l.group_id
+                       WHERE n.school_id = $1 AND n.group_id = l.group_id
                          AND (n.lesson_date, n.lesson_number) > (l.lesson_date, l.lesson_number)
                          AND n.status NOT IN ('moved', 'cancelled')
                        ORDER BY n.lesson_date, n.lesson_number LIMIT 1)
@@ -240,7 +241,7 @@ pub async fn weeks(
                   mf.lesson_date AS "moved_from?",
                   CASE WHEN l.status = 'moved' THEN
                       (SELECT n.lesson_date FROM lesson n
-                       WHERE n.school_id = l.school_id AND n.group_id = l.group_id AND n.moved_from_id = l.id
+                       WHERE n.school_id = $1 AND n.group_id = l.group_id AND n.moved_from_id = l.id
                        LIMIT 1)
                   END AS "moved_to?"
            FROM mine
@@ -261,7 +262,7 @@ pub async fn weeks(
            LEFT JOIN lesson mf ON mf.school_id = l.school_id AND mf.id = l.moved_from_id
            LEFT JOIN LATERAL (
                SELECT p.homework, p.homework_none, p.homework_minutes, p.lesson_date FROM lesson p
-               WHERE p.school_id = l.school_id AND p.group_id = l.group_id
+               WHERE p.school_id = $1 AND p.group_id = l.group_id
                  AND (p.lesson_date, p.lesson_number) < (l.lesson_date, l.lesson_number)
                  AND p.status NOT IN ('moved', 'cancelled')
                ORDER BY p.lesson_date DESC, p.lesson_number DESC LIMIT 1

@@ -93,22 +93,23 @@ pub async fn journals(
     day: NaiveDate,
 ) -> sqlx::Result<Vec<Journal>> {
     let mut conn = pool.acquire().await?;
+    // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     let groups = sqlx::query!(
         r#"SELECT g.id AS group_id, g.name, s.name AS subject, g.academic_year_id, g.class_id,
                   coalesce(c.grade || '«' || c.letter || '»', '') AS "class_name!",
                   gr.grade AS "grade!", p.starts_on, p.ends_on,
                   coalesce((SELECT (max(t.hours_per_week) * 10)::integer FROM teaching_assignment t
-                            WHERE t.school_id = g.school_id AND t.group_id = g.id), 10) AS "hours!",
+                            WHERE t.school_id = $1 AND t.group_id = g.id), 10) AS "hours!",
                   coalesce((SELECT string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', '
                                               ORDER BY a.last_name)
                             FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
-                            WHERE t.school_id = g.school_id AND t.group_id = g.id), '') AS "teachers!"
+                            WHERE t.school_id = $1 AND t.group_id = g.id), '') AS "teachers!"
            FROM study_group g
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            CROSS JOIN LATERAL (
                SELECT coalesce(c.grade, min(ts.grade), 5)::smallint AS grade FROM timetable_slot ts
-               WHERE ts.school_id = g.school_id AND ts.group_id = g.id) gr
+               WHERE ts.school_id = $1 AND ts.group_id = g.id) gr
            JOIN period_scheme ps ON ps.school_id = g.school_id AND ps.academic_year_id = g.academic_year_id
                 AND gr.grade BETWEEN ps.grade_from AND ps.grade_to
            JOIN study_period p ON p.school_id = ps.school_id AND p.scheme_id = ps.id
@@ -119,7 +120,7 @@ pub async fn journals(
              AND ($5::bigint IS NULL OR g.subject_id = $5)
              AND ($6::bigint IS NULL OR EXISTS (
                   SELECT 1 FROM teaching_assignment t
-                  WHERE t.school_id = g.school_id AND t.group_id = g.id AND t.teacher_id = $6))
+                  WHERE t.school_id = $1 AND t.group_id = g.id AND t.teacher_id = $6))
            ORDER BY c.grade NULLS LAST, c.letter, s.name, g.name, g.id"#,
         school.0,
         day,

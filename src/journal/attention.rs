@@ -423,7 +423,7 @@ pub async fn problem_rows(
                       s.name AS subject, g.name AS group_name,
                       coalesce((SELECT string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', ')
                                 FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
-                                WHERE t.school_id = g.school_id AND t.group_id = g.id), '') AS "teacher!",
+                                WHERE t.school_id = $1 AND t.group_id = g.id), '') AS "teacher!",
                       r.text AS "detail?", to_char(r.due_on, 'DD.MM.YYYY') AS "until?"
                FROM journal_remark r
                JOIN study_group g ON g.school_id = r.school_id AND g.id = r.group_id
@@ -447,7 +447,7 @@ pub async fn problem_rows(
                       s.name AS subject, g.name AS group_name,
                       coalesce((SELECT string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', ')
                                 FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
-                                WHERE t.school_id = g.school_id AND t.group_id = g.id), '') AS "teacher!",
+                                WHERE t.school_id = $1 AND t.group_id = g.id), '') AS "teacher!",
                       u.reason AS "detail?",
                       to_char(u.until AT TIME ZONE $5, 'DD.MM.YYYY HH24:MI') AS "until?"
                FROM journal_unlock u
@@ -561,7 +561,7 @@ pub async fn no_teacher_rows(
                   g.name AS group_name, s.name AS subject,
                   a.last_name || ' ' || a.first_name || ' ' || a.middle_name AS "teacher!",
                   EXISTS (SELECT 1 FROM substitution sb
-                          WHERE sb.school_id = l.school_id AND sb.lesson_id = l.id) AS "substituted!"
+                          WHERE sb.school_id = $1 AND sb.lesson_id = l.id) AS "substituted!"
            FROM control_no_teacher($1, $2) p
            JOIN lesson l ON l.school_id = $1 AND l.id = p.lesson_id
            JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
@@ -790,6 +790,7 @@ pub async fn journals_behind(
     viewer: i64,
 ) -> sqlx::Result<Vec<BehindLine>> {
     let problem = filter.problem.map(Problem::kind);
+    // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     sqlx::query_as!(
         BehindLine,
         r#"WITH p AS (
@@ -823,7 +824,7 @@ pub async fn journals_behind(
                  AND ($8::bigint IS NULL OR g.subject_id = $8)
                  AND ($9::bigint IS NULL OR EXISTS (
                       SELECT 1 FROM teaching_assignment t
-                      WHERE t.school_id = g.school_id AND t.group_id = g.id AND t.teacher_id = $9)))
+                      WHERE t.school_id = $1 AND t.group_id = g.id AND t.teacher_id = $9)))
            SELECT j.group_id AS "group_id!", j.class_name AS "class_name!",
                   j.group_name AS "group_name!", j.subject AS "subject!",
                   coalesce((SELECT string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', ')

@@ -392,7 +392,7 @@ async fn remarks(
                   coalesce((SELECT string_agg(t.last_name || ' ' || left(t.first_name, 1) || '. '
                                               || left(t.middle_name, 1) || '.', ', ' ORDER BY t.last_name)
                             FROM teaching_assignment ta JOIN account t ON t.id = ta.teacher_id
-                            WHERE ta.school_id = r.school_id AND ta.group_id = r.group_id), '') AS "teachers!",
+                            WHERE ta.school_id = $1 AND ta.group_id = r.group_id), '') AS "teachers!",
                   r.text, r.due_on,
                   a.last_name || ' ' || a.first_name || ' ' || a.middle_name AS "author!",
                   r.created_at, r.fixed_at,
@@ -407,7 +407,7 @@ async fn remarks(
              AND ($2::bigint IS NULL OR r.group_id = $2)
              AND (NOT $3 OR r.fixed_at IS NULL)
              AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM teaching_assignment ta
-                                                WHERE ta.school_id = r.school_id
+                                                WHERE ta.school_id = $1
                                                   AND ta.group_id = r.group_id
                                                   AND ta.teacher_id = $4))
            ORDER BY r.fixed_at IS NOT NULL, r.due_on, r.id"#,

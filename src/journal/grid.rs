@@ -49,21 +49,22 @@ impl Head {
 }
 
 pub async fn head(conn: &mut PgConnection, school: SchoolId, group_id: i64) -> AppResult<Head> {
+    // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     let r = sqlx::query!(
         r#"SELECT g.id, g.name, s.name AS subject, g.class_id, g.academic_year_id,
                   y.closed_at IS NOT NULL AS "year_closed!",
                   coalesce(c.grade, (SELECT min(ts.grade) FROM timetable_slot ts
-                                     WHERE ts.school_id = g.school_id AND ts.group_id = g.id), 5)::smallint AS "grade!",
+                                     WHERE ts.school_id = $1 AND ts.group_id = g.id), 5)::smallint AS "grade!",
                   s.scale AS subject_scale,
                   (SELECT sgs.scale FROM subject_grade_scale sgs
-                   WHERE sgs.school_id = s.school_id AND sgs.subject_id = s.id AND sgs.grade = c.grade) AS "grade_scale?",
+                   WHERE sgs.school_id = $1 AND sgs.subject_id = s.id AND sgs.grade = c.grade) AS "grade_scale?",
                   coalesce((SELECT (max(t.hours_per_week) * 10)::integer FROM teaching_assignment t
-                            WHERE t.school_id = g.school_id AND t.group_id = g.id), 10) AS "hours!",
+                            WHERE t.school_id = $1 AND t.group_id = g.id), 10) AS "hours!",
                   coalesce((SELECT string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.' ||
                                               CASE WHEN a.middle_name = '' THEN '' ELSE ' ' || left(a.middle_name, 1) || '.' END,
                                               ', ' ORDER BY a.last_name)
                             FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
-                            WHERE t.school_id = g.school_id AND t.group_id = g.id), '') AS "teachers!",
+                            WHERE t.school_id = $1 AND t.group_id = g.id), '') AS "teachers!",
                   sc.time_zone, sc.entry_lock_days, sc.mark_cutoff, sc.homework_window_minutes,
                   sc.period_mark_grace_days, sc.accumulation_min_marks_one_hour,
                   sc.accumulation_min_marks_more_hours, sc.accumulation_grace_weeks,
@@ -593,6 +594,7 @@ pub async fn journals(
     let Some(year) = crate::school_year::repo::current_year(conn, school, today).await? else {
         return Ok(Vec::new());
     };
+    // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     sqlx::query_as!(
         JournalLine,
         r#"SELECT g.id AS group_id,
@@ -600,20 +602,20 @@ pub async fn journals(
                   g.name AS group_name, s.name AS subject,
                   coalesce((SELECT string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', ')
                             FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
-                            WHERE t.school_id = g.school_id AND t.group_id = g.id), '') AS "teachers!",
+                            WHERE t.school_id = $1 AND t.group_id = g.id), '') AS "teachers!",
                   (NOT EXISTS (SELECT 1 FROM teaching_assignment t
-                               WHERE t.school_id = g.school_id AND t.group_id = g.id AND t.teacher_id = $4)
+                               WHERE t.school_id = $1 AND t.group_id = g.id AND t.teacher_id = $4)
                    AND EXISTS (SELECT 1 FROM substitution sb JOIN lesson l ON l.school_id = sb.school_id AND l.id = sb.lesson_id
-                               WHERE sb.school_id = g.school_id AND l.group_id = g.id AND sb.teacher_id = $4)) AS "substituted!"
+                               WHERE sb.school_id = $1 AND l.group_id = g.id AND sb.teacher_id = $4)) AS "substituted!"
            FROM study_group g
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            WHERE g.school_id = $1 AND g.academic_year_id = $2
              AND (($3::bigint IS NOT NULL AND g.class_id = $3)
                   OR EXISTS (SELECT 1 FROM teaching_assignment t
-                             WHERE t.school_id = g.school_id AND t.group_id = g.id AND t.teacher_id = $4)
+                             WHERE t.school_id = $1 AND t.group_id = g.id AND t.teacher_id = $4)
                   OR EXISTS (SELECT 1 FROM substitution sb JOIN lesson l ON l.school_id = sb.school_id AND l.id = sb.lesson_id
-                             WHERE sb.school_id = g.school_id AND l.group_id = g.id AND sb.teacher_id = $4))
+                             WHERE sb.school_id = $1 AND l.group_id = g.id AND sb.teacher_id = $4))
            ORDER BY c.grade NULLS LAST, c.letter, s.name, g.name"#,
         school.0,
         year,

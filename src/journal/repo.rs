@@ -96,6 +96,7 @@ pub async fn lesson_ctx(
         .fetch_optional(&mut *conn)
         .await?;
     }
+    // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     sqlx::query_as!(
         LessonCtx,
         r#"SELECT l.id, l.group_id, l.lesson_date, l.lesson_number, l.status, l.teacher_id,
@@ -113,7 +114,7 @@ pub async fn lesson_ctx(
                    JOIN bell b2 ON b2.school_id = l2.school_id AND b2.academic_year_id = g2.academic_year_id
                                AND b2.shift = coalesce(c.shift, ts.shift, 1)
                                AND b2.lesson_number = l2.lesson_number
-                   WHERE g2.school_id = l.school_id AND (g2.class_id = g.class_id OR g2.id = g.id)
+                   WHERE g2.school_id = $1 AND (g2.class_id = g.class_id OR g2.id = g.id)
                      AND l2.status <> 'cancelled'
                      AND (g2.class_id = g.class_id OR l2.id = l.id)) AS "day_ends_at?",
                   p.id AS "period_id?", p.starts_on AS "period_starts?", p.ends_on AS "period_ends?",
@@ -139,7 +140,7 @@ pub async fn lesson_ctx(
                SELECT sp.id, sp.starts_on, sp.ends_on
                FROM period_scheme ps
                JOIN study_period sp ON sp.school_id = ps.school_id AND sp.scheme_id = ps.id
-               WHERE ps.school_id = l.school_id AND ps.academic_year_id = g.academic_year_id
+               WHERE ps.school_id = $1 AND ps.academic_year_id = g.academic_year_id
                  AND coalesce(c.grade, ts.grade, 5) BETWEEN ps.grade_from AND ps.grade_to
                  AND l.lesson_date BETWEEN sp.starts_on AND sp.ends_on
                LIMIT 1) p ON true

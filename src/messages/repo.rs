@@ -258,16 +258,16 @@ pub async fn inbox(
                   pu.last_name || ' ' || pu.first_name AS "pupil!",
                   (SELECT c.grade || c.letter FROM class_enrollment e
                    JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
-                   WHERE e.school_id = t.school_id AND e.pupil_id = t.about_pupil_id
+                   WHERE e.school_id = $1 AND e.pupil_id = t.about_pupil_id
                    ORDER BY e.starts_on DESC LIMIT 1) AS class_name,
                   coalesce((SELECT string_agg(a.last_name || ' ' || a.first_name || ' '
                                               || a.middle_name, ', ' ORDER BY a.last_name)
                             FROM thread_participant o JOIN account a ON a.id = o.account_id
-                            WHERE o.school_id = tp.school_id AND o.thread_id = tp.thread_id
+                            WHERE o.school_id = $1 AND o.thread_id = tp.thread_id
                               AND o.account_id <> tp.account_id), '') AS "others!",
                   t.last_message_at,
                   (SELECT count(*) FROM message m
-                   WHERE m.school_id = tp.school_id AND m.thread_id = tp.thread_id
+                   WHERE m.school_id = $1 AND m.thread_id = tp.thread_id
                      AND m.id > tp.last_read_message_id
                      AND m.author_id <> tp.account_id) AS "unread!"
            FROM thread_participant tp
@@ -313,7 +313,7 @@ pub async fn thread_for(
                   coalesce((SELECT string_agg(a.last_name || ' ' || a.first_name || ' '
                                               || a.middle_name, ', ' ORDER BY a.last_name)
                             FROM thread_participant o JOIN account a ON a.id = o.account_id
-                            WHERE o.school_id = tp.school_id AND o.thread_id = tp.thread_id
+                            WHERE o.school_id = $1 AND o.thread_id = tp.thread_id
                               AND o.account_id <> tp.account_id), '') AS "others!",
                   tp.last_read_message_id
            FROM thread_participant tp

@@ -57,16 +57,17 @@ async fn class_lines(
     year_id: Option<i64>,
     class_id: Option<i64>,
 ) -> sqlx::Result<Vec<ClassLine>> {
+    // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     sqlx::query_as!(
         ClassLine,
         r#"SELECT c.id, c.grade, c.letter, c.shift, c.profile,
                   (SELECT a.last_name || ' ' || a.first_name || ' ' || a.middle_name
                    FROM membership m JOIN account a ON a.id = m.account_id
-                   WHERE m.school_id = c.school_id AND m.class_id = c.id
+                   WHERE m.school_id = $1 AND m.class_id = c.id
                      AND m.role = 'class_teacher' AND m.revoked_at IS NULL
                    ORDER BY m.created_at DESC LIMIT 1) AS class_teacher,
                   (SELECT count(*) FROM class_enrollment e
-                   WHERE e.school_id = c.school_id AND e.class_id = c.id AND e.ends_on IS NULL)
+                   WHERE e.school_id = $1 AND e.class_id = c.id AND e.ends_on IS NULL)
                    AS "pupils!"
            FROM school_class c
            WHERE c.school_id = $1 AND ($2::bigint IS NULL OR c.academic_year_id = $2)

@@ -101,11 +101,11 @@ pub async fn check(
     let classes = sqlx::query_as!(
         ClassFacts,
         r#"SELECT c.id, c.grade || c.letter AS "name!",
-                  EXISTS (SELECT 1 FROM membership m WHERE m.school_id = c.school_id AND m.class_id = c.id
+                  EXISTS (SELECT 1 FROM membership m WHERE m.school_id = $1 AND m.class_id = c.id
                           AND m.role = 'class_teacher' AND m.revoked_at IS NULL) AS "has_teacher!",
-                  (SELECT count(*) FROM class_enrollment e WHERE e.school_id = c.school_id AND e.class_id = c.id
+                  (SELECT count(*) FROM class_enrollment e WHERE e.school_id = $1 AND e.class_id = c.id
                      AND e.ends_on IS NULL) AS "pupils!",
-                  (SELECT count(*) FROM curriculum_line l WHERE l.school_id = c.school_id AND l.class_id = c.id) AS "lines!"
+                  (SELECT count(*) FROM curriculum_line l WHERE l.school_id = $1 AND l.class_id = c.id) AS "lines!"
            FROM school_class c WHERE c.school_id = $1 AND c.academic_year_id = $2
            ORDER BY c.grade, c.letter"#,
         school.0,
@@ -184,7 +184,7 @@ pub async fn check(
         Mismatch,
         r#"SELECT c.id AS target,
                   c.grade || c.letter || ', ' || s.name || ', ' || g.name || ': в расписании '
-                  || (SELECT count(*) FROM timetable_slot x WHERE x.school_id = g.school_id AND x.group_id = g.id
+                  || (SELECT count(*) FROM timetable_slot x WHERE x.school_id = $1 AND x.group_id = g.id
                         AND x.valid_from <= $3 AND (x.valid_to IS NULL OR x.valid_to >= $3))
                   || ' ч, по учебному плану ' || trim(to_char(l.hours_per_week, 'FM990.9'), '.') || ' ч.' AS "text!"
            FROM curriculum_line l
@@ -192,7 +192,7 @@ pub async fn check(
            JOIN subject s ON s.school_id = l.school_id AND s.id = l.subject_id
            JOIN study_group g ON g.school_id = l.school_id AND g.class_id = l.class_id AND g.subject_id = l.subject_id
            WHERE l.school_id = $1 AND c.academic_year_id = $2
-             AND (SELECT count(*) FROM timetable_slot x WHERE x.school_id = g.school_id AND x.group_id = g.id
+             AND (SELECT count(*) FROM timetable_slot x WHERE x.school_id = $1 AND x.group_id = g.id
                     AND x.valid_from <= $3 AND (x.valid_to IS NULL OR x.valid_to >= $3)) <> round(l.hours_per_week)
            ORDER BY c.grade, c.letter, s.name, g.name"#,
         school.0,
@@ -256,9 +256,9 @@ pub async fn check(
            JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            LEFT JOIN LATERAL (SELECT sum(x.hours) AS hours FROM theme_plan_topic x
-                              WHERE x.school_id = g.school_id AND x.group_id = g.id) t ON true
+                              WHERE x.school_id = $1 AND x.group_id = g.id) t ON true
            LEFT JOIN LATERAL (SELECT count(*) AS lessons FROM lesson l
-                              WHERE l.school_id = g.school_id AND l.group_id = g.id AND l.status <> 'cancelled') n ON true
+                              WHERE l.school_id = $1 AND l.group_id = g.id AND l.status <> 'cancelled') n ON true
            WHERE g.school_id = $1 AND g.academic_year_id = $2
              AND (t.hours IS NULL OR (n.lessons > 0 AND t.hours <> n.lessons))
            ORDER BY c.grade, c.letter, s.name, g.name"#,
@@ -286,16 +286,16 @@ pub async fn check(
         PupilGap,
         r#"SELECT p.id AS pupil_id,
                   c.grade || c.letter || ', ' || p.last_name || ' ' || p.first_name || ': ' ||
-                  CASE WHEN NOT EXISTS (SELECT 1 FROM pupil_parent pp WHERE pp.school_id = p.school_id AND pp.pupil_id = p.id)
+                  CASE WHEN NOT EXISTS (SELECT 1 FROM pupil_parent pp WHERE pp.school_id = $1 AND pp.pupil_id = p.id)
                        THEN 'нет сведений о родителях'
                        ELSE 'нет отметки о согласии на обработку персональных данных' END || '.' AS "text!"
            FROM class_enrollment e
            JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
            JOIN pupil p ON p.school_id = e.school_id AND p.id = e.pupil_id
            WHERE e.school_id = $1 AND c.academic_year_id = $2 AND e.ends_on IS NULL
-             AND (NOT EXISTS (SELECT 1 FROM pupil_parent pp WHERE pp.school_id = p.school_id AND pp.pupil_id = p.id)
+             AND (NOT EXISTS (SELECT 1 FROM pupil_parent pp WHERE pp.school_id = $1 AND pp.pupil_id = p.id)
                   OR EXISTS (SELECT 1 FROM pupil_parent pp JOIN parent pa ON pa.school_id = pp.school_id AND pa.id = pp.parent_id
-                             WHERE pp.school_id = p.school_id AND pp.pupil_id = p.id AND pa.pd_consent IS NULL))
+                             WHERE pp.school_id = $1 AND pp.pupil_id = p.id AND pa.pd_consent IS NULL))
            ORDER BY c.grade, c.letter, p.last_name, p.first_name"#,
         school.0,
         year_id
