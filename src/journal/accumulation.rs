@@ -98,13 +98,16 @@ pub async fn journals(
         r#"SELECT g.id AS group_id, g.name, s.name AS subject, g.academic_year_id, g.class_id,
                   coalesce(c.grade || '«' || c.letter || '»', '') AS "class_name!",
                   gr.grade AS "grade!", p.starts_on, p.ends_on,
-                  coalesce((SELECT (max(t.hours_per_week) * 10)::integer FROM teaching_assignment t
-                            WHERE t.school_id = $1 AND t.group_id = g.id), 10) AS "hours!",
-                  coalesce((SELECT string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', '
-                                              ORDER BY a.last_name)
-                            FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
-                            WHERE t.school_id = $1 AND t.group_id = g.id), '') AS "teachers!"
+                  coalesce(ta.hours, 10) AS "hours!", coalesce(ta.names, '') AS "teachers!"
            FROM study_group g
+           -- The school's teaching assignments grouped once (per journal, the account table
+           -- was hashed again for each).
+           LEFT JOIN (SELECT t.group_id, (max(t.hours_per_week) * 10)::integer AS hours,
+                             string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', '
+                                        ORDER BY a.last_name) AS names
+                      FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
+                      WHERE t.school_id = $1
+                      GROUP BY t.group_id) ta ON ta.group_id = g.id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            CROSS JOIN LATERAL (
