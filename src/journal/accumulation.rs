@@ -247,7 +247,9 @@ pub async fn journals(
         )
         .fetch_one(&mut *conn)
         .await?;
-        Ok::<_, sqlx::Error>((lessons, pupils, names, columns, absences, holidays, settings))
+        Ok::<_, sqlx::Error>((
+            lessons, pupils, names, columns, absences, holidays, settings,
+        ))
     };
     let ((lessons, pupils, names, columns, absences, holidays, settings), marks) =
         tokio::try_join!(facts, marks)?;
