@@ -561,26 +561,29 @@ async fn current_results(
     pupils: &[i64],
     groups: &[i64],
 ) -> AppResult<Vec<(i64, i64, Result)>> {
-    // One row per pupil and group: the weighted sum and weight of the five-point marks, and the
-    // counts of five-point marks, зачёт and незачёт. The weights are whole tenths, read once per
-    // work type, and the mark's value is turned into a number once: computed per mark in
-    // `numeric` and compared as text in every aggregate, the same sums cost a third more.
+    // The marks come one row a group, their pupils, values (5, 4, 3, 2; 0 зачёт, -1 незачёт)
+    // and work types in three arrays, and are summed here per pupil and group: summed in SQL
+    // (five filtered aggregates a pupil and group over a quarter's 88 000 marks) the statement
+    // cost twice as much database CPU. The weights are whole tenths.
+    let tenths: HashMap<i64, i64> = sqlx::query!(
+        r#"SELECT id, (weight * 10)::integer AS "tenths!" FROM work_type WHERE school_id = $1"#,
+        school.0
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|w| (w.id, i64::from(w.tenths)))
+    .collect();
     let rows = sqlx::query!(
-        r#"SELECT m.pupil_id, m.group_id,
-                  coalesce(sum(v.five * w.tenths) FILTER (WHERE v.five > 0), 0)::bigint AS "sum!",
-                  coalesce(sum(w.tenths) FILTER (WHERE v.five > 0), 0)::bigint AS "weights!",
-                  count(*) FILTER (WHERE v.five > 0) AS "five!",
-                  count(*) FILTER (WHERE v.five = 0) AS "passes!",
-                  count(*) FILTER (WHERE v.five < 0) AS "fails!"
+        r#"SELECT m.group_id, array_agg(m.pupil_id) AS "pupils!",
+                  array_agg(CASE m.value WHEN '5' THEN 5 WHEN '4' THEN 4 WHEN '3' THEN 3
+                                         WHEN '2' THEN 2 WHEN 'pass' THEN 0 ELSE -1 END::smallint)
+                      AS "values!",
+                  array_agg(m.work_type_id) AS "work_types!"
            FROM mark m
-           JOIN (SELECT id, (weight * 10)::integer AS tenths FROM work_type WHERE school_id = $1) w
-             ON w.id = m.work_type_id
-           CROSS JOIN LATERAL (
-               SELECT CASE m.value WHEN '5' THEN 5 WHEN '4' THEN 4 WHEN '3' THEN 3 WHEN '2' THEN 2
-                                   WHEN 'pass' THEN 0 ELSE -1 END AS five) v
            WHERE m.school_id = $1 AND m.pupil_id = ANY($2) AND m.given_on BETWEEN $3 AND $4
              AND m.value IS NOT NULL AND m.group_id = ANY($5)
-           GROUP BY m.pupil_id, m.group_id"#,
+           GROUP BY m.group_id"#,
         school.0,
         pupils,
         f.from,
@@ -589,13 +592,32 @@ async fn current_results(
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            current_result(r.sum, r.weights, r.five, r.passes, r.fails)
-                .map(|v| (r.pupil_id, r.group_id, v))
-        })
-        .collect())
+    let mut out = Vec::new();
+    for row in rows {
+        // pupil → (weighted sum, weights, five-point marks, зачёт, незачёт)
+        let mut totals: HashMap<i64, [i64; 5]> = HashMap::new();
+        for ((&pupil, &value), work_type) in row.pupils.iter().zip(&row.values).zip(&row.work_types)
+        {
+            let t = totals.entry(pupil).or_default();
+            let value = i64::from(value);
+            if value > 0 {
+                let weight = tenths.get(work_type).copied().unwrap_or(0);
+                t[0] += value * weight;
+                t[1] += weight;
+                t[2] += 1;
+            } else if value == 0 {
+                t[3] += 1;
+            } else {
+                t[4] += 1;
+            }
+        }
+        out.extend(totals.into_iter().filter_map(
+            |(pupil, [sum, weights, five, passes, fails])| {
+                current_result(sum, weights, five, passes, fails).map(|v| (pupil, row.group_id, v))
+            },
+        ));
+    }
+    Ok(out)
 }
 
 /// What the period-mark column proposes from a pupil's current marks in a group
