@@ -248,6 +248,10 @@ pub fn tally(
             .or_default()
             .push((g.subject.clone(), g.id, result));
     }
+    // A pupil's subjects in the lists by name (the results come in no order).
+    for subjects in per_pupil.values_mut() {
+        subjects.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    }
     let mut figures: BTreeMap<Key, Figures> = BTreeMap::new();
     for ((key, _), t) in &tallies {
         figures.entry(*key).or_default().add(t);
