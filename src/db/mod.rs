@@ -46,15 +46,18 @@ pub fn is_citus() -> bool {
 }
 
 async fn note_citus(pool: &PgPool) -> sqlx::Result<()> {
-    // Unchecked: Citus's catalogue does not exist on plain PostgreSQL.
-    let citus: bool =
-        sqlx::query_scalar("SELECT to_regclass('pg_catalog.pg_dist_node') IS NOT NULL")
-            .fetch_one(pool)
-            .await?;
-    if citus {
+    if coordinator(pool).await? {
         CITUS.store(true, std::sync::atomic::Ordering::Relaxed);
     }
     Ok(())
+}
+
+/// Does `pool` lead to a Citus coordinator? Unchecked: Citus's catalogue does not exist on
+/// plain PostgreSQL.
+async fn coordinator(pool: &PgPool) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT to_regclass('pg_catalog.pg_dist_node') IS NOT NULL")
+        .fetch_one(pool)
+        .await
 }
 
 /// Pool options that set every connection, when it is made and each time it is taken, to the
@@ -220,11 +223,7 @@ pub async fn ensure_app_role(owner: &PgPool, role: &str) -> anyhow::Result<()> {
 /// (`diary::live`), the bench counts their CPU. On plain PostgreSQL there is none. Unchecked
 /// queries: Citus's catalogue does not exist on plain PostgreSQL.
 pub async fn citus_workers(pool: &PgPool) -> sqlx::Result<Vec<PgPool>> {
-    let citus: bool =
-        sqlx::query_scalar("SELECT to_regclass('pg_catalog.pg_dist_node') IS NOT NULL")
-            .fetch_one(pool)
-            .await?;
-    if !citus {
+    if !coordinator(pool).await? {
         return Ok(Vec::new());
     }
     let nodes: Vec<(String, i32)> = sqlx::query_as(

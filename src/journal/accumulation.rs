@@ -1,7 +1,7 @@
 //! J11 accumulation of marks over many journals at once: the facts the journal grid feeds
 //! `rules::journal::accumulation_gap` (the current period's held lessons, the pupils of the group,
 //! their marks and absences, the holidays of the grade, the school's rule), loaded for every
-//! selected journal in eight set-based queries, and the pure rule applied in memory. The
+//! selected journal in nine set-based queries, and the pure rule applied in memory. The
 //! teacher's start page (`today::accumulation_alerts`), the accumulation report and the control
 //! start page all ask this one function, so they agree with the journal page.
 

@@ -1,6 +1,6 @@
 //! The progress and quality report (regulations §5): per class, parallel, subject, teacher and the
-//! school, in three queries whatever the school's size (pupils, groups with teachers, results),
-//! tallied in memory (`tally`, pure).
+//! school, in four queries whatever the school's size (pupils, groups with teachers, the work
+//! types' weights, results), tallied in memory (`tally`, pure).
 //!
 //! A pupil's result in a subject is the period mark of the chosen period, or — for a date range —
 //! the current marks of the range as the period-mark column proposes them (`rules::journal::suggest`
@@ -542,16 +542,26 @@ pub async fn results(
     }
     // A whole school's range is a quarter's 88 000 marks: read in two halves of the pupils at
     // once, on two connections (each pupil's rows are in one half only).
+    // The work types' weights in whole tenths.
+    let tenths: HashMap<i64, i64> = sqlx::query!(
+        r#"SELECT id, (weight * 10)::integer AS "tenths!" FROM work_type WHERE school_id = $1"#,
+        school.0
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|w| (w.id, i64::from(w.tenths)))
+    .collect();
     if pupils.len() >= SPLIT_FROM {
         let (first, second) = pupils.split_at(pupils.len() / 2);
         let (mut a, b) = tokio::try_join!(
-            current_results(pool, school, f, first, groups),
-            current_results(pool, school, f, second, groups)
+            current_results(pool, school, f, first, groups, &tenths),
+            current_results(pool, school, f, second, groups, &tenths)
         )?;
         a.extend(b);
         return Ok(a);
     }
-    current_results(pool, school, f, pupils, groups).await
+    current_results(pool, school, f, pupils, groups, &tenths).await
 }
 
 /// Pupils from which the current results are read in two halves at once.
@@ -564,20 +574,12 @@ async fn current_results(
     f: &Filter,
     pupils: &[i64],
     groups: &[i64],
+    tenths: &HashMap<i64, i64>,
 ) -> AppResult<Vec<(i64, i64, Result)>> {
     // The marks come one row a group, their pupils, values (5, 4, 3, 2; 0 зачёт, -1 незачёт)
     // and work types in three arrays, and are summed here per pupil and group: summed in SQL
     // (five filtered aggregates a pupil and group over a quarter's 88 000 marks) the statement
-    // cost twice as much database CPU. The weights are whole tenths.
-    let tenths: HashMap<i64, i64> = sqlx::query!(
-        r#"SELECT id, (weight * 10)::integer AS "tenths!" FROM work_type WHERE school_id = $1"#,
-        school.0
-    )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|w| (w.id, i64::from(w.tenths)))
-    .collect();
+    // cost twice as much database CPU.
     let rows = sqlx::query!(
         r#"SELECT m.group_id, array_agg(m.pupil_id) AS "pupils!",
                   array_agg(CASE m.value WHEN '5' THEN 5 WHEN '4' THEN 4 WHEN '3' THEN 3
@@ -598,30 +600,39 @@ async fn current_results(
     .await?;
     let mut out = Vec::new();
     for row in rows {
-        // pupil → (weighted sum, weights, five-point marks, зачёт, незачёт)
-        let mut totals: HashMap<i64, [i64; 5]> = HashMap::new();
+        let mut totals: HashMap<i64, Totals> = HashMap::new();
         for ((&pupil, &value), work_type) in row.pupils.iter().zip(&row.values).zip(&row.work_types)
         {
             let t = totals.entry(pupil).or_default();
             let value = i64::from(value);
             if value > 0 {
                 let weight = tenths.get(work_type).copied().unwrap_or(0);
-                t[0] += value * weight;
-                t[1] += weight;
-                t[2] += 1;
+                t.sum += value * weight;
+                t.weights += weight;
+                t.five += 1;
             } else if value == 0 {
-                t[3] += 1;
+                t.passes += 1;
             } else {
-                t[4] += 1;
+                t.fails += 1;
             }
         }
-        out.extend(totals.into_iter().filter_map(
-            |(pupil, [sum, weights, five, passes, fails])| {
-                current_result(sum, weights, five, passes, fails).map(|v| (pupil, row.group_id, v))
-            },
-        ));
+        out.extend(totals.into_iter().filter_map(|(pupil, t)| {
+            current_result(t.sum, t.weights, t.five, t.passes, t.fails)
+                .map(|v| (pupil, row.group_id, v))
+        }));
     }
     Ok(out)
+}
+
+/// A pupil's current marks in a group, added up: the weighted sum and the weights (in tenths)
+/// of the five-point marks, how many of them, зачёт and незачёт.
+#[derive(Default)]
+struct Totals {
+    sum: i64,
+    weights: i64,
+    five: i64,
+    passes: i64,
+    fails: i64,
 }
 
 /// What the period-mark column proposes from a pupil's current marks in a group
@@ -653,7 +664,7 @@ pub fn current_result(
     ))
 }
 
-/// The whole report in three queries (pupils, groups, results).
+/// The whole report in four queries (pupils, groups, the work types' weights, results).
 pub async fn report(pool: &PgPool, school: SchoolId, f: &Filter) -> AppResult<Progress> {
     let pupils = pupils(pool, school, f).await?;
     let groups = groups(pool, school, f).await?;
