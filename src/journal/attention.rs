@@ -350,7 +350,7 @@ pub async fn tally(pool: &PgPool, school: SchoolId, year: i64, when: When) -> sq
                   min(c.grade) AS "grade?", min(c.letter) AS "letter?",
                   p.teacher_id AS "teacher_id?", min(a.last_name) AS "last_name?",
                   min(a.first_name) AS "first_name?", p.kind AS "kind!", count(*) AS "n!"
-           FROM control_lesson_problems($1, $2, $3, $4, '-infinity') p
+           FROM control_lesson_problems($1, $2, $3, $4, '-infinity', 'infinity') p
            JOIN study_group g ON g.school_id = $1 AND g.id = p.group_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            LEFT JOIN account a ON a.id = p.teacher_id
@@ -474,7 +474,7 @@ pub async fn problem_rows(
                       s.name AS subject, g.name AS group_name,
                       a.last_name || ' ' || left(a.first_name, 1) || '.' AS "teacher!",
                       p.detail AS "detail?", NULL::text AS "until?"
-               FROM control_lesson_problems($1, $2, $3, $4, '-infinity') p
+               FROM control_lesson_problems($1, $2, $3, $4, '-infinity', 'infinity') p
                JOIN study_group g ON g.school_id = $1 AND g.id = p.group_id
                JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
                LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
@@ -799,7 +799,7 @@ pub async fn journals_behind(
                       count(*) FILTER (WHERE kind = 'no_homework') AS no_homework,
                       count(*) FILTER (WHERE kind = 'late_mark') AS late_marks,
                       count(*) FILTER (WHERE kind = 'unchecked') AS unchecked
-               FROM control_lesson_problems($1, $2, $3, $4, '-infinity')
+               FROM control_lesson_problems($1, $2, $3, $4, '-infinity', 'infinity')
                GROUP BY group_id),
            r AS (
                SELECT group_id, count(*) AS n FROM journal_remark
