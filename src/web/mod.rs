@@ -597,7 +597,7 @@ async fn school_scope(
         .ok()
         .flatten();
     touch(&session).await;
-    let cached = request.method() == axum::http::Method::GET && cached_plans(request.uri().path());
+    let cached = cached_plans(request.method(), request.uri().path());
     let run = async move {
         match membership {
             Some((school, _)) => crate::db::scope::school(school, next.run(request)).await,
@@ -629,14 +629,21 @@ async fn touch(session: &tower_sessions::Session) {
 }
 
 /// The pages read all day, whose statements take plain keys, use generic plans
-/// (`db::scope::Planning::Cached`): the journal of a group, the lesson, the diary — read with GET.
-/// The writes keep planning per call: the cell save's triggers (the audit chain, the diary's
-/// notifications) ran several times dearer on generic plans (`zhurnal bench`: 4 → 29 ms of
-/// PostgreSQL CPU a save). The rest — the reports, the control pages, the lists with optional
-/// filters — are planned for their values on every call.
-fn cached_plans(path: &str) -> bool {
-    (path.starts_with("/journal/") && !path.ends_with("/control"))
-        || path.starts_with("/lessons/")
-        || path == "/diary"
-        || path.starts_with("/diary/")
+/// (`db::scope::Planning::Cached`): the journal of a group, the lesson, the diary — read with GET
+/// — and the cell save (POST `/journal/cells`, the write made all day), whose statements and
+/// triggers take plain keys too: planned per call, two thirds of its PostgreSQL CPU was the
+/// planner (`perf`), 13.2 → 3.1 ms a save on generic plans (`zhurnal bench --load-only --only
+/// Запись`). (An earlier trial, when the audit row was written by an `INSERT … SELECT` joining
+/// the lesson, cost 29 ms on generic plans; it is plain `VALUES` since migration
+/// `audit_group_from_lesson_in_trigger`.) The rest — the reports, the control pages, the lists
+/// with optional filters, the other writes — are planned for their values on every call.
+fn cached_plans(method: &axum::http::Method, path: &str) -> bool {
+    if method == axum::http::Method::POST {
+        return path == "/journal/cells";
+    }
+    method == axum::http::Method::GET
+        && ((path.starts_with("/journal/") && !path.ends_with("/control"))
+            || path.starts_with("/lessons/")
+            || path == "/diary"
+            || path.starts_with("/diary/"))
 }
