@@ -149,9 +149,10 @@ pub async fn journals(
     // a mark from elsewhere) in two arrays: a row a mark cost the server more to decode than the
     // database to read. Each journal's arrays are made by its own aggregate (a lateral
     // subquery walking the index for that journal): grouped by a hash over all the marks, the
-    // arrays cost as much again as reading them (EXPLAIN ANALYZE: 50 → 23 ms). The columns' lessons come apart, for the held lessons only: joined per
-    // mark, the planner (which cannot see how many groups the arrays hold) probed the column
-    // index once a mark — 190 ms of the report's 320 against 15 ms.
+    // arrays cost as much again as reading them (EXPLAIN ANALYZE: 50 → 23 ms). The columns'
+    // lessons come apart, for the held lessons only: joined per mark, the planner (which cannot
+    // see how many groups the arrays hold) probed the column index once a mark — 190 ms of the
+    // report's 320 against 15 ms.
     let marks = async {
         if ids.len() < SPLIT_FROM {
             return journal_marks(pool, school, &ids, &starts, day).await;

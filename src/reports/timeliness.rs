@@ -1,7 +1,8 @@
 //! The timeliness and completeness of the journal (regulations §5): per teacher, per journal and
 //! for the school — lessons held; topics written on time, late, missing; homework (or «Не задано»)
 //! on time, late, missing; marks entered late; written works not checked in their period; the
-//! deputies' remarks on the journals and how fast they were fixed. Three set-based queries, run at once.
+//! deputies' remarks on the journals and how fast they were fixed. Three set-based queries, run
+//! at once.
 //!
 //! Lateness is not defined here a second time: «late» is the flag the journal sets when it
 //! accepts an entry after its time (`rules::journal::may_write`: `lesson.late_entry` for the
