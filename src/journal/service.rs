@@ -168,13 +168,15 @@ async fn check(
 }
 
 /// Why the author cannot record attendance and marks at the lesson now, if they cannot (for the
-/// lesson page's notice); None when they can, or only read anyway.
+/// lesson page's notice); None when they can, or only read anyway. `caps`: the author's
+/// capacities at the lesson (`capacities`), asked once for the page.
 pub async fn lock_note(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson: &LessonCtx,
+    caps: &Capacities,
 ) -> AppResult<Option<String>> {
-    if !capacities(conn, author, lesson).await?.writes_lesson() {
+    if !caps.writes_lesson() {
         return Ok(None);
     }
     match check(conn, author, lesson, Entry::Absence).await {
@@ -192,13 +194,14 @@ pub async fn lock_note(
 
 /// J7: that homework written now would be late (for the lesson page, under the homework); None
 /// when it would be on time, when the lesson is closed anyway (`lock_note` says why) or when the
-/// author does not write the lesson.
+/// author does not write the lesson (`caps`, as for `lock_note`).
 pub async fn homework_note(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson: &LessonCtx,
+    caps: &Capacities,
 ) -> AppResult<Option<String>> {
-    if !capacities(conn, author, lesson).await?.writes_lesson() {
+    if !caps.writes_lesson() {
         return Ok(None);
     }
     match check(conn, author, lesson, Entry::Homework).await {

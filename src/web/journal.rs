@@ -657,9 +657,10 @@ async fn lesson_page(
     let work_types = repo::work_type_choices(&mut conn, school).await?;
     let actor = member.actor();
     let caps = service::capacities(&mut conn, &author(state, member, &actor), &lesson).await?;
-    let lock_note = service::lock_note(&mut conn, &author(state, member, &actor), &lesson).await?;
+    let lock_note =
+        service::lock_note(&mut conn, &author(state, member, &actor), &lesson, &caps).await?;
     let homework_note =
-        service::homework_note(&mut conn, &author(state, member, &actor), &lesson).await?;
+        service::homework_note(&mut conn, &author(state, member, &actor), &lesson, &caps).await?;
     let substitute = lesson.substitute_name.clone();
     let shown_homework = lesson.homework.clone().unwrap_or_else(|| {
         if lesson.homework_none {
