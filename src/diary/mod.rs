@@ -94,7 +94,7 @@ pub async fn reader(
 
 /// The pupil and the class they are in on `day` (or their latest class).
 pub async fn pupil(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     school: SchoolId,
     pupil_id: i64,
     day: NaiveDate,
@@ -119,7 +119,7 @@ pub async fn pupil(
         pupil_id,
         day
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?
     .ok_or(AppError::NotFound)?;
     Ok(DiaryPupil {
@@ -150,7 +150,11 @@ pub struct Child {
 }
 
 /// The children of a parent account in this school (one membership each).
-pub async fn children(pool: &PgPool, school: SchoolId, account_id: i64) -> AppResult<Vec<Child>> {
+pub async fn children(
+    db: impl sqlx::PgExecutor<'_>,
+    school: SchoolId,
+    account_id: i64,
+) -> AppResult<Vec<Child>> {
     Ok(sqlx::query_as!(
         Child,
         r#"SELECT p.id AS pupil_id, p.last_name || ' ' || p.first_name AS "full_name!"
@@ -162,13 +166,13 @@ pub async fn children(pool: &PgPool, school: SchoolId, account_id: i64) -> AppRe
         school.0,
         account_id
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?)
 }
 
 /// When a parent acknowledged the week, if they did.
 pub async fn acknowledged_at(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     school: SchoolId,
     pupil_id: i64,
     account_id: i64,
@@ -182,7 +186,7 @@ pub async fn acknowledged_at(
         account_id,
         week_start
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?)
 }
 

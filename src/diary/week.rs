@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate, NaiveTime};
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 use super::{DiaryPupil, day_heading, show_mark};
 use crate::error::AppResult;
@@ -183,22 +183,25 @@ impl DiaryWeek {
     }
 }
 
-/// Loads a pupil's week. `today` marks the current day.
+/// Loads a pupil's week on the page's connection. `today` marks the current day.
 pub async fn week(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     school: SchoolId,
     pupil: &DiaryPupil,
     monday: NaiveDate,
     today: NaiveDate,
 ) -> AppResult<DiaryWeek> {
-    let mut weeks = weeks(pool, school, std::slice::from_ref(pupil), monday, today).await?;
+    let mut weeks = weeks(conn, school, std::slice::from_ref(pupil), monday, today).await?;
     Ok(weeks.pop().expect("one week per pupil"))
 }
 
 /// Loads the week of several pupils of one class at once (the printed extract of a class): the
 /// same five queries as for one pupil. The weeks come in the order of `pupils`.
+///
+/// On the caller's connection: each acquire from the pool costs a round trip that sets the
+/// request's scope (`db::scope`), so a page takes one connection for all its statements.
 pub async fn weeks(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     school: SchoolId,
     pupils: &[DiaryPupil],
     monday: NaiveDate,
@@ -208,9 +211,6 @@ pub async fn weeks(
         return Ok(Vec::new());
     };
     let ids: Vec<i64> = pupils.iter().map(|p| p.id).collect();
-    // One connection for the page's statements: each acquire from the pool costs a round trip
-    // that sets the request's scope (`db::scope`).
-    let mut conn = pool.acquire().await?;
     let sunday = monday + Duration::days(6);
     // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     let lessons = sqlx::query!(

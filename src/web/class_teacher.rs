@@ -634,7 +634,10 @@ pub async fn extract(
         .iter()
         .map(|l| class.pupil(l.pupil_id, l.full_name.clone()))
         .collect();
-    let weeks = crate::diary::week::weeks(&state.pool, school, &pupils, monday, today).await?;
+    let weeks = {
+        let mut conn = state.pool.acquire().await?;
+        crate::diary::week::weeks(&mut conn, school, &pupils, monday, today).await?
+    };
     let pdf = crate::exports::diary_pdf::weekly_extract(
         &member.school.name,
         &pupils.iter().zip(weeks.iter()).collect::<Vec<_>>(),

@@ -14,6 +14,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::NaiveDate;
 use futures_util::Stream;
 use serde::Deserialize;
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
 
 use super::AppState;
 use super::extract::Member;
@@ -92,14 +94,8 @@ async fn head(
     member: &Member,
     asked: Option<&str>,
     day: NaiveDate,
-) -> AppResult<DiaryHead> {
+) -> AppResult<(DiaryHead, PoolConnection<Postgres>)> {
     let (pupil_id, reader) = whose(state, member, asked).await?;
-    let pupil = diary::pupil(&state.pool, member.school.id, pupil_id, day).await?;
-    let children = if reader == Reader::Parent {
-        diary::children(&state.pool, member.school.id, member.viewer.account_id).await?
-    } else {
-        Vec::new()
-    };
     if reader != Reader::Staff {
         let full = state.visits.record(
             member.school.id,
@@ -114,12 +110,22 @@ async fn head(
             state.visits.flush(state.pool.primary()).await?;
         }
     }
-    Ok(DiaryHead {
+    // The page's connection, taken when no other is held (a request holding one while waiting
+    // for a second could wait for ever on a full pool).
+    let mut conn = state.pool.acquire().await?;
+    let pupil = diary::pupil(&mut *conn, member.school.id, pupil_id, day).await?;
+    let children = if reader == Reader::Parent {
+        diary::children(&mut *conn, member.school.id, member.viewer.account_id).await?
+    } else {
+        Vec::new()
+    };
+    let head = DiaryHead {
         other: member.pupil_id != Some(pupil_id),
         pupil,
         reader,
         children,
-    })
+    };
+    Ok((head, conn))
 }
 
 #[derive(Template, WebTemplate)]
@@ -140,12 +146,13 @@ pub async fn week(
 ) -> AppResult<WeekPage> {
     let today = today(&state, &member);
     let monday = week_of(&q, today);
-    let head = head(&state, &member, q.pupil.as_deref(), monday).await?;
+    // One connection for the page's reads: each acquire is a round trip setting the scope.
+    let (head, mut conn) = head(&state, &member, q.pupil.as_deref(), monday).await?;
     let week =
-        crate::diary::week::week(&state.pool, member.school.id, &head.pupil, monday, today).await?;
+        crate::diary::week::week(&mut conn, member.school.id, &head.pupil, monday, today).await?;
     let acknowledged = if head.reader == Reader::Parent {
         diary::acknowledged_at(
-            &state.pool,
+            &mut *conn,
             member.school.id,
             head.pupil.id,
             member.viewer.account_id,
@@ -163,6 +170,7 @@ pub async fn week(
     } else {
         None
     };
+    drop(conn);
     let title = format!("Дневник: {}", head.pupil.full_name);
     Ok(WeekPage {
         layout: Layout::for_member(&member, &title).await?,
@@ -208,9 +216,9 @@ pub async fn week_body(
     let today = today(&state, &member);
     let monday = week_of(&q, today);
     let (pupil_id, _) = whose(&state, &member, q.pupil.as_deref()).await?;
-    let pupil = diary::pupil(&state.pool, member.school.id, pupil_id, monday).await?;
-    let week =
-        crate::diary::week::week(&state.pool, member.school.id, &pupil, monday, today).await?;
+    let mut conn = state.pool.acquire().await?;
+    let pupil = diary::pupil(&mut *conn, member.school.id, pupil_id, monday).await?;
+    let week = crate::diary::week::week(&mut conn, member.school.id, &pupil, monday, today).await?;
     Ok(WeekBody { week })
 }
 
@@ -303,7 +311,7 @@ pub async fn marks(
     Query(q): Query<DiaryQuery>,
 ) -> AppResult<MarksPage> {
     let today = today(&state, &member);
-    let head = head(&state, &member, q.pupil.as_deref(), today).await?;
+    let (head, _) = head(&state, &member, q.pupil.as_deref(), today).await?;
     let periods = marks::periods(&state.pool, member.school.id, &head.pupil).await?;
     let asked = q.period.as_deref().and_then(|p| p.parse::<i64>().ok());
     let period = marks::pick(&periods, asked, today).cloned();
@@ -340,7 +348,7 @@ pub async fn info(
     Query(q): Query<DiaryQuery>,
 ) -> AppResult<InfoPage> {
     let today = today(&state, &member);
-    let head = head(&state, &member, q.pupil.as_deref(), today).await?;
+    let (head, _) = head(&state, &member, q.pupil.as_deref(), today).await?;
     let periods = marks::periods(&state.pool, member.school.id, &head.pupil).await?;
     let period = marks::pick(&periods, None, today).cloned();
     let info = marks::class_info(
