@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::{DiaryPupil, show_mark};
 use crate::error::AppResult;
@@ -18,14 +18,14 @@ use crate::tenancy::SchoolId;
 
 /// The periods of the pupil's grade in their year.
 pub async fn periods(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     school: SchoolId,
     pupil: &DiaryPupil,
 ) -> AppResult<Vec<PeriodTab>> {
     let Some(year) = pupil.academic_year_id else {
         return Ok(Vec::new());
     };
-    grid::grade_periods(&mut *pool.acquire().await?, school, year, pupil.grade).await
+    grid::grade_periods(conn, school, year, pupil.grade).await
 }
 
 /// The requested period, else the one `today` is in, else the last one begun, else the first.
@@ -100,16 +100,16 @@ impl SubjectMarks {
 }
 
 /// The pupil's subjects in the period with their marks, averages, forecasts and period marks.
+///
+/// On the page's connection: each acquire from the pool costs a round trip that sets the
+/// request's scope (`db::scope`).
 pub async fn subjects(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     school: SchoolId,
     pupil: &DiaryPupil,
     period: &PeriodTab,
 ) -> AppResult<Vec<SubjectMarks>> {
     let (from, to) = (period.span.starts_on, period.span.ends_on);
-    // One connection for the page's statements: each acquire from the pool costs a round trip
-    // that sets the request's scope (`db::scope`).
-    let mut conn = pool.acquire().await?;
     let groups = sqlx::query!(
         r#"SELECT DISTINCT ON (s.name, g.id) g.id, s.name AS subject, s.scale AS subject_scale,
                   (SELECT sgs.scale FROM subject_grade_scale sgs

@@ -156,7 +156,7 @@ pub async fn class_results(
 
 /// One pupil's results (the diary; the caller has checked who may read this pupil).
 pub async fn pupil_results(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     school: SchoolId,
     pupil_id: i64,
 ) -> sqlx::Result<Vec<ResultLine>> {
@@ -173,7 +173,7 @@ pub async fn pupil_results(
         school.0,
         pupil_id
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 

@@ -506,7 +506,7 @@ async fn report_page(
 ) -> AppResult<Response> {
     let today = today(state, member);
     let periods = period_marks::periods(
-        &state.pool,
+        &mut *state.pool.acquire().await?,
         member.school.id,
         &class.pupil(0, String::new()),
     )

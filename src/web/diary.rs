@@ -311,15 +311,17 @@ pub async fn marks(
     Query(q): Query<DiaryQuery>,
 ) -> AppResult<MarksPage> {
     let today = today(&state, &member);
-    let (head, _) = head(&state, &member, q.pupil.as_deref(), today).await?;
-    let periods = marks::periods(&state.pool, member.school.id, &head.pupil).await?;
+    // One connection for the page's reads: each acquire is a round trip setting the scope.
+    let (head, mut conn) = head(&state, &member, q.pupil.as_deref(), today).await?;
+    let periods = marks::periods(&mut conn, member.school.id, &head.pupil).await?;
     let asked = q.period.as_deref().and_then(|p| p.parse::<i64>().ok());
     let period = marks::pick(&periods, asked, today).cloned();
     let subjects = match &period {
-        Some(p) => marks::subjects(&state.pool, member.school.id, &head.pupil, p).await?,
+        Some(p) => marks::subjects(&mut conn, member.school.id, &head.pupil, p).await?,
         None => Vec::new(),
     };
-    let gia = crate::gia::pupil_results(&state.pool, member.school.id, head.pupil.id).await?;
+    let gia = crate::gia::pupil_results(&mut *conn, member.school.id, head.pupil.id).await?;
+    drop(conn);
     let title = format!("Отметки: {}", head.pupil.full_name);
     Ok(MarksPage {
         gia,
@@ -348,8 +350,9 @@ pub async fn info(
     Query(q): Query<DiaryQuery>,
 ) -> AppResult<InfoPage> {
     let today = today(&state, &member);
-    let (head, _) = head(&state, &member, q.pupil.as_deref(), today).await?;
-    let periods = marks::periods(&state.pool, member.school.id, &head.pupil).await?;
+    let (head, mut conn) = head(&state, &member, q.pupil.as_deref(), today).await?;
+    let periods = marks::periods(&mut conn, member.school.id, &head.pupil).await?;
+    drop(conn);
     let period = marks::pick(&periods, None, today).cloned();
     let info = marks::class_info(
         &state.pool,
