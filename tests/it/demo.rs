@@ -331,3 +331,80 @@ async fn a_demo_fill_killed_half_way_is_noticed_and_the_demo_is_filled_again_who
     let (status, _) = teacher.text("/teacher").await;
     assert_eq!(status, reqwest::StatusCode::OK);
 }
+
+#[tokio::test]
+async fn j11_a_whole_schools_accumulation_read_in_halves_equals_the_same_journals_read_class_by_class()
+ {
+    use std::collections::BTreeSet;
+    use zhurnal::journal::accumulation::{Selection, journals};
+    use zhurnal::tenancy::SchoolId;
+
+    let app = spawn_app().await;
+    app.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 23, 9, 0, 0).unwrap());
+    all_schools(zhurnal::demo::fill_school_year(
+        &app.app_pool,
+        app.clock.as_ref(),
+    ))
+    .await
+    .unwrap();
+    let school = SchoolId(scalar(&app, "SELECT id FROM school WHERE slug = 'demo-1'").await);
+    let year = scalar(
+        &app,
+        &format!(
+            "SELECT min(id) FROM academic_year WHERE school_id = {}",
+            school.0
+        ),
+    )
+    .await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    // Every pupil of every class journal with the rule's figures and verdict.
+    type Line = (i64, i64, i64, i64, bool);
+    let lines = |js: Vec<zhurnal::journal::accumulation::Journal>| -> BTreeSet<Line> {
+        js.into_iter()
+            .filter(|j| j.class_id.is_some())
+            .flat_map(|j| {
+                let group = j.group_id;
+                j.pupils
+                    .into_iter()
+                    .map(move |p| (group, p.pupil_id, p.marks, p.attended, p.short()))
+            })
+            .collect()
+    };
+    let selection = Selection {
+        year_id: Some(year),
+        ..Selection::default()
+    };
+    let whole = zhurnal::db::scope::school(school, journals(&app.app_pool, school, selection, day))
+        .await
+        .unwrap();
+    // The whole school is read in two halves at once (from 40 journals on), a class at once.
+    assert!(whole.len() > 40, "{} journals", whole.len());
+    let whole = lines(whole);
+    let classes: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM school_class WHERE school_id = $1 AND academic_year_id = $2",
+    )
+    .bind(school.0)
+    .bind(year)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let mut by_class = BTreeSet::new();
+    for class in classes {
+        let one = Selection {
+            class_id: Some(class),
+            ..selection
+        };
+        let js = zhurnal::db::scope::school(school, journals(&app.app_pool, school, one, day))
+            .await
+            .unwrap();
+        assert!(js.len() < 40);
+        by_class.extend(lines(js));
+    }
+    assert_eq!(whole, by_class);
+    assert!(
+        whole.iter().any(|l| l.2 > 0),
+        "the demo's journals hold marks"
+    );
+    assert!(whole.iter().any(|l| l.4), "and some pupils short of them");
+}
