@@ -79,9 +79,9 @@ pub async fn issue_for_class(
         .await?
         .ok_or(AppError::NotFound)?;
     crate::school_year::calendar::open_year_of_class(&mut tx, access.school_id, class_id).await?;
-    let list = pupils::class_pupils(pool, access.school_id, class_id).await?;
+    let list = pupils::class_pupils(&mut *tx, access.school_id, class_id).await?;
     let with_accounts = repo::pupils_with_accounts(&mut tx, access.school_id, class_id).await?;
-    let parents = pupils::class_parents(pool, access.school_id, class_id).await?;
+    let parents = pupils::class_parents(&mut *tx, access.school_id, class_id).await?;
     let mut report = IssueReport::default();
     for pupil in &list {
         if !with_accounts.contains(&pupil.id) {

@@ -286,6 +286,9 @@ pub async fn start(
         return Err(AppError::Forbidden);
     }
     let school = access.school_id;
+    // Refused at once, next to the year, if this server cannot sign in the school's name (asked
+    // before the transaction: no connection is held while another is waited for).
+    school_key(pool, &storage.data_dir, school).await?;
     let mut tx = pool.begin().await?;
     let year = years::year(&mut tx, school, year_id)
         .await?
@@ -296,8 +299,6 @@ pub async fn start(
     let today = clock::local_today(clock.as_ref(), &time_zone);
     let period_end = closed_periods_end(&mut tx, school, year_id, today).await?;
     let until = covers(&year, today, period_end).map_err(AppError::Refused)?;
-    // Refused at once, next to the year, if this server cannot sign in the school's name.
-    school_key(pool, &storage.data_dir, school).await?;
     // A worker lives as long as its server: one "running" for longer than `STALE` was cut off by
     // a restart and is marked failed, so the year can be archived again.
     sqlx::query!(

@@ -73,7 +73,7 @@ pub struct GroupRow {
 
 /// The groups of a class (whole class and subgroups).
 pub async fn class_groups(
-    pool: &PgPool,
+    pool: impl sqlx::PgExecutor<'_>,
     school: SchoolId,
     class_id: i64,
 ) -> sqlx::Result<Vec<GroupRow>> {
@@ -257,7 +257,7 @@ pub struct MemberRow {
 /// The candidates for a group's membership on `on`: the class's pupils for a subgroup, every
 /// pupil of the year otherwise; with whether each is a member that day.
 pub async fn members(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     school: SchoolId,
     group: &GroupRow,
     on: NaiveDate,
@@ -283,7 +283,7 @@ pub async fn members(
         on,
         group.class_id
     )
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::repo::{self, GroupRow, NewGroup};
 use super::{GROUP_KINDS, parse_hours};
@@ -116,7 +116,7 @@ pub async fn split(
         Ok(n @ 2..=3) => n,
         _ => return Err(AppError::invalid("split", "Подгрупп может быть 2 или 3.")),
     };
-    let groups: Vec<GroupRow> = repo::class_groups(pool, access.school_id, class_id)
+    let groups: Vec<GroupRow> = repo::class_groups(&mut *tx, access.school_id, class_id)
         .await?
         .into_iter()
         .filter(|g| g.subject_id == subject)
@@ -256,7 +256,7 @@ pub async fn add_year_group(
 /// Who may change a group's pupils: whoever sets up the year, the group's teacher, or the class
 /// teacher of its class (the split is agreed by them, regulations §2).
 pub async fn may_edit_members(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     access: &Access,
     account_id: i64,
     group: &GroupRow,
@@ -271,8 +271,7 @@ pub async fn may_edit_members(
     if access.role != Role::Teacher {
         return Ok(false);
     }
-    let mut conn = pool.acquire().await?;
-    let teachers = repo::group_assignments(&mut conn, access.school_id, group.id).await?;
+    let teachers = repo::group_assignments(conn, access.school_id, group.id).await?;
     Ok(teachers.iter().any(|t| t.teacher_id == account_id))
 }
 
@@ -289,7 +288,7 @@ pub async fn set_members(
         .await?
         .ok_or(AppError::NotFound)?;
     let account = actor.account_id.unwrap_or_default();
-    require(may_edit_members(pool, access, account, &group).await?)?;
+    require(may_edit_members(&mut tx, access, account, &group).await?)?;
     open_year(&mut tx, access.school_id, group.academic_year_id).await?;
     if group.kind == "whole_class" {
         return Err(AppError::Refused(
@@ -311,7 +310,7 @@ pub async fn set_members(
         .filter(|(k, _)| k == "pupil")
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
-    let allowed = repo::members(pool, access.school_id, &group, on).await?;
+    let allowed = repo::members(&mut tx, access.school_id, &group, on).await?;
     if chosen
         .iter()
         .any(|p| !allowed.iter().any(|a| a.pupil_id == *p))

@@ -116,7 +116,7 @@ pub async fn import_pupils(
         .into_iter()
         .filter_map(|(l, f, m, b)| Some(PupilKey::new(&l, &f, &m, b?)))
         .collect();
-    let mut classes = pupils::classes(pool, access.school_id, year_id).await?;
+    let mut classes = pupils::classes_in(&mut tx, access.school_id, year_id).await?;
     let mut report = ImportReport::default();
     // Pupils created by this file: a later row of the same pupil adds another parent.
     let mut created: HashMap<PupilKey, i64> = HashMap::new();

@@ -176,8 +176,12 @@ pub async fn journals(
         Ok(a)
     };
     // The rest in two chains on two more connections: the held lessons and their columns; the
-    // pupils, their names, absences, holidays and the school's rule.
-    let held_lessons = async {
+    // pupils, their names, absences, holidays and the school's rule. The first chain owns the
+    // connection the groups came on and gives it back when done: no connection is held while
+    // another is waited for (a full pool would wait on itself).
+    let (ids_ref, starts_ref) = (&ids, &starts);
+    let held_lessons = async move {
+        let (ids, starts) = (ids_ref, starts_ref);
         let lessons = sqlx::query!(
             r#"SELECT l.id, l.group_id, l.lesson_date FROM lesson l
                JOIN unnest($2::bigint[], $3::date[]) AS j(group_id, starts_on) ON j.group_id = l.group_id
@@ -185,8 +189,8 @@ pub async fn journals(
                  AND l.status NOT IN ('moved', 'cancelled')
                ORDER BY l.group_id, l.lesson_date, l.lesson_number"#,
             school.0,
-            &ids,
-            &starts,
+            &ids[..],
+            &starts[..],
             day
         )
         .fetch_all(&mut *conn)

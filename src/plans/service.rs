@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::{MAX_TOPICS, lay_out, parse_topic_line, repo, too_many_topics};
 use crate::audit::{self, Actor, Change};
@@ -14,7 +14,7 @@ use crate::school_year::calendar::parse_date;
 
 /// Who may write a group's plan: whoever sets up the year, or the group's teacher.
 pub async fn may_edit_plan(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     access: &Access,
     account_id: i64,
     group_id: i64,
@@ -25,8 +25,7 @@ pub async fn may_edit_plan(
     if !matches!(access.role, Role::Teacher | Role::ClassTeacher) {
         return Ok(false);
     }
-    let mut conn = pool.acquire().await?;
-    let teachers = curriculum::group_assignments(&mut conn, access.school_id, group_id).await?;
+    let teachers = curriculum::group_assignments(conn, access.school_id, group_id).await?;
     Ok(teachers.iter().any(|t| t.teacher_id == account_id))
 }
 
@@ -42,8 +41,7 @@ pub async fn check_plan_editor(
     curriculum::group(&mut conn, access.school_id, group_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    drop(conn);
-    if !may_edit_plan(pool, access, account_id, group_id).await? {
+    if !may_edit_plan(&mut conn, access, account_id, group_id).await? {
         return Err(AppError::Forbidden);
     }
     Ok(())
@@ -70,7 +68,14 @@ pub async fn save_plan(
         .ok_or(AppError::NotFound)?;
     crate::school_year::calendar::open_year(&mut tx, access.school_id, group.academic_year_id)
         .await?;
-    if !may_edit_plan(pool, access, actor.account_id.unwrap_or_default(), group_id).await? {
+    if !may_edit_plan(
+        &mut tx,
+        access,
+        actor.account_id.unwrap_or_default(),
+        group_id,
+    )
+    .await?
+    {
         return Err(AppError::Forbidden);
     }
     let topics = check_topics(&form.topics)?;

@@ -239,7 +239,7 @@ pub async fn pupil(
 
 /// Pupils enrolled now in a class, in Russian order.
 pub async fn class_pupils(
-    pool: &PgPool,
+    pool: impl sqlx::PgExecutor<'_>,
     school: SchoolId,
     class_id: i64,
 ) -> sqlx::Result<Vec<PupilCard>> {
@@ -260,6 +260,39 @@ pub async fn class_pupils(
     .await
 }
 
+/// The pupils enrolled now in each class of a year, by class (one query for the whole school:
+/// the year's end page and its promotion order list every class).
+pub async fn year_pupils(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    year_id: i64,
+) -> sqlx::Result<std::collections::HashMap<i64, Vec<PupilCard>>> {
+    let rows = sqlx::query_as!(
+        PupilCard,
+        r#"SELECT p.id, p.last_name AS "last_name!", p.first_name AS "first_name!",
+                  p.middle_name AS "middle_name!", p.birth_date, p.sex,
+                  e.class_id AS "class_id?", c.grade || c.letter AS class_name
+           FROM class_enrollment e
+           JOIN pupil p ON p.school_id = e.school_id AND p.id = e.pupil_id
+           JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
+           WHERE e.school_id = $1 AND c.academic_year_id = $2 AND e.ends_on IS NULL
+           ORDER BY p.last_name, p.first_name, p.middle_name"#,
+        school.0,
+        year_id
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut by_class: std::collections::HashMap<i64, Vec<PupilCard>> =
+        std::collections::HashMap::new();
+    for pupil in rows {
+        by_class
+            .entry(pupil.class_id.unwrap_or_default())
+            .or_default()
+            .push(pupil);
+    }
+    Ok(by_class)
+}
+
 /// A parent of a pupil.
 #[derive(Debug, Clone)]
 pub struct ParentLine {
@@ -276,7 +309,7 @@ pub struct ParentLine {
 
 /// The parents of every pupil enrolled now in a class (one query for the whole class).
 pub async fn class_parents(
-    pool: &PgPool,
+    pool: impl sqlx::PgExecutor<'_>,
     school: SchoolId,
     class_id: i64,
 ) -> sqlx::Result<Vec<ParentLine>> {

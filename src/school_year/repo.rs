@@ -110,7 +110,10 @@ pub struct YearRow {
     pub closed: bool,
 }
 
-pub async fn years(pool: &sqlx::PgPool, school_id: SchoolId) -> sqlx::Result<Vec<YearRow>> {
+pub async fn years(
+    pool: impl sqlx::PgExecutor<'_>,
+    school_id: SchoolId,
+) -> sqlx::Result<Vec<YearRow>> {
     sqlx::query_as!(
         YearRow,
         r#"SELECT id, name, starts_on, ends_on, week_days, closed_at IS NOT NULL AS "closed!"

@@ -77,7 +77,7 @@ pub async fn close_year(
 
 /// The year after `year`, if it exists.
 pub async fn next_year(
-    pool: &PgPool,
+    pool: impl sqlx::PgExecutor<'_>,
     access: &Access,
     year: &YearRow,
 ) -> AppResult<Option<YearRow>> {
@@ -386,7 +386,6 @@ struct Planned {
 }
 
 async fn plan_order(
-    pool: &PgPool,
     conn: &mut PgConnection,
     access: &Access,
     year_id: i64,
@@ -400,7 +399,7 @@ async fn plan_order(
         .ok_or(AppError::NotFound)?;
     let last_period_end = orders::last_period_end(conn, school, year_id).await?;
     let order = check_order(form, &year, last_period_end, today).map_err(AppError::Invalid)?;
-    let next = next_year(pool, access, &year)
+    let next = next_year(&mut *conn, access, &year)
         .await?
         .ok_or(AppError::Refused(
             "Сначала откройте следующий учебный год.".into(),
@@ -417,7 +416,8 @@ async fn plan_order(
     let mut outcomes = Vec::new();
     let mut classes = Vec::new();
     let mut repeaters = Vec::new();
-    for class in pupils::classes(pool, school, year_id).await? {
+    let mut by_class = pupils::year_pupils(&mut *conn, school, year_id).await?;
+    for class in pupils::classes_in(conn, school, year_id).await? {
         let mut line = ClassPlan {
             name: class.name(),
             next_name: format!("{}{}", class.grade + 1, class.letter),
@@ -425,7 +425,7 @@ async fn plan_order(
             repeating: 0,
             graduated: 0,
         };
-        for pupil in pupils::class_pupils(pool, school, class.id).await? {
+        for pupil in by_class.remove(&class.id).unwrap_or_default() {
             let decision = form
                 .decisions
                 .get(&pupil.id)
@@ -492,7 +492,7 @@ pub async fn preview_promotion(
     today: NaiveDate,
 ) -> AppResult<PromotionPlan> {
     let mut conn = pool.acquire().await?;
-    Ok(plan_order(pool, &mut conn, access, year_id, form, today)
+    Ok(plan_order(&mut conn, access, year_id, form, today)
         .await?
         .plan)
 }
@@ -518,7 +518,7 @@ pub async fn record_promotion(
         next,
         outcomes,
         plan,
-    } = plan_order(pool, &mut tx, access, year_id, form, today).await?;
+    } = plan_order(&mut tx, access, year_id, form, today).await?;
     if !form.confirmed {
         return Err(AppError::Refused(
             "Перевод не оформлен: проверьте, что он сделает, и нажмите «Подтвердить».".into(),

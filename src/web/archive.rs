@@ -43,7 +43,7 @@ async fn page(
     errors: FieldErrors,
 ) -> AppResult<ArchivePage> {
     let archives = archive::list(&state.pool, &member.access).await?;
-    let years = years::years(&state.pool, member.school.id).await?;
+    let years = years::years(&*state.pool, member.school.id).await?;
     Ok(ArchivePage {
         layout: Layout::for_member(member, TITLE).await?,
         years,

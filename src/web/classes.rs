@@ -43,7 +43,7 @@ async fn classes_page(
     if !(member.access.can_manage_pupils() || member.access.can_view_year_setup()) {
         return Err(AppError::Forbidden);
     }
-    let years = years::years(&state.pool, member.school.id).await?;
+    let years = years::years(&*state.pool, member.school.id).await?;
     let year_id = match year {
         Some(y) if years.iter().any(|x| x.id == y) => Some(y),
         Some(_) => return Err(AppError::NotFound),
@@ -140,8 +140,8 @@ async fn class_page(
     let can_edit = member.access.can_manage_pupils();
     Ok(ClassPage {
         layout: Layout::for_member(member, &format!("Класс {}", class.name())).await?,
-        pupils: repo::class_pupils(&state.pool, member.school.id, class_id).await?,
-        parents: repo::class_parents(&state.pool, member.school.id, class_id).await?,
+        pupils: repo::class_pupils(&*state.pool, member.school.id, class_id).await?,
+        parents: repo::class_parents(&*state.pool, member.school.id, class_id).await?,
         teachers: if can_edit {
             repo::teachers(&state.pool, member.school.id).await?
         } else {

@@ -83,8 +83,16 @@ async fn curriculum_page(
         return Err(AppError::Forbidden);
     }
     let school = member.school.id;
+    let can_edit = member.access.can_setup_year();
+    let subjects = if can_edit {
+        catalogues::subjects(&mut conn, school).await?
+    } else {
+        Vec::new()
+    };
+    // No second connection is asked for while one is held (a full pool would wait on itself).
+    drop(conn);
     let lines = repo::lines(&state.pool, school, class_id).await?;
-    let groups = repo::class_groups(&state.pool, school, class_id).await?;
+    let groups = repo::class_groups(&*state.pool, school, class_id).await?;
     let assignments = repo::class_assignments(&state.pool, school, class_id).await?;
     let checked: Vec<Line> = lines
         .iter()
@@ -107,14 +115,9 @@ async fn curriculum_page(
         })
         .collect();
     let problems = load::check(&checked);
-    let can_edit = member.access.can_setup_year();
     Ok(CurriculumPage {
         layout: Layout::for_member(member, &format!("Учебный план {}", class.name())).await?,
-        subjects: if can_edit {
-            catalogues::subjects(&mut conn, school).await?
-        } else {
-            Vec::new()
-        },
+        subjects,
         teachers: if can_edit {
             pupils::teachers(&state.pool, school).await?
         } else {
@@ -262,13 +265,10 @@ pub async fn group(
     let group = repo::group(&mut conn, member.school.id, group_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let can_edit = service::may_edit_members(
-        &state.pool,
-        &member.access,
-        member.viewer.account_id,
-        &group,
-    )
-    .await?;
+    let teachers = repo::group_assignments(&mut conn, member.school.id, group_id).await?;
+    let can_edit =
+        service::may_edit_members(&mut conn, &member.access, member.viewer.account_id, &group)
+            .await?;
     if !(can_edit
         || member.access.can_view_year_setup()
         || member.access.can_view_class(group.class_id))
@@ -280,11 +280,11 @@ pub async fn group(
         q.on.as_deref()
             .and_then(crate::school_year::calendar::parse_date)
             .unwrap_or(today);
-    let teachers = repo::group_assignments(&mut conn, member.school.id, group_id).await?;
+    let members = repo::members(&mut conn, member.school.id, &group, on).await?;
     drop(conn);
     Ok(GroupPage {
         layout: Layout::for_member(&member, &format!("{}: {}", group.subject, group.name)).await?,
-        members: repo::members(&state.pool, member.school.id, &group, on).await?,
+        members,
         on: on.format("%d.%m.%Y").to_string(),
         can_edit: can_edit && group.kind != "whole_class",
         group,
@@ -359,11 +359,13 @@ async fn groups_page(
     crate::school_year::repo::year(&mut conn, member.school.id, year_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let subjects = catalogues::subjects(&mut conn, member.school.id).await?;
+    drop(conn);
     Ok(GroupsPage {
         layout: Layout::for_member(member, "Потоки, элективы, ИУП").await?,
         year_id,
         groups: repo::year_groups(&state.pool, member.school.id, year_id).await?,
-        subjects: catalogues::subjects(&mut conn, member.school.id).await?,
+        subjects,
         kinds: GROUP_KINDS[2..].to_vec(),
         can_edit: member.access.can_setup_year(),
         form,

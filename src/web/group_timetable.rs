@@ -82,6 +82,9 @@ async fn page(
     let year = crate::school_year::repo::year(&mut conn, school, group.academic_year_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let rooms = catalogues::rooms(&mut conn, school).await?;
+    // No second connection is asked for while one is held (a full pool would wait on itself).
+    drop(conn);
     let today = local_today(state.clock.as_ref(), &member.school.time_zone);
     let slots = repo::slots(&state.pool, school, Scope::Group(group_id), today).await?;
     // Weekly lessons in the timetable now against the teacher's hours in the load.
@@ -110,7 +113,7 @@ async fn page(
         days: (1..=year.week_days)
             .map(|d| (d, WEEKDAYS[(d - 1) as usize]))
             .collect(),
-        rooms: catalogues::rooms(&mut conn, school).await?,
+        rooms,
         today: today.format("%d.%m.%Y").to_string(),
         can_edit: member.access.can_edit_timetable(),
         group,

@@ -251,16 +251,9 @@ fn choose_period(
 }
 
 /// Whether the member teaches the group (writes its journal).
-async fn teaches(state: &AppState, member: &Member, group_id: i64) -> AppResult<bool> {
-    let mut conn = state.pool.acquire().await?;
+async fn teaches(conn: &mut sqlx::PgConnection, member: &Member, group_id: i64) -> AppResult<bool> {
     Ok(matches!(member.role, Role::Teacher | Role::ClassTeacher)
-        && repo::teaches(
-            &mut conn,
-            member.school.id,
-            group_id,
-            member.viewer.account_id,
-        )
-        .await?)
+        && repo::teaches(conn, member.school.id, group_id, member.viewer.account_id).await?)
 }
 
 pub async fn show(
@@ -310,7 +303,7 @@ async fn journal_page(
     };
     let grid = grid::grid(&mut conn, member.school.id, &head, &period, today).await?;
     let can_write = matches!(member.role, Role::Teacher | Role::ClassTeacher)
-        && (teaches(&state, &member, group_id).await?
+        && (teaches(&mut conn, &member, group_id).await?
             || service::substitutes_in(
                 &mut conn,
                 member.school.id,
@@ -1058,8 +1051,9 @@ async fn period_marks_page(
     let today = today(state, member);
     let period = choose_period(&periods, period_id, today)?;
     let grid = grid::grid(&mut conn, member.school.id, &head, &period, today).await?;
+    let can_write = teaches(&mut conn, member, group_id).await?;
+    drop(conn);
     let window = crate::rules::journal::period_mark_window(period.span, &head.settings).show();
-    let can_write = teaches(state, member, group_id).await?;
     let corrections = period::corrections(&state.pool, member.school.id, Some(group_id)).await?;
     let needs_director = crate::tenancy::settings::current(&state.pool, member.school.id)
         .await?

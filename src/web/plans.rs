@@ -45,7 +45,7 @@ async fn plan_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let can_edit = service::may_edit_plan(
-        &state.pool,
+        &mut conn,
         &member.access,
         member.viewer.account_id,
         group_id,
@@ -61,6 +61,7 @@ async fn plan_page(
     let lessons = repo::lessons(&mut conn, member.school.id, group_id)
         .await?
         .len();
+    drop(conn);
     let weekly = match group.class_id {
         Some(c) => curriculum::lines(&state.pool, member.school.id, c)
             .await?
@@ -164,6 +165,7 @@ async fn works_page(
     crate::school_year::repo::year(&mut conn, member.school.id, year_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    drop(conn);
     Ok(ControlWorksPage {
         layout: Layout::for_member(member, "График контрольных работ").await?,
         year_id,

@@ -37,7 +37,7 @@ pub async fn show(
         return Err(AppError::Forbidden);
     }
     let today = local_today(state.clock.as_ref(), &member.school.time_zone);
-    let years = years::years(&state.pool, member.school.id).await?;
+    let years = years::years(&*state.pool, member.school.id).await?;
     let year_id = match q.year {
         Some(y) if years.iter().any(|x| x.id == y) => Some(y),
         Some(_) => return Err(AppError::NotFound),

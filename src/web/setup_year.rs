@@ -66,7 +66,7 @@ async fn years_page(
 ) -> AppResult<YearsPage> {
     Ok(YearsPage {
         layout: Layout::for_member(member, "Учебные годы").await?,
-        years: repo::years(&state.pool, member.school.id).await?,
+        years: repo::years(&*state.pool, member.school.id).await?,
         can_edit: member.access.can_setup_year(),
         form,
         errors,

@@ -67,9 +67,12 @@ async fn page(
     let year = crate::school_year::repo::year(&mut conn, school, year_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let rooms = catalogues::rooms(&mut conn, school).await?;
+    // No second connection is asked for while one is held (a full pool would wait on itself).
+    drop(conn);
     let today = local_today(state.clock.as_ref(), &member.school.time_zone);
     let slots = repo::slots(&state.pool, school, Scope::Class(class_id), today).await?;
-    let groups = curriculum::class_groups(&state.pool, school, class_id).await?;
+    let groups = curriculum::class_groups(&*state.pool, school, class_id).await?;
     let lines = curriculum::lines(&state.pool, school, class_id).await?;
     // Weekly lessons in the timetable now against the curriculum's hours, per group.
     let hours = groups
@@ -104,7 +107,7 @@ async fn page(
             .map(|d| (d, WEEKDAYS[(d - 1) as usize]))
             .collect(),
         numbers: (1..=last).collect(),
-        rooms: catalogues::rooms(&mut conn, school).await?,
+        rooms,
         lessons: repo::lesson_counts(&state.pool, school, Scope::Class(class_id)).await?,
         today: today.format("%d.%m.%Y").to_string(),
         can_edit: member.access.can_edit_timetable(),

@@ -85,16 +85,18 @@ async fn page(
     let year = years::year(&mut conn, member.school.id, year_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let next = year_end::next_year(&mut *conn, &member.access, &year).await?;
+    let mut by_class = pupils::year_pupils(&mut conn, member.school.id, year_id).await?;
+    let year_classes = pupils::classes_in(&mut conn, member.school.id, year_id).await?;
     drop(conn);
-    let next = year_end::next_year(&state.pool, &member.access, &year).await?;
     let order = year_end::current_order(&state.pool, &member.access, year_id).await?;
-    let mut classes = Vec::new();
-    for class in pupils::classes(&state.pool, member.school.id, year_id).await? {
-        let list = pupils::class_pupils(&state.pool, member.school.id, class.id).await?;
-        if !list.is_empty() {
-            classes.push((class, list));
-        }
-    }
+    let classes: Vec<_> = year_classes
+        .into_iter()
+        .filter_map(|class| {
+            let list = by_class.remove(&class.id)?;
+            Some((class, list))
+        })
+        .collect();
     let form = form.unwrap_or_else(|| PromotionForm {
         effective_on: year.ends_on.format("%d.%m.%Y").to_string(),
         ..PromotionForm::default()

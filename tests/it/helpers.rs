@@ -166,6 +166,13 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    // ZHURNAL_TEST_LOG=1: the served app's log (requests and their errors) in the test output.
+    if std::env::var_os("ZHURNAL_TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_test_writer()
+            .try_init();
+    }
     spawn_app_until(std::future::pending()).await.0
 }
 
@@ -198,9 +205,13 @@ pub async fn spawn_app_until(
         .connect(&server.url(&db))
         .await
         .expect("connect to the test database");
-    // The application's pool, which sets each connection's school scope (row security).
+    // The application's pool, which sets each connection's school scope (row security). Two
+    // connections: one the live diary's listener keeps, one for everything else — so a request
+    // that waits for a second connection while it holds one (which under load, with every
+    // connection so held, would stall the server until the pool's timeout) fails its test with
+    // a 500 instead of passing on a roomy pool.
     let app_pool = zhurnal::db::pool_options()
-        .max_connections(5)
+        .max_connections(2)
         .connect(&server.app_url(&db))
         .await
         .expect("connect to the test database as the application");
@@ -359,5 +370,15 @@ impl TestApp {
     pub fn app_url(&self) -> String {
         let owner = reqwest::Url::parse(&self.owner_url).expect("the owner's URL");
         server().app_url(owner.path().trim_start_matches('/'))
+    }
+
+    /// A pool of the application's role with room for the demo's fill, which (a one-off set-up
+    /// like `zhurnal demo`, not a request) holds its transaction while its services read.
+    pub async fn fill_pool(&self) -> PgPool {
+        zhurnal::db::pool_options()
+            .max_connections(5)
+            .connect(&self.app_url())
+            .await
+            .expect("connect to the test database as the application")
     }
 }
