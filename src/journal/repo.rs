@@ -381,6 +381,8 @@ pub struct CellRow {
     pub reason: Option<String>,
 }
 
+/// The stored cell of a pupil at a lesson, in one statement: the mark in `column_id` (none
+/// without a column — a lesson with no mark column yet has no marks) and the absence.
 pub async fn cell(
     conn: &mut PgConnection,
     school: SchoolId,
@@ -388,44 +390,20 @@ pub async fn cell(
     column_id: Option<i64>,
     pupil_id: i64,
 ) -> sqlx::Result<CellRow> {
-    // No column named: the lesson's first.
-    let column_id = match column_id {
-        Some(c) => Some(c),
-        None => sqlx::query_scalar!(
-            "SELECT id FROM mark_column WHERE school_id = $1 AND lesson_id = $2 ORDER BY position LIMIT 1",
-            school.0,
-            lesson_id
-        )
-        .fetch_optional(&mut *conn)
-        .await?,
-    };
-    let mark = match column_id {
-        Some(column_id) => sqlx::query!(
-            "SELECT id, value FROM mark WHERE school_id = $1 AND column_id = $2 AND pupil_id = $3",
-            school.0,
-            column_id,
-            pupil_id
-        )
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| (r.id, r.value)),
-        None => None,
-    };
-    let absence = sqlx::query!(
-        "SELECT id, absent, reason FROM absence WHERE school_id = $1 AND lesson_id = $2 AND pupil_id = $3",
+    sqlx::query_as!(
+        CellRow,
+        r#"SELECT m.id AS "mark_id?", m.value AS "mark?", a.id AS "absence_id?",
+                  coalesce(a.absent, false) AS "absent!", a.reason AS "reason?"
+           FROM (VALUES (1)) AS one (x)
+           LEFT JOIN mark m ON m.school_id = $1 AND m.column_id = $2 AND m.pupil_id = $3
+           LEFT JOIN absence a ON a.school_id = $1 AND a.lesson_id = $4 AND a.pupil_id = $3"#,
         school.0,
-        lesson_id,
-        pupil_id
+        column_id,
+        pupil_id,
+        lesson_id
     )
-    .fetch_optional(conn)
-    .await?;
-    Ok(CellRow {
-        mark_id: mark.as_ref().map(|m| m.0),
-        mark: mark.and_then(|m| m.1),
-        absence_id: absence.as_ref().map(|a| a.id),
-        absent: absence.as_ref().is_some_and(|a| a.absent),
-        reason: absence.and_then(|a| a.reason),
-    })
+    .fetch_one(conn)
+    .await
 }
 
 /// A mark to store in a cell.

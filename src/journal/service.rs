@@ -31,28 +31,21 @@ impl Author<'_> {
     }
 }
 
-/// Every capacity the author holds at the lesson (J9, J15): the group's teacher, its registered
-/// substitute, the class teacher of its class — several at once when so.
-pub async fn capacities(
+/// The author's capacities at the lesson and, for a teacher, the journal's state there — one
+/// statement (`standing`) for a teacher or class teacher, none for who cannot write a lesson
+/// anyway (the management reads). For the lesson page: its notices come from these
+/// (`lock_note`, `homework_note`) without asking again.
+pub async fn page_standing(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson: &LessonCtx,
-) -> AppResult<Capacities> {
-    let staff_teacher = matches!(author.access.role, Role::Teacher | Role::ClassTeacher);
-    Ok(Capacities {
-        teaches: staff_teacher
-            && repo::teaches(
-                conn,
-                author.access.school_id,
-                lesson.group_id,
-                author.account_id,
-            )
-            .await?,
-        substitutes: staff_teacher && lesson.substitute_id == Some(author.account_id),
-        class_teacher: author.access.role == Role::ClassTeacher
-            && lesson.class_id.is_some()
-            && author.access.class_id == lesson.class_id,
-    })
+) -> AppResult<(Capacities, Option<JournalState>)> {
+    if matches!(author.access.role, Role::Teacher | Role::ClassTeacher) {
+        let (caps, state) = standing(conn, author, lesson).await?;
+        Ok((caps, Some(state)))
+    } else {
+        Ok((Capacities::default(), None))
+    }
 }
 
 /// May the member read the journal of the lesson's group? The director and the deputies every
@@ -66,25 +59,37 @@ pub async fn may_read(
     account_id: i64,
     group_id: i64,
     class_id: Option<i64>,
-) -> AppResult<()> {
+) -> AppResult<Reading> {
+    let unasked = Reading { teaches: None };
     if access.can_read_every_journal() {
-        return Ok(());
+        return Ok(unasked);
     }
     match access.role {
         Role::Director | Role::Deputy | Role::Administrator => Err(AppError::Forbidden),
-        Role::ClassTeacher if class_id.is_some() && access.class_id == class_id => Ok(()),
+        Role::ClassTeacher if class_id.is_some() && access.class_id == class_id => Ok(unasked),
         Role::Teacher | Role::ClassTeacher => {
             // The group's own teacher first: the usual case, one query.
-            if repo::teaches(conn, access.school_id, group_id, account_id).await?
-                || substitutes_in(conn, access.school_id, group_id, account_id).await?
-            {
-                Ok(())
+            if repo::teaches(conn, access.school_id, group_id, account_id).await? {
+                Ok(Reading {
+                    teaches: Some(true),
+                })
+            } else if substitutes_in(conn, access.school_id, group_id, account_id).await? {
+                Ok(Reading {
+                    teaches: Some(false),
+                })
             } else {
                 Err(AppError::Forbidden)
             }
         }
         Role::Parent | Role::Pupil => Err(AppError::Forbidden),
     }
+}
+
+/// What `may_read` learned on its way: whether the reader teaches the group — asked of a
+/// teacher (`None`: not asked, as of the management or a class teacher in their own class).
+#[derive(Clone, Copy, Debug)]
+pub struct Reading {
+    pub teaches: Option<bool>,
 }
 
 /// Whether the account substitutes at some lesson of the group (J15).
@@ -161,56 +166,71 @@ async fn check(
     lesson: &LessonCtx,
     entry: Entry,
 ) -> AppResult<Timing> {
-    let (caps, state) = standing(conn, author, lesson).await?;
+    let at = standing(conn, author, lesson).await?;
+    judge(author, lesson, at, entry)
+}
+
+/// The rules' answer for an entry, the author's standing at the lesson already read (one
+/// `standing` serves every entry of a request).
+fn judge(
+    author: &Author<'_>,
+    lesson: &LessonCtx,
+    (caps, state): (Capacities, JournalState),
+    entry: Entry,
+) -> AppResult<Timing> {
     let now = crate::clock::local_now(author.clock, &lesson.time_zone);
     rules::may_write(caps, entry, &lesson.time(), now, state, &lesson.settings())
         .map_err(|r| AppError::Refused(r.text()))
 }
 
 /// Why the author cannot record attendance and marks at the lesson now, if they cannot (for the
-/// lesson page's notice); None when they can, or only read anyway. `caps`: the author's
-/// capacities at the lesson (`capacities`), asked once for the page.
-pub async fn lock_note(
-    conn: &mut PgConnection,
+/// lesson page's notice); None when they can, or only read anyway. `at`: the author's standing
+/// at the lesson (`page_standing`), read once for the page.
+pub fn lock_note(
     author: &Author<'_>,
     lesson: &LessonCtx,
-    caps: &Capacities,
-) -> AppResult<Option<String>> {
+    at: (Capacities, Option<JournalState>),
+) -> Option<String> {
+    let (caps, Some(state)) = at else {
+        return None;
+    };
     if !caps.writes_lesson() {
-        return Ok(None);
+        return None;
     }
-    match check(conn, author, lesson, Entry::Absence).await {
-        Ok(Timing::Late) => Ok(Some(
-            "Урок прошёл: записи будут отмечены как внесённые с опозданием.".into(),
-        )),
-        Ok(Timing::FromPaper) => Ok(Some(
+    match judge(author, lesson, (caps, state), Entry::Absence) {
+        Ok(Timing::Late) => {
+            Some("Урок прошёл: записи будут отмечены как внесённые с опозданием.".into())
+        }
+        Ok(Timing::FromPaper) => Some(
             "Урок прошёл во время перерыва в работе системы: внесите записи с бумажного журнала — они не считаются внесёнными с опозданием.".into(),
-        )),
-        Ok(Timing::OnTime) => Ok(None),
-        Err(AppError::Refused(why)) => Ok(Some(why)),
-        Err(e) => Err(e),
+        ),
+        Ok(Timing::OnTime) => None,
+        Err(AppError::Refused(why)) => Some(why),
+        // `judge` refuses with `Refused` only.
+        Err(_) => None,
     }
 }
 
 /// J7: that homework written now would be late (for the lesson page, under the homework); None
 /// when it would be on time, when the lesson is closed anyway (`lock_note` says why) or when the
-/// author does not write the lesson (`caps`, as for `lock_note`).
-pub async fn homework_note(
-    conn: &mut PgConnection,
+/// author does not write the lesson (`at`, as for `lock_note`).
+pub fn homework_note(
     author: &Author<'_>,
     lesson: &LessonCtx,
-    caps: &Capacities,
-) -> AppResult<Option<String>> {
+    at: (Capacities, Option<JournalState>),
+) -> Option<String> {
+    let (caps, Some(state)) = at else {
+        return None;
+    };
     if !caps.writes_lesson() {
-        return Ok(None);
+        return None;
     }
-    match check(conn, author, lesson, Entry::Homework).await {
-        Ok(Timing::Late) => Ok(Some(format!(
+    match judge(author, lesson, (caps, state), Entry::Homework) {
+        Ok(Timing::Late) => Some(format!(
             "Время записи домашнего задания ({} после последнего урока класса) прошло: задание или «Не задано» будут отмечены как внесённые с опозданием.",
             rules::minutes_text(i64::from(lesson.homework_window_minutes))
-        ))),
-        Ok(Timing::OnTime | Timing::FromPaper) | Err(AppError::Refused(_)) => Ok(None),
-        Err(e) => Err(e),
+        )),
+        _ => None,
     }
 }
 
@@ -408,11 +428,24 @@ async fn write_cell_in(
     pupil_of_lesson(conn, author, &lesson, form.pupil).await?;
     let columns = repo::lesson_columns(conn, school, lesson.id).await?;
     let column = column_of(&columns, form.column)?;
-    if revert.is_none() && !capacities(conn, author, &lesson).await?.writes_lesson() {
+    // The author's capacities and the journal's state, read once for every rule asked below (a
+    // revert asks none: the management's decision).
+    let at = match revert {
+        Some(_) => None,
+        None => Some(standing(conn, author, &lesson).await?),
+    };
+    // The rules' answer for an entry: on time for a revert.
+    let timing = |entry: Entry| match at {
+        Some(at) => judge(author, &lesson, at, entry),
+        None => Ok(Timing::OnTime),
+    };
+    if let Some((caps, _)) = at
+        && !caps.writes_lesson()
+    {
         // Somebody who reads the journal but does not write into it (the director, a deputy,
         // the class teacher, a substitute of another lesson): the rule's refusal, which names
         // no value, before the stored cell is compared with what they saw.
-        check(conn, author, &lesson, Entry::Absence).await?;
+        timing(Entry::Absence)?;
     }
     let reason = revert.unwrap_or(form.reason.trim());
     let mut errors = FieldErrors::new();
@@ -451,10 +484,7 @@ async fn write_cell_in(
     let now = author.now();
     let mut late = false;
     if typed.absent != now_cell.absent {
-        let timing = match revert {
-            Some(_) => Timing::OnTime,
-            None => check(conn, author, &lesson, Entry::Absence).await?,
-        };
+        let timing = timing(Entry::Absence)?;
         late |= timing == Timing::Late;
         let id = repo::upsert_absence(
             conn,
@@ -493,10 +523,7 @@ async fn write_cell_in(
                 (wt, i64::from(days))
             }
         };
-        let timing = match revert {
-            Some(_) => Timing::OnTime,
-            None => check(conn, author, &lesson, Entry::Mark { checking_days }).await?,
-        };
+        let timing = timing(Entry::Mark { checking_days })?;
         late |= timing == Timing::Late;
         let correcting = now_cell.mark.is_some();
         if correcting && reason.chars().count() < 3 {

@@ -237,27 +237,13 @@ pub async fn pupil(
     .await
 }
 
-/// Pupils enrolled now in a class, in Russian order.
+/// The pupils enrolled now in a class, in the order of their names.
 pub async fn class_pupils(
     pool: impl sqlx::PgExecutor<'_>,
     school: SchoolId,
     class_id: i64,
 ) -> sqlx::Result<Vec<PupilCard>> {
-    sqlx::query_as!(
-        PupilCard,
-        r#"SELECT p.id, p.last_name AS "last_name!", p.first_name AS "first_name!",
-                  p.middle_name AS "middle_name!", p.birth_date, p.sex,
-                  e.class_id AS "class_id?", c.grade || c.letter AS class_name
-           FROM class_enrollment e
-           JOIN pupil p ON p.school_id = e.school_id AND p.id = e.pupil_id
-           JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
-           WHERE e.school_id = $1 AND e.class_id = $2 AND e.ends_on IS NULL
-           ORDER BY p.last_name, p.first_name, p.middle_name"#,
-        school.0,
-        class_id
-    )
-    .fetch_all(pool)
-    .await
+    enrolled(pool, school, Some(class_id), None).await
 }
 
 /// The pupils enrolled now in each class of a year, by class (one query for the whole school:
@@ -267,7 +253,25 @@ pub async fn year_pupils(
     school: SchoolId,
     year_id: i64,
 ) -> sqlx::Result<std::collections::HashMap<i64, Vec<PupilCard>>> {
-    let rows = sqlx::query_as!(
+    let mut by_class: std::collections::HashMap<i64, Vec<PupilCard>> =
+        std::collections::HashMap::new();
+    for pupil in enrolled(conn, school, None, Some(year_id)).await? {
+        by_class
+            .entry(pupil.class_id.unwrap_or_default())
+            .or_default()
+            .push(pupil);
+    }
+    Ok(by_class)
+}
+
+/// The pupils enrolled now in a class (`class_id`) or in the classes of a year (`year_id`).
+async fn enrolled(
+    executor: impl sqlx::PgExecutor<'_>,
+    school: SchoolId,
+    class_id: Option<i64>,
+    year_id: Option<i64>,
+) -> sqlx::Result<Vec<PupilCard>> {
+    sqlx::query_as!(
         PupilCard,
         r#"SELECT p.id, p.last_name AS "last_name!", p.first_name AS "first_name!",
                   p.middle_name AS "middle_name!", p.birth_date, p.sex,
@@ -275,22 +279,16 @@ pub async fn year_pupils(
            FROM class_enrollment e
            JOIN pupil p ON p.school_id = e.school_id AND p.id = e.pupil_id
            JOIN school_class c ON c.school_id = e.school_id AND c.id = e.class_id
-           WHERE e.school_id = $1 AND c.academic_year_id = $2 AND e.ends_on IS NULL
+           WHERE e.school_id = $1 AND e.ends_on IS NULL
+             AND ($2::bigint IS NULL OR e.class_id = $2)
+             AND ($3::bigint IS NULL OR c.academic_year_id = $3)
            ORDER BY p.last_name, p.first_name, p.middle_name"#,
         school.0,
+        class_id,
         year_id
     )
-    .fetch_all(conn)
-    .await?;
-    let mut by_class: std::collections::HashMap<i64, Vec<PupilCard>> =
-        std::collections::HashMap::new();
-    for pupil in rows {
-        by_class
-            .entry(pupil.class_id.unwrap_or_default())
-            .or_default()
-            .push(pupil);
-    }
-    Ok(by_class)
+    .fetch_all(executor)
+    .await
 }
 
 /// A parent of a pupil.

@@ -285,7 +285,7 @@ async fn journal_page(
     let q = PeriodQuery { period };
     let mut conn = state.pool.acquire().await?;
     let head = grid::head(&mut conn, member.school.id, group_id).await?;
-    service::may_read(
+    let reading = service::may_read(
         &mut conn,
         &member.access,
         member.viewer.account_id,
@@ -302,15 +302,22 @@ async fn journal_page(
         format!("/journal/{group_id}#today")
     };
     let grid = grid::grid(&mut conn, member.school.id, &head, &period, today).await?;
+    // Who teaches the group or substitutes in it writes. A teacher `may_read` asked is one of
+    // the two (it lets no other teacher in); a class teacher reading their class was not asked.
     let can_write = matches!(member.role, Role::Teacher | Role::ClassTeacher)
-        && (teaches(&mut conn, &member, group_id).await?
-            || service::substitutes_in(
-                &mut conn,
-                member.school.id,
-                group_id,
-                member.viewer.account_id,
-            )
-            .await?);
+        && match reading.teaches {
+            Some(_) => true,
+            None => {
+                teaches(&mut conn, &member, group_id).await?
+                    || service::substitutes_in(
+                        &mut conn,
+                        member.school.id,
+                        group_id,
+                        member.viewer.account_id,
+                    )
+                    .await?
+            }
+        };
     let work_types = repo::work_type_choices(&mut conn, member.school.id).await?;
     Ok(JournalPage {
         work_types,
@@ -649,11 +656,11 @@ async fn lesson_page(
     .await?;
     let work_types = repo::work_type_choices(&mut conn, school).await?;
     let actor = member.actor();
-    let caps = service::capacities(&mut conn, &author(state, member, &actor), &lesson).await?;
-    let lock_note =
-        service::lock_note(&mut conn, &author(state, member, &actor), &lesson, &caps).await?;
-    let homework_note =
-        service::homework_note(&mut conn, &author(state, member, &actor), &lesson, &caps).await?;
+    let author = author(state, member, &actor);
+    let at = service::page_standing(&mut conn, &author, &lesson).await?;
+    let caps = at.0;
+    let lock_note = service::lock_note(&author, &lesson, at);
+    let homework_note = service::homework_note(&author, &lesson, at);
     let substitute = lesson.substitute_name.clone();
     let shown_homework = lesson.homework.clone().unwrap_or_else(|| {
         if lesson.homework_none {

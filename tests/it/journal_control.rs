@@ -226,9 +226,10 @@ async fn j15_a_registered_substitute_may_fill_the_lesson_and_the_journal_shows_w
         .await
         .unwrap()
         .unwrap();
-    let caps = zhurnal::journal::service::capacities(&mut conn, &substitute.author(&app), &ctx)
-        .await
-        .unwrap();
+    let (caps, _) =
+        zhurnal::journal::service::page_standing(&mut conn, &substitute.author(&app), &ctx)
+            .await
+            .unwrap();
     assert!(caps.substitutes && !caps.teaches, "{caps:?}");
     drop(conn);
     substitute.write(&app, lesson, pupil, "5").await.unwrap();
