@@ -183,6 +183,21 @@ fn judge(
         .map_err(|r| AppError::Refused(r.text()))
 }
 
+/// The rules' answer for an entry by an author who writes the lesson; None for one who only
+/// reads it (`at` from `page_standing`).
+fn as_writer(
+    author: &Author<'_>,
+    lesson: &LessonCtx,
+    at: (Capacities, Option<JournalState>),
+    entry: Entry,
+) -> Option<AppResult<Timing>> {
+    let (caps, Some(state)) = at else {
+        return None;
+    };
+    caps.writes_lesson()
+        .then(|| judge(author, lesson, (caps, state), entry))
+}
+
 /// Why the author cannot record attendance and marks at the lesson now, if they cannot (for the
 /// lesson page's notice); None when they can, or only read anyway. `at`: the author's standing
 /// at the lesson (`page_standing`), read once for the page.
@@ -191,13 +206,7 @@ pub fn lock_note(
     lesson: &LessonCtx,
     at: (Capacities, Option<JournalState>),
 ) -> Option<String> {
-    let (caps, Some(state)) = at else {
-        return None;
-    };
-    if !caps.writes_lesson() {
-        return None;
-    }
-    match judge(author, lesson, (caps, state), Entry::Absence) {
+    match as_writer(author, lesson, at, Entry::Absence)? {
         Ok(Timing::Late) => {
             Some("Урок прошёл: записи будут отмечены как внесённые с опозданием.".into())
         }
@@ -219,13 +228,7 @@ pub fn homework_note(
     lesson: &LessonCtx,
     at: (Capacities, Option<JournalState>),
 ) -> Option<String> {
-    let (caps, Some(state)) = at else {
-        return None;
-    };
-    if !caps.writes_lesson() {
-        return None;
-    }
-    match judge(author, lesson, (caps, state), Entry::Homework) {
+    match as_writer(author, lesson, at, Entry::Homework)? {
         Ok(Timing::Late) => Some(format!(
             "Время записи домашнего задания ({} после последнего урока класса) прошло: задание или «Не задано» будут отмечены как внесённые с опозданием.",
             rules::minutes_text(i64::from(lesson.homework_window_minutes))

@@ -22,6 +22,7 @@ mod catalogues;
 mod class_reports;
 mod cluster;
 mod compromised;
+mod connections;
 mod control_centre;
 mod corrections;
 mod curriculum;
