@@ -8,6 +8,7 @@
 //! The requests go through the whole router in process (session, CSRF, rules, queries, template),
 //! without a socket: the HTTP parsing left out costs a few microseconds a request.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -20,6 +21,8 @@ use crate::config::Config;
 
 /// How many people use the server at once.
 pub const CONNECTIONS: usize = 8;
+/// The load before each measured run, unmeasured (`measure`).
+const WARM_UP: Duration = Duration::from_secs(1);
 /// The targets of a page read (grid) and of the lighter pages, CPU ms per request all told.
 pub const GRID_CPU_MS: f64 = 1.0;
 pub const LIGHT_CPU_MS: f64 = 0.8;
@@ -229,24 +232,38 @@ async fn measure(
     for _ in 0..CONNECTIONS {
         people.push(signed_in(app, s.login, &check).await?);
     }
-    // Warm up: every connection of the pool opened, the plans and the caches made.
+    // Warm up: a first answer each, then a second of the same load unmeasured — every
+    // connection the load takes opened and its plans made (a connection the pool opens during
+    // the measured seconds plans each statement afresh: a one-off, not what a page costs all day).
     for (i, b) in people.iter_mut().enumerate() {
-        for n in 0..3 {
-            let (status, _) = act_once(b, &s.act, i, n).await?;
-            anyhow::ensure!(status == StatusCode::OK, "{}: {status}", s.what);
-        }
+        let (status, _) = act_once(b, &s.act, i, 0).await?;
+        anyhow::ensure!(status == StatusCode::OK, "{}: {status}", s.what);
     }
-    let app_before = own_cpu_ns();
-    let pg_before = roots.map(cluster_cpu_ns);
-    let started = Instant::now();
-    let until = started + Duration::from_secs(seconds);
+    let start = Arc::new(tokio::sync::Barrier::new(CONNECTIONS + 1));
+    let warm_until = Instant::now() + WARM_UP;
+    let until = warm_until + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, mut b) in people.into_iter().enumerate() {
         let act = s.act.clone();
+        let start = start.clone();
         tasks.spawn(async move {
+            let mut n = 1;
+            let mut failed = None;
+            while Instant::now() < warm_until && failed.is_none() {
+                match act_once(&mut b, &act, i, n).await {
+                    Ok((StatusCode::OK, _)) => {}
+                    Ok((status, _)) => failed = Some(anyhow::anyhow!("answers {status}")),
+                    Err(e) => failed = Some(e),
+                }
+                n += 1;
+            }
+            // Every task reaches the start, even a failed one: the others wait for it.
+            start.wait().await;
+            if let Some(e) = failed {
+                return Err(e);
+            }
             let mut times = Vec::new();
             let mut bytes = 0usize;
-            let mut n = 3;
             while Instant::now() < until {
                 let t = Instant::now();
                 let (status, body) = act_once(&mut b, &act, i, n).await?;
@@ -258,6 +275,10 @@ async fn measure(
             Ok::<_, anyhow::Error>((times, bytes))
         });
     }
+    start.wait().await;
+    let app_before = own_cpu_ns();
+    let pg_before = roots.map(cluster_cpu_ns);
+    let started = Instant::now();
     let mut times = Vec::new();
     let mut bytes = 0;
     while let Some(done) = tasks.join_next().await {

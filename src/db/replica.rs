@@ -50,6 +50,11 @@ impl Pools {
     pub fn replica(&self) -> Option<&Arc<Replica>> {
         self.replica.as_ref()
     }
+
+    /// Does the running task read from the primary (no replica, or not a replica page)?
+    pub fn reads_primary(&self) -> bool {
+        std::ptr::eq(&**self, &self.primary)
+    }
 }
 
 impl Deref for Pools {

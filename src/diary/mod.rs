@@ -55,7 +55,7 @@ pub struct DiaryPupil {
 /// (anything else is 404, as if it did not exist — even in the same class); the class teacher of
 /// the pupil's class, the director and deputies read; other staff 403.
 pub async fn reader(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     school: SchoolId,
     account_id: i64,
     role: Role,
@@ -79,7 +79,7 @@ pub async fn reader(
         pupil_id,
         class_id
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     match role {
         Role::Parent if r.parent => Ok(Reader::Parent),

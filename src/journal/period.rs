@@ -44,6 +44,7 @@ async fn readable_head(
         author.account_id,
         group_id,
         head.class_id,
+        None,
     )
     .await?;
     Ok(head)

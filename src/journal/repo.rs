@@ -20,6 +20,9 @@ pub struct LessonCtx {
     pub substitute_id: Option<i64>,
     /// «Фамилия Имя Отчество» of the substitute.
     pub substitute_name: Option<String>,
+    /// The group's name and its subject's, for the lesson page's heading.
+    pub group_name: String,
+    pub subject_name: String,
     pub class_id: Option<i64>,
     pub subject_id: i64,
     pub academic_year_id: i64,
@@ -102,6 +105,7 @@ pub async fn lesson_ctx(
         r#"SELECT l.id, l.group_id, l.lesson_date, l.lesson_number, l.status, l.teacher_id,
                   sub.teacher_id AS "substitute_id?",
                   sa.last_name || ' ' || sa.first_name || ' ' || sa.middle_name AS "substitute_name?",
+                  g.name AS group_name, s.name AS subject_name,
                   g.class_id, g.subject_id, g.academic_year_id,
                   y.closed_at IS NOT NULL AS "year_closed!",
                   coalesce(c.grade, ts.grade, 5)::smallint AS "grade!",

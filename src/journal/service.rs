@@ -31,34 +31,21 @@ impl Author<'_> {
     }
 }
 
-/// The author's capacities at the lesson and, for a teacher, the journal's state there — one
-/// statement (`standing`) for a teacher or class teacher, none for who cannot write a lesson
-/// anyway (the management reads). For the lesson page: its notices come from these
-/// (`lock_note`, `homework_note`) without asking again.
-pub async fn page_standing(
-    conn: &mut PgConnection,
-    author: &Author<'_>,
-    lesson: &LessonCtx,
-) -> AppResult<(Capacities, Option<JournalState>)> {
-    if matches!(author.access.role, Role::Teacher | Role::ClassTeacher) {
-        let (caps, state) = standing(conn, author, lesson).await?;
-        Ok((caps, Some(state)))
-    } else {
-        Ok((Capacities::default(), None))
-    }
-}
-
 /// May the member read the journal of the lesson's group? The director and the deputies every
 /// journal, a teacher the groups they teach or substitute in, the class teacher their class's;
 /// 403 for everybody else — the administrator (regulations §1: «no marks»), parents and pupils
 /// (they have the diary). Every journal page and every journal write asks this before it reads
 /// a stored value (docs/ACCESS.md).
+///
+/// `known_teaches`: whether the member teaches the group, when already read (`standing` asks
+/// it): then it is not asked again.
 pub async fn may_read(
     conn: &mut PgConnection,
     access: &Access,
     account_id: i64,
     group_id: i64,
     class_id: Option<i64>,
+    known_teaches: Option<bool>,
 ) -> AppResult<Reading> {
     let unasked = Reading { teaches: None };
     if access.can_read_every_journal() {
@@ -69,7 +56,11 @@ pub async fn may_read(
         Role::ClassTeacher if class_id.is_some() && access.class_id == class_id => Ok(unasked),
         Role::Teacher | Role::ClassTeacher => {
             // The group's own teacher first: the usual case, one query.
-            if repo::teaches(conn, access.school_id, group_id, account_id).await? {
+            let teaches = match known_teaches {
+                Some(t) => t,
+                None => repo::teaches(conn, access.school_id, group_id, account_id).await?,
+            };
+            if teaches {
                 Ok(Reading {
                     teaches: Some(true),
                 })
@@ -160,15 +151,23 @@ async fn standing(
 }
 
 /// Asks the rules; a refusal becomes `Refused` with its clause.
+/// `known`: the author's standing at the lesson if already read (`readable_lesson`).
 async fn check(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson: &LessonCtx,
+    known: Option<At>,
     entry: Entry,
 ) -> AppResult<Timing> {
-    let at = standing(conn, author, lesson).await?;
+    let at = match known {
+        Some(at) => at,
+        None => standing(conn, author, lesson).await?,
+    };
     judge(author, lesson, at, entry)
 }
+
+/// The author's standing at a lesson: their capacities and the journal's state (`standing`).
+pub type At = (Capacities, JournalState);
 
 /// The rules' answer for an entry, the author's standing at the lesson already read (one
 /// `standing` serves every entry of a request).
@@ -238,39 +237,51 @@ pub fn homework_note(
 }
 
 /// The lesson a write goes to, locked, once the author may read its journal (another school's
-/// lesson: 404; a journal the author may not read: 403, before anything of it is read).
+/// lesson: 404; a journal the author may not read: 403, before anything of it is read), with the
+/// author's standing at it if they are a teacher (`readable_lesson`).
 async fn lesson(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson_id: i64,
-) -> AppResult<LessonCtx> {
-    let lesson = readable_lesson(conn, author, lesson_id, true).await?;
+) -> AppResult<(LessonCtx, Option<At>)> {
+    let (lesson, at) = readable_lesson(conn, author, lesson_id, true).await?;
     if lesson.status == "cancelled" || lesson.status == "moved" {
         return Err(AppError::Refused(
             "Урок отменён или перенесён: записи делаются в перенесённом уроке.".into(),
         ));
     }
-    Ok(lesson)
+    Ok((lesson, at))
 }
 
-async fn readable_lesson(
+/// A lesson once the author may read its journal (404 / 403 as for `lesson`; `lock`: locked for
+/// the caller's transaction), with a teacher's or class teacher's standing at it — read first:
+/// it says whether they teach the group, so `may_read` need not ask again, and the rules judge
+/// every entry of a write by it, the lesson page its notices. It reads no journal value. The
+/// management write no lesson and are asked nothing.
+pub async fn readable_lesson(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson_id: i64,
     lock: bool,
-) -> AppResult<LessonCtx> {
+) -> AppResult<(LessonCtx, Option<At>)> {
     let lesson = repo::lesson_ctx(conn, author.access.school_id, lesson_id, lock)
         .await?
         .ok_or(AppError::NotFound)?;
+    let at = if matches!(author.access.role, Role::Teacher | Role::ClassTeacher) {
+        Some(standing(conn, author, &lesson).await?)
+    } else {
+        None
+    };
     may_read(
         conn,
         author.access,
         author.account_id,
         lesson.group_id,
         lesson.class_id,
+        at.map(|(caps, _)| caps.teaches),
     )
     .await?;
-    Ok(lesson)
+    Ok((lesson, at))
 }
 
 /// A pupil of the lesson's group on its day, or 404 (another school's, another group's: the
@@ -322,7 +333,7 @@ pub async fn readable_cell(
     column: Option<i64>,
     pupil_id: i64,
 ) -> AppResult<Cell> {
-    let lesson = readable_lesson(conn, author, lesson_id, false).await?;
+    let (lesson, _) = readable_lesson(conn, author, lesson_id, false).await?;
     pupil_of_lesson(conn, author, &lesson, pupil_id).await?;
     let columns = repo::lesson_columns(conn, author.access.school_id, lesson.id).await?;
     let column = column_of(&columns, column)?;
@@ -350,7 +361,7 @@ pub async fn cell_history(
     pupil_id: i64,
 ) -> AppResult<(LessonCtx, String, Vec<repo::HistoryLine>)> {
     let school = author.access.school_id;
-    let lesson = readable_lesson(conn, author, lesson_id, false).await?;
+    let (lesson, _) = readable_lesson(conn, author, lesson_id, false).await?;
     pupil_of_lesson(conn, author, &lesson, pupil_id).await?;
     let columns = repo::lesson_columns(conn, school, lesson.id).await?;
     let column = column_of(&columns, column)?;
@@ -427,7 +438,7 @@ async fn write_cell_in(
     let school = author.access.school_id;
     // Permission first: the journal is readable by the author (else 403), the pupil is the
     // group's that day and the column the lesson's (else 404) — before any stored value is read.
-    let lesson = lesson(conn, author, form.lesson).await?;
+    let (lesson, known) = lesson(conn, author, form.lesson).await?;
     pupil_of_lesson(conn, author, &lesson, form.pupil).await?;
     let columns = repo::lesson_columns(conn, school, lesson.id).await?;
     let column = column_of(&columns, form.column)?;
@@ -435,7 +446,10 @@ async fn write_cell_in(
     // revert asks none: the management's decision).
     let at = match revert {
         Some(_) => None,
-        None => Some(standing(conn, author, &lesson).await?),
+        None => Some(match known {
+            Some(at) => at,
+            None => standing(conn, author, &lesson).await?,
+        }),
     };
     // The rules' answer for an entry: on time for a revert.
     let timing = |entry: Entry| match at {
@@ -646,7 +660,7 @@ async fn save_lesson_in(
     revert: Option<&str>,
 ) -> AppResult<()> {
     let school = author.access.school_id;
-    let lesson = lesson(&mut *conn, author, lesson_id).await?;
+    let (lesson, known) = lesson(&mut *conn, author, lesson_id).await?;
     let mut errors = FieldErrors::new();
     let topic = form.topic.trim();
     let homework = form.homework.trim();
@@ -714,7 +728,7 @@ async fn save_lesson_in(
     let mut late = false;
     let mut from_paper = false;
     if topic_changed && revert.is_none() {
-        let timing = check(&mut *conn, author, &lesson, Entry::Topic).await?;
+        let timing = check(&mut *conn, author, &lesson, known, Entry::Topic).await?;
         late |= timing == Timing::Late;
         from_paper |= timing == Timing::FromPaper;
     }
@@ -722,7 +736,7 @@ async fn save_lesson_in(
     let homework_late = if homework_changed {
         let timing = match revert {
             Some(_) => Timing::OnTime,
-            None => check(&mut *conn, author, &lesson, Entry::Homework).await?,
+            None => check(&mut *conn, author, &lesson, known, Entry::Homework).await?,
         };
         from_paper |= timing == Timing::FromPaper;
         Some(timing == Timing::Late && (new_homework.is_some() || none))
@@ -772,11 +786,11 @@ pub async fn add_column(
 ) -> AppResult<i64> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let lesson = lesson(&mut tx, author, lesson_id).await?;
+    let (lesson, known) = lesson(&mut tx, author, lesson_id).await?;
     let _days = repo::work_type_checking_days(&mut tx, school, work_type_id)
         .await?
         .ok_or_else(|| AppError::invalid("work_type", "Выберите вид работы из списка."))?;
-    check(&mut tx, author, &lesson, Entry::Topic).await?;
+    check(&mut tx, author, &lesson, known, Entry::Topic).await?;
     let columns = repo::lesson_columns(&mut tx, school, lesson.id).await?;
     if columns.len() >= 5 {
         return Err(AppError::Refused(
@@ -811,7 +825,7 @@ pub async fn set_column_work_type(
 ) -> AppResult<()> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let lesson = lesson(&mut tx, author, lesson_id).await?;
+    let (lesson, known) = lesson(&mut tx, author, lesson_id).await?;
     let days = repo::work_type_checking_days(&mut tx, school, work_type_id)
         .await?
         .ok_or_else(|| AppError::invalid("work_type", "Выберите вид работы из списка."))?;
@@ -819,6 +833,7 @@ pub async fn set_column_work_type(
         &mut tx,
         author,
         &lesson,
+        known,
         Entry::Mark {
             checking_days: i64::from(days),
         },
@@ -913,9 +928,9 @@ pub async fn set_absence_reason(
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
     // Who may set it before whether the pupil was absent is looked at.
-    let lesson = readable_lesson(&mut tx, author, lesson_id, true).await?;
+    let (lesson, known) = readable_lesson(&mut tx, author, lesson_id, true).await?;
     pupil_of_lesson(&mut tx, author, &lesson, pupil_id).await?;
-    check(&mut tx, author, &lesson, Entry::AbsenceReason).await?;
+    check(&mut tx, author, &lesson, known, Entry::AbsenceReason).await?;
     let current = repo::cell(&mut tx, school, lesson.id, None, pupil_id).await?;
     let (Some(absence_id), true) = (current.absence_id, current.absent) else {
         return Err(AppError::Refused(
@@ -1082,7 +1097,7 @@ pub async fn set_absence_reason_for_days(
             a.lesson_number,
             a.subject
         );
-        let lesson = match readable_lesson(&mut tx, author, a.lesson_id, true).await {
+        let (lesson, known) = match readable_lesson(&mut tx, author, a.lesson_id, true).await {
             Ok(lesson) => lesson,
             Err(AppError::Forbidden) => {
                 done.refused.push(format!(
@@ -1092,7 +1107,7 @@ pub async fn set_absence_reason_for_days(
             }
             Err(e) => return Err(e),
         };
-        match check(&mut tx, author, &lesson, Entry::AbsenceReason).await {
+        match check(&mut tx, author, &lesson, known, Entry::AbsenceReason).await {
             Ok(_) => {}
             Err(AppError::Refused(why)) => {
                 done.refused.push(format!("{place}: {why}"));
@@ -1162,6 +1177,7 @@ pub async fn add_external_mark(
         author.account_id,
         group_id,
         head.class_id,
+        None,
     )
     .await?;
     let mut errors = FieldErrors::new();

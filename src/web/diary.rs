@@ -41,6 +41,15 @@ pub struct DiaryQuery {
 /// Whose diary, and as what: the `pupil` asked for (a parent's other child, or a pupil of the
 /// class teacher's class), else the membership's own child.
 async fn whose(state: &AppState, member: &Member, asked: Option<&str>) -> AppResult<(i64, Reader)> {
+    whose_on(state.pool.primary(), member, asked).await
+}
+
+/// `whose` on a connection of the primary.
+async fn whose_on(
+    primary: impl sqlx::PgExecutor<'_>,
+    member: &Member,
+    asked: Option<&str>,
+) -> AppResult<(i64, Reader)> {
     let pupil_id = match asked.filter(|s| !s.is_empty()) {
         Some(s) => s.parse::<i64>().map_err(|_| AppError::NotFound)?,
         None => member.pupil_id.ok_or(AppError::Forbidden)?,
@@ -48,7 +57,7 @@ async fn whose(state: &AppState, member: &Member, asked: Option<&str>) -> AppRes
     // May this person read this pupil's diary: asked of the primary even when the diary is read
     // from the replica (a parent's link removed counts at once; `web::reads`).
     let reader = diary::reader(
-        state.pool.primary(),
+        primary,
         member.school.id,
         member.viewer.account_id,
         member.role,
@@ -95,7 +104,19 @@ async fn head(
     asked: Option<&str>,
     day: NaiveDate,
 ) -> AppResult<(DiaryHead, PoolConnection<Postgres>)> {
-    let (pupil_id, reader) = whose(state, member, asked).await?;
+    // The page's connection first when the page reads from the primary: the reader check runs
+    // on it too (one acquire and one scope round trip a page, not two). From the replica, the
+    // check goes to the primary before the replica's connection is taken — never one held while
+    // waiting for another.
+    let mut held = None;
+    let (pupil_id, reader) = if state.pool.reads_primary() {
+        let mut conn = state.pool.acquire().await?;
+        let found = whose_on(&mut *conn, member, asked).await?;
+        held = Some(conn);
+        found
+    } else {
+        whose(state, member, asked).await?
+    };
     if reader != Reader::Staff {
         let full = state.visits.record(
             member.school.id,
@@ -106,13 +127,16 @@ async fn head(
             today(state, member),
         );
         if full {
-            // A write: on the primary whichever server the page reads from.
+            // A write across schools (`diary::visits`), on a connection of its own: the page's
+            // is given back first.
+            drop(held.take());
             state.visits.flush(state.pool.primary()).await?;
         }
     }
-    // The page's connection, taken when no other is held (a request holding one while waiting
-    // for a second could wait for ever on a full pool).
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = match held {
+        Some(conn) => conn,
+        None => state.pool.acquire().await?,
+    };
     let pupil = diary::pupil(&mut *conn, member.school.id, pupil_id, day).await?;
     let children = if reader == Reader::Parent {
         diary::children(&mut *conn, member.school.id, member.viewer.account_id).await?

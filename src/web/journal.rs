@@ -291,6 +291,7 @@ async fn journal_page(
         member.viewer.account_id,
         group_id,
         head.class_id,
+        None,
     )
     .await?;
     let periods = grid::periods(&mut conn, member.school.id, &head).await?;
@@ -579,7 +580,6 @@ pub async fn history(
 pub struct LessonPage {
     layout: Layout,
     lesson: LessonCtx,
-    head: Head,
     columns: Vec<ColumnRow>,
     /// Column ids for the pupils' table: the lesson's columns, or one implicit (None).
     column_ids: Vec<Option<i64>>,
@@ -627,18 +627,9 @@ async fn lesson_page(
 ) -> AppResult<LessonPage> {
     let mut conn = state.pool.acquire().await?;
     let school = member.school.id;
-    let lesson = repo::lesson_ctx(&mut conn, school, lesson_id, false)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    service::may_read(
-        &mut conn,
-        &member.access,
-        member.viewer.account_id,
-        lesson.group_id,
-        lesson.class_id,
-    )
-    .await?;
-    let head = grid::head(&mut conn, school, lesson.group_id).await?;
+    let actor = member.actor();
+    let author = author(state, member, &actor);
+    let (lesson, standing) = service::readable_lesson(&mut conn, &author, lesson_id, false).await?;
     let columns = repo::lesson_columns(&mut conn, school, lesson.id).await?;
     let column_ids: Vec<Option<i64>> = if columns.is_empty() {
         vec![None]
@@ -655,9 +646,11 @@ async fn lesson_page(
     )
     .await?;
     let work_types = repo::work_type_choices(&mut conn, school).await?;
-    let actor = member.actor();
-    let author = author(state, member, &actor);
-    let at = service::page_standing(&mut conn, &author, &lesson).await?;
+    drop(conn);
+    // The management write no lesson: no capacity, no journal state, no notice.
+    let at = standing.map_or((Capacities::default(), None), |(caps, state)| {
+        (caps, Some(state))
+    });
     let caps = at.0;
     let lock_note = service::lock_note(&author, &lesson, at);
     let homework_note = service::homework_note(&author, &lesson, at);
@@ -691,12 +684,11 @@ async fn lesson_page(
             &format!(
                 "Урок {} — {}",
                 lesson.lesson_date.format("%d.%m.%Y"),
-                head.subject
+                lesson.subject_name
             ),
         )
         .await?,
         lesson,
-        head,
         columns,
         column_ids,
         pupils,
@@ -1052,6 +1044,7 @@ async fn period_marks_page(
         member.viewer.account_id,
         group_id,
         head.class_id,
+        None,
     )
     .await?;
     let periods = grid::periods(&mut conn, member.school.id, &head).await?;

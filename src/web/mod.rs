@@ -83,7 +83,9 @@ pub struct AppState {
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(PgSessionStore::new(state.pool.primary().clone()))
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(crate::db::session_pool(
+        state.pool.primary(),
+    )))
         .with_name("zhurnal_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

@@ -222,14 +222,15 @@ async fn j15_a_registered_substitute_may_fill_the_lesson_and_the_journal_shows_w
 
     // The journal knows him as the substitute, and his mark is recorded as his.
     let mut conn = app.pool.acquire().await.unwrap();
-    let ctx = repo::lesson_ctx(&mut conn, substitute.access.school_id, lesson, false)
-        .await
-        .unwrap()
-        .unwrap();
-    let (caps, _) =
-        zhurnal::journal::service::page_standing(&mut conn, &substitute.author(&app), &ctx)
-            .await
-            .unwrap();
+    let (_, standing) = zhurnal::journal::service::readable_lesson(
+        &mut conn,
+        &substitute.author(&app),
+        lesson,
+        false,
+    )
+    .await
+    .unwrap();
+    let (caps, _) = standing.expect("a teacher's standing at the lesson");
     assert!(caps.substitutes && !caps.teaches, "{caps:?}");
     drop(conn);
     substitute.write(&app, lesson, pupil, "5").await.unwrap();
