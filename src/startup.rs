@@ -113,6 +113,7 @@ pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
         }
     });
     AppState {
+        sessions: db::session_pool(&pool),
         pool: db::replica::Pools::new(pool, replica),
         clock,
         config: Arc::new(config),

@@ -292,52 +292,35 @@ pub struct CurrentRow {
 }
 
 /// The account (if enabled, and its credentials not declared compromised) and, when given, its
-/// membership (if still active) with the count of unread messages in its school. The subqueries
-/// name the account and the school by the parameters, not by the outer rows: on Citus the count
-/// of the person's memberships (every school's shard) is then planned on its own and the rest
-/// routed to the school's worker (a subquery tied to a row of the reference table `account` is
-/// not planned at all); on plain PostgreSQL the same plan.
+/// membership (if still active) with the count of unread messages in its school: one call of
+/// `zhurnal_current_member` (migration `current_member`), which sets the membership's school
+/// (or none) as the scope of its own statement — for the sessions' pool (`db::session_pool`),
+/// whose connections carry no scope, so the read costs one round trip. On Citus the subqueries
+/// name the account and the school by the parameters, not by the outer rows: the count of the
+/// person's memberships (every school's shard) is then planned on its own and the rest routed to
+/// the school's worker.
 pub async fn current(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     account_id: i64,
     membership: Option<(SchoolId, i64)>,
 ) -> sqlx::Result<Option<CurrentRow>> {
     let (school_id, membership_id) = membership.map(|(s, m)| (s.0, m)).unzip();
     sqlx::query_as!(
         CurrentRow,
-        r#"SELECT a.id AS "account_id!", a.login AS "login!",
-                  a.last_name || ' ' || a.first_name || ' ' || a.middle_name AS "full_name!",
-                  a.must_change_password AS "must_change_password!",
-                  a.is_operator AS "is_operator!",
-                  (SELECT count(*) FROM membership x
-                   WHERE x.account_id = $1 AND x.revoked_at IS NULL) AS "membership_count!",
-                  m.school_id AS "school_id?", m.id AS "membership_id?", m.role AS "role?",
-                  m.class_id, m.pupil_id,
-                  s.name AS "school_name?", s.time_zone AS "school_time_zone?",
-                  coalesce(m.timetable_editor, false) AS "timetable_editor!",
-                  (SELECT count(*) FROM thread_participant tp
-                   JOIN message_thread t ON t.school_id = tp.school_id AND t.id = tp.thread_id
-                   JOIN message msg ON msg.school_id = tp.school_id AND msg.thread_id = tp.thread_id
-                                   AND msg.id > tp.last_read_message_id
-                                   AND msg.author_id <> tp.account_id
-                   WHERE tp.school_id = $2 AND tp.account_id = $1
-                     -- A parent's membership reads the threads about its child (as the inbox).
-                     AND (m.role <> 'parent' OR t.about_pupil_id = m.pupil_id)) AS "unread_messages!"
-           FROM account a
-           LEFT JOIN membership m
-                  ON m.school_id = $2 AND m.id = $3 AND m.account_id = a.id
-                 AND m.revoked_at IS NULL
-           LEFT JOIN school s ON s.id = m.school_id
-           WHERE a.id = $1 AND a.disabled_at IS NULL
-             -- Credentials declared compromised: no session of the account works until a new
-             -- password is issued (even one written back by a request under way at the time).
-             AND a.password_hash <> $4"#,
+        r#"SELECT account_id AS "account_id!", login AS "login!", full_name AS "full_name!",
+                  must_change_password AS "must_change_password!", is_operator AS "is_operator!",
+                  membership_count AS "membership_count!", school_id AS "school_id?",
+                  membership_id AS "membership_id?", role AS "role?", class_id AS "class_id?",
+                  pupil_id AS "pupil_id?", school_name AS "school_name?",
+                  school_time_zone AS "school_time_zone?", timetable_editor AS "timetable_editor!",
+                  unread_messages AS "unread_messages!"
+           FROM zhurnal_current_member($1, $2, $3, $4)"#,
         account_id,
         school_id,
         membership_id,
         crate::compromised::LOCKED_HASH
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 

@@ -35,13 +35,14 @@ pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
     Ok(pool)
 }
 
-/// The sessions' own pool (`auth::session_store`). The `session` table is outside the school
-/// wall, so its connections are never given a scope — they see no walled row at all (fail
-/// closed, `scope`) — and a request's session load takes no round trip to set one; they plan
-/// generically (set when the connection is made), as the session's three statements take plain
-/// keys. The load was planned afresh on every request before (0.13 ms), and its scope round trip
-/// was one of three a page. Small: a request holds one only for its session's statement, never
-/// while it waits for another connection.
+/// The sessions' own pool: the session store (`auth::session_store`) and the request's person
+/// (`auth::repo::current`). The `session` table is outside the school wall, so its connections
+/// are never given a scope — they see no walled row at all (fail closed, `scope`) — and a
+/// request's session load takes no round trip to set one; the person's read sets its scope for
+/// its own statement (`zhurnal_current_member`). They plan generically (set when the connection
+/// is made), as these statements take plain keys. The load was planned afresh on every request
+/// before (0.13 ms), and the two scope round trips were two of a page's three. Small: a request
+/// holds one only for one statement, never while it waits for another connection.
 pub fn session_pool(primary: &PgPool) -> PgPool {
     let mut options = (*primary.connect_options()).clone();
     if !is_citus() {

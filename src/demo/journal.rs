@@ -3,7 +3,9 @@
 //! each pupil's level in lesson-answer columns and whole-class independent works, a few late
 //! entries and substitutions, a few recent lessons left unfilled, period marks of the periods
 //! already over, and one correction request waiting for a deputy. Bulk SQL (the year has ~30 000
-//! lessons), deterministic: «random» choices are hashes of ids.
+//! lessons), deterministic: «random» choices are hashes of ids, and the rows those ids come from
+//! are inserted in a fixed order (`ORDER BY`), so a plan that changes with the statistics cannot
+//! change them.
 
 use chrono::NaiveDate;
 use serde_json::json;
@@ -97,6 +99,7 @@ pub async fn fill(
          JOIN subject sub ON sub.school_id = g.school_id AND sub.id = g.subject_id
          LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
          WHERE l.school_id = $1 AND l.status = 'held' AND sub.scale <> 'no_marks' AND coalesce(c.grade, 5) > 1
+         ORDER BY l.id
          ON CONFLICT DO NOTHING",
         s
     )
@@ -110,6 +113,7 @@ pub async fn fill(
          JOIN lesson l ON l.school_id = c.school_id AND l.id = c.lesson_id
          WHERE c.school_id = $1 AND c.position = 1 AND abs(hashtext(l.id::text || 'sr')) % 4 = 0
            AND l.lesson_date < $2::date - 3
+         ORDER BY l.id
          ON CONFLICT DO NOTHING",
         s,
         today

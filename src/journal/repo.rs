@@ -563,16 +563,21 @@ pub async fn pupil_absences(
 
 /// Marks the lesson as held: called when marks or absences are recorded at it (never before it
 /// starts, J3) and when its record with a topic is saved on its date or later — not for what is
-/// planned ahead. Held lessons are never regenerated, moved or cancelled.
+/// planned ahead. Held lessons are never regenerated, moved or cancelled. `lesson` is read
+/// under the write's lock on its row (`lesson_ctx` with `lock`), so its status is the stored
+/// one: a lesson already held costs no statement.
 pub async fn mark_held(
     conn: &mut PgConnection,
     school: SchoolId,
-    lesson_id: i64,
+    lesson: &LessonCtx,
 ) -> sqlx::Result<()> {
+    if lesson.status != "scheduled" {
+        return Ok(());
+    }
     sqlx::query!(
         "UPDATE lesson SET status = 'held' WHERE school_id = $1 AND id = $2 AND status = 'scheduled'",
         school.0,
-        lesson_id
+        lesson.id
     )
     .execute(conn)
     .await?;

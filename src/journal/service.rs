@@ -585,7 +585,7 @@ async fn write_cell_in(
         }
         audit::record(conn, school, author.actor, change).await?;
     }
-    repo::mark_held(conn, school, lesson.id).await?;
+    repo::mark_held(conn, school, &lesson).await?;
     Ok(CellSaved {
         cell: typed,
         column_id,
@@ -772,7 +772,7 @@ async fn save_lesson_in(
     // the deputy may still move or cancel the lesson, and a timetable change carries the plan.
     let today = crate::clock::local_today(author.clock, &lesson.time_zone);
     if new_topic.is_some() && lesson.lesson_date <= today {
-        repo::mark_held(&mut *conn, school, lesson.id).await?;
+        repo::mark_held(&mut *conn, school, &lesson).await?;
     }
     Ok(())
 }

@@ -190,7 +190,7 @@ pub async fn password_form(
 }
 
 async fn must_change(state: &AppState, viewer: &Viewer) -> AppResult<bool> {
-    let current = repo::current(&state.pool, viewer.account_id, None).await?;
+    let current = repo::current(&state.sessions, viewer.account_id, None).await?;
     Ok(current.is_some_and(|c| c.must_change_password))
 }
 

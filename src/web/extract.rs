@@ -114,8 +114,8 @@ async fn load(parts: &mut Parts, state: &AppState) -> Result<(Session, CurrentRo
         .await
         .map_err(|e| AppError::from(e).into_response())?;
     // On the primary even in a replica page: a disabled account or a role taken away counts at
-    // once (`web::reads`).
-    let row = repo::current(state.pool.primary(), account_id, membership)
+    // once (`web::reads`). On the sessions' pool: one round trip (`repo::current`).
+    let row = repo::current(&state.sessions, account_id, membership)
         .await
         .map_err(|e| AppError::from(e).into_response())?;
     let Some(row) = row else {

@@ -71,6 +71,9 @@ pub struct AppState {
     /// The primary, or inside a page of the replica's route class the streaming replica
     /// (`db::replica::Pools`, `web::reads`); `pool.primary()` is always the primary.
     pub pool: crate::db::replica::Pools,
+    /// The sessions' own pool on the primary (`db::session_pool`): the session store and the
+    /// request's person (`auth::repo::current`), whose connections carry no scope.
+    pub sessions: sqlx::PgPool,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub lockout: LockoutPolicy,
@@ -83,9 +86,7 @@ pub struct AppState {
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(PgSessionStore::new(crate::db::session_pool(
-        state.pool.primary(),
-    )))
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(state.sessions.clone()))
         .with_name("zhurnal_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

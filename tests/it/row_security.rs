@@ -182,6 +182,51 @@ async fn a_members_request_works_with_its_connection_set_to_the_members_school_o
     );
 }
 
+/// Issue 16: the sessions' pool (`db::session_pool`) reads a member's person in one call that
+/// sets their school for that statement only: the person comes back with their school's
+/// membership and unread messages, and the same connection afterwards sees no school's rows.
+#[tokio::test]
+async fn the_sessions_pool_reads_a_person_in_their_school_and_keeps_no_school_afterwards() {
+    let app = crate::helpers::spawn_app().await;
+    let (account, school, membership): (i64, i64, i64) = sqlx::query_as(
+        "SELECT a.id, m.school_id, m.id FROM membership m JOIN account a ON a.id = m.account_id \
+         WHERE a.login = 'parent'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let sessions = zhurnal::db::session_pool(&app.app_pool);
+    let mut conn = sessions.acquire().await.unwrap();
+    let row =
+        zhurnal::auth::repo::current(&mut *conn, account, Some((SchoolId(school), membership)))
+            .await
+            .unwrap()
+            .expect("the parent's person");
+    assert_eq!(row.school_id, Some(school));
+    assert_eq!(row.membership_id, Some(membership));
+    assert_eq!(row.role.as_deref(), Some("parent"));
+    assert!(row.school_name.is_some() && row.pupil_id.is_some());
+    // The same connection afterwards.
+    for table in TABLES {
+        assert_eq!(count(&mut conn, table, None).await, 0, "{table}");
+    }
+    let setting: Option<String> =
+        sqlx::query_scalar("SELECT nullif(current_setting('zhurnal.school', true), '')")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(setting, None);
+    // The membership named with the other school: the account, no membership, no school.
+    let (first, second) = schools(&app).await;
+    let other = if school == first { second } else { first };
+    let row =
+        zhurnal::auth::repo::current(&mut *conn, account, Some((SchoolId(other), membership)))
+            .await
+            .unwrap()
+            .expect("the account itself");
+    assert_eq!((row.school_id, row.role), (None, None));
+}
+
 /// A table added later with a `school_id` must be walled too: every table of a school's data has
 /// row security enabled and the one policy; only the tables an account reads across its schools
 /// stay outside (docs/SECURITY.md).
