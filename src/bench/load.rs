@@ -34,14 +34,13 @@ pub const SAVE_P99: Duration = Duration::from_millis(20);
 /// What a person does over and over.
 #[derive(Clone)]
 enum Act {
-    Get(String),
+    /// `login` reads the page at `path`.
+    Get { login: &'static str, path: String },
     /// Marks pupils absent («н») and clears it, in turn (a changed mark would need a written
     /// reason; the absence goes through the same save, rules and audit). The `person`-th person
     /// writes as `writers[person % len]`; people sharing a writer's lesson share out its pupils,
     /// so that two never write one cell at once.
-    Save {
-        writers: Vec<Writer>,
-    },
+    Save { writers: Vec<Writer> },
 }
 
 /// Who writes into which lesson, and its pupils without a mark there.
@@ -54,8 +53,6 @@ struct Writer {
 
 struct Scenario {
     what: &'static str,
-    /// Who reads the page (a save names its writers).
-    login: &'static str,
     act: Act,
     /// CPU ms per request all told; none: measured, no target.
     cpu_target: Option<f64>,
@@ -193,7 +190,7 @@ async fn act_once(
     n: usize,
 ) -> anyhow::Result<(StatusCode, String)> {
     match act {
-        Act::Get(path) => b.get(path).await,
+        Act::Get { path, .. } => b.get(path).await,
         Act::Save { writers } => {
             let w = &writers[person % writers.len()];
             let sharing = CONNECTIONS.div_ceil(writers.len());
@@ -239,7 +236,7 @@ async fn measure(
     let mut people = Vec::with_capacity(CONNECTIONS);
     for i in 0..CONNECTIONS {
         let (login, check) = match &s.act {
-            Act::Get(path) => (s.login, path.clone()),
+            Act::Get { login, path } => (*login, path.clone()),
             Act::Save { writers } => {
                 let w = &writers[i % writers.len()];
                 (w.login.as_str(), format!("/lessons/{}", w.lesson))
@@ -415,55 +412,70 @@ pub async fn pages(
     let scenarios = [
         Scenario {
             what: "Журнал группы (сетка четверти)",
-            login: "teacher",
-            act: Act::Get(format!("/journal/{}", demo.group)),
+            act: Act::Get {
+                login: "teacher",
+                path: format!("/journal/{}", demo.group),
+            },
             cpu_target: Some(GRID_CPU_MS),
         },
         Scenario {
             what: "Урок (посещаемость)",
-            login: "teacher",
-            act: Act::Get(format!("/lessons/{lesson}")),
+            act: Act::Get {
+                login: "teacher",
+                path: format!("/lessons/{lesson}"),
+            },
             cpu_target: Some(LIGHT_CPU_MS),
         },
         Scenario {
             what: "Дневник: неделя",
-            login: "parent",
-            act: Act::Get("/diary".into()),
+            act: Act::Get {
+                login: "parent",
+                path: "/diary".into(),
+            },
             cpu_target: Some(LIGHT_CPU_MS),
         },
         Scenario {
             what: "Дневник: отметки",
-            login: "parent",
-            act: Act::Get("/diary/marks".into()),
+            act: Act::Get {
+                login: "parent",
+                path: "/diary/marks".into(),
+            },
             cpu_target: Some(LIGHT_CPU_MS),
         },
         Scenario {
             what: "Главная классного руководителя",
-            login: "classteacher",
-            act: Act::Get("/class-teacher".into()),
+            act: Act::Get {
+                login: "classteacher",
+                path: "/class-teacher".into(),
+            },
             cpu_target: None,
         },
         Scenario {
             what: "Главная заместителя директора",
-            login: "deputy",
-            act: Act::Get("/deputy".into()),
+            act: Act::Get {
+                login: "deputy",
+                path: "/deputy".into(),
+            },
             cpu_target: None,
         },
         Scenario {
             what: "Отчёт: пропущенные темы и «2» за четверть",
-            login: "deputy",
-            act: Act::Get(format!("/reports/catch-up?{dates}")),
+            act: Act::Get {
+                login: "deputy",
+                path: format!("/reports/catch-up?{dates}"),
+            },
             cpu_target: None,
         },
         Scenario {
             what: "Замены на день",
-            login: "deputy",
-            act: Act::Get(format!("/deputy/lessons?date={lesson_date}")),
+            act: Act::Get {
+                login: "deputy",
+                path: format!("/deputy/lessons?date={lesson_date}"),
+            },
             cpu_target: None,
         },
         Scenario {
             what: "Запись клетки (htmx)",
-            login: "teacher",
             act: Act::Save {
                 writers: own_lessons,
             },
@@ -473,7 +485,6 @@ pub async fn pages(
         // (every write of a lesson is one after another), measured without a target.
         Scenario {
             what: "Запись клетки: 8 человек в одном уроке",
-            login: "teacher",
             act: Act::Save {
                 writers: vec![Writer {
                     login: "teacher".into(),

@@ -159,11 +159,21 @@ async fn check(
     known: Option<At>,
     entry: Entry,
 ) -> AppResult<Timing> {
-    let at = match known {
-        Some(at) => at,
-        None => standing(conn, author, lesson).await?,
-    };
+    let at = standing_of(conn, author, lesson, known).await?;
     judge(author, lesson, at, entry)
+}
+
+/// The author's standing at the lesson: `known` when `readable_lesson` read it, else read now.
+async fn standing_of(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson: &LessonCtx,
+    known: Option<At>,
+) -> AppResult<At> {
+    match known {
+        Some(at) => Ok(at),
+        None => standing(conn, author, lesson).await,
+    }
 }
 
 /// The author's standing at a lesson: their capacities and the journal's state (`standing`).
@@ -183,28 +193,22 @@ fn judge(
 }
 
 /// The rules' answer for an entry by an author who writes the lesson; None for one who only
-/// reads it (`at` from `page_standing`).
+/// reads it or has no standing read (the management: `at` from `readable_lesson`).
 fn as_writer(
     author: &Author<'_>,
     lesson: &LessonCtx,
-    at: (Capacities, Option<JournalState>),
+    at: Option<At>,
     entry: Entry,
 ) -> Option<AppResult<Timing>> {
-    let (caps, Some(state)) = at else {
-        return None;
-    };
+    let (caps, state) = at?;
     caps.writes_lesson()
         .then(|| judge(author, lesson, (caps, state), entry))
 }
 
 /// Why the author cannot record attendance and marks at the lesson now, if they cannot (for the
 /// lesson page's notice); None when they can, or only read anyway. `at`: the author's standing
-/// at the lesson (`page_standing`), read once for the page.
-pub fn lock_note(
-    author: &Author<'_>,
-    lesson: &LessonCtx,
-    at: (Capacities, Option<JournalState>),
-) -> Option<String> {
+/// at the lesson (`readable_lesson`), read once for the page.
+pub fn lock_note(author: &Author<'_>, lesson: &LessonCtx, at: Option<At>) -> Option<String> {
     match as_writer(author, lesson, at, Entry::Absence)? {
         Ok(Timing::Late) => {
             Some("Урок прошёл: записи будут отмечены как внесённые с опозданием.".into())
@@ -222,11 +226,7 @@ pub fn lock_note(
 /// J7: that homework written now would be late (for the lesson page, under the homework); None
 /// when it would be on time, when the lesson is closed anyway (`lock_note` says why) or when the
 /// author does not write the lesson (`at`, as for `lock_note`).
-pub fn homework_note(
-    author: &Author<'_>,
-    lesson: &LessonCtx,
-    at: (Capacities, Option<JournalState>),
-) -> Option<String> {
+pub fn homework_note(author: &Author<'_>, lesson: &LessonCtx, at: Option<At>) -> Option<String> {
     match as_writer(author, lesson, at, Entry::Homework)? {
         Ok(Timing::Late) => Some(format!(
             "Время записи домашнего задания ({} после последнего урока класса) прошло: задание или «Не задано» будут отмечены как внесённые с опозданием.",
@@ -446,10 +446,7 @@ async fn write_cell_in(
     // revert asks none: the management's decision).
     let at = match revert {
         Some(_) => None,
-        None => Some(match known {
-            Some(at) => at,
-            None => standing(conn, author, &lesson).await?,
-        }),
+        None => Some(standing_of(conn, author, &lesson, known).await?),
     };
     // The rules' answer for an entry: on time for a revert.
     let timing = |entry: Entry| match at {

@@ -648,12 +648,9 @@ async fn lesson_page(
     let work_types = repo::work_type_choices(&mut conn, school).await?;
     drop(conn);
     // The management write no lesson: no capacity, no journal state, no notice.
-    let at = standing.map_or((Capacities::default(), None), |(caps, state)| {
-        (caps, Some(state))
-    });
-    let caps = at.0;
-    let lock_note = service::lock_note(&author, &lesson, at);
-    let homework_note = service::homework_note(&author, &lesson, at);
+    let caps = standing.map_or_else(Capacities::default, |(caps, _)| caps);
+    let lock_note = service::lock_note(&author, &lesson, standing);
+    let homework_note = service::homework_note(&author, &lesson, standing);
     let substitute = lesson.substitute_name.clone();
     let shown_homework = lesson.homework.clone().unwrap_or_else(|| {
         if lesson.homework_none {
