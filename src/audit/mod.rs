@@ -39,6 +39,8 @@ pub struct Change<'a> {
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub reason: Option<&'a str>,
+    /// The journal (study group) concerned, when the writer knows it (`group`).
+    pub group_id: Option<i64>,
 }
 
 impl<'a> Change<'a> {
@@ -50,6 +52,7 @@ impl<'a> Change<'a> {
             before: None,
             after: None,
             reason: None,
+            group_id: None,
         }
     }
 
@@ -65,6 +68,13 @@ impl<'a> Change<'a> {
 
     pub fn reason(mut self, reason: &'a str) -> Self {
         self.reason = Some(reason);
+        self
+    }
+
+    /// The journal concerned, for the audit page's filter, when the change records a lesson but
+    /// no group: given here, the chain's row trigger need not look the lesson up.
+    pub fn group(mut self, group_id: i64) -> Self {
+        self.group_id = Some(group_id);
         self
     }
 }
@@ -86,7 +96,10 @@ pub async fn record(
             .flatten()
     };
     let pupil_id = recorded_id(&change, "pupil_id").or_else(|| subject("pupil"));
-    let group_id = recorded_id(&change, "group_id").or_else(|| subject("study_group"));
+    let group_id = change
+        .group_id
+        .or_else(|| recorded_id(&change, "group_id"))
+        .or_else(|| subject("study_group"));
     sqlx::query!(
         "INSERT INTO audit_event
              (school_id, actor_account_id, actor_role, session_ref, action, subject_type,

@@ -321,6 +321,7 @@ pub async fn fill(
             before: None,
             after: Some(json!({"lessons_held": held, "marks": marks, "period_marks": period_marks, "until": today})),
             reason: Some("Демонстрационные данные"),
+            group_id: None,
         },
     )
     .await?;

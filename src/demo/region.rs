@@ -458,6 +458,7 @@ async fn copy_school(
             before: None,
             after: Some(json!({"number": n, "template": t, "pupils": pupils})),
             reason: Some("Демонстрационные данные: школа региона"),
+            group_id: None,
         },
     )
     .await?;

@@ -31,6 +31,8 @@ pub struct Head {
     pub time_zone: String,
     pub settings: Settings,
     pub accumulation: AccumulationRule,
+    /// Whether the reader `head` was given teaches the group (none given: not asked).
+    pub reader_teaches: Option<bool>,
 }
 
 impl Head {
@@ -48,7 +50,14 @@ impl Head {
     }
 }
 
-pub async fn head(conn: &mut PgConnection, school: SchoolId, group_id: i64) -> AppResult<Head> {
+/// The journal's heading and settings; `reader`: a teacher reading it, asked with it whether
+/// they teach the group (`Head::reader_teaches`, for `service::may_read`).
+pub async fn head(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    group_id: i64,
+    reader: Option<i64>,
+) -> AppResult<Head> {
     // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     let r = sqlx::query!(
         r#"SELECT g.id, g.name, s.name AS subject, g.class_id, g.academic_year_id,
@@ -68,7 +77,11 @@ pub async fn head(conn: &mut PgConnection, school: SchoolId, group_id: i64) -> A
                   sc.time_zone, sc.entry_lock_days, sc.mark_cutoff, sc.homework_window_minutes,
                   sc.period_mark_grace_days, sc.accumulation_min_marks_one_hour,
                   sc.accumulation_min_marks_more_hours, sc.accumulation_grace_weeks,
-                  sc.accumulation_grace_weeks_one_hour
+                  sc.accumulation_grace_weeks_one_hour,
+                  CASE WHEN $3::bigint IS NOT NULL THEN
+                      EXISTS (SELECT 1 FROM teaching_assignment t
+                              WHERE t.school_id = $1 AND t.group_id = g.id AND t.teacher_id = $3)
+                  END AS "reader_teaches?"
            FROM study_group g
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            JOIN academic_year y ON y.school_id = g.school_id AND y.id = g.academic_year_id
@@ -76,7 +89,8 @@ pub async fn head(conn: &mut PgConnection, school: SchoolId, group_id: i64) -> A
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            WHERE g.school_id = $1 AND g.id = $2"#,
         school.0,
-        group_id
+        group_id,
+        reader
     )
     .fetch_optional(conn)
     .await?
@@ -106,6 +120,7 @@ pub async fn head(conn: &mut PgConnection, school: SchoolId, group_id: i64) -> A
             grace_weeks: i64::from(r.accumulation_grace_weeks),
             grace_weeks_one_hour: i64::from(r.accumulation_grace_weeks_one_hour),
         },
+        reader_teaches: r.reader_teaches,
     })
 }
 

@@ -37,7 +37,7 @@ async fn readable_head(
     author: &Author<'_>,
     group_id: i64,
 ) -> AppResult<grid::Head> {
-    let head = grid::head(conn, author.access.school_id, group_id).await?;
+    let head = grid::head(conn, author.access.school_id, group_id, None).await?;
     super::service::may_read(
         conn,
         author.access,

@@ -82,15 +82,20 @@ impl LessonCtx {
     }
 }
 
-/// The lesson with its facts; `lock` takes the lesson's row lock first, so that writes to one
-/// lesson's cells run one after another (no lost update).
+/// The lesson with its facts; `lock` takes the lesson's row lock as it reads them, so that writes
+/// to one lesson's cells run one after another (no lost update): what a write reads of the cells
+/// comes in later statements, which see what the previous writer committed.
 pub async fn lesson_ctx(
     conn: &mut PgConnection,
     school: SchoolId,
     lesson_id: i64,
     lock: bool,
 ) -> sqlx::Result<Option<LessonCtx>> {
-    if lock {
+    // Locked, the lesson is read by the same statement (`FOR UPDATE OF l`), which saves every
+    // write a round trip. Citus is not asked to lock a row of a router query joining reference
+    // tables: there the lock is a statement of its own, before the read.
+    let lock_apart = lock && crate::db::is_citus();
+    if lock_apart {
         sqlx::query!(
             "SELECT id FROM lesson WHERE school_id = $1 AND id = $2 FOR UPDATE",
             school.0,
@@ -100,9 +105,11 @@ pub async fn lesson_ctx(
         .await?;
     }
     // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
-    sqlx::query_as!(
-        LessonCtx,
-        r#"SELECT l.id, l.group_id, l.lesson_date, l.lesson_number, l.status, l.teacher_id,
+    macro_rules! read {
+        ($tail:tt) => {
+            sqlx::query_as!(
+                LessonCtx,
+                r#"SELECT l.id, l.group_id, l.lesson_date, l.lesson_number, l.status, l.teacher_id,
                   sub.teacher_id AS "substitute_id?",
                   sa.last_name || ' ' || sa.first_name || ' ' || sa.middle_name AS "substitute_name?",
                   g.name AS group_name, s.name AS subject_name,
@@ -148,12 +155,19 @@ pub async fn lesson_ctx(
                  AND coalesce(c.grade, ts.grade, 5) BETWEEN ps.grade_from AND ps.grade_to
                  AND l.lesson_date BETWEEN sp.starts_on AND sp.ends_on
                LIMIT 1) p ON true
-           WHERE l.school_id = $1 AND l.id = $2"#,
-        school.0,
-        lesson_id
-    )
-    .fetch_optional(conn)
-    .await
+           WHERE l.school_id = $1 AND l.id = $2"# + $tail,
+                school.0,
+                lesson_id
+            )
+            .fetch_optional(conn)
+            .await
+        };
+    }
+    if lock && !lock_apart {
+        read!(" FOR UPDATE OF l")
+    } else {
+        read!("")
+    }
 }
 
 /// Whether a deputy's unlock of the lesson, or of its whole journal, is in force at `now`.
@@ -385,29 +399,93 @@ pub struct CellRow {
     pub reason: Option<String>,
 }
 
-/// The stored cell of a pupil at a lesson, in one statement: the mark in `column_id` (none
-/// without a column — a lesson with no mark column yet has no marks) and the absence.
-pub async fn cell(
+/// A pupil's cell at a lesson, read in one statement for someone who may read the journal:
+/// whether the pupil is in the lesson's group on its day, the mark column asked (none asked: the
+/// lesson's first; none yet: no column), and the cell as stored — the mark in that column and
+/// the absence.
+#[derive(Debug, Clone)]
+pub struct CellAt {
+    pub member: bool,
+    /// A column was asked that is not the lesson's.
+    pub foreign_column: bool,
+    pub column: Option<ColumnRow>,
+    pub cell: CellRow,
+}
+
+pub async fn cell_at(
     conn: &mut PgConnection,
     school: SchoolId,
-    lesson_id: i64,
+    lesson: &LessonCtx,
     column_id: Option<i64>,
     pupil_id: i64,
-) -> sqlx::Result<CellRow> {
-    sqlx::query_as!(
-        CellRow,
-        r#"SELECT m.id AS "mark_id?", m.value AS "mark?", a.id AS "absence_id?",
+) -> sqlx::Result<CellAt> {
+    let row = sqlx::query!(
+        r#"WITH col AS (
+               SELECT c.id, c.lesson_id, c.position, c.work_type_id, w.name AS work_type,
+                      w.short_name AS work_type_short, w.checking_days
+               FROM mark_column c
+               JOIN work_type w ON w.school_id = c.school_id AND w.id = c.work_type_id
+               WHERE c.school_id = $1 AND c.lesson_id = $2 AND ($3::bigint IS NULL OR c.id = $3)
+               ORDER BY c.position LIMIT 1)
+           SELECT EXISTS (SELECT 1 FROM group_pupil
+                          WHERE school_id = $1 AND group_id = $4 AND pupil_id = $5
+                            AND starts_on <= $6 AND (ends_on IS NULL OR ends_on >= $6)) AS "member!",
+                  col.id AS "column_id?", col.position AS "position?",
+                  col.work_type_id AS "work_type_id?", col.work_type AS "work_type?",
+                  col.work_type_short AS "work_type_short?", col.checking_days AS "checking_days?",
+                  m.id AS "mark_id?", m.value AS "mark?", a.id AS "absence_id?",
                   coalesce(a.absent, false) AS "absent!", a.reason AS "reason?"
            FROM (VALUES (1)) AS one (x)
-           LEFT JOIN mark m ON m.school_id = $1 AND m.column_id = $2 AND m.pupil_id = $3
-           LEFT JOIN absence a ON a.school_id = $1 AND a.lesson_id = $4 AND a.pupil_id = $3"#,
+           LEFT JOIN col ON true
+           LEFT JOIN mark m ON m.school_id = $1 AND m.column_id = col.id AND m.pupil_id = $5
+           LEFT JOIN absence a ON a.school_id = $1 AND a.lesson_id = $2 AND a.pupil_id = $5"#,
         school.0,
+        lesson.id,
         column_id,
+        lesson.group_id,
         pupil_id,
-        lesson_id
+        lesson.lesson_date
     )
     .fetch_one(conn)
-    .await
+    .await?;
+    let column = match (
+        row.column_id,
+        row.position,
+        row.work_type_id,
+        row.work_type,
+        row.work_type_short,
+        row.checking_days,
+    ) {
+        (
+            Some(id),
+            Some(position),
+            Some(work_type_id),
+            Some(work_type),
+            Some(short),
+            Some(days),
+        ) => Some(ColumnRow {
+            id,
+            lesson_id: lesson.id,
+            position,
+            work_type_id,
+            work_type,
+            work_type_short: short,
+            checking_days: days,
+        }),
+        _ => None,
+    };
+    Ok(CellAt {
+        member: row.member,
+        foreign_column: column_id.is_some() && column.is_none(),
+        column,
+        cell: CellRow {
+            mark_id: row.mark_id,
+            mark: row.mark,
+            absence_id: row.absence_id,
+            absent: row.absent,
+            reason: row.reason,
+        },
+    })
 }
 
 /// A mark to store in a cell.

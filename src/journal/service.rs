@@ -284,44 +284,22 @@ pub async fn readable_lesson(
     Ok((lesson, at))
 }
 
-/// A pupil of the lesson's group on its day, or 404 (another school's, another group's: the
-/// answer is the same and names nobody).
-async fn pupil_of_lesson(
+/// A pupil's cell at a lesson the author may read (`readable_lesson`): the mark column asked
+/// (none asked: the lesson's first; none yet: none) and the cell as stored, in one statement
+/// (`repo::cell_at`). A pupil not in the lesson's group that day, another school's, or a column
+/// of another lesson: 404, the same answer, naming nobody and no value.
+async fn cell_at(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson: &LessonCtx,
+    column: Option<i64>,
     pupil_id: i64,
-) -> AppResult<()> {
-    if repo::member_on(
-        conn,
-        author.access.school_id,
-        lesson.group_id,
-        pupil_id,
-        lesson.lesson_date,
-    )
-    .await?
-    {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
+) -> AppResult<(Option<repo::ColumnRow>, repo::CellRow)> {
+    let at = repo::cell_at(conn, author.access.school_id, lesson, column, pupil_id).await?;
+    if !at.member || at.foreign_column {
+        return Err(AppError::NotFound);
     }
-}
-
-/// The mark column of a lesson a request names (404 if it is another lesson's), or the
-/// lesson's first.
-fn column_of(
-    columns: &[repo::ColumnRow],
-    asked: Option<i64>,
-) -> AppResult<Option<repo::ColumnRow>> {
-    match asked {
-        Some(id) => columns
-            .iter()
-            .find(|c| c.id == id)
-            .cloned()
-            .map(Some)
-            .ok_or(AppError::NotFound),
-        None => Ok(columns.first().cloned()),
-    }
+    Ok((at.column, at.cell))
 }
 
 /// A cell as it is stored, for someone who may read the lesson's journal (the grid puts it back
@@ -334,17 +312,7 @@ pub async fn readable_cell(
     pupil_id: i64,
 ) -> AppResult<Cell> {
     let (lesson, _) = readable_lesson(conn, author, lesson_id, false).await?;
-    pupil_of_lesson(conn, author, &lesson, pupil_id).await?;
-    let columns = repo::lesson_columns(conn, author.access.school_id, lesson.id).await?;
-    let column = column_of(&columns, column)?;
-    let current = repo::cell(
-        conn,
-        author.access.school_id,
-        lesson.id,
-        column.map(|c| c.id),
-        pupil_id,
-    )
-    .await?;
+    let (_, current) = cell_at(conn, author, &lesson, column, pupil_id).await?;
     Ok(Cell {
         absent: current.absent,
         mark: current.mark.as_deref().and_then(MarkValue::parse),
@@ -362,13 +330,10 @@ pub async fn cell_history(
 ) -> AppResult<(LessonCtx, String, Vec<repo::HistoryLine>)> {
     let school = author.access.school_id;
     let (lesson, _) = readable_lesson(conn, author, lesson_id, false).await?;
-    pupil_of_lesson(conn, author, &lesson, pupil_id).await?;
-    let columns = repo::lesson_columns(conn, school, lesson.id).await?;
-    let column = column_of(&columns, column)?;
+    let (_, cell) = cell_at(conn, author, &lesson, column, pupil_id).await?;
     let pupil = repo::pupil_name(conn, school, pupil_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let cell = repo::cell(conn, school, lesson.id, column.map(|c| c.id), pupil_id).await?;
     let lines = repo::cell_history(conn, school, cell.mark_id, cell.absence_id).await?;
     Ok((lesson, pupil, lines))
 }
@@ -437,11 +402,10 @@ async fn write_cell_in(
 ) -> AppResult<CellSaved> {
     let school = author.access.school_id;
     // Permission first: the journal is readable by the author (else 403), the pupil is the
-    // group's that day and the column the lesson's (else 404) — before any stored value is read.
+    // group's that day and the column the lesson's (else 404) — asked in the statement that
+    // reads the stored cell, which is looked at only once both are answered.
     let (lesson, known) = lesson(conn, author, form.lesson).await?;
-    pupil_of_lesson(conn, author, &lesson, form.pupil).await?;
-    let columns = repo::lesson_columns(conn, school, lesson.id).await?;
-    let column = column_of(&columns, form.column)?;
+    let (column, current) = cell_at(conn, author, &lesson, form.column, form.pupil).await?;
     // The author's capacities and the journal's state, read once for every rule asked below (a
     // revert asks none: the management's decision).
     let at = match revert {
@@ -467,14 +431,6 @@ async fn write_cell_in(
     errors.into_result()?;
     let typed =
         Cell::parse(&form.value, lesson.scale()).map_err(|m| AppError::invalid("value", m))?;
-    let current = repo::cell(
-        conn,
-        school,
-        lesson.id,
-        column.as_ref().map(|c| c.id),
-        form.pupil,
-    )
-    .await?;
     let now_cell = Cell {
         absent: current.absent,
         mark: current.mark.as_deref().and_then(MarkValue::parse),
@@ -517,7 +473,8 @@ async fn write_cell_in(
             id,
         )
         .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": now_cell.absent, "reason": current.reason}))
-        .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": typed.absent, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}));
+        .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": typed.absent, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}))
+        .group(lesson.group_id);
         if let Some(why) = revert {
             change = change.reason(why);
         } else if timing == Timing::FromPaper {
@@ -574,7 +531,8 @@ async fn write_cell_in(
         };
         let mut change = Change::new(action, "mark", id)
             .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": now_cell.mark.map(MarkValue::show)}))
-            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": typed.mark.map(MarkValue::show), "work_type_id": work_type_id, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}));
+            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": typed.mark.map(MarkValue::show), "work_type_id": work_type_id, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}))
+            .group(lesson.group_id);
         if correcting || revert.is_some() {
             change = change.reason(reason);
         } else if timing == Timing::FromPaper {
@@ -922,13 +880,13 @@ pub async fn set_absence_reason(
     reason: &str,
 ) -> AppResult<()> {
     let reason = parse_reason(reason)?;
-    let school = author.access.school_id;
     let mut tx = pool.begin().await?;
     // Who may set it before whether the pupil was absent is looked at.
     let (lesson, known) = readable_lesson(&mut tx, author, lesson_id, true).await?;
-    pupil_of_lesson(&mut tx, author, &lesson, pupil_id).await?;
+    // The pupil's cell is read with whether they are the group's (404 otherwise); what it holds
+    // is looked at only once the rules allow the entry.
+    let (_, current) = cell_at(&mut tx, author, &lesson, None, pupil_id).await?;
     check(&mut tx, author, &lesson, known, Entry::AbsenceReason).await?;
-    let current = repo::cell(&mut tx, school, lesson.id, None, pupil_id).await?;
     let (Some(absence_id), true) = (current.absence_id, current.absent) else {
         return Err(AppError::Refused(
             "Причину указывают только для отмеченного пропуска «н».".into(),
@@ -1114,7 +1072,9 @@ pub async fn set_absence_reason_for_days(
         }
         // Read again under the lesson's lock (the order of every journal write: lesson first),
         // so that what the audit event says was before is what was.
-        let current = repo::cell(&mut tx, school, lesson.id, None, pupil_id).await?;
+        let current = repo::cell_at(&mut tx, school, &lesson, None, pupil_id)
+            .await?
+            .cell;
         let (Some(absence_id), true) = (current.absence_id, current.absent) else {
             continue;
         };
@@ -1167,7 +1127,7 @@ pub async fn add_external_mark(
 ) -> AppResult<i64> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let head = super::grid::head(&mut tx, school, group_id).await?;
+    let head = super::grid::head(&mut tx, school, group_id, None).await?;
     may_read(
         &mut tx,
         author.access,

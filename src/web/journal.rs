@@ -250,10 +250,10 @@ fn choose_period(
         })
 }
 
-/// Whether the member teaches the group (writes its journal).
-async fn teaches(conn: &mut sqlx::PgConnection, member: &Member, group_id: i64) -> AppResult<bool> {
-    Ok(matches!(member.role, Role::Teacher | Role::ClassTeacher)
-        && repo::teaches(conn, member.school.id, group_id, member.viewer.account_id).await?)
+/// A teacher's account, to be asked with a journal's heading whether they teach the group
+/// (`grid::head`); none for anyone else.
+fn teacher(member: &Member) -> Option<i64> {
+    matches!(member.role, Role::Teacher | Role::ClassTeacher).then_some(member.viewer.account_id)
 }
 
 pub async fn show(
@@ -284,14 +284,14 @@ async fn journal_page(
     let (state, member) = (state.clone(), member.clone());
     let q = PeriodQuery { period };
     let mut conn = state.pool.acquire().await?;
-    let head = grid::head(&mut conn, member.school.id, group_id).await?;
+    let head = grid::head(&mut conn, member.school.id, group_id, teacher(&member)).await?;
     let reading = service::may_read(
         &mut conn,
         &member.access,
         member.viewer.account_id,
         group_id,
         head.class_id,
-        None,
+        head.reader_teaches,
     )
     .await?;
     let periods = grid::periods(&mut conn, member.school.id, &head).await?;
@@ -309,7 +309,7 @@ async fn journal_page(
         && match reading.teaches {
             Some(_) => true,
             None => {
-                teaches(&mut conn, &member, group_id).await?
+                head.reader_teaches == Some(true)
                     || service::substitutes_in(
                         &mut conn,
                         member.school.id,
@@ -1034,21 +1034,21 @@ async fn period_marks_page(
     correction_errors: FieldErrors,
 ) -> AppResult<PeriodMarksPage> {
     let mut conn = state.pool.acquire().await?;
-    let head = grid::head(&mut conn, member.school.id, group_id).await?;
+    let head = grid::head(&mut conn, member.school.id, group_id, teacher(member)).await?;
     service::may_read(
         &mut conn,
         &member.access,
         member.viewer.account_id,
         group_id,
         head.class_id,
-        None,
+        head.reader_teaches,
     )
     .await?;
     let periods = grid::periods(&mut conn, member.school.id, &head).await?;
     let today = today(state, member);
     let period = choose_period(&periods, period_id, today)?;
     let grid = grid::grid(&mut conn, member.school.id, &head, &period, today).await?;
-    let can_write = teaches(&mut conn, member, group_id).await?;
+    let can_write = head.reader_teaches == Some(true);
     drop(conn);
     let window = crate::rules::journal::period_mark_window(period.span, &head.settings).show();
     let corrections = period::corrections(&state.pool, member.school.id, Some(group_id)).await?;
@@ -1461,7 +1461,7 @@ pub async fn summary(
     let any_group = repo::any_group_of_class(&mut conn, member.school.id, class_id)
         .await?
         .ok_or_else(|| AppError::Refused("У класса ещё нет учебного плана.".into()))?;
-    let head = grid::head(&mut conn, member.school.id, any_group).await?;
+    let head = grid::head(&mut conn, member.school.id, any_group, None).await?;
     let periods = grid::periods(&mut conn, member.school.id, &head).await?;
     drop(conn);
     let period = if q.period.as_deref() == Some("year") {
