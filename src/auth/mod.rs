@@ -14,6 +14,9 @@ pub mod keys {
     pub const FLASH: &str = "flash";
     /// When the session was last prolonged (Unix minutes): see `web::school_scope`.
     pub const SEEN: &str = "seen";
+    /// The person as read with the session (`repo::CurrentRow`, or null for an account that no
+    /// longer signs in): put in by the session store's `load` for this request only, never stored.
+    pub const PERSON: &str = "person";
 }
 
 /// A signed-in session is written back (its idle expiry moved on) at most this often while it is

@@ -270,8 +270,9 @@ pub async fn memberships(pool: &PgPool, account_id: i64) -> sqlx::Result<Vec<Mem
         .collect())
 }
 
-/// The signed-in person and the membership they work under, loaded once per request.
-#[derive(Debug, Clone)]
+/// The signed-in person and the membership they work under, loaded once per request (with the
+/// session: `session_store`; its fields are `zhurnal_current_member`'s columns).
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct CurrentRow {
     pub account_id: i64,
     pub login: String,

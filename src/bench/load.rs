@@ -182,15 +182,15 @@ async fn signed_in(app: &Router, login: &str, check: &str) -> anyhow::Result<Bro
     Ok(b)
 }
 
-/// One request of `act` for the `n`-th time by the `person`-th person: its status, body.
+/// One request of `act` for the `n`-th time by the `person`-th person: its status and bytes.
 async fn act_once(
     b: &mut Browser,
     act: &Act,
     person: usize,
     n: usize,
-) -> anyhow::Result<(StatusCode, String)> {
+) -> anyhow::Result<(StatusCode, usize)> {
     match act {
-        Act::Get { path, .. } => b.get(path).await,
+        Act::Get { path, .. } => b.read(path).await,
         Act::Save { writers } => {
             let w = &writers[person % writers.len()];
             let sharing = CONNECTIONS.div_ceil(writers.len());
@@ -222,7 +222,7 @@ async fn act_once(
                 status != StatusCode::OK || !body.contains("cell-why"),
                 "a cell save is refused: {body}"
             );
-            Ok((status, body))
+            Ok((status, body.len()))
         }
     }
 }
@@ -278,10 +278,10 @@ async fn measure(
             let mut bytes = 0usize;
             while Instant::now() < until {
                 let t = Instant::now();
-                let (status, body) = act_once(&mut b, &act, i, n).await?;
+                let (status, size) = act_once(&mut b, &act, i, n).await?;
                 times.push(t.elapsed());
                 anyhow::ensure!(status == StatusCode::OK, "answers {status}");
-                bytes = body.len();
+                bytes = size;
                 n += 1;
             }
             Ok::<_, anyhow::Error>((times, bytes))

@@ -81,14 +81,112 @@ pub async fn reader(
     )
     .fetch_one(db)
     .await?;
+    judge_reader(role, r.parent, r.pupil, r.in_class, r.exists)
+}
+
+/// Who the member is to the pupil, from what `reader` / `reader_and_pupil` asked: parent, pupil
+/// or staff, else 404 (a parent or pupil asking of another child, a pupil that does not exist)
+/// or 403.
+fn judge_reader(
+    role: Role,
+    parent: bool,
+    pupil: bool,
+    in_class: bool,
+    exists: bool,
+) -> AppResult<Reader> {
     match role {
-        Role::Parent if r.parent => Ok(Reader::Parent),
-        Role::Pupil if r.pupil => Ok(Reader::Pupil),
+        Role::Parent if parent => Ok(Reader::Parent),
+        Role::Pupil if pupil => Ok(Reader::Pupil),
         Role::Parent | Role::Pupil => Err(AppError::NotFound),
-        Role::ClassTeacher if r.in_class => Ok(Reader::Staff),
-        Role::Director | Role::Deputy if r.exists => Ok(Reader::Staff),
-        _ if !r.exists => Err(AppError::NotFound),
+        Role::ClassTeacher if in_class => Ok(Reader::Staff),
+        Role::Director | Role::Deputy if exists => Ok(Reader::Staff),
+        _ if !exists => Err(AppError::NotFound),
         _ => Err(AppError::Forbidden),
+    }
+}
+
+/// `reader`, `pupil` and a parent's `children` in one statement — the heading of a diary page.
+/// What it reads of the pupil is returned only once the member may read the diary.
+pub async fn reader_and_pupil(
+    db: impl sqlx::PgExecutor<'_>,
+    school: SchoolId,
+    account_id: i64,
+    role: Role,
+    class_id: Option<i64>,
+    pupil_id: i64,
+    day: NaiveDate,
+) -> AppResult<(Reader, DiaryPupil, Vec<Child>)> {
+    // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
+    let r = sqlx::query!(
+        r#"SELECT
+             EXISTS (SELECT 1 FROM membership m
+                     WHERE m.school_id = $1 AND m.account_id = $2 AND m.pupil_id = $3
+                       AND m.role = 'parent' AND m.revoked_at IS NULL) AS "parent!",
+             EXISTS (SELECT 1 FROM membership m
+                     WHERE m.school_id = $1 AND m.account_id = $2 AND m.pupil_id = $3
+                       AND m.role = 'pupil' AND m.revoked_at IS NULL) AS "pupil!",
+             EXISTS (SELECT 1 FROM class_enrollment e
+                     WHERE e.school_id = $1 AND e.pupil_id = $3 AND e.class_id = $4
+                       AND e.ends_on IS NULL) AS "in_class!",
+             p.id AS "id?", p.last_name || ' ' || p.first_name AS "full_name?",
+             c.id AS "class_id?", c.grade AS "grade?", c.letter AS "letter?",
+             c.shift AS "shift?", c.academic_year_id AS "academic_year_id?",
+             coalesce(c.week_days, y.week_days) AS "week_days?",
+             CASE WHEN $6 THEN
+                 (SELECT coalesce(json_agg(json_build_object(
+                              'pupil_id', cp.id, 'full_name', cp.last_name || ' ' || cp.first_name)
+                              ORDER BY cp.last_name, cp.first_name), '[]')
+                  FROM membership cm
+                  JOIN pupil cp ON cp.school_id = cm.school_id AND cp.id = cm.pupil_id
+                  WHERE cm.school_id = $1 AND cm.account_id = $2 AND cm.role = 'parent'
+                    AND cm.revoked_at IS NULL)
+             END AS children
+           FROM (VALUES (1)) AS one (x)
+           LEFT JOIN pupil p ON p.school_id = $1 AND p.id = $3
+           LEFT JOIN LATERAL (
+               SELECT e.class_id FROM class_enrollment e
+               WHERE e.school_id = $1 AND e.pupil_id = p.id
+               ORDER BY (e.starts_on <= $5 AND (e.ends_on IS NULL OR e.ends_on >= $5)) DESC,
+                        e.starts_on DESC
+               LIMIT 1) e ON true
+           LEFT JOIN school_class c ON c.school_id = $1 AND c.id = e.class_id
+           LEFT JOIN academic_year y ON y.school_id = $1 AND y.id = c.academic_year_id"#,
+        school.0,
+        account_id,
+        pupil_id,
+        class_id,
+        day,
+        role == Role::Parent
+    )
+    .fetch_one(db)
+    .await?;
+    let reader = judge_reader(role, r.parent, r.pupil, r.in_class, r.id.is_some())?;
+    let (Some(id), Some(full_name)) = (r.id, r.full_name) else {
+        return Err(AppError::NotFound);
+    };
+    let children = match r.children {
+        Some(list) if reader == Reader::Parent => serde_json::from_value(list)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("children of a parent: {e}")))?,
+        _ => Vec::new(),
+    };
+    let pupil = DiaryPupil {
+        id,
+        full_name,
+        class_id: r.class_id,
+        class_name: class_name(r.grade, r.letter),
+        grade: r.grade.unwrap_or(5),
+        shift: r.shift.unwrap_or(1),
+        academic_year_id: r.academic_year_id,
+        week_days: r.week_days.unwrap_or(5),
+    };
+    Ok((reader, pupil, children))
+}
+
+/// «5«Б»», or nothing without a class.
+fn class_name(grade: Option<i16>, letter: Option<String>) -> String {
+    match (grade, letter) {
+        (Some(g), Some(l)) => format!("{g}«{l}»"),
+        _ => String::new(),
     }
 }
 
@@ -126,10 +224,7 @@ pub async fn pupil(
         id: r.id,
         full_name: r.full_name,
         class_id: r.class_id,
-        class_name: match (r.grade, r.letter) {
-            (Some(g), Some(l)) => format!("{g}«{l}»"),
-            _ => String::new(),
-        },
+        class_name: class_name(r.grade, r.letter),
         grade: r.grade.unwrap_or(5),
         shift: r.shift.unwrap_or(1),
         academic_year_id: r.academic_year_id,
@@ -143,31 +238,10 @@ pub fn monday(day: NaiveDate) -> NaiveDate {
 }
 
 /// A child the signed-in person may switch to (a parent of several children).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct Child {
     pub pupil_id: i64,
     pub full_name: String,
-}
-
-/// The children of a parent account in this school (one membership each).
-pub async fn children(
-    db: impl sqlx::PgExecutor<'_>,
-    school: SchoolId,
-    account_id: i64,
-) -> AppResult<Vec<Child>> {
-    Ok(sqlx::query_as!(
-        Child,
-        r#"SELECT p.id AS pupil_id, p.last_name || ' ' || p.first_name AS "full_name!"
-           FROM membership m
-           JOIN pupil p ON p.school_id = m.school_id AND p.id = m.pupil_id
-           WHERE m.school_id = $1 AND m.account_id = $2 AND m.role = 'parent'
-             AND m.revoked_at IS NULL
-           ORDER BY p.last_name, p.first_name"#,
-        school.0,
-        account_id
-    )
-    .fetch_all(db)
-    .await?)
 }
 
 /// When a parent acknowledged the week, if they did.

@@ -50,10 +50,7 @@ async fn whose_on(
     member: &Member,
     asked: Option<&str>,
 ) -> AppResult<(i64, Reader)> {
-    let pupil_id = match asked.filter(|s| !s.is_empty()) {
-        Some(s) => s.parse::<i64>().map_err(|_| AppError::NotFound)?,
-        None => member.pupil_id.ok_or(AppError::Forbidden)?,
-    };
+    let pupil_id = asked_pupil(member, asked)?;
     // May this person read this pupil's diary: asked of the primary even when the diary is read
     // from the replica (a parent's link removed counts at once; `web::reads`).
     let reader = diary::reader(
@@ -66,6 +63,14 @@ async fn whose_on(
     )
     .await?;
     Ok((pupil_id, reader))
+}
+
+/// The pupil asked for (`?pupil=`), else the membership's own child; not a number: 404.
+fn asked_pupil(member: &Member, asked: Option<&str>) -> AppResult<i64> {
+    match asked.filter(|s| !s.is_empty()) {
+        Some(s) => s.parse::<i64>().map_err(|_| AppError::NotFound),
+        None => member.pupil_id.ok_or(AppError::Forbidden),
+    }
 }
 
 /// The week asked for (any day of it), else the current one.
@@ -104,18 +109,20 @@ async fn head(
     asked: Option<&str>,
     day: NaiveDate,
 ) -> AppResult<(DiaryHead, PoolConnection<Postgres>)> {
-    // The page's connection first when the page reads from the primary: the reader check runs
-    // on it too (one acquire and one scope round trip a page, not two). From the replica, the
-    // check goes to the primary before the replica's connection is taken — never one held while
+    let pupil_id = asked_pupil(member, asked)?;
+    // Who may read the diary, the pupil's heading and a parent's children: one statement, on the
+    // page's connection when the page reads from the primary (one acquire and one scope round
+    // trip a page). From the replica, it goes to the primary (a parent's link removed counts at
+    // once; `web::reads`) before the replica's connection is taken — never one held while
     // waiting for another.
     let mut held = None;
-    let (pupil_id, reader) = if state.pool.reads_primary() {
+    let (reader, pupil, children) = if state.pool.reads_primary() {
         let mut conn = state.pool.acquire().await?;
-        let found = whose_on(&mut *conn, member, asked).await?;
+        let found = reader_and_pupil(&mut *conn, member, pupil_id, day).await?;
         held = Some(conn);
         found
     } else {
-        whose(state, member, asked).await?
+        reader_and_pupil(state.pool.primary(), member, pupil_id, day).await?
     };
     if reader != Reader::Staff {
         let full = state.visits.record(
@@ -133,15 +140,9 @@ async fn head(
             state.visits.flush(state.pool.primary()).await?;
         }
     }
-    let mut conn = match held {
+    let conn = match held {
         Some(conn) => conn,
         None => state.pool.acquire().await?,
-    };
-    let pupil = diary::pupil(&mut *conn, member.school.id, pupil_id, day).await?;
-    let children = if reader == Reader::Parent {
-        diary::children(&mut *conn, member.school.id, member.viewer.account_id).await?
-    } else {
-        Vec::new()
     };
     let head = DiaryHead {
         other: member.pupil_id != Some(pupil_id),
@@ -150,6 +151,25 @@ async fn head(
         children,
     };
     Ok((head, conn))
+}
+
+/// `diary::reader_and_pupil` for the member.
+async fn reader_and_pupil(
+    db: impl sqlx::PgExecutor<'_>,
+    member: &Member,
+    pupil_id: i64,
+    day: NaiveDate,
+) -> AppResult<(Reader, DiaryPupil, Vec<Child>)> {
+    diary::reader_and_pupil(
+        db,
+        member.school.id,
+        member.viewer.account_id,
+        member.role,
+        member.class_id,
+        pupil_id,
+        day,
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]

@@ -114,10 +114,14 @@ async fn load(parts: &mut Parts, state: &AppState) -> Result<(Session, CurrentRo
         .await
         .map_err(|e| AppError::from(e).into_response())?;
     // On the primary even in a replica page: a disabled account or a role taken away counts at
-    // once (`web::reads`). On the sessions' pool: one round trip (`repo::current`).
-    let row = repo::current(&state.sessions, account_id, membership)
-        .await
-        .map_err(|e| AppError::from(e).into_response())?;
+    // once (`web::reads`). Read with the session (`session_store`'s `load`: null, the account no
+    // longer signs in), else now, on the sessions' pool (`repo::current`).
+    let row = match session.get::<Option<CurrentRow>>(keys::PERSON).await {
+        Ok(Some(person)) => person,
+        _ => repo::current(&state.sessions, account_id, membership)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?,
+    };
     let Some(row) = row else {
         // The account was disabled or removed: this session is over.
         let _ = session.flush().await;

@@ -191,7 +191,7 @@ pub async fn list(
 
 // ---------------------------------------------------------------- the grid
 
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "journal.html")]
 pub struct JournalPage {
     layout: Layout,
@@ -208,6 +208,19 @@ pub struct JournalPage {
     /// The J16 form as typed, and its errors.
     external: ExternalMarkForm,
     errors: FieldErrors,
+}
+
+/// The grid is rendered into a buffer of about its size (a cell's markup is some 250 bytes): grown
+/// from the template's small estimate by doubling, a quarter's page was copied over and over.
+impl IntoResponse for JournalPage {
+    fn into_response(self) -> Response {
+        let cells = self.grid.rows.len() * self.grid.heads.len();
+        let mut html = String::with_capacity(32 * 1024 + cells * 256);
+        match self.render_into(&mut html) {
+            Ok(()) => axum::response::Html(html).into_response(),
+            Err(e) => AppError::from(e).into_response(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -260,6 +260,68 @@ async fn reading_pages_writes_nothing_to_the_session_yet_a_session_in_use_is_pro
     );
 }
 
+/// Issue 16: the person is read with the session, in the same statement, for the request only.
+/// It is never written into the session's row, a person found in the row is not believed, and
+/// an account disabled meanwhile is signed out at its very next page.
+#[tokio::test]
+async fn the_person_read_with_the_session_is_never_stored_nor_taken_from_the_row_and_a_disabled_account_is_out_at_once()
+ {
+    let app = spawn_app().await;
+    let client = app.signed_in("teacher").await;
+    // The session is written back (prolonged, as above) while a page reads its person.
+    sqlx::query(
+        "UPDATE session SET data = jsonb_set(data, '{seen}', to_jsonb((data->>'seen')::bigint - 11)),
+                            expires_at = expires_at - interval '11 minutes'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (status, page) = client.text("/teacher").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Васильева"), "the teacher's name: {page}");
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM session WHERE account_id IS NOT NULL AND NOT data ? 'person'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let written: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM session WHERE updated_at > now() - interval '1 minute' AND account_id IS NOT NULL")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(written, 1, "the session was written back");
+    assert_eq!(stored, 1, "and without its person");
+
+    // A person put into the row (a director, another name) changes nothing.
+    sqlx::query(
+        "UPDATE session SET data = data || jsonb_build_object('person', jsonb_build_object(
+             'account_id', account_id, 'login', 'director', 'full_name', 'Подставной Директор',
+             'must_change_password', false, 'is_operator', true, 'membership_count', 1,
+             'school_id', (data -> 'membership' ->> 0)::bigint,
+             'membership_id', (data -> 'membership' ->> 1)::bigint, 'role', 'director',
+             'class_id', NULL, 'pupil_id', NULL, 'school_name', 'Школа', 'school_time_zone',
+             'Europe/Moscow', 'timetable_editor', true, 'unread_messages', 0))",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (status, page) = client.text("/teacher").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Васильева") && !page.contains("Подставной"),
+        "{page}"
+    );
+    let (status, _) = client.text("/director").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "still a teacher");
+
+    sqlx::query("UPDATE account SET disabled_at = now() WHERE login = 'teacher'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(path_of(&client.get("/teacher").await), "/login");
+}
+
 /// A browser at another address of this machine (127.0.0.0/8 all lead to the server).
 fn client_from(app: &TestApp, ip: &str) -> Client {
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
