@@ -39,10 +39,8 @@ impl PgSessionStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let mut record = record(id, row.data, row.expires_at)?;
-        record.data.remove(keys::PERSON);
-        Ok(Some(record))
+        row.map(|row| record(id, row.data, row.expires_at))
+            .transpose()
     }
 
     /// Deletes expired sessions every ten minutes, for ever.
@@ -86,14 +84,15 @@ fn stored_data(record: &Record) -> session_store::Result<serde_json::Value> {
     serde_json::to_value(&data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
-/// A stored session as tower-sessions' record.
+/// A stored session as tower-sessions' record; a person found in the row is not kept.
 fn record(
     id: &Id,
     data: serde_json::Value,
     expires_at: DateTime<Utc>,
 ) -> session_store::Result<Record> {
-    let data =
+    let mut data: std::collections::HashMap<String, serde_json::Value> =
         serde_json::from_value(data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+    data.remove(keys::PERSON);
     let expiry_date = time::OffsetDateTime::from_unix_timestamp(expires_at.timestamp())
         .map_err(|e| session_store::Error::Decode(e.to_string()))?;
     Ok(Record {
@@ -175,7 +174,6 @@ impl SessionStore for PgSessionStore {
         .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let mut record = record(id, row.data, row.expires_at)?;
-        record.data.remove(keys::PERSON);
         if row.account_id.is_some() && account_of(&record) == row.account_id {
             record.data.insert(
                 keys::PERSON.to_string(),

@@ -51,40 +51,7 @@ pub struct DiaryPupil {
     pub week_days: i16,
 }
 
-/// May the member read this pupil's diary? Parents and pupils: only their own children / self
-/// (anything else is 404, as if it did not exist — even in the same class); the class teacher of
-/// the pupil's class, the director and deputies read; other staff 403.
-pub async fn reader(
-    db: impl sqlx::PgExecutor<'_>,
-    school: SchoolId,
-    account_id: i64,
-    role: Role,
-    class_id: Option<i64>,
-    pupil_id: i64,
-) -> AppResult<Reader> {
-    let r = sqlx::query!(
-        r#"SELECT
-             EXISTS (SELECT 1 FROM membership m
-                     WHERE m.school_id = $1 AND m.account_id = $2 AND m.pupil_id = $3
-                       AND m.role = 'parent' AND m.revoked_at IS NULL) AS "parent!",
-             EXISTS (SELECT 1 FROM membership m
-                     WHERE m.school_id = $1 AND m.account_id = $2 AND m.pupil_id = $3
-                       AND m.role = 'pupil' AND m.revoked_at IS NULL) AS "pupil!",
-             EXISTS (SELECT 1 FROM class_enrollment e
-                     WHERE e.school_id = $1 AND e.pupil_id = $3 AND e.class_id = $4
-                       AND e.ends_on IS NULL) AS "in_class!",
-             EXISTS (SELECT 1 FROM pupil p WHERE p.school_id = $1 AND p.id = $3) AS "exists!""#,
-        school.0,
-        account_id,
-        pupil_id,
-        class_id
-    )
-    .fetch_one(db)
-    .await?;
-    judge_reader(role, r.parent, r.pupil, r.in_class, r.exists)
-}
-
-/// Who the member is to the pupil, from what `reader` / `reader_and_pupil` asked: parent, pupil
+/// Who the member is to the pupil, from what `reader_and_pupil` asked: parent, pupil
 /// or staff, else 404 (a parent or pupil asking of another child, a pupil that does not exist)
 /// or 403.
 fn judge_reader(
@@ -105,8 +72,12 @@ fn judge_reader(
     }
 }
 
-/// `reader`, `pupil` and a parent's `children` in one statement — the heading of a diary page.
-/// What it reads of the pupil is returned only once the member may read the diary.
+/// May the member read this pupil's diary? Parents and pupils: only their own children / self
+/// (anything else is 404, as if it did not exist — even in the same class); the class teacher of
+/// the pupil's class, the director and deputies read; other staff 403.
+/// Asked with the pupil and the class they are in on `day` (or their latest class) and a
+/// parent's children, in one statement — the heading of a diary page; what it reads of the
+/// pupil is returned only once the member may read the diary.
 pub async fn reader_and_pupil(
     db: impl sqlx::PgExecutor<'_>,
     school: SchoolId,
@@ -188,48 +159,6 @@ fn class_name(grade: Option<i16>, letter: Option<String>) -> String {
         (Some(g), Some(l)) => format!("{g}«{l}»"),
         _ => String::new(),
     }
-}
-
-/// The pupil and the class they are in on `day` (or their latest class).
-pub async fn pupil(
-    db: impl sqlx::PgExecutor<'_>,
-    school: SchoolId,
-    pupil_id: i64,
-    day: NaiveDate,
-) -> AppResult<DiaryPupil> {
-    // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
-    let r = sqlx::query!(
-        r#"SELECT p.id, p.last_name || ' ' || p.first_name AS "full_name!",
-                  c.id AS "class_id?", c.grade AS "grade?", c.letter AS "letter?",
-                  c.shift AS "shift?", c.academic_year_id AS "academic_year_id?",
-                  coalesce(c.week_days, y.week_days) AS "week_days?"
-           FROM pupil p
-           LEFT JOIN LATERAL (
-               SELECT e.class_id FROM class_enrollment e
-               WHERE e.school_id = $1 AND e.pupil_id = p.id
-               ORDER BY (e.starts_on <= $3 AND (e.ends_on IS NULL OR e.ends_on >= $3)) DESC,
-                        e.starts_on DESC
-               LIMIT 1) e ON true
-           LEFT JOIN school_class c ON c.school_id = p.school_id AND c.id = e.class_id
-           LEFT JOIN academic_year y ON y.school_id = c.school_id AND y.id = c.academic_year_id
-           WHERE p.school_id = $1 AND p.id = $2"#,
-        school.0,
-        pupil_id,
-        day
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    Ok(DiaryPupil {
-        id: r.id,
-        full_name: r.full_name,
-        class_id: r.class_id,
-        class_name: class_name(r.grade, r.letter),
-        grade: r.grade.unwrap_or(5),
-        shift: r.shift.unwrap_or(1),
-        academic_year_id: r.academic_year_id,
-        week_days: r.week_days.unwrap_or(5),
-    })
 }
 
 /// The Monday of the week `day` is in.

@@ -39,30 +39,18 @@ pub struct DiaryQuery {
 }
 
 /// Whose diary, and as what: the `pupil` asked for (a parent's other child, or a pupil of the
-/// class teacher's class), else the membership's own child.
-async fn whose(state: &AppState, member: &Member, asked: Option<&str>) -> AppResult<(i64, Reader)> {
-    whose_on(state.pool.primary(), member, asked).await
-}
-
-/// `whose` on a connection of the primary.
-async fn whose_on(
-    primary: impl sqlx::PgExecutor<'_>,
+/// class teacher's class), else the membership's own child, with the pupil's heading on `day`.
+/// Asked of the primary even when the diary is read from the replica (a parent's link removed
+/// counts at once; `web::reads`).
+async fn whose(
+    state: &AppState,
     member: &Member,
     asked: Option<&str>,
-) -> AppResult<(i64, Reader)> {
+    day: NaiveDate,
+) -> AppResult<(Reader, DiaryPupil)> {
     let pupil_id = asked_pupil(member, asked)?;
-    // May this person read this pupil's diary: asked of the primary even when the diary is read
-    // from the replica (a parent's link removed counts at once; `web::reads`).
-    let reader = diary::reader(
-        primary,
-        member.school.id,
-        member.viewer.account_id,
-        member.role,
-        member.class_id,
-        pupil_id,
-    )
-    .await?;
-    Ok((pupil_id, reader))
+    let (reader, pupil, _) = reader_and_pupil(state.pool.primary(), member, pupil_id, day).await?;
+    Ok((reader, pupil))
 }
 
 /// The pupil asked for (`?pupil=`), else the membership's own child; not a number: 404.
@@ -259,9 +247,8 @@ pub async fn week_body(
 ) -> AppResult<WeekBody> {
     let today = today(&state, &member);
     let monday = week_of(&q, today);
-    let (pupil_id, _) = whose(&state, &member, q.pupil.as_deref()).await?;
+    let (_, pupil) = whose(&state, &member, q.pupil.as_deref(), monday).await?;
     let mut conn = state.pool.acquire().await?;
-    let pupil = diary::pupil(&mut *conn, member.school.id, pupil_id, monday).await?;
     let week = crate::diary::week::week(&mut conn, member.school.id, &pupil, monday, today).await?;
     Ok(WeekBody { week })
 }
@@ -272,7 +259,8 @@ pub async fn events(
     member: Member,
     Query(q): Query<DiaryQuery>,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let (pupil_id, _) = whose(&state, &member, q.pupil.as_deref()).await?;
+    let (_, pupil) = whose(&state, &member, q.pupil.as_deref(), today(&state, &member)).await?;
+    let pupil_id = pupil.id;
     let school = member.school.id;
     let groups = live::groups_of(&state.pool, school, pupil_id).await?;
     let (events, closed) = state.live.subscribe();
@@ -313,7 +301,8 @@ pub async fn acknowledge(
     member: Member,
     Form(form): Form<AckForm>,
 ) -> AppResult<Response> {
-    let (pupil_id, reader) = whose(&state, &member, Some(&form.pupil)).await?;
+    let (reader, pupil) = whose(&state, &member, Some(&form.pupil), today(&state, &member)).await?;
+    let pupil_id = pupil.id;
     let week = NaiveDate::parse_from_str(&form.week, "%Y-%m-%d")
         .map_err(|_| AppError::invalid("week", "Неделя указана неверно."))?;
     let today = today(&state, &member);

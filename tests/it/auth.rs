@@ -223,6 +223,17 @@ async fn expired_sessions_are_swept_and_never_loaded() {
     assert_eq!(path_of(&client.get("/teacher").await), "/login");
 }
 
+/// Every session as if it had been prolonged last 11 minutes ago (its next page view writes it).
+async fn age_sessions(app: &TestApp) {
+    sqlx::query(
+        "UPDATE session SET data = jsonb_set(data, '{seen}', to_jsonb((data->>'seen')::bigint - 11)),
+                            expires_at = expires_at - interval '11 minutes'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn reading_pages_writes_nothing_to_the_session_yet_a_session_in_use_is_prolonged_every_ten_minutes()
  {
@@ -244,13 +255,7 @@ async fn reading_pages_writes_nothing_to_the_session_yet_a_session_in_use_is_pro
     assert_eq!(stamp().await, before, "a page view is not a write");
 
     // Eleven minutes after it was last prolonged, the next page view moves the idle expiry on.
-    sqlx::query(
-        "UPDATE session SET data = jsonb_set(data, '{seen}', to_jsonb((data->>'seen')::bigint - 11)),
-                            expires_at = expires_at - interval '11 minutes'",
-    )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    age_sessions(&app).await;
     let aged = stamp().await;
     assert_eq!(path_of(&client.get("/teacher").await), "/teacher");
     let after = stamp().await;
@@ -269,13 +274,7 @@ async fn the_person_read_with_the_session_is_never_stored_nor_taken_from_the_row
     let app = spawn_app().await;
     let client = app.signed_in("teacher").await;
     // The session is written back (prolonged, as above) while a page reads its person.
-    sqlx::query(
-        "UPDATE session SET data = jsonb_set(data, '{seen}', to_jsonb((data->>'seen')::bigint - 11)),
-                            expires_at = expires_at - interval '11 minutes'",
-    )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    age_sessions(&app).await;
     let (status, page) = client.text("/teacher").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Васильева"), "the teacher's name: {page}");
