@@ -87,17 +87,20 @@ impl Browser {
 
     /// A page read under load: its status and size; the form token stays the one read before.
     async fn read(&mut self, path: &str) -> anyhow::Result<(StatusCode, usize)> {
-        let request = Request::get(path)
-            .header(header::COOKIE, &self.cookie)
-            .body(Body::empty())?;
+        let request = self.get_request(path)?;
         let (status, body) = self.send_raw(request).await?;
         Ok((status, body.len()))
     }
 
-    async fn get(&mut self, path: &str) -> anyhow::Result<(StatusCode, String)> {
-        let request = Request::get(path)
+    /// A GET of `path` with the cookie jar.
+    fn get_request(&self, path: &str) -> anyhow::Result<Request<Body>> {
+        Ok(Request::get(path)
             .header(header::COOKIE, &self.cookie)
-            .body(Body::empty())?;
+            .body(Body::empty())?)
+    }
+
+    async fn get(&mut self, path: &str) -> anyhow::Result<(StatusCode, String)> {
+        let request = self.get_request(path)?;
         let (status, body) = self.send(request).await?;
         if let Some(token) = crate::bench::csrf_of(&body) {
             self.csrf = token;

@@ -301,11 +301,11 @@ pub async fn acknowledge(
     member: Member,
     Form(form): Form<AckForm>,
 ) -> AppResult<Response> {
-    let (reader, pupil) = whose(&state, &member, Some(&form.pupil), today(&state, &member)).await?;
+    let today = today(&state, &member);
+    let (reader, pupil) = whose(&state, &member, Some(&form.pupil), today).await?;
     let pupil_id = pupil.id;
     let week = NaiveDate::parse_from_str(&form.week, "%Y-%m-%d")
         .map_err(|_| AppError::invalid("week", "Неделя указана неверно."))?;
-    let today = today(&state, &member);
     let result = diary::acknowledge(
         &state.pool,
         member.school.id,

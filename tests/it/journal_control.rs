@@ -1393,3 +1393,58 @@ async fn j15_a_refused_substitute_is_named_next_to_the_lessons_form_filled_in_ag
     );
     assert_eq!(count(&app, "SELECT count(*) FROM substitution").await, 1);
 }
+
+/// J6 (a mark is never overwritten unseen) when saves meet: the lesson is locked by the statement
+/// that reads it and the cell is read after the lock, so of four saves of one empty cell made at
+/// the same moment (each on a connection of its own) exactly one is kept, and every other is
+/// refused with what the cell holds now.
+#[tokio::test]
+async fn j6_four_saves_of_one_empty_cell_at_once_keep_one_mark_and_tell_the_rest_what_it_holds() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let lesson = lesson(&app, maths, d(2026, 11, 16), 1).await;
+    let pupil = pupil_of(&app, maths).await;
+    let teacher = Staff::of(&app, "teacher", Role::Teacher).await;
+    let author = teacher.author(&app);
+    let pool = app.fill_pool().await;
+    let values = ["5", "4", "3", "2"];
+    let forms: Vec<CellForm> = values
+        .iter()
+        .map(|v| CellForm {
+            lesson,
+            pupil,
+            value: v.to_string(),
+            was: Some(String::new()),
+            ..CellForm::default()
+        })
+        .collect();
+    let results = zhurnal::db::scope::school(
+        teacher.access.school_id,
+        futures_util::future::join_all(forms.iter().map(|f| write_cell(&pool, &author, f))),
+    )
+    .await;
+    let saved: Vec<usize> = (0..results.len())
+        .filter(|&i| results[i].as_ref().is_ok_and(|s| s.changed))
+        .collect();
+    assert_eq!(saved.len(), 1, "{results:?}");
+    let kept = values[saved[0]];
+    for (i, result) in results.iter().enumerate() {
+        if i != saved[0] {
+            assert!(
+                matches!(result, Err(AppError::Refused(why)) if why.contains(&format!("«{kept}»"))),
+                "{result:?}"
+            );
+        }
+    }
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT m.value FROM mark m JOIN mark_column c ON c.id = m.column_id
+         WHERE c.lesson_id = $1 AND m.pupil_id = $2",
+    )
+    .bind(lesson)
+    .bind(pupil)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, vec![kept.to_string()]);
+}
