@@ -3,8 +3,6 @@
 //! pupils and parents of the forecast) — the suggestion of J12 with the Н/А of J11. Also the
 //! class's teachers and the control works of the period (§4). Four queries for the marks.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
@@ -111,7 +109,15 @@ pub async fn subjects(
 ) -> AppResult<Vec<SubjectMarks>> {
     let (from, to) = (period.span.starts_on, period.span.ends_on);
     let groups = sqlx::query!(
-        r#"SELECT DISTINCT ON (s.name, g.id) g.id, s.name AS subject, s.scale AS subject_scale,
+        // The period marks and the absences per group come with the groups: one round trip.
+        r#"WITH ab AS MATERIALIZED (
+               SELECT l.group_id, count(*) AS n
+               FROM absence a
+               JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
+               WHERE a.school_id = $1 AND a.pupil_id = $2 AND a.absent
+                 AND l.lesson_date BETWEEN $3 AND $4
+               GROUP BY l.group_id)
+           SELECT DISTINCT ON (s.name, g.id) g.id, s.name AS subject, s.scale AS subject_scale,
                   (SELECT sgs.scale FROM subject_grade_scale sgs
                    WHERE sgs.school_id = $1 AND sgs.subject_id = s.id AND sgs.grade = $5) AS "grade_scale?",
                   coalesce((SELECT (max(t.hours_per_week) * 10)::integer FROM teaching_assignment t
@@ -121,11 +127,16 @@ pub async fn subjects(
                                               ', ' ORDER BY a.last_name)
                             FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
                             WHERE t.school_id = $1 AND t.group_id = g.id), '') AS "teachers!",
-                  sc.accumulation_min_marks_one_hour, sc.accumulation_min_marks_more_hours
+                  sc.accumulation_min_marks_one_hour, sc.accumulation_min_marks_more_hours,
+                  pm.pupil_id IS NOT NULL AS "has_period_mark!", pm.value AS "period_value?",
+                  pm.deferred_until AS "period_deferred?", coalesce(ab.n, 0) AS "absences!"
            FROM group_pupil gp
            JOIN study_group g ON g.school_id = gp.school_id AND g.id = gp.group_id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            JOIN school sc ON sc.id = g.school_id
+           LEFT JOIN period_mark pm ON pm.school_id = $1 AND pm.group_id = g.id AND pm.period_id = $7
+                                   AND pm.pupil_id = $2
+           LEFT JOIN ab ON ab.group_id = g.id
            WHERE gp.school_id = $1 AND gp.pupil_id = $2 AND g.academic_year_id = $6
              AND gp.starts_on <= $4 AND (gp.ends_on IS NULL OR gp.ends_on >= $3)
            ORDER BY s.name, g.id"#,
@@ -134,7 +145,8 @@ pub async fn subjects(
         from,
         to,
         pupil.grade,
-        pupil.academic_year_id.unwrap_or(0)
+        pupil.academic_year_id.unwrap_or(0),
+        period.id
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -154,32 +166,6 @@ pub async fn subjects(
     )
     .fetch_all(&mut *conn)
     .await?;
-
-    let period_marks = sqlx::query!(
-        "SELECT group_id, value, deferred_until FROM period_mark
-         WHERE school_id = $1 AND pupil_id = $2 AND period_id = $3",
-        school.0,
-        pupil.id,
-        period.id
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-
-    let absences = sqlx::query!(
-        r#"SELECT l.group_id, count(*) AS "n!"
-           FROM absence a
-           JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
-           WHERE a.school_id = $1 AND a.pupil_id = $2 AND a.absent
-             AND l.lesson_date BETWEEN $3 AND $4
-           GROUP BY l.group_id"#,
-        school.0,
-        pupil.id,
-        from,
-        to
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let absences: HashMap<i64, i64> = absences.into_iter().map(|a| (a.group_id, a.n)).collect();
 
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
@@ -208,13 +194,13 @@ pub async fn subjects(
             .collect();
         let passes = mine.iter().filter(|m| m.value == "pass").count();
         let fails = mine.iter().filter(|m| m.value == "fail").count();
-        let period_mark = period_marks.iter().find(|p| p.group_id == g.id).map(|p| {
-            match (&p.value, p.deferred_until) {
+        let period_mark = g
+            .has_period_mark
+            .then(|| match (&g.period_value, g.period_deferred) {
                 (Some(v), _) => show_period_value(v).to_string(),
                 (None, Some(d)) => format!("отложена до {}", d.format("%d.%m.%Y")),
                 (None, None) => String::new(),
-            }
-        });
+            });
         out.push(SubjectMarks {
             group_id: g.id,
             subject: g.subject,
@@ -233,7 +219,7 @@ pub async fn subjects(
                     weight_tenths: m.weight_tenths,
                 })
                 .collect(),
-            absences: absences.get(&g.id).copied().unwrap_or(0),
+            absences: g.absences,
         });
     }
     Ok(out)

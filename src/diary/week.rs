@@ -2,7 +2,7 @@
 //! there is one, J15), room, topic, the homework due at the lesson (set at the group's lesson
 //! before) and the homework set at it with the day it is due, marks with work types and weights,
 //! the teacher's comment, absences; moved and cancelled lessons marked; holidays and control
-//! works of the day. Five queries, whatever the week holds — for one
+//! works of the day. Four queries, whatever the week holds — for one
 //! pupil or a whole class.
 
 use std::collections::HashMap;
@@ -196,7 +196,7 @@ pub async fn week(
 }
 
 /// Loads the week of several pupils of one class at once (the printed extract of a class): the
-/// same five queries as for one pupil. The weeks come in the order of `pupils`.
+/// same four queries as for one pupil. The weeks come in the order of `pupils`.
 ///
 /// On the caller's connection: each acquire from the pool costs a round trip that sets the
 /// request's scope (`db::scope`), so a page takes one connection for all its statements.
@@ -243,7 +243,8 @@ pub async fn weeks(
                       (SELECT n.lesson_date FROM lesson n
                        WHERE n.school_id = $1 AND n.group_id = l.group_id AND n.moved_from_id = l.id
                        LIMIT 1)
-                  END AS "moved_to?"
+                  END AS "moved_to?",
+                  a.lesson_id IS NOT NULL AS "absent!", a.reason AS "absence_reason?"
            FROM mine
            -- The week's plain bounds too: the index's range (a generic plan does not derive
            -- it from greatest/least; it read every lesson of each group).
@@ -267,6 +268,9 @@ pub async fn weeks(
                  AND p.status NOT IN ('moved', 'cancelled')
                ORDER BY p.lesson_date DESC, p.lesson_number DESC LIMIT 1
            ) prev ON l.status NOT IN ('moved', 'cancelled')
+           -- The pupil's absence at the lesson, by its own key (one round trip less a page).
+           LEFT JOIN absence a ON a.school_id = $1 AND a.lesson_id = l.id AND a.pupil_id = mine.pupil_id
+                              AND a.absent
            ORDER BY l.lesson_date, l.lesson_number, s.name"#,
         school.0,
         &ids,
@@ -299,20 +303,6 @@ pub async fn weeks(
            JOIN subject s ON s.school_id = $1 AND s.id = g.subject_id
            LEFT JOIN mark_column mc ON mc.school_id = $1 AND mc.id = m.column_id
            ORDER BY m.given_on, mc.position"#,
-        school.0,
-        &ids,
-        monday,
-        sunday
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-
-    let absences = sqlx::query!(
-        r#"SELECT a.pupil_id, a.lesson_id, a.reason
-           FROM absence a
-           JOIN lesson l ON l.school_id = a.school_id AND l.id = a.lesson_id
-           WHERE a.school_id = $1 AND a.pupil_id = ANY($2) AND a.absent
-             AND l.lesson_date BETWEEN $3 AND $4"#,
         school.0,
         &ids,
         monday,
@@ -391,15 +381,6 @@ pub async fn weeks(
         })
         .collect();
     let index: HashMap<i64, usize> = pupils.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-    let absent: HashMap<(i64, i64), Option<AbsenceReason>> = absences
-        .iter()
-        .map(|a| {
-            (
-                (a.pupil_id, a.lesson_id),
-                a.reason.as_deref().and_then(AbsenceReason::parse),
-            )
-        })
-        .collect();
     for l in lessons {
         let Some(day) = index
             .get(&l.pupil_id)
@@ -436,7 +417,9 @@ pub async fn weeks(
             moved_from: l.moved_from,
             moved_to: l.moved_to,
             marks: Vec::new(),
-            absence: absent.get(&(l.pupil_id, l.id)).copied(),
+            absence: l
+                .absent
+                .then(|| l.absence_reason.as_deref().and_then(AbsenceReason::parse)),
         });
     }
     for m in marks {

@@ -33,6 +33,13 @@ pub struct Head {
     pub accumulation: AccumulationRule,
     /// Whether the reader `head` was given teaches the group (none given: not asked).
     pub reader_teaches: Option<bool>,
+    /// The periods of the group's grade, in order (read with the heading: one round trip).
+    pub periods: Vec<PeriodTab>,
+    /// The school's holidays («каникулы») of the year for the group's grade, in order — the
+    /// holiday table only; public holidays («праздничные дни») are days off, not holidays (J11).
+    pub holidays: Vec<Span>,
+    /// The school's work types (the column's work-type choice), by name.
+    pub work_types: Vec<(i64, String)>,
 }
 
 impl Head {
@@ -62,8 +69,7 @@ pub async fn head(
     let r = sqlx::query!(
         r#"SELECT g.id, g.name, s.name AS subject, g.class_id, g.academic_year_id,
                   y.closed_at IS NOT NULL AS "year_closed!",
-                  coalesce(c.grade, (SELECT min(ts.grade) FROM timetable_slot ts
-                                     WHERE ts.school_id = $1 AND ts.group_id = g.id), 5)::smallint AS "grade!",
+                  gr.grade AS "grade!",
                   s.scale AS subject_scale,
                   (SELECT sgs.scale FROM subject_grade_scale sgs
                    WHERE sgs.school_id = $1 AND sgs.subject_id = s.id AND sgs.grade = c.grade) AS "grade_scale?",
@@ -81,12 +87,36 @@ pub async fn head(
                   CASE WHEN $3::bigint IS NOT NULL THEN
                       EXISTS (SELECT 1 FROM teaching_assignment t
                               WHERE t.school_id = $1 AND t.group_id = g.id AND t.teacher_id = $3)
-                  END AS "reader_teaches?"
+                  END AS "reader_teaches?",
+                  per.ids AS "period_ids?", per.numbers AS "period_numbers?",
+                  per.starts AS "period_starts?", per.ends AS "period_ends?", per.kinds AS "period_kinds?",
+                  hol.starts AS "holiday_starts?", hol.ends AS "holiday_ends?",
+                  wt.ids AS "work_type_ids?", wt.names AS "work_type_names?"
            FROM study_group g
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            JOIN academic_year y ON y.school_id = g.school_id AND y.id = g.academic_year_id
            JOIN school sc ON sc.id = g.school_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+           CROSS JOIN LATERAL (
+               SELECT coalesce(c.grade, (SELECT min(ts.grade) FROM timetable_slot ts
+                                         WHERE ts.school_id = $1 AND ts.group_id = g.id), 5)::smallint AS grade) gr
+           CROSS JOIN LATERAL (
+               SELECT array_agg(p.id ORDER BY p.number) AS ids, array_agg(p.number ORDER BY p.number) AS numbers,
+                      array_agg(p.starts_on ORDER BY p.number) AS starts,
+                      array_agg(p.ends_on ORDER BY p.number) AS ends, array_agg(ps.kind ORDER BY p.number) AS kinds
+               FROM period_scheme ps
+               JOIN study_period p ON p.school_id = ps.school_id AND p.scheme_id = ps.id
+               WHERE ps.school_id = $1 AND ps.academic_year_id = g.academic_year_id
+                 AND gr.grade BETWEEN ps.grade_from AND ps.grade_to) per
+           CROSS JOIN LATERAL (
+               SELECT array_agg(h.starts_on ORDER BY h.starts_on) AS starts,
+                      array_agg(h.ends_on ORDER BY h.starts_on) AS ends
+               FROM holiday h
+               WHERE h.school_id = $1 AND h.academic_year_id = g.academic_year_id
+                 AND gr.grade BETWEEN h.grade_from AND h.grade_to AND h.kind <> 'public') hol
+           CROSS JOIN LATERAL (
+               SELECT array_agg(w.id ORDER BY w.name) AS ids, array_agg(w.name ORDER BY w.name) AS names
+               FROM work_type w WHERE w.school_id = $1) wt
            WHERE g.school_id = $1 AND g.id = $2"#,
         school.0,
         group_id,
@@ -121,6 +151,31 @@ pub async fn head(
             grace_weeks_one_hour: i64::from(r.accumulation_grace_weeks_one_hour),
         },
         reader_teaches: r.reader_teaches,
+        periods: r
+            .period_ids
+            .unwrap_or_default()
+            .into_iter()
+            .zip(r.period_numbers.unwrap_or_default())
+            .zip(r.period_starts.unwrap_or_default())
+            .zip(r.period_ends.unwrap_or_default())
+            .zip(r.period_kinds.unwrap_or_default())
+            .map(|((((id, number), starts), ends), kind)| {
+                PeriodTab::new(id, number, &kind, Span::new(starts, ends))
+            })
+            .collect(),
+        holidays: r
+            .holiday_starts
+            .unwrap_or_default()
+            .into_iter()
+            .zip(r.holiday_ends.unwrap_or_default())
+            .map(|(starts, ends)| Span::new(starts, ends))
+            .collect(),
+        work_types: r
+            .work_type_ids
+            .unwrap_or_default()
+            .into_iter()
+            .zip(r.work_type_names.unwrap_or_default())
+            .collect(),
     })
 }
 
@@ -132,13 +187,16 @@ pub struct PeriodTab {
     pub span: Span,
 }
 
-/// The periods of the group's grade.
-pub async fn periods(
-    conn: &mut PgConnection,
-    school: SchoolId,
-    head: &Head,
-) -> AppResult<Vec<PeriodTab>> {
-    grade_periods(conn, school, head.academic_year_id, head.grade).await
+impl PeriodTab {
+    fn new(id: i64, number: i16, kind: &str, span: Span) -> Self {
+        PeriodTab {
+            id,
+            name: crate::rules::calendar::PeriodKind::parse(kind)
+                .map(|k| k.period_name(number))
+                .unwrap_or_default(),
+            span,
+        }
+    }
 }
 
 /// The periods of a grade in a year, in order.
@@ -162,13 +220,7 @@ pub async fn grade_periods(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| PeriodTab {
-            id: r.id,
-            name: crate::rules::calendar::PeriodKind::parse(&r.kind)
-                .map(|k| k.period_name(r.number))
-                .unwrap_or_default(),
-            span: Span::new(r.starts_on, r.ends_on),
-        })
+        .map(|r| PeriodTab::new(r.id, r.number, &r.kind, Span::new(r.starts_on, r.ends_on)))
         .collect())
 }
 
@@ -326,17 +378,26 @@ pub async fn grid(
     }
 
     let pupils = sqlx::query!(
-        r#"SELECT p.id, p.last_name || ' ' || p.first_name AS "name!",
-                  min(gp.starts_on) AS "starts_on!", max(coalesce(gp.ends_on, '9999-12-31'::date)) AS "ends_on!"
+        // With each pupil's period mark: the journal's period marks read first by their key (one
+        // round trip less a page; joined per pupil, the generic plan walked each pupil's period
+        // marks of every subject).
+        r#"WITH pm AS MATERIALIZED (
+               SELECT pupil_id, value, deferred_until FROM period_mark
+               WHERE school_id = $1 AND group_id = $2 AND period_id = $5)
+           SELECT p.id, p.last_name || ' ' || p.first_name AS "name!",
+                  min(gp.starts_on) AS "starts_on!", max(coalesce(gp.ends_on, '9999-12-31'::date)) AS "ends_on!",
+                  pm.value AS "period_mark?", pm.deferred_until AS "deferred_until?"
            FROM group_pupil gp JOIN pupil p ON p.school_id = gp.school_id AND p.id = gp.pupil_id
+           LEFT JOIN pm ON pm.pupil_id = p.id
            WHERE gp.school_id = $1 AND gp.group_id = $2
              AND gp.starts_on <= $4 AND (gp.ends_on IS NULL OR gp.ends_on >= $3)
-           GROUP BY p.id, p.last_name, p.first_name
+           GROUP BY p.id, p.last_name, p.first_name, pm.value, pm.deferred_until
            ORDER BY p.last_name, p.first_name, p.id"#,
         school.0,
         head.group_id,
         span.starts_on,
-        span.ends_on
+        span.ends_on,
+        period.id
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -367,19 +428,14 @@ pub async fn grid(
     .fetch_all(&mut *conn)
     .await?;
 
-    let period_marks = sqlx::query!(
-        "SELECT pupil_id, value, deferred_until FROM period_mark
-         WHERE school_id = $1 AND group_id = $2 AND period_id = $3",
-        school.0,
-        head.group_id,
-        period.id
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-
     // J11: the first two lessons after the school's holidays for this grade (and of the period)
     // do not count towards a run without marks.
-    let holidays = holidays(conn, school, head.academic_year_id, head.grade, span).await?;
+    let holidays: Vec<Span> = head
+        .holidays
+        .iter()
+        .filter(|h| h.ends_on >= span.starts_on && h.starts_on <= span.ends_on)
+        .copied()
+        .collect();
     let lesson_dates: Vec<(i64, NaiveDate)> = heads
         .iter()
         .filter(|h| h.first)
@@ -425,8 +481,8 @@ pub async fn grid(
                 .collect(),
             average: None,
             suggestion: "",
-            period_mark: None,
-            deferred_until: None,
+            period_mark: p.period_mark.clone(),
+            deferred_until: p.deferred_until,
             gap: None,
             externals: Vec::new(),
         })
@@ -536,12 +592,6 @@ pub async fn grid(
                     .map(|g| g.text());
         }
     }
-    for pm in period_marks {
-        if let Some(&r) = row_of.get(&pm.pupil_id) {
-            rows[r].period_mark = pm.value;
-            rows[r].deferred_until = pm.deferred_until;
-        }
-    }
     let today_column = today_column(&heads, today);
     Ok(Grid {
         heads,
@@ -549,33 +599,6 @@ pub async fn grid(
         weeks,
         today_column,
     })
-}
-
-/// The school's holidays («каникулы») that touch `span` for a grade in a year — the holiday
-/// table only; public holidays («праздничные дни») are days off, not holidays (J11).
-pub async fn holidays(
-    conn: &mut PgConnection,
-    school: SchoolId,
-    academic_year_id: i64,
-    grade: i16,
-    span: Span,
-) -> sqlx::Result<Vec<Span>> {
-    Ok(sqlx::query!(
-        "SELECT starts_on, ends_on FROM holiday
-         WHERE school_id = $1 AND academic_year_id = $2 AND $3 BETWEEN grade_from AND grade_to
-           AND kind <> 'public' AND ends_on >= $4 AND starts_on <= $5
-         ORDER BY starts_on",
-        school.0,
-        academic_year_id,
-        grade,
-        span.starts_on,
-        span.ends_on
-    )
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|h| Span::new(h.starts_on, h.ends_on))
-    .collect())
 }
 
 /// Bell time helper for pages: «08:30».
@@ -687,11 +710,19 @@ pub async fn lesson_pupils(
         // pupils by theirs: joined per pupil, the generic plan walked each pupil's absences of
         // the year (170 index pages a page view), and DISTINCT sorted away the duplicates a
         // member in two spans of the group gave.
+        // The lesson's marks likewise, a pupil's as two arrays (column, value).
         r#"WITH a AS MATERIALIZED (
-               SELECT pupil_id, absent, reason FROM absence WHERE school_id = $1 AND lesson_id = $3)
-           SELECT p.id, p.last_name || ' ' || p.first_name AS "name!", a.absent AS "absent?", a.reason
+               SELECT pupil_id, absent, reason FROM absence WHERE school_id = $1 AND lesson_id = $3),
+           mk AS MATERIALIZED (
+               SELECT m.pupil_id, array_agg(m.column_id) AS columns, array_agg(m.value) AS marks
+               FROM mark m JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
+               WHERE m.school_id = $1 AND c.lesson_id = $3 AND m.value IS NOT NULL
+               GROUP BY m.pupil_id)
+           SELECT p.id, p.last_name || ' ' || p.first_name AS "name!", a.absent AS "absent?", a.reason,
+                  mk.columns AS "mark_columns?", mk.marks AS "marks?"
            FROM pupil p
            LEFT JOIN a ON a.pupil_id = p.id
+           LEFT JOIN mk ON mk.pupil_id = p.id
            WHERE p.school_id = $1
              AND p.id IN (SELECT gp.pupil_id FROM group_pupil gp
                           WHERE gp.school_id = $1 AND gp.group_id = $2
@@ -702,34 +733,31 @@ pub async fn lesson_pupils(
         lesson_id,
         on
     )
-    .fetch_all(&mut *conn)
-    .await?;
-    let marks = sqlx::query!(
-        r#"SELECT m.pupil_id, m.column_id AS "column_id!", m.value AS "value!"
-           FROM mark m JOIN mark_column c ON c.school_id = m.school_id AND c.id = m.column_id
-           WHERE m.school_id = $1 AND c.lesson_id = $2 AND m.value IS NOT NULL"#,
-        school.0,
-        lesson_id
-    )
     .fetch_all(conn)
     .await?;
     Ok(pupils
         .into_iter()
-        .map(|p| LessonPupil {
-            pupil_id: p.id,
-            name: p.name,
-            absent: p.absent.unwrap_or(false),
-            reason: p.reason,
-            marks: columns
-                .iter()
-                .map(|c| {
-                    marks
-                        .iter()
-                        .find(|m| Some(m.column_id) == *c && m.pupil_id == p.id)
-                        .and_then(|m| MarkValue::parse(&m.value))
-                        .map_or(String::new(), |v| v.show().to_string())
-                })
-                .collect(),
+        .map(|p| {
+            let (held, marks) = (
+                p.mark_columns.unwrap_or_default(),
+                p.marks.unwrap_or_default(),
+            );
+            LessonPupil {
+                pupil_id: p.id,
+                name: p.name,
+                absent: p.absent.unwrap_or(false),
+                reason: p.reason,
+                marks: columns
+                    .iter()
+                    .map(|c| {
+                        held.iter()
+                            .zip(&marks)
+                            .find(|(column, _)| Some(**column) == *c)
+                            .and_then(|(_, value)| MarkValue::parse(value))
+                            .map_or(String::new(), |v| v.show().to_string())
+                    })
+                    .collect(),
+            }
         })
         .collect())
 }

@@ -50,16 +50,12 @@ async fn readable_head(
     Ok(head)
 }
 
-async fn period_of(
-    conn: &mut PgConnection,
-    school: SchoolId,
-    head: &grid::Head,
-    period_id: i64,
-) -> AppResult<grid::PeriodTab> {
-    grid::periods(conn, school, head)
-        .await?
-        .into_iter()
+/// One of the group's periods (read with its head); another grade's or school's: 404.
+fn period_of(head: &grid::Head, period_id: i64) -> AppResult<grid::PeriodTab> {
+    head.periods
+        .iter()
         .find(|p| p.id == period_id)
+        .cloned()
         .ok_or(AppError::NotFound)
 }
 
@@ -118,7 +114,7 @@ pub async fn set_period_marks(
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
     let head = readable_head(&mut tx, author, group_id).await?;
-    let period = period_of(&mut tx, school, &head, period_id).await?;
+    let period = period_of(&head, period_id)?;
     if head.year_closed {
         return Err(AppError::Refused("Учебный год закрыт.".into()));
     }
@@ -302,7 +298,7 @@ pub async fn revert_period_mark(
     }
     let school = author.access.school_id;
     let head = readable_head(conn, author, group_id).await?;
-    period_of(conn, school, &head, period_id).await?;
+    period_of(&head, period_id)?;
     let current = sqlx::query!(
         "SELECT value, deferred_until FROM period_mark
          WHERE school_id = $1 AND group_id = $2 AND period_id = $3 AND pupil_id = $4
@@ -391,7 +387,7 @@ pub async fn request_correction(
         input::text(&mut errors, "explanation", explanation, EXPLANATION);
     }
     errors.into_result()?;
-    period_of(&mut tx, school, &head, period_id).await?;
+    period_of(&head, period_id)?;
     if !(matches!(author.access.role, Role::Teacher | Role::ClassTeacher)
         && super::repo::teaches(&mut tx, school, group_id, author.account_id).await?)
     {

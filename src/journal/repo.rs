@@ -317,6 +317,48 @@ pub async fn lesson_columns(
     .await
 }
 
+/// The lesson page's columns and the school's work types (the column's work-type choice), in one
+/// round trip: every work type in name order, each with the lesson's columns of that type.
+pub async fn lesson_columns_and_work_types(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    lesson_id: i64,
+) -> sqlx::Result<(Vec<ColumnRow>, Vec<(i64, String)>)> {
+    let rows = sqlx::query!(
+        r#"SELECT w.id, w.name, w.short_name, w.checking_days,
+                  c.id AS "column_id?", c.position AS "position?"
+           FROM work_type w
+           LEFT JOIN mark_column c ON c.school_id = w.school_id AND c.work_type_id = w.id
+                                  AND c.lesson_id = $2
+           WHERE w.school_id = $1
+           ORDER BY w.name, w.id, c.position"#,
+        school.0,
+        lesson_id
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut columns = Vec::new();
+    let mut work_types: Vec<(i64, String)> = Vec::with_capacity(rows.len());
+    for r in rows {
+        if let (Some(id), Some(position)) = (r.column_id, r.position) {
+            columns.push(ColumnRow {
+                id,
+                lesson_id,
+                position,
+                work_type_id: r.id,
+                work_type: r.name.clone(),
+                work_type_short: r.short_name,
+                checking_days: r.checking_days,
+            });
+        }
+        if work_types.last().is_none_or(|(id, _)| *id != r.id) {
+            work_types.push((r.id, r.name));
+        }
+    }
+    columns.sort_by_key(|c| c.position);
+    Ok((columns, work_types))
+}
+
 /// The work type of a lesson's first column when the teacher has not chosen one: «Ответ на
 /// уроке», else the first marked on the day.
 pub async fn default_work_type(conn: &mut PgConnection, school: SchoolId) -> sqlx::Result<i64> {
@@ -734,22 +776,6 @@ pub async fn cell_history(
     )
     .fetch_all(conn)
     .await
-}
-
-/// The school's work types as (id, name), by name: the choices of a mark column.
-pub async fn work_type_choices(
-    conn: &mut PgConnection,
-    school: SchoolId,
-) -> sqlx::Result<Vec<(i64, String)>> {
-    Ok(sqlx::query!(
-        "SELECT id, name FROM work_type WHERE school_id = $1 ORDER BY name",
-        school.0
-    )
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|w| (w.id, w.name))
-    .collect())
 }
 
 /// One study group of a class (any: its head gives the class's periods), if it has any.

@@ -307,7 +307,7 @@ async fn journal_page(
         head.reader_teaches,
     )
     .await?;
-    let periods = grid::periods(&mut conn, member.school.id, &head).await?;
+    let periods = head.periods.clone();
     let today = today(&state, &member);
     let period = choose_period(&periods, q.period, today)?;
     let today_href = if choose_period(&periods, None, today)?.id == period.id {
@@ -332,9 +332,8 @@ async fn journal_page(
                     .await?
             }
         };
-    let work_types = repo::work_type_choices(&mut conn, member.school.id).await?;
     Ok(JournalPage {
-        work_types,
+        work_types: head.work_types.clone(),
         external,
         errors,
         layout: Layout::for_member(
@@ -643,7 +642,8 @@ async fn lesson_page(
     let actor = member.actor();
     let author = author(state, member, &actor);
     let (lesson, standing) = service::readable_lesson(&mut conn, &author, lesson_id, false).await?;
-    let columns = repo::lesson_columns(&mut conn, school, lesson.id).await?;
+    let (columns, work_types) =
+        repo::lesson_columns_and_work_types(&mut conn, school, lesson.id).await?;
     let column_ids: Vec<Option<i64>> = if columns.is_empty() {
         vec![None]
     } else {
@@ -658,7 +658,6 @@ async fn lesson_page(
         &column_ids,
     )
     .await?;
-    let work_types = repo::work_type_choices(&mut conn, school).await?;
     drop(conn);
     // The management write no lesson: no capacity, no journal state, no notice.
     let caps = standing.map_or_else(Capacities::default, |(caps, _)| caps);
@@ -1057,7 +1056,7 @@ async fn period_marks_page(
         head.reader_teaches,
     )
     .await?;
-    let periods = grid::periods(&mut conn, member.school.id, &head).await?;
+    let periods = head.periods.clone();
     let today = today(state, member);
     let period = choose_period(&periods, period_id, today)?;
     let grid = grid::grid(&mut conn, member.school.id, &head, &period, today).await?;
@@ -1475,7 +1474,7 @@ pub async fn summary(
         .await?
         .ok_or_else(|| AppError::Refused("У класса ещё нет учебного плана.".into()))?;
     let head = grid::head(&mut conn, member.school.id, any_group, None).await?;
-    let periods = grid::periods(&mut conn, member.school.id, &head).await?;
+    let periods = head.periods.clone();
     drop(conn);
     let period = if q.period.as_deref() == Some("year") {
         None

@@ -96,6 +96,14 @@ async fn s4_a_mark_absence_and_homework_saved_by_the_teacher_show_in_the_pupils_
             marks.contains("Н/А"),
             "one mark is too few for a period mark (J11): {marks}"
         );
+        let maths = marks
+            .split("<tr>")
+            .find(|row| row.contains("Математика"))
+            .expect("maths among the subjects");
+        assert!(
+            maths.contains("<td data-label=\"Пропуски\">1</td>"),
+            "the one absence, counted with the subject: {marks}"
+        );
     }
     let parent = j.app.signed_in("parent").await;
     let info = body(&parent, "/diary/info").await;

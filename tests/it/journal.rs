@@ -809,6 +809,36 @@ async fn j12_j13_j14_period_marks_in_the_window_lock_the_period_and_enter_the_su
         "{sheet}"
     );
 
+    // The journal and the pupils' diaries show them (read with the journal's pupils and with
+    // the pupil's groups: issue 16's fewer round trips must not lose one).
+    let (_, grid) = j
+        .teacher
+        .text(&format!("/journal/{}?period={q1}", j.group))
+        .await;
+    assert!(
+        grid.contains("<td class=\"pm\">отл. до 15.11</td>"),
+        "{grid}"
+    );
+    assert_eq!(
+        grid.matches("<td class=\"pm\"><strong>4</strong></td>")
+            .count(),
+        j.pupils.len() - 1,
+        "{grid}"
+    );
+    for (pupil, shown) in [
+        (j.pupils[0], "<strong>отложена до 15.11.2026</strong>"),
+        (j.pupils[1], "<strong>4</strong>"),
+    ] {
+        let (status, diary) = deputy
+            .text(&format!("/diary/marks?pupil={pupil}&period={q1}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            diary.contains(&format!("<td data-label=\"Итоговая\">{shown}</td>")),
+            "{diary}"
+        );
+    }
+
     // J13: every pupil has a period mark (one deferred): the period is closed for the teacher.
     let monday = j.lesson(10, 19).await;
     let (_, html) = j.type_cell(&j.teacher, monday, j.pupils[1], "5", &[]).await;
