@@ -46,7 +46,8 @@ impl Browser {
     }
 
     async fn send(&mut self, request: Request<Body>) -> anyhow::Result<(StatusCode, String)> {
-        let (status, body) = self.send_raw(request).await?;
+        let (status, encoding, body) = self.send_raw(request).await?;
+        let body = decoded(encoding.as_deref(), &body)?;
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 
@@ -56,9 +57,14 @@ impl Browser {
     async fn send_raw(
         &mut self,
         request: Request<Body>,
-    ) -> anyhow::Result<(StatusCode, axum::body::Bytes)> {
+    ) -> anyhow::Result<(StatusCode, Option<String>, axum::body::Bytes)> {
         let response = self.app.clone().oneshot(request).await?;
         let status = response.status();
+        let encoding = response
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         for set in response.headers().get_all(header::SET_COOKIE) {
             let Some((name, value)) = set
                 .to_str()?
@@ -82,13 +88,13 @@ impl Browser {
             .collect::<Vec<_>>()
             .join("; ");
         let body = to_bytes(response.into_body(), 64 * 1024 * 1024).await?;
-        Ok((status, body))
+        Ok((status, encoding, body))
     }
 
     /// A page read under load: its status and size; the form token stays the one read before.
     async fn read(&mut self, path: &str) -> anyhow::Result<(StatusCode, usize)> {
         let request = self.get_request(path)?;
-        let (status, body) = self.send_raw(request).await?;
+        let (status, _, body) = self.send_raw(request).await?;
         Ok((status, body.len()))
     }
 
@@ -96,6 +102,7 @@ impl Browser {
     fn get_request(&self, path: &str) -> anyhow::Result<Request<Body>> {
         Ok(Request::get(path)
             .header(header::COOKIE, &self.cookie)
+            .header(header::ACCEPT_ENCODING, ACCEPT_ENCODING)
             .body(Body::empty())?)
     }
 
@@ -117,6 +124,7 @@ impl Browser {
         let body = serde_urlencoded::to_string(form)?;
         let mut request = Request::post(path)
             .header(header::COOKIE, &self.cookie)
+            .header(header::ACCEPT_ENCODING, ACCEPT_ENCODING)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header("x-csrf-token", &self.csrf);
         if htmx {
@@ -124,6 +132,24 @@ impl Browser {
         }
         self.send(request.body(Body::from(body))?).await
     }
+}
+
+/// What a browser accepts (Chromium's header over HTTPS): the server's CPU measured includes the
+/// compression every browser asks for. Text read from a compressed answer is decoded first.
+const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
+
+/// A body as the server sent it, uncompressed.
+fn decoded(encoding: Option<&str>, body: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match encoding {
+        None => out.extend_from_slice(body),
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(body).read_to_end(&mut out)?;
+        }
+        Some(other) => anyhow::bail!("unexpected Content-Encoding: {other}"),
+    }
+    Ok(out)
 }
 
 fn csrf_of(html: &str) -> Option<String> {
