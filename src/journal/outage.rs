@@ -111,15 +111,6 @@ pub async fn recent(
         .collect())
 }
 
-/// The instant of a local moment of the school (the earlier one of a repeated hour; none in a
-/// skipped hour).
-pub fn instant(time_zone: &str, at: NaiveDateTime) -> Option<DateTime<Utc>> {
-    zone(time_zone)
-        .from_local_datetime(&at)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 /// The school's local time of an instant.
 pub fn local(time_zone: &str, at: DateTime<Utc>) -> NaiveDateTime {
     at.with_timezone(&zone(time_zone)).naive_local()

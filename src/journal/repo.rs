@@ -48,6 +48,15 @@ pub struct LessonCtx {
     /// J7: the homework was last written after the window.
     pub homework_late: bool,
     pub teacher_comment: Option<String>,
+    /// Where the reader `lesson_ctx` was given stands, read with the lesson: whether they teach
+    /// the group; whether a deputy's unlock of the lesson or the whole journal is in force now;
+    /// J13 whether period marks of the lesson's period are set for every pupil in the group on
+    /// the period's last day or today, whichever is first (and at least one is set); 001 §6 the
+    /// end of a registered break in the system's work that the lesson's start falls in.
+    pub teaches: bool,
+    pub unlocked: bool,
+    pub period_closed: bool,
+    pub outage_ended: Option<DateTime<Utc>>,
 }
 
 impl LessonCtx {
@@ -89,6 +98,8 @@ pub async fn lesson_ctx(
     conn: &mut PgConnection,
     school: SchoolId,
     lesson_id: i64,
+    reader: i64,
+    now: DateTime<Utc>,
     lock: bool,
 ) -> sqlx::Result<Option<LessonCtx>> {
     // Locked, the lesson is read by the same statement (`FOR UPDATE OF l`), which saves every
@@ -132,7 +143,30 @@ pub async fn lesson_ctx(
                   sc.time_zone, sc.entry_lock_days, sc.mark_cutoff, sc.homework_window_minutes,
                   sc.period_mark_grace_days,
                   l.topic, l.planned_topic, l.homework, l.homework_none, l.homework_minutes,
-                  l.homework_late, l.teacher_comment
+                  l.homework_late, l.teacher_comment,
+                  EXISTS (SELECT 1 FROM teaching_assignment ta
+                          WHERE ta.school_id = $1 AND ta.group_id = l.group_id AND ta.teacher_id = $3) AS "teaches!",
+                  EXISTS (SELECT 1 FROM journal_unlock ju
+                          WHERE ju.school_id = $1 AND ju.group_id = l.group_id AND ju.until > $4
+                            AND (ju.lesson_id IS NULL OR ju.lesson_id = l.id)) AS "unlocked!",
+                  coalesce(p.id IS NOT NULL
+                      AND EXISTS (SELECT 1 FROM period_mark pm
+                                  WHERE pm.school_id = $1 AND pm.group_id = l.group_id AND pm.period_id = p.id)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM group_pupil gp
+                          WHERE gp.school_id = $1 AND gp.group_id = l.group_id
+                            AND gp.starts_on <= least(p.ends_on, ($4 AT TIME ZONE sc.time_zone)::date)
+                            AND (gp.ends_on IS NULL
+                                 OR gp.ends_on >= least(p.ends_on, ($4 AT TIME ZONE sc.time_zone)::date))
+                            AND NOT EXISTS (SELECT 1 FROM period_mark pm
+                                            WHERE pm.school_id = $1 AND pm.group_id = l.group_id
+                                              AND pm.period_id = p.id AND pm.pupil_id = gp.pupil_id)),
+                      false) AS "period_closed!",
+                  (SELECT max(o.ends_at) FROM system_outage o
+                   WHERE o.school_id = $1
+                     AND o.starts_at <= (l.lesson_date + coalesce(b.starts_at, time '00:00')) AT TIME ZONE sc.time_zone
+                     AND o.ends_at >= (l.lesson_date + coalesce(b.starts_at, time '00:00')) AT TIME ZONE sc.time_zone)
+                      AS "outage_ended: DateTime<Utc>"
            FROM lesson l
            JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
@@ -157,7 +191,9 @@ pub async fn lesson_ctx(
                LIMIT 1) p ON true
            WHERE l.school_id = $1 AND l.id = $2"# + $tail,
                 school.0,
-                lesson_id
+                lesson_id,
+                reader,
+                now
             )
             .fetch_optional(conn)
             .await
@@ -186,63 +222,6 @@ pub async fn unlocked(
         group_id,
         lesson_id,
         now
-    )
-    .fetch_one(conn)
-    .await
-}
-
-/// Where an author stands at a lesson's journal, in one statement (it was four round trips,
-/// asked again for every entry a page or a save checks): whether `account_id` teaches the group;
-/// whether a deputy's unlock of the lesson or the whole journal is in force at `now`; J13 whether
-/// period marks of `period` are set for every pupil in the group on `closed_on` (and at least one
-/// is set); 001 §6 the end of a registered break in the system's work that `started` falls in.
-pub struct Standing {
-    pub teaches: bool,
-    pub unlocked: bool,
-    pub period_closed: bool,
-    pub outage_ended: Option<DateTime<Utc>>,
-}
-
-#[allow(clippy::too_many_arguments)]
-pub async fn standing(
-    conn: &mut PgConnection,
-    school: SchoolId,
-    group_id: i64,
-    lesson_id: i64,
-    account_id: i64,
-    now: DateTime<Utc>,
-    period: Option<(i64, NaiveDate)>,
-    started: Option<DateTime<Utc>>,
-) -> sqlx::Result<Standing> {
-    let (period_id, closed_on) = period.unzip();
-    sqlx::query_as!(
-        Standing,
-        r#"SELECT EXISTS (SELECT 1 FROM teaching_assignment
-                          WHERE school_id = $1 AND group_id = $2 AND teacher_id = $3) AS "teaches!",
-                  EXISTS (SELECT 1 FROM journal_unlock
-                          WHERE school_id = $1 AND group_id = $2 AND until > $5
-                            AND (lesson_id IS NULL OR lesson_id = $4)) AS "unlocked!",
-                  coalesce($6::bigint IS NOT NULL
-                      AND EXISTS (SELECT 1 FROM period_mark
-                                  WHERE school_id = $1 AND group_id = $2 AND period_id = $6)
-                      AND NOT EXISTS (
-                          SELECT 1 FROM group_pupil gp
-                          WHERE gp.school_id = $1 AND gp.group_id = $2
-                            AND gp.starts_on <= $7 AND (gp.ends_on IS NULL OR gp.ends_on >= $7)
-                            AND NOT EXISTS (SELECT 1 FROM period_mark pm
-                                            WHERE pm.school_id = $1 AND pm.group_id = $2
-                                              AND pm.period_id = $6 AND pm.pupil_id = gp.pupil_id)),
-                      false) AS "period_closed!",
-                  (SELECT max(ends_at) FROM system_outage
-                   WHERE school_id = $1 AND starts_at <= $8 AND ends_at >= $8) AS outage_ended"#,
-        school.0,
-        group_id,
-        account_id,
-        lesson_id,
-        now,
-        period_id,
-        closed_on,
-        started
     )
     .fetch_one(conn)
     .await

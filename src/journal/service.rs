@@ -103,77 +103,31 @@ pub async fn substitutes_in(
 }
 
 /// The author's capacities and the journal's state at the lesson (unlocked, period closed —
-/// J13 —, year closed, a break in the system's work — 001 §6), read in one statement.
-async fn standing(
-    conn: &mut PgConnection,
-    author: &Author<'_>,
-    lesson: &LessonCtx,
-) -> AppResult<(Capacities, JournalState)> {
-    let school = author.access.school_id;
-    let period = match (lesson.period_id, lesson.period_ends) {
-        (Some(period), Some(ends)) => {
-            let today = crate::clock::local_today(author.clock, &lesson.time_zone);
-            Some((period, ends.min(today)))
-        }
-        _ => None,
-    };
-    let starts = lesson
-        .lesson_date
-        .and_time(lesson.starts_at.unwrap_or(chrono::NaiveTime::MIN));
-    let s = repo::standing(
-        conn,
-        school,
-        lesson.group_id,
-        lesson.id,
-        author.account_id,
-        author.now(),
-        period,
-        super::outage::instant(&lesson.time_zone, starts),
-    )
-    .await?;
+/// J13 —, year closed, a break in the system's work — 001 §6), as `repo::lesson_ctx` read them
+/// with the lesson.
+fn standing(author: &Author<'_>, lesson: &LessonCtx) -> (Capacities, JournalState) {
     let staff_teacher = matches!(author.access.role, Role::Teacher | Role::ClassTeacher);
     let caps = Capacities {
-        teaches: staff_teacher && s.teaches,
+        teaches: staff_teacher && lesson.teaches,
         substitutes: staff_teacher && lesson.substitute_id == Some(author.account_id),
         class_teacher: author.access.role == Role::ClassTeacher
             && lesson.class_id.is_some()
             && author.access.class_id == lesson.class_id,
     };
     let state = JournalState {
-        unlocked: s.unlocked,
-        period_closed: s.period_closed,
+        unlocked: lesson.unlocked,
+        period_closed: lesson.period_closed,
         year_closed: lesson.year_closed,
-        outage_ended: s
+        outage_ended: lesson
             .outage_ended
             .map(|e| super::outage::local(&lesson.time_zone, e)),
     };
-    Ok((caps, state))
+    (caps, state)
 }
 
 /// Asks the rules; a refusal becomes `Refused` with its clause.
-/// `known`: the author's standing at the lesson if already read (`readable_lesson`).
-async fn check(
-    conn: &mut PgConnection,
-    author: &Author<'_>,
-    lesson: &LessonCtx,
-    known: Option<At>,
-    entry: Entry,
-) -> AppResult<Timing> {
-    let at = standing_of(conn, author, lesson, known).await?;
-    judge(author, lesson, at, entry)
-}
-
-/// The author's standing at the lesson: `known` when `readable_lesson` read it, else read now.
-async fn standing_of(
-    conn: &mut PgConnection,
-    author: &Author<'_>,
-    lesson: &LessonCtx,
-    known: Option<At>,
-) -> AppResult<At> {
-    match known {
-        Some(at) => Ok(at),
-        None => standing(conn, author, lesson).await,
-    }
+fn check(author: &Author<'_>, lesson: &LessonCtx, entry: Entry) -> AppResult<Timing> {
+    judge(author, lesson, standing(author, lesson), entry)
 }
 
 /// The author's standing at a lesson: their capacities and the journal's state (`standing`).
@@ -238,19 +192,19 @@ pub fn homework_note(author: &Author<'_>, lesson: &LessonCtx, at: Option<At>) ->
 
 /// The lesson a write goes to, locked, once the author may read its journal (another school's
 /// lesson: 404; a journal the author may not read: 403, before anything of it is read), with the
-/// author's standing at it if they are a teacher (`readable_lesson`).
+/// author's standing read with it (`readable_lesson`).
 async fn lesson(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson_id: i64,
-) -> AppResult<(LessonCtx, Option<At>)> {
-    let (lesson, at) = readable_lesson(conn, author, lesson_id, true).await?;
+) -> AppResult<LessonCtx> {
+    let (lesson, _) = readable_lesson(conn, author, lesson_id, true).await?;
     if lesson.status == "cancelled" || lesson.status == "moved" {
         return Err(AppError::Refused(
             "Урок отменён или перенесён: записи делаются в перенесённом уроке.".into(),
         ));
     }
-    Ok((lesson, at))
+    Ok(lesson)
 }
 
 /// A lesson once the author may read its journal (404 / 403 as for `lesson`; `lock`: locked for
@@ -264,14 +218,18 @@ pub async fn readable_lesson(
     lesson_id: i64,
     lock: bool,
 ) -> AppResult<(LessonCtx, Option<At>)> {
-    let lesson = repo::lesson_ctx(conn, author.access.school_id, lesson_id, lock)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let at = if matches!(author.access.role, Role::Teacher | Role::ClassTeacher) {
-        Some(standing(conn, author, &lesson).await?)
-    } else {
-        None
-    };
+    let lesson = repo::lesson_ctx(
+        conn,
+        author.access.school_id,
+        lesson_id,
+        author.account_id,
+        author.now(),
+        lock,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let at = matches!(author.access.role, Role::Teacher | Role::ClassTeacher)
+        .then(|| standing(author, &lesson));
     may_read(
         conn,
         author.access,
@@ -404,13 +362,13 @@ async fn write_cell_in(
     // Permission first: the journal is readable by the author (else 403), the pupil is the
     // group's that day and the column the lesson's (else 404) — asked in the statement that
     // reads the stored cell, which is looked at only once both are answered.
-    let (lesson, known) = lesson(conn, author, form.lesson).await?;
+    let lesson = lesson(conn, author, form.lesson).await?;
     let (column, current) = cell_at(conn, author, &lesson, form.column, form.pupil).await?;
     // The author's capacities and the journal's state, read once for every rule asked below (a
     // revert asks none: the management's decision).
     let at = match revert {
         Some(_) => None,
-        None => Some(standing_of(conn, author, &lesson, known).await?),
+        None => Some(standing(author, &lesson)),
     };
     // The rules' answer for an entry: on time for a revert.
     let timing = |entry: Entry| match at {
@@ -615,7 +573,7 @@ async fn save_lesson_in(
     revert: Option<&str>,
 ) -> AppResult<()> {
     let school = author.access.school_id;
-    let (lesson, known) = lesson(&mut *conn, author, lesson_id).await?;
+    let lesson = lesson(&mut *conn, author, lesson_id).await?;
     let mut errors = FieldErrors::new();
     let topic = form.topic.trim();
     let homework = form.homework.trim();
@@ -683,7 +641,7 @@ async fn save_lesson_in(
     let mut late = false;
     let mut from_paper = false;
     if topic_changed && revert.is_none() {
-        let timing = check(&mut *conn, author, &lesson, known, Entry::Topic).await?;
+        let timing = check(author, &lesson, Entry::Topic)?;
         late |= timing == Timing::Late;
         from_paper |= timing == Timing::FromPaper;
     }
@@ -691,7 +649,7 @@ async fn save_lesson_in(
     let homework_late = if homework_changed {
         let timing = match revert {
             Some(_) => Timing::OnTime,
-            None => check(&mut *conn, author, &lesson, known, Entry::Homework).await?,
+            None => check(author, &lesson, Entry::Homework)?,
         };
         from_paper |= timing == Timing::FromPaper;
         Some(timing == Timing::Late && (new_homework.is_some() || none))
@@ -741,11 +699,11 @@ pub async fn add_column(
 ) -> AppResult<i64> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let (lesson, known) = lesson(&mut tx, author, lesson_id).await?;
+    let lesson = lesson(&mut tx, author, lesson_id).await?;
     let _days = repo::work_type_checking_days(&mut tx, school, work_type_id)
         .await?
         .ok_or_else(|| AppError::invalid("work_type", "Выберите вид работы из списка."))?;
-    check(&mut tx, author, &lesson, known, Entry::Topic).await?;
+    check(author, &lesson, Entry::Topic)?;
     let columns = repo::lesson_columns(&mut tx, school, lesson.id).await?;
     if columns.len() >= 5 {
         return Err(AppError::Refused(
@@ -780,20 +738,17 @@ pub async fn set_column_work_type(
 ) -> AppResult<()> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let (lesson, known) = lesson(&mut tx, author, lesson_id).await?;
+    let lesson = lesson(&mut tx, author, lesson_id).await?;
     let days = repo::work_type_checking_days(&mut tx, school, work_type_id)
         .await?
         .ok_or_else(|| AppError::invalid("work_type", "Выберите вид работы из списка."))?;
     check(
-        &mut tx,
         author,
         &lesson,
-        known,
         Entry::Mark {
             checking_days: i64::from(days),
         },
-    )
-    .await?;
+    )?;
     let columns = repo::lesson_columns(&mut tx, school, lesson.id).await?;
     let (column_id, before) = match column_id {
         Some(id) => {
@@ -882,11 +837,11 @@ pub async fn set_absence_reason(
     let reason = parse_reason(reason)?;
     let mut tx = pool.begin().await?;
     // Who may set it before whether the pupil was absent is looked at.
-    let (lesson, known) = readable_lesson(&mut tx, author, lesson_id, true).await?;
+    let (lesson, _) = readable_lesson(&mut tx, author, lesson_id, true).await?;
     // The pupil's cell is read with whether they are the group's (404 otherwise); what it holds
     // is looked at only once the rules allow the entry.
     let (_, current) = cell_at(&mut tx, author, &lesson, None, pupil_id).await?;
-    check(&mut tx, author, &lesson, known, Entry::AbsenceReason).await?;
+    check(author, &lesson, Entry::AbsenceReason)?;
     let (Some(absence_id), true) = (current.absence_id, current.absent) else {
         return Err(AppError::Refused(
             "Причину указывают только для отмеченного пропуска «н».".into(),
@@ -1052,7 +1007,7 @@ pub async fn set_absence_reason_for_days(
             a.lesson_number,
             a.subject
         );
-        let (lesson, known) = match readable_lesson(&mut tx, author, a.lesson_id, true).await {
+        let (lesson, _) = match readable_lesson(&mut tx, author, a.lesson_id, true).await {
             Ok(lesson) => lesson,
             Err(AppError::Forbidden) => {
                 done.refused.push(format!(
@@ -1062,7 +1017,7 @@ pub async fn set_absence_reason_for_days(
             }
             Err(e) => return Err(e),
         };
-        match check(&mut tx, author, &lesson, known, Entry::AbsenceReason).await {
+        match check(author, &lesson, Entry::AbsenceReason) {
             Ok(_) => {}
             Err(AppError::Refused(why)) => {
                 done.refused.push(format!("{place}: {why}"));
