@@ -99,6 +99,75 @@ async fn s6_001_a_lesson_during_a_break_is_entered_from_paper_not_late_with_the_
     assert_eq!(j.mark_of(monday, p3).await, None, "nothing written");
 }
 
+/// The lesson's start is the school's clock (Moscow here): a break of twenty minutes around it
+/// makes the lesson a paper one, a break that ended twenty minutes before it does not. (The
+/// instant is computed by the statement that reads the lesson, in the school's time zone: read
+/// as UTC, the start would fall three hours later, outside the break.)
+#[tokio::test]
+async fn s6_001_a_break_around_the_lessons_start_by_the_schools_clock_makes_it_a_paper_lesson() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    let [p1, p2, ..] = j.pupils[..] else {
+        panic!("pupils")
+    };
+    let starts: chrono::NaiveTime = sqlx::query_scalar(
+        "SELECT b.starts_at FROM lesson l
+         JOIN study_group g ON g.school_id = l.school_id AND g.id = l.group_id
+         LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
+         LEFT JOIN timetable_slot ts ON ts.school_id = l.school_id AND ts.id = l.slot_id
+         JOIN bell b ON b.school_id = l.school_id AND b.academic_year_id = g.academic_year_id
+                    AND b.shift = coalesce(c.shift, ts.shift, 1) AND b.lesson_number = l.lesson_number
+         WHERE l.id = $1",
+    )
+    .bind(monday)
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let at = |minutes: i64| {
+        (starts + chrono::Duration::minutes(minutes))
+            .format("2026-10-05T%H:%M")
+            .to_string()
+    };
+    let deputy = j.app.signed_in("deputy").await;
+    // The next morning: a mark for the lesson is late unless the lesson fell in a break.
+    j.app.clock.set(msk(10, 6, 8, 0));
+    for (from, to) in [(at(-40), at(-20)), (at(-10), at(10))] {
+        let r = deputy
+            .post(
+                "/control/outages",
+                &[("from", &from), ("to", &to), ("note", "Нет связи")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(path_of(&r), "/control/outages", "{from} — {to}");
+        if from == at(-40) {
+            let (_, html) = j.type_cell(&j.teacher, monday, p1, "5", &[]).await;
+            assert!(
+                html.contains("с опозданием"),
+                "a break that ended before the lesson: {html}"
+            );
+        } else {
+            let (_, html) = j.type_cell(&j.teacher, monday, p2, "5", &[]).await;
+            assert!(!html.contains("с опозданием"), "{html}");
+        }
+    }
+    let late: Vec<bool> = sqlx::query_scalar(
+        "SELECT m.late_entry FROM mark m JOIN mark_column c ON c.id = m.column_id
+         WHERE c.lesson_id = $1 AND m.pupil_id = ANY($2) ORDER BY m.pupil_id = $3 DESC",
+    )
+    .bind(monday)
+    .bind([p1, p2])
+    .bind(p1)
+    .fetch_all(&j.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        late,
+        [true, false],
+        "late without the break, from paper within it"
+    );
+}
+
 #[tokio::test]
 async fn s6_001_the_break_form_keeps_what_was_typed_refuses_bad_times_and_is_the_deputys_and_directors()
  {
