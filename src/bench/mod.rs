@@ -191,8 +191,8 @@ fn moscow(month: u32, day: u32, hour: u32) -> anyhow::Result<chrono::DateTime<ch
         .ok_or_else(|| anyhow::anyhow!("a date"))
 }
 
-/// The demo teacher's biggest group, its first lesson from Monday, November 23, 2026 (the demo
-/// is filled up to that day) and its pupils.
+/// The demo teacher's biggest group, its first lesson without marks from Monday, November 23,
+/// 2026 (the day the bench fills the demo up to) and its pupils.
 struct DemoJournal {
     group: i64,
     lesson: i64,
@@ -209,9 +209,15 @@ impl DemoJournal {
         )
         .fetch_one(pool)
         .await?;
+        // Without a mark yet: a demo filled later than the bench's day (`zhurnal demo` fills up
+        // to the real date) has marks in the week of November 23, and writing «н» over a mark
+        // is a correction that asks for a reason.
         let (lesson, lesson_date): (i64, chrono::NaiveDate) = sqlx::query_as(
-            "SELECT id, lesson_date FROM lesson WHERE group_id = $1 AND lesson_date >= '2026-11-23'
-             AND status <> 'cancelled' ORDER BY lesson_date, lesson_number LIMIT 1",
+            "SELECT l.id, l.lesson_date FROM lesson l
+             WHERE l.group_id = $1 AND l.lesson_date >= '2026-11-23' AND l.status <> 'cancelled'
+               AND NOT EXISTS (SELECT 1 FROM mark_column c JOIN mark m ON m.column_id = c.id
+                               WHERE c.lesson_id = l.id)
+             ORDER BY l.lesson_date, l.lesson_number LIMIT 1",
         )
         .bind(group)
         .fetch_one(pool)
