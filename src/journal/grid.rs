@@ -1,6 +1,7 @@
 //! The journal page of a group for a study period: pupils × lesson columns, the weighted
-//! average, the suggested and set period marks and the accumulation gaps (J11, J12). Eight
-//! indexed queries (the holidays among them), whatever the size of the class.
+//! average, the suggested and set period marks and the accumulation gaps (J11, J12). Five
+//! indexed queries (the head with the periods, holidays and work types; lessons; pupils with
+//! their period marks; marks; absences), whatever the size of the class.
 
 use std::collections::HashMap;
 
@@ -696,7 +697,7 @@ impl LessonPupil {
     }
 }
 
-/// The pupils of the lesson's group on its day with their cells, in two queries.
+/// The pupils of the lesson's group on its day with their cells, in one query.
 pub async fn lesson_pupils(
     conn: &mut PgConnection,
     school: SchoolId,
