@@ -195,8 +195,8 @@ pub async fn list(
 #[template(path = "journal.html")]
 pub struct JournalPage {
     layout: Layout,
+    /// With the grade's periods (the tabs) and the school's work types (the J16 form's choice).
     head: Head,
-    periods: Vec<PeriodTab>,
     period: PeriodTab,
     grid: Grid,
     /// «Сегодня»: the column the grid opens on (`#today`), on this page when it shows the
@@ -204,13 +204,12 @@ pub struct JournalPage {
     today_href: String,
     can_write: bool,
     scale_hint: &'static str,
-    work_types: Vec<(i64, String)>,
     /// The J16 form as typed, and its errors.
     external: ExternalMarkForm,
     errors: FieldErrors,
 }
 
-/// The grid is rendered into a buffer of about its size (a cell's markup is some 250 bytes): grown
+/// The grid is rendered into a buffer of about its size (a cell's markup is under 256 bytes): grown
 /// from the template's small estimate by doubling, a quarter's page was copied over and over.
 impl IntoResponse for JournalPage {
     fn into_response(self) -> Response {
@@ -307,10 +306,9 @@ async fn journal_page(
         head.reader_teaches,
     )
     .await?;
-    let periods = head.periods.clone();
     let today = today(&state, &member);
-    let period = choose_period(&periods, q.period, today)?;
-    let today_href = if choose_period(&periods, None, today)?.id == period.id {
+    let period = choose_period(&head.periods, q.period, today)?;
+    let today_href = if choose_period(&head.periods, None, today)?.id == period.id {
         "#today".to_string()
     } else {
         format!("/journal/{group_id}#today")
@@ -333,7 +331,6 @@ async fn journal_page(
             }
         };
     Ok(JournalPage {
-        work_types: head.work_types.clone(),
         external,
         errors,
         layout: Layout::for_member(
@@ -343,7 +340,6 @@ async fn journal_page(
         .await?,
         scale_hint: crate::journal::scale_hint(head.scale()),
         head,
-        periods,
         period,
         grid,
         today_href,
@@ -1056,9 +1052,8 @@ async fn period_marks_page(
         head.reader_teaches,
     )
     .await?;
-    let periods = head.periods.clone();
     let today = today(state, member);
-    let period = choose_period(&periods, period_id, today)?;
+    let period = choose_period(&head.periods, period_id, today)?;
     let grid = grid::grid(&mut conn, member.school.id, &head, &period, today).await?;
     let can_write = head.reader_teaches == Some(true);
     drop(conn);
@@ -1473,8 +1468,9 @@ pub async fn summary(
     let any_group = repo::any_group_of_class(&mut conn, member.school.id, class_id)
         .await?
         .ok_or_else(|| AppError::Refused("У класса ещё нет учебного плана.".into()))?;
-    let head = grid::head(&mut conn, member.school.id, any_group, None).await?;
-    let periods = head.periods.clone();
+    let periods = grid::head(&mut conn, member.school.id, any_group, None)
+        .await?
+        .periods;
     drop(conn);
     let period = if q.period.as_deref() == Some("year") {
         None
