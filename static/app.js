@@ -49,6 +49,37 @@ document.addEventListener("keydown", function (event) {
   }
 });
 
+// The journal grid saves a cell when it is left ("change"): what was typed (and a correction's
+// reason, both inputs of the cell), the row's pupil, the column heading's lesson and mark column
+// (a cell given back after a save names its column itself), and the text the cell was loaded
+// with, for the server's lost-update check. The answer is the cell, swapped in for the old one.
+// The ids live once a row and once a column, not in each of a quarter's thousand cells.
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input.closest || (input.name !== "value" && input.name !== "reason")) return;
+  var table = input.closest("table#journal");
+  var cell = input.closest("td");
+  var save = table && table.getAttribute("data-save");
+  if (!save || !cell || !window.htmx) return;
+  var head = table.tHead.rows[0].cells[cell.cellIndex];
+  var value = cell.querySelector("input[name=value]");
+  var values = {
+    lesson: head.getAttribute("data-l"),
+    pupil: cell.parentElement.getAttribute("data-p"),
+    was: value.hasAttribute("data-was") ? value.getAttribute("data-was") : value.defaultValue
+  };
+  var column = cell.getAttribute("data-c") || head.getAttribute("data-c");
+  if (column) values.column = column;
+  htmx.ajax("POST", save, { source: input, target: cell, swap: "outerHTML", values: values });
+});
+// No browser's suggestions of earlier entries over the grid's cells.
+document.addEventListener("focusin", function (event) {
+  var input = event.target;
+  if (input.name === "value" && input.closest && input.closest("table#journal")) {
+    input.setAttribute("autocomplete", "off");
+  }
+});
+
 // The journal grid opens on today (issue 15): its scroller shows today's column (or the last
 // lesson before today) just right of the sticky names, and the first pupil's cell there has the
 // focus. «Сегодня» does the same; without JavaScript it is a plain link to #today.

@@ -192,12 +192,19 @@ impl Driver {
     }
 }
 
-/// The id of the grid's input of a lesson and pupil (the page marks each with its hx-vals).
+/// Marks (`data-e2e`) the grid's cell of a lesson and pupil: the lesson is its column heading's
+/// `data-l`, the pupil its row's `data-p` (see `AT`).
 const CELL: &str = "const input = [...document.querySelectorAll('td.c input[name=value]')]
-    .find(i => i.getAttribute('hx-vals').includes('\"lesson\": ' + arguments[0] + ',')
-            && i.getAttribute('hx-vals').includes('\"pupil\": ' + arguments[1] + ','));
+    .find(i => { const td = i.closest('td');
+                 const th = td.closest('table').tHead.rows[0].cells[td.cellIndex];
+                 return th.dataset.l == arguments[0] && td.parentElement.dataset.p == arguments[1]; });
     if (input) { input.closest('td').dataset.e2e = 'x'; }
     return !!input";
+
+/// The lesson and the pupil of the grid's focused cell, as `[lesson, pupil]`.
+pub(crate) const AT: &str = "const td = document.activeElement.closest('td');
+    const th = td.closest('table').tHead.rows[0].cells[td.cellIndex];
+    return [Number(th.dataset.l), Number(td.parentElement.dataset.p)]";
 
 #[tokio::test]
 async fn in_a_browser_a_teacher_types_marks_with_the_keyboard_and_sees_saved_or_refused() {
@@ -239,17 +246,8 @@ async fn in_a_browser_a_teacher_types_marks_with_the_keyboard_and_sees_saved_or_
 
     // The arrow moved the focus to the second pupil's cell of the same lesson; «9» is refused
     // with the reason, shown in the status line, and nothing is written.
-    let focused = driver
-        .script(
-            "const v = document.activeElement.getAttribute('hx-vals'); return v",
-            json!([]),
-        )
-        .await;
-    let focused = focused.as_str().unwrap_or_default().to_string();
-    assert!(
-        focused.contains(&format!("\"pupil\": {second},")),
-        "focus moved down: {focused}"
-    );
+    let focused = driver.script(AT, json!([])).await;
+    assert_eq!(focused, json!([monday, second]), "focus moved down");
     driver
         .script(
             "document.activeElement.value = '9'; document.activeElement.dispatchEvent(new Event('change', {bubbles: true}))",

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::browser::Driver;
+use crate::browser::{AT, Driver};
 
 use crate::journal::{journal_with, maths_5b, msk};
 
@@ -68,16 +68,9 @@ async fn in_a_browser_the_grid_opens_on_today_with_the_focus_in_todays_cell_and_
         "the focus is in the first pupil's cell of today: {at}"
     );
     assert_eq!(at["focusName"], json!(format!("{name} 22.10")), "{at}");
-    assert!(
-        driver
-            .script(
-                "return document.activeElement.getAttribute('hx-vals')",
-                json!([])
-            )
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .contains(&format!("\"lesson\": {thursday},")),
+    assert_eq!(
+        driver.script(AT, json!([])).await[0],
+        json!(thursday),
         "today's lesson"
     );
 
@@ -202,6 +195,53 @@ async fn in_a_browser_a_refused_value_stays_in_its_cell_marked_with_the_reason_u
             .as_deref(),
         Some("5")
     );
+
+    // J6: «4» over the saved «5» is a correction; the cell asks for its reason, keeps the «4»
+    // typed, and, the reason given in it, saves both (the page sends the «5» the cell was
+    // loaded with: no lost-update refusal).
+    const TODAYS: &str = "const td = document.querySelector('#journal tbody tr').cells[document.getElementById('today').cellIndex];";
+    driver
+        .script(
+            &format!("{TODAYS} const input = td.querySelector('input[name=value]');
+             input.value = '4'; input.dispatchEvent(new Event('change', {{bubbles: true}}))"),
+            json!([]),
+        )
+        .await;
+    let asked = driver
+        .until(
+            &format!("{TODAYS} const reason = td.querySelector('input.reason');
+             return reason && td.querySelector('input[name=value]').value"),
+            json!([]),
+        )
+        .await;
+    assert_eq!(asked, json!("4"), "what was typed stays");
+    driver
+        .script(
+            &format!("{TODAYS} const reason = td.querySelector('input.reason');
+             reason.value = 'ошибка при вводе'; reason.dispatchEvent(new Event('change', {{bubbles: true}}))"),
+            json!([]),
+        )
+        .await;
+    driver
+        .until(
+            &format!("{TODAYS} return td.classList.contains('saved') && !td.querySelector('input.reason')"),
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        j.mark_of(j.lesson(10, 5).await, j.pupils[0])
+            .await
+            .as_deref(),
+        Some("4")
+    );
+    let reason: Option<String> = sqlx::query_scalar(
+        "SELECT reason FROM audit_event WHERE action = 'mark.corrected' AND pupil_id = $1",
+    )
+    .bind(j.pupils[0])
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(reason.as_deref(), Some("ошибка при вводе"));
 }
 
 #[tokio::test]

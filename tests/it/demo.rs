@@ -179,7 +179,7 @@ async fn the_demo_school_year_is_realistic_and_its_readiness_check_is_clean() {
     .await;
     let (status, journal) = teacher_client.text(&format!("/journal/{group}")).await;
     assert_eq!(status, reqwest::StatusCode::OK);
-    assert!(journal.contains("hx-post=\"/journal/cells\"") && journal.contains("value=\"5\""));
+    assert!(journal.contains("data-save=\"/journal/cells\"") && journal.contains("value=\"5\""));
     // The programme report opens on a lagging group (the demo teacher's mathematics, three
     // lessons cancelled) and has a leading one; the control works held and one not held.
     let started = Instant::now();
