@@ -443,6 +443,14 @@ pub async fn pages(
             cpu_target: Some(LIGHT_CPU_MS),
         },
         Scenario {
+            what: "Главная учителя",
+            act: Act::Get {
+                login: "teacher",
+                path: "/teacher".into(),
+            },
+            cpu_target: None,
+        },
+        Scenario {
             what: "Главная классного руководителя",
             act: Act::Get {
                 login: "classteacher",

@@ -638,14 +638,20 @@ async fn touch(session: &tower_sessions::Session) {
 /// planner (`perf`), 13.2 → 3.1 ms a save on generic plans (`zhurnal bench --load-only --only
 /// Запись`). (An earlier trial, when the audit row was written by an `INSERT … SELECT` joining
 /// the lesson, cost 29 ms on generic plans; it is plain `VALUES` since migration
-/// `audit_group_from_lesson_in_trigger`.) The rest — the reports, the control pages, the lists
-/// with optional filters, the other writes — are planned for their values on every call.
+/// `audit_group_from_lesson_in_trigger`.) Also the teacher's and the class teacher's start pages
+/// and the day's substitutions, opened every morning: their J11 facts come for the teacher's or the
+/// class's journals only (a few dozen keys), and planning was half their PostgreSQL CPU — 10.4 →
+/// 6.4, 16.3 → 9.1 and 6.8 → 4.4 ms a request all told (`zhurnal bench --load-only --only Главная`,
+/// `--only Замены`, two runs each in turns). The rest — the reports, the control start page (the
+/// same J11 facts for every journal of the school: 110 → 500 ms on generic plans), the lists with
+/// optional filters, the other writes — are planned for their values on every call.
 fn cached_plans(method: &axum::http::Method, path: &str) -> bool {
     if method == axum::http::Method::POST {
         return path == "/journal/cells";
     }
     method == axum::http::Method::GET
-        && ((path.starts_with("/journal/") && !path.ends_with("/control"))
+        && (matches!(path, "/teacher" | "/class-teacher" | "/deputy/lessons")
+            || (path.starts_with("/journal/") && !path.ends_with("/control"))
             || path.starts_with("/lessons/")
             || path == "/diary"
             || path.starts_with("/diary/"))

@@ -202,15 +202,19 @@ async fn in_a_browser_a_refused_value_stays_in_its_cell_marked_with_the_reason_u
     const TODAYS: &str = "const td = document.querySelector('#journal tbody tr').cells[document.getElementById('today').cellIndex];";
     driver
         .script(
-            &format!("{TODAYS} const input = td.querySelector('input[name=value]');
-             input.value = '4'; input.dispatchEvent(new Event('change', {{bubbles: true}}))"),
+            &format!(
+                "{TODAYS} const input = td.querySelector('input[name=value]');
+             input.value = '4'; input.dispatchEvent(new Event('change', {{bubbles: true}}))"
+            ),
             json!([]),
         )
         .await;
     let asked = driver
         .until(
-            &format!("{TODAYS} const reason = td.querySelector('input.reason');
-             return reason && td.querySelector('input[name=value]').value"),
+            &format!(
+                "{TODAYS} const reason = td.querySelector('input.reason');
+             return reason && td.querySelector('input[name=value]').value"
+            ),
             json!([]),
         )
         .await;
