@@ -96,19 +96,24 @@ pub async fn journals(
     let mut conn = pool.acquire().await?;
     // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
     let groups = sqlx::query!(
-        r#"SELECT g.id AS group_id, g.name, s.name AS subject, g.academic_year_id, g.class_id,
+        r#"WITH ta AS MATERIALIZED (
+               -- The school's teaching assignments grouped once, before the journals are
+               -- chosen: per journal, the account table was hashed again for each; as a
+               -- subquery, the generic plan of a teacher's or a class's journals grouped all of
+               -- them again for each journal (8 × 0.4 ms).
+               SELECT t.group_id, (max(t.hours_per_week) * 10)::integer AS hours,
+                      string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', '
+                                 ORDER BY a.last_name) AS names
+               FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
+               WHERE t.school_id = $1
+               GROUP BY t.group_id
+           )
+           SELECT g.id AS group_id, g.name, s.name AS subject, g.academic_year_id, g.class_id,
                   coalesce(c.grade || '«' || c.letter || '»', '') AS "class_name!",
                   gr.grade AS "grade!", p.starts_on, p.ends_on,
                   coalesce(ta.hours, 10) AS "hours!", coalesce(ta.names, '') AS "teachers!"
            FROM study_group g
-           -- The school's teaching assignments grouped once (per journal, the account table
-           -- was hashed again for each).
-           LEFT JOIN (SELECT t.group_id, (max(t.hours_per_week) * 10)::integer AS hours,
-                             string_agg(a.last_name || ' ' || left(a.first_name, 1) || '.', ', '
-                                        ORDER BY a.last_name) AS names
-                      FROM teaching_assignment t JOIN account a ON a.id = t.teacher_id
-                      WHERE t.school_id = $1
-                      GROUP BY t.group_id) ta ON ta.group_id = g.id
+           LEFT JOIN ta ON ta.group_id = g.id
            JOIN subject s ON s.school_id = g.school_id AND s.id = g.subject_id
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            CROSS JOIN LATERAL (
