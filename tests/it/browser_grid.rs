@@ -119,6 +119,23 @@ async fn in_a_browser_the_grid_opens_on_today_with_the_focus_in_todays_cell_and_
     assert_eq!(at["focusColumn"], at["todayColumn"], "{at}");
 }
 
+/// The first pupil's cell in today's column, as `td` for the script that follows.
+const TODAYS: &str = "const td = document.querySelector('#journal tbody tr').cells[document.getElementById('today').cellIndex];";
+
+/// Types `value` into the input `input` (a selector) of the first pupil's cell today and leaves it
+/// (the `change` the page saves on).
+async fn change_todays(driver: &Driver, input: &str, value: &str) {
+    driver
+        .script(
+            &format!(
+                "{TODAYS} const input = td.querySelector(arguments[0]);
+                 input.value = arguments[1]; input.dispatchEvent(new Event('change', {{bubbles: true}}))"
+            ),
+            json!([input, value]),
+        )
+        .await;
+}
+
 #[tokio::test]
 async fn in_a_browser_a_refused_value_stays_in_its_cell_marked_with_the_reason_until_corrected() {
     let j = maths_5b().await;
@@ -146,13 +163,14 @@ async fn in_a_browser_a_refused_value_stays_in_its_cell_marked_with_the_reason_u
     // The swapped cell is found by its place: the first row, today's column.
     let refused = driver
         .until(
-            "const td = document.querySelector('#journal tbody tr').cells[document.getElementById('today').cellIndex];
-             if (!td.classList.contains('refused')) { return null; }
-             const input = td.querySelector('input[name=value]');
-             const why = document.getElementById(input.getAttribute('aria-describedby'));
-             return { value: input.value, invalid: input.getAttribute('aria-invalid'),
-                      why: why && why.textContent,
-                      colour: getComputedStyle(td).backgroundColor }",
+            &format!(
+                "{TODAYS} if (!td.classList.contains('refused')) {{ return null; }}
+                 const input = td.querySelector('input[name=value]');
+                 const why = document.getElementById(input.getAttribute('aria-describedby'));
+                 return {{ value: input.value, invalid: input.getAttribute('aria-invalid'),
+                          why: why && why.textContent,
+                          colour: getComputedStyle(td).backgroundColor }}"
+            ),
             json!([]),
         )
         .await;
@@ -174,70 +192,38 @@ async fn in_a_browser_a_refused_value_stays_in_its_cell_marked_with_the_reason_u
     assert_eq!(written, 0);
 
     // Corrected in place: saved, the mark gone.
-    driver
-        .script(
-            "const td = document.querySelector('#journal tbody tr').cells[document.getElementById('today').cellIndex];
-             const input = td.querySelector('input[name=value]');
-             input.value = '5'; input.dispatchEvent(new Event('change', {bubbles: true}))",
-            json!([]),
-        )
-        .await;
+    let lesson = j.lesson(10, 5).await;
+    change_todays(&driver, "input[name=value]", "5").await;
     driver
         .until(
-            "const td = document.querySelector('#journal tbody tr').cells[document.getElementById('today').cellIndex];
-             return td.classList.contains('saved') && !td.querySelector('[aria-invalid]')",
+            &format!("{TODAYS} return td.classList.contains('saved') && !td.querySelector('[aria-invalid]')"),
             json!([]),
         )
         .await;
-    assert_eq!(
-        j.mark_of(j.lesson(10, 5).await, j.pupils[0])
-            .await
-            .as_deref(),
-        Some("5")
-    );
+    assert_eq!(j.mark_of(lesson, j.pupils[0]).await.as_deref(), Some("5"));
 
     // J6: «4» over the saved «5» is a correction; the cell asks for its reason, keeps the «4»
     // typed, and, the reason given in it, saves both (the page sends the «5» the cell was
     // loaded with: no lost-update refusal).
-    const TODAYS: &str = "const td = document.querySelector('#journal tbody tr').cells[document.getElementById('today').cellIndex];";
-    driver
-        .script(
-            &format!(
-                "{TODAYS} const input = td.querySelector('input[name=value]');
-             input.value = '4'; input.dispatchEvent(new Event('change', {{bubbles: true}}))"
-            ),
-            json!([]),
-        )
-        .await;
+    change_todays(&driver, "input[name=value]", "4").await;
     let asked = driver
         .until(
             &format!(
                 "{TODAYS} const reason = td.querySelector('input.reason');
-             return reason && td.querySelector('input[name=value]').value"
+                 return reason && td.querySelector('input[name=value]').value"
             ),
             json!([]),
         )
         .await;
     assert_eq!(asked, json!("4"), "what was typed stays");
-    driver
-        .script(
-            &format!("{TODAYS} const reason = td.querySelector('input.reason');
-             reason.value = 'ошибка при вводе'; reason.dispatchEvent(new Event('change', {{bubbles: true}}))"),
-            json!([]),
-        )
-        .await;
+    change_todays(&driver, "input.reason", "ошибка при вводе").await;
     driver
         .until(
             &format!("{TODAYS} return td.classList.contains('saved') && !td.querySelector('input.reason')"),
             json!([]),
         )
         .await;
-    assert_eq!(
-        j.mark_of(j.lesson(10, 5).await, j.pupils[0])
-            .await
-            .as_deref(),
-        Some("4")
-    );
+    assert_eq!(j.mark_of(lesson, j.pupils[0]).await.as_deref(), Some("4"));
     let reason: Option<String> = sqlx::query_scalar(
         "SELECT reason FROM audit_event WHERE action = 'mark.corrected' AND pupil_id = $1",
     )
