@@ -1,7 +1,8 @@
 //! A pupil's marks for a study period, per subject: every mark with its date and work type, the
 //! weighted average, the period mark when set, and the forecast of it (003: teachers inform
 //! pupils and parents of the forecast) — the suggestion of J12 with the Н/А of J11. Also the
-//! class's teachers and the control works of the period (§4). Four queries for the marks.
+//! class's teachers and the control works of the period (§4). Two queries for the marks (the
+//! groups with their period marks and absence counts; the marks).
 
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};

@@ -209,12 +209,13 @@ pub struct JournalPage {
     errors: FieldErrors,
 }
 
-/// The grid is rendered into a buffer of about its size (a cell's markup is under 256 bytes): grown
-/// from the template's small estimate by doubling, a quarter's page was copied over and over.
+/// The grid is rendered into a buffer of about its size (a writable cell's markup is some 80
+/// bytes, its ids being its row's and its column's): grown from the template's small estimate by
+/// doubling, a quarter's page was copied over and over.
 impl IntoResponse for JournalPage {
     fn into_response(self) -> Response {
         let cells = self.grid.rows.len() * self.grid.heads.len();
-        let mut html = String::with_capacity(32 * 1024 + cells * 256);
+        let mut html = String::with_capacity(32 * 1024 + cells * 96);
         match self.render_into(&mut html) {
             Ok(()) => axum::response::Html(html).into_response(),
             Err(e) => AppError::from(e).into_response(),
