@@ -26,6 +26,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// A session ends after this many hours without activity.
     pub session_idle_hours: i64,
+    /// Megabytes of compressed pages kept rendered (`web::page_cache`); 0 keeps none.
+    pub page_cache_mb: u64,
     /// The address people type to reach the site (printed on credential slips).
     pub public_url: String,
     /// The SMTP server mail to parents goes through (`smtp://host:port`, `smtps://…`,
@@ -69,6 +71,12 @@ impl Config {
             .context("ZHURNAL_SESSION_HOURS должен быть целым числом часов")?
             .unwrap_or(12)
             .clamp(1, 24 * 30);
+        let page_cache_mb = var("ZHURNAL_PAGE_CACHE_MB")
+            .map(|v| v.parse::<u64>())
+            .transpose()
+            .context("ZHURNAL_PAGE_CACHE_MB должен быть целым числом мегабайт (0 — не хранить)")?
+            .unwrap_or(32)
+            .min(4096);
         let public_url = var("ZHURNAL_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}/"));
         let mail_from = var("ZHURNAL_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
         mail_from
@@ -140,6 +148,7 @@ impl Config {
             bind,
             secure_cookies,
             session_idle_hours,
+            page_cache_mb,
         })
     }
 }
@@ -161,6 +170,7 @@ impl fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("secure_cookies", &self.secure_cookies)
             .field("session_idle_hours", &self.session_idle_hours)
+            .field("page_cache_mb", &self.page_cache_mb)
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
             .field("mail_from", &self.mail_from)

@@ -112,6 +112,7 @@ pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
             }
         }
     });
+    let config_page_cache_bytes = config.page_cache_mb * 1024 * 1024;
     AppState {
         sessions: db::session_pool(&pool),
         pool: db::replica::Pools::new(pool, replica),
@@ -120,6 +121,9 @@ pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
         lockout: LockoutPolicy::default(),
         live: crate::diary::live::Hub::new(),
         visits: crate::diary::visits::VisitBook::new(),
+        pages: Arc::new(crate::web::page_cache::PageCache::new(
+            config_page_cache_bytes,
+        )),
     }
 }
 

@@ -71,8 +71,10 @@ impl<'a> Change<'a> {
         self
     }
 
-    /// The journal concerned, for the audit page's filter, when the change records a lesson but
-    /// no group: given here, the chain's row trigger need not look the lesson up.
+    /// The journal concerned, when the change records none itself: for the audit page's filter
+    /// and the versions of the journal's kept pages (`web::page_cache`; a change naming no
+    /// journal makes every page of the school render again). For a recorded lesson, given here,
+    /// the chain's row trigger need not look the lesson up.
     pub fn group(mut self, group_id: i64) -> Self {
         self.group_id = Some(group_id);
         self

@@ -67,6 +67,8 @@ struct Figure {
     p99: Duration,
     app_ms: f64,
     pg_ms: Option<f64>,
+    /// Answers served kept (`web::page_cache`).
+    kept: usize,
 }
 
 /// CPU time of this process, in nanoseconds.
@@ -182,13 +184,14 @@ async fn signed_in(app: &Router, login: &str, check: &str) -> anyhow::Result<Bro
     Ok(b)
 }
 
-/// One request of `act` for the `n`-th time by the `person`-th person: its status and bytes.
+/// One request of `act` for the `n`-th time by the `person`-th person: its status, bytes, and
+/// whether the page was served kept.
 async fn act_once(
     b: &mut Browser,
     act: &Act,
     person: usize,
     n: usize,
-) -> anyhow::Result<(StatusCode, usize)> {
+) -> anyhow::Result<(StatusCode, usize, bool)> {
     match act {
         Act::Get { path, .. } => b.read(path).await,
         Act::Save { writers } => {
@@ -222,7 +225,7 @@ async fn act_once(
                 status != StatusCode::OK || !body.contains("cell-why"),
                 "a cell save is refused: {body}"
             );
-            Ok((status, body.len()))
+            Ok((status, body.len(), false))
         }
     }
 }
@@ -248,7 +251,7 @@ async fn measure(
     // connection the load takes opened and its plans made (a connection the pool opens during
     // the measured seconds plans each statement afresh: a one-off, not what a page costs all day).
     for (i, b) in people.iter_mut().enumerate() {
-        let (status, _) = act_once(b, &s.act, i, 0).await?;
+        let (status, _, _) = act_once(b, &s.act, i, 0).await?;
         anyhow::ensure!(status == StatusCode::OK, "{}: {status}", s.what);
     }
     let start = Arc::new(tokio::sync::Barrier::new(CONNECTIONS + 1));
@@ -263,8 +266,8 @@ async fn measure(
             let mut failed = None;
             while Instant::now() < warm_until && failed.is_none() {
                 match act_once(&mut b, &act, i, n).await {
-                    Ok((StatusCode::OK, _)) => {}
-                    Ok((status, _)) => failed = Some(anyhow::anyhow!("answers {status}")),
+                    Ok((StatusCode::OK, _, _)) => {}
+                    Ok((status, _, _)) => failed = Some(anyhow::anyhow!("answers {status}")),
                     Err(e) => failed = Some(e),
                 }
                 n += 1;
@@ -276,15 +279,17 @@ async fn measure(
             }
             let mut times = Vec::new();
             let mut bytes = 0usize;
+            let mut kept = 0usize;
             while Instant::now() < until {
                 let t = Instant::now();
-                let (status, size) = act_once(&mut b, &act, i, n).await?;
+                let (status, size, was_kept) = act_once(&mut b, &act, i, n).await?;
                 times.push(t.elapsed());
                 anyhow::ensure!(status == StatusCode::OK, "answers {status}");
                 bytes = size;
+                kept += usize::from(was_kept);
                 n += 1;
             }
-            Ok::<_, anyhow::Error>((times, bytes))
+            Ok::<_, anyhow::Error>((times, bytes, kept))
         });
     }
     start.wait().await;
@@ -293,10 +298,12 @@ async fn measure(
     let started = Instant::now();
     let mut times = Vec::new();
     let mut bytes = 0;
+    let mut kept = 0;
     while let Some(done) = tasks.join_next().await {
-        let (t, b) = done??;
+        let (t, b, k) = done??;
         times.extend(t);
         bytes = bytes.max(b);
+        kept += k;
     }
     let elapsed = started.elapsed();
     let app_ns = own_cpu_ns().saturating_sub(app_before);
@@ -315,6 +322,7 @@ async fn measure(
         p99: at(0.99),
         app_ms: app_ns as f64 / 1e6 / requests as f64,
         pg_ms: pg_ns.map(|ns| ns as f64 / 1e6 / requests as f64),
+        kept,
     })
 }
 
@@ -512,8 +520,16 @@ pub async fn pages(
         }
     );
     println!(
-        "{:<44} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  цель",
-        "страница", "запр/с", "ЦП серв", "ЦП БД", "ЦП всего", "медиана", "99%", "КБ сети"
+        "{:<44} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  цель",
+        "страница",
+        "запр/с",
+        "ЦП серв",
+        "ЦП БД",
+        "ЦП всего",
+        "медиана",
+        "99%",
+        "КБ сети",
+        "из кэша"
     );
     let mut met = true;
     for s in scenarios
@@ -549,7 +565,7 @@ pub async fn pages(
             ));
         }
         println!(
-            "{:<44} {:>8.0} {:>8.2} {:>8} {:>8.2} {:>8.1?} {:>8.1?} {:>8}  {verdict}",
+            "{:<44} {:>8.0} {:>8.2} {:>8} {:>8.2} {:>8.1?} {:>8.1?} {:>8} {:>7}%  {verdict}",
             s.what,
             rps,
             f.app_ms,
@@ -557,7 +573,8 @@ pub async fn pages(
             total,
             f.p50,
             f.p99,
-            f.bytes / 1024
+            f.bytes / 1024,
+            f.kept * 100 / f.requests
         );
     }
     let rss = peak_rss_mb();

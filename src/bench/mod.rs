@@ -33,6 +33,8 @@ struct Browser {
     cookies: std::collections::BTreeMap<String, String>,
     cookie: String,
     csrf: String,
+    /// The last answer was a kept page (`web::page_cache`).
+    kept: bool,
 }
 
 impl Browser {
@@ -42,6 +44,7 @@ impl Browser {
             cookies: Default::default(),
             cookie: String::new(),
             csrf: String::new(),
+            kept: false,
         }
     }
 
@@ -60,6 +63,10 @@ impl Browser {
     ) -> anyhow::Result<(StatusCode, Option<String>, axum::body::Bytes)> {
         let response = self.app.clone().oneshot(request).await?;
         let status = response.status();
+        self.kept = response
+            .headers()
+            .get("server-timing")
+            .is_some_and(|v| v == "page;desc=kept");
         let encoding = response
             .headers()
             .get(header::CONTENT_ENCODING)
@@ -91,11 +98,13 @@ impl Browser {
         Ok((status, encoding, body))
     }
 
-    /// A page read under load: its status and size; the form token stays the one read before.
-    async fn read(&mut self, path: &str) -> anyhow::Result<(StatusCode, usize)> {
+    /// A page read under load: its status and size, and whether it was served kept
+    /// (`web::page_cache`: `Server-Timing: page;desc=kept`); the form token stays the one read
+    /// before.
+    async fn read(&mut self, path: &str) -> anyhow::Result<(StatusCode, usize, bool)> {
         let request = self.get_request(path)?;
         let (status, _, body) = self.send_raw(request).await?;
-        Ok((status, body.len()))
+        Ok((status, body.len(), self.kept))
     }
 
     /// A GET of `path` with the cookie jar.

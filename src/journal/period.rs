@@ -265,6 +265,7 @@ pub async fn set_period_marks(
                 "period_mark",
                 group_id,
             )
+            .group(group_id)
             .before(json!({"pupil_id": input.pupil_id, "period_id": period_id, "value": before_value, "deferred_until": before_deferred}))
             .after(json!({"pupil_id": input.pupil_id, "period_id": period_id, "value": new_value, "deferred_until": input.deferred_until})),
         )
@@ -351,6 +352,7 @@ pub async fn revert_period_mark(
         school,
         author.actor,
         Change::new("period_mark.reverted", "period_mark", group_id)
+            .group(group_id)
             .before(json!({"pupil_id": pupil_id, "period_id": period_id, "value": current.0, "deferred_until": current.1}))
             .after(json!({"pupil_id": pupil_id, "period_id": period_id, "value": before.0, "deferred_until": before.1}))
             .reason(reason),
@@ -757,6 +759,7 @@ pub async fn decide_correction(
             school,
             author.actor,
             Change::new("period_mark.corrected", "period_mark", r.group_id)
+                .group(r.group_id)
                 .before(json!({"pupil_id": r.pupil_id, "period_id": r.period_id, "value": r.value_before}))
                 .after(json!({
                     "pupil_id": r.pupil_id,

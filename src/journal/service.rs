@@ -2,7 +2,7 @@
 //! comment), its mark columns, the absence reasons. Each asks `rules::journal`, writes, and
 //! records the change in the audit trail in the same transaction.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -205,6 +205,22 @@ async fn lesson(
         ));
     }
     Ok(lesson)
+}
+
+/// The first moment after `now` (school-local) at which the lesson page's notices
+/// (`lock_note`, `homework_note`) may change by the clock alone: the lesson's start, before which
+/// nothing is marked (J3), and the end of its homework's time (J7). The other rules go by the
+/// date. None when neither is ahead.
+pub fn notices_change_at(lesson: &LessonCtx, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    let time = lesson.time();
+    let starts = time.date.and_time(time.starts_at.unwrap_or(NaiveTime::MIN));
+    // Homework is on time up to its deadline inclusive: late from the moment after.
+    let homework_late =
+        rules::homework_deadline(&time, &lesson.settings()) + chrono::Duration::nanoseconds(1);
+    [starts, homework_late]
+        .into_iter()
+        .filter(|t| *t > now)
+        .min()
 }
 
 /// A lesson once the author may read its journal (404 / 403 as for `lesson`; `lock`: locked for

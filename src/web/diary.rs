@@ -9,9 +9,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use chrono::NaiveDate;
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, NaiveDate};
 use futures_util::Stream;
 use serde::Deserialize;
 use sqlx::Postgres;
@@ -21,6 +21,7 @@ use super::AppState;
 use super::extract::Member;
 use super::journal::today;
 use super::layout::{Layout, flash_outcome};
+use super::page_cache::{self, Gzip, PageKey, Stamp, Versions};
 use crate::authz::Role;
 use crate::diary::marks::{self, ClassInfo, SubjectMarks};
 use crate::diary::week::DiaryWeek;
@@ -91,42 +92,37 @@ impl DiaryHead {
     }
 }
 
+/// The heading of a diary page for `pupil_id` on `day`, on the page's connection (`held`, when
+/// it was taken already; from the replica it is given back first, see below).
 async fn head(
     state: &AppState,
     member: &Member,
-    asked: Option<&str>,
+    pupil_id: i64,
     day: NaiveDate,
+    mut held: Option<PoolConnection<Postgres>>,
 ) -> AppResult<(DiaryHead, PoolConnection<Postgres>)> {
-    let pupil_id = asked_pupil(member, asked)?;
     // Who may read the diary, the pupil's heading and a parent's children: one statement, on the
     // page's connection when the page reads from the primary (one acquire and one scope round
     // trip a page). From the replica, it goes to the primary (a parent's link removed counts at
     // once; `web::reads`) before the replica's connection is taken — never one held while
     // waiting for another.
-    let mut held = None;
     let (reader, pupil, children) = if state.pool.reads_primary() {
-        let mut conn = state.pool.acquire().await?;
+        let mut conn = match held.take() {
+            Some(conn) => conn,
+            None => state.pool.acquire().await?,
+        };
         let found = reader_and_pupil(&mut *conn, member, pupil_id, day).await?;
         held = Some(conn);
         found
     } else {
+        drop(held.take());
         reader_and_pupil(state.pool.primary(), member, pupil_id, day).await?
     };
-    if reader != Reader::Staff {
-        let full = state.visits.record(
-            member.school.id,
-            pupil_id,
-            member.viewer.account_id,
-            reader,
-            state.clock.now(),
-            today(state, member),
-        );
-        if full {
-            // A write across schools (`diary::visits`), on a connection of its own: the page's
-            // is given back first.
-            drop(held.take());
-            state.visits.flush(state.pool.primary()).await?;
-        }
+    if count_visit(state, member, pupil_id, reader) {
+        // A write across schools (`diary::visits`), on a connection of its own: the page's is
+        // given back first.
+        drop(held.take());
+        state.visits.flush(state.pool.primary()).await?;
     }
     let conn = match held {
         Some(conn) => conn,
@@ -140,6 +136,88 @@ async fn head(
     };
     Ok((head, conn))
 }
+
+/// Counts the view of a pupil's or parent's (`diary::visits`); true when the book is full and
+/// must be written.
+fn count_visit(state: &AppState, member: &Member, pupil_id: i64, reader: Reader) -> bool {
+    reader != Reader::Staff
+        && state.visits.record(
+            member.school.id,
+            pupil_id,
+            member.viewer.account_id,
+            reader,
+            state.clock.now(),
+            today(state, member),
+        )
+}
+
+/// A diary page kept rendered (issue 16, `page_cache`), or what rendering it needs.
+enum Kept {
+    Served(Response),
+    Render {
+        kept: Option<(PageKey, Versions)>,
+        conn: PoolConnection<Postgres>,
+    },
+}
+
+/// The diary page `page` of `pupil_id` (`args`) as kept, when the pupil's journals, the school
+/// and — with `ack_week` — the parent's «Ознакомлен» of that week are as they were when it was
+/// rendered. Who may read it was judged then, by what those versions cover (memberships, links to
+/// children, classes: all audited); the view is counted as that reader's.
+#[allow(clippy::too_many_arguments)]
+async fn kept_page(
+    state: &AppState,
+    member: &Member,
+    page: &'static str,
+    args: [i64; 3],
+    ack_week: Option<NaiveDate>,
+    today: NaiveDate,
+    layout: &Layout,
+    gzip: bool,
+) -> AppResult<Kept> {
+    let mut conn = state.pool.acquire().await?;
+    let Some(key) = state.pages.key(page, member, today, args, layout) else {
+        return Ok(Kept::Render { kept: None, conn });
+    };
+    let pupil_id = args[0];
+    let versions = page_cache::diary(
+        &mut conn,
+        member.school.id,
+        pupil_id,
+        ack_week.map(|_| member.viewer.account_id),
+        ack_week.unwrap_or(today),
+    )
+    .await?;
+    let now = crate::clock::local_now(state.clock.as_ref(), &member.school.time_zone);
+    let Some((served, note)) = state.pages.served(&key, versions, now, gzip) else {
+        return Ok(Kept::Render {
+            kept: Some((key, versions)),
+            conn,
+        });
+    };
+    drop(conn);
+    let reader = match note {
+        NOTE_PUPIL => Reader::Pupil,
+        NOTE_PARENT => Reader::Parent,
+        _ => Reader::Staff,
+    };
+    if count_visit(state, member, pupil_id, reader) {
+        state.visits.flush(state.pool.primary()).await?;
+    }
+    Ok(Kept::Served(served))
+}
+
+/// The reader a diary page was kept for, as its note (`PageCache::keep`).
+fn note(reader: Reader) -> u8 {
+    match reader {
+        Reader::Pupil => NOTE_PUPIL,
+        Reader::Parent => NOTE_PARENT,
+        Reader::Staff => 0,
+    }
+}
+
+const NOTE_PUPIL: u8 = 1;
+const NOTE_PARENT: u8 = 2;
 
 /// `diary::reader_and_pupil` for the member.
 async fn reader_and_pupil(
@@ -170,16 +248,36 @@ pub struct WeekPage {
     can_acknowledge: bool,
 }
 
-/// The week of lessons; the start page of parents and pupils.
+/// The week of lessons; the start page of parents and pupils. Kept rendered while the pupil's
+/// journals, the school and the parent's «Ознакомлен» are unchanged (issue 16, `page_cache`).
 pub async fn week(
     State(state): State<AppState>,
     member: Member,
     Query(q): Query<DiaryQuery>,
-) -> AppResult<WeekPage> {
+    Gzip(gzip): Gzip,
+) -> AppResult<Response> {
     let today = today(&state, &member);
     let monday = week_of(&q, today);
+    let pupil_id = asked_pupil(&member, q.pupil.as_deref())?;
+    let mut layout = Layout::for_member(&member, "").await?;
+    let args = [pupil_id, i64::from(monday.num_days_from_ce()), 0];
+    let (kept, conn) = match kept_page(
+        &state,
+        &member,
+        "diary_week",
+        args,
+        Some(monday),
+        today,
+        &layout,
+        gzip,
+    )
+    .await?
+    {
+        Kept::Served(page) => return Ok(page),
+        Kept::Render { kept, conn } => (kept, conn),
+    };
     // One connection for the page's reads: each acquire is a round trip setting the scope.
-    let (head, mut conn) = head(&state, &member, q.pupil.as_deref(), monday).await?;
+    let (head, mut conn) = head(&state, &member, pupil_id, monday, Some(conn)).await?;
     let week =
         crate::diary::week::week(&mut conn, member.school.id, &head.pupil, monday, today).await?;
     let acknowledged = if head.reader == Reader::Parent {
@@ -203,13 +301,24 @@ pub async fn week(
         None
     };
     drop(conn);
-    let title = format!("Дневник: {}", head.pupil.full_name);
-    Ok(WeekPage {
-        layout: Layout::for_member(&member, &title).await?,
-        can_acknowledge: head.reader == Reader::Parent && monday <= today,
+    layout.title = format!("Дневник: {}", head.pupil.full_name);
+    let reader = head.reader;
+    let page = WeekPage {
+        layout,
+        can_acknowledge: reader == Reader::Parent && monday <= today,
         head,
         week,
         acknowledged,
+    };
+    Ok(match kept {
+        Some((key, versions)) => {
+            let stamp = Stamp {
+                note: note(reader),
+                ..Stamp::new(versions)
+            };
+            state.pages.keep(key, stamp, page.render()?, gzip)
+        }
+        None => page.into_response(),
     })
 }
 
@@ -218,9 +327,10 @@ pub async fn parent_home(
     state: State<AppState>,
     member: Member,
     q: Query<DiaryQuery>,
-) -> AppResult<WeekPage> {
+    gzip: Gzip,
+) -> AppResult<Response> {
     member.require(&[Role::Parent])?;
-    week(state, member, q).await
+    week(state, member, q, gzip).await
 }
 
 /// The start page of a pupil is their week.
@@ -228,9 +338,10 @@ pub async fn pupil_home(
     state: State<AppState>,
     member: Member,
     q: Query<DiaryQuery>,
-) -> AppResult<WeekPage> {
+    gzip: Gzip,
+) -> AppResult<Response> {
     member.require(&[Role::Pupil])?;
-    week(state, member, q).await
+    week(state, member, q, gzip).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -337,17 +448,37 @@ pub struct MarksPage {
     gia: Vec<crate::gia::ResultLine>,
 }
 
-/// The marks of a period per subject, with averages, forecasts and period marks.
+/// The marks of a period per subject, with averages, forecasts and period marks. Kept rendered
+/// while the pupil's journals and the school are unchanged (issue 16, `page_cache`).
 pub async fn marks(
     State(state): State<AppState>,
     member: Member,
     Query(q): Query<DiaryQuery>,
-) -> AppResult<MarksPage> {
+    Gzip(gzip): Gzip,
+) -> AppResult<Response> {
     let today = today(&state, &member);
-    // One connection for the page's reads: each acquire is a round trip setting the scope.
-    let (head, mut conn) = head(&state, &member, q.pupil.as_deref(), today).await?;
-    let periods = marks::periods(&mut conn, member.school.id, &head.pupil).await?;
+    let pupil_id = asked_pupil(&member, q.pupil.as_deref())?;
+    let mut layout = Layout::for_member(&member, "").await?;
     let asked = q.period.as_deref().and_then(|p| p.parse::<i64>().ok());
+    let args = [pupil_id, i64::from(asked.is_some()), asked.unwrap_or(0)];
+    let (kept, conn) = match kept_page(
+        &state,
+        &member,
+        "diary_marks",
+        args,
+        None,
+        today,
+        &layout,
+        gzip,
+    )
+    .await?
+    {
+        Kept::Served(page) => return Ok(page),
+        Kept::Render { kept, conn } => (kept, conn),
+    };
+    // One connection for the page's reads: each acquire is a round trip setting the scope.
+    let (head, mut conn) = head(&state, &member, pupil_id, today, Some(conn)).await?;
+    let periods = marks::periods(&mut conn, member.school.id, &head.pupil).await?;
     let period = marks::pick(&periods, asked, today).cloned();
     let subjects = match &period {
         Some(p) => marks::subjects(&mut conn, member.school.id, &head.pupil, p).await?,
@@ -355,15 +486,26 @@ pub async fn marks(
     };
     let gia = crate::gia::pupil_results(&mut *conn, member.school.id, head.pupil.id).await?;
     drop(conn);
-    let title = format!("Отметки: {}", head.pupil.full_name);
-    Ok(MarksPage {
+    layout.title = format!("Отметки: {}", head.pupil.full_name);
+    let reader = head.reader;
+    let page = MarksPage {
         gia,
-        layout: Layout::for_member(&member, &title).await?,
+        layout,
         period_over: period.as_ref().is_some_and(|p| p.span.ends_on < today),
         head,
         periods,
         period,
         subjects,
+    };
+    Ok(match kept {
+        Some((key, versions)) => {
+            let stamp = Stamp {
+                note: note(reader),
+                ..Stamp::new(versions)
+            };
+            state.pages.keep(key, stamp, page.render()?, gzip)
+        }
+        None => page.into_response(),
     })
 }
 
@@ -383,7 +525,8 @@ pub async fn info(
     Query(q): Query<DiaryQuery>,
 ) -> AppResult<InfoPage> {
     let today = today(&state, &member);
-    let (head, mut conn) = head(&state, &member, q.pupil.as_deref(), today).await?;
+    let pupil_id = asked_pupil(&member, q.pupil.as_deref())?;
+    let (head, mut conn) = head(&state, &member, pupil_id, today, None).await?;
     let periods = marks::periods(&mut conn, member.school.id, &head.pupil).await?;
     drop(conn);
     let period = marks::pick(&periods, None, today).cloned();

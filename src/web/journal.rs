@@ -16,8 +16,9 @@ use serde::Deserialize;
 use super::AppState;
 use super::extract::Member;
 use super::layout::{Layout, flash, flash_outcome};
+use super::page_cache::{self, Gzip, Stamp};
 use crate::authz::Role;
-use crate::clock::local_today;
+use crate::clock::{local_now, local_today};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::journal::attention::{
     self, BehindLine, JournalChoices, Problem, RawJournalFilter, When,
@@ -212,13 +213,20 @@ pub struct JournalPage {
 /// The grid is rendered into a buffer of about its size (a writable cell's markup is some 80
 /// bytes, its ids being its row's and its column's): grown from the template's small estimate by
 /// doubling, a quarter's page was copied over and over.
-impl IntoResponse for JournalPage {
-    fn into_response(self) -> Response {
+impl JournalPage {
+    fn html(&self) -> AppResult<String> {
         let cells = self.grid.rows.len() * self.grid.heads.len();
         let mut html = String::with_capacity(32 * 1024 + cells * 96);
-        match self.render_into(&mut html) {
-            Ok(()) => axum::response::Html(html).into_response(),
-            Err(e) => AppError::from(e).into_response(),
+        self.render_into(&mut html)?;
+        Ok(html)
+    }
+}
+
+impl IntoResponse for JournalPage {
+    fn into_response(self) -> Response {
+        match self.html() {
+            Ok(html) => axum::response::Html(html).into_response(),
+            Err(e) => e.into_response(),
         }
     }
 }
@@ -274,32 +282,63 @@ pub async fn show(
     member: Member,
     Path(group_id): Path<i64>,
     Query(q): Query<PeriodQuery>,
-) -> AppResult<JournalPage> {
-    journal_page(
+    Gzip(gzip): Gzip,
+) -> AppResult<Response> {
+    let layout = Layout::for_member(&member, "").await?;
+    let mut conn = state.pool.acquire().await?;
+    // Kept rendered while the journal and the school are unchanged (issue 16, `page_cache`).
+    let asked = [
+        group_id,
+        i64::from(q.period.is_some()),
+        q.period.unwrap_or(0),
+    ];
+    let today = today(&state, &member);
+    let kept = match state.pages.key("journal", &member, today, asked, &layout) {
+        Some(key) => {
+            let versions = page_cache::journal(&mut conn, member.school.id, group_id).await?;
+            let now = local_now(state.clock.as_ref(), &member.school.time_zone);
+            if let Some((page, _)) = state.pages.served(&key, versions, now, gzip) {
+                return Ok(page);
+            }
+            Some((key, versions))
+        }
+        None => None,
+    };
+    let page = journal_page(
         &state,
         &member,
+        &mut conn,
+        layout,
         group_id,
         q.period,
         ExternalMarkForm::default(),
         FieldErrors::new(),
     )
-    .await
+    .await?;
+    drop(conn);
+    Ok(match kept {
+        Some((key, versions)) => state
+            .pages
+            .keep(key, Stamp::new(versions), page.html()?, gzip),
+        None => page.into_response(),
+    })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn journal_page(
     state: &AppState,
     member: &Member,
+    conn: &mut sqlx::PgConnection,
+    mut layout: Layout,
     group_id: i64,
     period: Option<i64>,
     external: ExternalMarkForm,
     errors: FieldErrors,
 ) -> AppResult<JournalPage> {
-    let (state, member) = (state.clone(), member.clone());
     let q = PeriodQuery { period };
-    let mut conn = state.pool.acquire().await?;
-    let head = grid::head(&mut conn, member.school.id, group_id, teacher(&member)).await?;
+    let head = grid::head(&mut *conn, member.school.id, group_id, teacher(member)).await?;
     let reading = service::may_read(
-        &mut conn,
+        &mut *conn,
         &member.access,
         member.viewer.account_id,
         group_id,
@@ -307,14 +346,14 @@ async fn journal_page(
         head.reader_teaches,
     )
     .await?;
-    let today = today(&state, &member);
+    let today = today(state, member);
     let period = choose_period(&head.periods, q.period, today)?;
     let today_href = if choose_period(&head.periods, None, today)?.id == period.id {
         "#today".to_string()
     } else {
         format!("/journal/{group_id}#today")
     };
-    let grid = grid::grid(&mut conn, member.school.id, &head, &period, today).await?;
+    let grid = grid::grid(&mut *conn, member.school.id, &head, &period, today).await?;
     // Who teaches the group or substitutes in it writes. A teacher `may_read` asked is one of
     // the two (it lets no other teacher in); a class teacher reading their class was not asked.
     let can_write = matches!(member.role, Role::Teacher | Role::ClassTeacher)
@@ -323,7 +362,7 @@ async fn journal_page(
             None => {
                 head.reader_teaches == Some(true)
                     || service::substitutes_in(
-                        &mut conn,
+                        &mut *conn,
                         member.school.id,
                         group_id,
                         member.viewer.account_id,
@@ -331,14 +370,11 @@ async fn journal_page(
                     .await?
             }
         };
+    layout.title = format!("Журнал: {} — {}", head.subject, head.group_name);
     Ok(JournalPage {
         external,
         errors,
-        layout: Layout::for_member(
-            &member,
-            &format!("Журнал: {} — {}", head.subject, head.group_name),
-        )
-        .await?,
+        layout,
         scale_hint: crate::journal::scale_hint(head.scale()),
         head,
         period,
@@ -371,11 +407,15 @@ pub async fn add_external(
             .await?;
             Ok(Redirect::to(&format!("/journal/{group_id}")).into_response())
         }
-        Err(AppError::Invalid(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            journal_page(&state, &member, group_id, None, form, errors).await?,
-        )
-            .into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let layout = Layout::for_member(&member, "").await?;
+            let mut conn = state.pool.acquire().await?;
+            let page = journal_page(
+                &state, &member, &mut conn, layout, group_id, None, form, errors,
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
         Err(e) => {
             flash_outcome(
                 &member.viewer.session,
@@ -634,20 +674,44 @@ async fn lesson_page(
     errors: FieldErrors,
     cell_errors: HashMap<i64, String>,
 ) -> AppResult<LessonPage> {
+    let layout = Layout::for_member(member, "").await?;
     let mut conn = state.pool.acquire().await?;
+    lesson_page_on(
+        state,
+        member,
+        &mut conn,
+        layout,
+        lesson_id,
+        (form, errors, cell_errors),
+    )
+    .await
+}
+
+/// The lesson page on the page's connection, around `layout`, with what was typed and refused
+/// (`typed`: the form, its errors, the cells' errors).
+async fn lesson_page_on(
+    state: &AppState,
+    member: &Member,
+    conn: &mut sqlx::PgConnection,
+    mut layout: Layout,
+    lesson_id: i64,
+    typed: (Option<LessonForm>, FieldErrors, HashMap<i64, String>),
+) -> AppResult<LessonPage> {
+    let (form, errors, cell_errors) = typed;
     let school = member.school.id;
     let actor = member.actor();
     let author = author(state, member, &actor);
-    let (lesson, standing) = service::readable_lesson(&mut conn, &author, lesson_id, false).await?;
+    let (lesson, standing) =
+        service::readable_lesson(&mut *conn, &author, lesson_id, false).await?;
     let (columns, work_types) =
-        repo::lesson_columns_and_work_types(&mut conn, school, lesson.id).await?;
+        repo::lesson_columns_and_work_types(&mut *conn, school, lesson.id).await?;
     let column_ids: Vec<Option<i64>> = if columns.is_empty() {
         vec![None]
     } else {
         columns.iter().map(|c| Some(c.id)).collect()
     };
     let pupils = grid::lesson_pupils(
-        &mut conn,
+        &mut *conn,
         school,
         lesson.group_id,
         lesson.id,
@@ -655,7 +719,6 @@ async fn lesson_page(
         &column_ids,
     )
     .await?;
-    drop(conn);
     // The management write no lesson: no capacity, no journal state, no notice.
     let caps = standing.map_or_else(Capacities::default, |(caps, _)| caps);
     let lock_note = service::lock_note(&author, &lesson, standing);
@@ -684,16 +747,13 @@ async fn lesson_page(
         was_topic: Some(lesson.topic.clone().unwrap_or_default()),
         was_homework: Some(shown_homework),
     });
+    layout.title = format!(
+        "Урок {} — {}",
+        lesson.lesson_date.format("%d.%m.%Y"),
+        lesson.subject_name
+    );
     Ok(LessonPage {
-        layout: Layout::for_member(
-            member,
-            &format!(
-                "Урок {} — {}",
-                lesson.lesson_date.format("%d.%m.%Y"),
-                lesson.subject_name
-            ),
-        )
-        .await?,
+        layout,
         lesson,
         columns,
         column_ids,
@@ -709,20 +769,44 @@ async fn lesson_page(
     })
 }
 
+/// The lesson page. Kept rendered while the journal and the school are unchanged, on its day,
+/// until its notices may change by the clock (the lesson begins, the homework's time is over:
+/// `service::notices_change_at`) — issue 16, `page_cache`.
 pub async fn lesson(
     State(state): State<AppState>,
     member: Member,
     Path(lesson_id): Path<i64>,
-) -> AppResult<LessonPage> {
-    lesson_page(
-        &state,
-        &member,
-        lesson_id,
-        None,
-        FieldErrors::new(),
-        HashMap::new(),
-    )
-    .await
+    Gzip(gzip): Gzip,
+) -> AppResult<Response> {
+    let layout = Layout::for_member(&member, "").await?;
+    let mut conn = state.pool.acquire().await?;
+    let now = local_now(state.clock.as_ref(), &member.school.time_zone);
+    let kept = match state
+        .pages
+        .key("lesson", &member, now.date(), [lesson_id, 0, 0], &layout)
+    {
+        Some(key) => {
+            let versions = page_cache::lesson(&mut conn, member.school.id, lesson_id).await?;
+            if let Some((page, _)) = state.pages.served(&key, versions, now, gzip) {
+                return Ok(page);
+            }
+            Some((key, versions))
+        }
+        None => None,
+    };
+    let typed = (None, FieldErrors::new(), HashMap::new());
+    let page = lesson_page_on(&state, &member, &mut conn, layout, lesson_id, typed).await?;
+    drop(conn);
+    Ok(match kept {
+        Some((key, versions)) => {
+            let stamp = Stamp {
+                until: service::notices_change_at(&page.lesson, now),
+                ..Stamp::new(versions)
+            };
+            state.pages.keep(key, stamp, page.render()?, gzip)
+        }
+        None => page.into_response(),
+    })
 }
 
 pub async fn save_lesson(

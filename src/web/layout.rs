@@ -54,6 +54,24 @@ impl Layout {
         Ok(layout)
     }
 
+    /// What this layout shows of the person and their session — for the key of a page kept
+    /// rendered (`web::page_cache`); none when it holds a one-time message (such a page is shown
+    /// once and never kept).
+    pub fn identity(&self) -> Option<String> {
+        if self.flash.is_some() {
+            return None;
+        }
+        Some(format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            self.csrf,
+            self.user_name.as_deref().unwrap_or(""),
+            self.role_label.unwrap_or(""),
+            self.school_name.as_deref().unwrap_or(""),
+            self.can_switch,
+            self.unread_messages
+        ))
+    }
+
     /// For pages of a member of a school.
     pub async fn for_member(member: &Member, title: &str) -> AppResult<Self> {
         let mut layout = Self::for_viewer(&member.viewer, title).await?;

@@ -29,6 +29,7 @@ pub mod layout;
 mod messages;
 mod notifications;
 mod outage;
+pub mod page_cache;
 mod plans;
 mod platform;
 mod readiness;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub live: crate::diary::live::Hub,
     /// Diary views counted in memory and written in batches (`diary::visits`).
     pub visits: Arc<crate::diary::visits::VisitBook>,
+    /// The pages kept rendered while what they show is unchanged (`page_cache`).
+    pub pages: Arc<page_cache::PageCache>,
 }
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

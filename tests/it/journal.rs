@@ -1240,11 +1240,40 @@ async fn j11_two_attended_lessons_in_a_row_without_a_mark_flag_the_pupil_at_1_2_
             "{hours} h: the first two lessons after the holidays do not count: {}",
             rows[1]
         );
-        // A public holiday («праздничные дни») is no holiday: the two lessons count.
-        sqlx::query("UPDATE holiday SET kind = 'public' WHERE starts_on = '2026-09-29' AND grade_from = 5 AND grade_to = 5")
-            .execute(&j.app.pool)
+        // A public holiday («праздничные дни») is no holiday: the two lessons count. The deputy
+        // makes the extra days public on the year's page (the grid seen above is kept rendered
+        // while nothing audited changes: the change goes through the app, as a school's would).
+        let (year, holiday): (i64, i64) = sqlx::query_as(
+            "SELECT academic_year_id, id FROM holiday WHERE starts_on = '2026-09-29' AND grade_from = 5 AND grade_to = 5",
+        )
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+        let deputy = j.app.signed_in("deputy").await;
+        let r = deputy
+            .post(
+                &format!("/setup/years/{year}/holidays/{holiday}/delete"),
+                &[],
+            )
+            .await;
+        assert!(r.status().is_success(), "{}", r.status());
+        let added = deputy
+            .post(
+                &format!("/setup/years/{year}/holidays"),
+                &[
+                    ("kind", "public"),
+                    ("name", "Праздничные дни"),
+                    ("starts_on", "2026-09-29"),
+                    ("ends_on", "2026-10-04"),
+                    ("grade_from", "5"),
+                    ("grade_to", "5"),
+                ],
+            )
+            .await
+            .text()
             .await
             .unwrap();
+        assert!(added.contains("Каникулы добавлены."), "{added}");
         let rows = journal_rows(&j).await;
         assert!(
             rows[1].contains("уроков подряд без отметки: 2"),

@@ -37,6 +37,7 @@ mod mail;
 mod messages;
 mod multi_server;
 mod outage;
+mod page_cache;
 mod pages;
 mod planned_lessons;
 mod plans;

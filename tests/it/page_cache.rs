@@ -1,0 +1,222 @@
+//! Issue 16: the pages people read all day are kept rendered (`web::page_cache`) — and never
+//! shown stale: a change saved since, by anybody, is on the next view; a kept page is nobody
+//! else's. A page served kept says so in `Server-Timing` («page;desc=kept»).
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
+
+use crate::helpers::Client;
+use crate::journal::{maths_5b, msk};
+
+/// The page's status, whether it was served kept, and its text.
+async fn view(who: &Client, path: &str) -> (StatusCode, bool, String) {
+    let r = who.get(path).await;
+    let kept = r
+        .headers()
+        .get("server-timing")
+        .is_some_and(|v| v == "page;desc=kept");
+    (r.status(), kept, r.text().await.unwrap())
+}
+
+/// The cell of `pupil` in `lesson` as the grid shows it, with the text it holds.
+fn cell(lesson: i64, pupil: i64, value: &str) -> String {
+    format!("value=\"{value}\" aria-labelledby=\"r{pupil} d{lesson}\"")
+}
+
+#[tokio::test]
+async fn issue16_a_kept_grid_shows_a_mark_saved_since_and_a_work_type_added_since() {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let grid = format!("/journal/{}", j.group);
+    let monday = j.lesson(10, 5).await;
+    let pupil = j.pupils[0];
+
+    let (status, kept, first) = view(&j.teacher, &grid).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert!(!kept, "the first view renders");
+    assert!(first.contains(&cell(monday, pupil, "")), "{first}");
+    let (_, kept, again) = view(&j.teacher, &grid).await;
+    assert!(kept, "nothing changed: the page is served as kept");
+    assert_eq!(again, first);
+
+    // A mark saved by the teacher (the journal's own event).
+    let (status, saved) = j.type_cell(&j.teacher, monday, pupil, "4", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (_, kept, after) = view(&j.teacher, &grid).await;
+    assert!(!kept, "the journal changed: rendered again");
+    assert!(after.contains(&cell(monday, pupil, "4")), "{after}");
+    let (_, kept, _) = view(&j.teacher, &grid).await;
+    assert!(kept);
+
+    // A work type added by the deputy (the school's event, naming no journal): the grid's
+    // choice of work types has it on the next view.
+    let deputy = j.app.signed_in("deputy").await;
+    let added = deputy
+        .post(
+            "/setup/work-types",
+            &[
+                ("name", "Мини-проект"),
+                ("short_name", "МП"),
+                ("weight", "1,5"),
+                ("checking_days", "10"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(added.contains("Вид работы добавлен."), "{added}");
+    let (_, kept, after) = view(&j.teacher, &grid).await;
+    assert!(!kept, "the school changed: rendered again");
+    assert!(after.contains(">Мини-проект</option>"), "{after}");
+
+    // The next day the page is rendered for that day.
+    j.app.clock.set(msk(10, 6, 9, 0));
+    let (_, kept, _) = view(&j.teacher, &grid).await;
+    assert!(!kept, "another day: rendered again");
+}
+
+#[tokio::test]
+async fn issue16_a_kept_grid_is_nobody_elses_a_parent_and_another_schools_director_are_refused_as_before()
+ {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let grid = format!("/journal/{}", j.group);
+    let (_, _, first) = view(&j.teacher, &grid).await;
+    let (_, kept, _) = view(&j.teacher, &grid).await;
+    assert!(kept);
+    let pupil_name: String = sqlx::query_scalar("SELECT last_name FROM pupil WHERE id = $1")
+        .bind(j.pupils[0])
+        .fetch_one(&j.app.pool)
+        .await
+        .unwrap();
+    assert!(first.contains(&pupil_name));
+    for login in ["parent", "director2"] {
+        let who = j.app.signed_in(login).await;
+        for _ in 0..2 {
+            let (status, kept, html) = view(&who, &grid).await;
+            assert!(
+                status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+                "{login}: {status}"
+            );
+            assert!(!kept, "{login}");
+            assert!(!html.contains(&pupil_name), "{login}: {html}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn issue16_a_kept_diary_week_shows_a_new_mark_and_the_parents_acknowledgement() {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(10, 7, 18, 0));
+    let ivan: i64 = sqlx::query_scalar(
+        "SELECT m.pupil_id FROM membership m JOIN account a ON a.id = m.account_id
+         WHERE a.login = 'student' AND m.role = 'pupil'",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let parent = j.app.signed_in("parent").await;
+    let week = "/diary?week=2026-10-05";
+    // Signing in showed the start page, this very week (the clock's): already kept.
+    let (status, kept, first) = view(&parent, week).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert!(kept, "the start page's week");
+    assert!(!first.contains(">5<small>"), "no mark yet: {first}");
+    let (_, kept, _) = view(&parent, week).await;
+    assert!(kept);
+
+    let monday = j.lesson(10, 5).await;
+    let (status, saved) = j.type_cell(&j.teacher, monday, ivan, "5", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (_, kept, after) = view(&parent, week).await;
+    assert!(!kept);
+    assert!(after.contains(">5<small>"), "the new mark: {after}");
+
+    // «Ознакомлен» (000 §15) is the parent's own, no journal's: it shows at once too.
+    assert!(!after.contains("Ознакомлен 07.10.2026"), "{after}");
+    let acked = parent
+        .post(
+            "/diary/ack",
+            &[("pupil", &ivan.to_string()), ("week", "2026-10-05")],
+        )
+        .await;
+    assert!(acked.status().is_success(), "{}", acked.status());
+    let (_, kept, after) = view(&parent, week).await;
+    assert!(!kept);
+    assert!(
+        after.contains("07.10.2026 18:00"),
+        "the acknowledgement: {after}"
+    );
+}
+
+#[tokio::test]
+async fn issue16_a_kept_page_is_the_same_page_compressed_or_not() {
+    let j = maths_5b().await;
+    j.app.clock.set(msk(10, 5, 9, 0));
+    let grid = format!("/journal/{}", j.group);
+    let (_, _, plain) = view(&j.teacher, &grid).await;
+    let r = j
+        .teacher
+        .http
+        .get(j.teacher.url(&grid))
+        .header(ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[CONTENT_ENCODING], "gzip");
+    assert_eq!(r.headers()["server-timing"], "page;desc=kept");
+    let bytes = r.bytes().await.unwrap();
+    let mut unpacked = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut unpacked)
+        .unwrap();
+    assert_eq!(unpacked, plain);
+    let (_, kept, again) = view(&j.teacher, &grid).await;
+    assert!(kept);
+    assert_eq!(again, plain, "inflated for a client that takes no gzip");
+}
+
+#[tokio::test]
+async fn issue16_j3_j7_a_kept_lesson_page_changes_when_the_lesson_begins_and_when_its_homework_time_is_over()
+ {
+    let j = maths_5b().await;
+    // Monday 05.10: lesson 1, 08:30–09:15, the class's only lesson; homework's window 2 hours.
+    let monday = j.lesson(10, 5).await;
+    let page = format!("/lessons/{monday}");
+    j.app.clock.set(msk(10, 5, 8, 0));
+    let (status, _, early) = view(&j.teacher, &page).await;
+    assert_eq!(status, StatusCode::OK, "{early}");
+    assert!(early.contains("ещё не начался"), "J3: {early}");
+    j.app.clock.set(msk(10, 5, 8, 29));
+    let (_, kept, _) = view(&j.teacher, &page).await;
+    assert!(kept, "nothing changed before the lesson begins");
+
+    j.app.clock.set(msk(10, 5, 8, 30));
+    let (_, kept, begun) = view(&j.teacher, &page).await;
+    assert!(!kept, "the lesson began: rendered again");
+    assert!(!begun.contains("ещё не начался"), "{begun}");
+    assert!(!begun.contains("Время записи домашнего задания"), "{begun}");
+
+    // A mark typed in the grid is on the lesson page at once.
+    let pupil = j.pupils[0];
+    let (status, saved) = j.type_cell(&j.teacher, monday, pupil, "5", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (_, kept, marked) = view(&j.teacher, &page).await;
+    assert!(!kept);
+    assert!(
+        marked.contains(&format!("_{pupil}\" value=\"5\"")),
+        "{marked}"
+    );
+    j.app.clock.set(msk(10, 5, 11, 15));
+    let (_, kept, _) = view(&j.teacher, &page).await;
+    assert!(kept, "homework is on time up to 11:15 inclusive");
+
+    j.app.clock.set(msk(10, 5, 11, 16));
+    let (_, kept, late) = view(&j.teacher, &page).await;
+    assert!(!kept, "the homework's time is over: rendered again");
+    assert!(
+        late.contains("Время записи домашнего задания (2 ч после последнего урока класса) прошло"),
+        "J7: {late}"
+    );
+}
