@@ -1,18 +1,20 @@
-//! Issue 16: the pages people read all day — the journal grid, the lesson page, the diary's week
-//! and its marks — are kept rendered and compressed, and served again for as long as what they show is
-//! unchanged.
+//! Issue 16: the pages people read all day — the journal grid, the lesson page, the diary's
+//! week and its marks — are kept rendered and compressed, and served again for as long as what
+//! they show is unchanged.
 //!
 //! «Unchanged» is asked of the database on every request, never assumed: every change to what
 //! these pages show records an audit event in its own transaction (`audit::record`), and the
 //! chain gives each event its place in the school's chain (`chain_seq`) under the chain head's
-//! lock, so in commit order. A page's [`Versions`] are the last places among the events of the
-//! journals it shows and among the school's events that name no journal (names, periods,
-//! settings, memberships, …), read by two backward index probes (migration `page_versions`),
-//! plus what the page shows that is no journal data (the parent's «Ознакомлен»). A kept page is
-//! served only when the versions read now equal the ones read before it was rendered; read before
-//! its data, they can only be older than what it shows, so a change that commits meanwhile makes
-//! the next request render again rather than keep something stale. Nothing is ever invalidated
-//! from outside: a write elsewhere (another server, the command line) is seen the same way.
+//! lock, so in commit order. A page's [`Versions`] name the last event among the events of the
+//! journals it shows, and among the school's events that name no journal (names, periods,
+//! settings, memberships, …) or reshape journals, read by backward index probes (migration
+//! `page_versions`), plus what the page shows that is no journal data (the parent's
+//! «Ознакомлен»). A kept page is served only when the versions read now equal the ones read
+//! before it was rendered; read before its data, they can only be older than what it shows, so a
+//! change that commits meanwhile makes the next request render again rather than keep something
+//! stale. Nothing is ever invalidated from outside: a write elsewhere (another server, the command
+//! line) is seen the same way. A page that changes by the time of day is kept until then
+//! ([`Stamp::until`]).
 //!
 //! A kept page is a person's own: its key holds the membership, the day (a page shows today's
 //! column and chooses its period by the date) and everything of the layout around the page —
