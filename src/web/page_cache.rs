@@ -266,9 +266,9 @@ pub async fn journal(conn: &mut PgConnection, school: SchoolId, group: i64) -> A
                   (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_event e
                    WHERE e.school_id = $1
                      -- The school's events, as the index `audit_event_school_chain` keeps them.
-                     AND (e.group_id IS NULL
-                        OR e.action IN ('study_group.split', 'study_group.members_set',
-                                        'timetable_slot.created', 'timetable_slot.ended'))
+                     AND ((e.group_id IS NULL AND e.action <> 'message_thread.created')
+                          OR e.action IN ('study_group.split', 'study_group.members_set',
+                                          'timetable_slot.created', 'timetable_slot.ended'))
                    ORDER BY e.chain_seq DESC LIMIT 1) AS school"#,
         school.0,
         group
@@ -293,9 +293,9 @@ pub async fn lesson(conn: &mut PgConnection, school: SchoolId, lesson: i64) -> A
                   (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_event e
                    WHERE e.school_id = $1
                      -- The school's events, as the index `audit_event_school_chain` keeps them.
-                     AND (e.group_id IS NULL
-                        OR e.action IN ('study_group.split', 'study_group.members_set',
-                                        'timetable_slot.created', 'timetable_slot.ended'))
+                     AND ((e.group_id IS NULL AND e.action <> 'message_thread.created')
+                          OR e.action IN ('study_group.split', 'study_group.members_set',
+                                          'timetable_slot.created', 'timetable_slot.ended'))
                    ORDER BY e.chain_seq DESC LIMIT 1) AS school"#,
         school.0,
         lesson
@@ -331,9 +331,9 @@ pub async fn diary(
                   (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_event e
                    WHERE e.school_id = $1
                      -- The school's events, as the index `audit_event_school_chain` keeps them.
-                     AND (e.group_id IS NULL
-                        OR e.action IN ('study_group.split', 'study_group.members_set',
-                                        'timetable_slot.created', 'timetable_slot.ended'))
+                     AND ((e.group_id IS NULL AND e.action <> 'message_thread.created')
+                          OR e.action IN ('study_group.split', 'study_group.members_set',
+                                          'timetable_slot.created', 'timetable_slot.ended'))
                    ORDER BY e.chain_seq DESC LIMIT 1) AS school,
                   coalesce((SELECT (extract(epoch FROM a.acknowledged_at) * 1000000)::bigint
                             FROM diary_ack a
