@@ -160,21 +160,31 @@ enum Kept {
     },
 }
 
-/// The diary page `page` of `pupil_id` (`args`) as kept, when the pupil's journals, the school
-/// and — with `ack_week` — the parent's «Ознакомлен» of that week are as they were when it was
-/// rendered. Who may read it was judged then, by what those versions cover (memberships, links to
-/// children, classes: all audited); the view is counted as that reader's.
-#[allow(clippy::too_many_arguments)]
-async fn kept_page(
-    state: &AppState,
-    member: &Member,
+/// A diary page as asked: which (`page`), of whom and with what (`args`, the pupil first), and
+/// for the week, its Monday (the parent's «Ознакомлен» of it shows).
+struct Asked {
     page: &'static str,
     args: [i64; 3],
     ack_week: Option<NaiveDate>,
+}
+
+/// The diary page `asked` as kept, when the pupil's journals, the school and — with `ack_week` —
+/// the parent's «Ознакомлен» of that week are as they were when it was rendered. Who may read it
+/// was judged then, by what those versions cover (memberships, links to children, classes: all
+/// audited); the view is counted as that reader's.
+async fn kept_page(
+    state: &AppState,
+    member: &Member,
+    asked: Asked,
     today: NaiveDate,
     layout: &Layout,
     gzip: bool,
 ) -> AppResult<Kept> {
+    let Asked {
+        page,
+        args,
+        ack_week,
+    } = asked;
     let mut conn = state.pool.acquire().await?;
     let Some(key) = state.pages.key(page, member, today, args, layout) else {
         return Ok(Kept::Render { kept: None, conn });
@@ -214,6 +224,26 @@ fn note(reader: Reader) -> u8 {
         Reader::Parent => NOTE_PARENT,
         Reader::Staff => 0,
     }
+}
+
+/// A rendered diary page as the answer: kept (with its reader as the note) when it may be.
+fn answer(
+    state: &AppState,
+    kept: Option<(PageKey, Versions)>,
+    reader: Reader,
+    page: impl Template + IntoResponse,
+    gzip: bool,
+) -> AppResult<Response> {
+    Ok(match kept {
+        Some((key, versions)) => {
+            let stamp = Stamp {
+                note: note(reader),
+                ..Stamp::new(versions)
+            };
+            state.pages.keep(key, stamp, page.render()?, gzip)
+        }
+        None => page.into_response(),
+    })
 }
 
 const NOTE_PUPIL: u8 = 1;
@@ -261,18 +291,12 @@ pub async fn week(
     let pupil_id = asked_pupil(&member, q.pupil.as_deref())?;
     let mut layout = Layout::for_member(&member, "").await?;
     let args = [pupil_id, i64::from(monday.num_days_from_ce()), 0];
-    let (kept, conn) = match kept_page(
-        &state,
-        &member,
-        "diary_week",
+    let asked = Asked {
+        page: "diary_week",
         args,
-        Some(monday),
-        today,
-        &layout,
-        gzip,
-    )
-    .await?
-    {
+        ack_week: Some(monday),
+    };
+    let (kept, conn) = match kept_page(&state, &member, asked, today, &layout, gzip).await? {
         Kept::Served(page) => return Ok(page),
         Kept::Render { kept, conn } => (kept, conn),
     };
@@ -310,16 +334,7 @@ pub async fn week(
         week,
         acknowledged,
     };
-    Ok(match kept {
-        Some((key, versions)) => {
-            let stamp = Stamp {
-                note: note(reader),
-                ..Stamp::new(versions)
-            };
-            state.pages.keep(key, stamp, page.render()?, gzip)
-        }
-        None => page.into_response(),
-    })
+    answer(&state, kept, reader, page, gzip)
 }
 
 /// The start page of a parent is the child's week.
@@ -461,18 +476,12 @@ pub async fn marks(
     let mut layout = Layout::for_member(&member, "").await?;
     let asked = q.period.as_deref().and_then(|p| p.parse::<i64>().ok());
     let args = [pupil_id, i64::from(asked.is_some()), asked.unwrap_or(0)];
-    let (kept, conn) = match kept_page(
-        &state,
-        &member,
-        "diary_marks",
+    let this = Asked {
+        page: "diary_marks",
         args,
-        None,
-        today,
-        &layout,
-        gzip,
-    )
-    .await?
-    {
+        ack_week: None,
+    };
+    let (kept, conn) = match kept_page(&state, &member, this, today, &layout, gzip).await? {
         Kept::Served(page) => return Ok(page),
         Kept::Render { kept, conn } => (kept, conn),
     };
@@ -497,16 +506,7 @@ pub async fn marks(
         period,
         subjects,
     };
-    Ok(match kept {
-        Some((key, versions)) => {
-            let stamp = Stamp {
-                note: note(reader),
-                ..Stamp::new(versions)
-            };
-            state.pages.keep(key, stamp, page.render()?, gzip)
-        }
-        None => page.into_response(),
-    })
+    answer(&state, kept, reader, page, gzip)
 }
 
 #[derive(Template, WebTemplate)]

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::extract::Member;
 use super::layout::{Layout, flash, flash_outcome};
-use super::page_cache::{self, Gzip, Stamp};
+use super::page_cache::{self, Gzip, Of, Stamp};
 use crate::authz::Role;
 use crate::clock::{local_now, local_today};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -295,7 +295,8 @@ pub async fn show(
     let today = today(&state, &member);
     let kept = match state.pages.key("journal", &member, today, asked, &layout) {
         Some(key) => {
-            let versions = page_cache::journal(&mut conn, member.school.id, group_id).await?;
+            let versions =
+                page_cache::journal(&mut conn, member.school.id, Of::Journal(group_id)).await?;
             let now = local_now(state.clock.as_ref(), &member.school.time_zone);
             if let Some((page, _)) = state.pages.served(&key, versions, now, gzip) {
                 return Ok(page);
@@ -786,7 +787,8 @@ pub async fn lesson(
         .key("lesson", &member, now.date(), [lesson_id, 0, 0], &layout)
     {
         Some(key) => {
-            let versions = page_cache::lesson(&mut conn, member.school.id, lesson_id).await?;
+            let versions =
+                page_cache::journal(&mut conn, member.school.id, Of::Lesson(lesson_id)).await?;
             if let Some((page, _)) = state.pages.served(&key, versions, now, gzip) {
                 return Ok(page);
             }

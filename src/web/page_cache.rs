@@ -257,38 +257,24 @@ fn event(hash: Option<Vec<u8>>) -> i64 {
         .unwrap_or(0)
 }
 
-/// The versions of a journal's pages (the grid of `group`).
-pub async fn journal(conn: &mut PgConnection, school: SchoolId, group: i64) -> AppResult<Versions> {
-    let r = sqlx::query!(
-        r#"SELECT (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_event e
-                   WHERE e.school_id = $1 AND e.group_id = $2
-                   ORDER BY e.chain_seq DESC LIMIT 1) AS journals,
-                  (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_event e
-                   WHERE e.school_id = $1
-                     -- The school's events, as the index `audit_event_school_chain` keeps them.
-                     AND ((e.group_id IS NULL AND e.action <> 'message_thread.created')
-                          OR e.action IN ('study_group.split', 'study_group.members_set',
-                                          'timetable_slot.created', 'timetable_slot.ended'))
-                   ORDER BY e.chain_seq DESC LIMIT 1) AS school"#,
-        school.0,
-        group
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(Versions {
-        journals: event(r.journals),
-        school: event(r.school),
-        own: 0,
-    })
+/// Whose pages: a journal's (the grid), or a lesson's (its journal's).
+#[derive(Clone, Copy, Debug)]
+pub enum Of {
+    Journal(i64),
+    Lesson(i64),
 }
 
-/// The versions of a lesson's page: its journal's and the school's.
-pub async fn lesson(conn: &mut PgConnection, school: SchoolId, lesson: i64) -> AppResult<Versions> {
+/// The versions of a journal's or a lesson's page: the journal's and the school's.
+pub async fn journal(conn: &mut PgConnection, school: SchoolId, of: Of) -> AppResult<Versions> {
+    let (group, lesson) = match of {
+        Of::Journal(group) => (Some(group), None),
+        Of::Lesson(lesson) => (None, Some(lesson)),
+    };
     let r = sqlx::query!(
         r#"SELECT (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_event e
                    WHERE e.school_id = $1
-                     AND e.group_id = (SELECT l.group_id FROM lesson l
-                                       WHERE l.school_id = $1 AND l.id = $2)
+                     AND e.group_id = coalesce($2, (SELECT l.group_id FROM lesson l
+                                                    WHERE l.school_id = $1 AND l.id = $3))
                    ORDER BY e.chain_seq DESC LIMIT 1) AS journals,
                   (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_event e
                    WHERE e.school_id = $1
@@ -298,6 +284,7 @@ pub async fn lesson(conn: &mut PgConnection, school: SchoolId, lesson: i64) -> A
                                           'timetable_slot.created', 'timetable_slot.ended'))
                    ORDER BY e.chain_seq DESC LIMIT 1) AS school"#,
         school.0,
+        group,
         lesson
     )
     .fetch_one(conn)
