@@ -16,3 +16,13 @@ CREATE INDEX audit_event_school_chain ON audit_event (school_id, chain_seq)
     WHERE ((group_id IS NULL AND action <> 'message_thread.created')
            OR action IN ('study_group.split', 'study_group.members_set',
                          'timetable_slot.created', 'timetable_slot.ended'));
+
+-- The school's events as the pages' versions read them, defined once beside their index: the
+-- view is inlined into the query, which then matches the index's predicate. Read with the
+-- reader's rights (`security_invoker`): the school wall of `audit_event` applies.
+CREATE VIEW audit_school_event WITH (security_invoker = true) AS
+SELECT school_id, chain_seq, chain_hash
+FROM audit_event
+WHERE ((group_id IS NULL AND action <> 'message_thread.created')
+       OR action IN ('study_group.split', 'study_group.members_set',
+                     'timetable_slot.created', 'timetable_slot.ended'));

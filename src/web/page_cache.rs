@@ -276,13 +276,8 @@ pub async fn journal(conn: &mut PgConnection, school: SchoolId, of: Of) -> AppRe
                      AND e.group_id = coalesce($2, (SELECT l.group_id FROM lesson l
                                                     WHERE l.school_id = $1 AND l.id = $3))
                    ORDER BY e.chain_seq DESC LIMIT 1) AS journals,
-                  (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_event e
-                   WHERE e.school_id = $1
-                     -- The school's events, as the index `audit_event_school_chain` keeps them.
-                     AND ((e.group_id IS NULL AND e.action <> 'message_thread.created')
-                          OR e.action IN ('study_group.split', 'study_group.members_set',
-                                          'timetable_slot.created', 'timetable_slot.ended'))
-                   ORDER BY e.chain_seq DESC LIMIT 1) AS school"#,
+                  (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_school_event e
+                   WHERE e.school_id = $1 ORDER BY e.chain_seq DESC LIMIT 1) AS school"#,
         school.0,
         group,
         lesson
@@ -315,13 +310,8 @@ pub async fn diary(
                        ORDER BY e.chain_seq DESC LIMIT 1) v
                    WHERE gp.school_id = $1 AND gp.pupil_id = $2
                    ORDER BY v.chain_seq DESC LIMIT 1) AS journals,
-                  (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_event e
-                   WHERE e.school_id = $1
-                     -- The school's events, as the index `audit_event_school_chain` keeps them.
-                     AND ((e.group_id IS NULL AND e.action <> 'message_thread.created')
-                          OR e.action IN ('study_group.split', 'study_group.members_set',
-                                          'timetable_slot.created', 'timetable_slot.ended'))
-                   ORDER BY e.chain_seq DESC LIMIT 1) AS school,
+                  (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_school_event e
+                   WHERE e.school_id = $1 ORDER BY e.chain_seq DESC LIMIT 1) AS school,
                   coalesce((SELECT (extract(epoch FROM a.acknowledged_at) * 1000000)::bigint
                             FROM diary_ack a
                             WHERE a.school_id = $1 AND a.pupil_id = $2 AND a.account_id = $3
