@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use crate::helpers::{Client, TestApp};
 use crate::journal::{Journal, maths_5b, msk};
 
-async fn pupil_id(app: &TestApp, login: &str) -> i64 {
+pub(crate) async fn pupil_id(app: &TestApp, login: &str) -> i64 {
     sqlx::query_scalar(
         "SELECT m.pupil_id FROM membership m JOIN account a ON a.id = m.account_id
          WHERE a.login = $1 AND m.role IN ('pupil', 'parent') LIMIT 1",

@@ -5,6 +5,7 @@
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
 
+use crate::diary::pupil_id;
 use crate::helpers::Client;
 use crate::journal::{maths_5b, msk};
 
@@ -109,13 +110,7 @@ async fn issue16_a_kept_grid_is_nobody_elses_a_parent_and_another_schools_direct
 async fn issue16_a_kept_diary_week_shows_a_new_mark_and_the_parents_acknowledgement() {
     let j = maths_5b().await;
     j.app.clock.set(msk(10, 7, 18, 0));
-    let ivan: i64 = sqlx::query_scalar(
-        "SELECT m.pupil_id FROM membership m JOIN account a ON a.id = m.account_id
-         WHERE a.login = 'student' AND m.role = 'pupil'",
-    )
-    .fetch_one(&j.app.pool)
-    .await
-    .unwrap();
+    let ivan = pupil_id(&j.app, "student").await;
     let parent = j.app.signed_in("parent").await;
     let week = "/diary?week=2026-10-05";
     // Signing in showed the start page, this very week (the clock's): already kept.
