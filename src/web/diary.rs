@@ -9,8 +9,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
+use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use futures_util::Stream;
 use serde::Deserialize;
@@ -21,7 +21,7 @@ use super::AppState;
 use super::extract::Member;
 use super::journal::today;
 use super::layout::{Layout, flash_outcome};
-use super::page_cache::{self, Gzip, PageKey, Stamp, Versions};
+use super::page_cache::{self, Gzip, Looked, PageKey, Stamp, Versions};
 use crate::authz::Role;
 use crate::diary::marks::{self, ClassInfo, SubjectMarks};
 use crate::diary::week::DiaryWeek;
@@ -186,9 +186,7 @@ async fn kept_page(
         ack_week,
     } = asked;
     let mut conn = state.pool.acquire().await?;
-    let Some(key) = state.pages.key(page, member, today, args, layout) else {
-        return Ok(Kept::Render { kept: None, conn });
-    };
+    let key = state.pages.key(page, member, today, args, layout);
     let pupil_id = args[0];
     let versions = page_cache::diary(
         &mut conn,
@@ -196,14 +194,11 @@ async fn kept_page(
         pupil_id,
         ack_week.map(|_| member.viewer.account_id),
         ack_week.unwrap_or(today),
-    )
-    .await?;
+    );
     let now = crate::clock::local_now(state.clock.as_ref(), &member.school.time_zone);
-    let Some((served, note)) = state.pages.served(&key, versions, now, gzip) else {
-        return Ok(Kept::Render {
-            kept: Some((key, versions)),
-            conn,
-        });
+    let (served, note) = match state.pages.look_up(key, versions, now, gzip).await? {
+        Looked::Served(served, note) => (served, note),
+        Looked::Render(kept) => return Ok(Kept::Render { kept, conn }),
     };
     drop(conn);
     let reader = match note {
@@ -231,19 +226,14 @@ fn answer(
     state: &AppState,
     kept: Option<(PageKey, Versions)>,
     reader: Reader,
-    page: impl Template + IntoResponse,
+    page: impl Template,
     gzip: bool,
 ) -> AppResult<Response> {
-    Ok(match kept {
-        Some((key, versions)) => {
-            let stamp = Stamp {
-                note: note(reader),
-                ..Stamp::new(versions)
-            };
-            state.pages.keep(key, stamp, page.render()?, gzip)
-        }
-        None => page.into_response(),
-    })
+    let stamp = |versions| Stamp {
+        note: note(reader),
+        ..Stamp::new(versions)
+    };
+    Ok(state.pages.answer(kept, stamp, page.render()?, gzip))
 }
 
 const NOTE_PUPIL: u8 = 1;

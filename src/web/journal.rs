@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::extract::Member;
 use super::layout::{Layout, flash, flash_outcome};
-use super::page_cache::{self, Gzip, Of, Stamp};
+use super::page_cache::{self, Gzip, Looked, Of, Stamp};
 use crate::authz::Role;
 use crate::clock::{local_now, local_today};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -293,17 +293,12 @@ pub async fn show(
         q.period.unwrap_or(0),
     ];
     let today = today(&state, &member);
-    let kept = match state.pages.key("journal", &member, today, asked, &layout) {
-        Some(key) => {
-            let versions =
-                page_cache::journal(&mut conn, member.school.id, Of::Journal(group_id)).await?;
-            let now = local_now(state.clock.as_ref(), &member.school.time_zone);
-            if let Some((page, _)) = state.pages.served(&key, versions, now, gzip) {
-                return Ok(page);
-            }
-            Some((key, versions))
-        }
-        None => None,
+    let key = state.pages.key("journal", &member, today, asked, &layout);
+    let versions = page_cache::journal(&mut conn, member.school.id, Of::Journal(group_id));
+    let now = local_now(state.clock.as_ref(), &member.school.time_zone);
+    let kept = match state.pages.look_up(key, versions, now, gzip).await? {
+        Looked::Served(page, _) => return Ok(page),
+        Looked::Render(kept) => kept,
     };
     let page = journal_page(
         &state,
@@ -317,12 +312,7 @@ pub async fn show(
     )
     .await?;
     drop(conn);
-    Ok(match kept {
-        Some((key, versions)) => state
-            .pages
-            .keep(key, Stamp::new(versions), page.html()?, gzip),
-        None => page.into_response(),
-    })
+    Ok(state.pages.answer(kept, Stamp::new, page.html()?, gzip))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -782,33 +772,23 @@ pub async fn lesson(
     let layout = Layout::for_member(&member, "").await?;
     let mut conn = state.pool.acquire().await?;
     let now = local_now(state.clock.as_ref(), &member.school.time_zone);
-    let kept = match state
+    let key = state
         .pages
-        .key("lesson", &member, now.date(), [lesson_id, 0, 0], &layout)
-    {
-        Some(key) => {
-            let versions =
-                page_cache::journal(&mut conn, member.school.id, Of::Lesson(lesson_id)).await?;
-            if let Some((page, _)) = state.pages.served(&key, versions, now, gzip) {
-                return Ok(page);
-            }
-            Some((key, versions))
-        }
-        None => None,
+        .key("lesson", &member, now.date(), [lesson_id, 0, 0], &layout);
+    let versions = page_cache::journal(&mut conn, member.school.id, Of::Lesson(lesson_id));
+    let kept = match state.pages.look_up(key, versions, now, gzip).await? {
+        Looked::Served(page, _) => return Ok(page),
+        Looked::Render(kept) => kept,
     };
     let typed = (None, FieldErrors::new(), HashMap::new());
     let page = lesson_page_on(&state, &member, &mut conn, layout, lesson_id, typed).await?;
     drop(conn);
-    Ok(match kept {
-        Some((key, versions)) => {
-            let stamp = Stamp {
-                until: service::notices_change_at(&page.lesson, now),
-                ..Stamp::new(versions)
-            };
-            state.pages.keep(key, stamp, page.render()?, gzip)
-        }
-        None => page.into_response(),
-    })
+    let until = service::notices_change_at(&page.lesson, now);
+    let stamp = |versions| Stamp {
+        until,
+        ..Stamp::new(versions)
+    };
+    Ok(state.pages.answer(kept, stamp, page.render()?, gzip))
 }
 
 pub async fn save_lesson(

@@ -645,7 +645,8 @@ async fn touch(session: &tower_sessions::Session) {
 /// and the day's substitutions, opened every morning: their J11 facts come for the teacher's or the
 /// class's journals only (a few dozen keys), and planning was half their PostgreSQL CPU — 10.4 →
 /// 6.4, 16.3 → 9.1 and 6.8 → 4.4 ms a request all told (`zhurnal bench --load-only --only Главная`,
-/// `--only Замены`, two runs each in turns). The rest — the reports, the control start page (the
+/// `--only Замены`, two runs each in turns). A parent's and a pupil's start pages are the
+/// diary's week. The rest — the reports, the control start page (the
 /// same J11 facts for every journal of the school: 110 → 500 ms on generic plans), the lists with
 /// optional filters, the other writes — are planned for their values on every call.
 fn cached_plans(method: &axum::http::Method, path: &str) -> bool {
@@ -653,8 +654,10 @@ fn cached_plans(method: &axum::http::Method, path: &str) -> bool {
         return path == "/journal/cells";
     }
     method == axum::http::Method::GET
-        && (matches!(path, "/teacher" | "/class-teacher" | "/deputy/lessons")
-            || (path.starts_with("/journal/") && !path.ends_with("/control"))
+        && (matches!(
+            path,
+            "/teacher" | "/class-teacher" | "/deputy/lessons" | "/parent" | "/pupil"
+        ) || (path.starts_with("/journal/") && !path.ends_with("/control"))
             || path.starts_with("/lessons/")
             || path == "/diary"
             || path.starts_with("/diary/"))

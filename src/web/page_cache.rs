@@ -40,6 +40,13 @@ use super::layout::Layout;
 use crate::error::AppResult;
 use crate::tenancy::SchoolId;
 
+/// A page looked up: served kept (with its note), or to be rendered — and kept, under its key
+/// and the versions read before it, when it may be.
+pub enum Looked {
+    Served(Response, u8),
+    Render(Option<(PageKey, Versions)>),
+}
+
 /// How a page was rendered: what from, as far as the database can tell (`versions`), the
 /// caller's `note`, and until when the clock leaves it as it is (`until`, school-local).
 #[derive(Clone, Copy, Debug)]
@@ -141,7 +148,7 @@ impl PageCache {
     /// The kept page of `key`, and its note, when it was rendered at `versions` and the clock
     /// (`now`, school-local) has not passed its `until`, as the answer to a request that does
     /// (`gzip`) or does not take gzip.
-    pub fn served(
+    fn served(
         &self,
         key: &PageKey,
         versions: Versions,
@@ -166,6 +173,41 @@ impl PageCache {
             .headers_mut()
             .insert("server-timing", HeaderValue::from_static("page;desc=kept"));
         Some((response, kept.note))
+    }
+
+    /// The kept page of `key` (none: pages are not kept, or this one may not be) if `versions`
+    /// — read only when there is a key — and the clock (`now`, school-local) say it is as it
+    /// was; else what rendering it needs to keep it.
+    pub async fn look_up(
+        &self,
+        key: Option<PageKey>,
+        versions: impl Future<Output = AppResult<Versions>>,
+        now: NaiveDateTime,
+        gzip: bool,
+    ) -> AppResult<Looked> {
+        let Some(key) = key else {
+            return Ok(Looked::Render(None));
+        };
+        let versions = versions.await?;
+        Ok(match self.served(&key, versions, now, gzip) {
+            Some((page, note)) => Looked::Served(page, note),
+            None => Looked::Render(Some((key, versions))),
+        })
+    }
+
+    /// A page rendered after `look_up` as the answer: kept, stamped with its versions by
+    /// `stamp`, when it may be.
+    pub fn answer(
+        &self,
+        kept: Option<(PageKey, Versions)>,
+        stamp: impl FnOnce(Versions) -> Stamp,
+        html: String,
+        gzip: bool,
+    ) -> Response {
+        match kept {
+            Some((key, versions)) => self.keep(key, stamp(versions), html, gzip),
+            None => axum::response::Html(html).into_response(),
+        }
     }
 
     /// Keeps `html`, rendered as `stamp` says, under `key`, and answers with it.

@@ -215,3 +215,45 @@ async fn issue16_j3_j7_a_kept_lesson_page_changes_when_the_lesson_begins_and_whe
         "J7: {late}"
     );
 }
+
+#[tokio::test]
+async fn issue16_j12_a_period_mark_shows_on_the_kept_grid_and_is_its_journals_event_in_the_audit() {
+    let j = maths_5b().await;
+    let pupil = j.pupils[0];
+    j.app.clock.set(msk(10, 22, 12, 0));
+    let grid = format!("/journal/{}", j.group);
+    let (_, _, before) = view(&j.teacher, &grid).await;
+    assert!(!before.contains("<td class=\"pm\"><strong>"), "{before}");
+    let (_, kept, _) = view(&j.teacher, &grid).await;
+    assert!(kept);
+
+    let (_, page) = j
+        .teacher
+        .text(&format!("/journal/{}/period-marks", j.group))
+        .await;
+    let period = page
+        .split("period-marks?period=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the period's link")
+        .to_string();
+    let r = j
+        .teacher
+        .post(
+            &format!("/journal/{}/period-marks?period={period}", j.group),
+            &[(&format!("value_{pupil}"), "4"), ("confirm", "1")],
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let (_, kept, after) = view(&j.teacher, &grid).await;
+    assert!(!kept, "the journal's period mark: rendered again");
+    assert!(
+        after.contains("<td class=\"pm\"><strong>4</strong>"),
+        "{after}"
+    );
+
+    // The period mark is the journal's event: the audit's journal filter lists it.
+    let director = j.app.signed_in("director").await;
+    let (_, audit) = director.text(&format!("/audit?group={}", j.group)).await;
+    assert!(audit.contains("Выставлена итоговая отметка"), "{audit}");
+}
