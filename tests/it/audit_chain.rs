@@ -436,6 +436,91 @@ async fn s7_two_schools_writing_their_trails_at_once_both_verify_and_never_wait_
     assert!(verify(&app, s2).await.intact());
 }
 
+/// One transaction writing two schools' events in turns, a savepoint taken back in the middle
+/// (the chain's link keeps the transaction's last place per school until commit, migration
+/// `audit_chain_one_statement`): both chains verify, with the events kept and none of those
+/// taken back, and each head stands at its school's last event.
+#[tokio::test]
+async fn s7_a_transaction_writing_two_schools_with_a_savepoint_taken_back_leaves_both_chains_whole()
+{
+    let app = spawn_app().await;
+    let s1 = school(&app, "demo-1").await;
+    let s2 = school(&app, "demo-2").await;
+    let (n1, n2) = (events(&app, s1).await, events(&app, s2).await);
+    zhurnal::db::scope::all_schools(async {
+        let mut tx = app.app_pool.begin().await.unwrap();
+        for (school, id) in [(s1, 1), (s2, 2), (s1, 3)] {
+            zhurnal::audit::record(
+                &mut tx,
+                school,
+                &Actor::system(),
+                Change::new("school.renamed", "school", id),
+            )
+            .await
+            .unwrap();
+        }
+        sqlx::query("SAVEPOINT taken_back")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        for (school, id) in [(s1, 4), (s2, 5)] {
+            zhurnal::audit::record(
+                &mut tx,
+                school,
+                &Actor::system(),
+                Change::new("school.renamed", "school", id),
+            )
+            .await
+            .unwrap();
+        }
+        sqlx::query("ROLLBACK TO SAVEPOINT taken_back")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        for (school, id) in [(s2, 6), (s1, 7)] {
+            zhurnal::audit::record(
+                &mut tx,
+                school,
+                &Actor::system(),
+                Change::new("school.renamed", "school", id),
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    })
+    .await;
+    for (school, before, kept) in [(s1, n1, vec![1, 3, 7]), (s2, n2, vec![2, 6])] {
+        let v = verify(&app, school).await;
+        assert!(v.intact(), "{v:?}");
+        assert_eq!(v.checked, before + kept.len() as i64);
+        assert_eq!(v.head_seq, v.checked, "the head stands at the last event");
+        let written: Vec<i64> = sqlx::query_scalar(
+            "SELECT subject_id FROM audit_event
+             WHERE school_id = $1 AND action = 'school.renamed' ORDER BY chain_seq",
+        )
+        .bind(school.0)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(written, kept);
+    }
+    // The next transaction links after the head, as every writer does.
+    let mut tx = app.pool.begin().await.unwrap();
+    zhurnal::audit::record(
+        &mut tx,
+        s1,
+        &Actor::system(),
+        Change::new("school.renamed", "school", 8),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let v = verify(&app, s1).await;
+    assert!(v.intact(), "{v:?}");
+    assert_eq!(v.head_seq, n1 + 4);
+}
+
 #[tokio::test]
 async fn s7_only_the_director_verifies_and_only_their_own_schools_chain() {
     let app = spawn_app().await;
