@@ -91,20 +91,34 @@ impl LessonCtx {
     }
 }
 
-/// The lesson with its facts; `lock` takes the lesson's row lock as it reads them, so that writes
-/// to one lesson's cells run one after another (no lost update): what a write reads of the cells
-/// comes in later statements, which see what the previous writer committed.
+/// What a lesson is read for (`lesson_ctx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum For {
+    /// A page: nothing locked.
+    Page,
+    /// A write: the lesson's row locked as it is read, so that writes to one lesson run one after
+    /// another (no lost update): what a write reads of the cells comes in later statements, which
+    /// see what the previous writer committed.
+    Write,
+    /// A write of cells (marks and absences, the write made all day): locked as `Write`, and
+    /// without the end of the class's day (`day_ends_at` none), which only homework's time asks
+    /// (J7). That subquery was a quarter of the statement's PostgreSQL CPU (issue 16).
+    Cells,
+}
+
+/// The lesson with its facts, as `how` asks.
 pub async fn lesson_ctx(
     conn: &mut PgConnection,
     school: SchoolId,
     lesson_id: i64,
     reader: i64,
     now: DateTime<Utc>,
-    lock: bool,
+    how: For,
 ) -> sqlx::Result<Option<LessonCtx>> {
     // Locked, the lesson is read by the same statement (`FOR UPDATE OF l`), which saves every
     // write a round trip. Citus is not asked to lock a row of a router query joining reference
     // tables: there the lock is a statement of its own, before the read.
+    let lock = how != For::Page;
     let lock_apart = lock && crate::db::is_citus();
     if lock_apart {
         sqlx::query!(
@@ -116,20 +130,13 @@ pub async fn lesson_ctx(
         .await?;
     }
     // Subqueries name the school by `$1`, not the outer row's column: Citus routes it (SCALE.md).
+    // The substitute's name is a subquery, asked only when there is a substitute (a join had the
+    // generic plan hash every account of the platform on every read).
+    // `day_end`: with the end of the class's day, its last lesson's bell that day (the lesson's
+    // own when the group is no class's); `no_day_end`: without.
     macro_rules! read {
-        ($tail:tt) => {
-            sqlx::query_as!(
-                LessonCtx,
-                r#"SELECT l.id, l.group_id, l.lesson_date, l.lesson_number, l.status, l.teacher_id,
-                  sub.teacher_id AS "substitute_id?",
-                  sa.last_name || ' ' || sa.first_name || ' ' || sa.middle_name AS "substitute_name?",
-                  g.name AS group_name, s.name AS subject_name,
-                  g.class_id, g.subject_id, g.academic_year_id,
-                  y.closed_at IS NOT NULL AS "year_closed!",
-                  coalesce(c.grade, ts.grade, 5)::smallint AS "grade!",
-                  s.scale AS subject_scale, sgs.scale AS "grade_scale?",
-                  b.starts_at AS "starts_at?",
-                  (SELECT max(b2.ends_at)
+        (day_end, $tail:tt) => {
+            read!(@ r#"(SELECT max(b2.ends_at)
                    FROM study_group g2
                    JOIN lesson l2 ON l2.school_id = g2.school_id AND l2.group_id = g2.id
                                  AND l2.lesson_date = l.lesson_date
@@ -138,7 +145,24 @@ pub async fn lesson_ctx(
                                AND b2.lesson_number = l2.lesson_number
                    WHERE g2.school_id = $1 AND (g2.class_id = g.class_id OR g2.id = g.id)
                      AND l2.status <> 'cancelled'
-                     AND (g2.class_id = g.class_id OR l2.id = l.id)) AS "day_ends_at?",
+                     AND (g2.class_id = g.class_id OR l2.id = l.id))"#, $tail)
+        };
+        (no_day_end, $tail:tt) => {
+            read!(@ "NULL::time", $tail)
+        };
+        (@ $day_end:tt, $tail:tt) => {
+            sqlx::query_as!(
+                LessonCtx,
+                r#"SELECT l.id, l.group_id, l.lesson_date, l.lesson_number, l.status, l.teacher_id,
+                  sub.teacher_id AS "substitute_id?",
+                  (SELECT sa.last_name || ' ' || sa.first_name || ' ' || sa.middle_name
+                   FROM account sa WHERE sa.id = sub.teacher_id) AS "substitute_name?",
+                  g.name AS group_name, s.name AS subject_name,
+                  g.class_id, g.subject_id, g.academic_year_id,
+                  y.closed_at IS NOT NULL AS "year_closed!",
+                  coalesce(c.grade, ts.grade, 5)::smallint AS "grade!",
+                  s.scale AS subject_scale, sgs.scale AS "grade_scale?",
+                  b.starts_at AS "starts_at?", "# + $day_end + r#" AS "day_ends_at?",
                   p.id AS "period_id?", p.starts_on AS "period_starts?", p.ends_on AS "period_ends?",
                   sc.time_zone, sc.entry_lock_days, sc.mark_cutoff, sc.homework_window_minutes,
                   sc.period_mark_grace_days,
@@ -175,7 +199,6 @@ pub async fn lesson_ctx(
            LEFT JOIN school_class c ON c.school_id = g.school_id AND c.id = g.class_id
            LEFT JOIN timetable_slot ts ON ts.school_id = l.school_id AND ts.id = l.slot_id
            LEFT JOIN substitution sub ON sub.school_id = l.school_id AND sub.lesson_id = l.id
-           LEFT JOIN account sa ON sa.id = sub.teacher_id
            LEFT JOIN subject_grade_scale sgs ON sgs.school_id = s.school_id AND sgs.subject_id = s.id
                                             AND sgs.grade = coalesce(c.grade, ts.grade)
            LEFT JOIN bell b ON b.school_id = l.school_id AND b.academic_year_id = g.academic_year_id
@@ -199,10 +222,11 @@ pub async fn lesson_ctx(
             .await
         };
     }
-    if lock && !lock_apart {
-        read!(" FOR UPDATE OF l")
-    } else {
-        read!("")
+    match (how, lock_apart) {
+        (For::Page, _) | (For::Write, true) => read!(day_end, ""),
+        (For::Write, false) => read!(day_end, " FOR UPDATE OF l"),
+        (For::Cells, false) => read!(no_day_end, " FOR UPDATE OF l"),
+        (For::Cells, true) => read!(no_day_end, ""),
     }
 }
 

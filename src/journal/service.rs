@@ -8,7 +8,7 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
 use super::outage;
-use super::repo::{self, LessonCtx, MarkWrite};
+use super::repo::{self, For, LessonCtx, MarkWrite};
 use super::{AbsenceReason, Cell, MarkValue};
 use crate::audit::{self, Actor, Change};
 use crate::authz::{Access, Role};
@@ -197,8 +197,9 @@ async fn lesson(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson_id: i64,
+    how: For,
 ) -> AppResult<LessonCtx> {
-    let (lesson, _) = readable_lesson(conn, author, lesson_id, true).await?;
+    let (lesson, _) = readable_lesson(conn, author, lesson_id, how).await?;
     if lesson.status == "cancelled" || lesson.status == "moved" {
         return Err(AppError::Refused(
             "Урок отменён или перенесён: записи делаются в перенесённом уроке.".into(),
@@ -223,8 +224,8 @@ pub fn notices_change_at(lesson: &LessonCtx, now: NaiveDateTime) -> Option<Naive
         .min()
 }
 
-/// A lesson once the author may read its journal (404 / 403 as for `lesson`; `lock`: locked for
-/// the caller's transaction), with a teacher's or class teacher's standing at it — read first:
+/// A lesson once the author may read its journal (404 / 403 as for `lesson`; `how`: for a page
+/// or, locked for the caller's transaction, a write — `repo::For`), with a teacher's or class teacher's standing at it — read first:
 /// it says whether they teach the group, so `may_read` need not ask again, and the rules judge
 /// every entry of a write by it, the lesson page its notices. It reads no journal value. The
 /// management write no lesson and are asked nothing.
@@ -232,7 +233,7 @@ pub async fn readable_lesson(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson_id: i64,
-    lock: bool,
+    how: For,
 ) -> AppResult<(LessonCtx, Option<At>)> {
     let lesson = repo::lesson_ctx(
         conn,
@@ -240,7 +241,7 @@ pub async fn readable_lesson(
         lesson_id,
         author.account_id,
         author.now(),
-        lock,
+        how,
     )
     .await?
     .ok_or(AppError::NotFound)?;
@@ -285,7 +286,7 @@ pub async fn readable_cell(
     column: Option<i64>,
     pupil_id: i64,
 ) -> AppResult<Cell> {
-    let (lesson, _) = readable_lesson(conn, author, lesson_id, false).await?;
+    let (lesson, _) = readable_lesson(conn, author, lesson_id, For::Page).await?;
     let (_, current) = cell_at(conn, author, &lesson, column, pupil_id).await?;
     Ok(Cell {
         absent: current.absent,
@@ -303,7 +304,7 @@ pub async fn cell_history(
     pupil_id: i64,
 ) -> AppResult<(LessonCtx, String, Vec<repo::HistoryLine>)> {
     let school = author.access.school_id;
-    let (lesson, _) = readable_lesson(conn, author, lesson_id, false).await?;
+    let (lesson, _) = readable_lesson(conn, author, lesson_id, For::Page).await?;
     let (_, cell) = cell_at(conn, author, &lesson, column, pupil_id).await?;
     let pupil = repo::pupil_name(conn, school, pupil_id)
         .await?
@@ -378,7 +379,7 @@ async fn write_cell_in(
     // Permission first: the journal is readable by the author (else 403), the pupil is the
     // group's that day and the column the lesson's (else 404) — asked in the statement that
     // reads the stored cell, which is looked at only once both are answered.
-    let lesson = lesson(conn, author, form.lesson).await?;
+    let lesson = lesson(conn, author, form.lesson, For::Cells).await?;
     let (column, current) = cell_at(conn, author, &lesson, form.column, form.pupil).await?;
     // The author's capacities and the journal's state, read once for every rule asked below (a
     // revert asks none: the management's decision).
@@ -589,7 +590,7 @@ async fn save_lesson_in(
     revert: Option<&str>,
 ) -> AppResult<()> {
     let school = author.access.school_id;
-    let lesson = lesson(&mut *conn, author, lesson_id).await?;
+    let lesson = lesson(&mut *conn, author, lesson_id, For::Write).await?;
     let mut errors = FieldErrors::new();
     let topic = form.topic.trim();
     let homework = form.homework.trim();
@@ -715,7 +716,7 @@ pub async fn add_column(
 ) -> AppResult<i64> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let lesson = lesson(&mut tx, author, lesson_id).await?;
+    let lesson = lesson(&mut tx, author, lesson_id, For::Write).await?;
     let _days = repo::work_type_checking_days(&mut tx, school, work_type_id)
         .await?
         .ok_or_else(|| AppError::invalid("work_type", "Выберите вид работы из списка."))?;
@@ -754,7 +755,7 @@ pub async fn set_column_work_type(
 ) -> AppResult<()> {
     let school = author.access.school_id;
     let mut tx = pool.begin().await?;
-    let lesson = lesson(&mut tx, author, lesson_id).await?;
+    let lesson = lesson(&mut tx, author, lesson_id, For::Write).await?;
     let days = repo::work_type_checking_days(&mut tx, school, work_type_id)
         .await?
         .ok_or_else(|| AppError::invalid("work_type", "Выберите вид работы из списка."))?;
@@ -808,7 +809,7 @@ pub async fn write_cells(
     let mut problems = Vec::new();
     let mut changed = 0;
     let mut tx = pool.begin().await?;
-    readable_lesson(&mut tx, author, lesson_id, true).await?;
+    readable_lesson(&mut tx, author, lesson_id, For::Write).await?;
     for cell in cells {
         if cell.lesson != lesson_id {
             return Err(AppError::NotFound);
@@ -853,7 +854,7 @@ pub async fn set_absence_reason(
     let reason = parse_reason(reason)?;
     let mut tx = pool.begin().await?;
     // Who may set it before whether the pupil was absent is looked at.
-    let (lesson, _) = readable_lesson(&mut tx, author, lesson_id, true).await?;
+    let (lesson, _) = readable_lesson(&mut tx, author, lesson_id, For::Write).await?;
     // The pupil's cell is read with whether they are the group's (404 otherwise); what it holds
     // is looked at only once the rules allow the entry.
     let (_, current) = cell_at(&mut tx, author, &lesson, None, pupil_id).await?;
@@ -1023,7 +1024,7 @@ pub async fn set_absence_reason_for_days(
             a.lesson_number,
             a.subject
         );
-        let (lesson, _) = match readable_lesson(&mut tx, author, a.lesson_id, true).await {
+        let (lesson, _) = match readable_lesson(&mut tx, author, a.lesson_id, For::Write).await {
             Ok(lesson) => lesson,
             Err(AppError::Forbidden) => {
                 done.refused.push(format!(

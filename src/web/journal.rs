@@ -692,8 +692,13 @@ async fn lesson_page_on(
     let school = member.school.id;
     let actor = member.actor();
     let author = author(state, member, &actor);
-    let (lesson, standing) =
-        service::readable_lesson(&mut *conn, &author, lesson_id, false).await?;
+    let (lesson, standing) = service::readable_lesson(
+        &mut *conn,
+        &author,
+        lesson_id,
+        crate::journal::repo::For::Page,
+    )
+    .await?;
     let (columns, work_types) =
         repo::lesson_columns_and_work_types(&mut *conn, school, lesson.id).await?;
     let column_ids: Vec<Option<i64>> = if columns.is_empty() {

@@ -226,7 +226,7 @@ async fn j15_a_registered_substitute_may_fill_the_lesson_and_the_journal_shows_w
         &mut conn,
         &substitute.author(&app),
         lesson,
-        false,
+        zhurnal::journal::repo::For::Page,
     )
     .await
     .unwrap();

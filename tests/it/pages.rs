@@ -482,3 +482,38 @@ async fn pages_go_gzipped_to_a_browser_that_accepts_it_and_files_as_they_are() {
         "an XLSX is a ZIP already"
     );
 }
+
+/// Issue 16: an answer that fits in one network packet — the cell save's fragment, the write
+/// made all day — goes as it is to a browser that accepts gzip: a compressor's set-up for no time
+/// gained.
+#[tokio::test]
+async fn a_saved_cells_answer_of_one_packet_goes_uncompressed() {
+    let j = crate::journal::maths_5b().await;
+    j.app.clock.set(crate::journal::msk(10, 5, 9, 0));
+    let (lesson, pupil) = (j.lesson(10, 5).await.to_string(), j.pupils[0].to_string());
+    let token = j.teacher.csrf().await;
+    let r = j
+        .teacher
+        .http
+        .post(j.teacher.url("/journal/cells"))
+        .header("hx-request", "true")
+        .header("x-csrf-token", token)
+        .header("accept-encoding", "gzip")
+        .form(&[
+            ("lesson", lesson.as_str()),
+            ("pupil", &pupil),
+            ("value", "5"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().get("content-encoding").is_none());
+    let fragment = r.text().await.unwrap();
+    assert!(fragment.contains("value=\"5\""), "{fragment}");
+    assert!(
+        (100..1400).contains(&fragment.len()),
+        "{} bytes",
+        fragment.len()
+    );
+}
