@@ -724,7 +724,8 @@ pub async fn audit_chain(pool: &PgPool, events: i64) -> anyhow::Result<bool> {
     let missing = (events - held).max(0);
     let started = Instant::now();
     if missing > 0 {
-        // One statement: the row trigger links each row, the statement trigger moves the head once.
+        // One statement: the row trigger links each row after the one before it, the deferred
+        // trigger moves the head once, at commit.
         sqlx::query(
             "INSERT INTO audit_event (school_id, actor_role, action, subject_type, subject_id,
                                       before, after, reason)
