@@ -99,6 +99,10 @@ impl Database {
     }
 }
 
+/// Lessons whose rules' facts are kept between saves (`journal::kept`; about 1 KB each): a
+/// school's lessons of a day many times over.
+const KEPT_LESSONS: usize = 4096;
+
 /// The state handlers share. With `config.read_database_url`, the diary's and the reports'
 /// pages read from that streaming replica (`db::replica`; connected when first used).
 pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
@@ -123,6 +127,14 @@ pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
         visits: crate::diary::visits::VisitBook::new(),
         pages: Arc::new(crate::web::page_cache::PageCache::new(
             config_page_cache_bytes,
+        )),
+        // `ZHURNAL_PAGE_CACHE_MB=0` keeps nothing: no page, no lesson's facts.
+        lessons: Arc::new(crate::journal::kept::KeptLessons::new(
+            if config_page_cache_bytes == 0 {
+                0
+            } else {
+                KEPT_LESSONS
+            },
         )),
     }
 }

@@ -127,7 +127,7 @@ pub fn user_of(url: &str) -> anyhow::Result<String> {
 /// Makes `role` the application's role on the owner's database: creates it if it is missing and
 /// the owner may create roles, and gives it exactly the rights the application needs — rows of
 /// every table (and of tables later migrations add), the sequences; on `audit_event` only
-/// reading and adding, on `audit_chain_head` and `audit_school_event` only reading; nothing on the migrations' own table; no DDL. Idempotent; run after the
+/// reading and adding, on `audit_chain_head`, `audit_school_event` and `audit_journal_state_event` only reading; nothing on the migrations' own table; no DDL. Idempotent; run after the
 /// migrations, as the owner. Refuses a role that could get around the audit trail (a superuser,
 /// a role that bypasses row security, or the owner itself).
 pub async fn ensure_app_role(owner: &PgPool, role: &str) -> anyhow::Result<()> {
@@ -205,6 +205,7 @@ pub async fn ensure_app_role(owner: &PgPool, role: &str) -> anyhow::Result<()> {
         ),
         format!("REVOKE UPDATE, DELETE ON audit_event FROM {quoted}"),
         format!("REVOKE INSERT, UPDATE, DELETE ON audit_school_event FROM {quoted}"),
+        format!("REVOKE INSERT, UPDATE, DELETE ON audit_journal_state_event FROM {quoted}"),
         // The chain's heads move only through the trail's own (SECURITY DEFINER) triggers.
         format!("REVOKE INSERT, UPDATE, DELETE ON audit_chain_head FROM {quoted}"),
         format!("REVOKE ALL ON _sqlx_migrations FROM {quoted}"),

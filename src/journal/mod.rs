@@ -6,6 +6,7 @@ pub mod accumulation;
 pub mod attention;
 pub mod control;
 pub mod grid;
+pub mod kept;
 pub mod outage;
 pub mod paper;
 pub mod period;

@@ -55,6 +55,8 @@ pub struct LessonCtx {
     /// end of a registered break in the system's work that the lesson's start falls in.
     pub teaches: bool,
     pub unlocked: bool,
+    /// When the last of the deputy's unlocks in force ends (none: `unlocked` is false).
+    pub unlocked_until: Option<DateTime<Utc>>,
     pub period_closed: bool,
     pub outage_ended: Option<DateTime<Utc>>,
 }
@@ -170,9 +172,7 @@ pub async fn lesson_ctx(
                   l.homework_late, l.teacher_comment,
                   EXISTS (SELECT 1 FROM teaching_assignment ta
                           WHERE ta.school_id = $1 AND ta.group_id = l.group_id AND ta.teacher_id = $3) AS "teaches!",
-                  EXISTS (SELECT 1 FROM journal_unlock ju
-                          WHERE ju.school_id = $1 AND ju.group_id = l.group_id AND ju.until > $4
-                            AND (ju.lesson_id IS NULL OR ju.lesson_id = l.id)) AS "unlocked!",
+                  u.until IS NOT NULL AS "unlocked!", u.until AS "unlocked_until?",
                   coalesce(p.id IS NOT NULL
                       AND EXISTS (SELECT 1 FROM period_mark pm
                                   WHERE pm.school_id = $1 AND pm.group_id = l.group_id AND pm.period_id = p.id)
@@ -212,6 +212,10 @@ pub async fn lesson_ctx(
                  AND coalesce(c.grade, ts.grade, 5) BETWEEN ps.grade_from AND ps.grade_to
                  AND l.lesson_date BETWEEN sp.starts_on AND sp.ends_on
                LIMIT 1) p ON true
+           CROSS JOIN LATERAL (
+               SELECT max(ju.until) AS until FROM journal_unlock ju
+               WHERE ju.school_id = $1 AND ju.group_id = l.group_id AND ju.until > $4
+                 AND (ju.lesson_id IS NULL OR ju.lesson_id = l.id)) u
            WHERE l.school_id = $1 AND l.id = $2"# + $tail,
                 school.0,
                 lesson_id,
@@ -228,6 +232,29 @@ pub async fn lesson_ctx(
         (For::Cells, false) => read!(no_day_end, " FOR UPDATE OF l"),
         (For::Cells, true) => read!(no_day_end, ""),
     }
+}
+
+/// The lesson locked as a write locks it (`lesson_ctx`), with the versions of its rules' facts
+/// (`kept`): the last event of its journal other than its cells' values, and the school's last
+/// event. None: the school has no such lesson.
+pub async fn lock_lesson_versions(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    lesson_id: i64,
+) -> sqlx::Result<Option<super::kept::Versions>> {
+    let row = sqlx::query!(
+        r#"SELECT (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_journal_state_event e
+                   WHERE e.school_id = $1 AND e.group_id = l.group_id
+                   ORDER BY e.chain_seq DESC LIMIT 1) AS journal,
+                  (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_school_event e
+                   WHERE e.school_id = $1 ORDER BY e.chain_seq DESC LIMIT 1) AS school
+           FROM lesson l WHERE l.school_id = $1 AND l.id = $2 FOR UPDATE OF l"#,
+        school.0,
+        lesson_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| super::kept::Versions::of(r.journal, r.school)))
 }
 
 /// Whether a deputy's unlock of the lesson, or of its whole journal, is in force at `now`.

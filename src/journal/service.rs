@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
+use super::kept::{self, KeptLessons};
 use super::outage;
 use super::repo::{self, For, LessonCtx, MarkWrite};
 use super::{AbsenceReason, Cell, MarkValue};
@@ -23,6 +24,8 @@ pub struct Author<'a> {
     pub account_id: i64,
     pub actor: &'a Actor,
     pub clock: &'a dyn Clock,
+    /// The server's kept facts of the lessons being written (`kept`): none, read every time.
+    pub kept: Option<&'a KeptLessons>,
 }
 
 impl Author<'_> {
@@ -224,6 +227,37 @@ pub fn notices_change_at(lesson: &LessonCtx, now: NaiveDateTime) -> Option<Naive
         .min()
 }
 
+/// The lesson a cell write goes to, as `lesson` reads it for cells, its facts kept between the
+/// author's saves when the server keeps them (`kept`): then one statement locks the lesson and
+/// reads the versions of its facts, and the facts are read only when those changed.
+async fn cells_lesson(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    lesson_id: i64,
+) -> AppResult<LessonCtx> {
+    let Some(kept) = author.kept.filter(|k| k.keeps() && !crate::db::is_citus()) else {
+        return lesson(conn, author, lesson_id, For::Cells).await;
+    };
+    let school = author.access.school_id;
+    let versions = repo::lock_lesson_versions(conn, school, lesson_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let key = kept::Key::new(
+        school,
+        lesson_id,
+        author.account_id,
+        author.access.role,
+        author.access.class_id,
+    );
+    let now = author.now();
+    if let Some(lesson) = kept.get(&key, versions, now) {
+        return Ok(lesson);
+    }
+    let lesson = lesson(conn, author, lesson_id, For::Cells).await?;
+    kept.keep(key, versions, now, &lesson);
+    Ok(lesson)
+}
+
 /// A lesson once the author may read its journal (404 / 403 as for `lesson`; `how`: for a page
 /// or, locked for the caller's transaction, a write — `repo::For`), with a teacher's or class teacher's standing at it — read first:
 /// it says whether they teach the group, so `may_read` need not ask again, and the rules judge
@@ -379,7 +413,7 @@ async fn write_cell_in(
     // Permission first: the journal is readable by the author (else 403), the pupil is the
     // group's that day and the column the lesson's (else 404) — asked in the statement that
     // reads the stored cell, which is looked at only once both are answered.
-    let lesson = lesson(conn, author, form.lesson, For::Cells).await?;
+    let lesson = cells_lesson(conn, author, form.lesson).await?;
     let (column, current) = cell_at(conn, author, &lesson, form.column, form.pupil).await?;
     // The author's capacities and the journal's state, read once for every rule asked below (a
     // revert asks none: the management's decision).

@@ -277,6 +277,8 @@ fn author<'a>(
         account_id: member.viewer.account_id,
         actor,
         clock: state.clock.as_ref(),
+        // A revert is judged by nothing kept.
+        kept: None,
     }
 }
 

@@ -43,6 +43,7 @@ pub(super) fn author<'a>(
         account_id: member.viewer.account_id,
         actor,
         clock: state.clock.as_ref(),
+        kept: Some(&state.lessons),
     }
 }
 

@@ -84,6 +84,8 @@ pub struct AppState {
     pub visits: Arc<crate::diary::visits::VisitBook>,
     /// The pages kept rendered while what they show is unchanged (`page_cache`).
     pub pages: Arc<page_cache::PageCache>,
+    /// The rules' facts of the lessons being written, kept between saves (`journal::kept`).
+    pub lessons: Arc<crate::journal::kept::KeptLessons>,
 }
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

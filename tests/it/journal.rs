@@ -222,17 +222,21 @@ async fn j1_j2_a_mark_on_the_lesson_day_is_on_time_the_next_day_late_and_after_7
     );
     assert_eq!(j.mark_of(monday, p3).await, None, "nothing written");
 
-    // An unlock by a deputy in force reopens it; the entry is still flagged late.
-    let deputy = j.app.account_id("deputy").await;
-    sqlx::query("INSERT INTO journal_unlock (school_id, group_id, lesson_id, until, reason, granted_by, granted_at)
-                 SELECT school_id, $1, $2, $3, 'Учитель болел', $4, now() FROM study_group WHERE id = $1")
-        .bind(j.group)
-        .bind(monday)
-        .bind(msk(10, 14, 0, 0))
-        .bind(deputy)
-        .execute(&j.app.pool)
-        .await
-        .unwrap();
+    // An unlock by a deputy in force reopens it (given on the deputy's page, as a school does:
+    // the teacher's lesson may be kept between her saves, `journal::kept`); the entry is still
+    // flagged late.
+    let deputy = j.app.signed_in("deputy").await;
+    let r = deputy
+        .post(
+            &format!("/journal/{}/unlocks", j.group),
+            &[
+                ("lesson", &monday.to_string()),
+                ("until", "2026-10-14T00:00"),
+                ("reason", "Учитель болел"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
     let (_, html) = j.type_cell(&j.teacher, monday, p3, "3", &[]).await;
     assert!(html.contains("с опозданием"), "{html}");
     j.app.clock.set(msk(10, 14, 0, 1));

@@ -151,6 +151,7 @@ impl Staff {
             account_id: self.account_id,
             actor: &self.actor,
             clock: app.clock.as_ref(),
+            kept: None,
         }
     }
 

@@ -257,3 +257,105 @@ async fn issue16_j12_a_period_mark_shows_on_the_kept_grid_and_is_its_journals_ev
     let (_, audit) = director.text(&format!("/audit?group={}", j.group)).await;
     assert!(audit.contains("Выставлена итоговая отметка"), "{audit}");
 }
+
+/// The reply of a cell typed: saved («сохранено»), or refused with its text.
+async fn typed(j: &crate::journal::Journal, lesson: i64, pupil: i64, value: &str) -> String {
+    let (status, html) = j.type_cell(&j.teacher, lesson, pupil, value, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    html
+}
+
+/// Issue 16 (`journal::kept`): the rules' facts of a lesson are kept between a teacher's saves —
+/// and J1's unlock by the deputy opens the kept lesson at once and closes it again when its time
+/// is over, the next day's lock counts from the next day.
+#[tokio::test]
+async fn issue16_j1_a_lesson_kept_between_saves_opens_with_the_deputys_unlock_and_closes_when_it_ends()
+ {
+    let j = maths_5b().await;
+    let lesson = j.lesson(10, 5).await;
+    let p = &j.pupils;
+    j.app.clock.set(msk(10, 5, 12, 0));
+    // The first mark makes the lesson held; the facts are kept from the second on.
+    for (pupil, value) in [(p[0], "5"), (p[1], "4"), (p[2], "3")] {
+        assert!(typed(&j, lesson, pupil, value).await.contains("сохранено"));
+    }
+
+    // Ten days later the lesson is locked (J1): another day, the facts are read again.
+    j.app.clock.set(msk(10, 15, 12, 0));
+    let html = typed(&j, lesson, p[3], "5").await;
+    assert!(html.contains("записи вносятся не позднее"), "{html}");
+
+    // The deputy unlocks it until 18:00: the teacher's next save is let through, and the one
+    // after it (the facts kept, with the unlock).
+    let deputy = j.app.signed_in("deputy").await;
+    let r = deputy
+        .post(
+            &format!("/journal/{}/unlocks", j.group),
+            &[
+                ("lesson", &lesson.to_string()),
+                ("until", "2026-10-15T18:00"),
+                ("reason", "Учитель болел"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    for pupil in [p[3], p[4]] {
+        let html = typed(&j, lesson, pupil, "5").await;
+        assert!(html.contains("сохранено"), "{html}");
+    }
+
+    // At 18:01 the unlock is over: refused again, though nothing was written since.
+    j.app.clock.set(msk(10, 15, 18, 1));
+    let html = typed(&j, lesson, p[5], "5").await;
+    assert!(html.contains("записи вносятся не позднее"), "{html}");
+    assert_eq!(j.mark_of(lesson, p[5]).await, None);
+}
+
+/// Issue 16 (`journal::kept`): J13 — the period marks set close the period for the teacher on her
+/// very next save into a lesson whose facts were kept.
+#[tokio::test]
+async fn issue16_j13_period_marks_close_a_lesson_kept_between_saves_on_the_next_save() {
+    let j = maths_5b().await;
+    let q1: i64 = sqlx::query_scalar(
+        "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
+         JOIN school s ON s.id = ps.school_id
+         WHERE s.slug = 'demo-1' AND 5 BETWEEN ps.grade_from AND ps.grade_to AND p.number = 1",
+    )
+    .fetch_one(&j.app.pool)
+    .await
+    .unwrap();
+    let lesson = j.lesson(10, 19).await;
+    let p = &j.pupils;
+    j.app.clock.set(msk(10, 21, 12, 0));
+    for (pupil, value) in [(p[0], "5"), (p[1], "4"), (p[2], "3")] {
+        let html = typed(&j, lesson, pupil, value).await;
+        assert!(html.contains("сохранено"), "{html}");
+    }
+
+    let mut form: Vec<(String, String)> = p
+        .iter()
+        .map(|p| (format!("value_{p}"), "4".to_string()))
+        .collect();
+    form.push(("confirm".into(), "1".into()));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = j
+        .teacher
+        .post(
+            &format!("/journal/{}/period-marks?period={q1}", j.group),
+            &fields,
+        )
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Итоговые отметки сохранены")
+    );
+
+    let html = typed(&j, lesson, p[3], "5").await;
+    assert!(
+        html.contains("журнал этого периода закрыт для учителя"),
+        "{html}"
+    );
+    assert_eq!(j.mark_of(lesson, p[3]).await, None);
+}
