@@ -436,6 +436,20 @@ async fn s7_two_schools_writing_their_trails_at_once_both_verify_and_never_wait_
     assert!(verify(&app, s2).await.intact());
 }
 
+/// A «school renamed» event of each (school, subject id), in the caller's transaction.
+async fn renamed(tx: &mut sqlx::PgConnection, events: &[(SchoolId, i64)]) {
+    for &(school, id) in events {
+        zhurnal::audit::record(
+            tx,
+            school,
+            &Actor::system(),
+            Change::new("school.renamed", "school", id),
+        )
+        .await
+        .unwrap();
+    }
+}
+
 /// One transaction writing two schools' events in turns, a savepoint taken back in the middle
 /// (the chain's link keeps the transaction's last place per school until commit, migration
 /// `audit_chain_one_statement`): both chains verify, with the events kept and none of those
@@ -449,44 +463,17 @@ async fn s7_a_transaction_writing_two_schools_with_a_savepoint_taken_back_leaves
     let (n1, n2) = (events(&app, s1).await, events(&app, s2).await);
     zhurnal::db::scope::all_schools(async {
         let mut tx = app.app_pool.begin().await.unwrap();
-        for (school, id) in [(s1, 1), (s2, 2), (s1, 3)] {
-            zhurnal::audit::record(
-                &mut tx,
-                school,
-                &Actor::system(),
-                Change::new("school.renamed", "school", id),
-            )
-            .await
-            .unwrap();
-        }
+        renamed(&mut tx, &[(s1, 1), (s2, 2), (s1, 3)]).await;
         sqlx::query("SAVEPOINT taken_back")
             .execute(&mut *tx)
             .await
             .unwrap();
-        for (school, id) in [(s1, 4), (s2, 5)] {
-            zhurnal::audit::record(
-                &mut tx,
-                school,
-                &Actor::system(),
-                Change::new("school.renamed", "school", id),
-            )
-            .await
-            .unwrap();
-        }
+        renamed(&mut tx, &[(s1, 4), (s2, 5)]).await;
         sqlx::query("ROLLBACK TO SAVEPOINT taken_back")
             .execute(&mut *tx)
             .await
             .unwrap();
-        for (school, id) in [(s2, 6), (s1, 7)] {
-            zhurnal::audit::record(
-                &mut tx,
-                school,
-                &Actor::system(),
-                Change::new("school.renamed", "school", id),
-            )
-            .await
-            .unwrap();
-        }
+        renamed(&mut tx, &[(s2, 6), (s1, 7)]).await;
         tx.commit().await.unwrap();
     })
     .await;

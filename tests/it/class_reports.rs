@@ -862,14 +862,7 @@ async fn issue_15_the_preliminary_report_explains_its_na_and_shows_the_average_a
     j.type_cell(&j.teacher, wednesday, j.pupils[0], "4", &[])
         .await;
     j.app.clock.set(msk(10, 9, 12, 0));
-    let q1: i64 = sqlx::query_scalar(
-        "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
-         JOIN school s ON s.id = ps.school_id
-         WHERE s.slug = 'demo-1' AND 5 BETWEEN ps.grade_from AND ps.grade_to AND p.number = 1",
-    )
-    .fetch_one(&j.app.pool)
-    .await
-    .unwrap();
+    let q1 = j.first_quarter().await;
     let ct = j.app.signed_in("classteacher").await;
     let (status, page) = ct.text(&format!("/class-teacher/report?period={q1}")).await;
     assert_eq!(status, StatusCode::OK);

@@ -39,6 +39,35 @@ impl Journal {
     }
 
     /// Types into a grid cell as htmx does; returns the status and the cell's HTML.
+    /// The first quarter of grade 5 in the demo's school (the journal's period 1).
+    pub(crate) async fn first_quarter(&self) -> i64 {
+        sqlx::query_scalar(
+            "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
+             JOIN school s ON s.id = ps.school_id
+             WHERE s.slug = 'demo-1' AND 5 BETWEEN ps.grade_from AND ps.grade_to AND p.number = 1",
+        )
+        .fetch_one(&self.app.pool)
+        .await
+        .unwrap()
+    }
+
+    /// The deputy unlocks `lesson` of the journal until `until` (local, «2026-10-15T18:00») on
+    /// the deputy's page, as a school does (J1).
+    pub(crate) async fn unlock(&self, lesson: i64, until: &str) {
+        let deputy = self.app.signed_in("deputy").await;
+        let r = deputy
+            .post(
+                &format!("/journal/{}/unlocks", self.group),
+                &[
+                    ("lesson", &lesson.to_string()),
+                    ("until", until),
+                    ("reason", "Учитель болел"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
     pub(crate) async fn type_cell(
         &self,
         who: &Client,
@@ -225,18 +254,7 @@ async fn j1_j2_a_mark_on_the_lesson_day_is_on_time_the_next_day_late_and_after_7
     // An unlock by a deputy in force reopens it (given on the deputy's page, as a school does:
     // the teacher's lesson may be kept between her saves, `journal::kept`); the entry is still
     // flagged late.
-    let deputy = j.app.signed_in("deputy").await;
-    let r = deputy
-        .post(
-            &format!("/journal/{}/unlocks", j.group),
-            &[
-                ("lesson", &monday.to_string()),
-                ("until", "2026-10-14T00:00"),
-                ("reason", "Учитель болел"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    j.unlock(monday, "2026-10-14T00:00").await;
     let (_, html) = j.type_cell(&j.teacher, monday, p3, "3", &[]).await;
     assert!(html.contains("с опозданием"), "{html}");
     j.app.clock.set(msk(10, 14, 0, 1));
@@ -764,14 +782,7 @@ async fn j12_the_suggested_period_mark_is_the_average_rounded_half_up_or_na_with
 #[tokio::test]
 async fn j12_j13_j14_period_marks_in_the_window_lock_the_period_and_enter_the_summary_sheet() {
     let j = maths_5b().await;
-    let q1: i64 = sqlx::query_scalar(
-        "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
-         JOIN school s ON s.id = ps.school_id
-         WHERE s.slug = 'demo-1' AND 5 BETWEEN ps.grade_from AND ps.grade_to AND p.number = 1",
-    )
-    .fetch_one(&j.app.pool)
-    .await
-    .unwrap();
+    let q1 = j.first_quarter().await;
     let path = format!("/journal/{}/period-marks?period={q1}", j.group);
     let mut form: Vec<(String, String)> = j
         .pupils
@@ -865,14 +876,7 @@ async fn j12_j13_issue_15_period_marks_ask_before_closing_the_period_with_how_ma
         ],
     )
     .await;
-    let period: i64 = sqlx::query_scalar(
-        "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
-         JOIN school s ON s.id = ps.school_id
-         WHERE s.slug = 'demo-1' AND 5 BETWEEN ps.grade_from AND ps.grade_to AND p.number = 1",
-    )
-    .fetch_one(&j.app.pool)
-    .await
-    .unwrap();
+    let period = j.first_quarter().await;
     let path = format!("/journal/{}/period-marks?period={period}", j.group);
     j.app.clock.set(msk(10, 21, 12, 0));
     let (_, page) = j.teacher.text(&path).await;

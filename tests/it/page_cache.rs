@@ -287,18 +287,7 @@ async fn issue16_j1_a_lesson_kept_between_saves_opens_with_the_deputys_unlock_an
 
     // The deputy unlocks it until 18:00: the teacher's next save is let through, and the one
     // after it (the facts kept, with the unlock).
-    let deputy = j.app.signed_in("deputy").await;
-    let r = deputy
-        .post(
-            &format!("/journal/{}/unlocks", j.group),
-            &[
-                ("lesson", &lesson.to_string()),
-                ("until", "2026-10-15T18:00"),
-                ("reason", "Учитель болел"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    j.unlock(lesson, "2026-10-15T18:00").await;
     for pupil in [p[3], p[4]] {
         let html = typed(&j, lesson, pupil, "5").await;
         assert!(html.contains("сохранено"), "{html}");
@@ -316,14 +305,7 @@ async fn issue16_j1_a_lesson_kept_between_saves_opens_with_the_deputys_unlock_an
 #[tokio::test]
 async fn issue16_j13_period_marks_close_a_lesson_kept_between_saves_on_the_next_save() {
     let j = maths_5b().await;
-    let q1: i64 = sqlx::query_scalar(
-        "SELECT p.id FROM study_period p JOIN period_scheme ps ON ps.id = p.scheme_id
-         JOIN school s ON s.id = ps.school_id
-         WHERE s.slug = 'demo-1' AND 5 BETWEEN ps.grade_from AND ps.grade_to AND p.number = 1",
-    )
-    .fetch_one(&j.app.pool)
-    .await
-    .unwrap();
+    let q1 = j.first_quarter().await;
     let lesson = j.lesson(10, 19).await;
     let p = &j.pupils;
     j.app.clock.set(msk(10, 21, 12, 0));
