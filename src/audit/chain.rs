@@ -128,6 +128,15 @@ impl Verdict {
     }
 }
 
+/// An event as a version of what it changed (the kept pages, `web::page_cache`; a lesson's kept
+/// facts, `journal::kept`): the first 8 bytes of its chain hash — its place alone would repeat
+/// after a restore — and 0 for no event.
+pub fn version(hash: Option<Vec<u8>>) -> i64 {
+    hash.and_then(|h| h.get(..8).and_then(|b| b.try_into().ok()))
+        .map(i64::from_be_bytes)
+        .unwrap_or(0)
+}
+
 /// «23.11.2026 10:15:07» in the school's time zone.
 pub fn local_time(at: DateTime<Utc>, time_zone: &str) -> String {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);

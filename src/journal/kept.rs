@@ -55,8 +55,7 @@ impl Key {
     }
 }
 
-/// The last events the facts were read after: the first 8 bytes of their chain hashes (a place
-/// alone would repeat after a restore), 0 for none.
+/// The last events the facts were read after (`audit::chain::version`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Versions {
     pub journal: i64,
@@ -65,14 +64,9 @@ pub struct Versions {
 
 impl Versions {
     pub fn of(journal: Option<Vec<u8>>, school: Option<Vec<u8>>) -> Self {
-        let first8 = |h: Option<Vec<u8>>| {
-            h.and_then(|h| h.get(..8).and_then(|b| b.try_into().ok()))
-                .map(i64::from_be_bytes)
-                .unwrap_or(0)
-        };
         Versions {
-            journal: first8(journal),
-            school: first8(school),
+            journal: crate::audit::chain::version(journal),
+            school: crate::audit::chain::version(school),
         }
     }
 }

@@ -54,8 +54,8 @@ pub struct LessonCtx {
     /// the period's last day or today, whichever is first (and at least one is set); 001 §6 the
     /// end of a registered break in the system's work that the lesson's start falls in.
     pub teaches: bool,
-    pub unlocked: bool,
-    /// When the last of the deputy's unlocks in force ends (none: `unlocked` is false).
+    /// When the last of the deputy's unlocks of the lesson or its journal in force ends; none:
+    /// not unlocked.
     pub unlocked_until: Option<DateTime<Utc>>,
     pub period_closed: bool,
     pub outage_ended: Option<DateTime<Utc>>,
@@ -172,7 +172,7 @@ pub async fn lesson_ctx(
                   l.homework_late, l.teacher_comment,
                   EXISTS (SELECT 1 FROM teaching_assignment ta
                           WHERE ta.school_id = $1 AND ta.group_id = l.group_id AND ta.teacher_id = $3) AS "teaches!",
-                  u.until IS NOT NULL AS "unlocked!", u.until AS "unlocked_until?",
+                  u.until AS "unlocked_until?",
                   coalesce(p.id IS NOT NULL
                       AND EXISTS (SELECT 1 FROM period_mark pm
                                   WHERE pm.school_id = $1 AND pm.group_id = l.group_id AND pm.period_id = p.id)

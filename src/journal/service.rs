@@ -118,7 +118,7 @@ fn standing(author: &Author<'_>, lesson: &LessonCtx) -> (Capacities, JournalStat
             && author.access.class_id == lesson.class_id,
     };
     let state = JournalState {
-        unlocked: lesson.unlocked,
+        unlocked: lesson.unlocked_until.is_some(),
         period_closed: lesson.period_closed,
         year_closed: lesson.year_closed,
         outage_ended: lesson

@@ -69,7 +69,7 @@ impl Stamp {
 /// What a kept page was rendered from, as far as the database can tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Versions {
-    /// The last event among the events of the page's journals (`event`).
+    /// The last event among the events of the page's journals (`audit::chain::version`).
     pub journals: i64,
     /// The last event among the school's events that name no journal or reshape journals.
     pub school: i64,
@@ -291,14 +291,6 @@ fn takes_gzip(coding: &str) -> bool {
     })
 }
 
-/// An event's first 8 bytes of its chain hash: which event it is, in this database's history
-/// (a place in the chain alone would repeat after a restore or a demo's wipe).
-fn event(hash: Option<Vec<u8>>) -> i64 {
-    hash.and_then(|h| h.get(..8).and_then(|b| b.try_into().ok()))
-        .map(i64::from_be_bytes)
-        .unwrap_or(0)
-}
-
 /// Whose pages: a journal's (the grid), or a lesson's (its journal's).
 #[derive(Clone, Copy, Debug)]
 pub enum Of {
@@ -327,8 +319,8 @@ pub async fn journal(conn: &mut PgConnection, school: SchoolId, of: Of) -> AppRe
     .fetch_one(conn)
     .await?;
     Ok(Versions {
-        journals: event(r.journals),
-        school: event(r.school),
+        journals: crate::audit::chain::version(r.journals),
+        school: crate::audit::chain::version(r.school),
         own: 0,
     })
 }
@@ -366,8 +358,8 @@ pub async fn diary(
     .fetch_one(conn)
     .await?;
     Ok(Versions {
-        journals: event(r.journals),
-        school: event(r.school),
+        journals: crate::audit::chain::version(r.journals),
+        school: crate::audit::chain::version(r.school),
         own: r.own,
     })
 }

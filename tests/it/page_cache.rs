@@ -227,16 +227,7 @@ async fn issue16_j12_a_period_mark_shows_on_the_kept_grid_and_is_its_journals_ev
     let (_, kept, _) = view(&j.teacher, &grid).await;
     assert!(kept);
 
-    let (_, page) = j
-        .teacher
-        .text(&format!("/journal/{}/period-marks", j.group))
-        .await;
-    let period = page
-        .split("period-marks?period=")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("the period's link")
-        .to_string();
+    let period = j.first_quarter().await;
     let r = j
         .teacher
         .post(
