@@ -332,3 +332,112 @@ async fn issue16_j13_period_marks_close_a_lesson_kept_between_saves_on_the_next_
     );
     assert_eq!(j.mark_of(lesson, p[3]).await, None);
 }
+
+/// The blocks a statement of the application read, as PostgreSQL counts them: `sql` prepared
+/// with `params` types and executed with `args`, as the application's role behind the school
+/// wall, planned once for every call (the kept pages' connections: `scope::cached_plans`).
+async fn blocks_read(app: &crate::helpers::TestApp, sql: &str, types: &str, args: &str) -> i64 {
+    let school = zhurnal::tenancy::SchoolId(1);
+    let plan: serde_json::Value = zhurnal::db::scope::school(
+        school,
+        zhurnal::db::scope::cached_plans(async {
+            let mut conn = app.app_pool.acquire().await.unwrap();
+            sqlx::raw_sql(&format!("PREPARE probe({types}) AS {sql}"))
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            let plan: serde_json::Value = sqlx::query_scalar(&format!(
+                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE probe({args})"
+            ))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+            sqlx::raw_sql("DEALLOCATE probe")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            plan
+        }),
+    )
+    .await;
+    let top = &plan[0]["Plan"];
+    top["Shared Hit Blocks"].as_i64().unwrap() + top["Shared Read Blocks"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn issue16_a_kept_journal_pages_check_reads_a_few_blocks_however_busy_the_school_is() {
+    let j = maths_5b().await;
+    let app = &j.app;
+    app.clock.set(msk(10, 5, 9, 0));
+    let monday = j.lesson(10, 5).await;
+    // The journal's last event, then a busy day of another journal: 20 000 cells' events after it.
+    let (status, saved) = j.type_cell(&j.teacher, monday, j.pupils[0], "5", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    // Another journal of the class: the deputy adds a subject to its curriculum.
+    let deputy = app.signed_in("deputy").await;
+    deputy
+        .post(
+            "/setup/subjects",
+            &[
+                ("name", "Музыка"),
+                ("component", "federal"),
+                ("scale", "five_point"),
+            ],
+        )
+        .await;
+    let music: i64 = sqlx::query_scalar("SELECT id FROM subject WHERE name = 'Музыка'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    deputy
+        .post(
+            &format!("/classes/{}/curriculum", j.class_id),
+            &[("subject", &music.to_string()), ("hours", "1")],
+        )
+        .await;
+    let other: i64 =
+        sqlx::query_scalar("SELECT id FROM study_group WHERE class_id = $1 AND subject_id = $2")
+            .bind(j.class_id)
+            .bind(music)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    sqlx::query(
+        "INSERT INTO audit_event (school_id, action, subject_type, subject_id, group_id)
+         SELECT 1, 'mark.given', 'mark', n, $1 FROM generate_series(1, 20000) n",
+    )
+    .bind(other)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql("ANALYZE audit_event")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let sql = zhurnal::web::page_cache::JOURNAL_VERSIONS;
+    let grid = blocks_read(
+        app,
+        sql,
+        "bigint, bigint, bigint",
+        &format!("1, {}, NULL", j.group),
+    )
+    .await;
+    let lesson = blocks_read(
+        app,
+        sql,
+        "bigint, bigint, bigint",
+        &format!("1, NULL, {monday}"),
+    )
+    .await;
+    // Walking the school's chain back to the journal's last event read about 20 000.
+    assert!(grid < 100, "the grid's check read {grid} blocks");
+    assert!(lesson < 100, "the lesson page's check read {lesson} blocks");
+
+    // And the pages are served kept on that check, with the journal's mark.
+    let (_, _, first) = view(&j.teacher, &format!("/journal/{}", j.group)).await;
+    assert!(first.contains(&cell(monday, j.pupils[0], "5")), "{first}");
+    let (status, kept, _) = view(&j.teacher, &format!("/journal/{}", j.group)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kept);
+}
