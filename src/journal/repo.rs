@@ -234,6 +234,16 @@ pub async fn lesson_ctx(
     }
 }
 
+/// The statement of [`lock_lesson_versions`]: `$1` the school, `$2` the lesson. The journal's
+/// last event by the journal's index, ordered as `web::page_cache::JOURNAL_VERSIONS` says why.
+pub const LESSON_VERSIONS: &str = r#"
+    SELECT (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_journal_state_event e
+            WHERE e.school_id = $1 AND e.group_id >= l.group_id AND e.group_id <= l.group_id
+            ORDER BY e.group_id DESC, e.chain_seq DESC LIMIT 1) AS journal,
+           (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_school_event e
+            WHERE e.school_id = $1 ORDER BY e.chain_seq DESC LIMIT 1) AS school
+    FROM lesson l WHERE l.school_id = $1 AND l.id = $2 FOR UPDATE OF l"#;
+
 /// The lesson locked as a write locks it (`lesson_ctx`), with the versions of its rules' facts
 /// (`kept`): the last event of its journal other than its cells' values, and the school's last
 /// event. None: the school has no such lesson.
@@ -242,19 +252,12 @@ pub async fn lock_lesson_versions(
     school: SchoolId,
     lesson_id: i64,
 ) -> sqlx::Result<Option<super::kept::Versions>> {
-    let row = sqlx::query!(
-        r#"SELECT (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_journal_state_event e
-                   WHERE e.school_id = $1 AND e.group_id = l.group_id
-                   ORDER BY e.chain_seq DESC LIMIT 1) AS journal,
-                  (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_school_event e
-                   WHERE e.school_id = $1 ORDER BY e.chain_seq DESC LIMIT 1) AS school
-           FROM lesson l WHERE l.school_id = $1 AND l.id = $2 FOR UPDATE OF l"#,
-        school.0,
-        lesson_id
-    )
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| super::kept::Versions::of(r.journal, r.school)))
+    let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as(LESSON_VERSIONS)
+        .bind(school.0)
+        .bind(lesson_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|(journal, school)| super::kept::Versions::of(journal, school)))
 }
 
 /// Whether a deputy's unlock of the lesson, or of its whole journal, is in force at `now`.

@@ -344,6 +344,25 @@ pub async fn journal(conn: &mut PgConnection, school: SchoolId, of: Of) -> AppRe
     })
 }
 
+/// The statement of [`diary`]'s versions: `$1` the school, `$2` the pupil, `$3` the parent
+/// reading, `$4` the week's Monday. Each journal's last event by the journal's index, ordered as
+/// [`JOURNAL_VERSIONS`] says why.
+pub const DIARY_VERSIONS: &str = r#"
+    SELECT (SELECT substring(v.chain_hash FROM 1 FOR 8)
+            FROM group_pupil gp
+            CROSS JOIN LATERAL (
+                SELECT e.chain_seq, e.chain_hash FROM audit_event e
+                WHERE e.school_id = $1 AND e.group_id >= gp.group_id AND e.group_id <= gp.group_id
+                ORDER BY e.group_id DESC, e.chain_seq DESC LIMIT 1) v
+            WHERE gp.school_id = $1 AND gp.pupil_id = $2
+            ORDER BY v.chain_seq DESC LIMIT 1) AS journals,
+           (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_school_event e
+            WHERE e.school_id = $1 ORDER BY e.chain_seq DESC LIMIT 1) AS school,
+           coalesce((SELECT (extract(epoch FROM a.acknowledged_at) * 1000000)::bigint
+                     FROM diary_ack a
+                     WHERE a.school_id = $1 AND a.pupil_id = $2 AND a.account_id = $3
+                       AND a.week_start = $4), 0) AS own"#;
+
 /// The versions of a pupil's diary pages: the last event of every journal the pupil is in (a
 /// journal the pupil leaves is seen through the school's events), the school's, and
 /// the parent `reader`'s «Ознакомлен» of the week from `monday`.
@@ -354,32 +373,18 @@ pub async fn diary(
     reader: Option<i64>,
     monday: NaiveDate,
 ) -> AppResult<Versions> {
-    let r = sqlx::query!(
-        r#"SELECT (SELECT substring(v.chain_hash FROM 1 FOR 8)
-                   FROM group_pupil gp
-                   CROSS JOIN LATERAL (
-                       SELECT e.chain_seq, e.chain_hash FROM audit_event e
-                       WHERE e.school_id = $1 AND e.group_id = gp.group_id
-                       ORDER BY e.chain_seq DESC LIMIT 1) v
-                   WHERE gp.school_id = $1 AND gp.pupil_id = $2
-                   ORDER BY v.chain_seq DESC LIMIT 1) AS journals,
-                  (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_school_event e
-                   WHERE e.school_id = $1 ORDER BY e.chain_seq DESC LIMIT 1) AS school,
-                  coalesce((SELECT (extract(epoch FROM a.acknowledged_at) * 1000000)::bigint
-                            FROM diary_ack a
-                            WHERE a.school_id = $1 AND a.pupil_id = $2 AND a.account_id = $3
-                              AND a.week_start = $4), 0) AS "own!""#,
-        school.0,
-        pupil,
-        reader,
-        monday
-    )
-    .fetch_one(conn)
-    .await?;
+    let (journals, school, own): (Option<Vec<u8>>, Option<Vec<u8>>, i64) =
+        sqlx::query_as(DIARY_VERSIONS)
+            .bind(school.0)
+            .bind(pupil)
+            .bind(reader)
+            .bind(monday)
+            .fetch_one(conn)
+            .await?;
     Ok(Versions {
-        journals: crate::audit::chain::version(r.journals),
-        school: crate::audit::chain::version(r.school),
-        own: r.own,
+        journals: crate::audit::chain::version(journals),
+        school: crate::audit::chain::version(school),
+        own,
     })
 }
 

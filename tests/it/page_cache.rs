@@ -365,7 +365,7 @@ async fn blocks_read(app: &crate::helpers::TestApp, sql: &str, types: &str, args
 }
 
 #[tokio::test]
-async fn issue16_a_kept_journal_pages_check_reads_a_few_blocks_however_busy_the_school_is() {
+async fn issue16_the_kept_pages_and_lessons_checks_read_a_few_blocks_however_busy_the_school_is() {
     let j = maths_5b().await;
     let app = &j.app;
     app.clock.set(msk(10, 5, 9, 0));
@@ -430,9 +430,27 @@ async fn issue16_a_kept_journal_pages_check_reads_a_few_blocks_however_busy_the_
         &format!("1, NULL, {monday}"),
     )
     .await;
-    // Walking the school's chain back to the journal's last event read about 20 000.
+    // The diary's check asks each of the pupil's journals (this one and the busy one), and a
+    // save asks the journal's last event other than its cells' (the kept lesson's facts).
+    let diary = blocks_read(
+        app,
+        zhurnal::web::page_cache::DIARY_VERSIONS,
+        "bigint, bigint, bigint, date",
+        &format!("1, {}, NULL, DATE '2026-10-05'", j.pupils[0]),
+    )
+    .await;
+    let facts = blocks_read(
+        app,
+        zhurnal::journal::repo::LESSON_VERSIONS,
+        "bigint, bigint",
+        &format!("1, {monday}"),
+    )
+    .await;
+    // Walking the school's chain back to the journal's last event read about 500.
     assert!(grid < 100, "the grid's check read {grid} blocks");
     assert!(lesson < 100, "the lesson page's check read {lesson} blocks");
+    assert!(diary < 100, "the diary's check read {diary} blocks");
+    assert!(facts < 100, "the save's check read {facts} blocks");
 
     // And the pages are served kept on that check, with the journal's mark.
     let (_, _, first) = view(&j.teacher, &format!("/journal/{}", j.group)).await;
