@@ -128,6 +128,10 @@ impl Verdict {
     }
 }
 
+/// The first bytes of two events' hashes — a journal's last and the school's last — as the
+/// kept pages' and kept lessons' checks read them (`version` of each).
+pub type JournalAndSchool = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// An event as a version of what it changed (the kept pages, `web::page_cache`; a lesson's kept
 /// facts, `journal::kept`): the first 8 bytes of its chain hash — its place alone would repeat
 /// after a restore — and 0 for no event.

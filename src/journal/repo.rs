@@ -252,7 +252,7 @@ pub async fn lock_lesson_versions(
     school: SchoolId,
     lesson_id: i64,
 ) -> sqlx::Result<Option<super::kept::Versions>> {
-    let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as(LESSON_VERSIONS)
+    let row: Option<crate::audit::chain::JournalAndSchool> = sqlx::query_as(LESSON_VERSIONS)
         .bind(school.0)
         .bind(lesson_id)
         .fetch_optional(conn)

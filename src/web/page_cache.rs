@@ -331,12 +331,13 @@ pub async fn journal(conn: &mut PgConnection, school: SchoolId, of: Of) -> AppRe
         Of::Journal(group) => (Some(group), None),
         Of::Lesson(lesson) => (None, Some(lesson)),
     };
-    let (journals, school): (Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as(JOURNAL_VERSIONS)
-        .bind(school.0)
-        .bind(group)
-        .bind(lesson)
-        .fetch_one(conn)
-        .await?;
+    let (journals, school): crate::audit::chain::JournalAndSchool =
+        sqlx::query_as(JOURNAL_VERSIONS)
+            .bind(school.0)
+            .bind(group)
+            .bind(lesson)
+            .fetch_one(conn)
+            .await?;
     Ok(Versions {
         journals: crate::audit::chain::version(journals),
         school: crate::audit::chain::version(school),
