@@ -333,9 +333,9 @@ async fn issue16_j13_period_marks_close_a_lesson_kept_between_saves_on_the_next_
     assert_eq!(j.mark_of(lesson, p[3]).await, None);
 }
 
-/// The blocks a statement of the application read, as PostgreSQL counts them: `sql` prepared
-/// with `params` types and executed with `args`, as the application's role behind the school
-/// wall, planned once for every call (the kept pages' connections: `scope::cached_plans`).
+/// The blocks a statement of the application reads, as PostgreSQL counts them: `sql` prepared
+/// with the parameter `types` and executed with `args`, as the application's role behind the
+/// school wall, planned once for every call (the kept pages' connections: `scope::cached_plans`).
 async fn blocks_read(app: &crate::helpers::TestApp, sql: &str, types: &str, args: &str) -> i64 {
     let school = zhurnal::tenancy::SchoolId(1);
     let plan: serde_json::Value = zhurnal::db::scope::school(
