@@ -45,8 +45,13 @@ impl Clock for ManualClock {
 
 /// Today in a school's time zone (an IANA name; Moscow if unknown).
 pub fn local_today(clock: &dyn Clock, time_zone: &str) -> chrono::NaiveDate {
+    local_date(clock.now(), time_zone)
+}
+
+/// The school's date at the instant `at` (its time zone: an IANA name; Moscow if unknown).
+pub fn local_date(at: DateTime<Utc>, time_zone: &str) -> chrono::NaiveDate {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
-    clock.now().with_timezone(&tz).date_naive()
+    at.with_timezone(&tz).date_naive()
 }
 
 /// Now as the school's wall clock shows it.

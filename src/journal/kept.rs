@@ -26,6 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::repo::LessonCtx;
 use crate::authz::Role;
+use crate::clock::local_date;
 
 /// Whose facts about which lesson.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -83,15 +84,6 @@ pub struct KeptLessons {
     lessons: Option<quick_cache::sync::Cache<Key, Arc<Kept>>>,
 }
 
-/// The school's date at `now` by the lesson's school's time zone.
-fn school_day(lesson: &LessonCtx, now: DateTime<Utc>) -> NaiveDate {
-    let tz: chrono_tz::Tz = lesson
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Europe::Moscow);
-    now.with_timezone(&tz).date_naive()
-}
-
 impl KeptLessons {
     /// At most `items` lessons' facts (about 1 KB each); 0 keeps none.
     pub fn new(items: usize) -> Self {
@@ -110,7 +102,9 @@ impl KeptLessons {
     pub fn get(&self, key: &Key, versions: Versions, now: DateTime<Utc>) -> Option<LessonCtx> {
         let kept = self.lessons.as_ref()?.get(key)?;
         let unlock_holds = kept.lesson.unlocked_until.is_none_or(|until| now < until);
-        (kept.versions == versions && unlock_holds && school_day(&kept.lesson, now) == kept.day)
+        (kept.versions == versions
+            && unlock_holds
+            && local_date(now, &kept.lesson.time_zone) == kept.day)
             .then(|| kept.lesson.clone())
     }
 
@@ -122,7 +116,7 @@ impl KeptLessons {
         }
         let kept = Kept {
             versions,
-            day: school_day(lesson, now),
+            day: local_date(now, &lesson.time_zone),
             lesson: lesson.clone(),
         };
         lessons.insert(key, Arc::new(kept));

@@ -38,7 +38,6 @@ impl Journal {
         .unwrap()
     }
 
-    /// Types into a grid cell as htmx does; returns the status and the cell's HTML.
     /// The first quarter of grade 5 in the demo's school (the journal's period 1).
     pub(crate) async fn first_quarter(&self) -> i64 {
         sqlx::query_scalar(
@@ -68,6 +67,7 @@ impl Journal {
         assert_eq!(r.status(), StatusCode::OK);
     }
 
+    /// Types into a grid cell as htmx does; returns the status and the cell's HTML.
     pub(crate) async fn type_cell(
         &self,
         who: &Client,
