@@ -117,8 +117,21 @@ pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
         }
     });
     let config_page_cache_bytes = config.page_cache_mb * 1024 * 1024;
+    // `ZHURNAL_PAGE_CACHE_MB=0` keeps nothing: no page, no lesson's facts.
+    let lessons = Arc::new(crate::journal::kept::KeptLessons::new(
+        if config_page_cache_bytes == 0 {
+            0
+        } else {
+            KEPT_LESSONS
+        },
+    ));
     AppState {
         sessions: db::session_pool(&pool),
+        cells: Arc::new(crate::journal::together::CellSaves::new(
+            pool.clone(),
+            clock.clone(),
+            lessons.clone(),
+        )),
         pool: db::replica::Pools::new(pool, replica),
         clock,
         config: Arc::new(config),
@@ -128,14 +141,7 @@ pub fn state(pool: PgPool, config: Config, clock: Arc<dyn Clock>) -> AppState {
         pages: Arc::new(crate::web::page_cache::PageCache::new(
             config_page_cache_bytes,
         )),
-        // `ZHURNAL_PAGE_CACHE_MB=0` keeps nothing: no page, no lesson's facts.
-        lessons: Arc::new(crate::journal::kept::KeptLessons::new(
-            if config_page_cache_bytes == 0 {
-                0
-            } else {
-                KEPT_LESSONS
-            },
-        )),
+        lessons,
     }
 }
 

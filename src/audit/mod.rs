@@ -92,16 +92,7 @@ pub async fn record(
     actor: &Actor,
     change: Change<'_>,
 ) -> sqlx::Result<()> {
-    let subject = |kind: &str| {
-        (change.subject_type == kind)
-            .then_some(change.subject_id)
-            .flatten()
-    };
-    let pupil_id = recorded_id(&change, "pupil_id").or_else(|| subject("pupil"));
-    let group_id = change
-        .group_id
-        .or_else(|| recorded_id(&change, "group_id"))
-        .or_else(|| subject("study_group"));
+    let (pupil_id, group_id) = pupil_and_group(&change);
     sqlx::query!(
         "INSERT INTO audit_event
              (school_id, actor_account_id, actor_role, session_ref, action, subject_type,
@@ -123,6 +114,55 @@ pub async fn record(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Records `changes`, in their order, in the caller's transaction with one statement (a
+/// multi-row `INSERT … VALUES`; the chain links its rows in that order), each as [`record`]
+/// records one. Nothing when there are none.
+pub async fn record_all(
+    conn: &mut PgConnection,
+    school_id: SchoolId,
+    changes: &[(&Actor, Change<'_>)],
+) -> sqlx::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO audit_event (school_id, actor_account_id, actor_role, session_ref, action, \
+         subject_type, subject_id, before, after, reason, pupil_id, group_id) ",
+    );
+    insert.push_values(changes, |mut row, (actor, change)| {
+        let (pupil_id, group_id) = pupil_and_group(change);
+        row.push_bind(school_id.0)
+            .push_bind(actor.account_id)
+            .push_bind(actor.role.map(Role::as_str))
+            .push_bind(actor.session_ref.as_deref())
+            .push_bind(change.action)
+            .push_bind(change.subject_type)
+            .push_bind(change.subject_id)
+            .push_bind(change.before.as_ref())
+            .push_bind(change.after.as_ref())
+            .push_bind(change.reason)
+            .push_bind(pupil_id)
+            .push_bind(group_id);
+    });
+    insert.build().execute(conn).await?;
+    Ok(())
+}
+
+/// The pupil and the journal (study group) a change concerns (see [`record`]).
+fn pupil_and_group(change: &Change<'_>) -> (Option<i64>, Option<i64>) {
+    let subject = |kind: &str| {
+        (change.subject_type == kind)
+            .then_some(change.subject_id)
+            .flatten()
+    };
+    let pupil_id = recorded_id(change, "pupil_id").or_else(|| subject("pupil"));
+    let group_id = change
+        .group_id
+        .or_else(|| recorded_id(change, "group_id"))
+        .or_else(|| subject("study_group"));
+    (pupil_id, group_id)
 }
 
 /// The id recorded under `key` in the state after the change, else before it: a JSON number,

@@ -108,6 +108,14 @@ impl KeptLessons {
             .then(|| kept.lesson.clone())
     }
 
+    /// Forgets the facts kept for `key` (read in a transaction that was rolled back: they may
+    /// be of its own writes, `together`).
+    pub fn forget(&self, key: &Key) {
+        if let Some(lessons) = &self.lessons {
+            lessons.remove(key);
+        }
+    }
+
     /// Keeps the facts read at `versions` (see the module).
     pub fn keep(&self, key: Key, versions: Versions, now: DateTime<Utc>, lesson: &LessonCtx) {
         let Some(lessons) = &self.lessons else { return };

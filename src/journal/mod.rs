@@ -15,6 +15,7 @@ pub mod service;
 pub mod substitutes;
 pub mod teacher_absence;
 pub mod today;
+pub mod together;
 
 use crate::rules::grading::Scale;
 

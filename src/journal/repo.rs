@@ -260,6 +260,41 @@ pub async fn lock_lesson_versions(
     Ok(row.map(|(journal, school)| super::kept::Versions::of(journal, school)))
 }
 
+/// The statement of [`lock_lessons_versions`]: [`LESSON_VERSIONS`] for several lessons (`$2`),
+/// locked in the order of their ids.
+const LESSONS_VERSIONS: &str = r#"
+    SELECT l.id,
+           (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_journal_state_event e
+            WHERE e.school_id = $1 AND e.group_id >= l.group_id AND e.group_id <= l.group_id
+            ORDER BY e.group_id DESC, e.chain_seq DESC LIMIT 1) AS journal,
+           (SELECT substring(e.chain_hash FROM 1 FOR 8) FROM audit_school_event e
+            WHERE e.school_id = $1 ORDER BY e.chain_seq DESC LIMIT 1) AS school
+    FROM lesson l WHERE l.school_id = $1 AND l.id = ANY($2) ORDER BY l.id FOR UPDATE OF l"#;
+
+/// Several lessons locked as [`lock_lesson_versions`] locks one, in the order of their ids, with
+/// their versions: the school's lessons among `lesson_ids`.
+pub async fn lock_lessons_versions(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    lesson_ids: &[i64],
+) -> sqlx::Result<Vec<(i64, super::kept::Versions)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        journal: Option<Vec<u8>>,
+        school: Option<Vec<u8>>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(LESSONS_VERSIONS)
+        .bind(school.0)
+        .bind(lesson_ids)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, super::kept::Versions::of(r.journal, r.school)))
+        .collect())
+}
+
 /// Whether a deputy's unlock of the lesson, or of its whole journal, is in force at `now`.
 pub async fn unlocked(
     conn: &mut PgConnection,

@@ -229,19 +229,24 @@ pub fn notices_change_at(lesson: &LessonCtx, now: NaiveDateTime) -> Option<Naive
 
 /// The lesson a cell write goes to, as `lesson` reads it for cells, its facts kept between the
 /// author's saves when the server keeps them (`kept`): then one statement locks the lesson and
-/// reads the versions of its facts, and the facts are read only when those changed.
+/// reads the versions of its facts — or the caller did (`locked`: `repo::lock_lessons_versions`
+/// in this transaction) — and the facts are read only when those changed.
 async fn cells_lesson(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson_id: i64,
+    locked: Option<kept::Versions>,
 ) -> AppResult<LessonCtx> {
     let Some(kept) = author.kept.filter(|k| k.keeps() && !crate::db::is_citus()) else {
         return lesson(conn, author, lesson_id, For::Cells).await;
     };
     let school = author.access.school_id;
-    let versions = repo::lock_lesson_versions(conn, school, lesson_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let versions = match locked {
+        Some(versions) => versions,
+        None => repo::lock_lesson_versions(conn, school, lesson_id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+    };
     let key = kept::Key::new(
         school,
         lesson_id,
@@ -381,7 +386,9 @@ pub async fn write_cell(
     form: &CellForm,
 ) -> AppResult<CellSaved> {
     let mut tx = pool.begin().await?;
-    let saved = write_cell_in(&mut tx, author, form, None).await?;
+    let mut changes = Vec::new();
+    let saved = write_cell_in(&mut tx, author, form, None, None, &mut changes).await?;
+    record_cells(&mut tx, author, changes).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -399,21 +406,40 @@ pub async fn revert_cell(
     if !author.access.can_read_every_journal() {
         return Err(AppError::Forbidden);
     }
-    write_cell_in(conn, author, form, Some(reason)).await
+    let mut changes = Vec::new();
+    let saved = write_cell_in(conn, author, form, Some(reason), None, &mut changes).await?;
+    record_cells(conn, author, changes).await?;
+    Ok(saved)
 }
 
-/// `revert`: the reason of a revert (see `revert_cell`); `None` for a teacher's write.
-async fn write_cell_in(
+/// Records a cell write's audit events (`write_cell_in`) in the caller's transaction.
+async fn record_cells(
     conn: &mut PgConnection,
     author: &Author<'_>,
-    form: &CellForm,
-    revert: Option<&str>,
+    changes: Vec<Change<'_>>,
+) -> sqlx::Result<()> {
+    let changes: Vec<_> = changes.into_iter().map(|c| (author.actor, c)).collect();
+    audit::record_all(conn, author.access.school_id, &changes).await
+}
+
+/// `revert`: the reason of a revert (see `revert_cell`); `None` for a teacher's write. The
+/// write's audit events are put in `changes`, for the caller to record in the same transaction
+/// (`record_cells`; a batch of saves records its saves' events with one statement,
+/// `journal::together`). `locked`: the lesson's versions, when the caller locked it already
+/// (`cells_lesson`).
+pub(super) async fn write_cell_in<'f>(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    form: &'f CellForm,
+    revert: Option<&'f str>,
+    locked: Option<kept::Versions>,
+    changes: &mut Vec<Change<'f>>,
 ) -> AppResult<CellSaved> {
     let school = author.access.school_id;
     // Permission first: the journal is readable by the author (else 403), the pupil is the
     // group's that day and the column the lesson's (else 404) — asked in the statement that
     // reads the stored cell, which is looked at only once both are answered.
-    let lesson = cells_lesson(conn, author, form.lesson).await?;
+    let lesson = cells_lesson(conn, author, form.lesson, locked).await?;
     let (column, current) = cell_at(conn, author, &lesson, form.column, form.pupil).await?;
     // The author's capacities and the journal's state, read once for every rule asked below (a
     // revert asks none: the management's decision).
@@ -460,10 +486,39 @@ async fn write_cell_in(
             changed: false,
         });
     }
+    // Every rule is asked before the first write: a refusal leaves nothing of the cell written,
+    // also when the save is committed together with others (`journal::together`).
+    let absence = if typed.absent != now_cell.absent {
+        Some(timing(Entry::Absence)?)
+    } else {
+        None
+    };
+    let mark = if typed.mark != now_cell.mark {
+        let (work_type_id, checking_days) = match &column {
+            Some(c) => (c.work_type_id, i64::from(c.checking_days)),
+            None => {
+                let wt = repo::default_work_type(conn, school).await?;
+                let days = repo::work_type_checking_days(conn, school, wt)
+                    .await?
+                    .unwrap_or(0);
+                (wt, i64::from(days))
+            }
+        };
+        let timing = timing(Entry::Mark { checking_days })?;
+        let correcting = now_cell.mark.is_some();
+        if correcting && reason.chars().count() < 3 {
+            return Err(AppError::invalid(
+                "reason",
+                "Исправление отметки: укажите причину.",
+            ));
+        }
+        Some((work_type_id, timing, correcting))
+    } else {
+        None
+    };
     let now = author.now();
     let mut late = false;
-    if typed.absent != now_cell.absent {
-        let timing = timing(Entry::Absence)?;
+    if let Some(timing) = absence {
         late |= timing == Timing::Late;
         let id = repo::upsert_absence(
             conn,
@@ -489,29 +544,11 @@ async fn write_cell_in(
         } else if timing == Timing::FromPaper {
             change = change.reason(outage::PAPER_REASON);
         }
-        audit::record(conn, school, author.actor, change).await?;
+        changes.push(change);
     }
     let mut column_id = column.as_ref().map(|c| c.id);
-    if typed.mark != now_cell.mark {
-        let (work_type_id, checking_days) = match &column {
-            Some(c) => (c.work_type_id, i64::from(c.checking_days)),
-            None => {
-                let wt = repo::default_work_type(conn, school).await?;
-                let days = repo::work_type_checking_days(conn, school, wt)
-                    .await?
-                    .unwrap_or(0);
-                (wt, i64::from(days))
-            }
-        };
-        let timing = timing(Entry::Mark { checking_days })?;
+    if let Some((work_type_id, timing, correcting)) = mark {
         late |= timing == Timing::Late;
-        let correcting = now_cell.mark.is_some();
-        if correcting && reason.chars().count() < 3 {
-            return Err(AppError::invalid(
-                "reason",
-                "Исправление отметки: укажите причину.",
-            ));
-        }
         let column_id_now = match column_id {
             Some(id) => id,
             None => repo::insert_column(conn, school, lesson.id, work_type_id).await?,
@@ -547,7 +584,7 @@ async fn write_cell_in(
         } else if timing == Timing::FromPaper {
             change = change.reason(outage::PAPER_REASON);
         }
-        audit::record(conn, school, author.actor, change).await?;
+        changes.push(change);
     }
     repo::mark_held(conn, school, &lesson).await?;
     Ok(CellSaved {
@@ -844,11 +881,12 @@ pub async fn write_cells(
     let mut changed = 0;
     let mut tx = pool.begin().await?;
     readable_lesson(&mut tx, author, lesson_id, For::Write).await?;
+    let mut changes = Vec::new();
     for cell in cells {
         if cell.lesson != lesson_id {
             return Err(AppError::NotFound);
         }
-        match write_cell_in(&mut tx, author, cell, None).await {
+        match write_cell_in(&mut tx, author, cell, None, None, &mut changes).await {
             Ok(saved) => changed += usize::from(saved.changed),
             Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => {
                 problems.push((cell.pupil, message_of(e)));
@@ -859,6 +897,7 @@ pub async fn write_cells(
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
+    record_cells(&mut tx, author, changes).await?;
     tx.commit().await?;
     Ok(Ok(changed))
 }

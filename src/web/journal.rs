@@ -29,6 +29,7 @@ use crate::journal::period::{
 };
 use crate::journal::repo::{self, ColumnRow, HistoryLine, LessonCtx};
 use crate::journal::service::{self, Author, CellForm, ExternalMarkForm, LessonForm};
+use crate::journal::together::Save;
 use crate::journal::{AbsenceReason, PeriodMarkValue};
 use crate::rules::journal::Capacities;
 
@@ -447,7 +448,13 @@ pub async fn cell(
 ) -> AppResult<Response> {
     let actor = member.actor();
     let author = author(&state, &member, &actor);
-    let result = service::write_cell(&state.pool, &author, &form).await;
+    let save = Save {
+        access: member.access,
+        account_id: member.viewer.account_id,
+        actor: actor.clone(),
+        form: form.clone(),
+    };
+    let result = state.cells.write(save).await;
     let htmx = headers.contains_key("hx-request");
     if !htmx {
         // The plain form posts from the lesson page; back there with the outcome.

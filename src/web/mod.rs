@@ -86,6 +86,8 @@ pub struct AppState {
     pub pages: Arc<page_cache::PageCache>,
     /// The rules' facts of the lessons being written, kept between saves (`journal::kept`).
     pub lessons: Arc<crate::journal::kept::KeptLessons>,
+    /// The cell saves, committed together while the school's saves queue (`journal::together`).
+    pub cells: Arc<crate::journal::together::CellSaves>,
 }
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

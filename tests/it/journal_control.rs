@@ -3,12 +3,15 @@
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use reqwest::StatusCode;
+use std::sync::Arc;
 use zhurnal::audit::Actor;
 use zhurnal::authz::{Access, Role};
 use zhurnal::clock::Clock;
 use zhurnal::error::AppError;
+use zhurnal::journal::kept::{KeptLessons, Key};
 use zhurnal::journal::repo;
 use zhurnal::journal::service::{Author, CellForm, write_cell};
+use zhurnal::journal::together::{CellSaves, Save};
 use zhurnal::tenancy::SchoolId;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -1448,4 +1451,205 @@ async fn j6_four_saves_of_one_empty_cell_at_once_keep_one_mark_and_tell_the_rest
     .await
     .unwrap();
     assert_eq!(stored, vec![kept.to_string()]);
+}
+
+/// The saves of a batch (`journal::together`), each as a request of its own would make it.
+fn saves(staff: &[(&Staff, i64, i64, &str, &str)]) -> Vec<Save> {
+    staff
+        .iter()
+        .map(|(who, lesson, pupil, value, was)| Save {
+            access: who.access,
+            account_id: who.account_id,
+            actor: who.actor.clone(),
+            form: CellForm {
+                lesson: *lesson,
+                pupil: *pupil,
+                value: value.to_string(),
+                was: Some(was.to_string()),
+                ..CellForm::default()
+            },
+        })
+        .collect()
+}
+
+/// The server's cell saves, as `startup::state` makes them, with kept lessons' facts.
+fn cell_saves(app: &TestApp) -> (CellSaves, Arc<KeptLessons>) {
+    let kept = Arc::new(KeptLessons::new(64));
+    let clock: Arc<dyn Clock> = app.clock.clone();
+    (
+        CellSaves::new(app.app_pool.clone(), clock, kept.clone()),
+        kept,
+    )
+}
+
+/// Issue 16 (saves committed together), J6 and J1 inside one batch: each save of a batch is
+/// judged by every rule after the saves before it, as if alone — a correction without a reason is
+/// refused and writes nothing, the deputy (who reads journals and writes in none) is refused —
+/// while the others are
+/// committed, together: their audit events are one transaction's, in the saves'
+/// order, and the school's chain still verifies.
+#[tokio::test]
+async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let lesson = lesson(&app, maths, d(2026, 11, 16), 1).await;
+    let pupils: Vec<i64> = sqlx::query_scalar(
+        "SELECT pupil_id FROM group_pupil WHERE group_id = $1 ORDER BY pupil_id LIMIT 2",
+    )
+    .bind(maths)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let teacher = Staff::of(&app, "teacher", Role::Teacher).await;
+    let deputy = Staff::of(&app, "deputy", Role::Deputy).await;
+    let school = teacher.access.school_id;
+    let events_before = count(&app, "SELECT count(*) FROM audit_event").await;
+    let (cells, _) = cell_saves(&app);
+    let results = cells
+        .batch(&saves(&[
+            (&teacher, lesson, pupils[0], "5", ""),
+            // The cell holds the 5 the save before wrote: a correction, which needs a reason.
+            (&teacher, lesson, pupils[0], "4", "5"),
+            (&teacher, lesson, pupils[1], "н", ""),
+            (&deputy, lesson, pupils[1], "3", ""),
+        ]))
+        .await;
+    assert!(results[0].as_ref().is_ok_and(|s| s.changed), "{results:?}");
+    assert!(
+        matches!(&results[1], Err(AppError::Invalid(e)) if e.get("reason").is_some()),
+        "{results:?}"
+    );
+    assert!(results[2].as_ref().is_ok_and(|s| s.changed), "{results:?}");
+    assert!(
+        matches!(results[3], Err(AppError::Refused(_))),
+        "{results:?}"
+    );
+    let marks: Vec<String> = sqlx::query_scalar(
+        "SELECT m.value FROM mark m JOIN mark_column c ON c.id = m.column_id
+         WHERE c.lesson_id = $1 ORDER BY m.pupil_id",
+    )
+    .bind(lesson)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(marks, vec!["5".to_string()]);
+    let absent: Vec<i64> =
+        sqlx::query_scalar("SELECT pupil_id FROM absence WHERE lesson_id = $1 AND absent")
+            .bind(lesson)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(absent, vec![pupils[1]]);
+    let events: Vec<(String, Option<i64>, String)> = sqlx::query_as(
+        "SELECT action, pupil_id, xmin::text FROM audit_event WHERE school_id = $1
+         ORDER BY chain_seq DESC LIMIT 2",
+    )
+    .bind(school.0)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM audit_event").await,
+        events_before + 2
+    );
+    assert_eq!(events[1].0, "mark.given");
+    assert_eq!(events[1].1, Some(pupils[0]));
+    assert_eq!(events[0].0, "absence.marked");
+    assert_eq!(events[0].1, Some(pupils[1]));
+    assert_eq!(events[0].2, events[1].2, "written by one transaction");
+    let verdict =
+        zhurnal::db::scope::all_schools(zhurnal::audit::chain::verify(&app.app_pool, school))
+            .await
+            .unwrap();
+    assert!(verdict.first_break.is_none(), "{verdict:?}");
+    assert_eq!(
+        sqlx::query_scalar::<_, String>("SELECT status FROM lesson WHERE id = $1")
+            .bind(lesson)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap(),
+        "held"
+    );
+}
+
+/// Issue 16: a batch the database refuses (here a test trigger that allows one absence a
+/// transaction) is rolled back whole and every save of it is written alone — each saved, each
+/// audited in a transaction of its own — and the lesson's facts the batch read from its own
+/// writes are not kept: its first mark makes the lesson «held» (J1: a lesson with entries was
+/// held), which a fact kept from the rolled-back batch would skip.
+#[tokio::test]
+async fn issue16_a_batch_the_database_refuses_is_written_save_by_save() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
+    let lesson = lesson(&app, maths, d(2026, 11, 16), 1).await;
+    let pupils: Vec<i64> = sqlx::query_scalar(
+        "SELECT pupil_id FROM group_pupil WHERE group_id = $1 ORDER BY pupil_id LIMIT 2",
+    )
+    .bind(maths)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    for statement in [
+        "CREATE FUNCTION test_one_absence_a_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF current_setting('test.absence_written', true) = 'yes' THEN
+                 RAISE EXCEPTION 'a second absence in one transaction';
+             END IF;
+             PERFORM set_config('test.absence_written', 'yes', true);
+             RETURN NEW;
+         END $$",
+        "CREATE TRIGGER test_one_absence_a_transaction AFTER INSERT ON absence
+         FOR EACH ROW EXECUTE FUNCTION test_one_absence_a_transaction()",
+    ] {
+        sqlx::query(statement).execute(&app.pool).await.unwrap();
+    }
+    let teacher = Staff::of(&app, "teacher", Role::Teacher).await;
+    let (cells, kept) = cell_saves(&app);
+    let results = cells
+        .batch(&saves(&[
+            (&teacher, lesson, pupils[0], "н", ""),
+            (&teacher, lesson, pupils[1], "н", ""),
+        ]))
+        .await;
+    assert!(
+        results.iter().all(|r| r.as_ref().is_ok_and(|s| s.changed)),
+        "{results:?}"
+    );
+    let writers: Vec<String> = sqlx::query_scalar(
+        "SELECT xmin::text FROM audit_event WHERE action = 'absence.marked' AND pupil_id = ANY($1)
+         ORDER BY chain_seq",
+    )
+    .bind(&pupils)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(writers.len(), 2);
+    assert_ne!(writers[0], writers[1], "each save in its own transaction");
+    let status: String = sqlx::query_scalar("SELECT status FROM lesson WHERE id = $1")
+        .bind(lesson)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "held");
+    // The facts kept after the saves alone are the committed ones.
+    let key = Key::new(
+        teacher.access.school_id,
+        lesson,
+        teacher.account_id,
+        Role::Teacher,
+        teacher.access.class_id,
+    );
+    let versions = zhurnal::db::scope::school(teacher.access.school_id, async {
+        let mut conn = app.app_pool.acquire().await.unwrap();
+        repo::lock_lesson_versions(&mut conn, teacher.access.school_id, lesson)
+            .await
+            .unwrap()
+            .unwrap()
+    })
+    .await;
+    if let Some(facts) = kept.get(&key, versions, app.clock.now()) {
+        assert_eq!(facts.status, "held");
+    }
 }

@@ -1,0 +1,253 @@
+//! Cell saves committed together (issue 16): the saves that arrive while the school's previous
+//! ones are being written are written in one transaction, each by the same service function
+//! with every rule and its own audit events, and committed with one commit.
+//!
+//! A save is one or two durable rows — the mark or the absence and its chained audit event — and
+//! a commit. Alone, each save also pays a transaction's own work: its begin, the connection's
+//! scope, the school's turn at the audit chain (`audit_event_chain_link`'s lock and the head's
+//! update, held until the commit's WAL flush) and the commit. Eight teachers typing at once made
+//! the school's saves queue at that turn. Together, a batch takes the turn once.
+//!
+//! What a teacher sees is unchanged: the answer comes after the commit, and each save's answer is
+//! what it would be written alone after the saves before it in the batch:
+//! - a save refused by a rule wrote nothing (`service::write_cell_in` asks every rule before its
+//!   first write), so the others of its batch are committed without it;
+//! - any other failure (the database's) rolls the batch back, and every save of it is then
+//!   written alone, in its own transaction, as if no batch had been tried; the lessons' kept
+//!   facts the batch may have read from its own uncommitted writes are forgotten first.
+//!
+//! How a batch is written, in four kinds of statement for any number of saves:
+//! - one statement locks all its lessons, in the order of their ids, and reads their kept facts'
+//!   versions (`repo::lock_lessons_versions`), so that a save reads its lesson's facts only when
+//!   they changed, as alone (`journal::kept`), and two writers never wait on each other's lessons
+//!   while one holds the school's chain;
+//! - each save reads its cell and writes its mark or absence (`service::write_cell_in`);
+//! - one statement records every save's audit events, in the saves' order
+//!   (`audit::record_all`): the school's turn at the chain is taken there, just before the
+//!   commit, and held for that statement and the commit only.
+//!
+//! Batches hold one school's saves, at most [`BATCH`]; a worker takes the next batch of its
+//! schools when it committed the last one. Measured with `zhurnal bench --load-only --only
+//! Запись` (docs/TESTING.md «Twelfth round»).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, OnceLock};
+
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::kept::{KeptLessons, Key};
+use super::repo;
+use super::service::{self, Author, CellForm, CellSaved};
+use crate::audit::{self, Actor};
+use crate::authz::Access;
+use crate::clock::Clock;
+use crate::db::scope;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::SchoolId;
+
+/// The most saves written in one transaction.
+pub const BATCH: usize = 8;
+/// Workers, each writing the saves of its share of the schools (`school id % WORKERS`), one
+/// batch at a time: a school's batches never wait on each other, and schools of different
+/// workers are written at once.
+pub const WORKERS: usize = 4;
+/// Saves waiting for a worker, at most: beyond, a save waits to be queued.
+const QUEUE: usize = 1024;
+
+/// One save, as a worker writes it: who, and what they typed.
+pub struct Save {
+    pub access: Access,
+    pub account_id: i64,
+    pub actor: Actor,
+    pub form: CellForm,
+}
+
+struct Job {
+    save: Save,
+    answer: oneshot::Sender<AppResult<CellSaved>>,
+}
+
+/// The server's cell-save queues; their workers start with the first save.
+pub struct CellSaves {
+    pool: PgPool,
+    clock: Arc<dyn Clock>,
+    kept: Arc<KeptLessons>,
+    queues: OnceLock<Vec<mpsc::Sender<Job>>>,
+}
+
+impl CellSaves {
+    pub fn new(pool: PgPool, clock: Arc<dyn Clock>, kept: Arc<KeptLessons>) -> Self {
+        CellSaves {
+            pool,
+            clock,
+            kept,
+            queues: OnceLock::new(),
+        }
+    }
+
+    /// Writes one cell, committed together with the school's other saves of the moment: the
+    /// same answer as `service::write_cell`.
+    pub async fn write(self: &Arc<Self>, save: Save) -> AppResult<CellSaved> {
+        let queues = self.queues.get_or_init(|| self.start());
+        let worker = save.access.school_id.0.rem_euclid(WORKERS as i64) as usize;
+        let (answer, answered) = oneshot::channel();
+        if let Err(mpsc::error::SendError(job)) = queues[worker].send(Job { save, answer }).await {
+            // The worker is gone (its runtime ended): written alone.
+            return self.alone(&job.save).await;
+        }
+        match answered.await {
+            Ok(result) => result,
+            Err(_) => Err(AppError::Internal(anyhow::anyhow!(
+                "a cell save's worker ended before answering"
+            ))),
+        }
+    }
+
+    fn start(self: &Arc<Self>) -> Vec<mpsc::Sender<Job>> {
+        (0..WORKERS)
+            .map(|_| {
+                let (queue, jobs) = mpsc::channel(QUEUE);
+                let saves = Arc::clone(self);
+                tokio::spawn(async move { saves.work(jobs).await });
+                queue
+            })
+            .collect()
+    }
+
+    /// Takes the next batch — the saves of one school waiting, at most `BATCH` — and writes it,
+    /// until the queue is closed. Saves of the worker's other schools taken meanwhile wait for
+    /// the next batches, in their order.
+    async fn work(&self, mut jobs: mpsc::Receiver<Job>) {
+        let mut others: VecDeque<Job> = VecDeque::new();
+        loop {
+            let first = match others.pop_front() {
+                Some(job) => job,
+                None => match jobs.recv().await {
+                    Some(job) => job,
+                    None => return,
+                },
+            };
+            let school = first.save.access.school_id;
+            let mut batch = vec![first];
+            let mut i = 0;
+            while i < others.len() && batch.len() < BATCH {
+                if others[i].save.access.school_id == school {
+                    batch.extend(others.remove(i));
+                } else {
+                    i += 1;
+                }
+            }
+            while batch.len() < BATCH {
+                match jobs.try_recv() {
+                    Ok(job) if job.save.access.school_id == school => batch.push(job),
+                    Ok(job) => others.push_back(job),
+                    Err(_) => break,
+                }
+            }
+            let (saves, answers): (Vec<Save>, Vec<_>) =
+                batch.into_iter().map(|j| (j.save, j.answer)).unzip();
+            let results = self.batch(&saves).await;
+            for (answer, result) in answers.into_iter().zip(results) {
+                // A save whose request is gone (the browser left) has nobody to answer.
+                let _ = answer.send(result);
+            }
+        }
+    }
+
+    /// Writes one school's saves: together, or — when the batch fails for any reason but a rule's
+    /// refusal — each alone. An answer for every save, in order.
+    pub async fn batch(&self, saves: &[Save]) -> Vec<AppResult<CellSaved>> {
+        let Some(first) = saves.first() else {
+            return Vec::new();
+        };
+        let school = first.access.school_id;
+        debug_assert!(saves.iter().all(|s| s.access.school_id == school));
+        if saves.len() > 1 {
+            let together = scope::school(school, scope::cached_plans(self.together(school, saves)));
+            match together.await {
+                Ok(results) => return results,
+                Err(e) => {
+                    tracing::warn!(error = %e, saves = saves.len(), "a batch of cell saves is written save by save");
+                    for s in saves {
+                        self.kept.forget(&key(s));
+                    }
+                }
+            }
+        }
+        let mut results = Vec::with_capacity(saves.len());
+        for s in saves {
+            results.push(self.alone(s).await);
+        }
+        results
+    }
+
+    async fn together(
+        &self,
+        school: SchoolId,
+        saves: &[Save],
+    ) -> AppResult<Vec<AppResult<CellSaved>>> {
+        let mut lessons: Vec<i64> = saves.iter().map(|s| s.form.lesson).collect();
+        lessons.sort_unstable();
+        lessons.dedup();
+        let mut tx = self.pool.begin().await?;
+        let locked = repo::lock_lessons_versions(&mut tx, school, &lessons).await?;
+        let mut results = Vec::with_capacity(saves.len());
+        let mut changes = Vec::new();
+        for s in saves {
+            let mut made = Vec::new();
+            let versions = locked
+                .iter()
+                .find(|(id, _)| *id == s.form.lesson)
+                .map(|(_, v)| *v);
+            match service::write_cell_in(
+                &mut tx,
+                &self.author(s),
+                &s.form,
+                None,
+                versions,
+                &mut made,
+            )
+            .await
+            {
+                Err(e @ (AppError::Database(_) | AppError::Internal(_))) => {
+                    return Err(e);
+                }
+                result => results.push(result),
+            }
+            changes.extend(made.into_iter().map(|c| (&s.actor, c)));
+        }
+        // The school's turn at the audit chain is taken here, by the last statement before the
+        // commit: the batches of other workers write meanwhile, and wait only for this.
+        audit::record_all(&mut tx, school, &changes).await?;
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn alone(&self, s: &Save) -> AppResult<CellSaved> {
+        let author = self.author(s);
+        let write = service::write_cell(&self.pool, &author, &s.form);
+        scope::school(s.access.school_id, scope::cached_plans(write)).await
+    }
+
+    fn author<'a>(&'a self, s: &'a Save) -> Author<'a> {
+        Author {
+            access: &s.access,
+            account_id: s.account_id,
+            actor: &s.actor,
+            clock: self.clock.as_ref(),
+            kept: Some(&self.kept),
+        }
+    }
+}
+
+/// The key of a save's lesson facts in `kept`.
+fn key(s: &Save) -> Key {
+    Key::new(
+        s.access.school_id,
+        s.form.lesson,
+        s.account_id,
+        s.access.role,
+        s.access.class_id,
+    )
+}
