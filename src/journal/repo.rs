@@ -522,6 +522,37 @@ pub struct CellAt {
     pub cell: CellRow,
 }
 
+/// The statement of [`cells_at`]: a row per key, in the keys' order.
+const CELLS_AT: &str = r#"
+    SELECT EXISTS (SELECT 1 FROM group_pupil g
+                   WHERE g.school_id = $1 AND g.group_id = k.group_id AND g.pupil_id = k.pupil_id
+                     AND g.starts_on <= k.on_date
+                     AND (g.ends_on IS NULL OR g.ends_on >= k.on_date)) AS member,
+           col.id AS column_id, col.position, col.work_type_id, col.work_type,
+           col.work_type_short, col.checking_days,
+           m.id AS mark_id, m.value AS mark, a.id AS absence_id,
+           coalesce(a.absent, false) AS absent, a.reason
+    FROM unnest($2::bigint[], $3::bigint[], $4::date[], $5::bigint[], $6::bigint[])
+         WITH ORDINALITY AS k (lesson_id, group_id, on_date, column_id, pupil_id, n)
+    LEFT JOIN LATERAL (
+        SELECT c.id, c.position, c.work_type_id, w.name AS work_type,
+               w.short_name AS work_type_short, w.checking_days
+        FROM mark_column c
+        JOIN work_type w ON w.school_id = c.school_id AND w.id = c.work_type_id
+        WHERE c.school_id = $1 AND c.lesson_id = k.lesson_id
+          AND (k.column_id IS NULL OR c.id = k.column_id)
+        ORDER BY c.position LIMIT 1) col ON true
+    LEFT JOIN mark m ON m.school_id = $1 AND m.column_id = col.id AND m.pupil_id = k.pupil_id
+    LEFT JOIN absence a ON a.school_id = $1 AND a.lesson_id = k.lesson_id AND a.pupil_id = k.pupil_id
+    ORDER BY k.n"#;
+
+/// A cell to read: its lesson, the column asked (none: the lesson's first) and the pupil.
+pub struct CellKey<'a> {
+    pub lesson: &'a LessonCtx,
+    pub column_id: Option<i64>,
+    pub pupil_id: i64,
+}
+
 pub async fn cell_at(
     conn: &mut PgConnection,
     school: SchoolId,
@@ -529,73 +560,93 @@ pub async fn cell_at(
     column_id: Option<i64>,
     pupil_id: i64,
 ) -> sqlx::Result<CellAt> {
-    let row = sqlx::query!(
-        r#"WITH col AS (
-               SELECT c.id, c.lesson_id, c.position, c.work_type_id, w.name AS work_type,
-                      w.short_name AS work_type_short, w.checking_days
-               FROM mark_column c
-               JOIN work_type w ON w.school_id = c.school_id AND w.id = c.work_type_id
-               WHERE c.school_id = $1 AND c.lesson_id = $2 AND ($3::bigint IS NULL OR c.id = $3)
-               ORDER BY c.position LIMIT 1)
-           SELECT EXISTS (SELECT 1 FROM group_pupil
-                          WHERE school_id = $1 AND group_id = $4 AND pupil_id = $5
-                            AND starts_on <= $6 AND (ends_on IS NULL OR ends_on >= $6)) AS "member!",
-                  col.id AS "column_id?", col.position AS "position?",
-                  col.work_type_id AS "work_type_id?", col.work_type AS "work_type?",
-                  col.work_type_short AS "work_type_short?", col.checking_days AS "checking_days?",
-                  m.id AS "mark_id?", m.value AS "mark?", a.id AS "absence_id?",
-                  coalesce(a.absent, false) AS "absent!", a.reason AS "reason?"
-           FROM (VALUES (1)) AS one (x)
-           LEFT JOIN col ON true
-           LEFT JOIN mark m ON m.school_id = $1 AND m.column_id = col.id AND m.pupil_id = $5
-           LEFT JOIN absence a ON a.school_id = $1 AND a.lesson_id = $2 AND a.pupil_id = $5"#,
-        school.0,
-        lesson.id,
+    let key = CellKey {
+        lesson,
         column_id,
-        lesson.group_id,
         pupil_id,
-        lesson.lesson_date
-    )
-    .fetch_one(conn)
-    .await?;
-    let column = match (
-        row.column_id,
-        row.position,
-        row.work_type_id,
-        row.work_type,
-        row.work_type_short,
-        row.checking_days,
-    ) {
-        (
-            Some(id),
-            Some(position),
-            Some(work_type_id),
-            Some(work_type),
-            Some(short),
-            Some(days),
-        ) => Some(ColumnRow {
-            id,
-            lesson_id: lesson.id,
-            position,
-            work_type_id,
-            work_type,
-            work_type_short: short,
-            checking_days: days,
-        }),
-        _ => None,
     };
-    Ok(CellAt {
-        member: row.member,
-        foreign_column: column_id.is_some() && column.is_none(),
-        column,
-        cell: CellRow {
-            mark_id: row.mark_id,
-            mark: row.mark,
-            absence_id: row.absence_id,
-            absent: row.absent,
-            reason: row.reason,
-        },
-    })
+    let mut cells = cells_at(conn, school, &[key]).await?;
+    cells.pop().ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Several cells as [`cell_at`] reads one, in one statement: a `CellAt` per key, in order.
+pub async fn cells_at(
+    conn: &mut PgConnection,
+    school: SchoolId,
+    keys: &[CellKey<'_>],
+) -> sqlx::Result<Vec<CellAt>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        member: bool,
+        column_id: Option<i64>,
+        position: Option<i16>,
+        work_type_id: Option<i64>,
+        work_type: Option<String>,
+        work_type_short: Option<String>,
+        checking_days: Option<i16>,
+        mark_id: Option<i64>,
+        mark: Option<String>,
+        absence_id: Option<i64>,
+        absent: bool,
+        reason: Option<String>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(CELLS_AT)
+        .bind(school.0)
+        .bind(keys.iter().map(|k| k.lesson.id).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.lesson.group_id).collect::<Vec<_>>())
+        .bind(
+            keys.iter()
+                .map(|k| k.lesson.lesson_date)
+                .collect::<Vec<_>>(),
+        )
+        .bind(keys.iter().map(|k| k.column_id).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.pupil_id).collect::<Vec<_>>())
+        .fetch_all(conn)
+        .await?;
+    Ok(keys
+        .iter()
+        .zip(rows)
+        .map(|(key, row)| {
+            let column = match (
+                row.column_id,
+                row.position,
+                row.work_type_id,
+                row.work_type,
+                row.work_type_short,
+                row.checking_days,
+            ) {
+                (
+                    Some(id),
+                    Some(position),
+                    Some(work_type_id),
+                    Some(work_type),
+                    Some(short),
+                    Some(days),
+                ) => Some(ColumnRow {
+                    id,
+                    lesson_id: key.lesson.id,
+                    position,
+                    work_type_id,
+                    work_type,
+                    work_type_short: short,
+                    checking_days: days,
+                }),
+                _ => None,
+            };
+            CellAt {
+                member: row.member,
+                foreign_column: key.column_id.is_some() && column.is_none(),
+                column,
+                cell: CellRow {
+                    mark_id: row.mark_id,
+                    mark: row.mark,
+                    absence_id: row.absence_id,
+                    absent: row.absent,
+                    reason: row.reason,
+                },
+            }
+        })
+        .collect())
 }
 
 /// A mark to store in a cell.

@@ -231,7 +231,7 @@ pub fn notices_change_at(lesson: &LessonCtx, now: NaiveDateTime) -> Option<Naive
 /// author's saves when the server keeps them (`kept`): then one statement locks the lesson and
 /// reads the versions of its facts — or the caller did (`locked`: `repo::lock_lessons_versions`
 /// in this transaction) — and the facts are read only when those changed.
-async fn cells_lesson(
+pub(super) async fn cells_lesson(
     conn: &mut PgConnection,
     author: &Author<'_>,
     lesson_id: i64,
@@ -309,7 +309,12 @@ async fn cell_at(
     column: Option<i64>,
     pupil_id: i64,
 ) -> AppResult<(Option<repo::ColumnRow>, repo::CellRow)> {
-    let at = repo::cell_at(conn, author.access.school_id, lesson, column, pupil_id).await?;
+    visible(repo::cell_at(conn, author.access.school_id, lesson, column, pupil_id).await?)
+}
+
+/// A cell read by `repo::cell_at` or `repo::cells_at`, once its pupil and column are the
+/// lesson's (404 otherwise, naming nobody and no value).
+fn visible(at: repo::CellAt) -> AppResult<(Option<repo::ColumnRow>, repo::CellRow)> {
     if !at.member || at.foreign_column {
         return Err(AppError::NotFound);
     }
@@ -387,7 +392,7 @@ pub async fn write_cell(
 ) -> AppResult<CellSaved> {
     let mut tx = pool.begin().await?;
     let mut changes = Vec::new();
-    let saved = write_cell_in(&mut tx, author, form, None, None, &mut changes).await?;
+    let saved = write_cell_in(&mut tx, author, form, None, &mut changes).await?;
     record_cells(&mut tx, author, changes).await?;
     tx.commit().await?;
     Ok(saved)
@@ -407,7 +412,7 @@ pub async fn revert_cell(
         return Err(AppError::Forbidden);
     }
     let mut changes = Vec::new();
-    let saved = write_cell_in(conn, author, form, Some(reason), None, &mut changes).await?;
+    let saved = write_cell_in(conn, author, form, Some(reason), &mut changes).await?;
     record_cells(conn, author, changes).await?;
     Ok(saved)
 }
@@ -424,23 +429,44 @@ async fn record_cells(
 
 /// `revert`: the reason of a revert (see `revert_cell`); `None` for a teacher's write. The
 /// write's audit events are put in `changes`, for the caller to record in the same transaction
-/// (`record_cells`; a batch of saves records its saves' events with one statement,
-/// `journal::together`). `locked`: the lesson's versions, when the caller locked it already
-/// (`cells_lesson`).
+/// (`record_cells`; a batch of saves reads its cells and records its saves' events with one
+/// statement each, `journal::together`).
 pub(super) async fn write_cell_in<'f>(
     conn: &mut PgConnection,
     author: &Author<'_>,
     form: &'f CellForm,
     revert: Option<&'f str>,
-    locked: Option<kept::Versions>,
     changes: &mut Vec<Change<'f>>,
 ) -> AppResult<CellSaved> {
-    let school = author.access.school_id;
     // Permission first: the journal is readable by the author (else 403), the pupil is the
     // group's that day and the column the lesson's (else 404) — asked in the statement that
     // reads the stored cell, which is looked at only once both are answered.
-    let lesson = cells_lesson(conn, author, form.lesson, locked).await?;
-    let (column, current) = cell_at(conn, author, &lesson, form.column, form.pupil).await?;
+    let lesson = cells_lesson(conn, author, form.lesson, None).await?;
+    let at = repo::cell_at(
+        conn,
+        author.access.school_id,
+        &lesson,
+        form.column,
+        form.pupil,
+    )
+    .await?;
+    write_read_cell(conn, author, form, revert, &lesson, at, changes).await
+}
+
+/// The rest of [`write_cell_in`], once the lesson (`cells_lesson`) and the cell as stored
+/// (`repo::cell_at`, or `repo::cells_at` for a batch, `journal::together`) are read: the pupil's
+/// and column's check, every rule, the writes.
+pub(super) async fn write_read_cell<'f>(
+    conn: &mut PgConnection,
+    author: &Author<'_>,
+    form: &'f CellForm,
+    revert: Option<&'f str>,
+    lesson: &LessonCtx,
+    at: repo::CellAt,
+    changes: &mut Vec<Change<'f>>,
+) -> AppResult<CellSaved> {
+    let school = author.access.school_id;
+    let (column, current) = visible(at)?;
     // The author's capacities and the journal's state, read once for every rule asked below (a
     // revert asks none: the management's decision).
     let at = match revert {
@@ -886,7 +912,7 @@ pub async fn write_cells(
         if cell.lesson != lesson_id {
             return Err(AppError::NotFound);
         }
-        match write_cell_in(&mut tx, author, cell, None, None, &mut changes).await {
+        match write_cell_in(&mut tx, author, cell, None, &mut changes).await {
             Ok(saved) => changed += usize::from(saved.changed),
             Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => {
                 problems.push((cell.pupil, message_of(e)));

@@ -16,12 +16,16 @@
 //!   written alone, in its own transaction, as if no batch had been tried; the lessons' kept
 //!   facts the batch may have read from its own uncommitted writes are forgotten first.
 //!
-//! How a batch is written, in four kinds of statement for any number of saves:
+//! How a batch is written, in five kinds of statement for any number of saves:
 //! - one statement locks all its lessons, in the order of their ids, and reads their kept facts'
 //!   versions (`repo::lock_lessons_versions`), so that a save reads its lesson's facts only when
 //!   they changed, as alone (`journal::kept`), and two writers never wait on each other's lessons
 //!   while one holds the school's chain;
-//! - each save reads its cell and writes its mark or absence (`service::write_cell_in`);
+//! - one statement reads the cells of every save its lesson's permission allows
+//!   (`repo::cells_at`, after `service::cells_lesson` for each save); a cell a save before wrote,
+//!   or in a lesson whose first mark column a save before made, is read again when its turn comes;
+//! - each save writes its mark or absence (`service::write_read_cell`, the rest of
+//!   `service::write_cell_in`);
 //! - one statement records every save's audit events, in the saves' order
 //!   (`audit::record_all`): the school's turn at the chain is taken there, just before the
 //!   commit, and held for that statement and the commit only.
@@ -192,28 +196,71 @@ impl CellSaves {
         lessons.dedup();
         let mut tx = self.pool.begin().await?;
         let locked = repo::lock_lessons_versions(&mut tx, school, &lessons).await?;
-        let mut results = Vec::with_capacity(saves.len());
-        let mut changes = Vec::new();
+        // Each save's lesson, as alone: its permission first (a refusal is that save's answer).
+        let mut read = Vec::with_capacity(saves.len());
         for s in saves {
-            let mut made = Vec::new();
             let versions = locked
                 .iter()
                 .find(|(id, _)| *id == s.form.lesson)
                 .map(|(_, v)| *v);
-            match service::write_cell_in(
-                &mut tx,
-                &self.author(s),
-                &s.form,
-                None,
-                versions,
-                &mut made,
-            )
-            .await
-            {
-                Err(e @ (AppError::Database(_) | AppError::Internal(_))) => {
-                    return Err(e);
+            match service::cells_lesson(&mut tx, &self.author(s), s.form.lesson, versions).await {
+                Err(e @ (AppError::Database(_) | AppError::Internal(_))) => return Err(e),
+                lesson => read.push(lesson),
+            }
+        }
+        // The cells of the saves allowed so far, in one statement.
+        let keys: Vec<repo::CellKey> = saves
+            .iter()
+            .zip(&read)
+            .filter_map(|(s, lesson)| {
+                lesson.as_ref().ok().map(|lesson| repo::CellKey {
+                    lesson,
+                    column_id: s.form.column,
+                    pupil_id: s.form.pupil,
+                })
+            })
+            .collect();
+        let mut cells = repo::cells_at(&mut tx, school, &keys).await?.into_iter();
+        let mut results = Vec::with_capacity(saves.len());
+        let mut changes = Vec::new();
+        // What the saves before wrote: a cell read before them is read again (the same cell
+        // twice; a lesson whose first mark column a save before made).
+        let mut written: Vec<(i64, i64)> = Vec::new();
+        let mut new_columns: Vec<i64> = Vec::new();
+        for (s, lesson) in saves.iter().zip(read) {
+            let lesson = match lesson {
+                Ok(lesson) => lesson,
+                Err(refused) => {
+                    results.push(Err(refused));
+                    continue;
                 }
-                result => results.push(result),
+            };
+            let Some(mut at) = cells.next() else {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "a batch's cells came back fewer than asked"
+                )));
+            };
+            let (l, pupil) = (lesson.id, s.form.pupil);
+            if written.contains(&(l, pupil)) || new_columns.contains(&l) {
+                at = repo::cell_at(&mut tx, school, &lesson, s.form.column, pupil).await?;
+            }
+            let had_column = at.column.is_some();
+            let mut made = Vec::new();
+            let author = self.author(s);
+            match service::write_read_cell(&mut tx, &author, &s.form, None, &lesson, at, &mut made)
+                .await
+            {
+                Err(e @ (AppError::Database(_) | AppError::Internal(_))) => return Err(e),
+                Ok(saved) => {
+                    if saved.changed {
+                        written.push((l, pupil));
+                        if !had_column && saved.column_id.is_some() {
+                            new_columns.push(l);
+                        }
+                    }
+                    results.push(Ok(saved));
+                }
+                refused => results.push(refused),
             }
             changes.extend(made.into_iter().map(|c| (&s.actor, c)));
         }

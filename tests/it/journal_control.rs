@@ -1484,10 +1484,10 @@ fn cell_saves(app: &TestApp) -> (CellSaves, Arc<KeptLessons>) {
 
 /// Issue 16 (saves committed together), J6 and J1 inside one batch: each save of a batch is
 /// judged by every rule after the saves before it, as if alone — a correction without a reason is
-/// refused and writes nothing, the deputy (who reads journals and writes in none) is refused —
-/// while the others are
-/// committed, together: their audit events are one transaction's, in the saves'
-/// order, and the school's chain still verifies.
+/// refused and writes nothing, the deputy (who reads journals and writes in none) is refused, a
+/// mark whose cell was read before the first mark made the lesson's column goes into that column
+/// — while the others are committed, together: their audit events are one transaction's, in the
+/// saves' order, and the school's chain still verifies.
 #[tokio::test]
 async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone() {
     let app = spawn_app().await;
@@ -1495,7 +1495,7 @@ async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone()
     let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
     let lesson = lesson(&app, maths, d(2026, 11, 16), 1).await;
     let pupils: Vec<i64> = sqlx::query_scalar(
-        "SELECT pupil_id FROM group_pupil WHERE group_id = $1 ORDER BY pupil_id LIMIT 2",
+        "SELECT pupil_id FROM group_pupil WHERE group_id = $1 ORDER BY pupil_id LIMIT 3",
     )
     .bind(maths)
     .fetch_all(&app.pool)
@@ -1513,6 +1513,9 @@ async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone()
             (&teacher, lesson, pupils[0], "4", "5"),
             (&teacher, lesson, pupils[1], "н", ""),
             (&deputy, lesson, pupils[1], "3", ""),
+            // Read with the others before the first save made the lesson's mark column: its
+            // mark goes into that column, beside the first.
+            (&teacher, lesson, pupils[2], "4", ""),
         ]))
         .await;
     assert!(results[0].as_ref().is_ok_and(|s| s.changed), "{results:?}");
@@ -1525,6 +1528,16 @@ async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone()
         matches!(results[3], Err(AppError::Refused(_))),
         "{results:?}"
     );
+    assert!(results[4].as_ref().is_ok_and(|s| s.changed), "{results:?}");
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM mark_column WHERE lesson_id = {lesson}")
+        )
+        .await,
+        1,
+        "one mark column for both marks"
+    );
     let marks: Vec<String> = sqlx::query_scalar(
         "SELECT m.value FROM mark m JOIN mark_column c ON c.id = m.column_id
          WHERE c.lesson_id = $1 ORDER BY m.pupil_id",
@@ -1533,7 +1546,7 @@ async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone()
     .fetch_all(&app.pool)
     .await
     .unwrap();
-    assert_eq!(marks, vec!["5".to_string()]);
+    assert_eq!(marks, vec!["5".to_string(), "4".to_string()]);
     let absent: Vec<i64> =
         sqlx::query_scalar("SELECT pupil_id FROM absence WHERE lesson_id = $1 AND absent")
             .bind(lesson)
@@ -1543,7 +1556,7 @@ async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone()
     assert_eq!(absent, vec![pupils[1]]);
     let events: Vec<(String, Option<i64>, String)> = sqlx::query_as(
         "SELECT action, pupil_id, xmin::text FROM audit_event WHERE school_id = $1
-         ORDER BY chain_seq DESC LIMIT 2",
+         ORDER BY chain_seq DESC LIMIT 3",
     )
     .bind(school.0)
     .fetch_all(&app.pool)
@@ -1551,13 +1564,18 @@ async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone()
     .unwrap();
     assert_eq!(
         count(&app, "SELECT count(*) FROM audit_event").await,
-        events_before + 2
+        events_before + 3
     );
-    assert_eq!(events[1].0, "mark.given");
-    assert_eq!(events[1].1, Some(pupils[0]));
-    assert_eq!(events[0].0, "absence.marked");
-    assert_eq!(events[0].1, Some(pupils[1]));
-    assert_eq!(events[0].2, events[1].2, "written by one transaction");
+    assert_eq!(events[2].0, "mark.given");
+    assert_eq!(events[2].1, Some(pupils[0]));
+    assert_eq!(events[1].0, "absence.marked");
+    assert_eq!(events[1].1, Some(pupils[1]));
+    assert_eq!(events[0].0, "mark.given");
+    assert_eq!(events[0].1, Some(pupils[2]));
+    assert!(
+        events[0].2 == events[1].2 && events[1].2 == events[2].2,
+        "written by one transaction"
+    );
     let verdict =
         zhurnal::db::scope::all_schools(zhurnal::audit::chain::verify(&app.app_pool, school))
             .await
