@@ -471,11 +471,11 @@ pub(super) async fn write_read_cell<'f>(
     // revert asks none: the management's decision).
     let at = match revert {
         Some(_) => None,
-        None => Some(standing(author, &lesson)),
+        None => Some(standing(author, lesson)),
     };
     // The rules' answer for an entry: on time for a revert.
     let timing = |entry: Entry| match at {
-        Some(at) => judge(author, &lesson, at, entry),
+        Some(at) => judge(author, lesson, at, entry),
         None => Ok(Timing::OnTime),
     };
     if let Some((caps, _)) = at
@@ -612,7 +612,7 @@ pub(super) async fn write_read_cell<'f>(
         }
         changes.push(change);
     }
-    repo::mark_held(conn, school, &lesson).await?;
+    repo::mark_held(conn, school, lesson).await?;
     Ok(CellSaved {
         cell: typed,
         column_id,

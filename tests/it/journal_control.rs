@@ -1482,6 +1482,21 @@ fn cell_saves(app: &TestApp) -> (CellSaves, Arc<KeptLessons>) {
     )
 }
 
+/// The 5А maths lesson of Monday 16.11 and the first `n` pupils of its group.
+async fn maths_monday(app: &TestApp, n: i64) -> (i64, Vec<i64>) {
+    let maths = group(app, "demo-1", "5А", "Математика", "teacher").await;
+    let lesson = lesson(app, maths, d(2026, 11, 16), 1).await;
+    let pupils = sqlx::query_scalar(
+        "SELECT pupil_id FROM group_pupil WHERE group_id = $1 ORDER BY pupil_id LIMIT $2",
+    )
+    .bind(maths)
+    .bind(n)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    (lesson, pupils)
+}
+
 /// Issue 16 (saves committed together), J6 and J1 inside one batch: each save of a batch is
 /// judged by every rule after the saves before it, as if alone — a correction without a reason is
 /// refused and writes nothing, the deputy (who reads journals and writes in none) is refused, a
@@ -1492,15 +1507,7 @@ fn cell_saves(app: &TestApp) -> (CellSaves, Arc<KeptLessons>) {
 async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone() {
     let app = spawn_app().await;
     app.clock.set(monday_morning());
-    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
-    let lesson = lesson(&app, maths, d(2026, 11, 16), 1).await;
-    let pupils: Vec<i64> = sqlx::query_scalar(
-        "SELECT pupil_id FROM group_pupil WHERE group_id = $1 ORDER BY pupil_id LIMIT 3",
-    )
-    .bind(maths)
-    .fetch_all(&app.pool)
-    .await
-    .unwrap();
+    let (lesson, pupils) = maths_monday(&app, 3).await;
     let teacher = Staff::of(&app, "teacher", Role::Teacher).await;
     let deputy = Staff::of(&app, "deputy", Role::Deputy).await;
     let school = teacher.access.school_id;
@@ -1600,15 +1607,7 @@ async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone()
 async fn issue16_a_batch_the_database_refuses_is_written_save_by_save() {
     let app = spawn_app().await;
     app.clock.set(monday_morning());
-    let maths = group(&app, "demo-1", "5А", "Математика", "teacher").await;
-    let lesson = lesson(&app, maths, d(2026, 11, 16), 1).await;
-    let pupils: Vec<i64> = sqlx::query_scalar(
-        "SELECT pupil_id FROM group_pupil WHERE group_id = $1 ORDER BY pupil_id LIMIT 2",
-    )
-    .bind(maths)
-    .fetch_all(&app.pool)
-    .await
-    .unwrap();
+    let (lesson, pupils) = maths_monday(&app, 2).await;
     for statement in [
         "CREATE FUNCTION test_one_absence_a_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN
