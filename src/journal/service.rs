@@ -385,12 +385,13 @@ pub struct CellSaved {
 }
 
 /// Writes one cell: the absence and/or the mark a teacher typed (J1–J5, J9, J10, J13, J15).
-pub async fn write_cell(
-    pool: &PgPool,
+/// `db`: the pool, or a connection the caller holds (`journal::together`'s worker).
+pub async fn write_cell<'c>(
+    db: impl sqlx::Acquire<'c, Database = sqlx::Postgres>,
     author: &Author<'_>,
     form: &CellForm,
 ) -> AppResult<CellSaved> {
-    let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
     let mut changes = Vec::new();
     let saved = write_cell_in(&mut tx, author, form, None, &mut changes).await?;
     record_cells(&mut tx, author, changes).await?;

@@ -31,13 +31,16 @@
 //!   commit, and held for that statement and the commit only.
 //!
 //! Batches hold one school's saves, at most [`BATCH`]; a worker takes the next batch of its
-//! schools when it committed the last one. Measured with `zhurnal bench --load-only --only
+//! schools when it committed the last one, on the connection it keeps while saves keep coming
+//! (no round trip to set the scope of a connection taken from the pool for each batch). Measured with `zhurnal bench --load-only --only
 //! Запись` (docs/TESTING.md «Twelfth round»).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::kept::{KeptLessons, Key};
@@ -66,6 +69,11 @@ pub struct Save {
     pub actor: Actor,
     pub form: CellForm,
 }
+
+/// A worker's connection while saves keep coming, with the school its scope is set to: a batch
+/// then takes no connection from the pool (whose hook sets the scope, a round trip each time).
+/// It goes back to the pool when no save is waiting.
+type Held = Option<(PoolConnection<Postgres>, SchoolId)>;
 
 struct Job {
     save: Save,
@@ -124,12 +132,20 @@ impl CellSaves {
     /// the next batches, in their order.
     async fn work(&self, mut jobs: mpsc::Receiver<Job>) {
         let mut others: VecDeque<Job> = VecDeque::new();
+        let mut held: Held = None;
         loop {
             let first = match others.pop_front() {
                 Some(job) => job,
-                None => match jobs.recv().await {
-                    Some(job) => job,
-                    None => return,
+                None => match jobs.try_recv() {
+                    Ok(job) => job,
+                    Err(TryRecvError::Empty) => {
+                        held = None;
+                        match jobs.recv().await {
+                            Some(job) => job,
+                            None => return,
+                        }
+                    }
+                    Err(TryRecvError::Disconnected) => return,
                 },
             };
             let school = first.save.access.school_id;
@@ -151,7 +167,7 @@ impl CellSaves {
             }
             let (saves, answers): (Vec<Save>, Vec<_>) =
                 batch.into_iter().map(|j| (j.save, j.answer)).unzip();
-            let results = self.batch(&saves).await;
+            let results = self.write_batch(&mut held, &saves).await;
             for (answer, result) in answers.into_iter().zip(results) {
                 // A save whose request is gone (the browser left) has nobody to answer.
                 let _ = answer.send(result);
@@ -162,39 +178,89 @@ impl CellSaves {
     /// Writes one school's saves: together, or — when the batch fails for any reason but a rule's
     /// refusal — each alone. An answer for every save, in order.
     pub async fn batch(&self, saves: &[Save]) -> Vec<AppResult<CellSaved>> {
+        self.write_batch(&mut None, saves).await
+    }
+
+    /// [`Self::batch`] on the worker's connection, when it holds one.
+    async fn write_batch(&self, held: &mut Held, saves: &[Save]) -> Vec<AppResult<CellSaved>> {
         let Some(first) = saves.first() else {
             return Vec::new();
         };
         let school = first.access.school_id;
         debug_assert!(saves.iter().all(|s| s.access.school_id == school));
-        if saves.len() > 1 {
-            let together = scope::school(school, scope::cached_plans(self.together(school, saves)));
-            match together.await {
-                Ok(results) => return results,
-                Err(e) => {
+        let written = scope::school(
+            school,
+            scope::cached_plans(async {
+                let conn = self.connection(held, school).await?;
+                match saves {
+                    [alone] => Ok(vec![
+                        service::write_cell(&mut **conn, &self.author(alone), &alone.form).await,
+                    ]),
+                    _ => self.together(conn, school, saves).await,
+                }
+            }),
+        )
+        .await;
+        match written {
+            Ok(results) => {
+                if results
+                    .iter()
+                    .any(|r| matches!(r, Err(AppError::Database(_) | AppError::Internal(_))))
+                {
+                    // The connection may be what failed: a fresh one for the next batch.
+                    *held = None;
+                }
+                results
+            }
+            Err(e) => {
+                *held = None;
+                if saves.len() > 1 {
                     tracing::warn!(error = %e, saves = saves.len(), "a batch of cell saves is written save by save");
                     for s in saves {
                         self.kept.forget(&key(s));
                     }
                 }
+                let mut results = Vec::with_capacity(saves.len());
+                for s in saves {
+                    results.push(self.alone(s).await);
+                }
+                results
             }
         }
-        let mut results = Vec::with_capacity(saves.len());
-        for s in saves {
-            results.push(self.alone(s).await);
+    }
+
+    /// The connection a school's batch is written on: the one held — its scope set to the school
+    /// when it was another's — or one from the pool, then held.
+    async fn connection<'h>(
+        &self,
+        held: &'h mut Held,
+        school: SchoolId,
+    ) -> AppResult<&'h mut PoolConnection<Postgres>> {
+        if held.is_none() {
+            *held = Some((self.pool.acquire().await?, school));
         }
-        results
+        let Some((conn, scoped)) = held.as_mut() else {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "a cell save's worker has no connection"
+            )));
+        };
+        if *scoped != school {
+            scope::apply(conn).await?;
+            *scoped = school;
+        }
+        Ok(conn)
     }
 
     async fn together(
         &self,
+        conn: &mut PgConnection,
         school: SchoolId,
         saves: &[Save],
     ) -> AppResult<Vec<AppResult<CellSaved>>> {
         let mut lessons: Vec<i64> = saves.iter().map(|s| s.form.lesson).collect();
         lessons.sort_unstable();
         lessons.dedup();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         let locked = repo::lock_lessons_versions(&mut tx, school, &lessons).await?;
         // Each save's lesson, as alone: its permission first (a refusal is that save's answer).
         let mut read = Vec::with_capacity(saves.len());
