@@ -10,8 +10,9 @@
 //!
 //! What a teacher sees is unchanged: the answer comes after the commit, and each save's answer is
 //! what it would be written alone after the saves before it in the batch:
-//! - a save refused by a rule wrote nothing (`service::write_cell_in` asks every rule before its
-//!   first write), so the others of its batch are committed without it;
+//! - a save refused by a rule wrote nothing (`service::write_read_cell`, the rest of
+//!   `write_cell_in`, asks every rule before its first write), so the others of its batch are
+//!   committed without it;
 //! - any other failure (the database's) rolls the batch back, and every save of it is then
 //!   written alone, in its own transaction, as if no batch had been tried; the lessons' kept
 //!   facts the batch may have read from its own uncommitted writes are forgotten first.
@@ -32,8 +33,9 @@
 //!
 //! Batches hold one school's saves, at most [`BATCH`]; a worker takes the next batch of its
 //! schools when it committed the last one, on the connection it keeps while saves keep coming
-//! (no round trip to set the scope of a connection taken from the pool for each batch). Measured with `zhurnal bench --load-only --only
-//! Запись` (docs/TESTING.md «Twelfth round»).
+//! (no round trip to set the scope of a connection taken from the pool for each batch; the
+//! scope is set again when the next batch is another school's). Measured with `zhurnal bench
+//! --load-only --only Запись` (docs/TESTING.md «Twelfth round»).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
@@ -55,7 +57,7 @@ use crate::tenancy::SchoolId;
 
 /// The most saves written in one transaction.
 pub const BATCH: usize = 8;
-/// Workers, each writing the saves of its share of the schools (`school id % WORKERS`), one
+/// Workers, each writing the saves of its share of the schools (`school id % workers`), one
 /// batch at a time: a school's batches never wait on each other, and schools of different
 /// workers are written at once.
 pub const WORKERS: usize = 4;
@@ -85,15 +87,28 @@ pub struct CellSaves {
     pool: PgPool,
     clock: Arc<dyn Clock>,
     kept: Arc<KeptLessons>,
+    workers: usize,
     queues: OnceLock<Vec<mpsc::Sender<Job>>>,
 }
 
 impl CellSaves {
+    /// The server's: [`WORKERS`] workers.
     pub fn new(pool: PgPool, clock: Arc<dyn Clock>, kept: Arc<KeptLessons>) -> Self {
+        Self::with_workers(pool, clock, kept, WORKERS)
+    }
+
+    /// With `workers` workers (at least one): the tests take one, which two schools then share.
+    pub fn with_workers(
+        pool: PgPool,
+        clock: Arc<dyn Clock>,
+        kept: Arc<KeptLessons>,
+        workers: usize,
+    ) -> Self {
         CellSaves {
             pool,
             clock,
             kept,
+            workers: workers.max(1),
             queues: OnceLock::new(),
         }
     }
@@ -102,7 +117,7 @@ impl CellSaves {
     /// same answer as `service::write_cell`.
     pub async fn write(self: &Arc<Self>, save: Save) -> AppResult<CellSaved> {
         let queues = self.queues.get_or_init(|| self.start());
-        let worker = save.access.school_id.0.rem_euclid(WORKERS as i64) as usize;
+        let worker = save.access.school_id.0.rem_euclid(self.workers as i64) as usize;
         let (answer, answered) = oneshot::channel();
         if let Err(mpsc::error::SendError(job)) = queues[worker].send(Job { save, answer }).await {
             // The worker is gone (its runtime ended): written alone.
@@ -117,7 +132,7 @@ impl CellSaves {
     }
 
     fn start(self: &Arc<Self>) -> Vec<mpsc::Sender<Job>> {
-        (0..WORKERS)
+        (0..self.workers)
             .map(|_| {
                 let (queue, jobs) = mpsc::channel(QUEUE);
                 let saves = Arc::clone(self);

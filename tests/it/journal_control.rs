@@ -11,7 +11,7 @@ use zhurnal::error::AppError;
 use zhurnal::journal::kept::{KeptLessons, Key};
 use zhurnal::journal::repo;
 use zhurnal::journal::service::{Author, CellForm, write_cell};
-use zhurnal::journal::together::{CellSaves, Save};
+use zhurnal::journal::together::{self, CellSaves, Save};
 use zhurnal::tenancy::SchoolId;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -1472,19 +1472,28 @@ fn saves(staff: &[(&Staff, i64, i64, &str, &str)]) -> Vec<Save> {
         .collect()
 }
 
-/// The server's cell saves, as `startup::state` makes them, with kept lessons' facts.
-fn cell_saves(app: &TestApp) -> (CellSaves, Arc<KeptLessons>) {
+/// The cell saves as `startup::state` makes them, with kept lessons' facts, and `workers`
+/// workers (the server's: `together::WORKERS`).
+fn cell_saves(app: &TestApp, workers: usize) -> (CellSaves, Arc<KeptLessons>) {
     let kept = Arc::new(KeptLessons::new(64));
     let clock: Arc<dyn Clock> = app.clock.clone();
     (
-        CellSaves::new(app.app_pool.clone(), clock, kept.clone()),
+        CellSaves::with_workers(app.app_pool.clone(), clock, kept.clone(), workers),
         kept,
     )
 }
 
-/// The 5А maths lesson of Monday 16.11 and the first `n` pupils of its group.
-async fn maths_monday(app: &TestApp, n: i64) -> (i64, Vec<i64>) {
-    let maths = group(app, "demo-1", "5А", "Математика", "teacher").await;
+/// The demo's 5А and its teacher, for [`maths_monday`].
+const FIVE_A: (&str, &str, &str) = ("demo-1", "5А", "teacher");
+
+/// A maths lesson of Monday 16.11 in a class of a demo school, and the first `n` pupils of its
+/// group.
+async fn maths_monday(
+    app: &TestApp,
+    (slug, class, teacher): (&str, &str, &str),
+    n: i64,
+) -> (i64, Vec<i64>) {
+    let maths = group(app, slug, class, "Математика", teacher).await;
     let lesson = lesson(app, maths, d(2026, 11, 16), 1).await;
     let pupils = sqlx::query_scalar(
         "SELECT pupil_id FROM group_pupil WHERE group_id = $1 ORDER BY pupil_id LIMIT $2",
@@ -1507,12 +1516,12 @@ async fn maths_monday(app: &TestApp, n: i64) -> (i64, Vec<i64>) {
 async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone() {
     let app = spawn_app().await;
     app.clock.set(monday_morning());
-    let (lesson, pupils) = maths_monday(&app, 3).await;
+    let (lesson, pupils) = maths_monday(&app, FIVE_A, 3).await;
     let teacher = Staff::of(&app, "teacher", Role::Teacher).await;
     let deputy = Staff::of(&app, "deputy", Role::Deputy).await;
     let school = teacher.access.school_id;
     let events_before = count(&app, "SELECT count(*) FROM audit_event").await;
-    let (cells, _) = cell_saves(&app);
+    let (cells, _) = cell_saves(&app, together::WORKERS);
     let results = cells
         .batch(&saves(&[
             (&teacher, lesson, pupils[0], "5", ""),
@@ -1607,7 +1616,7 @@ async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone()
 async fn issue16_a_batch_the_database_refuses_is_written_save_by_save() {
     let app = spawn_app().await;
     app.clock.set(monday_morning());
-    let (lesson, pupils) = maths_monday(&app, 2).await;
+    let (lesson, pupils) = maths_monday(&app, FIVE_A, 2).await;
     for statement in [
         "CREATE FUNCTION test_one_absence_a_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN
@@ -1623,7 +1632,7 @@ async fn issue16_a_batch_the_database_refuses_is_written_save_by_save() {
         sqlx::query(statement).execute(&app.pool).await.unwrap();
     }
     let teacher = Staff::of(&app, "teacher", Role::Teacher).await;
-    let (cells, kept) = cell_saves(&app);
+    let (cells, kept) = cell_saves(&app, together::WORKERS);
     let results = cells
         .batch(&saves(&[
             (&teacher, lesson, pupils[0], "н", ""),
@@ -1669,4 +1678,64 @@ async fn issue16_a_batch_the_database_refuses_is_written_save_by_save() {
     if let Some(facts) = kept.get(&key, versions, app.clock.now()) {
         assert_eq!(facts.status, "held");
     }
+}
+
+/// Issue 16: a worker keeps its connection from one batch to the next while saves wait, and the
+/// next batch may be another school's (one worker here, which both schools share): each school's
+/// saves are written under its own scope — none refused as unknown behind the other's wall, each
+/// absence and audit event in its own school, both chains whole.
+#[tokio::test]
+async fn issue16_a_worker_writes_two_schools_batches_one_after_the_other_each_in_its_own_school() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let (lesson_1, pupils_1) = maths_monday(&app, FIVE_A, 4).await;
+    let (lesson_2, pupils_2) = maths_monday(&app, ("demo-2", "6А", "teacher2"), 4).await;
+    let teacher_1 = Staff::of(&app, "teacher", Role::Teacher).await;
+    let teacher_2 = Staff::of(&app, "teacher2", Role::Teacher).await;
+    let (school_1, school_2) = (teacher_1.access.school_id, teacher_2.access.school_id);
+    let events = |school: SchoolId| {
+        format!(
+            "SELECT count(*) FROM audit_event WHERE school_id = {}",
+            school.0
+        )
+    };
+    let before = (
+        count(&app, &events(school_1)).await,
+        count(&app, &events(school_2)).await,
+    );
+    let mut both = Vec::new();
+    for i in 0..4 {
+        both.push((&teacher_1, lesson_1, pupils_1[i], "н", ""));
+        both.push((&teacher_2, lesson_2, pupils_2[i], "н", ""));
+    }
+    let cells = Arc::new(cell_saves(&app, 1).0);
+    let results = futures_util::future::join_all(saves(&both).into_iter().map(|save| {
+        let cells = cells.clone();
+        async move { cells.write(save).await }
+    }))
+    .await;
+    assert!(
+        results.iter().all(|r| r.as_ref().is_ok_and(|s| s.changed)),
+        "{results:?}"
+    );
+    for (school, lesson) in [(school_1, lesson_1), (school_2, lesson_2)] {
+        assert_eq!(
+            count(
+                &app,
+                &format!(
+                    "SELECT count(*) FROM absence WHERE school_id = {} AND lesson_id = {lesson} AND absent",
+                    school.0
+                )
+            )
+            .await,
+            4
+        );
+        let verdict =
+            zhurnal::db::scope::all_schools(zhurnal::audit::chain::verify(&app.app_pool, school))
+                .await
+                .unwrap();
+        assert!(verdict.first_break.is_none(), "{verdict:?}");
+    }
+    assert_eq!(count(&app, &events(school_1)).await, before.0 + 4);
+    assert_eq!(count(&app, &events(school_2)).await, before.1 + 4);
 }
