@@ -662,65 +662,95 @@ pub struct MarkWrite<'a> {
     pub entered_at: DateTime<Utc>,
 }
 
-/// Stores a cell's mark (NULL removes it but keeps the row); returns the row id.
-pub async fn upsert_mark(
-    conn: &mut PgConnection,
-    school: SchoolId,
-    m: &MarkWrite<'_>,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        "INSERT INTO mark (school_id, group_id, pupil_id, column_id, work_type_id, value, given_on,
-                           late_entry, entered_by, entered_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (school_id, column_id, pupil_id) DO UPDATE
-         SET value = EXCLUDED.value, late_entry = EXCLUDED.late_entry,
-             entered_by = EXCLUDED.entered_by, entered_at = EXCLUDED.entered_at
-         RETURNING id",
-        school.0,
-        m.group_id,
-        m.pupil_id,
-        m.column_id,
-        m.work_type_id,
-        m.value,
-        m.given_on,
-        m.late_entry,
-        m.entered_by,
-        m.entered_at
-    )
-    .fetch_one(conn)
-    .await
+/// Whether a pupil was absent from a lesson, as a cell save stores it.
+pub struct AbsenceWrite {
+    pub lesson_id: i64,
+    pub pupil_id: i64,
+    pub absent: bool,
+    pub late_entry: bool,
+    pub entered_by: i64,
+    pub entered_at: DateTime<Utc>,
 }
 
-/// Stores whether a pupil was absent; returns the row id.
-#[allow(clippy::too_many_arguments)]
-pub async fn upsert_absence(
+/// The statement of [`write_cells`]: every absence, every mark (NULL removes it but keeps the
+/// row) and every lesson now held, one row back per absence and mark written.
+const WRITE_CELLS: &str = r#"
+    WITH a AS (
+        INSERT INTO absence (school_id, lesson_id, pupil_id, absent, late_entry, entered_by,
+                             entered_at)
+        SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bool[], $5::bool[],
+                                 $6::bigint[], $7::timestamptz[])
+        ON CONFLICT (school_id, lesson_id, pupil_id) DO UPDATE
+        SET absent = EXCLUDED.absent, late_entry = EXCLUDED.late_entry,
+            reason = CASE WHEN EXCLUDED.absent THEN absence.reason END,
+            entered_by = EXCLUDED.entered_by, entered_at = EXCLUDED.entered_at
+        RETURNING id, lesson_id AS at, pupil_id
+    ), m AS (
+        INSERT INTO mark (school_id, group_id, pupil_id, column_id, work_type_id, value, given_on,
+                          late_entry, entered_by, entered_at)
+        SELECT $1, * FROM unnest($8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
+                                 $12::text[], $13::date[], $14::bool[], $15::bigint[],
+                                 $16::timestamptz[])
+        ON CONFLICT (school_id, column_id, pupil_id) DO UPDATE
+        SET value = EXCLUDED.value, late_entry = EXCLUDED.late_entry,
+            entered_by = EXCLUDED.entered_by, entered_at = EXCLUDED.entered_at
+        RETURNING id, column_id AS at, pupil_id
+    ), held AS (
+        UPDATE lesson SET status = 'held'
+        WHERE school_id = $1 AND id = ANY($17::bigint[]) AND status = 'scheduled'
+    )
+    SELECT false AS mark, id, at, pupil_id FROM a
+    UNION ALL
+    SELECT true, id, at, pupil_id FROM m
+"#;
+
+/// The rows [`write_cells`] wrote: an absence's id by its lesson and pupil, a mark's by its
+/// column and pupil.
+#[derive(Default)]
+pub struct CellRows {
+    pub absences: Vec<((i64, i64), i64)>,
+    pub marks: Vec<((i64, i64), i64)>,
+}
+
+/// Stores cells' absences and marks and makes their scheduled lessons held, in one statement:
+/// the writes of any number of cell saves (`service::Writes`). No two absences may be of the
+/// same lesson and pupil, nor two marks of the same column and pupil.
+pub async fn write_cells(
     conn: &mut PgConnection,
     school: SchoolId,
-    lesson_id: i64,
-    pupil_id: i64,
-    absent: bool,
-    late_entry: bool,
-    entered_by: i64,
-    entered_at: DateTime<Utc>,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        "INSERT INTO absence (school_id, lesson_id, pupil_id, absent, late_entry, entered_by, entered_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (school_id, lesson_id, pupil_id) DO UPDATE
-         SET absent = EXCLUDED.absent, late_entry = EXCLUDED.late_entry,
-             reason = CASE WHEN EXCLUDED.absent THEN absence.reason END,
-             entered_by = EXCLUDED.entered_by, entered_at = EXCLUDED.entered_at
-         RETURNING id",
-        school.0,
-        lesson_id,
-        pupil_id,
-        absent,
-        late_entry,
-        entered_by,
-        entered_at
-    )
-    .fetch_one(conn)
-    .await
+    absences: &[AbsenceWrite],
+    marks: &[MarkWrite<'_>],
+    held: &[i64],
+) -> sqlx::Result<CellRows> {
+    let rows: Vec<(bool, i64, i64, i64)> = sqlx::query_as(WRITE_CELLS)
+        .bind(school.0)
+        .bind(absences.iter().map(|a| a.lesson_id).collect::<Vec<_>>())
+        .bind(absences.iter().map(|a| a.pupil_id).collect::<Vec<_>>())
+        .bind(absences.iter().map(|a| a.absent).collect::<Vec<_>>())
+        .bind(absences.iter().map(|a| a.late_entry).collect::<Vec<_>>())
+        .bind(absences.iter().map(|a| a.entered_by).collect::<Vec<_>>())
+        .bind(absences.iter().map(|a| a.entered_at).collect::<Vec<_>>())
+        .bind(marks.iter().map(|m| m.group_id).collect::<Vec<_>>())
+        .bind(marks.iter().map(|m| m.pupil_id).collect::<Vec<_>>())
+        .bind(marks.iter().map(|m| m.column_id).collect::<Vec<_>>())
+        .bind(marks.iter().map(|m| m.work_type_id).collect::<Vec<_>>())
+        .bind(marks.iter().map(|m| m.value).collect::<Vec<_>>())
+        .bind(marks.iter().map(|m| m.given_on).collect::<Vec<_>>())
+        .bind(marks.iter().map(|m| m.late_entry).collect::<Vec<_>>())
+        .bind(marks.iter().map(|m| m.entered_by).collect::<Vec<_>>())
+        .bind(marks.iter().map(|m| m.entered_at).collect::<Vec<_>>())
+        .bind(held)
+        .fetch_all(conn)
+        .await?;
+    let mut written = CellRows::default();
+    for (mark, id, at, pupil) in rows {
+        if mark {
+            written.marks.push(((at, pupil), id));
+        } else {
+            written.absences.push(((at, pupil), id));
+        }
+    }
+    Ok(written)
 }
 
 pub async fn set_absence_reason(

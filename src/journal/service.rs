@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::input::{self, limits};
 use crate::rules::journal::{self as rules, Capacities, Entry, JournalState, Timing};
+use crate::tenancy::SchoolId;
 
 /// Who is writing: the membership and the clock.
 pub struct Author<'a> {
@@ -392,9 +393,9 @@ pub async fn write_cell<'c>(
     form: &CellForm,
 ) -> AppResult<CellSaved> {
     let mut tx = db.begin().await?;
-    let mut changes = Vec::new();
-    let saved = write_cell_in(&mut tx, author, form, None, &mut changes).await?;
-    record_cells(&mut tx, author, changes).await?;
+    let mut writes = Writes::default();
+    let saved = write_cell_in(&mut tx, author, form, None, &mut writes).await?;
+    writes.record(&mut tx, author.access.school_id).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -412,37 +413,109 @@ pub async fn revert_cell(
     if !author.access.can_read_every_journal() {
         return Err(AppError::Forbidden);
     }
-    let mut changes = Vec::new();
-    let saved = write_cell_in(conn, author, form, Some(reason), &mut changes).await?;
-    record_cells(conn, author, changes).await?;
+    let mut writes = Writes::default();
+    let saved = write_cell_in(conn, author, form, Some(reason), &mut writes).await?;
+    writes.record(conn, author.access.school_id).await?;
     Ok(saved)
 }
 
-/// Records a cell write's audit events (`write_cell_in`) in the caller's transaction.
-async fn record_cells(
-    conn: &mut PgConnection,
-    author: &Author<'_>,
-    changes: Vec<Change<'_>>,
-) -> sqlx::Result<()> {
-    let changes: Vec<_> = changes.into_iter().map(|c| (author.actor, c)).collect();
-    audit::record_all(conn, author.access.school_id, &changes).await
+/// Cell saves' writes, judged and not yet made (`write_read_cell`), with their audit events:
+/// every absence, mark and lesson now held of any number of saves is written by one statement
+/// (`Writes::flush`, `repo::write_cells`), and their events recorded by one more
+/// (`Writes::record`), in the caller's transaction. A cell that a save not yet flushed writes
+/// is flushed before it is read again (`write_cell_in`; `journal::together` for a batch).
+#[derive(Default)]
+pub(super) struct Writes<'f> {
+    /// An absence to store, with the index of its event in `changes`.
+    absences: Vec<(repo::AbsenceWrite, usize)>,
+    /// A mark to store, with its lesson and the index of its event in `changes`.
+    marks: Vec<(repo::MarkWrite<'static>, i64, usize)>,
+    /// Scheduled lessons a save made held.
+    held: Vec<i64>,
+    /// The saves' audit events, in order; a row's event gets its id when the row is written.
+    changes: Vec<(&'f Actor, Change<'f>)>,
+}
+
+impl<'f> Writes<'f> {
+    /// Whether a write of the pupil's cell in the lesson waits to be made.
+    pub(super) fn pending(&self, lesson_id: i64, pupil_id: i64) -> bool {
+        self.absences
+            .iter()
+            .any(|(a, _)| a.lesson_id == lesson_id && a.pupil_id == pupil_id)
+            || self
+                .marks
+                .iter()
+                .any(|(m, lesson, _)| *lesson == lesson_id && m.pupil_id == pupil_id)
+    }
+
+    /// Makes the writes waiting, in one statement, and gives their events the rows' ids.
+    pub(super) async fn flush(
+        &mut self,
+        conn: &mut PgConnection,
+        school: SchoolId,
+    ) -> AppResult<()> {
+        if self.absences.is_empty() && self.marks.is_empty() && self.held.is_empty() {
+            return Ok(());
+        }
+        let (absences, absence_events): (Vec<_>, Vec<_>) = self.absences.drain(..).unzip();
+        let (marks, mark_events): (Vec<_>, Vec<_>) =
+            self.marks.drain(..).map(|(m, _, i)| (m, i)).unzip();
+        let rows = repo::write_cells(conn, school, &absences, &marks, &self.held).await?;
+        self.held.clear();
+        let missing = || AppError::Internal(anyhow::anyhow!("a cell's row was not written"));
+        for (a, i) in absences.iter().zip(absence_events) {
+            let at = (a.lesson_id, a.pupil_id);
+            let (_, id) = rows
+                .absences
+                .iter()
+                .find(|(k, _)| *k == at)
+                .ok_or_else(missing)?;
+            self.changes[i].1.subject_id = Some(*id);
+        }
+        for (m, i) in marks.iter().zip(mark_events) {
+            let at = (m.column_id, m.pupil_id);
+            let (_, id) = rows
+                .marks
+                .iter()
+                .find(|(k, _)| *k == at)
+                .ok_or_else(missing)?;
+            self.changes[i].1.subject_id = Some(*id);
+        }
+        Ok(())
+    }
+
+    /// Makes the writes waiting and records every save's audit events, in order.
+    pub(super) async fn record(
+        mut self,
+        conn: &mut PgConnection,
+        school: SchoolId,
+    ) -> AppResult<()> {
+        self.flush(conn, school).await?;
+        audit::record_all(conn, school, &self.changes).await?;
+        Ok(())
+    }
 }
 
 /// `revert`: the reason of a revert (see `revert_cell`); `None` for a teacher's write. The
-/// write's audit events are put in `changes`, for the caller to record in the same transaction
-/// (`record_cells`; a batch of saves reads its cells and records its saves' events with one
-/// statement each, `journal::together`).
+/// write waits in `writes`, for the caller to make and record in the same transaction
+/// (`Writes::record`; several saves' writes are made together, `write_cells`,
+/// `journal::together`).
 pub(super) async fn write_cell_in<'f>(
     conn: &mut PgConnection,
-    author: &Author<'_>,
+    author: &Author<'f>,
     form: &'f CellForm,
     revert: Option<&'f str>,
-    changes: &mut Vec<Change<'f>>,
+    writes: &mut Writes<'f>,
 ) -> AppResult<CellSaved> {
     // Permission first: the journal is readable by the author (else 403), the pupil is the
     // group's that day and the column the lesson's (else 404) — asked in the statement that
     // reads the stored cell, which is looked at only once both are answered.
     let lesson = cells_lesson(conn, author, form.lesson, None).await?;
+    if writes.pending(lesson.id, form.pupil) {
+        // The same cell twice (the lesson page's column posted a pupil twice): the first write
+        // is made before the cell is read for the second.
+        writes.flush(conn, author.access.school_id).await?;
+    }
     let at = repo::cell_at(
         conn,
         author.access.school_id,
@@ -451,22 +524,28 @@ pub(super) async fn write_cell_in<'f>(
         form.pupil,
     )
     .await?;
-    write_read_cell(conn, author, form, revert, &lesson, at, changes).await
+    write_read_cell(conn, author, form, revert, &lesson, at, writes).await
 }
 
 /// The rest of [`write_cell_in`], once the lesson (`cells_lesson`) and the cell as stored
 /// (`repo::cell_at`, or `repo::cells_at` for a batch, `journal::together`) are read: the pupil's
-/// and column's check, every rule, the writes.
+/// and column's check, every rule, and the writes put in `writes` — made when the caller flushes
+/// them, but for a first mark's new column, made at once.
 pub(super) async fn write_read_cell<'f>(
     conn: &mut PgConnection,
-    author: &Author<'_>,
+    author: &Author<'f>,
     form: &'f CellForm,
     revert: Option<&'f str>,
     lesson: &LessonCtx,
     at: repo::CellAt,
-    changes: &mut Vec<Change<'f>>,
+    writes: &mut Writes<'f>,
 ) -> AppResult<CellSaved> {
     let school = author.access.school_id;
+    if writes.pending(lesson.id, form.pupil) {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "a cell was read before the write of a save before it was made"
+        )));
+    }
     let (column, current) = visible(at)?;
     // The author's capacities and the journal's state, read once for every rule asked below (a
     // revert asks none: the management's decision).
@@ -547,21 +626,10 @@ pub(super) async fn write_read_cell<'f>(
     let mut late = false;
     if let Some(timing) = absence {
         late |= timing == Timing::Late;
-        let id = repo::upsert_absence(
-            conn,
-            school,
-            lesson.id,
-            form.pupil,
-            typed.absent,
-            timing == Timing::Late,
-            author.account_id,
-            now,
-        )
-        .await?;
         let mut change = Change::new(
             if typed.absent { "absence.marked" } else { "absence.removed" },
             "absence",
-            id,
+            0,
         )
         .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": now_cell.absent, "reason": current.reason}))
         .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "absent": typed.absent, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}))
@@ -571,7 +639,18 @@ pub(super) async fn write_read_cell<'f>(
         } else if timing == Timing::FromPaper {
             change = change.reason(outage::PAPER_REASON);
         }
-        changes.push(change);
+        writes.absences.push((
+            repo::AbsenceWrite {
+                lesson_id: lesson.id,
+                pupil_id: form.pupil,
+                absent: typed.absent,
+                late_entry: timing == Timing::Late,
+                entered_by: author.account_id,
+                entered_at: now,
+            },
+            writes.changes.len(),
+        ));
+        writes.changes.push((author.actor, change));
     }
     let mut column_id = column.as_ref().map(|c| c.id);
     if let Some((work_type_id, timing, correcting)) = mark {
@@ -581,10 +660,22 @@ pub(super) async fn write_read_cell<'f>(
             None => repo::insert_column(conn, school, lesson.id, work_type_id).await?,
         };
         column_id = Some(column_id_now);
-        let id = repo::upsert_mark(
-            conn,
-            school,
-            &MarkWrite {
+        let action = match (now_cell.mark, typed.mark) {
+            (None, _) => "mark.given",
+            (Some(_), None) => "mark.removed",
+            (Some(_), Some(_)) => "mark.corrected",
+        };
+        let mut change = Change::new(action, "mark", 0)
+            .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": now_cell.mark.map(MarkValue::show)}))
+            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": typed.mark.map(MarkValue::show), "work_type_id": work_type_id, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}))
+            .group(lesson.group_id);
+        if correcting || revert.is_some() {
+            change = change.reason(reason);
+        } else if timing == Timing::FromPaper {
+            change = change.reason(outage::PAPER_REASON);
+        }
+        writes.marks.push((
+            MarkWrite {
                 group_id: lesson.group_id,
                 pupil_id: form.pupil,
                 column_id: column_id_now,
@@ -595,25 +686,14 @@ pub(super) async fn write_read_cell<'f>(
                 entered_by: author.account_id,
                 entered_at: now,
             },
-        )
-        .await?;
-        let action = match (now_cell.mark, typed.mark) {
-            (None, _) => "mark.given",
-            (Some(_), None) => "mark.removed",
-            (Some(_), Some(_)) => "mark.corrected",
-        };
-        let mut change = Change::new(action, "mark", id)
-            .before(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": now_cell.mark.map(MarkValue::show)}))
-            .after(json!({"pupil_id": form.pupil, "lesson_id": lesson.id, "value": typed.mark.map(MarkValue::show), "work_type_id": work_type_id, "late_entry": timing == Timing::Late, "from_paper": timing == Timing::FromPaper}))
-            .group(lesson.group_id);
-        if correcting || revert.is_some() {
-            change = change.reason(reason);
-        } else if timing == Timing::FromPaper {
-            change = change.reason(outage::PAPER_REASON);
-        }
-        changes.push(change);
+            lesson.id,
+            writes.changes.len(),
+        ));
+        writes.changes.push((author.actor, change));
     }
-    repo::mark_held(conn, school, lesson).await?;
+    if lesson.status == "scheduled" && !writes.held.contains(&lesson.id) {
+        writes.held.push(lesson.id);
+    }
     Ok(CellSaved {
         cell: typed,
         column_id,
@@ -908,12 +988,12 @@ pub async fn write_cells(
     let mut changed = 0;
     let mut tx = pool.begin().await?;
     readable_lesson(&mut tx, author, lesson_id, For::Write).await?;
-    let mut changes = Vec::new();
+    let mut writes = Writes::default();
     for cell in cells {
         if cell.lesson != lesson_id {
             return Err(AppError::NotFound);
         }
-        match write_cell_in(&mut tx, author, cell, None, &mut changes).await {
+        match write_cell_in(&mut tx, author, cell, None, &mut writes).await {
             Ok(saved) => changed += usize::from(saved.changed),
             Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => {
                 problems.push((cell.pupil, message_of(e)));
@@ -924,7 +1004,7 @@ pub async fn write_cells(
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
-    record_cells(&mut tx, author, changes).await?;
+    writes.record(&mut tx, author.access.school_id).await?;
     tx.commit().await?;
     Ok(Ok(changed))
 }

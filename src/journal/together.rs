@@ -17,25 +17,32 @@
 //!   written alone, in its own transaction, as if no batch had been tried; the lessons' kept
 //!   facts the batch may have read from its own uncommitted writes are forgotten first.
 //!
-//! How a batch is written, in five kinds of statement for any number of saves:
+//! How a batch is written, in four statements for any number of saves (and the begin and the
+//! commit):
 //! - one statement locks all its lessons, in the order of their ids, and reads their kept facts'
 //!   versions (`repo::lock_lessons_versions`), so that a save reads its lesson's facts only when
 //!   they changed, as alone (`journal::kept`), and two writers never wait on each other's lessons
 //!   while one holds the school's chain;
 //! - one statement reads the cells of every save its lesson's permission allows
 //!   (`repo::cells_at`, after `service::cells_lesson` for each save); a cell a save before wrote,
-//!   or in a lesson whose first mark column a save before made, is read again when its turn comes;
-//! - each save writes its mark or absence (`service::write_read_cell`, the rest of
-//!   `service::write_cell_in`);
+//!   or in a lesson whose first mark column a save before made, is read again when its turn comes
+//!   (after the writes waiting are made, when one is that cell's);
+//! - each save is judged by every rule (`service::write_read_cell`, the rest of
+//!   `service::write_cell_in`), and what it writes waits in `service::Writes`; then one
+//!   statement writes every save's absence and mark and makes its lessons held
+//!   (`repo::write_cells`), and the audit events get the ids of the rows written;
 //! - one statement records every save's audit events, in the saves' order
 //!   (`audit::record_all`): the school's turn at the chain is taken there, just before the
 //!   commit, and held for that statement and the commit only.
+//!
+//! A lesson's first mark makes its mark column at once (`repo::insert_column`): one statement
+//! more, once a lesson.
 //!
 //! Batches hold one school's saves, at most [`BATCH`]; a worker takes the next batch of its
 //! schools when it committed the last one, on the connection it keeps while saves keep coming
 //! (no round trip to set the scope of a connection taken from the pool for each batch; the
 //! scope is set again when the next batch is another school's). Measured with `zhurnal bench
-//! --load-only --only Запись` (docs/TESTING.md «Twelfth round»).
+//! --load-only --only Запись` (docs/TESTING.md «Twelfth round», «Thirteenth round»).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
@@ -48,7 +55,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::kept::{KeptLessons, Key};
 use super::repo;
 use super::service::{self, Author, CellForm, CellSaved};
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::authz::Access;
 use crate::clock::Clock;
 use crate::db::scope;
@@ -303,9 +310,9 @@ impl CellSaves {
             .collect();
         let mut cells = repo::cells_at(&mut tx, school, &keys).await?.into_iter();
         let mut results = Vec::with_capacity(saves.len());
-        let mut changes = Vec::new();
+        let mut writes = service::Writes::default();
         // What the saves before wrote: a cell read before them is read again (the same cell
-        // twice; a lesson whose first mark column a save before made).
+        // twice; a lesson whose first mark column a save before made), after their writes.
         let mut written: Vec<(i64, i64)> = Vec::new();
         let mut new_columns: Vec<i64> = Vec::new();
         for (s, lesson) in saves.iter().zip(read) {
@@ -323,13 +330,23 @@ impl CellSaves {
             };
             let (l, pupil) = (lesson.id, s.form.pupil);
             if written.contains(&(l, pupil)) || new_columns.contains(&l) {
+                if writes.pending(l, pupil) {
+                    writes.flush(&mut tx, school).await?;
+                }
                 at = repo::cell_at(&mut tx, school, &lesson, s.form.column, pupil).await?;
             }
             let had_column = at.column.is_some();
-            let mut made = Vec::new();
             let author = self.author(s);
-            match service::write_read_cell(&mut tx, &author, &s.form, None, &lesson, at, &mut made)
-                .await
+            match service::write_read_cell(
+                &mut tx,
+                &author,
+                &s.form,
+                None,
+                &lesson,
+                at,
+                &mut writes,
+            )
+            .await
             {
                 Err(e @ (AppError::Database(_) | AppError::Internal(_))) => return Err(e),
                 Ok(saved) => {
@@ -343,11 +360,11 @@ impl CellSaves {
                 }
                 refused => results.push(refused),
             }
-            changes.extend(made.into_iter().map(|c| (&s.actor, c)));
         }
-        // The school's turn at the audit chain is taken here, by the last statement before the
-        // commit: the batches of other workers write meanwhile, and wait only for this.
-        audit::record_all(&mut tx, school, &changes).await?;
+        // Every save's absence and mark in one statement, then their audit events in one more:
+        // the school's turn at the audit chain is taken there, by the last statement before the
+        // commit, so the batches of other workers write meanwhile and wait only for this.
+        writes.record(&mut tx, school).await?;
         tx.commit().await?;
         Ok(results)
     }

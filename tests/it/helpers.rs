@@ -363,6 +363,41 @@ pub fn path_of(response: &Response) -> String {
     response.url().path().to_string()
 }
 
+/// An audit event of a lesson's cell, as [`TestApp::cell_events`] reads it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct CellEvent {
+    pub action: String,
+    pub pupil_id: Option<i64>,
+    /// Whether the event names the absence or mark row of its lesson and pupil it changed.
+    pub names_its_row: bool,
+    /// The transaction that wrote it.
+    pub xmin: String,
+}
+
+impl TestApp {
+    /// The audit events of the absences and marks of a lesson, in the chain's order.
+    pub async fn cell_events(&self, lesson: i64) -> Vec<CellEvent> {
+        sqlx::query_as(
+            "SELECT e.action, e.pupil_id, e.xmin::text AS xmin,
+                    e.subject_id IS NOT NULL
+                    AND e.subject_id IS NOT DISTINCT FROM coalesce(a.id, m.id) AS names_its_row
+             FROM audit_event e
+             LEFT JOIN absence a ON e.subject_type = 'absence' AND a.id = e.subject_id
+                                AND a.lesson_id = $1 AND a.pupil_id = e.pupil_id
+             LEFT JOIN mark m ON e.subject_type = 'mark' AND m.id = e.subject_id
+                             AND m.pupil_id = e.pupil_id
+                             AND m.column_id IN (SELECT id FROM mark_column WHERE lesson_id = $1)
+             WHERE e.subject_type IN ('absence', 'mark')
+               AND (e.after ->> 'lesson_id')::bigint = $1
+             ORDER BY e.school_id, e.chain_seq",
+        )
+        .bind(lesson)
+        .fetch_all(&self.pool)
+        .await
+        .expect("the lesson's cell events")
+    }
+}
+
 impl TestApp {
     /// The application role's URL of this test's database: what a `zhurnal serve` process
     /// started by a test is given as `ZHURNAL_APP_DATABASE_URL` (`owner_url` is its

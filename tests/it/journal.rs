@@ -1463,6 +1463,55 @@ async fn the_lesson_page_saves_a_whole_column_without_javascript_all_or_nothing(
     );
 }
 
+/// Issue 16: the lesson page's column is written by one statement, however many cells it holds;
+/// a pupil posted twice (a doubled field) is written twice, in order, the second reading what the
+/// first wrote — as two saves of the grid — and every audit event names the row it changed.
+#[tokio::test]
+async fn the_lesson_page_column_writes_a_pupil_posted_twice_in_order_each_event_naming_its_row() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 10, 0));
+    let (twice, once) = (j.pupils[0], j.pupils[1]);
+    let fields = [
+        (format!("cell_0_{twice}"), "н"),
+        (format!("cell_0_{once}"), "5"),
+        (format!("cell_0_{twice}"), ""),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let r = j
+        .teacher
+        .post(&format!("/lessons/{monday}/cells"), &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Сохранено клеток: 3"));
+    let absent: bool =
+        sqlx::query_scalar("SELECT absent FROM absence WHERE lesson_id = $1 AND pupil_id = $2")
+            .bind(monday)
+            .bind(twice)
+            .fetch_one(&j.app.pool)
+            .await
+            .unwrap();
+    assert!(
+        !absent,
+        "the second value of the pupil posted twice is the one kept"
+    );
+    // The events in order, each with the row it changed: the absence's twice, the mark's once.
+    let events = j.app.cell_events(monday).await;
+    let actions: Vec<(&str, Option<i64>)> = events
+        .iter()
+        .map(|e| (e.action.as_str(), e.pupil_id))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("absence.marked", Some(twice)),
+            ("mark.given", Some(once)),
+            ("absence.removed", Some(twice)),
+        ]
+    );
+    assert!(events.iter().all(|e| e.names_its_row), "{events:?}");
+}
+
 #[tokio::test]
 async fn journals_are_closed_to_pupils_parents_other_teachers_and_other_schools() {
     let j = maths_5b().await;

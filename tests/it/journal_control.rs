@@ -1607,6 +1607,67 @@ async fn issue16_saves_committed_together_are_each_judged_and_audited_as_alone()
     );
 }
 
+/// Issue 16: a batch's absences and marks are written by one statement after every save is
+/// judged, and its audit events get the ids of the rows written: a cell written twice in one
+/// batch is written before it is read again (the second save sees the first's absence and
+/// removes it), a save of both an absence and a mark writes both, and every event names its row,
+/// in the saves' order, all in one transaction.
+#[tokio::test]
+async fn issue16_a_batch_writes_a_cell_twice_in_order_and_each_event_names_its_row() {
+    let app = spawn_app().await;
+    app.clock.set(monday_morning());
+    let (lesson, pupils) = maths_monday(&app, FIVE_A, 3).await;
+    let teacher = Staff::of(&app, "teacher", Role::Teacher).await;
+    let school = teacher.access.school_id;
+    let (cells, _) = cell_saves(&app, together::WORKERS);
+    let results = cells
+        .batch(&saves(&[
+            (&teacher, lesson, pupils[0], "н", ""),
+            (&teacher, lesson, pupils[1], "5", ""),
+            // The cell the first save wrote: it holds «н» now.
+            (&teacher, lesson, pupils[0], "", "н"),
+            (&teacher, lesson, pupils[2], "н4", ""),
+        ]))
+        .await;
+    assert!(
+        results.iter().all(|r| r.as_ref().is_ok_and(|s| s.changed)),
+        "{results:?}"
+    );
+    let absent: Vec<(i64, bool)> = sqlx::query_as(
+        "SELECT pupil_id, absent FROM absence WHERE lesson_id = $1 ORDER BY pupil_id",
+    )
+    .bind(lesson)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(absent, vec![(pupils[0], false), (pupils[2], true)]);
+    let events = app.cell_events(lesson).await;
+    let actions: Vec<(&str, Option<i64>)> = events
+        .iter()
+        .map(|e| (e.action.as_str(), e.pupil_id))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("absence.marked", Some(pupils[0])),
+            ("mark.given", Some(pupils[1])),
+            ("absence.removed", Some(pupils[0])),
+            ("absence.marked", Some(pupils[2])),
+            ("mark.given", Some(pupils[2])),
+        ]
+    );
+    assert!(events.iter().all(|e| e.names_its_row), "{events:?}");
+    assert!(
+        events.iter().all(|e| e.xmin == events[0].xmin),
+        "written by one transaction"
+    );
+    let verdict =
+        zhurnal::db::scope::all_schools(zhurnal::audit::chain::verify(&app.app_pool, school))
+            .await
+            .unwrap();
+    assert!(verdict.first_break.is_none(), "{verdict:?}");
+}
+
 /// Issue 16: a batch the database refuses (here a test trigger that allows one absence a
 /// transaction) is rolled back whole and every save of it is written alone — each saved, each
 /// audited in a transaction of its own — and the lesson's facts the batch read from its own
