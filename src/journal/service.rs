@@ -462,23 +462,20 @@ impl<'f> Writes<'f> {
             self.marks.drain(..).map(|(m, _, i)| (m, i)).unzip();
         let rows = repo::write_cells(conn, school, &absences, &marks, &self.held).await?;
         self.held.clear();
-        let missing = || AppError::Internal(anyhow::anyhow!("a cell's row was not written"));
-        for (a, i) in absences.iter().zip(absence_events) {
-            let at = (a.lesson_id, a.pupil_id);
-            let (_, id) = rows
-                .absences
-                .iter()
-                .find(|(k, _)| *k == at)
-                .ok_or_else(missing)?;
-            self.changes[i].1.subject_id = Some(*id);
-        }
-        for (m, i) in marks.iter().zip(mark_events) {
-            let at = (m.column_id, m.pupil_id);
-            let (_, id) = rows
-                .marks
-                .iter()
-                .find(|(k, _)| *k == at)
-                .ok_or_else(missing)?;
+        let events = absences
+            .iter()
+            .map(|a| (&rows.absences, (a.lesson_id, a.pupil_id)))
+            .zip(absence_events)
+            .chain(
+                marks
+                    .iter()
+                    .map(|m| (&rows.marks, (m.column_id, m.pupil_id)))
+                    .zip(mark_events),
+            );
+        for ((written, at), i) in events {
+            let (_, id) = written.iter().find(|(k, _)| *k == at).ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("a cell's row was not written"))
+            })?;
             self.changes[i].1.subject_id = Some(*id);
         }
         Ok(())

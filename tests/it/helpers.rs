@@ -398,6 +398,14 @@ impl TestApp {
     }
 }
 
+/// What each cell event did, and to whom.
+pub fn actions(events: &[CellEvent]) -> Vec<(&str, Option<i64>)> {
+    events
+        .iter()
+        .map(|e| (e.action.as_str(), e.pupil_id))
+        .collect()
+}
+
 impl TestApp {
     /// The application role's URL of this test's database: what a `zhurnal serve` process
     /// started by a test is given as `ZHURNAL_APP_DATABASE_URL` (`owner_url` is its

@@ -1497,12 +1497,8 @@ async fn the_lesson_page_column_writes_a_pupil_posted_twice_in_order_each_event_
     );
     // The events in order, each with the row it changed: the absence's twice, the mark's once.
     let events = j.app.cell_events(monday).await;
-    let actions: Vec<(&str, Option<i64>)> = events
-        .iter()
-        .map(|e| (e.action.as_str(), e.pupil_id))
-        .collect();
     assert_eq!(
-        actions,
+        crate::helpers::actions(&events),
         [
             ("absence.marked", Some(twice)),
             ("mark.given", Some(once)),

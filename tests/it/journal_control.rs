@@ -1642,12 +1642,8 @@ async fn issue16_a_batch_writes_a_cell_twice_in_order_and_each_event_names_its_r
     .unwrap();
     assert_eq!(absent, vec![(pupils[0], false), (pupils[2], true)]);
     let events = app.cell_events(lesson).await;
-    let actions: Vec<(&str, Option<i64>)> = events
-        .iter()
-        .map(|e| (e.action.as_str(), e.pupil_id))
-        .collect();
     assert_eq!(
-        actions,
+        crate::helpers::actions(&events),
         [
             ("absence.marked", Some(pupils[0])),
             ("mark.given", Some(pupils[1])),
