@@ -1,5 +1,7 @@
 //! Queries of the journal's writes: one lesson's facts for the rules, a cell's state, upserts.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::PgConnection;
 
@@ -708,8 +710,8 @@ const WRITE_CELLS: &str = r#"
 /// column and pupil.
 #[derive(Default)]
 pub struct CellRows {
-    pub absences: Vec<((i64, i64), i64)>,
-    pub marks: Vec<((i64, i64), i64)>,
+    pub absences: HashMap<(i64, i64), i64>,
+    pub marks: HashMap<(i64, i64), i64>,
 }
 
 /// Stores cells' absences and marks and makes their scheduled lessons held, in one statement:
@@ -745,9 +747,9 @@ pub async fn write_cells(
     let mut written = CellRows::default();
     for (mark, id, at, pupil) in rows {
         if mark {
-            written.marks.push(((at, pupil), id));
+            written.marks.insert((at, pupil), id);
         } else {
-            written.absences.push(((at, pupil), id));
+            written.absences.insert((at, pupil), id);
         }
     }
     Ok(written)

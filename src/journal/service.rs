@@ -2,6 +2,8 @@
 //! comment), its mark columns, the absence reasons. Each asks `rules::journal`, writes, and
 //! records the change in the audit trail in the same transaction.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -422,58 +424,50 @@ pub async fn revert_cell(
 /// Cell saves' writes, judged and not yet made (`write_read_cell`), with their audit events:
 /// every absence, mark and lesson now held of any number of saves is written by one statement
 /// (`Writes::flush`, `repo::write_cells`), and their events recorded by one more
-/// (`Writes::record`), in the caller's transaction. A cell that a save not yet flushed writes
-/// is flushed before it is read again (`write_cell_in`; `journal::together` for a batch).
+/// (`Writes::record`), in the caller's transaction. A cell whose write waits is written before
+/// it is read again (`write_read_cells`).
 #[derive(Default)]
 pub(super) struct Writes<'f> {
     /// An absence to store, with the index of its event in `changes`.
     absences: Vec<(repo::AbsenceWrite, usize)>,
-    /// A mark to store, with its lesson and the index of its event in `changes`.
-    marks: Vec<(repo::MarkWrite<'static>, i64, usize)>,
+    /// A mark to store, with the index of its event in `changes`.
+    marks: Vec<(repo::MarkWrite<'static>, usize)>,
     /// Scheduled lessons a save made held.
     held: Vec<i64>,
+    /// The cells (lesson, pupil) whose writes wait.
+    waiting: HashSet<(i64, i64)>,
     /// The saves' audit events, in order; a row's event gets its id when the row is written.
     changes: Vec<(&'f Actor, Change<'f>)>,
 }
 
 impl<'f> Writes<'f> {
     /// Whether a write of the pupil's cell in the lesson waits to be made.
-    pub(super) fn pending(&self, lesson_id: i64, pupil_id: i64) -> bool {
-        self.absences
-            .iter()
-            .any(|(a, _)| a.lesson_id == lesson_id && a.pupil_id == pupil_id)
-            || self
-                .marks
-                .iter()
-                .any(|(m, lesson, _)| *lesson == lesson_id && m.pupil_id == pupil_id)
+    fn pending(&self, lesson_id: i64, pupil_id: i64) -> bool {
+        self.waiting.contains(&(lesson_id, pupil_id))
     }
 
     /// Makes the writes waiting, in one statement, and gives their events the rows' ids.
-    pub(super) async fn flush(
-        &mut self,
-        conn: &mut PgConnection,
-        school: SchoolId,
-    ) -> AppResult<()> {
+    async fn flush(&mut self, conn: &mut PgConnection, school: SchoolId) -> AppResult<()> {
         if self.absences.is_empty() && self.marks.is_empty() && self.held.is_empty() {
             return Ok(());
         }
         let (absences, absence_events): (Vec<_>, Vec<_>) = self.absences.drain(..).unzip();
-        let (marks, mark_events): (Vec<_>, Vec<_>) =
-            self.marks.drain(..).map(|(m, _, i)| (m, i)).unzip();
+        let (marks, mark_events): (Vec<_>, Vec<_>) = self.marks.drain(..).unzip();
         let rows = repo::write_cells(conn, school, &absences, &marks, &self.held).await?;
         self.held.clear();
+        self.waiting.clear();
         let events = absences
             .iter()
-            .map(|a| (&rows.absences, (a.lesson_id, a.pupil_id)))
+            .map(|a| rows.absences.get(&(a.lesson_id, a.pupil_id)))
             .zip(absence_events)
             .chain(
                 marks
                     .iter()
-                    .map(|m| (&rows.marks, (m.column_id, m.pupil_id)))
+                    .map(|m| rows.marks.get(&(m.column_id, m.pupil_id)))
                     .zip(mark_events),
             );
-        for ((written, at), i) in events {
-            let (_, id) = written.iter().find(|(k, _)| *k == at).ok_or_else(|| {
+        for (id, i) in events {
+            let id = id.ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("a cell's row was not written"))
             })?;
             self.changes[i].1.subject_id = Some(*id);
@@ -495,8 +489,7 @@ impl<'f> Writes<'f> {
 
 /// `revert`: the reason of a revert (see `revert_cell`); `None` for a teacher's write. The
 /// write waits in `writes`, for the caller to make and record in the same transaction
-/// (`Writes::record`; several saves' writes are made together, `write_cells`,
-/// `journal::together`).
+/// (`Writes::record`). Several cells at once: `write_read_cells`.
 pub(super) async fn write_cell_in<'f>(
     conn: &mut PgConnection,
     author: &Author<'f>,
@@ -508,11 +501,6 @@ pub(super) async fn write_cell_in<'f>(
     // group's that day and the column the lesson's (else 404) — asked in the statement that
     // reads the stored cell, which is looked at only once both are answered.
     let lesson = cells_lesson(conn, author, form.lesson, None).await?;
-    if writes.pending(lesson.id, form.pupil) {
-        // The same cell twice (the lesson page's column posted a pupil twice): the first write
-        // is made before the cell is read for the second.
-        writes.flush(conn, author.access.school_id).await?;
-    }
     let at = repo::cell_at(
         conn,
         author.access.school_id,
@@ -525,10 +513,10 @@ pub(super) async fn write_cell_in<'f>(
 }
 
 /// The rest of [`write_cell_in`], once the lesson (`cells_lesson`) and the cell as stored
-/// (`repo::cell_at`, or `repo::cells_at` for a batch, `journal::together`) are read: the pupil's
+/// (`repo::cell_at`, or `repo::cells_at` for several, `write_read_cells`) are read: the pupil's
 /// and column's check, every rule, and the writes put in `writes` — made when the caller flushes
 /// them, but for a first mark's new column, made at once.
-pub(super) async fn write_read_cell<'f>(
+async fn write_read_cell<'f>(
     conn: &mut PgConnection,
     author: &Author<'f>,
     form: &'f CellForm,
@@ -647,6 +635,7 @@ pub(super) async fn write_read_cell<'f>(
             },
             writes.changes.len(),
         ));
+        writes.waiting.insert((lesson.id, form.pupil));
         writes.changes.push((author.actor, change));
     }
     let mut column_id = column.as_ref().map(|c| c.id);
@@ -683,9 +672,9 @@ pub(super) async fn write_read_cell<'f>(
                 entered_by: author.account_id,
                 entered_at: now,
             },
-            lesson.id,
             writes.changes.len(),
         ));
+        writes.waiting.insert((lesson.id, form.pupil));
         writes.changes.push((author.actor, change));
     }
     if lesson.status == "scheduled" && !writes.held.contains(&lesson.id) {
@@ -972,25 +961,46 @@ pub async fn set_column_work_type(
     Ok(())
 }
 
+/// The most cells one form of the lesson page writes: its pupils by its mark columns (a class of
+/// 40 with 25 columns); a longer form is refused whole.
+pub const CELLS: usize = 1000;
+
 /// Several cells of one lesson at once (the lesson page's column, «Н» for all absent): all or
 /// nothing; the errors come back per pupil. A journal the author may not read (403), another
-/// lesson's column or a pupil not in the group (404) refuse the whole request.
+/// lesson's column or a pupil not in the group (404) refuse the whole request. The lesson is read
+/// once, the cells in one statement, and written in one more (`write_read_cells`).
 pub async fn write_cells(
     pool: &PgPool,
     author: &Author<'_>,
     lesson_id: i64,
     cells: &[CellForm],
 ) -> AppResult<Result<usize, Vec<(i64, String)>>> {
+    if cells.len() > CELLS {
+        return Err(AppError::Refused(format!(
+            "Слишком много клеток в одной форме: не больше {CELLS}."
+        )));
+    }
+    if cells.iter().any(|c| c.lesson != lesson_id) {
+        return Err(AppError::NotFound);
+    }
+    let mut tx = pool.begin().await?;
+    let lesson = match lesson(&mut tx, author, lesson_id, For::Cells).await {
+        Ok(lesson) => lesson,
+        // A cancelled or moved lesson: the refusal next to every cell, what was typed kept.
+        Err(AppError::Refused(why)) if !cells.is_empty() => {
+            return Ok(Err(cells.iter().map(|c| (c.pupil, why.clone())).collect()));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut writes = Writes::default();
+    let saves: Vec<_> = cells.iter().map(|c| (author, c, &lesson)).collect();
     let mut problems = Vec::new();
     let mut changed = 0;
-    let mut tx = pool.begin().await?;
-    readable_lesson(&mut tx, author, lesson_id, For::Write).await?;
-    let mut writes = Writes::default();
-    for cell in cells {
-        if cell.lesson != lesson_id {
-            return Err(AppError::NotFound);
-        }
-        match write_cell_in(&mut tx, author, cell, None, &mut writes).await {
+    for (cell, written) in cells
+        .iter()
+        .zip(write_read_cells(&mut tx, &saves, &mut writes).await?)
+    {
+        match written {
             Ok(saved) => changed += usize::from(saved.changed),
             Err(e @ (AppError::Refused(_) | AppError::Invalid(_))) => {
                 problems.push((cell.pupil, message_of(e)));
@@ -1004,6 +1014,65 @@ pub async fn write_cells(
     writes.record(&mut tx, author.access.school_id).await?;
     tx.commit().await?;
     Ok(Ok(changed))
+}
+
+/// Cells whose lessons are read (`cells_lesson`, `lesson`: the permission answered), each judged
+/// by every rule and its writes put in `writes`, in order, as if alone after the ones before it
+/// (`write_read_cell`): their stored cells are read in one statement (`repo::cells_at`); a cell
+/// that one before wrote, or in a lesson whose first mark column one before made, is read again
+/// at its turn, after the writes waiting when one is that cell's. A cell's refusal is its
+/// answer; the database's error is the call's.
+pub(super) async fn write_read_cells<'f>(
+    conn: &mut PgConnection,
+    saves: &[(&Author<'f>, &'f CellForm, &LessonCtx)],
+    writes: &mut Writes<'f>,
+) -> AppResult<Vec<AppResult<CellSaved>>> {
+    let Some((first, _, _)) = saves.first() else {
+        return Ok(Vec::new());
+    };
+    let school = first.access.school_id;
+    let keys: Vec<repo::CellKey> = saves
+        .iter()
+        .map(|(_, form, lesson)| repo::CellKey {
+            lesson,
+            column_id: form.column,
+            pupil_id: form.pupil,
+        })
+        .collect();
+    let cells = repo::cells_at(conn, school, &keys).await?;
+    if cells.len() != saves.len() {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "cells came back fewer than asked"
+        )));
+    }
+    let mut results = Vec::with_capacity(saves.len());
+    // What the ones before wrote: a cell read before them is read again.
+    let mut written: HashSet<(i64, i64)> = HashSet::new();
+    let mut new_columns: HashSet<i64> = HashSet::new();
+    for (&(author, form, lesson), mut at) in saves.iter().zip(cells) {
+        let (l, pupil) = (lesson.id, form.pupil);
+        if written.contains(&(l, pupil)) || new_columns.contains(&l) {
+            if writes.pending(l, pupil) {
+                writes.flush(conn, school).await?;
+            }
+            at = repo::cell_at(conn, school, lesson, form.column, pupil).await?;
+        }
+        let had_column = at.column.is_some();
+        match write_read_cell(conn, author, form, None, lesson, at, writes).await {
+            Err(e @ (AppError::Database(_) | AppError::Internal(_))) => return Err(e),
+            Ok(saved) => {
+                if saved.changed {
+                    written.insert((l, pupil));
+                    if !had_column && saved.column_id.is_some() {
+                        new_columns.insert(l);
+                    }
+                }
+                results.push(Ok(saved));
+            }
+            refused => results.push(refused),
+        }
+    }
+    Ok(results)
 }
 
 /// A user-facing message of a write's error.

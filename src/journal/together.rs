@@ -23,13 +23,14 @@
 //!   versions (`repo::lock_lessons_versions`), so that a save reads its lesson's facts only when
 //!   they changed, as alone (`journal::kept`), and two writers never wait on each other's lessons
 //!   while one holds the school's chain;
-//! - one statement reads the cells of every save its lesson's permission allows
-//!   (`repo::cells_at`, after `service::cells_lesson` for each save); a cell a save before wrote,
-//!   or in a lesson whose first mark column a save before made, is read again when its turn comes
-//!   (after the writes waiting are made, when one is that cell's);
-//! - each save is judged by every rule (`service::write_read_cell`, the rest of
-//!   `service::write_cell_in`), and what it writes waits in `service::Writes`; then one
-//!   statement writes every save's absence and mark and makes its lessons held
+//! - each save's lesson is read as alone (`service::cells_lesson`: its permission first, a
+//!   refusal is that save's answer); then the saves allowed go through
+//!   `service::write_read_cells`, as the lesson page's column does: one statement reads all
+//!   their cells (`repo::cells_at`) — a cell a save before wrote, or in a lesson whose first mark
+//!   column a save before made, is read again when its turn comes (after the writes waiting,
+//!   when one is that cell's) —, each save is judged by every rule (`service::write_read_cell`,
+//!   the rest of `service::write_cell_in`) and what it writes waits in `service::Writes`; then
+//!   one statement writes every save's absence and mark and makes its lessons held
 //!   (`repo::write_cells`), and the audit events get the ids of the rows written;
 //! - one statement records every save's audit events, in the saves' order
 //!   (`audit::record_all`): the school's turn at the chain is taken there, just before the
@@ -284,83 +285,43 @@ impl CellSaves {
         lessons.dedup();
         let mut tx = conn.begin().await?;
         let locked = repo::lock_lessons_versions(&mut tx, school, &lessons).await?;
+        let authors: Vec<Author> = saves.iter().map(|s| self.author(s)).collect();
         // Each save's lesson, as alone: its permission first (a refusal is that save's answer).
         let mut read = Vec::with_capacity(saves.len());
-        for s in saves {
+        for (s, author) in saves.iter().zip(&authors) {
             let versions = locked
                 .iter()
                 .find(|(id, _)| *id == s.form.lesson)
                 .map(|(_, v)| *v);
-            match service::cells_lesson(&mut tx, &self.author(s), s.form.lesson, versions).await {
+            match service::cells_lesson(&mut tx, author, s.form.lesson, versions).await {
                 Err(e @ (AppError::Database(_) | AppError::Internal(_))) => return Err(e),
                 lesson => read.push(lesson),
             }
         }
-        // The cells of the saves allowed so far, in one statement.
-        let keys: Vec<repo::CellKey> = saves
+        // The saves allowed so far, judged and written in order as if alone.
+        let allowed: Vec<_> = saves
             .iter()
+            .zip(&authors)
             .zip(&read)
-            .filter_map(|(s, lesson)| {
-                lesson.as_ref().ok().map(|lesson| repo::CellKey {
-                    lesson,
-                    column_id: s.form.column,
-                    pupil_id: s.form.pupil,
-                })
+            .filter_map(|((s, author), lesson)| {
+                lesson.as_ref().ok().map(|lesson| (author, &s.form, lesson))
             })
             .collect();
-        let mut cells = repo::cells_at(&mut tx, school, &keys).await?.into_iter();
-        let mut results = Vec::with_capacity(saves.len());
         let mut writes = service::Writes::default();
-        // What the saves before wrote: a cell read before them is read again (the same cell
-        // twice; a lesson whose first mark column a save before made), after their writes.
-        let mut written: Vec<(i64, i64)> = Vec::new();
-        let mut new_columns: Vec<i64> = Vec::new();
-        for (s, lesson) in saves.iter().zip(read) {
-            let lesson = match lesson {
-                Ok(lesson) => lesson,
-                Err(refused) => {
-                    results.push(Err(refused));
-                    continue;
-                }
-            };
-            let Some(mut at) = cells.next() else {
-                return Err(AppError::Internal(anyhow::anyhow!(
-                    "a batch's cells came back fewer than asked"
-                )));
-            };
-            let (l, pupil) = (lesson.id, s.form.pupil);
-            if written.contains(&(l, pupil)) || new_columns.contains(&l) {
-                if writes.pending(l, pupil) {
-                    writes.flush(&mut tx, school).await?;
-                }
-                at = repo::cell_at(&mut tx, school, &lesson, s.form.column, pupil).await?;
-            }
-            let had_column = at.column.is_some();
-            let author = self.author(s);
-            match service::write_read_cell(
-                &mut tx,
-                &author,
-                &s.form,
-                None,
-                &lesson,
-                at,
-                &mut writes,
-            )
-            .await
-            {
-                Err(e @ (AppError::Database(_) | AppError::Internal(_))) => return Err(e),
-                Ok(saved) => {
-                    if saved.changed {
-                        written.push((l, pupil));
-                        if !had_column && saved.column_id.is_some() {
-                            new_columns.push(l);
-                        }
-                    }
-                    results.push(Ok(saved));
-                }
-                refused => results.push(refused),
-            }
-        }
+        let mut written = service::write_read_cells(&mut tx, &allowed, &mut writes)
+            .await?
+            .into_iter();
+        let results = read
+            .into_iter()
+            .map(|lesson| match lesson {
+                Err(refused) => Err(refused),
+                Ok(_) => written.next().unwrap_or_else(|| {
+                    Err(AppError::Internal(anyhow::anyhow!(
+                        "a save of a batch has no answer"
+                    )))
+                }),
+            })
+            .collect();
         // Every save's absence and mark in one statement, then their audit events in one more:
         // the school's turn at the audit chain is taken there, by the last statement before the
         // commit, so the batches of other workers write meanwhile and wait only for this.

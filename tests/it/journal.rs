@@ -1508,6 +1508,61 @@ async fn the_lesson_page_column_writes_a_pupil_posted_twice_in_order_each_event_
     assert!(events.iter().all(|e| e.names_its_row), "{events:?}");
 }
 
+/// A cancelled lesson takes no entries: the lesson page's form comes back with the refusal next
+/// to the cells and what was typed in them, and nothing is written.
+#[tokio::test]
+async fn the_lesson_page_of_a_cancelled_lesson_refuses_its_cells_keeping_what_was_typed() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 10, 0));
+    sqlx::query("UPDATE lesson SET status = 'cancelled' WHERE id = $1")
+        .bind(monday)
+        .execute(&j.app.pool)
+        .await
+        .unwrap();
+    let pupil = j.pupils[0];
+    let cell = format!("cell_0_{pupil}");
+    let r = j
+        .teacher
+        .post(&format!("/lessons/{monday}/cells"), &[(cell.as_str(), "4")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Урок отменён или перенесён: записи делаются в перенесённом уроке."),
+        "{html}"
+    );
+    assert!(html.contains("value=\"4\""), "the typed value comes back");
+    assert_eq!(scalar(&j.app, "SELECT count(*) FROM mark").await, 0);
+}
+
+/// Every input is bounded: the lesson page's form writes at most `service::CELLS` cells (its
+/// pupils by its columns); a longer one is refused whole, in Russian, before a cell is read, and
+/// nothing is written.
+#[tokio::test]
+async fn the_lesson_page_refuses_a_form_of_more_cells_than_a_lesson_has_writing_nothing() {
+    let j = maths_5b().await;
+    let monday = j.lesson(10, 5).await;
+    j.app.clock.set(msk(10, 5, 10, 0));
+    let pupil = j.pupils[0];
+    let fields: Vec<(String, &str)> = (0..=zhurnal::journal::service::CELLS as i64)
+        .map(|column| (format!("cell_{}_{pupil}", column + 1), "н"))
+        .collect();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let r = j
+        .teacher
+        .post(&format!("/lessons/{monday}/cells"), &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Слишком много клеток в одной форме: не больше 1000.")
+    );
+    assert_eq!(scalar(&j.app, "SELECT count(*) FROM absence").await, 0);
+}
+
 #[tokio::test]
 async fn journals_are_closed_to_pupils_parents_other_teachers_and_other_schools() {
     let j = maths_5b().await;
