@@ -441,6 +441,20 @@ pub(super) struct Writes<'f> {
 }
 
 impl<'f> Writes<'f> {
+    /// The audit event of a write of the pupil's cell in the lesson, which now waits: its index,
+    /// for the write to give it its row's id.
+    fn event(
+        &mut self,
+        lesson_id: i64,
+        pupil_id: i64,
+        actor: &'f Actor,
+        change: Change<'f>,
+    ) -> usize {
+        self.waiting.insert((lesson_id, pupil_id));
+        self.changes.push((actor, change));
+        self.changes.len() - 1
+    }
+
     /// Whether a write of the pupil's cell in the lesson waits to be made.
     fn pending(&self, lesson_id: i64, pupil_id: i64) -> bool {
         self.waiting.contains(&(lesson_id, pupil_id))
@@ -624,19 +638,16 @@ async fn write_read_cell<'f>(
         } else if timing == Timing::FromPaper {
             change = change.reason(outage::PAPER_REASON);
         }
-        writes.absences.push((
-            repo::AbsenceWrite {
-                lesson_id: lesson.id,
-                pupil_id: form.pupil,
-                absent: typed.absent,
-                late_entry: timing == Timing::Late,
-                entered_by: author.account_id,
-                entered_at: now,
-            },
-            writes.changes.len(),
-        ));
-        writes.waiting.insert((lesson.id, form.pupil));
-        writes.changes.push((author.actor, change));
+        let absence = repo::AbsenceWrite {
+            lesson_id: lesson.id,
+            pupil_id: form.pupil,
+            absent: typed.absent,
+            late_entry: timing == Timing::Late,
+            entered_by: author.account_id,
+            entered_at: now,
+        };
+        let event = writes.event(lesson.id, form.pupil, author.actor, change);
+        writes.absences.push((absence, event));
     }
     let mut column_id = column.as_ref().map(|c| c.id);
     if let Some((work_type_id, timing, correcting)) = mark {
@@ -660,22 +671,19 @@ async fn write_read_cell<'f>(
         } else if timing == Timing::FromPaper {
             change = change.reason(outage::PAPER_REASON);
         }
-        writes.marks.push((
-            MarkWrite {
-                group_id: lesson.group_id,
-                pupil_id: form.pupil,
-                column_id: column_id_now,
-                work_type_id,
-                value: typed.mark.map(MarkValue::as_str),
-                given_on: lesson.lesson_date,
-                late_entry: timing == Timing::Late,
-                entered_by: author.account_id,
-                entered_at: now,
-            },
-            writes.changes.len(),
-        ));
-        writes.waiting.insert((lesson.id, form.pupil));
-        writes.changes.push((author.actor, change));
+        let mark = MarkWrite {
+            group_id: lesson.group_id,
+            pupil_id: form.pupil,
+            column_id: column_id_now,
+            work_type_id,
+            value: typed.mark.map(MarkValue::as_str),
+            given_on: lesson.lesson_date,
+            late_entry: timing == Timing::Late,
+            entered_by: author.account_id,
+            entered_at: now,
+        };
+        let event = writes.event(lesson.id, form.pupil, author.actor, change);
+        writes.marks.push((mark, event));
     }
     if lesson.status == "scheduled" && !writes.held.contains(&lesson.id) {
         writes.held.push(lesson.id);
